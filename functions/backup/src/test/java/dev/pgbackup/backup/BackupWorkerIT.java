@@ -1,0 +1,280 @@
+package dev.pgbackup.backup;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import dev.pgbackup.common.BackupName;
+import dev.pgbackup.common.JobRecord;
+import dev.pgbackup.common.Json;
+import dev.pgbackup.common.PgTools;
+import dev.pgbackup.testsupport.FakeTools;
+import dev.pgbackup.testsupport.RepoPaths;
+import dev.pgbackup.testsupport.SeedData;
+import dev.pgbackup.testsupport.TestContext;
+import dev.pgbackup.testsupport.TestPostgres;
+import dev.pgbackup.testsupport.TestStack;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.core.sync.ResponseTransformer;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/**
+ * The backup worker against a real PostgreSQL, the layer's real pg_dump and moto's S3/SSM over HTTP.
+ */
+class BackupWorkerIT {
+    static final String SOURCE_DB = "backup_source";
+    static TestPostgres pg;
+
+    @BeforeAll
+    static void seed() {
+        pg = TestPostgres.get();
+        if (!pg.databaseExists(SOURCE_DB)) {
+            pg.createDatabase(SOURCE_DB);
+            // ~4 MB of rows whose bytea does not compress
+            SeedData.seed(pg, SOURCE_DB, 4000, "production-data");
+        }
+    }
+
+    static String newBucket() {
+        String bucket = "backups-" + UUID.randomUUID().toString().substring(0, 8);
+        TestStack.createBucket(bucket);
+        return bucket;
+    }
+
+    static Map<String, Object> runScheduled(TestStack stack) {
+        return new BackupWorkerHandler(stack.services).handleRequest(scheduledEvent(), new TestContext(Duration.ofMinutes(15)));
+    }
+
+    static Map<String, Object> scheduledEvent() {
+        try {
+            return Json.MAPPER.readValue(RepoPaths.root().resolve("events/scheduled-backup.json").toFile(),
+                    new TypeReference<Map<String, Object>>() { });
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static JobRecord job(TestStack stack, Map<String, Object> result) {
+        return stack.services.jobs.find((String) result.get("jobId")).orElseThrow();
+    }
+
+    static List<String> keys(S3Client s3, String bucket) {
+        List<String> keys = new ArrayList<>();
+        for (S3Object o : s3.listObjectsV2Paginator(b -> b.bucket(bucket)).contents()) {
+            keys.add(o.key());
+        }
+        return keys;
+    }
+
+    static List<String> backupKeys(S3Client s3, String bucket) {
+        return keys(s3, bucket).stream().filter(k -> !k.contains("/")).sorted().toList();
+    }
+
+    static Path download(S3Client s3, String bucket, String key) throws IOException {
+        Path file = Files.createTempFile("backup-", ".dump");
+        Files.delete(file);
+        s3.getObject(b -> b.bucket(bucket).key(key), ResponseTransformer.toFile(file));
+        return file;
+    }
+
+    /** Restores with the layer's own pg_restore, as an operator would with stock tools. */
+    static void pgRestore(Path dump, String database) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(RepoPaths.pgToolsDir().resolve("bin/pg_restore").toString(),
+                "--no-owner", "--no-acl", "--exit-on-error", "-h", "127.0.0.1", "-p", Integer.toString(pg.port()),
+                "-U", TestPostgres.APP_USER, "-d", database, dump.toString())
+                .redirectErrorStream(true);
+        builder.environment().put("PGPASSWORD", TestPostgres.APP_PASSWORD);
+        builder.environment().put("LD_LIBRARY_PATH", RepoPaths.pgToolsDir().resolve("lib").toString());
+        Process p = builder.start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(5, TimeUnit.MINUTES));
+        assertEquals(0, p.exitValue(), out);
+    }
+
+    @Test
+    void scheduledBackupIsARestorableCustomFormatDumpEqualToTheSourceRowForRow() throws Exception {
+        String bucket = newBucket();
+        TestStack stack = TestStack.create("production", bucket, SOURCE_DB, Map.of());
+
+        Map<String, Object> result = runScheduled(stack);
+
+        assertEquals("SUCCEEDED", result.get("status"), String.valueOf(result.get("message")));
+        String filename = (String) result.get("filename");
+        assertTrue(BackupName.parse("pharmatracker", filename).isPresent(), filename);
+        assertTrue(filename.startsWith("pharmatracker-production-on-"), filename);
+        assertEquals(List.of(filename), backupKeys(stack.s3, bucket));
+        JobRecord job = job(stack, result);
+        assertEquals(JobRecord.Status.SUCCEEDED, job.status());
+        assertEquals("schedule", job.trigger());
+        long size = stack.s3.headObject(b -> b.bucket(bucket).key(filename)).contentLength();
+        assertEquals(size, job.bytes());
+        assertTrue(size > 1_000_000, "dump of a few MB expected, got " + size);
+
+        Path dump = download(stack.s3, bucket, filename);
+        assertEquals("PGDMP", new String(Files.readAllBytes(dump), 0, 5));
+        String target = "restored_" + UUID.randomUUID().toString().substring(0, 8);
+        pg.createDatabase(target);
+        pgRestore(dump, target);
+        assertEquals(pg.snapshot(SOURCE_DB), pg.snapshot(target));
+        assertTrue(stack.audit().contains("\"action\":\"backup.job\""), stack.audit());
+        assertTrue(stack.audit().contains("\"result\":\"SUCCEEDED\""), stack.audit());
+    }
+
+    @Test
+    void pgDumpFailingMidwayLeavesNoObjectNoUploadAndRetentionUntouched() throws Exception {
+        String bucket = newBucket();
+        // 9 MB of real dump output (more than one 8 MiB part), then a non-zero exit as if killed
+        Path tools = FakeTools.wrapping("pg_dump",
+                "echo \"$@\" > \"$(dirname \"$0\")/../args.txt\"\n"
+                + "env | cut -d= -f1 > \"$(dirname \"$0\")/../envnames.txt\"\n"
+                + "\"$REAL\" \"$@\" | head -c 9500000\necho 'pg_dump: error: connection lost' >&2\nexit 1");
+        TestStack stack = TestStack.create("production", bucket, "big_source",
+                Map.of("PG_TOOLS_DIR", tools.toString()));
+        if (!pg.databaseExists("big_source")) {
+            pg.createDatabase("big_source");
+            SeedData.seed(pg, "big_source", 14000, "big");
+        }
+        List<String> older = putFakeBackups(stack.s3, bucket, "production", 3);
+
+        Map<String, Object> result = runScheduled(stack);
+
+        assertEquals("FAILED", result.get("status"));
+        String message = (String) result.get("message");
+        assertTrue(message.contains("pg_dump exited with code 1"), message);
+        assertTrue(message.contains("connection lost"), message);
+        assertEquals(older, backupKeys(stack.s3, bucket));
+        assertTrue(stack.s3.listMultipartUploads(b -> b.bucket(bucket)).uploads().isEmpty(), "no dangling upload");
+        assertEquals(JobRecord.Status.FAILED, job(stack, result).status());
+
+        String args = Files.readString(tools.resolve("args.txt"));
+        assertFalse(args.contains(TestPostgres.APP_PASSWORD), args);
+        assertFalse(args.contains("postgresql://"), args);
+        assertTrue(Files.readString(tools.resolve("envnames.txt")).contains("PGPASSWORD"));
+        assertFalse(stack.audit().contains(TestPostgres.APP_PASSWORD));
+    }
+
+    @Test
+    void pgDumpMissingGivesTheKnownMessage() {
+        String bucket = newBucket();
+        TestStack stack = TestStack.create("production", bucket, SOURCE_DB,
+                Map.of("PG_TOOLS_DIR", FakeTools.empty().toString()));
+
+        Map<String, Object> result = runScheduled(stack);
+
+        assertEquals("FAILED", result.get("status"));
+        assertEquals(PgTools.PG_DUMP_MISSING, result.get("message"));
+        assertEquals(List.of(), backupKeys(stack.s3, bucket));
+    }
+
+    @Test
+    void aServerNewerThanTheBundledPgDumpIsRefusedUpFront() {
+        String bucket = newBucket();
+        Path tools = FakeTools.wrapping("pg_dump", "exit 99");
+        // make the wrapper claim an old major
+        try {
+            Path dump = tools.resolve("bin/pg_dump");
+            Files.writeString(dump, "#!/bin/bash\nif [ \"$1\" = --version ]; then echo 'pg_dump (PostgreSQL) 12.22'; exit 0; fi\nexit 99\n");
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        TestStack stack = TestStack.create("production", bucket, SOURCE_DB, Map.of("PG_TOOLS_DIR", tools.toString()));
+
+        Map<String, Object> result = runScheduled(stack);
+
+        assertEquals("FAILED", result.get("status"));
+        String message = (String) result.get("message");
+        assertTrue(message.contains("runs PostgreSQL 15") && message.contains("12.22") && message.contains("PG_MAJORS"), message);
+        assertEquals(List.of(), backupKeys(stack.s3, bucket));
+    }
+
+    @Test
+    void missingBucketGivesTheKnownMessage() {
+        TestStack stack = TestStack.create("production", "no-such-bucket-" + UUID.randomUUID().toString().substring(0, 8),
+                SOURCE_DB, Map.of());
+        BackupService service = new BackupService(stack.services);
+        RuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class,
+                () -> service.run("pharmatracker-production-on-2026-01-01-at-01-00-00-AM-IST.dump", Instant.now().plusSeconds(60)));
+        assertEquals("S3 bucket '" + stack.bucket + "' does not exist or is not accessible", e.getMessage());
+    }
+
+    @Test
+    void retentionKeepsTheNewestThirtyOfThisEnvironmentAndNeverTouchesAnother() {
+        String bucket = newBucket();
+        TestStack production = TestStack.create("production", bucket, SOURCE_DB, Map.of());
+        List<String> oldProduction = putFakeBackups(production.s3, bucket, "production", 30);
+        List<String> staging = putFakeBackups(production.s3, bucket, "staging", 35);
+        production.s3.putObject(b -> b.bucket(bucket).key("notes/readme.txt"), RequestBody.fromString("not a backup"));
+
+        Map<String, Object> result = runScheduled(production);
+
+        assertEquals("SUCCEEDED", result.get("status"), String.valueOf(result.get("message")));
+        List<String> keys = keys(production.s3, bucket);
+        // the oldest production backup went; the 29 newer ones and the new one stay
+        assertFalse(keys.contains(oldProduction.get(0)), "oldest production backup deleted");
+        assertTrue(keys.containsAll(oldProduction.subList(1, 30)));
+        assertTrue(keys.contains((String) result.get("filename")));
+        assertTrue(keys.containsAll(staging), "staging backups untouched");
+        assertTrue(keys.contains("notes/readme.txt"));
+        assertEquals(30, keys.stream().filter(k -> k.startsWith("pharmatracker-production-")).count());
+    }
+
+    @Test
+    void twoBackupsWithTheSameNameNeverOverwrite() throws Exception {
+        String bucket = newBucket();
+        TestStack stack = TestStack.create("production", bucket, SOURCE_DB, Map.of());
+        BackupService service = new BackupService(stack.services);
+        String name = BackupName.create(stack.services.config, Instant.now()).filename();
+        Instant deadline = Instant.now().plusSeconds(300);
+
+        // at the same moment: the conditional write lets exactly one complete
+        CompletableFuture<String> a = CompletableFuture.supplyAsync(() -> attempt(service, name, deadline));
+        CompletableFuture<String> b = CompletableFuture.supplyAsync(() -> attempt(service, name, deadline));
+        List<String> outcomes = List.of(a.get(5, TimeUnit.MINUTES), b.get(5, TimeUnit.MINUTES));
+        assertEquals(1, outcomes.stream().filter("ok"::equals).count(), outcomes.toString());
+        String failure = outcomes.stream().filter(o -> !o.equals("ok")).findFirst().orElseThrow();
+        assertTrue(failure.contains("already exists"), failure);
+        String etag = stack.s3.headObject(h -> h.bucket(bucket).key(name)).eTag();
+
+        // later: refused before dumping, the object is the same one
+        String again = attempt(service, name, deadline);
+        assertTrue(again.contains("already exists"), again);
+        assertEquals(etag, stack.s3.headObject(h -> h.bucket(bucket).key(name)).eTag());
+        assertTrue(stack.s3.listMultipartUploads(r -> r.bucket(bucket)).uploads().isEmpty());
+    }
+
+    private static String attempt(BackupService service, String name, Instant deadline) {
+        try {
+            service.run(name, deadline);
+            return "ok";
+        } catch (RuntimeException e) {
+            return e.getMessage();
+        }
+    }
+
+    /** Backups of earlier days, oldest first, as the previous implementation named them. */
+    static List<String> putFakeBackups(S3Client s3, String bucket, String environment, int count) {
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            String name = String.format("pharmatracker-%s-on-2025-%02d-%02d-at-%02d-15-00-%s-IST.dump",
+                    environment, 1 + i / 28, 1 + i % 28, 1 + i % 12, i % 2 == 0 ? "AM" : "PM");
+            s3.putObject(b -> b.bucket(bucket).key(name), RequestBody.fromString("PGDMP fake " + i));
+            names.add(name);
+        }
+        return names;
+    }
+}

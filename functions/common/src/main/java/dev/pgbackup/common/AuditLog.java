@@ -1,0 +1,50 @@
+package dev.pgbackup.common;
+
+import java.io.PrintStream;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One structured JSON line per request and per job outcome, so CloudWatch Logs Insights can answer
+ * "who restored what, when, and did it work". Values are scrubbed: a secret never reaches a log line.
+ */
+public final class AuditLog {
+    private final PrintStream out;
+
+    public AuditLog() {
+        this(System.out);
+    }
+
+    public AuditLog(PrintStream out) {
+        this.out = out;
+    }
+
+    public Entry entry(String action) {
+        return new Entry(action);
+    }
+
+    public final class Entry {
+        private final Map<String, Object> fields = new LinkedHashMap<>();
+        private final long startNanos = System.nanoTime();
+
+        private Entry(String action) {
+            fields.put("audit", true);
+            fields.put("time", Instant.now().toString());
+            fields.put("action", action);
+        }
+
+        public Entry with(String key, Object value) {
+            if (value != null) {
+                fields.put(key, value instanceof String s ? Redactor.scrub(s, java.util.List.of()) : value);
+            }
+            return this;
+        }
+
+        public void write(String result) {
+            fields.put("result", result);
+            fields.put("durationMs", (System.nanoTime() - startNanos) / 1_000_000);
+            out.println(Json.write(fields));
+        }
+    }
+}

@@ -1,0 +1,69 @@
+package dev.pgbackup.common;
+
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * The API side of a long job: record it, hand it to a worker, and wait up to the budget. Small databases
+ * get the old synchronous answer (200); larger ones get 202 and a status URL to poll.
+ */
+public class JobRunner {
+    public static final String STATUS_PATH = "/api/setting/jobs/";
+
+    private final JobStore jobs;
+    private final WorkerLauncher launcher;
+    private final Duration waitBudget;
+    private final Clock clock;
+
+    public JobRunner(JobStore jobs, WorkerLauncher launcher, Duration waitBudget, Clock clock) {
+        this.jobs = jobs;
+        this.launcher = launcher;
+        this.waitBudget = waitBudget;
+        this.clock = clock;
+    }
+
+    public APIGatewayV2HTTPResponse startAndWait(JobRecord job, String workerFunction,
+                                                 Function<JobRecord, APIGatewayV2HTTPResponse> onSuccess) {
+        jobs.save(job);
+        try {
+            launcher.launch(workerFunction, Json.write(Map.of("jobId", job.jobId())));
+        } catch (RuntimeException e) {
+            jobs.save(job.failed(clock.instant(), "The worker could not be started"));
+            return ApiResponses.error(503, "The " + job.type().name().toLowerCase() + " worker could not be started; try again later");
+        }
+        Instant until = clock.instant().plus(waitBudget);
+        long pause = 200;
+        while (clock.instant().isBefore(until)) {
+            try {
+                Thread.sleep(Math.min(pause, Math.max(1, Duration.between(clock.instant(), until).toMillis())));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            pause = Math.min(1000, pause * 2);
+            JobRecord current = jobs.find(job.jobId()).orElse(job);
+            if (current.status() == JobRecord.Status.SUCCEEDED) {
+                return onSuccess.apply(current);
+            }
+            if (current.status() == JobRecord.Status.FAILED) {
+                return ApiResponses.error(500, current.message());
+            }
+        }
+        return ApiResponses.json(202, running(job));
+    }
+
+    public static Map<String, Object> running(JobRecord job) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("success", true);
+        body.put("status", "RUNNING");
+        body.put("jobId", job.jobId());
+        body.put("filename", job.filename());
+        body.put("statusUrl", STATUS_PATH + job.jobId());
+        return body;
+    }
+}

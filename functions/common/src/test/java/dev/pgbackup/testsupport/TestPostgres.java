@@ -1,0 +1,133 @@
+package dev.pgbackup.testsupport;
+
+import dev.pgbackup.common.DbConnection;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A real PostgreSQL server (embedded, from Maven) for the whole test JVM. Password authentication is on
+ * for the application role, so a test that loses the password fails to connect.
+ */
+public final class TestPostgres {
+    public static final String APP_USER = "app_owner";
+    public static final String APP_PASSWORD = "Db-Pa55word-that-must-never-leak";
+    private static TestPostgres instance;
+
+    private final EmbeddedPostgres server;
+
+    private TestPostgres(EmbeddedPostgres server) {
+        this.server = server;
+    }
+
+    public static synchronized TestPostgres get() {
+        if (instance == null) {
+            try {
+                Path hba = Files.createTempFile("pg_hba", ".conf");
+                Files.writeString(hba, String.join("\n",
+                        "local all all trust",
+                        "host all postgres 127.0.0.1/32 trust",
+                        "host all all 127.0.0.1/32 scram-sha-256",
+                        "host all all ::1/128 scram-sha-256", ""));
+                EmbeddedPostgres pg = EmbeddedPostgres.builder()
+                        .setServerConfig("hba_file", hba.toString())
+                        .setServerConfig("password_encryption", "scram-sha-256")
+                        .start();
+                instance = new TestPostgres(pg);
+                instance.admin("create role " + APP_USER + " login createdb password '" + APP_PASSWORD + "'");
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot start embedded PostgreSQL", e);
+            }
+        }
+        return instance;
+    }
+
+    public int port() {
+        return server.getPort();
+    }
+
+    /** The application's view of a database: the role with a password, over TCP. */
+    public DbConnection connection(String database) {
+        return new DbConnection("127.0.0.1", port(), database, APP_USER, APP_PASSWORD, "disable");
+    }
+
+    public String url(String database) {
+        return "postgresql://" + APP_USER + ":" + APP_PASSWORD + "@127.0.0.1:" + port() + "/" + database + "?sslmode=disable";
+    }
+
+    public void admin(String sql) {
+        try (Connection c = server.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+            s.execute(sql);
+        } catch (SQLException e) {
+            throw new IllegalStateException(sql, e);
+        }
+    }
+
+    public void createDatabase(String name) {
+        admin("create database " + name + " owner " + APP_USER);
+    }
+
+    public void dropDatabase(String name) {
+        admin("drop database if exists " + name + " with (force)");
+    }
+
+    public boolean databaseExists(String name) {
+        return !query("postgres", "select 1 from pg_database where datname = '" + name + "'").isEmpty();
+    }
+
+    public List<String> databases(String prefix) {
+        return query("postgres", "select datname from pg_database where datname like '" + prefix + "%' order by 1");
+    }
+
+    public void execute(String database, String sql) {
+        try (Connection c = server.getDatabase("postgres", database).getConnection(); Statement s = c.createStatement()) {
+            s.execute(sql);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    /** First column of every row, as text. */
+    public List<String> query(String database, String sql) {
+        try (Connection c = server.getDatabase("postgres", database).getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery(sql)) {
+            List<String> rows = new ArrayList<>();
+            while (rs.next()) {
+                rows.add(rs.getString(1));
+            }
+            return rows;
+        } catch (SQLException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Everything a restore must reproduce, comparable with equals: every user table's rows (sorted text
+     * form), every sequence's position, and the definitions of views, functions and indexes.
+     */
+    public Map<String, List<String>> snapshot(String database) {
+        Map<String, List<String>> snapshot = new LinkedHashMap<>();
+        for (String table : query(database, "select format('%I.%I', schemaname, tablename) from pg_tables "
+                + "where schemaname not in ('pg_catalog','information_schema') order by 1")) {
+            snapshot.put("table " + table, query(database, "select t::text from " + table + " t order by 1"));
+        }
+        for (String seq : query(database, "select format('%I.%I', schemaname, sequencename) from pg_sequences order by 1")) {
+            snapshot.put("sequence " + seq, query(database, "select last_value::text || ',' || is_called from " + seq));
+        }
+        snapshot.put("views", query(database, "select viewname || ':' || definition from pg_views "
+                + "where schemaname not in ('pg_catalog','information_schema') order by 1"));
+        snapshot.put("functions", query(database, "select p.proname || ':' || pg_get_functiondef(p.oid) from pg_proc p "
+                + "join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'public' order by 1"));
+        snapshot.put("indexes", query(database, "select indexdef from pg_indexes where schemaname = 'public' order by 1"));
+        return snapshot;
+    }
+}

@@ -1,0 +1,126 @@
+package dev.pgbackup.testsupport;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.auth0.jwt.JWT;
+import com.auth0.jwt.algorithms.Algorithm;
+import dev.pgbackup.common.AuditLog;
+import dev.pgbackup.common.AwsClients;
+import dev.pgbackup.common.Config;
+import dev.pgbackup.common.Services;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.BiConsumer;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.ssm.SsmClient;
+import software.amazon.awssdk.services.ssm.model.ParameterType;
+
+/**
+ * One deployed stack as the tests see it: an environment's configuration, its SSM parameters in moto,
+ * the shared bucket, and {@link Services} wired to them, with workers run on threads as Lambda would.
+ */
+public final class TestStack {
+    public static final String APP = "pharmatracker";
+    public static final String JWT_SECRET = "jwt-secret-for-tests-0123456789abcdef";
+    public static final String PASSKEY = "Restore-Passkey-Sup3r-Secret";
+
+    public final String environment;
+    public final String bucket;
+    public final String database;
+    public final Map<String, String> env;
+    public final AwsClients clients;
+    public final S3Client s3;
+    public final ByteArrayOutputStream auditBytes = new ByteArrayOutputStream();
+    private final Map<String, BiConsumer<String, Context>> workers = new ConcurrentHashMap<>();
+    private final ExecutorService pool = Executors.newCachedThreadPool();
+    public final Services services;
+
+    private TestStack(String environment, String bucket, String database, Map<String, String> overrides, Clock clock) {
+        this.environment = environment;
+        this.bucket = bucket;
+        this.database = database;
+        MotoServer moto = MotoServer.get();
+        this.clients = new AwsClients(Optional.of(moto.endpoint()), true);
+        this.s3 = clients.s3();
+        Map<String, String> env = new HashMap<>();
+        env.put("APP_NAME", APP);
+        env.put("ENVIRONMENT", environment);
+        env.put("BUCKET_NAME", bucket);
+        env.put("DB_URL_PARAMETER", "/" + APP + "/" + environment + "/db-url");
+        env.put("JWT_SECRET_PARAMETER", "/" + APP + "/" + environment + "/jwt-secret");
+        env.put("RESTORE_PASSKEY_PARAMETER", "/" + APP + "/" + environment + "/restore-passkey");
+        env.put("BACKUP_WORKER_FUNCTION", "backup-worker-" + environment);
+        env.put("RESTORE_WORKER_FUNCTION", "restore-worker-" + environment);
+        env.put("PG_TOOLS_DIR", RepoPaths.pgToolsDir().toString());
+        env.put("WAIT_BUDGET_SECONDS", "30");
+        env.putAll(overrides);
+        this.env = Map.copyOf(env);
+        this.services = new Services(Config.from(this.env), clients, c -> this::launch, clock,
+                new AuditLog(new PrintStream(auditBytes, true, StandardCharsets.UTF_8)));
+    }
+
+    public static TestStack create(String environment, String bucket, String database, Map<String, String> overrides) {
+        return create(environment, bucket, database, overrides, Clock.systemUTC());
+    }
+
+    public static TestStack create(String environment, String bucket, String database, Map<String, String> overrides,
+                                   Clock clock) {
+        TestStack stack = new TestStack(environment, bucket, database, overrides, clock);
+        stack.putParameters(TestPostgres.get().url(database));
+        return stack;
+    }
+
+    public static void createBucket(String bucket) {
+        try (S3Client s3 = new AwsClients(Optional.of(MotoServer.get().endpoint()), true).s3()) {
+            s3.createBucket(b -> b.bucket(bucket));
+        }
+    }
+
+    public void putParameters(String dbUrl) {
+        try (SsmClient ssm = clients.ssm()) {
+            put(ssm, env.get("DB_URL_PARAMETER"), dbUrl);
+            put(ssm, env.get("JWT_SECRET_PARAMETER"), JWT_SECRET);
+            put(ssm, env.get("RESTORE_PASSKEY_PARAMETER"), PASSKEY);
+        }
+    }
+
+    private static void put(SsmClient ssm, String name, String value) {
+        ssm.putParameter(b -> b.name(name).value(value).type(ParameterType.SECURE_STRING).overwrite(true));
+    }
+
+    /** Registers what runs when the API launches {@code functionName} (the worker handler). */
+    public void worker(String functionName, BiConsumer<String, Context> handler) {
+        workers.put(functionName, handler);
+    }
+
+    private void launch(String functionName, String payload) {
+        BiConsumer<String, Context> handler = workers.get(functionName);
+        if (handler == null) {
+            throw new IllegalStateException("no worker registered for " + functionName);
+        }
+        pool.submit(() -> handler.accept(payload, new TestContext(Duration.ofMinutes(15))));
+    }
+
+    public String audit() {
+        return auditBytes.toString(StandardCharsets.UTF_8);
+    }
+
+    public static String token(String subject, String... roles) {
+        return JWT.create().withSubject(subject).withArrayClaim("roles", roles)
+                .withExpiresAt(Instant.now().plus(Duration.ofHours(1)))
+                .sign(Algorithm.HMAC256(JWT_SECRET));
+    }
+
+    public static Map<String, String> bearer(String token) {
+        return Map.of("authorization", "Bearer " + token);
+    }
+}
