@@ -1,0 +1,2 @@
+/** Restore API handler and restore worker. */
+package dev.pgbackup.restore;
