@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.pgbackup.common.BackupName;
+import dev.pgbackup.common.BackupStore;
 import dev.pgbackup.common.JobRecord;
 import dev.pgbackup.common.Json;
 import dev.pgbackup.common.PgTools;
@@ -48,6 +49,15 @@ class BackupWorkerIT {
             // ~4 MB of rows whose bytea does not compress
             SeedData.seed(pg, SOURCE_DB, 4000, "production-data");
         }
+    }
+
+    /** A database whose dump (~14 MB, incompressible) needs more than one 8 MiB part. */
+    static String bigSource() {
+        if (!pg.databaseExists("big_source")) {
+            pg.createDatabase("big_source");
+            SeedData.seed(pg, "big_source", 14000, "big");
+        }
+        return "big_source";
     }
 
     static String newBucket() {
@@ -143,12 +153,7 @@ class BackupWorkerIT {
                 "echo \"$@\" > \"$(dirname \"$0\")/../args.txt\"\n"
                 + "env | cut -d= -f1 > \"$(dirname \"$0\")/../envnames.txt\"\n"
                 + "\"$REAL\" \"$@\" | head -c 9500000\necho 'pg_dump: error: connection lost' >&2\nexit 1");
-        TestStack stack = TestStack.create("production", bucket, "big_source",
-                Map.of("PG_TOOLS_DIR", tools.toString()));
-        if (!pg.databaseExists("big_source")) {
-            pg.createDatabase("big_source");
-            SeedData.seed(pg, "big_source", 14000, "big");
-        }
+        TestStack stack = TestStack.create("production", bucket, bigSource(), Map.of("PG_TOOLS_DIR", tools.toString()));
         List<String> older = putFakeBackups(stack.s3, bucket, "production", 3);
 
         Map<String, Object> result = runScheduled(stack);
@@ -236,7 +241,8 @@ class BackupWorkerIT {
     @Test
     void twoBackupsWithTheSameNameNeverOverwrite() throws Exception {
         String bucket = newBucket();
-        TestStack stack = TestStack.create("production", bucket, SOURCE_DB, Map.of());
+        // large enough for real multipart uploads: the conditional write must hold on CompleteMultipartUpload
+        TestStack stack = TestStack.create("production", bucket, bigSource(), Map.of());
         BackupService service = new BackupService(stack.services);
         String name = BackupName.create(stack.services.config, Instant.now()).filename();
         Instant deadline = Instant.now().plusSeconds(300);
@@ -255,6 +261,8 @@ class BackupWorkerIT {
         assertTrue(again.contains("already exists"), again);
         assertEquals(etag, stack.s3.headObject(h -> h.bucket(bucket).key(name)).eTag());
         assertTrue(stack.s3.listMultipartUploads(r -> r.bucket(bucket)).uploads().isEmpty());
+        assertTrue(stack.s3.headObject(h -> h.bucket(bucket).key(name)).contentLength() > BackupStore.MIN_PART_SIZE,
+                "the object was a multipart upload");
     }
 
     private static String attempt(BackupService service, String name, Instant deadline) {
