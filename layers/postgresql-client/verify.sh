@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# Proves a built PostgreSQL client layer tree is usable on AWS Lambda (Amazon Linux 2023).
+#
+#   verify.sh [LAYER_DIR]        (default: the build/ directory next to this script)
+#
+# Environment:
+#   MAX_GLIBC=2.34        newest glibc symbol version allowed (AL2023 ships glibc 2.34)
+#   MAX_BYTES=262144000   Lambda's unzipped limit (250 MiB) for function + all layers
+#   CHROOT_TEST=auto      auto: run the chroot test when root; 1: require it; 0: skip
+#
+# Checks (any failure -> exit 1):
+#   1. layout: bin/ + postgresql/<major>/bin/ hold pg_dump, pg_restore, psql as real ELF
+#      files (no symlinks anywhere); bin/ is the newest major.
+#   2. every binary runs --version under `env -i LD_LIBRARY_PATH=<layer>/lib`.
+#   3. ldd of every binary and bundled library: nothing "not found", and every non-glibc
+#      library resolves inside <layer>/lib (not silently from the build host).
+#   4. with Lambda's search order (system dirs before /opt/lib) and with no
+#      LD_LIBRARY_PATH at all, the layer's own libraries still win (needs the RPATH the
+#      build sets with patchelf; required for layers built from Debian packages).
+#   5. no binary/library needs a GLIBC_ symbol version newer than MAX_GLIBC, nor
+#      GLIBC_PRIVATE.
+#   6. SSL: libpq has libssl NEEDED, libssl is bundled, and psql accepts sslmode=require
+#      (a libpq without SSL rejects it: "SSL support is not compiled in").
+#   7. size (du -sb) <= MAX_BYTES.
+#   8. chroot: only glibc + the layer at /opt, every binary still runs (catches anything
+#      ldd cannot see on a host that happens to have the same libraries installed).
+set -uo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+LAYER="${1:-$HERE/build}"
+MAX_GLIBC="${MAX_GLIBC:-2.34}"
+MAX_BYTES="${MAX_BYTES:-262144000}"
+CHROOT_TEST="${CHROOT_TEST:-auto}"
+TOOLS=(pg_dump pg_restore psql)
+GLIBC_SONAME_RE='^(ld-linux[^ ]*|ld64\.so[^ ]*|libc\.so\.[0-9]+|libm\.so\.[0-9]+|libmvec\.so\.[0-9]+|libpthread\.so\.[0-9]+|libdl\.so\.[0-9]+|librt\.so\.[0-9]+|libresolv\.so\.[0-9]+|libutil\.so\.[0-9]+|libanl\.so\.[0-9]+|libnss_[a-z0-9_]+\.so\.[0-9]+|libBrokenLocale\.so\.[0-9]+|libthread_db\.so\.[0-9]+|libc_malloc_debug\.so\.[0-9]+)$'
+
+FAILS=0
+ok()   { echo "  ok   $*"; }
+warn() { echo "  WARN $*"; }
+fail() { echo "  FAIL $*"; FAILS=$((FAILS + 1)); }
+section() { echo; echo "== $*"; }
+
+[ -d "$LAYER" ] || { echo "verify: layer dir '$LAYER' not found (build it: make -C $HERE local)" >&2; exit 2; }
+LAYER="$(cd "$LAYER" && pwd)"
+for tool in readelf ldd du; do
+  command -v "$tool" >/dev/null || { echo "verify: '$tool' missing (install binutils / libc-bin)" >&2; exit 2; }
+done
+echo "layer: $LAYER"
+[ -f "$LAYER/postgresql/build-info.txt" ] && sed 's/^/  | /' "$LAYER/postgresql/build-info.txt" | grep -Ev '^  \| (deb|rpm) '
+
+is_elf() { [ "$(head -c 4 "$1" 2>/dev/null | od -An -c | tr -d ' ')" = '177ELF' ]; }
+
+# ------------------------------------------------------------------ 1. layout
+section "1. layout"
+MAJORS=()
+for d in "$LAYER"/postgresql/*/; do
+  m="$(basename "$d")"; [[ "$m" =~ ^[0-9]+$ ]] && MAJORS+=("$m")
+done
+IFS=$'\n' MAJORS=($(printf '%s\n' "${MAJORS[@]}" | sort -n)); unset IFS
+if [ "${#MAJORS[@]}" -eq 0 ]; then fail "no postgresql/<major>/bin directories"; NEWEST=""; else NEWEST="${MAJORS[-1]}"; fi
+BINS=()
+for dir in "$LAYER/bin" $(for m in "${MAJORS[@]}"; do echo "$LAYER/postgresql/$m/bin"; done); do
+  for t in "${TOOLS[@]}"; do
+    f="$dir/$t"
+    if [ -L "$f" ]; then fail "${f#$LAYER/} is a symlink (must be a real file)"
+    elif [ ! -f "$f" ]; then fail "${f#$LAYER/} missing"
+    elif [ ! -x "$f" ]; then fail "${f#$LAYER/} not executable"
+    elif ! is_elf "$f"; then fail "${f#$LAYER/} is not an ELF binary (wrapper script?)"
+    else BINS+=("$f"); fi
+  done
+done
+links="$(find "$LAYER" -type l)"
+[ -z "$links" ] && ok "no symlinks in the layer" || fail "symlinks in the layer: $links"
+[ -d "$LAYER/lib" ] || fail "lib/ missing"
+LIBS=()
+for f in "$LAYER"/lib/*; do [ -f "$f" ] && LIBS+=("$f"); done
+ok "${#BINS[@]} binaries, ${#LIBS[@]} libraries, majors: ${MAJORS[*]:-none}"
+arches="$(for f in "${BINS[@]}" "${LIBS[@]}"; do readelf -h "$f" | awk -F: '/Machine/{gsub(/^ +/,"",$2); print $2}'; done | sort -u)"
+if [ "$(wc -l <<<"$arches")" -eq 1 ]; then ok "architecture: $arches"; else fail "mixed architectures: $arches"; fi
+
+# ------------------------------------------------------ 2. --version, clean env
+section "2. --version under env -i LD_LIBRARY_PATH=<layer>/lib"
+declare -A VERSION=()
+for f in "${BINS[@]}"; do
+  if out="$(env -i LD_LIBRARY_PATH="$LAYER/lib" "$f" --version 2>&1)"; then
+    ok "${f#$LAYER/}: $out"; VERSION[$f]="$out"
+  else
+    fail "${f#$LAYER/} --version: $out"
+  fi
+done
+if [ -n "$NEWEST" ]; then
+  for t in "${TOOLS[@]}"; do
+    a="${VERSION[$LAYER/bin/$t]:-}"; b="${VERSION[$LAYER/postgresql/$NEWEST/bin/$t]:-}"
+    [ -n "$a" ] && [ "$a" = "$b" ] || fail "bin/$t ($a) is not the newest major's $t ($b)"
+  done
+  for m in "${MAJORS[@]}"; do
+    v="${VERSION[$LAYER/postgresql/$m/bin/pg_dump]:-}"
+    [[ "$v" =~ \)\ $m[.] ]] || fail "postgresql/$m/bin/pg_dump reports '$v', not major $m"
+  done
+fi
+
+# ---------------------------------------------------------- 3. ldd, in-layer
+# check_ldd LABEL LD_LIBRARY_PATH FILE...: every non-glibc lib found, inside the layer.
+check_ldd() {
+  local label="$1" llp="$2"; shift 2
+  local f out bad n=0
+  for f in "$@"; do
+    if [ -n "$llp" ]; then out="$(env -i LD_LIBRARY_PATH="$llp" ldd "$f" 2>&1)"
+    else out="$(env -i ldd "$f" 2>&1)"; fi
+    if grep -q 'not found' <<<"$out"; then
+      fail "$label: ${f#$LAYER/}: $(grep 'not found' <<<"$out" | tr -s ' \t' ' ' | paste -sd,)"; n=$((n+1)); continue
+    fi
+    bad="$(awk '/=>/{print $1, $3}' <<<"$out" | while read -r so path; do
+             [[ "$so" =~ $GLIBC_SONAME_RE ]] && continue
+             case "$(readlink -f "$path")" in "$LAYER"/lib/*) ;; *) echo "$so=>$path";; esac
+           done)"
+    if [ -n "$bad" ]; then fail "$label: ${f#$LAYER/} loads from outside the layer: $(paste -sd' ' <<<"$bad")"; n=$((n+1)); fi
+  done
+  [ "$n" -eq 0 ] && ok "$label: $# files, all libraries resolve inside $LAYER/lib"
+  return "$n"
+}
+section "3. ldd under env -i LD_LIBRARY_PATH=<layer>/lib"
+check_ldd "layer lib path" "$LAYER/lib" "${BINS[@]}" "${LIBS[@]}"
+needed_outside="$(for f in "${BINS[@]}" "${LIBS[@]}"; do readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; done | sort -u \
+  | while read -r so; do [[ "$so" =~ $GLIBC_SONAME_RE ]] || [ -f "$LAYER/lib/$so" ] || echo "$so"; done)"
+[ -z "$needed_outside" ] && ok "every NEEDED soname is glibc or bundled" || fail "NEEDED but not bundled: $needed_outside"
+echo "  glibc sonames relied on: $(for f in "${BINS[@]}" "${LIBS[@]}"; do readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; done | sort -u | grep -E "$GLIBC_SONAME_RE" | paste -sd' ')"
+
+# ----------------------------------------------- 4. Lambda order / no env (RPATH)
+section "4. RPATH: Lambda's search order and cleared environments"
+SYS_DIRS="/lib64:/usr/lib64:/lib:/usr/lib"
+for d in /lib/*-linux-gnu /usr/lib/*-linux-gnu; do [ -d "$d" ] && SYS_DIRS="$SYS_DIRS:$d"; done
+norpath="$(for f in "${BINS[@]}" "${LIBS[@]}"; do readelf -d "$f" | grep -qE '\((RPATH|RUNPATH)\)' || echo "${f#$LAYER/}"; done)"
+runpath="$(for f in "${BINS[@]}" "${LIBS[@]}"; do readelf -d "$f" | grep -q '(RUNPATH)' && echo "${f#$LAYER/}"; done)"
+from_debian=0; grep -qi '^source: .*debian\|^source: .*ubuntu' "$LAYER/postgresql/build-info.txt" 2>/dev/null && from_debian=1
+if [ -z "$norpath" ] && [ -z "$runpath" ]; then
+  ok "all binaries and libraries carry DT_RPATH (searched before LD_LIBRARY_PATH)"
+  check_ldd "Lambda order (LD_LIBRARY_PATH=$SYS_DIRS:<layer>/lib)" "$SYS_DIRS:$LAYER/lib" "${BINS[@]}" "${LIBS[@]}"
+  check_ldd "no LD_LIBRARY_PATH" "" "${BINS[@]}"
+  for f in "${BINS[@]}"; do
+    env -i "$f" --version >/dev/null 2>&1 || fail "${f#$LAYER/} --version fails with an empty environment"
+  done
+  ok "binaries run with an empty environment"
+elif [ "$from_debian" = 1 ]; then
+  fail "layer built from Debian packages without DT_RPATH on: $(echo $norpath $runpath) — on Lambda, /lib64:/usr/lib64 come before /opt/lib, so Amazon Linux copies of these libraries would be mixed with Debian's (rebuild with patchelf available, PATCHELF=yes)"
+else
+  warn "no DT_RPATH on: $(echo $norpath $runpath) — libraries are found via LD_LIBRARY_PATH only (acceptable for an Amazon Linux build: Lambda's system copies are the same distro's)"
+fi
+
+# --------------------------------------------------------------- 5. glibc
+section "5. glibc symbol versions (max allowed GLIBC_$MAX_GLIBC)"
+ver_gt() { [ "$1" != "$2" ] && [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | tail -n1)" = "$1" ]; }
+maxv="0"; maxf=""
+for f in "${BINS[@]}" "${LIBS[@]}"; do
+  # .gnu.version_r (what the file needs), not what it defines.
+  vers="$(readelf -V --wide "$f" 2>/dev/null | awk '/\.gnu\.version_r/{r=1} /\.gnu\.version_d/{r=0} r' \
+          | grep -oE 'Name: GLIBC_[0-9A-Z_.]+' | sed 's/Name: GLIBC_//' | sort -uV)"
+  if grep -qx PRIVATE <<<"$vers"; then fail "${f#$LAYER/} needs GLIBC_PRIVATE (tied to one glibc build)"; fi
+  top="$(grep -v PRIVATE <<<"$vers" | tail -n1)"
+  [ -z "$top" ] && continue
+  if ver_gt "$top" "$MAX_GLIBC"; then
+    syms="$(readelf --dyn-syms --wide "$f" | grep -oE "[A-Za-z0-9_]+@GLIBC_$top" | sort -u | head -5 | paste -sd' ')"
+    fail "${f#$LAYER/} needs GLIBC_$top > $MAX_GLIBC ($syms)"
+  fi
+  if ver_gt "$top" "$maxv"; then maxv="$top"; maxf="${f#$LAYER/}"; fi
+done
+if ver_gt "$maxv" "$MAX_GLIBC"; then fail "newest glibc version required: GLIBC_$maxv ($maxf)"
+else ok "newest glibc version required: GLIBC_$maxv (by $maxf) <= $MAX_GLIBC"; fi
+
+# ------------------------------------------------------------------ 6. SSL
+section "6. SSL support"
+LIBPQ=("$LAYER"/lib/libpq.so*)
+if [ ! -f "${LIBPQ[0]}" ]; then fail "libpq not bundled in lib/"
+else
+  for f in "${LIBPQ[@]}"; do
+    ssl="$(readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(libssl[^]]*\)\]/\1/p')"
+    if [ -z "$ssl" ]; then fail "${f#$LAYER/} does not link libssl"
+    elif [ ! -f "$LAYER/lib/$ssl" ]; then fail "${f#$LAYER/} needs $ssl, not bundled"
+    else ok "${f#$LAYER/} NEEDED $ssl (bundled; $(strings "$LAYER"/lib/libcrypto.so* 2>/dev/null | grep -E '^OpenSSL [0-9]' | head -n1))"; fi
+  done
+fi
+for m in "${MAJORS[@]}"; do
+  # Port 1 on localhost: refused at once. Without SSL, libpq rejects sslmode=require
+  # before connecting.
+  out="$(env -i LD_LIBRARY_PATH="$LAYER/lib" "$LAYER/postgresql/$m/bin/psql" \
+          "host=127.0.0.1 port=1 sslmode=require connect_timeout=3 user=x dbname=x" -c 'select 1' 2>&1)"
+  if grep -qi 'not compiled in\|invalid sslmode' <<<"$out"; then fail "PG $m psql: $out"
+  elif grep -qi 'connection refused\|could not connect\|connection to server' <<<"$out"; then ok "PG $m psql accepts sslmode=require (probe: $(head -n1 <<<"$out" | cut -c1-90)...)"
+  else warn "PG $m psql sslmode probe gave unexpected output: $out"; fi
+done
+
+# ------------------------------------------------------------------ 7. size
+section "7. size"
+bytes="$(du -sb "$LAYER" | cut -f1)"
+echo "  unzipped: $bytes bytes ($((bytes / 1024 / 1024)) MiB); limit $MAX_BYTES (function + all layers)"
+if command -v zip >/dev/null; then
+  z="$(mktemp -u /tmp/pg-layer-XXXXXX.zip)"; (cd "$LAYER" && zip -qr -9 "$z" .) && echo "  zipped (zip -9): $(stat -c %s "$z") bytes"; rm -f "$z"
+fi
+[ "$bytes" -le "$MAX_BYTES" ] && ok "within the limit" || fail "layer is $bytes bytes > $MAX_BYTES"
+
+# ---------------------------------------------------------------- 8. chroot
+section "8. chroot: only glibc + the layer at /opt"
+if [ "$CHROOT_TEST" = 0 ]; then warn "skipped (CHROOT_TEST=0)"
+elif [ "$(id -u)" != 0 ] || ! command -v chroot >/dev/null; then
+  [ "$CHROOT_TEST" = 1 ] && fail "chroot test needs root" || warn "skipped (needs root)"
+else
+  CHROOT="$(command -v chroot)"
+  root="$(mktemp -d /tmp/pg-layer-chroot.XXXXXX)"
+  # glibc's own files, located through the host's resolution of the layer binaries.
+  for p in $(env -i LD_LIBRARY_PATH="$LAYER/lib" ldd "${BINS[@]}" 2>/dev/null \
+             | awk '/=>/{print $1, $3}' | while read -r so path; do
+                 [[ "$so" =~ $GLIBC_SONAME_RE ]] && echo "$path"; done | sort -u); do
+    mkdir -p "$root$(dirname "$p")"; cp -L "$p" "$root$p"
+  done
+  interp="$(readelf -l "$LAYER/bin/psql" | sed -n 's/.*interpreter: \(.*\)\]/\1/p')"
+  mkdir -p "$root$(dirname "$interp")" "$root/tmp" "$root/etc"; cp -L "$interp" "$root$interp"
+  cp -a "$LAYER" "$root/opt"
+  chmod 1777 "$root/tmp"
+  echo "  chroot contents outside /opt: $(cd "$root" && find . -type f ! -path './opt/*' | sort | paste -sd' ')"
+  # $ORIGIN of the main program is found through /proc/self/exe (present on Lambda).
+  mkdir -p "$root/proc"
+  procmounted=0
+  if mount -t proc proc "$root/proc" 2>/dev/null; then
+    procmounted=1; trap 'umount "$root/proc" 2>/dev/null' EXIT
+  fi
+  n=0
+  for f in "${BINS[@]}"; do
+    rel="/opt/${f#$LAYER/}"
+    out="$(env -i LD_LIBRARY_PATH=/opt/lib "$CHROOT" "$root" "$rel" --version 2>&1)" || { fail "chroot $rel --version: $out"; n=$((n+1)); }
+    if [ -z "$norpath" ] && [ -z "$runpath" ] && [ "$procmounted" = 1 ]; then
+      out="$(env -i "$CHROOT" "$root" "$rel" --version 2>&1)" || { fail "chroot (no LD_LIBRARY_PATH) $rel --version: $out"; n=$((n+1)); }
+    fi
+  done
+  out="$(env -i LD_LIBRARY_PATH=/opt/lib "$CHROOT" "$root" /opt/bin/psql "host=127.0.0.1 port=1 sslmode=require connect_timeout=3 user=x dbname=x" -c 'select 1' 2>&1)"
+  grep -qi 'not compiled in' <<<"$out" && { fail "chroot psql sslmode=require: $out"; n=$((n+1)); }
+  [ "$n" -eq 0 ] && ok "all ${#BINS[@]} binaries run in the chroot (with LD_LIBRARY_PATH=/opt/lib$( [ -z "$norpath$runpath" ] && [ "$procmounted" = 1 ] && echo ' and with an empty environment'))"
+  [ "$procmounted" = 0 ] && [ -z "$norpath$runpath" ] && warn "could not mount /proc in the chroot: empty-environment run (RPATH \$ORIGIN) not tested there"
+  if [ "$procmounted" = 0 ] || umount "$root/proc"; then rm -rf "$root"; trap - EXIT
+  else warn "could not unmount $root/proc; left $root in place"; fi
+fi
+
+# ---------------------------------------------------------------- summary
+section "summary"
+for m in "${MAJORS[@]}"; do echo "  major $m: ${VERSION[$LAYER/postgresql/$m/bin/pg_dump]:-?}"; done
+echo "  bin/ = major ${NEWEST:-?}; size $bytes bytes; max glibc needed GLIBC_$maxv"
+if [ "$FAILS" -gt 0 ]; then echo "VERIFY FAILED: $FAILS problem(s)"; exit 1; fi
+echo "VERIFY OK"
