@@ -11,12 +11,6 @@ import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3Configuration;
-import software.amazon.awssdk.services.s3.model.CompleteMultipartUploadRequest;
-import software.amazon.awssdk.services.s3.model.PutObjectRequest;
-import software.amazon.awssdk.core.SdkRequest;
-import software.amazon.awssdk.core.interceptor.Context;
-import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
-import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.services.s3.multipart.MultipartConfiguration;
 import software.amazon.awssdk.services.ssm.SsmClient;
 
@@ -78,28 +72,9 @@ public final class AwsClients {
                         .build())
                 // moto's HTTP server answers "100 Continue" in a way the Netty client takes as the final
                 // response; the header only saves a wasted body on a refused request, so emulators go without
-                .serviceConfiguration(S3Configuration.builder().expectContinueEnabled(endpoint.isEmpty()).build())
-                .overrideConfiguration(c -> c.addExecutionInterceptor(new CreateOnly()));
+                .serviceConfiguration(S3Configuration.builder().expectContinueEnabled(endpoint.isEmpty()).build());
         endpoint.ifPresent(builder::endpointOverride);
         return builder.build();
-    }
-
-    /**
-     * These clients only ever create new backups. The SDK's multipart machinery does not carry
-     * {@code If-None-Match} from the PutObject request to CompleteMultipartUpload (seen with 2.57), so
-     * two uploads of one name would both complete and the second overwrite the first: we add it here.
-     */
-    static final class CreateOnly implements ExecutionInterceptor {
-        @Override
-        public SdkRequest modifyRequest(Context.ModifyRequest context, ExecutionAttributes attributes) {
-            if (context.request() instanceof CompleteMultipartUploadRequest complete && complete.ifNoneMatch() == null) {
-                return complete.toBuilder().ifNoneMatch("*").build();
-            }
-            if (context.request() instanceof PutObjectRequest put && put.ifNoneMatch() == null) {
-                return put.toBuilder().ifNoneMatch("*").build();
-            }
-            return context.request();
-        }
     }
 
     public SsmClient ssm() {

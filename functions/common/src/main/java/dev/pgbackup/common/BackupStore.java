@@ -249,6 +249,51 @@ public class BackupStore {
     public record StoredJson(String json, Instant lastModified) {
     }
 
+    /** A small JSON object with its ETag, so that a later replace or delete hits exactly that version. */
+    public record VersionedJson(String json, Instant lastModified, String eTag) {
+    }
+
+    /** Like {@link #getJson} but with the ETag, for {@link #replaceIfMatch} and {@link #deleteIfMatch}. */
+    public Optional<VersionedJson> getVersionedJson(String key) {
+        try {
+            var response = s3.getObjectAsBytes(b -> b.bucket(bucket).key(key));
+            return Optional.of(new VersionedJson(response.asUtf8String(), response.response().lastModified(),
+                    response.response().eTag()));
+        } catch (NoSuchKeyException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Overwrites a small object only if it is still the version with {@code eTag} (S3 If-Match); false if
+     * it changed or is gone, so two callers replacing the same version cannot both succeed.
+     */
+    public boolean replaceIfMatch(String key, String json, String eTag) {
+        try {
+            s3.putObject(b -> b.bucket(bucket).key(key).ifMatch(eTag).contentType("application/json"),
+                    RequestBody.fromString(json));
+            return true;
+        } catch (S3Exception e) {
+            if (e.statusCode() == 412 || e.statusCode() == 409 || e.statusCode() == 404) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    /** Deletes an object only if it is still the version with {@code eTag} (S3 conditional delete). */
+    public boolean deleteIfMatch(String key, String eTag) {
+        try {
+            s3.deleteObject(b -> b.bucket(bucket).key(key).ifMatch(eTag));
+            return true;
+        } catch (S3Exception e) {
+            if (e.statusCode() == 412 || e.statusCode() == 409 || e.statusCode() == 404) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
     public void deleteObject(String key) {
         s3.deleteObject(b -> b.bucket(bucket).key(key));
     }
