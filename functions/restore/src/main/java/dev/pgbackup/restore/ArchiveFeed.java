@@ -1,0 +1,171 @@
+package dev.pgbackup.restore;
+
+import dev.pgbackup.common.DbConnection;
+import dev.pgbackup.common.PgTools;
+import dev.pgbackup.common.RunningTool;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+
+/**
+ * Runs pg_restore with its stdin fed straight from an S3 GetObject stream: no temp file, memory bounded by
+ * one buffer. Whatever happens (the tool exits early, S3 fails, the deadline passes) the child is killed,
+ * its pipes closed and the S3 connection aborted, so neither a thread nor the JVM can stay blocked.
+ */
+final class ArchiveFeed {
+    private static final int BUFFER = 256 * 1024;
+
+    /** How the tool ended; {@code exitCode} is -1 when it was killed at the deadline. */
+    record Result(int exitCode, boolean timedOut, String stdoutHead, long bytesFed, String readError,
+                  String stderrTail, long millis) {
+        boolean ok() {
+            return exitCode == 0 && !timedOut;
+        }
+    }
+
+    private ArchiveFeed() {
+    }
+
+    /**
+     * @param connection  the libpq connection for the child's environment, or null for no connection
+     * @param keepStdout  how many bytes of stdout to keep (the rest is read and dropped)
+     */
+    static Result run(PgTools tools, PgTools.Installation installation, List<String> args, DbConnection connection,
+                      Supplier<ResponseInputStream<GetObjectResponse>> source, Instant deadline, Clock clock,
+                      int keepStdout) {
+        long started = System.nanoTime();
+        RunningTool tool;
+        try {
+            tool = tools.start(installation, "pg_restore", args, connection);
+        } catch (IOException e) {
+            throw new PgTools.PgToolsException(PgTools.PG_RESTORE_MISSING);
+        }
+        ResponseInputStream<GetObjectResponse> in = null;
+        try (tool) {
+            in = source.get();
+            InputStream body = in;
+            AtomicLong fed = new AtomicLong();
+            AtomicReference<String> readError = new AtomicReference<>();
+            ByteArrayOutputStream head = new ByteArrayOutputStream();
+
+            Thread feeder = daemon("pg_restore-stdin", () -> feed(body, tool.stdin(), fed, readError));
+            Thread drain = daemon("pg_restore-stdout", () -> drain(tool.stdout(), head, keepStdout));
+            feeder.start();
+            drain.start();
+
+            long waitMs = Math.max(0, Duration.between(clock.instant(), deadline).toMillis());
+            int code;
+            try {
+                code = tool.waitFor(waitMs, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                code = -1;
+            }
+            boolean timedOut = code < 0;
+            if (timedOut) {
+                tool.destroy();
+            }
+            // the tool is gone: stop reading S3 (pg_restore --list stops after the table of contents)
+            abort(in);
+            join(feeder);
+            join(drain);
+            String stdout;
+            synchronized (head) {
+                stdout = head.toString(StandardCharsets.UTF_8);
+            }
+            return new Result(code, timedOut, stdout, fed.get(), readError.get(), tool.stderrTail(),
+                    (System.nanoTime() - started) / 1_000_000);
+        } finally {
+            abort(in);
+        }
+    }
+
+    private static void feed(InputStream in, OutputStream out, AtomicLong fed, AtomicReference<String> readError) {
+        byte[] buffer = new byte[BUFFER];
+        try {
+            while (true) {
+                int n;
+                try {
+                    n = in.read(buffer);
+                } catch (IOException | RuntimeException e) {
+                    // closing stdin early makes pg_restore fail on a short archive: it never sees half a file as whole
+                    readError.set(e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()));
+                    return;
+                }
+                if (n < 0) {
+                    return;
+                }
+                try {
+                    out.write(buffer, 0, n);
+                } catch (IOException e) {
+                    return; // the tool stopped reading (exited, or was killed)
+                }
+                fed.addAndGet(n);
+            }
+        } finally {
+            try {
+                out.close();
+            } catch (IOException ignored) {
+                // the tool is gone
+            }
+        }
+    }
+
+    private static void drain(InputStream out, ByteArrayOutputStream head, int keep) {
+        byte[] buffer = new byte[8192];
+        try (out) {
+            int n;
+            while ((n = out.read(buffer)) >= 0) {
+                synchronized (head) {
+                    int room = keep - head.size();
+                    if (room > 0) {
+                        head.write(buffer, 0, Math.min(room, n));
+                    }
+                }
+            }
+        } catch (IOException ignored) {
+            // the tool was killed
+        }
+    }
+
+    private static Thread daemon(String name, Runnable body) {
+        Thread t = new Thread(body, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    private static void join(Thread t) {
+        try {
+            t.join(TimeUnit.SECONDS.toMillis(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void abort(ResponseInputStream<?> in) {
+        if (in != null) {
+            try {
+                in.abort();
+            } catch (RuntimeException ignored) {
+                // already closed
+            }
+            try {
+                in.close();
+            } catch (IOException | RuntimeException ignored) {
+                // aborted
+            }
+        }
+    }
+}
