@@ -68,6 +68,8 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
                     + ": " + Redactor.scrub(String.valueOf(e.getMessage()), secretsOf()));
         }
         services.jobs.save(finished);
+        services.audit.metric(finished.status() == JobRecord.Status.SUCCEEDED ? "BackupSucceeded" : "BackupFailed",
+                services.config.appName(), services.config.environment());
         audit.with("message", finished.message()).with("bytes", finished.bytes()).write(finished.status().name());
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("jobId", finished.jobId());

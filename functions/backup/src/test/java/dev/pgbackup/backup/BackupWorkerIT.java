@@ -143,6 +143,7 @@ class BackupWorkerIT {
         assertEquals(pg.snapshot(SOURCE_DB), pg.snapshot(target));
         assertTrue(stack.audit().contains("\"action\":\"backup.job\""), stack.audit());
         assertTrue(stack.audit().contains("\"result\":\"SUCCEEDED\""), stack.audit());
+        assertTrue(stack.audit().contains("\"BackupSucceeded\":1"), "metric for the no-recent-backup alarm");
     }
 
     @Test
@@ -171,6 +172,7 @@ class BackupWorkerIT {
         assertFalse(args.contains("postgresql://"), args);
         assertTrue(Files.readString(tools.resolve("envnames.txt")).contains("PGPASSWORD"));
         assertFalse(stack.audit().contains(TestPostgres.APP_PASSWORD));
+        assertTrue(stack.audit().contains("\"BackupFailed\":1"), "metric for the failed-backup alarm");
     }
 
     @Test

@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The API side of a long job: record it, hand it to a worker, and wait up to the budget. Small databases
@@ -16,11 +17,12 @@ public class JobRunner {
     public static final String STATUS_PATH = "/api/setting/jobs/";
 
     private final JobStore jobs;
-    private final WorkerLauncher launcher;
+    private final Supplier<WorkerLauncher> launcher;
+    private volatile WorkerLauncher launcherInstance;
     private final Duration waitBudget;
     private final Clock clock;
 
-    public JobRunner(JobStore jobs, WorkerLauncher launcher, Duration waitBudget, Clock clock) {
+    public JobRunner(JobStore jobs, Supplier<WorkerLauncher> launcher, Duration waitBudget, Clock clock) {
         this.jobs = jobs;
         this.launcher = launcher;
         this.waitBudget = waitBudget;
@@ -31,7 +33,7 @@ public class JobRunner {
                                                  Function<JobRecord, APIGatewayV2HTTPResponse> onSuccess) {
         jobs.save(job);
         try {
-            launcher.launch(workerFunction, Json.write(Map.of("jobId", job.jobId())));
+            launcher().launch(workerFunction, Json.write(Map.of("jobId", job.jobId())));
         } catch (RuntimeException e) {
             jobs.save(job.failed(clock.instant(), "The worker could not be started"));
             return ApiResponses.error(503, "The " + job.type().name().toLowerCase() + " worker could not be started; try again later");
@@ -55,6 +57,13 @@ public class JobRunner {
             }
         }
         return ApiResponses.json(202, running(job));
+    }
+
+    private WorkerLauncher launcher() {
+        if (launcherInstance == null) {
+            launcherInstance = launcher.get();
+        }
+        return launcherInstance;
     }
 
     public static Map<String, Object> running(JobRecord job) {

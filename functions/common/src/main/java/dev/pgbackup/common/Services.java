@@ -33,7 +33,8 @@ public final class Services {
                 config.rolesClaim());
         this.pgTools = new PgTools(Path.of(config.pgToolsDir()));
         this.audit = audit;
-        this.jobRunner = new JobRunner(jobs, launcher.apply(clients), config.waitBudget(), clock);
+        // built on first use: the list function ships without the Lambda SDK client
+        this.jobRunner = new JobRunner(jobs, () -> launcher.apply(clients), config.waitBudget(), clock);
     }
 
     public static Services fromEnvironment() {

@@ -1,0 +1,42 @@
+# Shared by the scripts: repository root, the project virtualenv, the PostgreSQL client layer.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+export SAM_CLI_TELEMETRY=0
+
+log() { printf '\n==> %s\n' "$*"; }
+
+need() {
+  command -v "$1" >/dev/null 2>&1 || { echo "missing '$1': $2" >&2; exit 1; }
+}
+
+check_toolchain() {
+  need java "install a JDK 17+ (Debian: apt-get install openjdk-17-jdk-headless)"
+  need mvn "install Maven (Debian: apt-get install maven)"
+  need python3 "install Python 3.9+"
+  need make "install make"
+  need curl "install curl"
+}
+
+# moto (S3/SSM emulator) and aws-sam-cli in .venv, reinstalled only when requirements change
+ensure_venv() {
+  local stamp="$VENV/.requirements.sha"
+  local want; want="$(sha256sum "$ROOT/requirements-dev.txt" | cut -d' ' -f1)"
+  if [ ! -x "$VENV/bin/moto_server" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    log "Installing moto and aws-sam-cli into .venv"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check --upgrade pip
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/requirements-dev.txt"
+    echo "$want" > "$stamp"
+  fi
+}
+
+# The layer's pg_dump/pg_restore/psql, built from distribution packages (nothing installed system-wide)
+ensure_layer() {
+  if [ ! -x "$ROOT/layers/postgresql-client/build/bin/pg_dump" ]; then
+    log "Building the PostgreSQL client layer (layers/postgresql-client/build)"
+    make -C "$ROOT/layers/postgresql-client" local
+  fi
+  bash "$ROOT/layers/postgresql-client/verify.sh" "$ROOT/layers/postgresql-client/build" >/tmp/pgbackup-layer-verify.log 2>&1 \
+    || { cat /tmp/pgbackup-layer-verify.log >&2; echo "layer verification failed" >&2; exit 1; }
+}

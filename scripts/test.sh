@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: installs what it needs (project-local), builds the
+# PostgreSQL client layer, runs unit and integration tests (real PostgreSQL, real pg_dump/pg_restore,
+# moto S3/SSM over HTTP), then checks the SAM template (validate --lint, build without a container).
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+check_toolchain
+ensure_venv
+ensure_layer
+log "Layer verified: $(tail -3 /tmp/pgbackup-layer-verify.log | tr '\n' ' ')"
+
+log "Unit and integration tests (mvn verify)"
+mvn -B -ntp verify
+
+log "SAM template: validate --lint"
+"$VENV/bin/sam" validate --lint --region us-east-1
+
+log "SAM build (no container): every function and the layer"
+"$VENV/bin/sam" build --region us-east-1 --build-dir "$ROOT/.aws-sam/build" >/tmp/pgbackup-sam-build.log 2>&1 \
+  || { tail -50 /tmp/pgbackup-sam-build.log >&2; echo "sam build failed" >&2; exit 1; }
+tail -5 /tmp/pgbackup-sam-build.log
+for fn in BackupApiFunction BackupWorkerFunction ListBackupsFunction RestoreApiFunction RestoreWorkerFunction; do
+  ls "$ROOT/.aws-sam/build/$fn/lib/"*-lambda.jar >/dev/null
+done
+bash "$ROOT/layers/postgresql-client/verify.sh" "$ROOT/.aws-sam/build/PostgresClientLayer" >/dev/null
+
+log "All checks passed"
