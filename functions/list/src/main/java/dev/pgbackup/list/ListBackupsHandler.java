@@ -15,12 +15,21 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * {@code GET /api/setting/backups} (every environment's backups, newest first, optional
  * {@code ?environment=}) and {@code GET /api/setting/jobs/{jobId}} (a job's status).
+ *
+ * <p>Only objects whose key is one of this app's backup names are listed: job records, locks, other apps'
+ * backups and anything under a prefix never appear. The listing follows every ListObjectsV2 page; a page
+ * that fails fails the request rather than answering with a partial list.
  */
 public class ListBackupsHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
+    static final String JOBS_PATH = "/api/setting/jobs/";
+    /** Same shape as an environment name in the configuration. */
+    private static final Pattern ENVIRONMENT = Pattern.compile("[a-z0-9][a-z0-9_]*(?:-[a-z0-9_]+)*");
+
     private final Services services;
 
     public ListBackupsHandler() {
@@ -33,8 +42,7 @@ public class ListBackupsHandler implements RequestHandler<APIGatewayV2HTTPEvent,
 
     @Override
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
-        String path = event.getRawPath() == null ? "" : event.getRawPath();
-        boolean jobStatus = path.startsWith("/api/setting/jobs/");
+        boolean jobStatus = isJobStatus(event);
         AuditLog.Entry audit = services.audit.entry(jobStatus ? "job.status" : "backups.list");
         JwtAuthenticator.Result who = services.auth.authenticate(event.getHeaders());
         audit.with("subject", who.subject());
@@ -44,23 +52,47 @@ public class ListBackupsHandler implements RequestHandler<APIGatewayV2HTTPEvent,
         }
         APIGatewayV2HTTPResponse response;
         try {
-            response = jobStatus ? jobStatus(event) : list(event);
+            response = jobStatus ? jobStatus(event, audit) : list(event, audit);
         } catch (BucketUnavailableException e) {
             response = ApiResponses.error(500, e.getMessage());
+        } catch (RuntimeException e) {
+            // an S3 page that failed: no partial list, and no internals in the answer
+            audit.with("error", e.getClass().getSimpleName());
+            response = ApiResponses.error(500, (jobStatus ? "The job status" : "The backups") + " could not be read: "
+                    + e.getClass().getSimpleName());
         }
         audit.with("status", response.getStatusCode()).write(response.getStatusCode() < 400 ? "OK" : "FAILED");
         return response;
     }
 
-    private APIGatewayV2HTTPResponse list(APIGatewayV2HTTPEvent event) {
-        services.store.checkBucket();
+    /** By route key ({@code GET /api/setting/jobs/{jobId}}), else by path (which may carry a stage prefix). */
+    static boolean isJobStatus(APIGatewayV2HTTPEvent event) {
+        String route = event.getRouteKey();
+        if (route != null && !route.isBlank() && !"$default".equals(route)) {
+            return route.contains(JOBS_PATH);
+        }
+        String path = event.getRawPath() == null ? "" : event.getRawPath();
+        return path.contains(JOBS_PATH);
+    }
+
+    private APIGatewayV2HTTPResponse list(APIGatewayV2HTTPEvent event, AuditLog.Entry audit) {
         String environment = event.getQueryStringParameters() == null ? null
                 : event.getQueryStringParameters().get("environment");
+        if (environment != null && !environment.isBlank()
+                && (environment.length() > 64 || !ENVIRONMENT.matcher(environment).matches())) {
+            return ApiResponses.error(400, "Invalid environment: lower-case letters, digits, '_' or '-' expected");
+        }
+        boolean filtered = environment != null && !environment.isBlank();
+        services.store.checkBucket();
         List<Map<String, Object>> backups = services.store.listBackups().stream()
-                .filter(b -> environment == null || environment.isBlank() || b.name().environment().equals(environment))
+                .filter(b -> !filtered || b.name().environment().equals(environment))
                 .map(ListBackupsHandler::entry)
                 .toList();
-        return ApiResponses.ok(Map.of("backups", backups, "count", backups.size()));
+        audit.with("environment", filtered ? environment : null).with("count", backups.size());
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("backups", backups);
+        body.put("count", backups.size());
+        return ApiResponses.ok(body);
     }
 
     private static Map<String, Object> entry(BackupObject b) {
@@ -71,16 +103,27 @@ public class ListBackupsHandler implements RequestHandler<APIGatewayV2HTTPEvent,
         return e;
     }
 
-    private APIGatewayV2HTTPResponse jobStatus(APIGatewayV2HTTPEvent event) {
+    private APIGatewayV2HTTPResponse jobStatus(APIGatewayV2HTTPEvent event, AuditLog.Entry audit) {
         String id = event.getPathParameters() != null && event.getPathParameters().get("jobId") != null
                 ? event.getPathParameters().get("jobId")
-                : event.getRawPath().substring("/api/setting/jobs/".length());
+                : lastSegment(event.getRawPath());
+        // JobStore accepts only a UUID: a path or traversal never reaches S3
         Optional<JobRecord> job = services.jobs.find(id);
         if (job.isEmpty()) {
             return ApiResponses.error(404, "Job not found");
         }
-        Map<String, Object> body = new LinkedHashMap<>(Services.jobView(job.get()));
+        audit.with("jobId", job.get().jobId()).with("jobStatus", job.get().status().name());
+        Map<String, Object> body = new LinkedHashMap<>();
         body.put("success", job.get().status() != JobRecord.Status.FAILED);
+        body.putAll(Services.jobView(job.get()));
         return ApiResponses.json(200, body);
+    }
+
+    private static String lastSegment(String path) {
+        if (path == null) {
+            return "";
+        }
+        int at = path.indexOf(JOBS_PATH);
+        return at < 0 ? "" : path.substring(at + JOBS_PATH.length());
     }
 }
