@@ -176,6 +176,27 @@ class BackupWorkerIT {
     }
 
     @Test
+    void runningOutOfTimeAbortsTheUploadBeforeLambdaWould() throws Exception {
+        String bucket = newBucket();
+        // more than one part of real output, then pg_dump stalls (a lock wait, a slow network...)
+        Path tools = FakeTools.wrapping("pg_dump", "\"$REAL\" \"$@\" | { head -c 9500000; sleep 60; cat > /dev/null; }");
+        TestStack stack = TestStack.create("production", bucket, bigSource(), Map.of("PG_TOOLS_DIR", tools.toString()));
+        List<String> older = putFakeBackups(stack.s3, bucket, "production", 2);
+        // Lambda would kill the worker 3 s past its safety margin
+        TestContext nearlyOutOfTime = new TestContext(Duration.ofMillis(BackupWorkerHandler.SAFETY_MARGIN_MS + 3000));
+
+        Map<String, Object> result = new BackupWorkerHandler(stack.services).handleRequest(scheduledEvent(), nearlyOutOfTime);
+
+        assertEquals("FAILED", result.get("status"));
+        assertTrue(String.valueOf(result.get("message")).contains("did not finish before the worker's time limit"),
+                String.valueOf(result.get("message")));
+        assertTrue(nearlyOutOfTime.getRemainingTimeInMillis() > 0, "finished before Lambda's hard limit");
+        assertEquals(older, backupKeys(stack.s3, bucket));
+        assertTrue(stack.s3.listMultipartUploads(b -> b.bucket(bucket)).uploads().isEmpty(), "no dangling upload");
+        assertEquals(JobRecord.Status.FAILED, job(stack, result).status());
+    }
+
+    @Test
     void pgDumpMissingGivesTheKnownMessage() {
         String bucket = newBucket();
         TestStack stack = TestStack.create("production", bucket, SOURCE_DB,
