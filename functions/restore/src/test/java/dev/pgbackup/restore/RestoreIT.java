@@ -420,6 +420,44 @@ class RestoreIT {
     }
 
     @Test
+    void aRestoreFailingOnTheServerLeavesTheTargetUntouchedInSwapMode() {
+        // a readable archive whose restore fails (as when the server rejects a statement)
+        Path tools = FakeTools.wrapping("pg_restore", "for a in \"$@\"; do case \"$a\" in --dbname=*) "
+                + "echo 'pg_restore: error: could not execute query: ERROR:  simulated failure' >&2; exit 1;; esac; done\n"
+                + "exec \"$REAL\" \"$@\"");
+        Fixture f = new Fixture(Map.of("PG_TOOLS_DIR", tools.toString()));
+
+        APIGatewayV2HTTPResponse response = f.restore(f.productionBackup);
+
+        assertEquals(500, response.getStatusCode(), response.getBody());
+        assertEquals(error("Restore failed: pg_restore exited with code 1: pg_restore: error: could not execute query: "
+                + "ERROR:  simulated failure. The database '" + f.target + "' was not changed"), bodyOf(response));
+        assertEquals(f.stagingSnapshot, pg.snapshot(f.target));
+        assertEquals(List.of(), pg.databases(f.target + "_"));
+        f.assertNoLeftovers();
+    }
+
+    @Test
+    void inPlaceModeSaysPlainlyThatTheDatabaseIsGoneWhenTheRestoreFailsAfterTheDrop() {
+        Path tools = FakeTools.wrapping("pg_restore", "for a in \"$@\"; do case \"$a\" in --dbname=*) "
+                + "echo 'pg_restore: error: could not execute query: ERROR:  simulated failure' >&2; exit 1;; esac; done\n"
+                + "exec \"$REAL\" \"$@\"");
+        Fixture f = new Fixture(Map.of("PG_TOOLS_DIR", tools.toString(), "RESTORE_MODE", "in-place"));
+
+        APIGatewayV2HTTPResponse response = f.restore(f.productionBackup);
+
+        assertEquals(500, response.getStatusCode(), response.getBody());
+        String message = (String) bodyOf(response).get("message");
+        assertTrue(message.startsWith("Restore failed: pg_restore exited with code 1"), message);
+        assertTrue(message.endsWith("In-place mode: the database '" + f.target + "' had already been dropped and is now "
+                + "empty or missing; restore another backup to recover"), message);
+        assertFalse(message.contains("was not changed"), message);
+        // the documented risk of this mode: an empty database (the reason swap is the default)
+        assertEquals(List.of(), pg.query(f.target, "select tablename from pg_tables where schemaname = 'public'"));
+        f.assertNoLeftovers();
+    }
+
+    @Test
     void aStuckPgRestoreIsKilledBeforeTheWorkerRunsOutOfTime() {
         // --list answers normally; the restore itself hangs without reading its input
         Path tools = FakeTools.wrapping("pg_restore",
