@@ -1,0 +1,293 @@
+package dev.pgbackup.local;
+
+import com.auth0.jwt.JWT;
+import com.auth0.jwt.algorithms.Algorithm;
+import dev.pgbackup.backup.BackupApiHandler;
+import dev.pgbackup.backup.BackupWorkerHandler;
+import dev.pgbackup.common.AuditLog;
+import dev.pgbackup.common.AwsClients;
+import dev.pgbackup.common.Config;
+import dev.pgbackup.common.DbConnection;
+import dev.pgbackup.common.Services;
+import dev.pgbackup.list.ListBackupsHandler;
+import dev.pgbackup.restore.RestoreApiHandler;
+import dev.pgbackup.restore.RestoreWorkerHandler;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.ssm.SsmClient;
+import software.amazon.awssdk.services.ssm.model.ParameterNotFoundException;
+import software.amazon.awssdk.services.ssm.model.ParameterType;
+
+/**
+ * The product on localhost ({@code ./scripts/run-local.sh}): the real handlers behind the HTTP routes of
+ * template.yaml, workers run asynchronously in process, S3 and SSM from moto, PostgreSQL embedded and
+ * seeded with demo data. See README "Run locally" for every variable.
+ */
+public final class LocalRun implements AutoCloseable {
+    public static final String DEFAULT_JWT_SECRET = "local-development-jwt-secret-change-me";
+    public static final String DEFAULT_PASSKEY = "local-restore-passkey";
+    public static final Duration TOKEN_LIFETIME = Duration.ofHours(12);
+
+    private final Deque<AutoCloseable> started = new ArrayDeque<>();
+    private final Map<String, String> env;
+    private Config config;
+    private URI awsEndpoint;
+    private boolean motoStartedHere;
+    private EmbeddedDatabase embedded;
+    private LocalApi api;
+    private String token;
+    private String jwtSecretNote;
+    private String passkeyNote;
+
+    private LocalRun(Map<String, String> env) {
+        this.env = env;
+    }
+
+    public static void main(String[] args) throws Exception {
+        LocalRun run = new LocalRun(System.getenv());
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.out.println("\nStopping: HTTP server, workers, embedded PostgreSQL, moto (whatever this run started)");
+            run.close();
+        }, "local-shutdown"));
+        try {
+            run.start(Path.of(System.getProperty("repo.root", ".")).toAbsolutePath().normalize());
+        } catch (RuntimeException e) {
+            System.err.println("local run failed: " + e.getMessage());
+            System.exit(1);
+        }
+        run.printBanner(System.out);
+        Thread.currentThread().join();
+    }
+
+    /** Starts everything; for tests. {@code env} replaces the process environment. */
+    public static LocalRun start(Map<String, String> env, Path root) throws IOException {
+        LocalRun run = new LocalRun(env);
+        try {
+            run.start(root);
+        } catch (RuntimeException | IOException e) {
+            run.close();
+            throw e;
+        }
+        return run;
+    }
+
+    private void start(Path root) throws IOException {
+        String app = get("APP_NAME", "pharmatracker");
+        String environment = get("ENVIRONMENT", "staging");
+        int port = integer("PORT", 3000);
+        String bind = get("BIND_ADDRESS", "127.0.0.1");
+        Map<String, String> fnEnv = new HashMap<>(env);
+        fnEnv.put("APP_NAME", app);
+        fnEnv.put("ENVIRONMENT", environment);
+        fnEnv.putIfAbsent("BUCKET_NAME", app + "-backups");
+        fnEnv.putIfAbsent("DB_URL_PARAMETER", "/" + app + "/" + environment + "/db-url");
+        fnEnv.putIfAbsent("JWT_SECRET_PARAMETER", "/" + app + "/" + environment + "/jwt-secret");
+        fnEnv.putIfAbsent("RESTORE_PASSKEY_PARAMETER", "/" + app + "/" + environment + "/restore-passkey");
+        fnEnv.put("BACKUP_WORKER_FUNCTION", app + "-" + environment + "-backup-worker");
+        fnEnv.put("RESTORE_WORKER_FUNCTION", app + "-" + environment + "-restore-worker");
+        fnEnv.putIfAbsent("PG_TOOLS_DIR", root.resolve("layers/postgresql-client/build").toString());
+        config = Config.from(fnEnv); // names validated before anything starts
+        if (!Files.isExecutable(Path.of(config.pgToolsDir(), "bin/pg_dump"))) {
+            throw new IllegalStateException("no pg_dump under PG_TOOLS_DIR=" + config.pgToolsDir()
+                    + " (build the layer: make -C layers/postgresql-client local)");
+        }
+        requireFree(bind, port, "PORT");
+
+        // the SDK reads these before the environment: the emulator takes any credentials, and real ones
+        // from the developer's shell must never travel to it
+        System.setProperty("aws.accessKeyId", "test");
+        System.setProperty("aws.secretAccessKey", "test");
+        System.setProperty("aws.region", get("AWS_REGION", get("AWS_DEFAULT_REGION", "us-east-1")));
+
+        String endpoint = get("AWS_ENDPOINT_URL", null);
+        if (endpoint == null) {
+            int motoPort = integer("MOTO_PORT", 5050);
+            requireFree("127.0.0.1", motoPort, "MOTO_PORT");
+            MotoProcess moto = MotoProcess.start(root, motoPort);
+            started.push(moto);
+            awsEndpoint = moto.endpoint();
+            motoStartedHere = true;
+        } else {
+            awsEndpoint = URI.create(endpoint);
+        }
+        AwsClients clients = new AwsClients(Optional.of(awsEndpoint), true);
+
+        String databaseUrl = get("DATABASE_URL", null);
+        if (databaseUrl == null) {
+            String dbName = (app + "_" + environment).replace('-', '_');
+            embedded = EmbeddedDatabase.start(dbName, integer("PG_PORT", 0), environment, integer("DEMO_ROWS", 2000));
+            started.push(embedded);
+            databaseUrl = embedded.url();
+        } else {
+            DbConnection.parse(databaseUrl); // fails early, without echoing the URL
+        }
+        String jwtSecret = prepareAws(clients, databaseUrl);
+
+        InProcessWorkers workers = new InProcessWorkers();
+        started.push(workers);
+        Services services = new Services(config, clients, c -> workers, Clock.systemUTC(),
+                new AuditLog(System.out));
+        BackupWorkerHandler backupWorker = new BackupWorkerHandler(services);
+        RestoreWorkerHandler restoreWorker = new RestoreWorkerHandler(services);
+        workers.register(config.backupWorkerFunction(), 4, () -> backupWorker);
+        workers.register(config.restoreWorkerFunction(), 1, () -> restoreWorker); // reserved concurrency 1
+        ListBackupsHandler list = new ListBackupsHandler(services);
+        api = new LocalApi(bind, port)
+                .route("POST /api/setting/backup", new BackupApiHandler(services))
+                .route("GET /api/setting/backups", list)
+                .route("POST /api/setting/restore", new RestoreApiHandler(services))
+                .route("GET /api/setting/jobs/{jobId}", list);
+        started.push(api);
+        api.start();
+        Instant now = Instant.now();
+        token = JWT.create()
+                .withSubject("local-developer")
+                .withArrayClaim(config.rolesClaim(), new String[] {config.requiredRole()})
+                .withIssuedAt(now)
+                .withExpiresAt(now.plus(TOKEN_LIFETIME))
+                .sign(Algorithm.HMAC256(jwtSecret));
+    }
+
+    /**
+     * The bucket and the three SecureStrings. The DB URL always names the database this run serves; the
+     * JWT secret and passkey come from JWT_SECRET / RESTORE_PASSKEY when set, else an existing parameter
+     * (a shared emulator) is kept, else the printed defaults are written. Returns the JWT secret.
+     */
+    private String prepareAws(AwsClients clients, String databaseUrl) {
+        try (S3Client s3 = clients.s3(); SsmClient ssm = clients.ssm()) {
+            try {
+                s3.headBucket(b -> b.bucket(config.bucket()));
+            } catch (NoSuchBucketException e) {
+                s3.createBucket(b -> b.bucket(config.bucket()));
+            } catch (S3Exception e) {
+                if (e.statusCode() != 404) {
+                    throw e;
+                }
+                s3.createBucket(b -> b.bucket(config.bucket()));
+            }
+            put(ssm, config.dbUrlParameter(), databaseUrl);
+            String[] jwt = secret(ssm, config.jwtSecretParameter(), "JWT_SECRET", DEFAULT_JWT_SECRET);
+            String[] passkey = secret(ssm, config.restorePasskeyParameter(), "RESTORE_PASSKEY", DEFAULT_PASSKEY);
+            jwtSecretNote = jwt[1];
+            passkeyNote = passkey[1];
+            return jwt[0];
+        }
+    }
+
+    private String[] secret(SsmClient ssm, String parameter, String variable, String fallback) {
+        String given = get(variable, null);
+        if (given != null) {
+            put(ssm, parameter, given);
+            return new String[] {given, "from " + variable + " (not shown)"};
+        }
+        try {
+            String existing = ssm.getParameter(b -> b.name(parameter).withDecryption(true)).parameter().value();
+            return new String[] {existing, "kept the existing value of " + parameter + " (not shown)"};
+        } catch (ParameterNotFoundException e) {
+            put(ssm, parameter, fallback);
+            return new String[] {fallback, "default '" + fallback + "' (set " + variable + " to change)"};
+        }
+    }
+
+    private static void put(SsmClient ssm, String name, String value) {
+        ssm.putParameter(b -> b.name(name).value(value).type(ParameterType.SECURE_STRING).overwrite(true));
+    }
+
+    void printBanner(PrintStream out) {
+        String base = "http://localhost:" + port();
+        out.println();
+        out.println("pg-backup local run: app '" + config.appName() + "', environment '" + config.environment() + "'");
+        out.println("  API            " + base + "/api/setting/{backup,backups,restore,jobs/<jobId>}");
+        if (embedded != null) {
+            out.println("  PostgreSQL     embedded, database '" + embedded.database() + "' on 127.0.0.1:" + embedded.port()
+                    + " (demo data; gone when this run stops)");
+            out.println("                 inspect: layers/postgresql-client/build/bin/psql -h 127.0.0.1 -p "
+                    + embedded.port() + " -U postgres -d " + embedded.database());
+        } else {
+            out.println("  PostgreSQL     DATABASE_URL (not shown)");
+        }
+        out.println("  S3 + SSM       " + awsEndpoint + (motoStartedHere ? " (moto, started by this run)" : " (AWS_ENDPOINT_URL)")
+                + ", bucket '" + config.bucket() + "'");
+        out.println("  JWT secret     " + jwtSecretNote + " -> " + config.jwtSecretParameter());
+        out.println("  Restore passkey " + passkeyNote + " -> " + config.restorePasskeyParameter());
+        out.println("  pg tools       " + config.pgToolsDir());
+        out.println("  Another environment sharing this emulator and bucket:");
+        out.println("    ENVIRONMENT=" + (config.environment().equals("production") ? "staging" : "production")
+                + " PORT=" + (port() + 1) + " AWS_ENDPOINT_URL=" + awsEndpoint + " ./scripts/run-local.sh");
+        out.println();
+        out.println("Development token (HS256, roles [" + config.requiredRole() + "], expires in "
+                + TOKEN_LIFETIME.toHours() + " h):");
+        out.println("export TOKEN=" + token);
+        out.println();
+        out.println("Ready on " + base + " (" + config.environment() + ") - Ctrl-C stops everything this run started");
+        out.flush();
+    }
+
+    public int port() {
+        return api.port();
+    }
+
+    public String token() {
+        return token;
+    }
+
+    public URI awsEndpoint() {
+        return awsEndpoint;
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    @Override
+    public synchronized void close() {
+        while (!started.isEmpty()) {
+            try {
+                started.pop().close();
+            } catch (Exception e) {
+                System.err.println("[local] stopping: " + e.getClass().getSimpleName() + ": " + e.getMessage());
+            }
+        }
+    }
+
+    private String get(String key, String fallback) {
+        String value = env.get(key);
+        return value == null || value.isBlank() ? fallback : value.trim();
+    }
+
+    private int integer(String key, int fallback) {
+        String value = get(key, null);
+        try {
+            return value == null ? fallback : Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalStateException(key + " must be a whole number: " + value);
+        }
+    }
+
+    private static void requireFree(String host, int port, String variable) {
+        if (port == 0) {
+            return;
+        }
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.setReuseAddress(true);
+            socket.bind(new java.net.InetSocketAddress(host, port));
+        } catch (IOException e) {
+            throw new IllegalStateException("port " + port + " is in use: set " + variable + " to a free port");
+        }
+    }
+}
