@@ -25,4 +25,7 @@ for fn in BackupApiFunction BackupWorkerFunction ListBackupsFunction RestoreApiF
 done
 bash "$ROOT/layers/postgresql-client/verify.sh" "$ROOT/.aws-sam/build/PostgresClientLayer" >/dev/null
 
+log "Local run, end to end: the README's curl workflow against two local environments"
+SKIP_BUILD=1 "$ROOT/scripts/e2e-local.sh"
+
 log "All checks passed"

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# The README's curl workflow, end to end, against two local runs that share one moto and one bucket:
+# a 'production' instance (wait budget 0, so its backup answers 202 and is polled on the job URL) and a
+# 'staging' instance. Asserts status codes and bodies of: no token, backup, job status, list (all and
+# filtered), restore refused by the safety check, safety backup, unknown file, wrong passkey, restore of
+# staging's own backup, and the cross-environment restore (production backup into staging), then checks
+# the databases themselves with psql. SKIP_BUILD=1 reuses the jars (scripts/test.sh runs it after mvn verify).
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+if [ "${SKIP_BUILD:-0}" != "1" ]; then
+  check_toolchain; ensure_venv; ensure_layer
+  log "Building (mvn package -DskipTests)"
+  mvn -B -q -ntp package -DskipTests -pl local -am
+fi
+
+LOGS="$ROOT/.local/e2e"; mkdir -p "$LOGS"
+PSQL="$ROOT/layers/postgresql-client/build/bin/psql"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+PROD_PORT=$(free_port); STAGING_PORT=$(free_port); MOTO_PORT=$(free_port)
+PIDS=()
+cleanup() {
+  for ((i=${#PIDS[@]}-1; i>=0; i--)); do kill -TERM "${PIDS[$i]}" 2>/dev/null || true; wait "${PIDS[$i]}" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+fail() { echo "E2E FAILED: $*" >&2; echo "--- last request: $METHOD $URL -> $STATUS $BODY" >&2; exit 1; }
+
+start() { # name, then VAR=value pairs
+  local name=$1; shift
+  env "$@" SKIP_BUILD=1 "$ROOT/scripts/run-local.sh" >"$LOGS/$name.log" 2>&1 &
+  PIDS+=($!)
+  local pid=$! deadline=$((SECONDS + 180))
+  until grep -q '^Ready on' "$LOGS/$name.log"; do
+    kill -0 "$pid" 2>/dev/null || { cat "$LOGS/$name.log" >&2; fail "$name did not start"; }
+    [ $SECONDS -lt $deadline ] || fail "$name not ready within 180 s"
+    sleep 0.2
+  done
+}
+token_of() { grep '^export TOKEN=' "$LOGS/$1.log" | cut -d= -f2-; }
+pg_port_of() { grep -o 'psql -h 127.0.0.1 -p [0-9]*' "$LOGS/$1.log" | awk '{print $5}'; }
+
+# call METHOD URL TOKEN [JSON] -> STATUS, BODY
+call() {
+  METHOD=$1 URL=$2; local token=$3 data=${4-}
+  local args=(-s -o "$LOGS/body" -w '%{http_code}' -X "$METHOD" "$URL")
+  [ -n "$token" ] && args+=(-H "Authorization: Bearer $token")
+  [ -n "$data" ] && args+=(-H 'Content-Type: application/json' -d "$data")
+  STATUS=$(curl "${args[@]}"); BODY=$(cat "$LOGS/body")
+}
+json() { python3 -c 'import json,sys; v=json.loads(sys.argv[1]); exec("for k in sys.argv[2].split(\".\"):\n v = v[int(k)] if isinstance(v, list) else v[k]"); print(v if not isinstance(v,bool) else str(v).lower())' "$BODY" "$1"; }
+expect() { # status, then field=value pairs
+  [ "$STATUS" = "$1" ] || fail "expected HTTP $1"; shift
+  for pair in "$@"; do
+    local got; got=$(json "${pair%%=*}") || fail "no field ${pair%%=*}"
+    [ "$got" = "${pair#*=}" ] || fail "expected ${pair%%=*}=${pair#*=}, got '$got'"
+  done
+  echo "  ok  $METHOD ${URL#http://localhost:*/} -> $STATUS"
+}
+sql() { "$PSQL" -q -h 127.0.0.1 -p "$1" -U postgres -d "$2" -Atc "$3"; }
+
+log "Starting production (port $PROD_PORT, moto $MOTO_PORT) and staging (port $STAGING_PORT, same moto and bucket)"
+start production ENVIRONMENT=production PORT=$PROD_PORT MOTO_PORT=$MOTO_PORT WAIT_BUDGET_SECONDS=0 DEMO_ROWS=3000
+start staging ENVIRONMENT=staging PORT=$STAGING_PORT AWS_ENDPOINT_URL=http://127.0.0.1:$MOTO_PORT DEMO_ROWS=1000
+PROD="http://localhost:$PROD_PORT/api/setting"; STAGING="http://localhost:$STAGING_PORT/api/setting"
+PROD_TOKEN=$(token_of production); TOKEN=$(token_of staging); PASSKEY=local-restore-passkey
+PROD_PG=$(pg_port_of production); STAGING_PG=$(pg_port_of staging)
+NAME_RE='^pharmatracker-(production|staging)-on-[0-9]{4}-[0-9]{2}-[0-9]{2}-at-[0-9]{2}-[0-9]{2}-[0-9]{2}-(AM|PM)-IST\.dump$'
+
+log "Workflow"
+call GET "$STAGING/backups" ""
+expect 401 success=false
+call GET "$STAGING/backups" "not-a-jwt"
+expect 401 success=false
+
+# production's backup: its wait budget is 0, so 202 and the job URL
+call POST "$PROD/backup" "$PROD_TOKEN"
+expect 202 success=true status=RUNNING
+PROD_FILE=$(json filename); STATUS_URL=$(json statusUrl)
+[[ $PROD_FILE =~ $NAME_RE ]] || fail "bad backup name $PROD_FILE"
+deadline=$((SECONDS + 120))
+while :; do
+  call GET "http://localhost:$PROD_PORT$STATUS_URL" "$PROD_TOKEN"
+  [ "$STATUS" = 200 ] || fail "job status"
+  [ "$(json status)" = RUNNING ] || break
+  [ $SECONDS -lt $deadline ] || fail "backup job still RUNNING after 120 s"
+  sleep 0.5
+done
+expect 200 success=true status=SUCCEEDED type=BACKUP "message=Database backup created successfully: $PROD_FILE"
+
+# staging sees every environment's backups
+call GET "$STAGING/backups" "$TOKEN"
+expect 200 success=true count=1 backups.0.filename="$PROD_FILE"
+
+# restoring production's backup into staging needs a fresh staging backup first
+call POST "$STAGING/restore" "$TOKEN" "{\"filename\":\"$PROD_FILE\",\"passkey\":\"$PASSKEY\"}"
+expect 409 success=false "message=Safety check failed: No recent backup found from 'staging' environment within last 5 minutes. Please create a backup first (POST /api/setting/backup) and then retry restore."
+
+# the safety backup (staging's wait budget is the default 20 s: the old synchronous 200)
+call POST "$STAGING/backup" "$TOKEN"
+STAGING_FILE=$(json filename 2>/dev/null || true)
+expect 200 success=true "message=Database backup created successfully: $STAGING_FILE" "filename=$STAGING_FILE"
+[[ $STAGING_FILE =~ $NAME_RE ]] || fail "bad backup name $STAGING_FILE"
+
+call GET "$STAGING/backups" "$TOKEN"
+expect 200 success=true count=2 backups.0.filename="$STAGING_FILE" backups.1.filename="$PROD_FILE"
+call GET "$STAGING/backups?environment=production" "$TOKEN"
+expect 200 success=true count=1 backups.0.filename="$PROD_FILE"
+
+MISSING=pharmatracker-production-on-2020-01-01-at-02-00-00-AM-IST.dump
+call POST "$STAGING/restore" "$TOKEN" "{\"filename\":\"$MISSING\",\"passkey\":\"$PASSKEY\"}"
+expect 404 success=false "message=Backup file not found: $MISSING"
+call POST "$STAGING/restore" "$TOKEN" "{\"filename\":\"$PROD_FILE\",\"passkey\":\"wrong-passkey\"}"
+expect 403 success=false "message=Invalid restore passkey"
+call POST "$STAGING/restore" "$TOKEN" "{\"filename\":\"../$PROD_FILE\",\"passkey\":\"$PASSKEY\"}"
+expect 400 success=false
+
+# staging's own backup back into staging
+sql "$STAGING_PG" pharmatracker_staging "delete from stock_batches where id > 10"
+call POST "$STAGING/restore" "$TOKEN" "{\"filename\":\"$STAGING_FILE\",\"passkey\":\"$PASSKEY\"}"
+expect 200 success=true "message=Database restored successfully from backup: $STAGING_FILE"
+[ "$(sql "$STAGING_PG" pharmatracker_staging "select count(*) from stock_batches")" = 1000 ] || fail "staging rows not restored"
+echo "  ok  staging database restored from its own backup (1000 rows back)"
+
+# cross-environment: production's backup into staging
+call POST "$STAGING/restore" "$TOKEN" "{\"filename\":\"$PROD_FILE\",\"passkey\":\"$PASSKEY\"}"
+expect 200 success=true "message=Database restored successfully from backup: $PROD_FILE"
+[ "$(sql "$STAGING_PG" pharmatracker_staging "select value from demo_info where key = 'environment'")" = production ] \
+  || fail "staging does not hold production's data"
+[ "$(sql "$STAGING_PG" pharmatracker_staging "select count(*) from stock_batches")" = 3000 ] || fail "row count after cross restore"
+[ "$(sql "$PROD_PG" pharmatracker_production "select value from demo_info where key = 'environment'")" = production ] \
+  || fail "production database changed"
+[ "$(sql "$STAGING_PG" postgres "select count(*) from pg_database where datname like 'pharmatracker_staging_pre_restore_%'")" = 2 ] \
+  || fail "pre-restore copies not kept"
+echo "  ok  staging now holds production's data (3000 rows); production untouched; 2 pre-restore copies kept"
+
+log "E2E passed"
