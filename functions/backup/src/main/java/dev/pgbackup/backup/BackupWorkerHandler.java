@@ -11,8 +11,6 @@ import dev.pgbackup.common.PgTools;
 import dev.pgbackup.common.Redactor;
 import dev.pgbackup.common.Services;
 import java.time.Instant;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -65,34 +63,22 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
         } catch (RuntimeException e) {
             // unexpected: keep the class for the operator, never a raw message that might carry a secret
             finished = job.failed(services.clock.instant(), "Backup failed: " + e.getClass().getSimpleName()
-                    + ": " + Redactor.scrub(String.valueOf(e.getMessage()), secretsOf()));
+                    + ": " + Redactor.scrub(String.valueOf(e.getMessage()), services.databaseSecrets()));
         }
         services.jobs.save(finished);
         services.audit.metric(finished.status() == JobRecord.Status.SUCCEEDED ? "BackupSucceeded" : "BackupFailed",
                 services.config.appName(), services.config.environment());
         audit.with("message", finished.message()).with("bytes", finished.bytes()).write(finished.status().name());
-        Map<String, Object> result = new LinkedHashMap<>();
-        result.put("jobId", finished.jobId());
-        result.put("status", finished.status().name());
-        result.put("filename", finished.filename());
-        result.put("message", finished.message());
-        return result;
-    }
-
-    private List<String> secretsOf() {
-        try {
-            String password = services.database().password();
-            return password == null ? List.of() : List.of(password);
-        } catch (RuntimeException e) {
-            return List.of();
-        }
+        return Services.workerResult(finished);
     }
 
     /** The job to run: the API's (if still RUNNING: never redo a finished one) or a new scheduled one. */
     private Optional<JobRecord> jobFor(Map<String, Object> event, Instant now) {
         Object jobId = event == null ? null : event.get("jobId");
         if (jobId instanceof String id) {
-            return services.jobs.find(id).filter(j -> !j.finished() && j.type() == JobRecord.Type.BACKUP);
+            return services.jobs.find(id)
+                    .filter(j -> !j.finished() && j.type() == JobRecord.Type.BACKUP)
+                    .filter(j -> services.jobs.claim(j.jobId()));
         }
         if (event != null && "aws.events".equals(event.get("source"))) {
             JobRecord job = JobRecord.started(JobStore.newJobId(), JobRecord.Type.BACKUP,

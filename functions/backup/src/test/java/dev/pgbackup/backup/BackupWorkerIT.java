@@ -197,6 +197,26 @@ class BackupWorkerIT {
     }
 
     @Test
+    void aDuplicateDeliveryOfTheSameJobDoesNothing() {
+        String bucket = newBucket();
+        TestStack stack = TestStack.create("production", bucket, SOURCE_DB, Map.of());
+        String name = BackupName.create(stack.services.config, Instant.now()).filename();
+        JobRecord job = JobRecord.started(dev.pgbackup.common.JobStore.newJobId(), JobRecord.Type.BACKUP, "production",
+                name, "alice", "api", Instant.now());
+        stack.services.jobs.save(job);
+        BackupWorkerHandler worker = new BackupWorkerHandler(stack.services);
+        Map<String, Object> payload = Map.of("jobId", job.jobId());
+
+        assertEquals("SUCCEEDED", worker.handleRequest(payload, new TestContext(Duration.ofMinutes(15))).get("status"));
+        // Lambda delivers asynchronous events at least once: the same event again, even while RUNNING
+        stack.services.jobs.save(job);
+        assertEquals("IGNORED", worker.handleRequest(payload, new TestContext(Duration.ofMinutes(15))).get("status"));
+        stack.services.jobs.save(stack.services.jobs.find(job.jobId()).orElseThrow().succeeded(Instant.now(), 1L, "ok", null));
+        assertEquals("IGNORED", worker.handleRequest(payload, new TestContext(Duration.ofMinutes(15))).get("status"));
+        assertEquals(List.of(name), backupKeys(stack.s3, bucket));
+    }
+
+    @Test
     void pgDumpMissingGivesTheKnownMessage() {
         String bucket = newBucket();
         TestStack stack = TestStack.create("production", bucket, SOURCE_DB,

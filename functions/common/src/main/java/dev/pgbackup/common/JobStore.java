@@ -36,6 +36,16 @@ public class JobStore {
     }
 
     /**
+     * Takes a job for one worker invocation. Asynchronous invokes are delivered at least once: a second
+     * delivery of the same job finds the claim and does nothing (rather than failing on the backup the
+     * first delivery wrote, and recording that failure over its success).
+     */
+    public boolean claim(String jobId) {
+        return store.createIfAbsent("jobs/" + jobId + ".claim", Json.write(java.util.Map.of("jobId", jobId,
+                "claimedAt", clock.instant().toString())));
+    }
+
+    /**
      * The job, if it exists. A job still RUNNING well past the worker's limit died without a word
      * (killed by Lambda's timeout): it is reported FAILED rather than running for ever.
      */

@@ -54,6 +54,29 @@ public final class Services {
         return DbConnection.parse(secrets.get(config.dbUrlParameter()));
     }
 
+    /**
+     * The values to scrub from unexpected error text: the database password, if it can be read at all
+     * (a failure to read it must not hide the original error).
+     */
+    public java.util.List<String> databaseSecrets() {
+        try {
+            String password = database().password();
+            return password == null ? java.util.List.of() : java.util.List.of(password);
+        } catch (RuntimeException e) {
+            return java.util.List.of();
+        }
+    }
+
+    /** What a worker invocation returns (visible in the Lambda console and the RIE). */
+    public static java.util.Map<String, Object> workerResult(JobRecord job) {
+        java.util.Map<String, Object> result = new java.util.LinkedHashMap<>();
+        result.put("jobId", job.jobId());
+        result.put("status", job.status().name());
+        result.put("filename", job.filename());
+        result.put("message", job.message());
+        return result;
+    }
+
     /** A job as the status endpoint shows it (no internals beyond what an operator needs). */
     public static java.util.Map<String, Object> jobView(JobRecord job) {
         java.util.Map<String, Object> view = new java.util.LinkedHashMap<>();

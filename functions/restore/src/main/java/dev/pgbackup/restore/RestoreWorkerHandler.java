@@ -10,8 +10,6 @@ import dev.pgbackup.common.PgTools;
 import dev.pgbackup.common.Redactor;
 import dev.pgbackup.common.Services;
 import java.time.Instant;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -85,19 +83,14 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
         } catch (RuntimeException | Error e) {
             // unexpected: the class for the operator, never a raw message that might carry a secret
             finished = job.failed(services.clock.instant(), "Restore failed: " + e.getClass().getSimpleName() + ": "
-                    + Redactor.scrub(String.valueOf(e.getMessage()), secretsOf()));
+                    + Redactor.scrub(String.valueOf(e.getMessage()), services.databaseSecrets()));
             if (e instanceof Error error) {
                 finish(job, finished, claim, audit);
                 throw error;
             }
         }
         finish(job, finished, claim, audit);
-        Map<String, Object> result = new LinkedHashMap<>();
-        result.put("jobId", finished.jobId());
-        result.put("status", finished.status().name());
-        result.put("filename", finished.filename());
-        result.put("message", finished.message());
-        return result;
+        return Services.workerResult(finished);
     }
 
     /**
@@ -121,15 +114,6 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
                 audit.with("message", finished.message()).with("bytes", finished.bytes())
                         .write(finished.status().name());
             }
-        }
-    }
-
-    private List<String> secretsOf() {
-        try {
-            String password = services.database().password();
-            return password == null ? List.of() : List.of(password);
-        } catch (RuntimeException e) {
-            return List.of();
         }
     }
 }
