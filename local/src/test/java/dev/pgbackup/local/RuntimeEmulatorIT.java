@@ -1,0 +1,302 @@
+package dev.pgbackup.local;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pgbackup.testsupport.MotoServer;
+import dev.pgbackup.testsupport.RepoPaths;
+import dev.pgbackup.testsupport.SeedData;
+import dev.pgbackup.testsupport.TestPostgres;
+import dev.pgbackup.testsupport.TestStack;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every file in {@code events/} through the real Lambda runtime: the AWS Lambda Runtime Interface
+ * Emulator with the Java Runtime Interface Client, running the packaged (shaded) function jars with the
+ * handlers named in template.yaml, against moto (S3, SSM, and Lambda's asynchronous invoke API), a real
+ * PostgreSQL and the layer's pg_dump/pg_restore. API calls whose job outlives the wait budget answer 202;
+ * the test then plays Lambda's asynchronous queue and invokes the worker with the job id, as Lambda would.
+ */
+class RuntimeEmulatorIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String TOKEN_PLACEHOLDER = "REPLACE_WITH_A_JWT_SIGNED_WITH_THE_STACK_JWT_SECRET";
+    private static final String PASSKEY_PLACEHOLDER = "REPLACE_WITH_THE_RESTORE_PASSKEY";
+    private static final String DB = "rie_staging";
+    private static final String BUCKET = "rie-runtime-bucket";
+
+    /** Which function of template.yaml an event file is for. */
+    private static final Map<String, String> FUNCTION_OF_ROUTE = Map.of(
+            "POST /api/setting/backup", "BackupApiFunction",
+            "GET /api/setting/backups", "ListBackupsFunction",
+            "GET /api/setting/jobs/{jobId}", "ListBackupsFunction",
+            "POST /api/setting/restore", "RestoreApiFunction");
+
+    private static final Map<String, LambdaRuntimeEmulator> functions = new LinkedHashMap<>();
+    private static TestPostgres pg;
+    private static TestStack stack;
+
+    @BeforeAll
+    static void startFunctions() throws Exception {
+        pg = TestPostgres.get();
+        pg.dropDatabase(DB);
+        pg.createDatabase(DB);
+        SeedData.seed(pg, DB, 300, "rie");
+        TestStack.createBucket(BUCKET);
+        stack = TestStack.create("staging", BUCKET, DB, Map.of());
+        Map<String, String> env = new HashMap<>(stack.env);
+        env.put("AWS_ENDPOINT_URL", MotoServer.get().endpoint().toString());
+        env.put("S3_FORCE_PATH_STYLE", "true");
+        env.put("AWS_REGION", "us-east-1");
+        env.put("AWS_ACCESS_KEY_ID", "test");
+        env.put("AWS_SECRET_ACCESS_KEY", "test");
+        // the API hands a job to its worker through Lambda's asynchronous invoke (moto's Lambda API
+        // accepts it) and answers 202 after this budget; the test then invokes the worker itself
+        env.put("WAIT_BUDGET_SECONDS", "1");
+        env.put("AWS_LAMBDA_FUNCTION_TIMEOUT", "900");
+        env.put("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024");
+        registerWorkersInMotoLambda(stack.env.get("BACKUP_WORKER_FUNCTION"), stack.env.get("RESTORE_WORKER_FUNCTION"));
+        Map<String, String[]> template = templateFunctions();
+        Path logs = Files.createDirectories(RepoPaths.root().resolve("local/target/rie-logs"));
+        ExecutorService pool = Executors.newFixedThreadPool(5);
+        try {
+            Map<String, Future<LambdaRuntimeEmulator>> starting = new LinkedHashMap<>();
+            template.forEach((name, codeAndHandler) -> starting.put(name, pool.submit(() ->
+                    LambdaRuntimeEmulator.start(name, functionJar(codeAndHandler[0]), codeAndHandler[1], env, logs))));
+            for (var e : starting.entrySet()) {
+                functions.put(e.getKey(), e.getValue().get());
+            }
+        } finally {
+            pool.shutdown();
+        }
+        assertEquals(List.of("BackupApiFunction", "ListBackupsFunction", "RestoreApiFunction", "BackupWorkerFunction",
+                "RestoreWorkerFunction"), List.copyOf(functions.keySet()), "the functions of template.yaml");
+    }
+
+    @AfterAll
+    static void stopFunctions() {
+        functions.values().forEach(LambdaRuntimeEmulator::close);
+    }
+
+    /**
+     * The worker functions as moto's Lambda API knows them, so that the API functions' asynchronous invoke
+     * is accepted (202) as in AWS. moto is told not to run them (it would need Docker): the test invokes
+     * the workers under the emulator itself.
+     */
+    static void registerWorkersInMotoLambda(String... names) throws Exception {
+        java.net.URI moto = MotoServer.get().endpoint();
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        http.send(java.net.http.HttpRequest.newBuilder(moto.resolve("/moto-api/config"))
+                .header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"lambda\":{\"use_docker\":false}}")).build(),
+                java.net.http.HttpResponse.BodyHandlers.discarding());
+        String trust = java.net.URLEncoder.encode("{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
+                + "\"Principal\":{\"Service\":\"lambda.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}",
+                java.nio.charset.StandardCharsets.UTF_8);
+        var created = http.send(java.net.http.HttpRequest.newBuilder(moto.resolve("/"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .header("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/iam/aws4_request, "
+                        + "SignedHeaders=host, Signature=0")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("Action=CreateRole&Version=2010-05-08"
+                        + "&RoleName=rie-workers&AssumeRolePolicyDocument=" + trust)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        Matcher arn = Pattern.compile("<Arn>([^<]+)</Arn>").matcher(created.body());
+        if (!arn.find()) {
+            throw new IllegalStateException("moto IAM CreateRole: " + created.body());
+        }
+        java.io.ByteArrayOutputStream zip = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.ZipOutputStream z = new java.util.zip.ZipOutputStream(zip)) {
+            z.putNextEntry(new java.util.zip.ZipEntry("placeholder.txt"));
+            z.write("the code runs under the emulator".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            z.closeEntry();
+        }
+        try (var lambda = new dev.pgbackup.common.AwsClients(java.util.Optional.of(moto), true).lambda()) {
+            for (String name : names) {
+                lambda.createFunction(b -> b.functionName(name).runtime("java21").role(arn.group(1))
+                        .handler("placeholder::handleRequest")
+                        .code(c -> c.zipFile(software.amazon.awssdk.core.SdkBytes.fromByteArray(zip.toByteArray()))));
+            }
+        }
+    }
+
+    /** Logical id -> {CodeUri, Handler} of every AWS::Serverless::Function in template.yaml. */
+    static Map<String, String[]> templateFunctions() throws IOException {
+        Map<String, String[]> found = new LinkedHashMap<>();
+        String current = null;
+        String codeUri = null;
+        for (String line : Files.readAllLines(RepoPaths.root().resolve("template.yaml"))) {
+            Matcher id = Pattern.compile("^  ([A-Za-z0-9]+):\\s*$").matcher(line);
+            if (id.matches()) {
+                current = id.group(1);
+                codeUri = null;
+                continue;
+            }
+            Matcher code = Pattern.compile("^\\s+CodeUri:\\s*(\\S+)\\s*$").matcher(line);
+            if (current != null && code.matches()) {
+                codeUri = code.group(1);
+            }
+            Matcher handler = Pattern.compile("^\\s+Handler:\\s*(\\S+)\\s*$").matcher(line);
+            if (current != null && codeUri != null && handler.matches()) {
+                found.put(current, new String[] {codeUri, handler.group(1)});
+            }
+        }
+        return found;
+    }
+
+    /** The shaded jar that mvn package builds and the function's Makefile hands to sam build. */
+    static Path functionJar(String codeUri) {
+        String module = Path.of(codeUri).getFileName().toString();
+        return RepoPaths.root().resolve(codeUri).resolve("target/" + module + "-1.0.0-SNAPSHOT-lambda.jar");
+    }
+
+    static List<Path> eventFiles() throws IOException {
+        try (Stream<Path> files = Files.list(RepoPaths.root().resolve("events"))) {
+            return files.filter(p -> p.toString().endsWith(".json")).sorted().toList();
+        }
+    }
+
+    private static JsonNode invoke(String function, String event) throws Exception {
+        LambdaRuntimeEmulator rie = functions.get(function);
+        String result = rie.invoke(event);
+        JsonNode node = JSON.readTree(result);
+        assertFalse(node.has("errorType"), () -> function + " failed under the runtime: " + result);
+        return node;
+    }
+
+    /** An API function's answer: status code and parsed body. */
+    private record Answer(int status, JsonNode body) {
+    }
+
+    private static Answer api(String function, String event) throws Exception {
+        JsonNode response = invoke(function, event);
+        Answer answer = new Answer(response.get("statusCode").asInt(), JSON.readTree(response.get("body").asText()));
+        assertTrue(answer.body().has("success"), () -> "every answer has 'success': " + answer);
+        return answer;
+    }
+
+    private static String functionFor(JsonNode event) {
+        if (event.has("routeKey")) {
+            String fn = FUNCTION_OF_ROUTE.get(event.get("routeKey").asText());
+            if (fn == null) {
+                throw new AssertionError("no function in this test for route " + event.get("routeKey"));
+            }
+            return fn;
+        }
+        if ("aws.events".equals(event.path("source").asText())) {
+            return "BackupWorkerFunction";
+        }
+        throw new AssertionError("unknown kind of event: " + event);
+    }
+
+    @Test
+    void everyEventFileRunsUnderTheLambdaRuntime() throws Exception {
+        List<Path> files = eventFiles();
+        assertTrue(files.size() >= 5, "events/: " + files);
+        String token = TestStack.token("rie-test", "WEB_ACCESS");
+        Map<String, List<String>> seen = new LinkedHashMap<>();
+
+        // 1. each file exactly as committed: the API functions refuse its placeholder token (401); the
+        //    scheduled event makes a real backup
+        String scheduledBackup = null;
+        for (Path file : files) {
+            String event = Files.readString(file);
+            String function = functionFor(JSON.readTree(event));
+            seen.computeIfAbsent(function, k -> new ArrayList<>()).add(file.getFileName().toString());
+            if (function.equals("BackupWorkerFunction")) {
+                JsonNode result = invoke(function, event);
+                assertEquals("SUCCEEDED", result.get("status").asText(), result::toString);
+                scheduledBackup = result.get("filename").asText();
+                assertTrue(scheduledBackup.startsWith("pharmatracker-staging-on-"), scheduledBackup);
+            } else {
+                Answer answer = api(function, event);
+                assertEquals(401, answer.status(), () -> file + ": " + answer);
+                assertEquals("Invalid or expired token", answer.body().get("message").asText());
+            }
+        }
+        assertTrue(scheduledBackup != null, "events/ holds a scheduled backup event");
+        String snapshotBefore = pg.snapshot(DB).toString();
+
+        // 2. with a valid token
+        // list: every environment's backups, newest first
+        Answer list = api("ListBackupsFunction", event("list-backups.json", Map.of(TOKEN_PLACEHOLDER, token)));
+        assertEquals(200, list.status(), list::toString);
+        assertEquals(scheduledBackup, list.body().get("backups").get(0).get("filename").asText());
+        assertEquals(list.body().get("backups").size(), list.body().get("count").asInt());
+
+        // backup API: the job is handed to the worker (async invoke) -> 202; the worker runs it; the job
+        // status endpoint reports it
+        Answer started = api("BackupApiFunction", event("backup.json", Map.of(TOKEN_PLACEHOLDER, token)));
+        assertEquals(202, started.status(), started::toString);
+        assertEquals("RUNNING", started.body().get("status").asText());
+        String jobId = started.body().get("jobId").asText();
+        assertEquals("/api/setting/jobs/" + jobId, started.body().get("statusUrl").asText());
+        JsonNode worker = invoke("BackupWorkerFunction", "{\"jobId\":\"" + jobId + "\"}");
+        assertEquals("SUCCEEDED", worker.get("status").asText(), worker::toString);
+        String jobStatusEvent = event("job-status.json", Map.of(TOKEN_PLACEHOLDER, token,
+                "3f8e2a4c-9b1d-4e6f-8a2b-7c5d0e9f1a3b", jobId));
+        Answer status = api("ListBackupsFunction", jobStatusEvent);
+        assertEquals(200, status.status(), status::toString);
+        assertEquals("SUCCEEDED", status.body().get("status").asText());
+        assertEquals("Database backup created successfully: " + started.body().get("filename").asText(),
+                status.body().get("message").asText());
+        // the file's own job id is unknown
+        Answer unknownJob = api("ListBackupsFunction", event("job-status.json", Map.of(TOKEN_PLACEHOLDER, token)));
+        assertEquals(404, unknownJob.status(), unknownJob::toString);
+
+        // restore: the placeholder passkey is wrong; the file's backup name does not exist in this bucket
+        Answer wrongPasskey = api("RestoreApiFunction", event("restore.json", Map.of(TOKEN_PLACEHOLDER, token)));
+        assertEquals(403, wrongPasskey.status(), wrongPasskey::toString);
+        assertEquals("Invalid restore passkey", wrongPasskey.body().get("message").asText());
+        String restoreEvent = event("restore.json", Map.of(TOKEN_PLACEHOLDER, token, PASSKEY_PLACEHOLDER, TestStack.PASSKEY));
+        String missing = JSON.readTree(JSON.readTree(restoreEvent).get("body").asText()).get("filename").asText();
+        Answer notFound = api("RestoreApiFunction", restoreEvent);
+        assertEquals(404, notFound.status(), notFound::toString);
+        assertEquals("Backup file not found: " + missing, notFound.body().get("message").asText());
+
+        // restore of the scheduled backup: 202, the restore worker (swap mode) runs it, the data is back
+        pg.execute(DB, "set role app_owner; delete from orders where id % 2 = 0");
+        Answer restoring = api("RestoreApiFunction", restoreEvent.replace(missing, scheduledBackup));
+        assertEquals(202, restoring.status(), restoring::toString);
+        JsonNode restored = invoke("RestoreWorkerFunction",
+                "{\"jobId\":\"" + restoring.body().get("jobId").asText() + "\"}");
+        assertEquals("SUCCEEDED", restored.get("status").asText(), restored::toString);
+        assertEquals("Database restored successfully from backup: " + scheduledBackup, restored.get("message").asText());
+        assertEquals(snapshotBefore, pg.snapshot(DB).toString(), "the database equals the backed-up one");
+
+        assertEquals(Map.of(
+                "BackupApiFunction", List.of("backup.json"),
+                "BackupWorkerFunction", List.of("scheduled-backup.json"),
+                "ListBackupsFunction", List.of("job-status.json", "list-backups.json"),
+                "RestoreApiFunction", List.of("restore.json")), seen, "events/ and the functions they exercise");
+        String logs = functions.get("RestoreApiFunction").log() + functions.get("RestoreWorkerFunction").log();
+        assertFalse(logs.contains(TestStack.PASSKEY), "the passkey never reaches a log");
+        assertFalse(logs.contains(TestPostgres.APP_PASSWORD), "the database password never reaches a log");
+    }
+
+    private static String event(String file, Map<String, String> replacements) throws IOException {
+        String text = Files.readString(RepoPaths.root().resolve("events").resolve(file));
+        for (var r : replacements.entrySet()) {
+            assertTrue(text.contains(r.getKey()), file + " contains " + r.getKey());
+            text = text.replace(r.getKey(), r.getValue());
+        }
+        return text;
+    }
+}
