@@ -1,0 +1,249 @@
+package dev.pgbackup.local;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.auth0.jwt.JWT;
+import com.auth0.jwt.algorithms.Algorithm;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SpecVersion;
+import com.networknt.schema.ValidationMessage;
+import dev.pgbackup.testsupport.MotoServer;
+import dev.pgbackup.testsupport.RepoPaths;
+import dev.pgbackup.testsupport.SeedData;
+import dev.pgbackup.testsupport.TestPostgres;
+import dev.pgbackup.testsupport.TestStack;
+import dev.pgbackup.testsupport.Waits;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * docs/openapi.yaml against the real handlers, over HTTP through the local run: every answer's status
+ * must be documented for its operation and its body must validate against the documented schema
+ * (JSON Schema 2020-12, as OpenAPI 3.1 defines it); and every documented 2xx/4xx answer must have been
+ * produced at least once, so the document cannot drift from the code in either direction.
+ */
+class OpenApiContractIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final String BUCKET = "openapi-contract-bucket";
+    private static final String SECRET = "openapi-contract-jwt-secret";
+    private static final String PASSKEY = "openapi-contract-passkey";
+
+    private static JsonNode spec;
+    private static LocalRun staging;
+    private static LocalRun production;
+    private static final Set<String> produced = new TreeSet<>();
+
+    @BeforeAll
+    static void start() throws Exception {
+        spec = new YAMLMapper().readTree(RepoPaths.root().resolve("docs/openapi.yaml").toFile());
+        TestPostgres pg = TestPostgres.get();
+        TestStack.createBucket(BUCKET);
+        for (String db : new String[] {"openapi_staging", "openapi_production"}) {
+            pg.dropDatabase(db);
+            pg.createDatabase(db);
+            SeedData.seed(pg, db, 100, db);
+        }
+        staging = LocalRun.start(env("staging", pg.url("openapi_staging"), "20"), RepoPaths.root());
+        // a wait budget of 0: every job answers 202
+        production = LocalRun.start(env("production", pg.url("openapi_production"), "0"), RepoPaths.root());
+    }
+
+    private static Map<String, String> env(String environment, String dbUrl, String waitBudget) {
+        Map<String, String> env = new HashMap<>();
+        env.put("ENVIRONMENT", environment);
+        env.put("APP_NAME", "pharmatracker");
+        env.put("PORT", "0");
+        env.put("BUCKET_NAME", BUCKET);
+        env.put("AWS_ENDPOINT_URL", MotoServer.get().endpoint().toString());
+        env.put("DATABASE_URL", dbUrl);
+        env.put("JWT_SECRET", SECRET);
+        env.put("RESTORE_PASSKEY", PASSKEY);
+        env.put("WAIT_BUDGET_SECONDS", waitBudget);
+        env.put("DB_URL_PARAMETER", "/openapi/" + environment + "/db-url");
+        env.put("JWT_SECRET_PARAMETER", "/openapi/" + environment + "/jwt-secret");
+        env.put("RESTORE_PASSKEY_PARAMETER", "/openapi/" + environment + "/restore-passkey");
+        env.put("PG_TOOLS_DIR", RepoPaths.pgToolsDir().toString());
+        return env;
+    }
+
+    @AfterAll
+    static void stop() {
+        if (production != null) {
+            production.close();
+        }
+        if (staging != null) {
+            staging.close();
+        }
+    }
+
+    private static String token(String... roles) {
+        return JWT.create().withSubject("openapi-test").withArrayClaim("roles", roles)
+                .withExpiresAt(Instant.now().plus(Duration.ofHours(1))).sign(Algorithm.HMAC256(SECRET));
+    }
+
+    /** Calls the local API and checks the answer against the document; returns the body. */
+    private static JsonNode call(LocalRun run, String method, String path, String token, String body, int expected)
+            throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + run.port() + path))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        if (body != null) {
+            request.header("Content-Type", "application/json");
+        }
+        HttpResponse<String> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(expected, response.statusCode(), () -> method + " " + path + ": " + response.body());
+        assertTrue(response.headers().firstValue("content-type").orElse("").startsWith("application/json"));
+        JsonNode json = JSON.readTree(response.body());
+        validate(method, path, response.statusCode(), json);
+        return json;
+    }
+
+    static void validate(String method, String path, int status, JsonNode body) {
+        String rawPath = path.contains("?") ? path.substring(0, path.indexOf('?')) : path;
+        String template = null;
+        for (Iterator<String> it = spec.get("paths").fieldNames(); it.hasNext(); ) {
+            String candidate = it.next();
+            if (Pattern.matches(candidate.replaceAll("\\{[^}]+}", "[^/]+"), rawPath)) {
+                template = candidate;
+            }
+        }
+        assertTrue(template != null, "path not in docs/openapi.yaml: " + rawPath);
+        String route = template;
+        JsonNode operation = spec.get("paths").get(route).get(method.toLowerCase());
+        assertTrue(operation != null, method + " " + template + " not in docs/openapi.yaml");
+        JsonNode response = operation.get("responses").get(Integer.toString(status));
+        assertTrue(response != null, method + " " + template + ": status " + status + " is not documented");
+        response = resolve(response);
+        JsonNode schemaNode = response.get("content").get("application/json").get("schema");
+        ObjectNode root = JSON.createObjectNode();
+        root.put("$schema", "https://json-schema.org/draft/2020-12/schema");
+        root.set("components", spec.get("components"));
+        schemaNode.fields().forEachRemaining(f -> root.set(f.getKey(), f.getValue()));
+        JsonSchema schema = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012).getSchema(root);
+        Set<ValidationMessage> problems = schema.validate(body);
+        assertTrue(problems.isEmpty(), () -> method + " " + route + " " + status + ": " + problems + " in " + body);
+        produced.add(method + " " + route + " " + status);
+    }
+
+    private static JsonNode resolve(JsonNode node) {
+        while (node.has("$ref")) {
+            String[] parts = node.get("$ref").asText().substring(2).split("/");
+            JsonNode target = spec;
+            for (String p : parts) {
+                target = target.get(p);
+            }
+            node = target;
+        }
+        return node;
+    }
+
+    @Test
+    void realAnswersMatchTheDocument() throws Exception {
+        String token = token("WEB_ACCESS");
+        String noRole = token("REPORTS");
+        String expired = JWT.create().withSubject("x").withArrayClaim("roles", new String[] {"WEB_ACCESS"})
+                .withExpiresAt(Instant.now().minus(Duration.ofHours(1))).sign(Algorithm.HMAC256(SECRET));
+        String big = "{\"filename\":\"" + "a".repeat(5000) + "\",\"passkey\":\"x\"}";
+
+        for (String[] op : new String[][] {{"POST", "/api/setting/backup"}, {"GET", "/api/setting/backups"},
+                {"POST", "/api/setting/restore"}, {"GET", "/api/setting/jobs/some-job"}}) {
+            call(staging, op[0], op[1], null, null, 401);
+            call(staging, op[0], op[1], expired, null, 401);
+            call(staging, op[0], op[1], noRole, null, 403);
+        }
+
+        // backups: 200 in budget, 202 past it, 400 and 413 for bodies
+        call(staging, "POST", "/api/setting/backup", token, "{\"force\":true}", 400);
+        call(staging, "POST", "/api/setting/backup", token, big, 413);
+        JsonNode restoreTooEarly = call(staging, "POST", "/api/setting/restore", token,
+                "{\"filename\":\"pharmatracker-production-on-2020-01-01-at-02-00-00-AM-IST.dump\",\"passkey\":\"" + PASSKEY + "\"}", 404);
+        assertEquals("Backup file not found: pharmatracker-production-on-2020-01-01-at-02-00-00-AM-IST.dump",
+                restoreTooEarly.get("message").asText());
+        JsonNode started = call(production, "POST", "/api/setting/backup", token, null, 202);
+        String jobUrl = started.get("statusUrl").asText();
+        Waits.until(Duration.ofMinutes(2), "production backup job", () -> {
+            try {
+                return !"RUNNING".equals(call(production, "GET", jobUrl, token, null, 200).get("status").asText());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        String productionFile = call(production, "GET", jobUrl, token, null, 200).get("filename").asText();
+        call(staging, "GET", "/api/setting/jobs/no-such-job", token, null, 404);
+
+        // restore: the checks in order, then 200 and 202
+        String restoreProduction = "{\"filename\":\"" + productionFile + "\",\"passkey\":\"" + PASSKEY + "\"}";
+        JsonNode safety = call(staging, "POST", "/api/setting/restore", token, restoreProduction, 409);
+        assertTrue(safety.get("message").asText().startsWith("Safety check failed: No recent backup found from 'staging'"));
+        JsonNode created = call(staging, "POST", "/api/setting/backup", token, null, 200);
+        call(staging, "GET", "/api/setting/backups", token, null, 200);
+        JsonNode filtered = call(staging, "GET", "/api/setting/backups?environment=staging", token, null, 200);
+        assertEquals(created.get("filename").asText(), filtered.get("backups").get(0).get("filename").asText());
+        call(staging, "GET", "/api/setting/backups?environment=../x", token, null, 400);
+        call(staging, "POST", "/api/setting/restore", token, "not json", 400);
+        call(staging, "POST", "/api/setting/restore", token, "{\"filename\":\"../etc/passwd\",\"passkey\":\"x\"}", 400);
+        call(staging, "POST", "/api/setting/restore", token, big, 413);
+        JsonNode wrong = call(staging, "POST", "/api/setting/restore", token,
+                "{\"filename\":\"" + productionFile + "\",\"passkey\":\"wrong\"}", 403);
+        assertEquals("Invalid restore passkey", wrong.get("message").asText());
+        JsonNode restored = call(staging, "POST", "/api/setting/restore", token, restoreProduction, 200);
+        assertEquals("Database restored successfully from backup: " + productionFile, restored.get("message").asText());
+        JsonNode restoring = call(production, "POST", "/api/setting/restore", token, restoreProduction, 202);
+        String restoreUrl = restoring.get("statusUrl").asText();
+        // a second restore while the first holds the lock (its job is still RUNNING, or already done)
+        JsonNode second = callAny(production, restoreProduction, token);
+        Waits.until(Duration.ofMinutes(2), "production restore job", () -> {
+            try {
+                return !"RUNNING".equals(call(production, "GET", restoreUrl, token, null, 200).get("status").asText());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertEquals("SUCCEEDED", call(production, "GET", restoreUrl, token, null, 200).get("status").asText());
+        assertTrue(second != null);
+
+        // every documented 2xx/4xx answer was produced (5xx need a broken bucket, tool or worker)
+        Set<String> documented = new TreeSet<>();
+        spec.get("paths").fields().forEachRemaining(p -> p.getValue().fields().forEachRemaining(op ->
+                op.getValue().get("responses").fieldNames().forEachRemaining(status -> {
+                    if (!status.startsWith("5")) {
+                        documented.add(op.getKey().toUpperCase() + " " + p.getKey() + " " + status);
+                    }
+                })));
+        documented.removeAll(produced);
+        assertEquals(Set.of(), documented, "documented answers never produced by the handlers");
+    }
+
+    /** A restore while another may hold the lock: 409 (running) or 202; either must match the document. */
+    private static JsonNode callAny(LocalRun run, String body, String token) throws Exception {
+        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + run.port() + "/api/setting/restore"))
+                .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        JsonNode json = JSON.readTree(response.body());
+        validate("POST", "/api/setting/restore", response.statusCode(), json);
+        return json;
+    }
+}
