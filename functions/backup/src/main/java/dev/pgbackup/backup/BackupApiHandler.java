@@ -32,15 +32,32 @@ public class BackupApiHandler implements RequestHandler<APIGatewayV2HTTPEvent, A
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
         AuditLog.Entry audit = services.audit.entry("backup.request")
                 .with("environment", services.config.environment());
+        try {
+            return handle(event, context, audit);
+        } catch (RuntimeException e) {
+            // SSM or S3 unavailable, a missing parameter: a server-side fault, in the JSON contract
+            audit.with("status", 500).with("error", e.getClass().getSimpleName()).write("FAILED");
+            return ApiResponses.error(500, "Backup could not be started: " + e.getClass().getSimpleName()
+                    + (e instanceof IllegalStateException ? ": " + e.getMessage() : ""));
+        }
+    }
+
+    private APIGatewayV2HTTPResponse handle(APIGatewayV2HTTPEvent event, Context context, AuditLog.Entry audit) {
         JwtAuthenticator.Result who = services.auth.authenticate(event.getHeaders());
         audit.with("subject", who.subject());
         if (!who.allowed()) {
             audit.with("status", who.status()).write("DENIED");
             return ApiResponses.error(who.status(), who.message());
         }
+        String filename = BackupName.create(services.config, services.clock.instant()).filename();
         try {
             ApiRequest.fields(event, services.config.maxBodyBytes(), Set.of(), true);
             services.store.checkBucket();
+            if (services.store.find(filename).isPresent()) {
+                // names have a one-second resolution and backups are never overwritten
+                throw new ApiRequest.Rejected(409, "A backup named " + filename
+                        + " already exists (another backup started this second); retry in a moment");
+            }
         } catch (ApiRequest.Rejected e) {
             audit.with("status", e.status()).write("REJECTED");
             return ApiResponses.error(e.status(), e.getMessage());
@@ -48,11 +65,10 @@ public class BackupApiHandler implements RequestHandler<APIGatewayV2HTTPEvent, A
             audit.with("status", 500).with("message", e.getMessage()).write("FAILED");
             return ApiResponses.error(500, e.getMessage());
         }
-        String filename = BackupName.create(services.config, services.clock.instant()).filename();
         JobRecord job = JobRecord.started(JobStore.newJobId(), JobRecord.Type.BACKUP, services.config.environment(),
                 filename, who.subject(), "api", services.clock.instant());
         APIGatewayV2HTTPResponse response = services.jobRunner.startAndWait(job,
-                services.config.backupWorkerFunction(),
+                services.config.backupWorkerFunction(), context,
                 done -> ApiResponses.ok(Map.of(
                         "message", "Database backup created successfully: " + done.filename(),
                         "filename", done.filename())));

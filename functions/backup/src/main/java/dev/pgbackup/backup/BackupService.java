@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  */
 public class BackupService {
     /** What a finished backup reports; {@code deleted} are the old backups retention removed. */
-    public record Outcome(String filename, long bytes, String pgDumpVersion, List<String> deleted) {
+    public record Outcome(String filename, long bytes, String pgDumpVersion, List<String> deleted, List<String> notes) {
     }
 
     /** A failure with a message safe to show a user (secrets removed). */
@@ -69,8 +69,20 @@ public class BackupService {
         } catch (IOException e) {
             throw new BackupFailedException("Backup failed: " + Redactor.scrub(e.getMessage(), secrets));
         }
-        List<String> deleted = applyRetention(filename);
-        return new Outcome(filename, bytes, pgDump.version(), deleted);
+        // the backup is complete and restorable from here on: what follows must not turn it into a failure
+        List<String> notes = new ArrayList<>();
+        try {
+            store.markCompleted(BackupName.parse(services.config.appName(), filename).orElseThrow(), services.clock.instant());
+        } catch (RuntimeException e) {
+            notes.add("completion record not written (" + e.getClass().getSimpleName() + "): a restore will ask for a new backup");
+        }
+        List<String> deleted = List.of();
+        try {
+            deleted = applyRetention(filename);
+        } catch (RuntimeException e) {
+            notes.add("retention skipped, nothing deleted (" + e.getClass().getSimpleName() + ")");
+        }
+        return new Outcome(filename, bytes, pgDump.version(), deleted, notes);
     }
 
     private record ServerFacts(int major, long databaseBytes) {

@@ -55,9 +55,10 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
             BackupService.Outcome outcome = backups.run(job.filename(), deadline);
             finished = job.succeeded(services.clock.instant(), outcome.bytes(),
                     "Database backup created successfully: " + outcome.filename(),
-                    "pg_dump " + outcome.pgDumpVersion() + "; retention deleted " + outcome.deleted().size());
+                    "pg_dump " + outcome.pgDumpVersion() + "; retention deleted " + outcome.deleted().size()
+                            + (outcome.notes().isEmpty() ? "" : "; " + String.join("; ", outcome.notes())));
             audit.with("bytes", outcome.bytes()).with("pgDump", outcome.pgDumpVersion())
-                    .with("retentionDeleted", outcome.deleted());
+                    .with("retentionDeleted", outcome.deleted()).with("notes", outcome.notes());
         } catch (BucketUnavailableException | PgTools.PgToolsException | BackupService.BackupFailedException e) {
             finished = job.failed(services.clock.instant(), e.getMessage());
         } catch (RuntimeException e) {

@@ -146,6 +146,25 @@ class BackupApiIT {
     }
 
     @Test
+    void aSecondBackupInTheSameSecondIsAConflictNotAnOverwrite() throws Exception {
+        String bucket = "api-" + UUID.randomUUID().toString().substring(0, 8);
+        TestStack.createBucket(bucket);
+        TestStack stack = TestStack.create("production", bucket, DB, Map.of(),
+                java.time.Clock.fixed(Instant.now(), java.time.ZoneOffset.UTC));
+        BackupWorkerHandler worker = new BackupWorkerHandler(stack.services);
+        stack.worker("backup-worker-production", (payload, context) -> worker.handleRequest(payloadMap(payload), context));
+        String token = TestStack.token("gina", "WEB_ACCESS");
+
+        APIGatewayV2HTTPResponse first = post(stack, TestStack.bearer(token), null);
+        APIGatewayV2HTTPResponse second = post(stack, TestStack.bearer(token), null);
+
+        assertEquals(200, first.getStatusCode(), first.getBody());
+        assertEquals(409, second.getStatusCode(), second.getBody());
+        String filename = json(first).get("filename").asText();
+        assertTrue(json(second).get("message").asText().contains(filename + " already exists"));
+    }
+
+    @Test
     void unknownJobIs404() throws Exception {
         TestStack stack = stack(Map.of());
         String token = TestStack.token("bob", "WEB_ACCESS");

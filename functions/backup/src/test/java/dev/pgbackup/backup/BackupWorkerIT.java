@@ -144,6 +144,8 @@ class BackupWorkerIT {
         assertTrue(stack.audit().contains("\"action\":\"backup.job\""), stack.audit());
         assertTrue(stack.audit().contains("\"result\":\"SUCCEEDED\""), stack.audit());
         assertTrue(stack.audit().contains("\"BackupSucceeded\":1"), "metric for the no-recent-backup alarm");
+        // completion is recorded for the restore's recency check (LastModified of a multipart upload is its start)
+        assertEquals(filename, stack.services.store.lastCompleted("production").orElseThrow().filename());
     }
 
     @Test
@@ -170,7 +172,9 @@ class BackupWorkerIT {
         String args = Files.readString(tools.resolve("args.txt"));
         assertFalse(args.contains(TestPostgres.APP_PASSWORD), args);
         assertFalse(args.contains("postgresql://"), args);
-        assertTrue(Files.readString(tools.resolve("envnames.txt")).contains("PGPASSWORD"));
+        String envNames = Files.readString(tools.resolve("envnames.txt"));
+        assertTrue(envNames.contains("PGPASSWORD"), envNames);
+        assertFalse(envNames.contains("AWS_"), "the function's AWS credentials stay with the function: " + envNames);
         assertFalse(stack.audit().contains(TestPostgres.APP_PASSWORD));
         assertTrue(stack.audit().contains("\"BackupFailed\":1"), "metric for the failed-backup alarm");
     }

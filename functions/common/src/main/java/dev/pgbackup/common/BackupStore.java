@@ -168,6 +168,32 @@ public class BackupStore {
         return c;
     }
 
+    /** When an environment's newest backup completed, as the backup worker recorded it. */
+    public record Completed(String filename, Instant completedAt) {
+    }
+
+    public static String completedKey(String appName, String environment) {
+        return "jobs/last-backup-" + appName + "-" + environment + ".json";
+    }
+
+    /**
+     * Records that a backup completed now. S3's LastModified of a multipart upload is when the upload
+     * started, not when it completed, so a restore's "recent backup" check cannot rely on it.
+     */
+    public void markCompleted(BackupName name, Instant completedAt) {
+        putJson(completedKey(appName, name.environment()), Json.write(new Completed(name.filename(), completedAt)));
+    }
+
+    public Optional<Completed> lastCompleted(String environment) {
+        return getJson(completedKey(appName, environment)).map(stored -> {
+            try {
+                return Json.MAPPER.readValue(stored.json(), Completed.class);
+            } catch (IOException e) {
+                return null;
+            }
+        });
+    }
+
     /** Every backup of this app, all environments, newest first; a failed page fails the whole listing. */
     public List<BackupObject> listBackups() {
         List<BackupObject> backups = new ArrayList<>();

@@ -37,6 +37,14 @@ public record Config(
 
     public enum RestoreMode { SWAP, IN_PLACE }
 
+    /**
+     * When a RUNNING job or a restore lock is considered abandoned: the worker's timeout, plus the time
+     * Lambda may keep an asynchronous event queued (MaximumEventAgeInSeconds, 300 s), plus a margin.
+     */
+    public Duration staleAfter() {
+        return workerTimeout.plus(Duration.ofMinutes(7));
+    }
+
     /** Names must be safe inside an S3 key and a file name, and unambiguous when parsed back. */
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_]*(?:-[a-z0-9_]+)*");
 
@@ -47,7 +55,7 @@ public record Config(
     public static Config from(Map<String, String> env) {
         Reader r = new Reader(env);
         Config config = new Config(
-                r.name("APP_NAME"),
+                r.appName(),
                 r.name("ENVIRONMENT"),
                 r.required("BUCKET_NAME"),
                 r.zone("BACKUP_TIME_ZONE", "Asia/Kolkata"),
@@ -91,6 +99,15 @@ public record Config(
             if (value == null) {
                 problems.add("Missing required environment variable: " + key);
                 return "";
+            }
+            return value;
+        }
+
+        /** No '-' in the app name: "a" + "b-prod" and "a-b" + "prod" would name the same backups. */
+        String appName() {
+            String value = name("APP_NAME");
+            if (value.contains("-")) {
+                problems.add("Environment variable APP_NAME must not contain '-' (it separates app and environment in backup names): " + value);
             }
             return value;
         }

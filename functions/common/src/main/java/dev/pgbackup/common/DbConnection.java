@@ -72,7 +72,8 @@ public final class DbConnection {
     }
 
     private static String decode(String s) {
-        return URLDecoder.decode(s, StandardCharsets.UTF_8);
+        // only %XX escapes: a '+' in a password is a plus, not a space (URLDecoder is for forms)
+        return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
     }
 
     public DbConnection withDatabase(String otherDatabase) {
@@ -133,6 +134,10 @@ public final class DbConnection {
         // pgjdbc knows disable/allow/prefer/require/verify-ca/verify-full like libpq
         p.setProperty("sslmode", sslMode);
         p.setProperty("connectTimeout", "15");
+        // nothing we run should wait for ever: a network stall or a lock behind a long transaction ends
+        // in an error the worker reports, instead of Lambda killing it without a word
+        p.setProperty("socketTimeout", "600");
+        p.setProperty("options", "-c lock_timeout=60s");
         p.setProperty("ApplicationName", "pg-backup-lambda");
         return p;
     }

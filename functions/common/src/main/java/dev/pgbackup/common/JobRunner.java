@@ -3,9 +3,9 @@ package dev.pgbackup.common;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import com.amazonaws.services.lambda.runtime.Context;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -29,7 +29,15 @@ public class JobRunner {
         this.clock = clock;
     }
 
-    public APIGatewayV2HTTPResponse startAndWait(JobRecord job, String workerFunction,
+    /** Time kept for answering after the wait, so the function never runs into its own timeout. */
+    private static final Duration ANSWER_MARGIN = Duration.ofSeconds(4);
+
+    /**
+     * Records the job, launches the worker and waits. Once the worker is launched this never throws:
+     * a failed status read keeps waiting and the worst answer is 202, because a caller that saw an error
+     * would retry (or release a lock) while the job is in fact running. 503 means the worker never started.
+     */
+    public APIGatewayV2HTTPResponse startAndWait(JobRecord job, String workerFunction, Context context,
                                                  Function<JobRecord, APIGatewayV2HTTPResponse> onSuccess) {
         jobs.save(job);
         try {
@@ -38,17 +46,28 @@ public class JobRunner {
             jobs.save(job.failed(clock.instant(), "The worker could not be started"));
             return ApiResponses.error(503, "The " + job.type().name().toLowerCase() + " worker could not be started; try again later");
         }
-        Instant until = clock.instant().plus(waitBudget);
+        Duration budget = waitBudget;
+        if (context != null) {
+            Duration left = Duration.ofMillis(context.getRemainingTimeInMillis()).minus(ANSWER_MARGIN);
+            budget = left.compareTo(budget) < 0 ? left : budget;
+        }
+        // a monotonic deadline: the injected clock is business time (names, records), not a stopwatch
+        long until = System.nanoTime() + budget.toNanos();
         long pause = 200;
-        while (clock.instant().isBefore(until)) {
+        while (System.nanoTime() - until < 0) {
             try {
-                Thread.sleep(Math.min(pause, Math.max(1, Duration.between(clock.instant(), until).toMillis())));
+                Thread.sleep(Math.max(1, Math.min(pause, (until - System.nanoTime()) / 1_000_000)));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
             }
             pause = Math.min(1000, pause * 2);
-            JobRecord current = jobs.find(job.jobId()).orElse(job);
+            JobRecord current;
+            try {
+                current = jobs.find(job.jobId()).orElse(job);
+            } catch (RuntimeException e) {
+                continue; // a transient S3 error: the job runs regardless, keep waiting or answer 202
+            }
             if (current.status() == JobRecord.Status.SUCCEEDED) {
                 return onSuccess.apply(current);
             }

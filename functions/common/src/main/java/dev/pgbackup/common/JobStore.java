@@ -14,12 +14,12 @@ public class JobStore {
     private static final Pattern JOB_ID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
 
     private final BackupStore store;
-    private final Duration workerTimeout;
+    private final Duration staleAfter;
     private final Clock clock;
 
-    public JobStore(BackupStore store, Duration workerTimeout, Clock clock) {
+    public JobStore(BackupStore store, Duration staleAfter, Clock clock) {
         this.store = store;
-        this.workerTimeout = workerTimeout;
+        this.staleAfter = staleAfter;
         this.clock = clock;
     }
 
@@ -56,7 +56,7 @@ public class JobStore {
         return store.getJson("jobs/" + jobId + ".json").map(stored -> {
             try {
                 JobRecord job = Json.MAPPER.readValue(stored.json(), JobRecord.class);
-                if (!job.finished() && job.createdAt().plus(workerTimeout).plus(Duration.ofMinutes(2)).isBefore(clock.instant())) {
+                if (!job.finished() && job.createdAt().plus(staleAfter).isBefore(clock.instant())) {
                     return job.failed(clock.instant(), "The worker stopped without reporting a result (timed out or crashed); see its logs");
                 }
                 return job;

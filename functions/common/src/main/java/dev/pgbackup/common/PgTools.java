@@ -129,13 +129,23 @@ public class PgTools {
         });
     }
 
+    /** What a child inherits from us: not the function's AWS credentials, nor any stray PG* variable. */
+    private static final List<String> INHERITED = List.of("PATH", "LD_LIBRARY_PATH", "LANG", "LC_ALL", "TZ");
+
     /**
-     * The child's environment: ours (Lambda puts /opt/lib on LD_LIBRARY_PATH) without any inherited PG*
-     * variable, plus the layer's lib folder and the connection's libpq variables.
+     * The child's environment: the few variables it needs (Lambda puts /opt/lib on LD_LIBRARY_PATH), the
+     * layer's lib folder, and the connection's libpq variables. HOME points at /tmp so that no
+     * ~/.pgpass or ~/.psqlrc of the machine is read.
      */
     public Map<String, String> environmentFor(DbConnection connection) {
-        Map<String, String> env = new HashMap<>(System.getenv());
-        env.keySet().removeIf(k -> k.startsWith("PG"));
+        Map<String, String> env = new HashMap<>();
+        for (String name : INHERITED) {
+            String value = System.getenv(name);
+            if (value != null) {
+                env.put(name, value);
+            }
+        }
+        env.put("HOME", System.getProperty("java.io.tmpdir", "/tmp"));
         String libs = root.resolve("lib").toString();
         String current = env.get("LD_LIBRARY_PATH");
         env.put("LD_LIBRARY_PATH", current == null || current.isBlank() ? libs : libs + ":" + current);

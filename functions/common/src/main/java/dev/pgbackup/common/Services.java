@@ -27,7 +27,7 @@ public final class Services {
         this.config = config;
         this.clock = clock;
         this.store = new BackupStore(clients.s3(), clients, config.bucket(), config.appName());
-        this.jobs = new JobStore(store, config.workerTimeout(), clock);
+        this.jobs = new JobStore(store, config.staleAfter(), clock);
         this.secrets = new SecretParameters(clients.ssm(), config.secretTtl(), clock);
         this.auth = new JwtAuthenticator(() -> secrets.get(config.jwtSecretParameter()), config.requiredRole(),
                 config.rolesClaim());

@@ -52,6 +52,13 @@ class ConfigTest {
     }
 
     @Test
+    void appNamesCannotContainTheSeparator() {
+        Map<String, String> env = minimal();
+        env.put("APP_NAME", "pharma-tracker");
+        assertTrue(assertThrows(IllegalStateException.class, () -> Config.from(env)).getMessage().contains("APP_NAME"));
+    }
+
+    @Test
     void inPlaceModeIsAccepted() {
         Map<String, String> env = minimal();
         env.put("RESTORE_MODE", "in-place");

@@ -24,6 +24,11 @@ class DbConnectionTest {
     }
 
     @Test
+    void aPlusInAPasswordIsAPlus() {
+        assertEquals("a+b c", DbConnection.parse("postgresql://u:a+b%20c@h/db").password());
+    }
+
+    @Test
     void defaultsPortAndSslMode() {
         DbConnection c = DbConnection.parse("postgres://u:p@h/db");
         assertEquals(5432, c.port());

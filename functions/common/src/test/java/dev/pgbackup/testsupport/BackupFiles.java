@@ -59,7 +59,12 @@ public final class BackupFiles {
         return BackupName.create(Config.from(env), when).filename();
     }
 
+    /** Uploads as the backup worker does, including its completion record for backup names. */
     public static void upload(S3Client s3, String bucket, String key, byte[] body) {
         s3.putObject(b -> b.bucket(bucket).key(key).contentType("application/octet-stream"), RequestBody.fromBytes(body));
+        BackupName.parse(TestStack.APP, key).ifPresent(name -> s3.putObject(
+                b -> b.bucket(bucket).key(dev.pgbackup.common.BackupStore.completedKey(TestStack.APP, name.environment())),
+                RequestBody.fromString(dev.pgbackup.common.Json.write(
+                        new dev.pgbackup.common.BackupStore.Completed(key, Instant.now())))));
     }
 }

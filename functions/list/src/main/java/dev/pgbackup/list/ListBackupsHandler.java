@@ -44,19 +44,19 @@ public class ListBackupsHandler implements RequestHandler<APIGatewayV2HTTPEvent,
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
         boolean jobStatus = isJobStatus(event);
         AuditLog.Entry audit = services.audit.entry(jobStatus ? "job.status" : "backups.list");
-        JwtAuthenticator.Result who = services.auth.authenticate(event.getHeaders());
-        audit.with("subject", who.subject());
-        if (!who.allowed()) {
-            audit.with("status", who.status()).write("DENIED");
-            return ApiResponses.error(who.status(), who.message());
-        }
         APIGatewayV2HTTPResponse response;
         try {
+            JwtAuthenticator.Result who = services.auth.authenticate(event.getHeaders());
+            audit.with("subject", who.subject());
+            if (!who.allowed()) {
+                audit.with("status", who.status()).write("DENIED");
+                return ApiResponses.error(who.status(), who.message());
+            }
             response = jobStatus ? jobStatus(event, audit) : list(event, audit);
         } catch (BucketUnavailableException e) {
             response = ApiResponses.error(500, e.getMessage());
         } catch (RuntimeException e) {
-            // an S3 page that failed: no partial list, and no internals in the answer
+            // an S3 page that failed (no partial list), SSM unavailable: no internals in the answer
             audit.with("error", e.getClass().getSimpleName());
             response = ApiResponses.error(500, (jobStatus ? "The job status" : "The backups") + " could not be read: "
                     + e.getClass().getSimpleName());

@@ -52,15 +52,15 @@ public class RestoreApiHandler implements RequestHandler<APIGatewayV2HTTPEvent, 
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
         Config config = services.config;
         AuditLog.Entry audit = services.audit.entry("restore.request").with("environment", config.environment());
-        JwtAuthenticator.Result who = services.auth.authenticate(event.getHeaders());
-        audit.with("subject", who.subject());
-        if (!who.allowed()) {
-            audit.with("status", who.status()).write("DENIED");
-            return ApiResponses.error(who.status(), who.message());
-        }
         String jobId = null;
         boolean locked = false;
         try {
+            JwtAuthenticator.Result who = services.auth.authenticate(event.getHeaders());
+            audit.with("subject", who.subject());
+            if (!who.allowed()) {
+                audit.with("status", who.status()).write("DENIED");
+                return ApiResponses.error(who.status(), who.message());
+            }
             Map<String, String> fields = ApiRequest.fields(event, config.maxBodyBytes(), FIELDS, false);
             String filename = required(fields, "filename");
             String passkey = required(fields, "passkey");
@@ -94,7 +94,7 @@ public class RestoreApiHandler implements RequestHandler<APIGatewayV2HTTPEvent, 
             }
             JobRecord job = JobRecord.started(jobId, JobRecord.Type.RESTORE, config.environment(), filename,
                     who.subject(), "api", services.clock.instant());
-            APIGatewayV2HTTPResponse response = services.jobRunner.startAndWait(job, config.restoreWorkerFunction(),
+            APIGatewayV2HTTPResponse response = services.jobRunner.startAndWait(job, config.restoreWorkerFunction(), context,
                     done -> ApiResponses.ok(Map.of(
                             "message", "Database restored successfully from backup: " + done.filename())));
             // 503 is the one answer of startAndWait for a worker that never started: nobody else will unlock
@@ -175,12 +175,19 @@ public class RestoreApiHandler implements RequestHandler<APIGatewayV2HTTPEvent, 
         }
     }
 
-    /** A whole backup of the current environment written within the window (S3 LastModified, not the name). */
+    /**
+     * A backup of the current environment that completed within the window and still exists. Completion
+     * comes from the backup worker's record: S3's LastModified of a multipart upload is its start time,
+     * so a backup taking longer than the window would otherwise never count as recent.
+     */
     private boolean hasRecentBackup() {
         String environment = services.config.environment();
         Instant since = services.clock.instant().minus(services.config.recentBackupWindow());
-        return services.store.listBackups().stream()
-                .anyMatch(b -> b.name().environment().equals(environment) && !b.lastModified().isBefore(since));
+        return services.store.lastCompleted(environment)
+                .filter(done -> !done.completedAt().isBefore(since))
+                .flatMap(done -> services.store.find(done.filename()))
+                .filter(b -> b.name().environment().equals(environment))
+                .isPresent();
     }
 
     static String noRecentBackupMessage(String environment, Duration window) {

@@ -13,12 +13,10 @@ import java.util.Optional;
 /**
  * At most one restore per app and environment: an S3 object {@code locks/<app>-<env>-restore.lock} created
  * with a conditional write (If-None-Match), so of two simultaneous requests exactly one gets it. A lock
- * older than the worker's timeout plus a margin belongs to a worker Lambda killed without a word; it is
+ * older than {@link dev.pgbackup.common.Config#staleAfter()} belongs to a worker Lambda killed without a word; it is
  * replaced with a write conditioned on its ETag, so two requests cannot both take over the same stale lock.
  */
 public class RestoreLock {
-    /** Time past the worker's own limit before its lock counts as abandoned (same margin as JobStore's). */
-    static final Duration STALE_MARGIN = Duration.ofMinutes(2);
     private static final int ATTEMPTS = 4;
 
     @JsonIgnoreProperties(ignoreUnknown = true)
@@ -37,7 +35,7 @@ public class RestoreLock {
     public RestoreLock(BackupStore store, Config config, Clock clock) {
         this.store = store;
         this.key = key(config);
-        this.staleAfter = config.workerTimeout().plus(STALE_MARGIN);
+        this.staleAfter = config.staleAfter();
         this.clock = clock;
     }
 
