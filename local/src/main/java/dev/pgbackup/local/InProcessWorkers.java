@@ -46,11 +46,6 @@ final class InProcessWorkers implements WorkerLauncher, AutoCloseable {
         worker.pool().submit(() -> invoke(functionName, worker, event));
     }
 
-    /** Runs a worker now, on the caller's thread (the local scheduled-backup trigger). */
-    Map<String, Object> invokeNow(String functionName, Map<String, Object> event) {
-        return invoke(functionName, workers.get(functionName), event);
-    }
-
     private static Map<String, Object> invoke(String functionName, Worker worker, Map<String, Object> event) {
         try {
             return worker.handler().get().handleRequest(event, new LocalContext(functionName, WORKER_TIMEOUT, 2048));
