@@ -108,8 +108,9 @@ final class LocalApi implements AutoCloseable {
                     APIGatewayV2HTTPEvent event = toEvent(exchange, route, match, rawPath, path, body);
                     APIGatewayV2HTTPResponse response;
                     try {
+                        // the API functions' Timeout and MemorySize in template.yaml
                         response = route.handler().handleRequest(event,
-                                new LocalContext(route.routeKey(), Duration.ofSeconds(30), 512));
+                                new LocalContext(route.routeKey(), Duration.ofSeconds(29), 1024));
                     } catch (RuntimeException | Error e) {
                         // API Gateway's answer to a function error
                         System.err.println("[local] handler for " + route.routeKey() + " threw " + e.getClass().getName());
