@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
@@ -27,11 +28,21 @@ import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 final class ArchiveFeed {
     private static final int BUFFER = 256 * 1024;
 
-    /** How the tool ended; {@code exitCode} is -1 when it was killed at the deadline. */
-    record Result(int exitCode, boolean timedOut, String stdoutHead, long bytesFed, String readError,
-                  String stderrTail, long millis) {
+    /**
+     * How the tool ended; {@code exitCode} is -1 when it was killed at the deadline. {@code readError} is
+     * an S3 read failure that happened while the tool was still running (not the abort that follows its
+     * exit); {@code expectedBytes} is the object's size when the tool must consume the whole object, else -1.
+     */
+    record Result(int exitCode, boolean timedOut, String stdoutHead, long bytesFed, long expectedBytes,
+                  String readError, String stderrTail, long millis) {
+        /** Exit 0 in time, S3 read without error and, when the size is known, every byte of it fed. */
         boolean ok() {
-            return exitCode == 0 && !timedOut;
+            return exitCode == 0 && !timedOut && readError == null && !incomplete();
+        }
+
+        /** The whole object had to be fed, its size is known, and fewer (or more) bytes were fed. */
+        boolean incomplete() {
+            return expectedBytes >= 0 && bytesFed != expectedBytes;
         }
     }
 
@@ -41,10 +52,13 @@ final class ArchiveFeed {
     /**
      * @param connection  the libpq connection for the child's environment, or null for no connection
      * @param keepStdout  how many bytes of stdout to keep (the rest is read and dropped)
+     * @param wholeObject whether the tool must read the whole object (a restore, {@code --file=/dev/null}),
+     *                    so that feeding fewer bytes than the object's size is a failure; false for
+     *                    {@code --list}, which stops after the table of contents
      */
     static Result run(PgTools tools, PgTools.Installation installation, List<String> args, DbConnection connection,
                       Supplier<ResponseInputStream<GetObjectResponse>> source, Instant deadline, Clock clock,
-                      int keepStdout) {
+                      int keepStdout, boolean wholeObject) {
         long started = System.nanoTime();
         RunningTool tool;
         try {
@@ -53,14 +67,17 @@ final class ArchiveFeed {
             throw new PgTools.PgToolsException(PgTools.PG_RESTORE_MISSING);
         }
         ResponseInputStream<GetObjectResponse> in = null;
+        AtomicBoolean aborted = new AtomicBoolean();
         try (tool) {
             in = source.get();
             InputStream body = in;
+            Long size = in.response() == null ? null : in.response().contentLength();
+            long expected = wholeObject && size != null ? size : -1;
             AtomicLong fed = new AtomicLong();
             AtomicReference<String> readError = new AtomicReference<>();
             ByteArrayOutputStream head = new ByteArrayOutputStream();
 
-            Thread feeder = daemon("pg_restore-stdin", () -> feed(body, tool.stdin(), fed, readError));
+            Thread feeder = daemon("pg_restore-stdin", () -> feed(body, tool.stdin(), fed, readError, aborted));
             Thread drain = daemon("pg_restore-stdout", () -> drain(tool.stdout(), head, keepStdout));
             feeder.start();
             drain.start();
@@ -78,21 +95,22 @@ final class ArchiveFeed {
                 tool.destroy();
             }
             // the tool is gone: stop reading S3 (pg_restore --list stops after the table of contents)
-            abort(in);
+            abort(in, aborted);
             join(feeder);
             join(drain);
             String stdout;
             synchronized (head) {
                 stdout = head.toString(StandardCharsets.UTF_8);
             }
-            return new Result(code, timedOut, stdout, fed.get(), readError.get(), tool.stderrTail(),
+            return new Result(code, timedOut, stdout, fed.get(), expected, readError.get(), tool.stderrTail(),
                     (System.nanoTime() - started) / 1_000_000);
         } finally {
-            abort(in);
+            abort(in, aborted);
         }
     }
 
-    private static void feed(InputStream in, OutputStream out, AtomicLong fed, AtomicReference<String> readError) {
+    private static void feed(InputStream in, OutputStream out, AtomicLong fed, AtomicReference<String> readError,
+                             AtomicBoolean aborted) {
         byte[] buffer = new byte[BUFFER];
         try {
             while (true) {
@@ -100,6 +118,9 @@ final class ArchiveFeed {
                 try {
                     n = in.read(buffer);
                 } catch (IOException | RuntimeException e) {
+                    if (aborted.get()) {
+                        return; // our own abort once the tool had ended, not an S3 failure
+                    }
                     // closing stdin early makes pg_restore fail on a short archive: it never sees half a file as whole
                     readError.set(e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()));
                     return;
@@ -154,7 +175,8 @@ final class ArchiveFeed {
         }
     }
 
-    private static void abort(ResponseInputStream<?> in) {
+    private static void abort(ResponseInputStream<?> in, AtomicBoolean aborted) {
+        aborted.set(true);
         if (in != null) {
             try {
                 in.abort();

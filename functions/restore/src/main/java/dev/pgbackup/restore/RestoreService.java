@@ -12,6 +12,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,7 +31,8 @@ import java.util.regex.Pattern;
  *
  * <p>In-place mode (the previous implementation's drop-and-recreate, by configuration): the whole archive
  * is read once by pg_restore before the target is dropped, so a corrupt or truncated file is refused while
- * the database is still intact; a failure after the drop leaves an empty database.
+ * the database is still intact, as is a restore that would not have the time to finish; a failure after the
+ * drop leaves an empty database, and its message says so.
  */
 public class RestoreService {
     /** A failure with a message safe to show a user (secrets removed). */
@@ -66,6 +68,13 @@ public class RestoreService {
     static final String MAINTENANCE_DATABASE = "postgres";
     private static final Pattern DUMPED_FROM = Pattern.compile("(?m)^;\\s+Dumped from database version: (\\S+)");
     private static final int RENAME_ATTEMPTS = 20;
+    /** The least time before the deadline in which a swap is started (its retries stop at the deadline). */
+    static final Duration SWAP_MIN_TIME = Duration.ofSeconds(90);
+    /** In-place mode drops the target only with this much time, plus 3x the archive check's time, left. */
+    static final Duration IN_PLACE_EXTRA_TIME = Duration.ofSeconds(60);
+    static final int IN_PLACE_READ_FACTOR = 3;
+    /** Longest wait for one session to end (pg_terminate_backend's timeout, PostgreSQL 14+). */
+    private static final long TERMINATE_WAIT_MS = 5000;
 
     private final Services services;
 
@@ -105,6 +114,7 @@ public class RestoreService {
         String currentUser;
         String dumpedFrom;
         long pgRestoreMillis;
+        long checkMillis;
 
         Run(DbConnection db, DatabaseNames names, BackupObject backup, Instant deadline, PgTools.Installation pgRestore) {
             this.db = db;
@@ -142,7 +152,8 @@ public class RestoreService {
         void checkArchive(boolean wholeFile) {
             List<String> args = wholeFile ? List.of("--file=/dev/null") : List.of("--list");
             ArchiveFeed.Result r = ArchiveFeed.run(services.pgTools, pgRestore, args, null,
-                    () -> services.store.open(backup.filename()), deadline, services.clock, 64 * 1024);
+                    () -> services.store.open(backup.filename()), deadline, services.clock, 64 * 1024, wholeFile);
+            checkMillis = r.millis();
             if (r.timedOut()) {
                 throw new RestoreFailedException("Restore failed: reading backup file " + backup.filename()
                         + " did not finish before the worker's time limit" + unchanged());
@@ -165,9 +176,12 @@ public class RestoreService {
             boolean swapped = false;
             try {
                 restoreInto(fresh);
-                if (services.clock.instant().isAfter(deadline)) {
-                    throw new RestoreFailedException("Restore failed: no time left before the worker's time limit to "
-                            + "swap the databases" + unchanged());
+                // the swap's retries stop at the deadline; starting it with less left could end them before
+                // the sessions are gone, for nothing (the restored copy is dropped either way)
+                if (timeLeft().compareTo(SWAP_MIN_TIME) < 0) {
+                    throw new RestoreFailedException("Restore failed: less than " + SWAP_MIN_TIME.toSeconds()
+                            + " s were left before the worker's time limit to swap the databases (the restored copy "
+                            + "is dropped)" + unchanged());
                 }
                 facts.ifPresent(f -> copyOwner(admin, fresh, f));
                 swapNames(admin, fresh, old, facts.isPresent());
@@ -191,6 +205,18 @@ public class RestoreService {
         }
 
         Outcome inPlace(Connection admin) throws SQLException {
+            // The restore streams the same bytes from S3 again and also writes them into tables and builds
+            // the indexes, so it takes longer than the check's read (T1): with less than 3 x T1 + 60 s left it
+            // would likely be killed at the deadline after the drop, leaving an empty database. Refuse now,
+            // while nothing has been changed.
+            Duration needed = Duration.ofMillis(IN_PLACE_READ_FACTOR * checkMillis).plus(IN_PLACE_EXTRA_TIME);
+            Duration left = timeLeft();
+            if (left.compareTo(needed) < 0) {
+                throw new RestoreFailedException("Restore refused: reading backup file " + backup.filename() + " took "
+                        + seconds(checkMillis) + " s, so an in-place restore needs about " + needed.toSeconds()
+                        + " s but only " + Math.max(0, left.toSeconds()) + " s are left before the worker's time "
+                        + "limit; raise the worker's timeout or use swap mode" + unchanged());
+            }
             Optional<TargetFacts> facts = targetFacts(admin, target);
             if (facts.isPresent()) {
                 tryExecute(admin, "ALTER DATABASE " + q(target) + " ALLOW_CONNECTIONS false");
@@ -205,13 +231,19 @@ public class RestoreService {
             try {
                 execute(admin, createDatabase(target, facts));
                 restoreInto(target);
-            } catch (RestoreFailedException | SQLException e) {
-                String reason = e instanceof SQLException se ? "Restore failed: " + sqlMessage(se) : e.getMessage();
-                reason = reason.replace(unchanged(), "");
+            } catch (RuntimeException | SQLException e) {
+                // whatever failed (pg_restore, S3's second read, the tools, the server), the target is gone
+                String reason = e instanceof SQLException se
+                        ? "Restore failed: " + sqlMessage(se) : describe((RuntimeException) e);
+                reason = reason.replace(unchanged(), "").replaceAll("[.\\s]+$", "");
                 throw new RestoreFailedException(reason + ". In-place mode: the database '" + target
                         + "' had already been dropped and is now empty or missing; restore another backup to recover");
             }
             return outcome(null, false);
+        }
+
+        String seconds(long millis) {
+            return String.format(java.util.Locale.ROOT, "%.1f", millis / 1000.0);
         }
 
         Outcome outcome(String preRestoreCopy, boolean kept) {
@@ -224,7 +256,7 @@ public class RestoreService {
             List<String> args = List.of("--no-owner", "--no-acl", "--exit-on-error", "--single-transaction",
                     "--no-password", "--dbname=" + DatabaseNames.conninfoDbname(database));
             ArchiveFeed.Result r = ArchiveFeed.run(services.pgTools, pgRestore, args, db.withDatabase(database),
-                    () -> services.store.open(backup.filename()), deadline, services.clock, 16 * 1024);
+                    () -> services.store.open(backup.filename()), deadline, services.clock, 16 * 1024, true);
             pgRestoreMillis = r.millis();
             if (r.timedOut()) {
                 throw new RestoreFailedException("Restore failed: pg_restore did not finish before the worker's "
@@ -244,12 +276,36 @@ public class RestoreService {
             }
             if (r.readError() != null) {
                 d.append(" (reading the backup from S3 failed: ").append(Redactor.scrub(r.readError(), secrets)).append(')');
+            } else if (r.exitCode() == 0 && r.incomplete()) {
+                d.append(" (only ").append(r.bytesFed()).append(" of the backup's ").append(r.expectedBytes())
+                        .append(" bytes were read from S3)");
             }
             return d.toString();
         }
 
         String unchanged() {
             return ". The database '" + target + "' was not changed";
+        }
+
+        /** A user-safe message for a failure: ours as is, the tools' as is, anything else by class, scrubbed. */
+        String describe(RuntimeException e) {
+            if (e instanceof RestoreFailedException) {
+                return e.getMessage();
+            }
+            if (e instanceof PgTools.PgToolsException) {
+                return "Restore failed: " + e.getMessage();
+            }
+            String m = e.getMessage() == null ? ""
+                    : ": " + Redactor.scrub(e.getMessage().replaceAll("\\s+", " ").trim(), secrets);
+            return "Restore failed: " + e.getClass().getSimpleName() + m;
+        }
+
+        Duration timeLeft() {
+            return Duration.between(services.clock.instant(), deadline);
+        }
+
+        boolean pastDeadline() {
+            return !services.clock.instant().isBefore(deadline);
         }
 
         /**
@@ -261,6 +317,8 @@ public class RestoreService {
                 execute(admin, "ALTER DATABASE " + q(fresh) + " RENAME TO " + q(target));
                 return;
             }
+            // no statement of the swap waits long for a lock: each attempt stays within the deadline
+            boolean lockTimeout = tryExecute(admin, "SET lock_timeout = " + TERMINATE_WAIT_MS);
             boolean blocked = tryExecute(admin, "ALTER DATABASE " + q(target) + " ALLOW_CONNECTIONS false");
             if (!blocked) {
                 notes.add("new connections could not be blocked during the swap (not the database owner)");
@@ -286,30 +344,64 @@ public class RestoreService {
                 if (blocked) {
                     tryExecute(admin, "ALTER DATABASE " + q(original) + " ALLOW_CONNECTIONS true");
                 }
+                if (lockTimeout) {
+                    tryExecute(admin, "RESET lock_timeout");
+                }
             }
         }
 
-        /** Renames the target to {@code old}, ending its sessions (and any that raced in) until it succeeds. */
+        /**
+         * Renames the target to {@code old}, ending its sessions (and any that raced in) until it succeeds, at
+         * most {@link #RENAME_ATTEMPTS} times and never past the deadline: it returns with the target renamed,
+         * or throws with the target still under its name.
+         */
         void renameAway(Connection admin, String old) throws SQLException {
+            String lastError = null;
+            int left = 0;
             for (int attempt = 1; ; attempt++) {
-                int left = terminateSessions(admin, target);
+                if (pastDeadline()) {
+                    List<String> why = new ArrayList<>();
+                    if (left > 0) {
+                        why.add(left + " session(s) could not be ended");
+                    }
+                    if (lastError != null) {
+                        why.add(lastError);
+                    }
+                    throw new RestoreFailedException("Restore failed: the database '" + target + "' could not be taken "
+                            + "out of use before the worker's time limit" + (why.isEmpty() ? "" : " ("
+                            + String.join(", ", why) + ")") + unchanged());
+                }
+                left = terminateSessions(admin, target, deadline);
+                if (pastDeadline()) {
+                    continue; // ending the sessions used up the time: fail above, without renaming now
+                }
                 try {
                     execute(admin, "ALTER DATABASE " + q(target) + " RENAME TO " + q(old));
                     return;
                 } catch (SQLException e) {
-                    boolean inUse = "55006".equals(e.getSQLState());
-                    if (!inUse || attempt >= RENAME_ATTEMPTS || services.clock.instant().isAfter(deadline)) {
+                    // 55006: sessions still connected; 55P03: a lock not granted within lock_timeout
+                    boolean retry = "55006".equals(e.getSQLState()) || "55P03".equals(e.getSQLState());
+                    lastError = sqlMessage(e);
+                    if (!retry || attempt >= RENAME_ATTEMPTS) {
                         throw new RestoreFailedException("Restore failed: could not take the database '" + target
                                 + "' out of use (" + (left > 0 ? left + " session(s) could not be ended, " : "")
-                                + sqlMessage(e) + ")" + unchanged());
+                                + lastError + ")" + unchanged());
                     }
-                    pause(100L * attempt);
+                    pause(Math.min(100L * attempt, Math.max(0, timeLeft().toMillis())));
                 }
             }
         }
 
         /** Ends every other session on {@code database}; returns how many could not be ended. */
         int terminateSessions(Connection admin, String database) throws SQLException {
+            return terminateSessions(admin, database, null);
+        }
+
+        /**
+         * Ends every other session on {@code database}, waiting for each at most 5 s and never past
+         * {@code until} (when not null): the sessions not reached by then count as not ended.
+         */
+        int terminateSessions(Connection admin, String database, Instant until) throws SQLException {
             List<Integer> pids = new ArrayList<>();
             try (PreparedStatement ps = admin.prepareStatement(
                     "select pid from pg_stat_activity where datname = ? and pid <> pg_backend_pid()")) {
@@ -321,10 +413,21 @@ public class RestoreService {
                 }
             }
             int failed = 0;
-            String call = serverMajor >= 14 ? "select pg_terminate_backend(?, 5000)" : "select pg_terminate_backend(?)";
-            for (int pid : pids) {
+            boolean waits = serverMajor >= 14;
+            String call = waits ? "select pg_terminate_backend(?, ?)" : "select pg_terminate_backend(?)";
+            for (int i = 0; i < pids.size(); i++) {
+                long wait = TERMINATE_WAIT_MS;
+                if (until != null) {
+                    wait = Math.min(wait, Duration.between(services.clock.instant(), until).toMillis());
+                    if (wait <= 0) {
+                        return failed + pids.size() - i;
+                    }
+                }
                 try (PreparedStatement ps = admin.prepareStatement(call)) {
-                    ps.setInt(1, pid);
+                    ps.setInt(1, pids.get(i));
+                    if (waits) {
+                        ps.setLong(2, wait);
+                    }
                     ps.execute();
                 } catch (SQLException e) {
                     failed++; // e.g. a superuser's session, which a non-superuser cannot end

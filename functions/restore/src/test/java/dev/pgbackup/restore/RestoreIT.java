@@ -148,8 +148,13 @@ class RestoreIT {
             return keys;
         }
 
+        /** The job records (not the backup worker's completion records, which share the prefix). */
+        List<String> jobKeys() {
+            return keys("jobs/").stream().filter(k -> !k.startsWith("jobs/last-backup-")).toList();
+        }
+
         List<JobRecord> jobs() {
-            return keys("jobs/").stream()
+            return jobKeys().stream()
                     .map(k -> stack.services.jobs.find(k.substring(5, k.length() - 5)).orElseThrow())
                     .toList();
         }
@@ -164,7 +169,7 @@ class RestoreIT {
 
         /** Nothing started: no job record, no lock, no claim, no worker run, no database created. */
         void assertNothingStarted() {
-            assertEquals(List.of(), keys("jobs/"));
+            assertEquals(List.of(), jobKeys());
             assertEquals(List.of(), keys("locks/"));
             assertEquals(List.of(), workerResults);
             assertEquals(List.of(), pg.databases(target + "_"));
@@ -457,6 +462,145 @@ class RestoreIT {
     }
 
     @Test
+    void inPlaceModeSaysTheDatabaseWasDroppedWhateverFailsAfterTheDrop() {
+        // the archive check runs, then the tool disappears: starting pg_restore again after the drop fails
+        // with PgToolsException, not a RestoreFailedException
+        Path tools = FakeTools.wrapping("pg_restore", "for a in \"$@\"; do if [ \"$a\" = --file=/dev/null ]; then "
+                + "\"$REAL\" \"$@\"; rc=$?; rm -f \"$0\"; exit $rc; fi; done\nexec \"$REAL\" \"$@\"");
+        Fixture f = new Fixture(Map.of("PG_TOOLS_DIR", tools.toString(), "RESTORE_MODE", "in-place"));
+
+        APIGatewayV2HTTPResponse response = f.restore(f.productionBackup);
+
+        assertEquals(500, response.getStatusCode(), response.getBody());
+        String message = (String) bodyOf(response).get("message");
+        assertEquals("Restore failed: pg_restore command not found. Ensure PostgreSQL client tools are installed on the "
+                + "server. In-place mode: the database '" + f.target + "' had already been dropped and is now empty or "
+                + "missing; restore another backup to recover", message);
+        assertEquals(List.of(), pg.query(f.target, "select tablename from pg_tables where schemaname = 'public'"));
+        f.assertNoLeftovers();
+    }
+
+    @Test
+    void inPlaceModeDoesNotDropTheDatabaseWithoutTimeForTheRestore() throws Exception {
+        Fixture f = new Fixture(Map.of("RESTORE_MODE", "in-place"));
+        Connection idleSession = pg.connection(f.target).open();
+
+        // 30 s before the deadline: less than the 60 s an in-place restore needs beyond 3 x the check's read
+        Map<String, Object> result = runWorker(f, Duration.ofSeconds(30));
+
+        assertEquals("FAILED", result.get("status"));
+        String message = (String) result.get("message");
+        assertTrue(message.startsWith("Restore refused: reading backup file " + f.productionBackup + " took "), message);
+        assertTrue(message.contains("s are left before the worker's time limit"), message);
+        assertTrue(message.endsWith("The database '" + f.target + "' was not changed"), message);
+        assertEquals(f.stagingSnapshot, pg.snapshot(f.target));
+        assertTrue(allowsConnections(f.target));
+        assertTrue(idleSession.isValid(5), "the target's sessions were left alone");
+        idleSession.close();
+        assertEquals(List.of(), pg.databases(f.target + "_"));
+        f.assertNoLeftovers();
+    }
+
+    @Test
+    void aPgRestoreThatExitsZeroWithoutReadingTheWholeBackupIsNotACheckedArchive() {
+        // in-place mode trusts the whole-file check before it drops: exit 0 alone must not be enough
+        Path tools = FakeTools.wrapping("pg_restore",
+                "for a in \"$@\"; do if [ \"$a\" = --file=/dev/null ]; then exit 0; fi; done\nexec \"$REAL\" \"$@\"");
+        Fixture f = new Fixture(Map.of("PG_TOOLS_DIR", tools.toString(), "RESTORE_MODE", "in-place"));
+
+        APIGatewayV2HTTPResponse response = f.restore(f.productionBackup);
+
+        assertEquals(500, response.getStatusCode(), response.getBody());
+        String message = (String) bodyOf(response).get("message");
+        assertTrue(message.contains("cannot be read by pg_restore"), message);
+        assertTrue(message.contains("bytes were read from S3"), message);
+        assertTrue(message.endsWith("The database '" + f.target + "' was not changed"), message);
+        assertEquals(f.stagingSnapshot, pg.snapshot(f.target));
+        f.assertNoLeftovers();
+    }
+
+    @Test
+    void theSwapDoesNotStartWithLessThanNinetySecondsLeft() {
+        Fixture f = new Fixture();
+
+        // 85 s before the deadline: enough to restore the copy, too little to start the swap
+        Map<String, Object> result = runWorker(f, Duration.ofSeconds(85));
+
+        assertEquals("FAILED", result.get("status"));
+        assertEquals("Restore failed: less than 90 s were left before the worker's time limit to swap the databases "
+                + "(the restored copy is dropped). The database '" + f.target + "' was not changed", result.get("message"));
+        assertEquals(f.stagingSnapshot, pg.snapshot(f.target));
+        assertTrue(allowsConnections(f.target));
+        assertEquals(List.of(), pg.databases(f.target + "_"), "neither a restored copy nor a pre-restore copy");
+        f.assertNoLeftovers();
+    }
+
+    @Test
+    void theSwapStopsAtTheDeadlineWithTheTargetStillInPlace() throws Exception {
+        MovableClock clock = new MovableClock();
+        Fixture f = new Fixture(Map.of(), clock, true, null);
+        // a superuser's session, which the application's role cannot end: the rename keeps failing
+        Connection superuser = java.sql.DriverManager.getConnection(
+                "jdbc:postgresql://127.0.0.1:" + pg.port() + "/" + f.target, "postgres", "");
+
+        CompletableFuture<Map<String, Object>> worker =
+                CompletableFuture.supplyAsync(() -> runWorker(f, Duration.ofMinutes(15)));
+        Waits.until(Duration.ofMinutes(2), "the swap to block new connections to the target",
+                () -> worker.isDone() || !allowsConnections(f.target));
+        assertFalse(worker.isDone(), () -> "the worker ended before the swap: " + worker.join());
+        clock.advance(Duration.ofMinutes(20)); // the worker's deadline passes while it retries
+        Map<String, Object> result = worker.get(2, TimeUnit.MINUTES);
+
+        assertEquals("FAILED", result.get("status"));
+        String message = (String) result.get("message");
+        assertTrue(message.startsWith("Restore failed: the database '" + f.target + "' could not be taken out of use "
+                + "before the worker's time limit"), message);
+        assertTrue(message.endsWith("The database '" + f.target + "' was not changed"), message);
+        // the target never went missing: same name, same rows, open again; the superuser's session untouched
+        assertEquals(f.stagingSnapshot, pg.snapshot(f.target));
+        assertTrue(allowsConnections(f.target));
+        assertTrue(superuser.isValid(5));
+        superuser.close();
+        assertEquals(List.of(), pg.databases(f.target + "_"), "neither a restored copy nor a pre-restore copy");
+        f.assertNoLeftovers();
+    }
+
+    /** Runs the worker on its own for a job holding the lock, with {@code beyondMargin} before its deadline. */
+    static Map<String, Object> runWorker(Fixture f, Duration beyondMargin) {
+        RestoreLock lock = new RestoreLock(f.stack.services.store, f.stack.services.config, f.stack.services.clock);
+        JobRecord job = JobRecord.started(UUID.randomUUID().toString(), JobRecord.Type.RESTORE, "staging",
+                f.productionBackup, "ops@example.com", "api", f.stack.services.clock.instant());
+        assertTrue(lock.acquire(job.jobId(), "ops@example.com", f.productionBackup).acquired());
+        f.stack.services.jobs.save(job);
+        return new RestoreWorkerHandler(f.stack.services).handleRequest(Map.of("jobId", job.jobId()),
+                new TestContext(Duration.ofMillis(RestoreWorkerHandler.SAFETY_MARGIN_MS).plus(beyondMargin)));
+    }
+
+    /** The system clock, moved forward on demand (a deadline passing without waiting for it). */
+    static final class MovableClock extends Clock {
+        private volatile Duration offset = Duration.ZERO;
+
+        void advance(Duration by) {
+            offset = offset.plus(by);
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Instant instant() {
+            return Instant.now().plus(offset);
+        }
+    }
+
+    @Test
     void aStuckPgRestoreIsKilledBeforeTheWorkerRunsOutOfTime() {
         // --list answers normally; the restore itself hangs without reading its input
         Path tools = FakeTools.wrapping("pg_restore",
@@ -697,7 +841,7 @@ class RestoreIT {
                 CompletableFuture.supplyAsync(() -> f.restore(f.productionBackup), threads);
         String lockKey = RestoreLock.key(f.stack.services.config);
         Waits.until(Duration.ofSeconds(30), "the first restore to take the lock", () -> f.keys("locks/").contains(lockKey));
-        String runningJob = f.keys("jobs/").get(0).replaceAll("^jobs/|\\.json$", "");
+        String runningJob = f.jobKeys().get(0).replaceAll("^jobs/|\\.json$", "");
 
         APIGatewayV2HTTPResponse second = f.restore(f.productionBackup);
 
@@ -737,10 +881,10 @@ class RestoreIT {
                 bodyOf(fresh));
         assertEquals(List.of(lockKey), f.keys("locks/"));
 
-        // 3 minutes later (worker timeout 10 s + 2 min margin) the lock is stale
+        // 8 minutes later (worker timeout 10 s + 5 min of event age + 2 min margin) the lock is stale
         TestStack later = TestStack.create("staging", f.stack.bucket, f.target,
                 Map.of("WORKER_TIMEOUT_SECONDS", "10", "RECENT_BACKUP_MINUTES", "10"),
-                Clock.offset(Clock.systemUTC(), Duration.ofMinutes(3)));
+                Clock.offset(Clock.systemUTC(), Duration.ofMinutes(8)));
         List<Map<String, Object>> results = new CopyOnWriteArrayList<>();
         later.worker(later.env.get("RESTORE_WORKER_FUNCTION"), (payload, context) ->
                 results.add(new RestoreWorkerHandler(later.services).handleRequest(map(payload), context)));
