@@ -17,7 +17,13 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.Executors;
 import java.util.function.BiConsumer;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -42,6 +48,7 @@ public final class TestStack {
     public final ByteArrayOutputStream auditBytes = new ByteArrayOutputStream();
     private final Map<String, BiConsumer<String, Context>> workers = new ConcurrentHashMap<>();
     private final ExecutorService pool = Executors.newCachedThreadPool();
+    private final List<Future<?>> launched = new CopyOnWriteArrayList<>();
     public final Services services;
 
     private TestStack(String environment, String bucket, String database, Map<String, String> overrides, Clock clock) {
@@ -107,7 +114,25 @@ public final class TestStack {
         if (handler == null) {
             throw new IllegalStateException("no worker registered for " + functionName);
         }
-        pool.submit(() -> handler.accept(payload, new TestContext(Duration.ofMinutes(15))));
+        launched.add(pool.submit(() -> handler.accept(payload, new TestContext(Duration.ofMinutes(15)))));
+    }
+
+    /**
+     * Waits until every worker the API launched has returned. The API answers as soon as the job record
+     * says SUCCEEDED; the worker still releases its lock and claim after that, so assertions about what
+     * a finished job leaves behind wait here first.
+     */
+    public void awaitWorkers() {
+        for (Future<?> worker : launched) {
+            try {
+                worker.get(5, TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            } catch (ExecutionException | TimeoutException e) {
+                throw new AssertionError("a worker did not finish cleanly", e);
+            }
+        }
     }
 
     public String audit() {

@@ -131,6 +131,10 @@ class RestoreIT {
             APIGatewayV2HTTPResponse response = new RestoreApiHandler(stack.services)
                     .handleRequest(event, new TestContext(Duration.ofSeconds(30)));
             responses.add(response.getBody());
+            if (response.getStatusCode() == 200 || response.getStatusCode() >= 500) {
+                // the job has ended; its worker may still be releasing the lock and claim
+                stack.awaitWorkers();
+            }
             return response;
         }
 
@@ -169,6 +173,7 @@ class RestoreIT {
 
         /** Nothing started: no job record, no lock, no claim, no worker run, no database created. */
         void assertNothingStarted() {
+            stack.awaitWorkers();
             assertEquals(List.of(), jobKeys());
             assertEquals(List.of(), keys("locks/"));
             assertEquals(List.of(), workerResults);
@@ -176,12 +181,14 @@ class RestoreIT {
         }
 
         void assertNoLeftovers() {
+            stack.awaitWorkers();
             assertEquals(List.of(), pg.databases(DatabaseNames.base(target) + "_restore_"), "no half-built database");
             assertEquals(List.of(), keys("locks/"), "lock and claim released");
         }
 
         /** Neither the passkey, the JWT, the JWT secret nor the database password anywhere we can see. */
         void assertNoSecretsLeaked() {
+            stack.awaitWorkers();
             String everything = stack.audit() + String.join("\n", responses) + rawJobRecords()
                     + workerResults.toString();
             for (String secret : List.of(TestStack.PASSKEY, TestStack.JWT_SECRET, TestPostgres.APP_PASSWORD, token())) {
@@ -850,6 +857,7 @@ class RestoreIT {
         f.workerGate.countDown();
         APIGatewayV2HTTPResponse firstResponse = first.get(2, TimeUnit.MINUTES);
         assertEquals(200, firstResponse.getStatusCode(), firstResponse.getBody());
+        f.stack.awaitWorkers();
         assertEquals(1, f.workerResults.size());
         assertEquals(1, f.jobs().size());
         assertEquals(productionSnapshot, pg.snapshot(f.target));
@@ -859,6 +867,7 @@ class RestoreIT {
         f.workerGate = null;
         APIGatewayV2HTTPResponse third = f.restore(f.productionBackup);
         assertEquals(200, third.getStatusCode(), third.getBody());
+        f.stack.awaitWorkers();
         assertEquals(2, f.workerResults.size());
         f.assertNoLeftovers();
     }
