@@ -43,11 +43,9 @@ public class BackupApiHandler implements RequestHandler<APIGatewayV2HTTPEvent, A
     }
 
     private APIGatewayV2HTTPResponse handle(APIGatewayV2HTTPEvent event, Context context, AuditLog.Entry audit) {
-        JwtAuthenticator.Result who = services.auth.authenticate(event.getHeaders());
-        audit.with("subject", who.subject());
+        JwtAuthenticator.Result who = services.auth.authenticate(event.getHeaders(), audit);
         if (!who.allowed()) {
-            audit.with("status", who.status()).write("DENIED");
-            return ApiResponses.error(who.status(), who.message());
+            return who.refusal();
         }
         String filename = BackupName.create(services.config, services.clock.instant()).filename();
         try {

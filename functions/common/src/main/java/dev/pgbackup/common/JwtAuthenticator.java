@@ -21,6 +21,10 @@ public class JwtAuthenticator {
         public boolean allowed() {
             return status == 200;
         }
+
+        public com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse refusal() {
+            return ApiResponses.error(status, message);
+        }
     }
 
     private static final int MAX_TOKEN_LENGTH = 8192;
@@ -35,6 +39,19 @@ public class JwtAuthenticator {
         this.secret = secret;
         this.requiredRole = requiredRole;
         this.rolesClaim = rolesClaim;
+    }
+
+    /**
+     * The request's caller, recorded on the audit entry; a refused caller's entry is written here, and
+     * {@link Result#refusal()} is the answer to return.
+     */
+    public Result authenticate(Map<String, String> headers, AuditLog.Entry audit) {
+        Result who = authenticate(headers);
+        audit.with("subject", who.subject());
+        if (!who.allowed()) {
+            audit.with("status", who.status()).write("DENIED");
+        }
+        return who;
     }
 
     public Result authenticate(Map<String, String> headers) {

@@ -46,11 +46,9 @@ public class ListBackupsHandler implements RequestHandler<APIGatewayV2HTTPEvent,
         AuditLog.Entry audit = services.audit.entry(jobStatus ? "job.status" : "backups.list");
         APIGatewayV2HTTPResponse response;
         try {
-            JwtAuthenticator.Result who = services.auth.authenticate(event.getHeaders());
-            audit.with("subject", who.subject());
+            JwtAuthenticator.Result who = services.auth.authenticate(event.getHeaders(), audit);
             if (!who.allowed()) {
-                audit.with("status", who.status()).write("DENIED");
-                return ApiResponses.error(who.status(), who.message());
+                return who.refusal();
             }
             response = jobStatus ? jobStatus(event, audit) : list(event, audit);
         } catch (BucketUnavailableException e) {

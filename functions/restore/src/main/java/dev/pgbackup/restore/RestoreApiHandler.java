@@ -55,11 +55,9 @@ public class RestoreApiHandler implements RequestHandler<APIGatewayV2HTTPEvent, 
         String jobId = null;
         boolean locked = false;
         try {
-            JwtAuthenticator.Result who = services.auth.authenticate(event.getHeaders());
-            audit.with("subject", who.subject());
+            JwtAuthenticator.Result who = services.auth.authenticate(event.getHeaders(), audit);
             if (!who.allowed()) {
-                audit.with("status", who.status()).write("DENIED");
-                return ApiResponses.error(who.status(), who.message());
+                return who.refusal();
             }
             Map<String, String> fields = ApiRequest.fields(event, config.maxBodyBytes(), FIELDS, false);
             String filename = required(fields, "filename");
