@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.HexFormat;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 /**
@@ -21,8 +22,10 @@ public final class DatabaseNames {
     static final String PRE_RESTORE_INFIX = "_pre_restore_";
     private static final DateTimeFormatter STAMP =
             DateTimeFormatter.ofPattern("yyyyMMdd_HHmmss").withZone(ZoneOffset.UTC);
-    /** Longest suffix: "_pre_restore_" + "yyyyMMdd_HHmmss". */
-    private static final int SUFFIX_BYTES = PRE_RESTORE_INFIX.length() + 15;
+    /** Two restores in one second (or a clock that steps back) must still get distinct names. */
+    static final int MAX_COUNTER = 99;
+    /** Longest suffix: "_pre_restore_" + "yyyyMMdd_HHmmss" + "_99". */
+    private static final int SUFFIX_BYTES = PRE_RESTORE_INFIX.length() + 15 + 3;
 
     private final String target;
     private final String base;
@@ -42,19 +45,36 @@ public final class DatabaseNames {
         return target;
     }
 
-    /** The database being built from the backup. */
-    public String restoring(Instant when) {
-        return base + RESTORE_INFIX + STAMP.format(when);
+    /** The database being built from the backup: a name no database on the server has ({@code taken}). */
+    public String restoring(Instant when, Predicate<String> taken) {
+        return unique(base + RESTORE_INFIX + STAMP.format(when), taken);
     }
 
-    /** The old database after the swap. */
-    public String preRestore(Instant when) {
-        return base + PRE_RESTORE_INFIX + STAMP.format(when);
+    /** The old database after the swap: a name no database on the server has ({@code taken}). */
+    public String preRestore(Instant when, Predicate<String> taken) {
+        return unique(base + PRE_RESTORE_INFIX + STAMP.format(when), taken);
+    }
+
+    /**
+     * The timestamp is for people; uniqueness comes from the server's own list of databases, so two
+     * restores finishing in the same second (one restore per target runs at a time) never collide.
+     */
+    private static String unique(String name, Predicate<String> taken) {
+        if (!taken.test(name)) {
+            return name;
+        }
+        for (int n = 2; n <= MAX_COUNTER; n++) {
+            String candidate = name + "_" + n;
+            if (!taken.test(candidate)) {
+                return candidate;
+            }
+        }
+        throw new IllegalStateException("databases " + name + "_2 to _" + MAX_COUNTER + " all exist");
     }
 
     /** Matches databases {@link #restoring} made for this target (leftovers of a worker that was killed). */
     public Pattern restoringPattern() {
-        return Pattern.compile(Pattern.quote(base + RESTORE_INFIX) + "\\d{8}_\\d{6}");
+        return Pattern.compile(Pattern.quote(base + RESTORE_INFIX) + "\\d{8}_\\d{6}(?:_\\d{1,2})?");
     }
 
     /**

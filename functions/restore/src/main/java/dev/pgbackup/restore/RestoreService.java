@@ -169,10 +169,10 @@ public class RestoreService {
 
         Outcome swap(Connection admin) throws SQLException {
             Instant now = services.clock.instant();
-            String fresh = names.restoring(now);
-            String old = names.preRestore(now);
+            String fresh = names.restoring(now, existing(admin));
             Optional<TargetFacts> facts = targetFacts(admin, target);
             execute(admin, createDatabase(fresh, facts));
+            String old = null;
             boolean swapped = false;
             try {
                 restoreInto(fresh);
@@ -184,6 +184,7 @@ public class RestoreService {
                             + "is dropped)" + unchanged());
                 }
                 facts.ifPresent(f -> copyOwner(admin, fresh, f));
+                old = names.preRestore(services.clock.instant(), existing(admin));
                 swapNames(admin, fresh, old, facts.isPresent());
                 swapped = true;
             } finally {
@@ -482,6 +483,17 @@ public class RestoreService {
                     notes.add("could not drop '" + name + "' left by an earlier restore: " + sqlMessage(e));
                 }
             }
+        }
+
+        /** The server's databases right now, for names that must not exist yet. */
+        java.util.function.Predicate<String> existing(Connection admin) throws SQLException {
+            java.util.Set<String> names = new java.util.HashSet<>();
+            try (Statement s = admin.createStatement(); ResultSet rs = s.executeQuery("select datname from pg_database")) {
+                while (rs.next()) {
+                    names.add(rs.getString(1));
+                }
+            }
+            return names::contains;
         }
 
         Optional<TargetFacts> targetFacts(Connection admin, String database) throws SQLException {

@@ -7,10 +7,30 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 
 class DatabaseNamesTest {
     static final Instant WHEN = Instant.parse("2026-11-27T20:30:05Z");
+    static final Predicate<String> NONE = name -> false;
+
+    @Test
+    void twoRestoresInTheSameSecondGetDistinctNames() {
+        DatabaseNames names = new DatabaseNames("app");
+        Set<String> existing = new HashSet<>();
+        for (int i = 0; i < DatabaseNames.MAX_COUNTER; i++) {
+            String old = names.preRestore(WHEN, existing::contains);
+            String fresh = names.restoring(WHEN, existing::contains);
+            assertTrue(existing.add(old), old);
+            assertTrue(existing.add(fresh), fresh);
+            assertTrue(names.restoringPattern().matcher(fresh).matches(), fresh);
+            assertTrue(bytes(old) <= 63);
+        }
+        assertTrue(existing.contains("app_pre_restore_20261127_203005_2"));
+        assertThrows(IllegalStateException.class, () -> names.preRestore(WHEN, existing::contains));
+    }
 
     static int bytes(String s) {
         return s.getBytes(StandardCharsets.UTF_8).length;
@@ -19,8 +39,9 @@ class DatabaseNamesTest {
     @Test
     void shortNamesKeepTheTargetAsTheirPrefix() {
         DatabaseNames names = new DatabaseNames("pharmatracker");
-        assertEquals("pharmatracker_restore_20261127_203005", names.restoring(WHEN));
-        assertEquals("pharmatracker_pre_restore_20261127_203005", names.preRestore(WHEN));
+        assertEquals("pharmatracker_restore_20261127_203005", names.restoring(WHEN, NONE));
+        assertEquals("pharmatracker_pre_restore_20261127_203005", names.preRestore(WHEN, NONE));
+        assertTrue(names.restoringPattern().matcher("pharmatracker_restore_20250101_000000_2").matches());
         assertTrue(names.restoringPattern().matcher("pharmatracker_restore_20250101_000000").matches());
         assertTrue(!names.restoringPattern().matcher("pharmatracker_restore_20250101_000000x").matches());
         assertTrue(!names.restoringPattern().matcher("pharmatracker").matches());
@@ -32,10 +53,10 @@ class DatabaseNamesTest {
         for (int length = 1; length <= 63; length++) {
             String target = "d".repeat(length);
             DatabaseNames names = new DatabaseNames(target);
-            assertTrue(bytes(names.preRestore(WHEN)) <= 63, names.preRestore(WHEN));
-            assertTrue(bytes(names.restoring(WHEN)) <= 63, names.restoring(WHEN));
-            assertNotEquals(target, names.restoring(WHEN));
-            assertNotEquals(target, names.preRestore(WHEN));
+            assertTrue(bytes(names.preRestore(WHEN, NONE)) <= 63, names.preRestore(WHEN, NONE));
+            assertTrue(bytes(names.restoring(WHEN, NONE)) <= 63, names.restoring(WHEN, NONE));
+            assertNotEquals(target, names.restoring(WHEN, NONE));
+            assertNotEquals(target, names.preRestore(WHEN, NONE));
         }
     }
 
@@ -43,8 +64,8 @@ class DatabaseNamesTest {
     void longNamesAreCutOnACharacterBoundaryAndKeptApartByAHash() {
         String a = "ä".repeat(30) + "a";   // 61 bytes of two-byte characters
         String b = "ä".repeat(30) + "b";
-        String na = new DatabaseNames(a).preRestore(WHEN);
-        String nb = new DatabaseNames(b).preRestore(WHEN);
+        String na = new DatabaseNames(a).preRestore(WHEN, NONE);
+        String nb = new DatabaseNames(b).preRestore(WHEN, NONE);
         assertTrue(bytes(na) <= 63, na);
         assertNotEquals(na, nb);
         // no broken UTF-8 sequence

@@ -872,6 +872,23 @@ class RestoreIT {
         f.assertNoLeftovers();
     }
 
+    @Test
+    void twoRestoresInTheSameSecondKeepTwoDistinctCopies() {
+        // a frozen clock: both restores "finish" in the same second, by construction rather than by luck
+        Fixture f = new Fixture(Map.of(), Clock.fixed(Instant.now(), java.time.ZoneOffset.UTC), true, null);
+        APIGatewayV2HTTPResponse first = f.restore(f.productionBackup);
+        assertEquals(200, first.getStatusCode(), first.getBody());
+        APIGatewayV2HTTPResponse second = f.restore(f.productionBackup);
+        assertEquals(200, second.getStatusCode(), second.getBody());
+        List<String> copies = pg.databases(DatabaseNames.base(f.target) + "_pre_restore_");
+        assertEquals(2, copies.size(), copies.toString());
+        assertTrue(copies.get(1).equals(copies.get(0) + "_2"), copies.toString());
+        assertEquals(productionSnapshot, pg.snapshot(f.target));
+        assertEquals(productionSnapshot, pg.snapshot(copies.get(1)), "the second copy holds the first restore's result");
+        assertEquals(f.stagingSnapshot, pg.snapshot(copies.get(0)), "the first copy holds the original staging data");
+        f.assertNoLeftovers();
+    }
+
     // Two requests racing for the lock in the same instant are not tested here: moto checks
     // If-None-Match non-atomically (check, then store), so the race would test the emulator, not us.
     // The lock's conditional write is exercised above (a second restore while one runs gets 409) and S3
