@@ -31,11 +31,16 @@ ensure_venv() {
   fi
 }
 
-# The layer's pg_dump/pg_restore/psql, built from distribution packages (nothing installed system-wide)
+# The layer's pg_dump/pg_restore/psql, built from upstream source (layers/postgresql-client,
+# cached outside the work tree): rebuilt when missing, or when the build's stamp (majors,
+# versions, recipe) differs from what sources.lock and the recipe ask for now.
 ensure_layer() {
-  if [ ! -x "$ROOT/layers/postgresql-client/build/bin/pg_dump" ]; then
-    log "Building the PostgreSQL client layer (layers/postgresql-client/build)"
-    make -C "$ROOT/layers/postgresql-client" local
+  local dir="$ROOT/layers/postgresql-client" want have
+  want="$(bash "$dir/build.sh" --stamp 2>/dev/null || echo "?")"
+  have="$(sed -n 's/^stamp: //p' "$dir/build/postgresql/build-info.txt" 2>/dev/null || true)"
+  if [ ! -x "$dir/build/bin/pg_dump" ] || [ "$want" != "$have" ]; then
+    log "Building the PostgreSQL client layer (layers/postgresql-client/build; was: ${have:-none}, want: $want)"
+    make -C "$dir" local
   fi
   bash "$ROOT/layers/postgresql-client/verify.sh" "$ROOT/layers/postgresql-client/build" >/tmp/pgbackup-layer-verify.log 2>&1 \
     || { cat /tmp/pgbackup-layer-verify.log >&2; echo "layer verification failed" >&2; exit 1; }

@@ -14,14 +14,18 @@
 #   2. every binary runs --version under `env -i LD_LIBRARY_PATH=<layer>/lib`.
 #   3. ldd of every binary and bundled library: nothing "not found", and every non-glibc
 #      library resolves inside <layer>/lib (not silently from the build host).
-#   4. with Lambda's search order (system dirs before /opt/lib) and with no
-#      LD_LIBRARY_PATH at all, the layer's own libraries still win (needs the RPATH the
-#      build sets with patchelf; required for layers built from Debian packages).
+#   4. every file carries DT_RPATH: with Lambda's search order (system dirs before
+#      /opt/lib) and with no LD_LIBRARY_PATH at all (`env -i`), every binary of every
+#      major runs and the layer's own libraries win.
 #   5. no binary/library needs a GLIBC_ symbol version newer than MAX_GLIBC, nor
-#      GLIBC_PRIVATE.
-#   6. SSL: libpq has libssl NEEDED, libssl is bundled, and psql accepts sslmode=require
-#      (a libpq without SSL rejects it: "SSL support is not compiled in").
-#   7. size (du -sb) <= MAX_BYTES.
+#      GLIBC_PRIVATE (newest version printed per binary).
+#   6. SSL: libpq has libssl NEEDED, libssl is bundled, and each major's psql accepts
+#      sslmode=require (a libpq without SSL rejects it: "SSL support is not compiled in").
+#      Compression, per major: pg_dump has libz NEEDED (16+: also libzstd and liblz4, all
+#      bundled) and accepts -Z 6 (15) / --compress=gzip:1, lz4:1, zstd:1 (16+): the
+#      compression spec is checked before connecting, so a probe against a closed port
+#      tells "accepted" (connection refused) from "not supported by this build".
+#   7. size (du -sb) <= MAX_BYTES; per major and lib/ printed.
 #   8. chroot: only glibc + the layer at /opt, every binary still runs (catches anything
 #      ldd cannot see on a host that happens to have the same libraries installed).
 set -uo pipefail
@@ -46,7 +50,7 @@ for tool in readelf ldd du; do
   command -v "$tool" >/dev/null || { echo "verify: '$tool' missing (install binutils / libc-bin)" >&2; exit 2; }
 done
 echo "layer: $LAYER"
-[ -f "$LAYER/postgresql/build-info.txt" ] && sed 's/^/  | /' "$LAYER/postgresql/build-info.txt" | grep -Ev '^  \| (deb|rpm) '
+[ -f "$LAYER/postgresql/build-info.txt" ] && sed 's/^/  | /' "$LAYER/postgresql/build-info.txt" | grep -Ev '^  \| (  [a-z/0-9]+/[a-z_.0-9]+: GLIBC_|glibc needed)'
 
 is_elf() { [ "$(head -c 4 "$1" 2>/dev/null | od -An -c | tr -d ' ')" = '177ELF' ]; }
 
@@ -132,25 +136,24 @@ SYS_DIRS="/lib64:/usr/lib64:/lib:/usr/lib"
 for d in /lib/*-linux-gnu /usr/lib/*-linux-gnu; do [ -d "$d" ] && SYS_DIRS="$SYS_DIRS:$d"; done
 norpath="$(for f in "${BINS[@]}" "${LIBS[@]}"; do readelf -d "$f" | grep -qE '\((RPATH|RUNPATH)\)' || echo "${f#$LAYER/}"; done)"
 runpath="$(for f in "${BINS[@]}" "${LIBS[@]}"; do readelf -d "$f" | grep -q '(RUNPATH)' && echo "${f#$LAYER/}"; done)"
-from_debian=0; grep -qi '^source: .*debian\|^source: .*ubuntu' "$LAYER/postgresql/build-info.txt" 2>/dev/null && from_debian=1
 if [ -z "$norpath" ] && [ -z "$runpath" ]; then
   ok "all binaries and libraries carry DT_RPATH (searched before LD_LIBRARY_PATH)"
-  check_ldd "Lambda order (LD_LIBRARY_PATH=$SYS_DIRS:<layer>/lib)" "$SYS_DIRS:$LAYER/lib" "${BINS[@]}" "${LIBS[@]}"
-  check_ldd "no LD_LIBRARY_PATH" "" "${BINS[@]}"
-  for f in "${BINS[@]}"; do
-    env -i "$f" --version >/dev/null 2>&1 || fail "${f#$LAYER/} --version fails with an empty environment"
-  done
-  ok "binaries run with an empty environment"
-elif [ "$from_debian" = 1 ]; then
-  fail "layer built from Debian packages without DT_RPATH on: $(echo $norpath $runpath) — on Lambda, /lib64:/usr/lib64 come before /opt/lib, so Amazon Linux copies of these libraries would be mixed with Debian's (rebuild with patchelf available, PATCHELF=yes)"
 else
-  warn "no DT_RPATH on: $(echo $norpath $runpath) — libraries are found via LD_LIBRARY_PATH only (acceptable for an Amazon Linux build: Lambda's system copies are the same distro's)"
+  fail "no DT_RPATH on: $(echo $norpath $runpath) — on Lambda, /lib64:/usr/lib64 come before /opt/lib, so Amazon Linux copies of these libraries would be mixed with the layer's (the build sets RPATH with patchelf)"
 fi
+check_ldd "Lambda order (LD_LIBRARY_PATH=$SYS_DIRS:<layer>/lib)" "$SYS_DIRS:$LAYER/lib" "${BINS[@]}" "${LIBS[@]}"
+check_ldd "no LD_LIBRARY_PATH (env -i)" "" "${BINS[@]}" "${LIBS[@]}"
+n=0
+for f in "${BINS[@]}"; do
+  out="$(env -i "$f" --version 2>&1)" || { fail "${f#$LAYER/} --version fails with an empty environment: $out"; n=$((n+1)); }
+done
+[ "$n" -eq 0 ] && ok "all ${#BINS[@]} binaries (every major) run --version under env -i (no LD_LIBRARY_PATH)"
 
 # --------------------------------------------------------------- 5. glibc
 section "5. glibc symbol versions (max allowed GLIBC_$MAX_GLIBC)"
 ver_gt() { [ "$1" != "$2" ] && [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | tail -n1)" = "$1" ]; }
 maxv="0"; maxf=""
+declare -A GLIBC_OF=()
 for f in "${BINS[@]}" "${LIBS[@]}"; do
   # .gnu.version_r (what the file needs), not what it defines.
   vers="$(readelf -V --wide "$f" 2>/dev/null | awk '/\.gnu\.version_r/{r=1} /\.gnu\.version_d/{r=0} r' \
@@ -163,12 +166,18 @@ for f in "${BINS[@]}" "${LIBS[@]}"; do
     fail "${f#$LAYER/} needs GLIBC_$top > $MAX_GLIBC ($syms)"
   fi
   if ver_gt "$top" "$maxv"; then maxv="$top"; maxf="${f#$LAYER/}"; fi
+  GLIBC_OF["${f#$LAYER/}"]="$top"
 done
+for f in "${BINS[@]}"; do
+  [[ "$f" == "$LAYER"/postgresql/* ]] || continue
+  printf '  %-34s GLIBC_%s\n' "${f#$LAYER/}" "${GLIBC_OF[${f#$LAYER/}]:-none}"
+done
+echo "  lib/: $(for f in "${LIBS[@]}"; do printf '%s=GLIBC_%s ' "$(basename "$f")" "${GLIBC_OF[${f#$LAYER/}]:-none}"; done)"
 if ver_gt "$maxv" "$MAX_GLIBC"; then fail "newest glibc version required: GLIBC_$maxv ($maxf)"
 else ok "newest glibc version required: GLIBC_$maxv (by $maxf) <= $MAX_GLIBC"; fi
 
 # ------------------------------------------------------------------ 6. SSL
-section "6. SSL support"
+section "6. SSL and compression support"
 LIBPQ=("$LAYER"/lib/libpq.so*)
 if [ ! -f "${LIBPQ[0]}" ]; then fail "libpq not bundled in lib/"
 else
@@ -189,10 +198,32 @@ for m in "${MAJORS[@]}"; do
   else warn "PG $m psql sslmode probe gave unexpected output: $out"; fi
 done
 
+# Compression: libraries linked and bundled, and each method accepted by pg_dump.
+for m in "${MAJORS[@]}"; do
+  pd="$LAYER/postgresql/$m/bin/pg_dump"
+  needed="$(readelf -d "$pd" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')"
+  if [ "$m" -ge 16 ]; then want_libs="libz libzstd liblz4"; specs="gzip:1 lz4:1 zstd:1"
+  else want_libs="libz"; specs="6"; fi
+  missing=""
+  for l in $want_libs; do
+    so="$(grep -E "^$l\.so" <<<"$needed" | head -n1)"
+    if [ -z "$so" ] || [ ! -f "$LAYER/lib/$so" ]; then missing="$missing $l"; fi
+  done
+  [ -z "$missing" ] && ok "PG $m pg_dump links $(grep -E '^(libz|libzstd|liblz4)\.so' <<<"$needed" | paste -sd' ') (bundled)" \
+    || fail "PG $m pg_dump: not linked or not bundled:$missing"
+  for spec in $specs; do
+    out="$(env -i "$pd" --compress="$spec" "host=127.0.0.1 port=1 connect_timeout=3 user=x dbname=x" 2>&1)"
+    if grep -qi 'compress\|not support\|invalid' <<<"$out"; then fail "PG $m pg_dump --compress=$spec rejected: $out"
+    elif grep -qi 'connection refused\|could not connect\|connection to server' <<<"$out"; then ok "PG $m pg_dump --compress=$spec accepted"
+    else warn "PG $m pg_dump --compress=$spec probe gave unexpected output: $out"; fi
+  done
+done
+
 # ------------------------------------------------------------------ 7. size
 section "7. size"
 bytes="$(du -sb "$LAYER" | cut -f1)"
 echo "  unzipped: $bytes bytes ($((bytes / 1024 / 1024)) MiB); limit $MAX_BYTES (function + all layers)"
+for d in "$LAYER"/postgresql/*/ "$LAYER/lib/" "$LAYER/bin/"; do echo "    $(du -sb "$d" | cut -f1) bytes  ${d#$LAYER/}"; done
 if command -v zip >/dev/null; then
   z="$(mktemp -u /tmp/pg-layer-XXXXXX.zip)"; (cd "$LAYER" && zip -qr -9 "$z" .) && echo "  zipped (zip -9): $(stat -c %s "$z") bytes"; rm -f "$z"
 fi
