@@ -1,173 +1,145 @@
 package dev.pgbackup.backup;
 
-import dev.pgbackup.common.BackupName;
-import dev.pgbackup.common.BackupObject;
-import dev.pgbackup.common.BackupStore;
-import dev.pgbackup.common.DbConnection;
-import dev.pgbackup.common.JobRecord;
-import dev.pgbackup.common.PgTools;
-import dev.pgbackup.common.Redactor;
-import dev.pgbackup.common.RunningTool;
-import dev.pgbackup.common.Services;
-import java.io.FilterInputStream;
+import dev.pgbackup.common.audit.Redactor;
+import dev.pgbackup.common.db.DbConnection;
+import dev.pgbackup.common.db.PgTools;
+import dev.pgbackup.common.db.RunningTool;
+import dev.pgbackup.common.db.ToolErrors;
+import dev.pgbackup.common.failure.Failure;
+import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.retention.RetentionPolicy;
+import dev.pgbackup.common.storage.ArchiveStorage;
+import dev.pgbackup.common.storage.BackupCatalog;
+import dev.pgbackup.common.storage.BackupClass;
+import dev.pgbackup.common.storage.LastBackup;
+import dev.pgbackup.common.storage.Manifest;
+import dev.pgbackup.common.storage.ObjectStore;
+import dev.pgbackup.common.storage.Records;
+import dev.pgbackup.common.storage.StateKeys;
 import java.io.IOException;
-import java.io.InputStream;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
- * One backup: checks, {@code pg_dump -Fc} streamed into a multipart upload, then retention. The backup
- * object exists only if pg_dump exited 0 and the upload completed; otherwise nothing is left behind.
+ * One backup: checks, {@code pg_dump -Fc} streamed into a multipart upload, then its manifest, the
+ * completion record and retention. The backup object exists only if pg_dump exited 0 and the upload
+ * completed; otherwise nothing is left behind.
  */
 public class BackupService {
+    /** The backup to make: its job, its name (of this environment) and its retention class. */
+    public record Request(String jobId, String filename, BackupClass backupClass) {
+    }
+
     /** What a finished backup reports; {@code deleted} are the old backups retention removed. */
-    public record Outcome(String filename, long bytes, String pgDumpVersion, List<String> deleted, List<String> notes) {
+    public record Outcome(String filename, long bytes, String sha256, String pgDumpVersion, List<String> deleted,
+                          List<String> notes) {
     }
 
-    /** A failure with a message safe to show a user (secrets removed). */
-    public static final class BackupFailedException extends RuntimeException {
-        public BackupFailedException(String message) {
-            super(message);
-        }
+    private record ServerFacts(int major, String version, long databaseBytes) {
     }
 
-    private final Services services;
+    private final ObjectStore objects;
+    private final ArchiveStorage archives;
+    private final BackupCatalog catalog;
+    private final Records records;
+    private final StateKeys keys;
+    private final PgTools pgTools;
+    private final Supplier<DbConnection> database;
+    private final RetentionPolicy retention;
+    private final Clock clock;
 
-    public BackupService(Services services) {
-        this.services = services;
+    public BackupService(ObjectStore objects, ArchiveStorage archives, BackupCatalog catalog, StateKeys keys,
+                         PgTools pgTools, Supplier<DbConnection> database, RetentionPolicy retention, Clock clock) {
+        this.objects = objects;
+        this.archives = archives;
+        this.catalog = catalog;
+        this.records = new Records(objects);
+        this.keys = keys;
+        this.pgTools = pgTools;
+        this.database = database;
+        this.retention = retention;
+        this.clock = clock;
     }
 
-    public Outcome run(String filename, Instant deadline) {
-        BackupStore store = services.store;
-        store.checkBucket();
-        DbConnection db = services.database();
+    public Outcome run(Request request, Deadline deadline) {
+        objects.checkBucket();
+        DbConnection db = database.get();
         List<String> secrets = db.password() == null ? List.of() : List.of(db.password());
         ServerFacts server = inspect(db, secrets);
-        PgTools.Installation pgDump = services.pgTools.pgDumpFor(server.major());
-        if (store.find(filename).isPresent()) {
-            throw new BackupFailedException("A backup named " + filename + " already exists; it was not overwritten");
+        PgTools.Installation pgDump = pgTools.pgDumpFor(server.major());
+        if (catalog.find(request.filename()).isPresent()) {
+            throw Failure.conflict("A backup named " + request.filename() + " already exists; it was not overwritten");
         }
-        long bytes;
+        Instant started = clock.instant();
+        ArchiveStorage.Uploaded uploaded = dumpAndUpload(request, db, pgDump, server.databaseBytes(), deadline, secrets);
+        // the backup is complete and restorable from here on: what follows must not turn it into a failure
+        Instant completed = clock.instant();
+        List<String> notes = new ArrayList<>();
+        Manifest manifest = new Manifest(request.filename(), keys.environment(), request.backupClass(),
+                request.jobId(), started, completed, uploaded.bytes(), uploaded.sha256(), pgDump.version(),
+                server.version(), "gzip", null);
+        attempt(notes, "manifest not written: retention counts this backup as scheduled and a restore cannot "
+                + "verify its checksum", () -> catalog.writeManifest(manifest));
+        attempt(notes, "completion record not written: a restore will ask for a new backup", () -> records.write(
+                keys.lastBackup(), new LastBackup(request.filename(), request.jobId(), started, completed)));
+        List<String> deleted = new ArrayList<>();
+        attempt(notes, "retention skipped, nothing deleted", () -> deleted.addAll(applyRetention(request.filename())));
+        return new Outcome(request.filename(), uploaded.bytes(), uploaded.sha256(), pgDump.version(), deleted, notes);
+    }
+
+    private static void attempt(List<String> notes, String whatIfNot, Runnable step) {
+        try {
+            step.run();
+        } catch (RuntimeException e) {
+            notes.add(whatIfNot + " (" + e.getClass().getSimpleName() + ")");
+        }
+    }
+
+    private ArchiveStorage.Uploaded dumpAndUpload(Request request, DbConnection db, PgTools.Installation pgDump,
+                                                  long databaseBytes, Deadline deadline, List<String> secrets) {
         RunningTool dump;
         try {
-            dump = services.pgTools.start(pgDump, "pg_dump",
+            dump = pgTools.start(pgDump, "pg_dump",
                     List.of("--format=custom", "--no-password", "--lock-wait-timeout=120000"), db);
         } catch (IOException e) {
-            throw new PgTools.PgToolsException(PgTools.PG_DUMP_MISSING);
+            throw Failure.server(PgTools.PG_DUMP_MISSING);
         }
         try (dump) {
             dump.stdin().close();
-            InputStream body = new ExitCheckedStream(dump, secrets);
-            bytes = store.upload(filename, body, BackupStore.partSizeFor(server.databaseBytes()), deadline,
-                    dump::destroy).bytes();
+            return archives.upload(request.filename(), new PgDumpStream(dump, secrets), databaseBytes, deadline,
+                    dump::destroy);
+        } catch (PgDumpStream.DumpFailed e) {
+            throw Failure.server("Backup failed: " + e.getMessage() + ": " + ToolErrors.meaning("pg_dump", e.stderr)
+                    + " (no backup was written; details in job " + request.jobId() + ")", e.stderr);
         } catch (IOException e) {
-            throw new BackupFailedException("Backup failed: " + Redactor.scrub(e.getMessage(), secrets));
+            throw Failure.server("Backup failed: " + Redactor.scrub(e.getMessage(), secrets)
+                    + " (no backup was written)");
         }
-        // the backup is complete and restorable from here on: what follows must not turn it into a failure
-        List<String> notes = new ArrayList<>();
-        try {
-            store.markCompleted(BackupName.parse(services.config.appName(), filename).orElseThrow(), services.clock.instant());
-        } catch (RuntimeException e) {
-            notes.add("completion record not written (" + e.getClass().getSimpleName() + "): a restore will ask for a new backup");
-        }
-        List<String> deleted = List.of();
-        try {
-            deleted = applyRetention(filename);
-        } catch (RuntimeException e) {
-            notes.add("retention skipped, nothing deleted (" + e.getClass().getSimpleName() + ")");
-        }
-        return new Outcome(filename, bytes, pgDump.version(), deleted, notes);
-    }
-
-    private record ServerFacts(int major, long databaseBytes) {
     }
 
     private ServerFacts inspect(DbConnection db, List<String> secrets) {
         try (Connection c = db.open(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery(
-                     "select current_setting('server_version_num')::int, pg_database_size(current_database())")) {
+             ResultSet rs = s.executeQuery("select current_setting('server_version_num')::int, "
+                     + "current_setting('server_version'), pg_database_size(current_database())")) {
             rs.next();
-            return new ServerFacts(rs.getInt(1) / 10000, rs.getLong(2));
+            return new ServerFacts(rs.getInt(1) / 10000, rs.getString(2), rs.getLong(3));
         } catch (SQLException e) {
-            throw new BackupFailedException("Cannot connect to the database: "
-                    + Redactor.scrub(e.getMessage(), secrets));
+            String detail = Redactor.scrub(String.valueOf(e.getMessage()), secrets);
+            throw Failure.server("Cannot connect to the database: " + ToolErrors.meaning("the database", detail), detail);
         }
     }
 
-    /**
-     * Keeps the newest N backups of this environment, deleting older ones of this environment only.
-     * Runs after the new backup is complete, and only on a listing that contains it: a listing that
-     * failed, or lags behind, deletes nothing.
-     */
-    List<String> applyRetention(String newBackup) {
-        String environment = services.config.environment();
-        List<BackupObject> mine = new ArrayList<>();
-        for (BackupObject b : services.store.listBackups()) {
-            if (b.name().environment().equals(environment)) {
-                mine.add(b);
-            }
-        }
-        if (mine.stream().noneMatch(b -> b.filename().equals(newBackup))) {
-            return List.of();
-        }
-        int keep = services.config.retentionCount();
-        if (mine.size() <= keep) {
-            return List.of();
-        }
-        List<String> doomed = mine.subList(keep, mine.size()).stream()
-                .map(BackupObject::filename)
-                .filter(f -> !f.equals(newBackup))
-                .toList();
-        services.store.delete(doomed);
-        return doomed;
-    }
-
-    /**
-     * pg_dump's stdout, whose end is only reported once pg_dump has exited 0: a dump that fails turns the
-     * end of the stream into an IOException, so the upload is aborted instead of completed.
-     */
-    static final class ExitCheckedStream extends FilterInputStream {
-        private final RunningTool tool;
-        private final List<String> secrets;
-
-        ExitCheckedStream(RunningTool tool, List<String> secrets) {
-            super(tool.stdout());
-            this.tool = tool;
-            this.secrets = secrets;
-        }
-
-        @Override
-        public int read() throws IOException {
-            int b = super.read();
-            return b < 0 ? checkExit() : b;
-        }
-
-        @Override
-        public int read(byte[] buffer, int off, int len) throws IOException {
-            int n = super.read(buffer, off, len);
-            return n < 0 ? checkExit() : n;
-        }
-
-        private int checkExit() throws IOException {
-            int code;
-            try {
-                code = tool.waitFor(60, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted while waiting for pg_dump to exit");
-            }
-            if (code != 0) {
-                String tail = Redactor.scrub(tool.stderrTail(), secrets);
-                throw new IOException("pg_dump " + (code < 0 ? "did not exit" : "exited with code " + code)
-                        + (tail.isEmpty() ? "" : ": " + tail));
-            }
-            return -1;
-        }
+    /** Deletes what the retention policy chooses, from a listing that contains the backup just made. */
+    List<String> applyRetention(String justMade) {
+        List<RetentionPolicy.Deletion> doomed = retention.choose(catalog.listMine(), justMade, clock.instant());
+        catalog.delete(doomed.stream().map(RetentionPolicy.Deletion::entry).toList());
+        return doomed.stream().map(d -> d.filename() + " (" + d.reason() + ")").toList();
     }
 }

@@ -2,92 +2,117 @@ package dev.pgbackup.backup;
 
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
-import dev.pgbackup.common.AuditLog;
-import dev.pgbackup.common.BackupName;
-import dev.pgbackup.common.BucketUnavailableException;
-import dev.pgbackup.common.JobRecord;
-import dev.pgbackup.common.JobStore;
-import dev.pgbackup.common.PgTools;
-import dev.pgbackup.common.Redactor;
-import dev.pgbackup.common.Services;
-import java.time.Instant;
+import dev.pgbackup.common.Wiring;
+import dev.pgbackup.common.audit.AuditLog;
+import dev.pgbackup.common.config.Config;
+import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.jobs.JobFailures;
+import dev.pgbackup.common.jobs.JobRecord;
+import dev.pgbackup.common.jobs.Lock;
+import dev.pgbackup.common.jobs.WorkerPayload;
+import dev.pgbackup.common.retention.RetentionPolicy;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * The backup worker: invoked asynchronously by the API with {@code {"jobId": ...}}, or by the EventBridge
- * schedule with a Scheduled Event. Always ends by writing the job's outcome and one audit line.
+ * The backup worker: invoked asynchronously by the API with a {@link WorkerPayload}, or by the EventBridge
+ * schedule. Always ends by writing the job's outcome, releasing the backup lock, and one audit line.
  */
 public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, Map<String, Object>> {
-    /** Time kept back from Lambda's hard limit to kill pg_dump, abort the upload and record the failure. */
-    static final long SAFETY_MARGIN_MS = 45_000;
-
-    private final Services services;
+    private final Wiring wiring;
     private final BackupService backups;
+    private final Lock lock;
+    private final BackupAssignments assignments;
 
     public BackupWorkerHandler() {
-        this(Services.fromEnvironment());
+        this(Wiring.fromEnvironment());
     }
 
-    public BackupWorkerHandler(Services services) {
-        this.services = services;
-        this.backups = new BackupService(services);
+    public BackupWorkerHandler(Wiring wiring) {
+        this.wiring = wiring;
+        this.backups = new BackupService(wiring.objects, wiring.archives, wiring.catalog, wiring.keys, wiring.pgTools,
+                wiring::database, new RetentionPolicy(wiring.config.retention()), wiring.clock);
+        this.lock = wiring.backupLock();
+        this.assignments = new BackupAssignments(wiring.config, wiring.jobs, lock, wiring.clock);
     }
 
     @Override
     public Map<String, Object> handleRequest(Map<String, Object> event, Context context) {
-        Instant now = services.clock.instant();
-        Optional<JobRecord> found = jobFor(event, now);
-        if (found.isEmpty()) {
-            services.audit.entry("backup.job").with("event", "ignored").write("IGNORED");
+        Deadline deadline = Deadline.fromContext(wiring.ticker, context, Config.WorkerLimits.SAFETY_MARGIN);
+        Optional<BackupAssignments.Assignment> assignment;
+        try {
+            assignment = assign(event, deadline);
+        } catch (BackupAssignments.Refused refused) {
+            return refuse(refused);
+        }
+        if (assignment.isEmpty()) {
+            wiring.audit.entry("backup.job").with("reason", "no running backup job to take (unknown, finished or "
+                    + "already claimed)").write("IGNORED");
             return Map.of("status", "IGNORED");
         }
-        JobRecord job = found.get();
-        AuditLog.Entry audit = services.audit.entry("backup.job")
-                .with("jobId", job.jobId())
-                .with("subject", job.requestedBy())
-                .with("trigger", job.trigger())
-                .with("environment", job.environment())
-                .with("filename", job.filename());
-        Instant deadline = now.plusMillis(Math.max(1000, context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS));
-        JobRecord finished;
-        try {
-            BackupService.Outcome outcome = backups.run(job.filename(), deadline);
-            finished = job.succeeded(services.clock.instant(), outcome.bytes(),
-                    "Database backup created successfully: " + outcome.filename(),
-                    "pg_dump " + outcome.pgDumpVersion() + "; retention deleted " + outcome.deleted().size()
-                            + (outcome.notes().isEmpty() ? "" : "; " + String.join("; ", outcome.notes())));
-            audit.with("bytes", outcome.bytes()).with("pgDump", outcome.pgDumpVersion())
-                    .with("retentionDeleted", outcome.deleted()).with("notes", outcome.notes());
-        } catch (BucketUnavailableException | PgTools.PgToolsException | BackupService.BackupFailedException e) {
-            finished = job.failed(services.clock.instant(), e.getMessage());
-        } catch (RuntimeException e) {
-            // unexpected: keep the class for the operator, never a raw message that might carry a secret
-            finished = job.failed(services.clock.instant(), "Backup failed: " + e.getClass().getSimpleName()
-                    + ": " + Redactor.scrub(String.valueOf(e.getMessage()), services.databaseSecrets()));
-        }
-        services.jobs.save(finished);
-        services.audit.metric(finished.status() == JobRecord.Status.SUCCEEDED ? "BackupSucceeded" : "BackupFailed",
-                services.config.appName(), services.config.environment());
-        audit.with("message", finished.message()).with("bytes", finished.bytes()).write(finished.status().name());
-        return Services.workerResult(finished);
+        return run(assignment.get(), deadline);
     }
 
-    /** The job to run: the API's (if still RUNNING: never redo a finished one) or a new scheduled one. */
-    private Optional<JobRecord> jobFor(Map<String, Object> event, Instant now) {
-        Object jobId = event == null ? null : event.get("jobId");
-        if (jobId instanceof String id) {
-            return services.jobs.find(id)
-                    .filter(j -> !j.finished() && j.type() == JobRecord.Type.BACKUP)
-                    .filter(j -> services.jobs.claim(j.jobId()));
+    private Optional<BackupAssignments.Assignment> assign(Map<String, Object> event, Deadline deadline) {
+        if (BackupAssignments.isScheduled(event)) {
+            return assignments.fromSchedule(event, deadline);
         }
-        if (event != null && "aws.events".equals(event.get("source"))) {
-            JobRecord job = JobRecord.started(JobStore.newJobId(), JobRecord.Type.BACKUP,
-                    services.config.environment(), BackupName.create(services.config, now).filename(),
-                    "schedule", "schedule", now);
-            services.jobs.save(job);
-            return Optional.of(job);
+        return WorkerPayload.from(event).flatMap(assignments::fromPayload);
+    }
+
+    private Map<String, Object> refuse(BackupAssignments.Refused refused) {
+        wiring.audit.entry("backup.job").with("jobId", refused.job == null ? null : refused.job.jobId())
+                .with("reason", refused.getMessage()).write("REFUSED");
+        if (refused.job == null) {
+            return Map.of("status", "REFUSED", "message", refused.getMessage());
         }
-        return Optional.empty();
+        JobRecord failed = refused.job.failed(wiring.clock.instant(), "Backup refused: " + refused.getMessage(), null);
+        wiring.jobs.save(failed);
+        metric(failed);
+        return failed.summary();
+    }
+
+    private Map<String, Object> run(BackupAssignments.Assignment assignment, Deadline deadline) {
+        JobRecord job = assignment.job();
+        AuditLog.Entry audit = wiring.audit.entry("backup.job").with("jobId", job.jobId())
+                .with("subject", job.requestedBy()).with("trigger", job.trigger())
+                .with("environment", job.environment()).with("filename", job.filename())
+                .with("class", assignment.backupClass().key);
+        JobRecord finished;
+        try {
+            BackupService.Outcome outcome = backups.run(
+                    new BackupService.Request(job.jobId(), job.filename(), assignment.backupClass()), deadline);
+            finished = job.succeeded(wiring.clock.instant(), outcome.bytes(),
+                    "Database backup created successfully: " + outcome.filename(),
+                    "pg_dump " + outcome.pgDumpVersion() + "; sha256 " + outcome.sha256() + "; retention deleted "
+                            + outcome.deleted().size()
+                            + (outcome.notes().isEmpty() ? "" : "; " + String.join("; ", outcome.notes())));
+            audit.with("pgDump", outcome.pgDumpVersion()).with("sha256", outcome.sha256())
+                    .with("retentionDeleted", outcome.deleted()).with("notes", outcome.notes());
+        } catch (RuntimeException e) {
+            finished = JobFailures.failed(job, e, wiring.clock.instant(), "Backup", wiring.databaseSecrets());
+            audit.with("diagnostic", finished.diagnostic());
+        }
+        try {
+            wiring.jobs.save(finished);
+        } finally {
+            release(job, audit);
+            metric(finished);
+            audit.with("message", finished.message()).with("bytes", finished.bytes()).write(finished.status().name());
+        }
+        return finished.summary();
+    }
+
+    private void release(JobRecord job, AuditLog.Entry audit) {
+        try {
+            lock.release(job.jobId()); // only if this job holds it: another job's lock is never touched
+        } catch (RuntimeException e) {
+            audit.with("lockReleaseError", e.getClass().getSimpleName()); // it goes stale instead
+        }
+    }
+
+    private void metric(JobRecord finished) {
+        wiring.audit.metric(finished.status() == JobRecord.Status.SUCCEEDED ? "BackupSucceeded" : "BackupFailed",
+                wiring.config.appName(), wiring.config.environment());
     }
 }

@@ -5,11 +5,21 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.core.type.TypeReference;
-import dev.pgbackup.common.BackupName;
-import dev.pgbackup.common.BackupStore;
-import dev.pgbackup.common.JobRecord;
 import dev.pgbackup.common.Json;
-import dev.pgbackup.common.PgTools;
+import dev.pgbackup.common.Wiring;
+import dev.pgbackup.common.config.Config;
+import dev.pgbackup.common.db.PgTools;
+import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.jobs.JobRecord;
+import dev.pgbackup.common.jobs.JobStore;
+import dev.pgbackup.common.jobs.WorkerPayload;
+import dev.pgbackup.common.retention.RetentionPolicy;
+import dev.pgbackup.common.storage.BackupClass;
+import dev.pgbackup.common.storage.BackupName;
+import dev.pgbackup.common.storage.LastBackup;
+import dev.pgbackup.common.storage.Manifest;
+import dev.pgbackup.common.storage.S3Archives;
+import dev.pgbackup.testsupport.BackupFiles;
 import dev.pgbackup.testsupport.FakeTools;
 import dev.pgbackup.testsupport.RepoPaths;
 import dev.pgbackup.testsupport.SeedData;
@@ -67,20 +77,37 @@ class BackupWorkerIT {
     }
 
     static Map<String, Object> runScheduled(TestStack stack) {
-        return new BackupWorkerHandler(stack.services).handleRequest(scheduledEvent(), new TestContext(Duration.ofMinutes(15)));
+        return new BackupWorkerHandler(stack.wiring).handleRequest(scheduledEvent(), new TestContext(Duration.ofMinutes(15)));
     }
 
+    /** What EventBridge Scheduler sends (events/scheduled-backup.json), with a fresh execution id. */
     static Map<String, Object> scheduledEvent() {
         try {
-            return Json.MAPPER.readValue(RepoPaths.root().resolve("events/scheduled-backup.json").toFile(),
-                    new TypeReference<Map<String, Object>>() { });
+            Map<String, Object> event = Json.MAPPER.readValue(RepoPaths.root().resolve("events/scheduled-backup.json")
+                    .toFile(), new TypeReference<Map<String, Object>>() { });
+            event.put("id", UUID.randomUUID().toString());
+            return event;
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
     }
 
     static JobRecord job(TestStack stack, Map<String, Object> result) {
-        return stack.services.jobs.find((String) result.get("jobId")).orElseThrow();
+        return stack.wiring.jobs.find((String) result.get("jobId")).orElseThrow();
+    }
+
+    static BackupService service(Wiring w) {
+        return new BackupService(w.objects, w.archives, w.catalog, w.keys, w.pgTools, w::database,
+                new RetentionPolicy(w.config.retention()), w.clock);
+    }
+
+    /** An on-demand job as the API starts it: the record, the lock, and the invoke payload. */
+    static Map<String, Object> apiJob(TestStack stack, String filename) {
+        String jobId = JobStore.newJobId();
+        assertTrue(stack.wiring.backupLock().acquire(jobId, "alice", filename).acquired());
+        stack.wiring.jobs.save(JobRecord.started(jobId, JobRecord.Type.BACKUP, stack.environment, filename, "alice",
+                "api", Instant.now()));
+        return new WorkerPayload(jobId, stack.environment, filename, BackupClass.ON_DEMAND.key).toMap();
     }
 
     static List<String> keys(S3Client s3, String bucket) {
@@ -145,7 +172,16 @@ class BackupWorkerIT {
         assertTrue(stack.audit().contains("\"result\":\"SUCCEEDED\""), stack.audit());
         assertTrue(stack.audit().contains("\"BackupSucceeded\":1"), "metric for the no-recent-backup alarm");
         // completion is recorded for the restore's recency check (LastModified of a multipart upload is its start)
-        assertEquals(filename, stack.services.store.lastCompleted("production").orElseThrow().filename());
+        LastBackup last = stack.wiring.records.read(stack.wiring.keys.lastBackup(), LastBackup.class).orElseThrow();
+        assertEquals(filename, last.filename());
+        assertTrue(!last.startedAt().isAfter(last.completedAt()));
+        // the manifest: the class for retention and the checksum a restore verifies
+        Manifest manifest = stack.wiring.catalog.manifest(stack.wiring.catalog.find(filename).orElseThrow()).orElseThrow();
+        assertEquals(BackupClass.SCHEDULED, manifest.backupClass());
+        assertEquals(size, manifest.bytes());
+        assertEquals(dev.pgbackup.common.Hashes.hex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(Files.readAllBytes(dump))), manifest.sha256());
+        assertTrue(stack.wiring.backupLock().holder().isEmpty(), "the backup lock is released");
     }
 
     @Test
@@ -163,11 +199,15 @@ class BackupWorkerIT {
 
         assertEquals("FAILED", result.get("status"));
         String message = (String) result.get("message");
-        assertTrue(message.contains("pg_dump exited with code 1"), message);
-        assertTrue(message.contains("connection lost"), message);
+        assertTrue(message.startsWith("Backup failed: pg_dump exited with code 1: the connection to the database failed "
+                + "or was lost (no backup was written; details in job "), message);
+        assertFalse(message.contains("pg_dump: error"), "the tool's own text stays out of the answer: " + message);
         assertEquals(older, backupKeys(stack.s3, bucket));
         assertTrue(stack.s3.listMultipartUploads(b -> b.bucket(bucket)).uploads().isEmpty(), "no dangling upload");
-        assertEquals(JobRecord.Status.FAILED, job(stack, result).status());
+        JobRecord failed = job(stack, result);
+        assertEquals(JobRecord.Status.FAILED, failed.status());
+        assertTrue(failed.diagnostic().contains("pg_dump: error: connection lost"), "kept for the operator");
+        assertTrue(stack.audit().contains("pg_dump: error: connection lost"), "and in the environment's own log");
 
         String args = Files.readString(tools.resolve("args.txt"));
         assertFalse(args.contains(TestPostgres.APP_PASSWORD), args);
@@ -187,9 +227,9 @@ class BackupWorkerIT {
         TestStack stack = TestStack.create("production", bucket, bigSource(), Map.of("PG_TOOLS_DIR", tools.toString()));
         List<String> older = putFakeBackups(stack.s3, bucket, "production", 2);
         // Lambda would kill the worker 3 s past its safety margin
-        TestContext nearlyOutOfTime = new TestContext(Duration.ofMillis(BackupWorkerHandler.SAFETY_MARGIN_MS + 3000));
+        TestContext nearlyOutOfTime = new TestContext(Config.WorkerLimits.SAFETY_MARGIN.plusSeconds(3));
 
-        Map<String, Object> result = new BackupWorkerHandler(stack.services).handleRequest(scheduledEvent(), nearlyOutOfTime);
+        Map<String, Object> result = new BackupWorkerHandler(stack.wiring).handleRequest(scheduledEvent(), nearlyOutOfTime);
 
         assertEquals("FAILED", result.get("status"));
         assertTrue(String.valueOf(result.get("message")).contains("did not finish before the worker's time limit"),
@@ -204,20 +244,74 @@ class BackupWorkerIT {
     void aDuplicateDeliveryOfTheSameJobDoesNothing() {
         String bucket = newBucket();
         TestStack stack = TestStack.create("production", bucket, SOURCE_DB, Map.of());
-        String name = BackupName.create(stack.services.config, Instant.now()).filename();
-        JobRecord job = JobRecord.started(dev.pgbackup.common.JobStore.newJobId(), JobRecord.Type.BACKUP, "production",
-                name, "alice", "api", Instant.now());
-        stack.services.jobs.save(job);
-        BackupWorkerHandler worker = new BackupWorkerHandler(stack.services);
-        Map<String, Object> payload = Map.of("jobId", job.jobId());
+        String name = BackupName.create(stack.wiring.config, Instant.now()).filename();
+        Map<String, Object> payload = apiJob(stack, name);
+        BackupWorkerHandler worker = new BackupWorkerHandler(stack.wiring);
+        TestContext context = new TestContext(Duration.ofMinutes(15));
 
-        assertEquals("SUCCEEDED", worker.handleRequest(payload, new TestContext(Duration.ofMinutes(15))).get("status"));
-        // Lambda delivers asynchronous events at least once: the same event again, even while RUNNING
-        stack.services.jobs.save(job);
-        assertEquals("IGNORED", worker.handleRequest(payload, new TestContext(Duration.ofMinutes(15))).get("status"));
-        stack.services.jobs.save(stack.services.jobs.find(job.jobId()).orElseThrow().succeeded(Instant.now(), 1L, "ok", null));
-        assertEquals("IGNORED", worker.handleRequest(payload, new TestContext(Duration.ofMinutes(15))).get("status"));
+        assertEquals("SUCCEEDED", worker.handleRequest(payload, context).get("status"));
+        // Lambda delivers asynchronous events at least once: the same event again, even with the job RUNNING
+        JobRecord done = stack.wiring.jobs.find((String) payload.get("jobId")).orElseThrow();
+        stack.wiring.jobs.save(JobRecord.started(done.jobId(), JobRecord.Type.BACKUP, "production", name, "alice", "api",
+                Instant.now()));
+        stack.wiring.backupLock().acquire(done.jobId(), "alice", name);
+        assertEquals("IGNORED", worker.handleRequest(payload, context).get("status"));
         assertEquals(List.of(name), backupKeys(stack.s3, bucket));
+
+        // the same schedule execution delivered twice runs once
+        Map<String, Object> scheduled = scheduledEvent();
+        stack.wiring.backupLock().release(done.jobId());
+        Map<String, Object> first = worker.handleRequest(scheduled, context);
+        assertEquals("SUCCEEDED", first.get("status"), String.valueOf(first.get("message")));
+        assertEquals("IGNORED", worker.handleRequest(scheduled, context).get("status"));
+        assertEquals(2, backupKeys(stack.s3, bucket).size());
+    }
+
+    @Test
+    void aJobRecordOrPayloadThatDisagreesIsRefusedAndNothingIsWritten() {
+        String bucket = newBucket();
+        TestStack stack = TestStack.create("production", bucket, SOURCE_DB, Map.of());
+        BackupWorkerHandler worker = new BackupWorkerHandler(stack.wiring);
+        TestContext context = new TestContext(Duration.ofMinutes(15));
+        String mine = BackupName.create(stack.wiring.config, Instant.now()).filename();
+
+        // a payload for another environment: refused without touching anything
+        Map<String, Object> forStaging = new java.util.HashMap<>(apiJob(stack, mine));
+        forStaging.put("environment", "staging");
+        List<String> before = keys(stack.s3, bucket);
+        assertEquals("REFUSED", worker.handleRequest(forStaging, context).get("status"));
+        assertEquals(before, keys(stack.s3, bucket));
+        stack.wiring.backupLock().release((String) forStaging.get("jobId"));
+
+        // a job record naming another file than the payload (as a tampered record would): refused, no upload
+        Map<String, Object> payload = apiJob(stack, mine);
+        String planted = BackupFiles.name("staging", Instant.now());
+        stack.wiring.jobs.save(JobRecord.started((String) payload.get("jobId"), JobRecord.Type.BACKUP, "production",
+                planted, "mallory", "api", Instant.now()));
+        Map<String, Object> refused = worker.handleRequest(payload, context);
+        assertEquals("FAILED", refused.get("status"));
+        assertTrue(String.valueOf(refused.get("message")).startsWith("Backup refused: the job record and the invoke payload "
+                + "disagree"), String.valueOf(refused.get("message")));
+        assertEquals(List.of(), backupKeys(stack.s3, bucket));
+        stack.wiring.backupLock().release((String) payload.get("jobId"));
+
+        // a payload naming another environment's file: refused
+        Map<String, Object> other = apiJob(stack, planted);
+        assertEquals("FAILED", worker.handleRequest(other, context).get("status"));
+        assertEquals(List.of(), backupKeys(stack.s3, bucket));
+        stack.wiring.backupLock().release((String) other.get("jobId"));
+
+        // a job that does not hold the lock: refused, and the holder's lock stays
+        String jobId = JobStore.newJobId();
+        stack.wiring.jobs.save(JobRecord.started(jobId, JobRecord.Type.BACKUP, "production", mine, "bob", "api",
+                Instant.now()));
+        assertTrue(stack.wiring.backupLock().acquire("99999999-8888-7777-6666-555555555555", "carol", mine).acquired());
+        Map<String, Object> unlocked = worker.handleRequest(
+                new WorkerPayload(jobId, "production", mine, BackupClass.ON_DEMAND.key).toMap(), context);
+        assertEquals("FAILED", unlocked.get("status"));
+        assertTrue(String.valueOf(unlocked.get("message")).contains("does not hold the backup lock"));
+        assertEquals("99999999-8888-7777-6666-555555555555", stack.wiring.backupLock().holder().orElseThrow().jobId());
+        assertEquals(List.of(), backupKeys(stack.s3, bucket));
     }
 
     @Test
@@ -258,9 +352,11 @@ class BackupWorkerIT {
     void missingBucketGivesTheKnownMessage() {
         TestStack stack = TestStack.create("production", "no-such-bucket-" + UUID.randomUUID().toString().substring(0, 8),
                 SOURCE_DB, Map.of());
-        BackupService service = new BackupService(stack.services);
+        BackupService service = service(stack.wiring);
         RuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class,
-                () -> service.run("pharmatracker-production-on-2026-01-01-at-01-00-00-AM-IST.dump", Instant.now().plusSeconds(60)));
+                () -> service.run(new BackupService.Request(JobStore.newJobId(),
+                        "pharmatracker-production-on-2026-01-01-at-01-00-00-AM-IST.dump", BackupClass.ON_DEMAND),
+                        Deadline.in(Duration.ofSeconds(60))));
         assertEquals("S3 bucket '" + stack.bucket + "' does not exist or is not accessible", e.getMessage());
     }
 
@@ -289,9 +385,9 @@ class BackupWorkerIT {
     void twoBackupsWithTheSameNameNeverOverwrite() throws Exception {
         String bucket = newBucket();
         TestStack stack = TestStack.create("production", bucket, SOURCE_DB, Map.of());
-        BackupService service = new BackupService(stack.services);
-        String name = BackupName.create(stack.services.config, Instant.now()).filename();
-        Instant deadline = Instant.now().plusSeconds(300);
+        BackupService service = service(stack.wiring);
+        String name = BackupName.create(stack.wiring.config, Instant.now()).filename();
+        Deadline deadline = Deadline.in(Duration.ofSeconds(300));
 
         assertEquals("ok", attempt(service, name, deadline));
         String etag = stack.s3.headObject(h -> h.bucket(bucket).key(name)).eTag();
@@ -312,26 +408,90 @@ class BackupWorkerIT {
     void theUploadItselfNeverOverwritesAnExistingObject(int size) throws Exception {
         String bucket = newBucket();
         TestStack stack = TestStack.create("production", bucket, SOURCE_DB, Map.of());
-        String name = BackupName.create(stack.services.config, Instant.now()).filename();
+        String name = BackupName.create(stack.wiring.config, Instant.now()).filename();
         stack.s3.putObject(b -> b.bucket(bucket).key(name), RequestBody.fromString("the original backup"));
         String etag = stack.s3.headObject(h -> h.bucket(bucket).key(name)).eTag();
         byte[] data = new byte[size];
         new java.util.Random(1).nextBytes(data);
 
-        IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> stack.services.store.upload(
-                name, new java.io.ByteArrayInputStream(data), BackupStore.MIN_PART_SIZE, Instant.now().plusSeconds(120), () -> { }));
+        IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> stack.wiring.archives.upload(
+                name, new java.io.ByteArrayInputStream(data), 0, Deadline.in(Duration.ofSeconds(120)), () -> { }));
 
         assertTrue(e.getMessage().contains("already exists"), e.getMessage());
         assertEquals(etag, stack.s3.headObject(h -> h.bucket(bucket).key(name)).eTag());
         assertTrue(stack.s3.listMultipartUploads(r -> r.bucket(bucket)).uploads().isEmpty(), "no dangling upload");
     }
 
-    private static String attempt(BackupService service, String name, Instant deadline) {
+    private static String attempt(BackupService service, String name, Deadline deadline) {
         try {
-            service.run(name, deadline);
+            service.run(new BackupService.Request(JobStore.newJobId(), name, BackupClass.ON_DEMAND), deadline);
             return "ok";
         } catch (RuntimeException e) {
             return e.getMessage();
+        }
+    }
+
+    @Test
+    void onDemandBackupsNeverPushOutScheduledOnes() {
+        String bucket = newBucket();
+        TestStack stack = TestStack.create("production", bucket, SOURCE_DB,
+                Map.of("RETENTION_COUNT", "3", "ON_DEMAND_RETENTION_COUNT", "2"));
+        List<String> scheduled = putFakeBackups(stack.s3, bucket, "production", 3); // the previous tool's: history
+        BackupWorkerHandler worker = new BackupWorkerHandler(stack.wiring);
+        TestContext context = new TestContext(Duration.ofMinutes(15));
+        List<String> onDemand = new ArrayList<>();
+        for (int i = 5; i >= 1; i--) {
+            String name = BackupFiles.name("production", Instant.now().minus(Duration.ofMinutes(i)));
+            Map<String, Object> done = worker.handleRequest(apiJob(stack, name), context);
+            assertEquals("SUCCEEDED", done.get("status"), String.valueOf(done.get("message")));
+            onDemand.add(name);
+        }
+
+        List<String> kept = backupKeys(stack.s3, bucket);
+        assertTrue(kept.containsAll(scheduled), "every scheduled backup is still there: " + kept);
+        assertTrue(kept.containsAll(onDemand.subList(3, 5)), "the newest two on-demand backups: " + kept);
+        assertEquals(5, kept.size(), kept.toString());
+
+        // a scheduled backup counts against the scheduled ones only: the oldest of them goes
+        Map<String, Object> nightly = runScheduled(stack);
+        assertEquals("SUCCEEDED", nightly.get("status"), String.valueOf(nightly.get("message")));
+        List<String> after = backupKeys(stack.s3, bucket);
+        assertFalse(after.contains(scheduled.get(0)), after.toString());
+        assertTrue(after.containsAll(onDemand.subList(3, 5)));
+        assertEquals(5, after.size(), "three scheduled (two old, the new one) and two on-demand: " + after);
+        // and the deleted backups' manifests went with them
+        List<String> manifests = keys(stack.s3, bucket).stream().filter(k -> k.startsWith("pgbackup/manifests/")).toList();
+        assertEquals(3, manifests.size(), manifests.toString());
+    }
+
+    @Test
+    void theWorkerWritesOnlyItsOwnEnvironmentsKeys() {
+        String bucket = newBucket();
+        try (dev.pgbackup.testsupport.FaultProxy proxy = dev.pgbackup.testsupport.FaultProxy.start(
+                dev.pgbackup.testsupport.MotoServer.get().endpoint())) {
+            TestStack stack = TestStack.create("production", bucket, SOURCE_DB, Map.of("RETENTION_COUNT", "1"),
+                    java.time.Clock.systemUTC(), proxy.endpoint());
+            List<String> staging = putFakeBackups(stack.s3, bucket, "staging", 2);
+            List<String> oldProduction = putFakeBackups(stack.s3, bucket, "production", 2);
+            proxy.clearRequests();
+
+            assertEquals("SUCCEEDED", runScheduled(stack).get("status"));
+            String name = BackupName.create(stack.wiring.config, Instant.now().plusSeconds(5)).filename();
+            assertEquals("SUCCEEDED", new BackupWorkerHandler(stack.wiring)
+                    .handleRequest(apiJob(stack, name), new TestContext(Duration.ofMinutes(15))).get("status"));
+
+            List<String> written = proxy.writes().stream().map(dev.pgbackup.testsupport.FaultProxy.Request::key)
+                    .filter(java.util.Objects::nonNull).distinct().toList();
+            assertFalse(written.isEmpty());
+            for (String key : written) {
+                boolean own = key.startsWith("pharmatracker-production-on-")
+                        || key.matches("pgbackup/(jobs|claims|locks|state|manifests)/pharmatracker-production/.+");
+                assertTrue(own, "written outside production's keys: " + key);
+            }
+            // bulk deletes name their keys in the body: what they removed is checked in the bucket
+            List<String> left = keys(stack.s3, bucket);
+            assertTrue(left.containsAll(staging), "staging's backups untouched: " + left);
+            assertTrue(oldProduction.stream().noneMatch(left::contains), "retention ran on production's: " + left);
         }
     }
 

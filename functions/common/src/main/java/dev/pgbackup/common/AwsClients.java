@@ -4,6 +4,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.LongFunction;
 import software.amazon.awssdk.http.async.SdkAsyncHttpClient;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
@@ -46,8 +47,25 @@ public final class AwsClients {
         return builder.build();
     }
 
-    /** A shared async HTTP client for the multipart upload clients (one per part size, see BackupStore). */
-    public SdkAsyncHttpClient asyncHttp() {
+    /**
+     * Multipart upload clients by part size, sharing one async HTTP client built on first use (only the
+     * backup worker uploads; the other functions never load Netty).
+     */
+    public LongFunction<S3AsyncClient> multipartFactory() {
+        return new LongFunction<>() {
+            private SdkAsyncHttpClient http;
+
+            @Override
+            public synchronized S3AsyncClient apply(long partSize) {
+                if (http == null) {
+                    http = asyncHttp();
+                }
+                return multipartS3(http, partSize);
+            }
+        };
+    }
+
+    private SdkAsyncHttpClient asyncHttp() {
         return NettyNioAsyncHttpClient.builder()
                 .maxConcurrency(16)
                 .connectionTimeout(Duration.ofSeconds(10))
@@ -60,7 +78,7 @@ public final class AwsClients {
      * The SDK's multipart upload machinery for a stream of unknown length. Its part size does not grow,
      * so the caller sizes it to the database; the buffer holds several parts (fewer than two hangs).
      */
-    public S3AsyncClient multipartS3(SdkAsyncHttpClient http, long partSizeBytes) {
+    private S3AsyncClient multipartS3(SdkAsyncHttpClient http, long partSizeBytes) {
         var builder = S3AsyncClient.builder()
                 .httpClient(http)
                 .forcePathStyle(pathStyle)

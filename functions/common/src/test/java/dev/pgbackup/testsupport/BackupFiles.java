@@ -1,12 +1,12 @@
 package dev.pgbackup.testsupport;
 
-import dev.pgbackup.common.BackupName;
-import dev.pgbackup.common.Config;
+import dev.pgbackup.common.Json;
+import dev.pgbackup.common.storage.BackupName;
+import dev.pgbackup.common.storage.LastBackup;
+import dev.pgbackup.common.storage.StateKeys;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Instant;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -49,22 +49,22 @@ public final class BackupFiles {
 
     /** The backup name the product gives a backup of {@code environment} taken at {@code when}. */
     public static String name(String environment, Instant when) {
-        Map<String, String> env = new HashMap<>();
-        env.put("APP_NAME", TestStack.APP);
-        env.put("ENVIRONMENT", environment);
-        env.put("BUCKET_NAME", "unused");
-        env.put("DB_URL_PARAMETER", "unused");
-        env.put("JWT_SECRET_PARAMETER", "unused");
-        env.put("RESTORE_PASSKEY_PARAMETER", "unused");
-        return BackupName.create(Config.from(env), when).filename();
+        return BackupName.create(TestStack.APP, environment, java.time.ZoneId.of("Asia/Kolkata"), "IST", when).filename();
     }
 
-    /** Uploads as the backup worker does, including its completion record for backup names. */
+    /**
+     * Uploads as the previous implementation did (no manifest, so no checksum to verify), with the completion
+     * record the backup worker writes, so that a backup named for an environment counts as its recent backup.
+     */
     public static void upload(S3Client s3, String bucket, String key, byte[] body) {
         s3.putObject(b -> b.bucket(bucket).key(key).contentType("application/octet-stream"), RequestBody.fromBytes(body));
-        BackupName.parse(TestStack.APP, key).ifPresent(name -> s3.putObject(
-                b -> b.bucket(bucket).key(dev.pgbackup.common.BackupStore.completedKey(TestStack.APP, name.environment())),
-                RequestBody.fromString(dev.pgbackup.common.Json.write(
-                        new dev.pgbackup.common.BackupStore.Completed(key, Instant.now())))));
+        BackupName.parse(TestStack.APP, key).ifPresent(name -> markCompleted(s3, bucket, key, name.environment(),
+                Instant.now()));
+    }
+
+    /** The backup worker's completion record: {@code key} completed (and started) at {@code when}. */
+    public static void markCompleted(S3Client s3, String bucket, String key, String environment, Instant when) {
+        s3.putObject(b -> b.bucket(bucket).key(new StateKeys(TestStack.APP, environment).lastBackup()),
+                RequestBody.fromString(Json.write(new LastBackup(key, "00000000-0000-0000-0000-000000000000", when, when))));
     }
 }

@@ -1,6 +1,6 @@
 package dev.pgbackup.testsupport;
 
-import dev.pgbackup.common.DbConnection;
+import dev.pgbackup.common.db.DbConnection;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.nio.file.Files;

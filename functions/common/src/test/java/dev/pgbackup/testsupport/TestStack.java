@@ -3,10 +3,11 @@ package dev.pgbackup.testsupport;
 import com.amazonaws.services.lambda.runtime.Context;
 import com.auth0.jwt.JWT;
 import com.auth0.jwt.algorithms.Algorithm;
-import dev.pgbackup.common.AuditLog;
 import dev.pgbackup.common.AwsClients;
-import dev.pgbackup.common.Config;
-import dev.pgbackup.common.Services;
+import dev.pgbackup.common.Wiring;
+import dev.pgbackup.common.audit.AuditLog;
+import dev.pgbackup.common.config.Config;
+import dev.pgbackup.common.jobs.WorkerLauncher;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -14,29 +15,29 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.Executors;
 import java.util.function.BiConsumer;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.ssm.SsmClient;
 import software.amazon.awssdk.services.ssm.model.ParameterType;
 
 /**
- * One deployed stack as the tests see it: an environment's configuration, its SSM parameters in moto,
- * the shared bucket, and {@link Services} wired to them, with workers run on threads as Lambda would.
+ * One deployed stack as the tests see it: an environment's configuration, its SSM parameters in moto (its own
+ * JWT secret, as in production), the shared bucket, and {@link Wiring} built for them, with workers run on
+ * threads as Lambda would.
  */
 public final class TestStack {
     public static final String APP = "pharmatracker";
-    public static final String JWT_SECRET = "jwt-secret-for-tests-0123456789abcdef";
     public static final String PASSKEY = "Restore-Passkey-Sup3r-Secret";
 
     public final String environment;
@@ -49,15 +50,22 @@ public final class TestStack {
     private final Map<String, BiConsumer<String, Context>> workers = new ConcurrentHashMap<>();
     private final ExecutorService pool = Executors.newCachedThreadPool();
     private final List<Future<?>> launched = new CopyOnWriteArrayList<>();
-    public final Services services;
+    public final Wiring wiring;
 
-    private TestStack(String environment, String bucket, String database, Map<String, String> overrides, Clock clock) {
+    private TestStack(String environment, String bucket, String database, Map<String, String> overrides, Clock clock,
+                      java.net.URI endpoint) {
         this.environment = environment;
         this.bucket = bucket;
         this.database = database;
-        MotoServer moto = MotoServer.get();
-        this.clients = new AwsClients(Optional.of(moto.endpoint()), true);
+        this.clients = new AwsClients(Optional.of(endpoint), true);
         this.s3 = clients.s3();
+        this.env = Map.copyOf(environment(environment, bucket, overrides));
+        this.wiring = Wiring.forAws(Config.from(this.env), clients, clock,
+                new AuditLog(new PrintStream(auditBytes, true, StandardCharsets.UTF_8)), () -> this::launch);
+    }
+
+    /** The function environment template.yaml would give a stack of {@code environment}. */
+    public static Map<String, String> environment(String environment, String bucket, Map<String, String> overrides) {
         Map<String, String> env = new HashMap<>();
         env.put("APP_NAME", APP);
         env.put("ENVIRONMENT", environment);
@@ -70,9 +78,12 @@ public final class TestStack {
         env.put("PG_TOOLS_DIR", RepoPaths.pgToolsDir().toString());
         env.put("WAIT_BUDGET_SECONDS", "30");
         env.putAll(overrides);
-        this.env = Map.copyOf(env);
-        this.services = new Services(Config.from(this.env), clients, c -> this::launch, clock,
-                new AuditLog(new PrintStream(auditBytes, true, StandardCharsets.UTF_8)));
+        return env;
+    }
+
+    /** Each environment signs its tokens with its own secret, as production and staging do. */
+    public static String jwtSecret(String environment) {
+        return "jwt-secret-of-" + environment + "-for-tests-0123456789abcdef";
     }
 
     public static TestStack create(String environment, String bucket, String database, Map<String, String> overrides) {
@@ -81,7 +92,13 @@ public final class TestStack {
 
     public static TestStack create(String environment, String bucket, String database, Map<String, String> overrides,
                                    Clock clock) {
-        TestStack stack = new TestStack(environment, bucket, database, overrides, clock);
+        return create(environment, bucket, database, overrides, clock, MotoServer.get().endpoint());
+    }
+
+    /** A stack whose AWS calls go to {@code endpoint} (a {@link FaultProxy} in front of moto, say). */
+    public static TestStack create(String environment, String bucket, String database, Map<String, String> overrides,
+                                   Clock clock, java.net.URI endpoint) {
+        TestStack stack = new TestStack(environment, bucket, database, overrides, clock, endpoint);
         stack.putParameters(TestPostgres.get().url(database));
         return stack;
     }
@@ -93,9 +110,9 @@ public final class TestStack {
     }
 
     public void putParameters(String dbUrl) {
-        try (SsmClient ssm = clients.ssm()) {
+        try (SsmClient ssm = new AwsClients(Optional.of(MotoServer.get().endpoint()), true).ssm()) {
             put(ssm, env.get("DB_URL_PARAMETER"), dbUrl);
-            put(ssm, env.get("JWT_SECRET_PARAMETER"), JWT_SECRET);
+            put(ssm, env.get("JWT_SECRET_PARAMETER"), jwtSecret(environment));
             put(ssm, env.get("RESTORE_PASSKEY_PARAMETER"), PASSKEY);
         }
     }
@@ -112,15 +129,15 @@ public final class TestStack {
     private void launch(String functionName, String payload) {
         BiConsumer<String, Context> handler = workers.get(functionName);
         if (handler == null) {
-            throw new IllegalStateException("no worker registered for " + functionName);
+            throw new WorkerLauncher.NotLaunched("no worker registered for " + functionName);
         }
         launched.add(pool.submit(() -> handler.accept(payload, new TestContext(Duration.ofMinutes(15)))));
     }
 
     /**
      * Waits until every worker the API launched has returned. The API answers as soon as the job record
-     * says SUCCEEDED; the worker still releases its lock and claim after that, so assertions about what
-     * a finished job leaves behind wait here first.
+     * says SUCCEEDED; the worker still releases its lock after that, so assertions about what a finished
+     * job leaves behind wait here first.
      */
     public void awaitWorkers() {
         for (Future<?> worker : launched) {
@@ -139,10 +156,15 @@ public final class TestStack {
         return auditBytes.toString(StandardCharsets.UTF_8);
     }
 
-    public static String token(String subject, String... roles) {
+    /** A token this stack accepts: its own secret, a subject, the roles, one hour to live. */
+    public String token(String subject, String... roles) {
+        return tokenFor(environment, subject, roles);
+    }
+
+    public static String tokenFor(String environment, String subject, String... roles) {
         return JWT.create().withSubject(subject).withArrayClaim("roles", roles)
                 .withExpiresAt(Instant.now().plus(Duration.ofHours(1)))
-                .sign(Algorithm.HMAC256(JWT_SECRET));
+                .sign(Algorithm.HMAC256(jwtSecret(environment)));
     }
 
     public static Map<String, String> bearer(String token) {

@@ -9,7 +9,7 @@ import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.pgbackup.common.JobRecord;
+import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.Json;
 import dev.pgbackup.testsupport.ApiEvents;
 import dev.pgbackup.testsupport.BackupFiles;
@@ -69,6 +69,10 @@ class ListBackupsIT {
             others.add("jobs/" + UUID.randomUUID() + ".json");
         }
         others.add("locks/pharmatracker-production-restore.lock");
+        others.add("pgbackup/locks/pharmatracker-production/restore.lock");
+        others.add("pgbackup/jobs/pharmatracker-production/" + UUID.randomUUID() + ".json");
+        others.add("pgbackup/manifests/pharmatracker-production/" + good + ".scheduled.json");
+        others.add("pgbackup/state/pharmatracker-production/last-backup.json");
         others.add("locks/pharmatracker-staging-restore.lock");
         others.add("locks/pharmatracker-staging-restore-" + UUID.randomUUID() + ".claim");
         for (int n = 0; n < 40; n++) {
@@ -120,11 +124,13 @@ class ListBackupsIT {
     }
 
     static APIGatewayV2HTTPResponse handle(APIGatewayV2HTTPEvent event) {
-        return new ListBackupsHandler(stack.services).handleRequest(event, new TestContext(Duration.ofSeconds(30)));
+        boolean status = event.getRawPath() != null && event.getRawPath().contains("/api/setting/jobs/");
+        return (status ? new JobStatusHandler(stack.wiring) : new ListBackupsHandler(stack.wiring))
+                .handleRequest(event, new TestContext(Duration.ofSeconds(30)));
     }
 
     static Map<String, String> auth() {
-        return TestStack.bearer(TestStack.token("ops@example.com", "WEB_ACCESS"));
+        return TestStack.bearer(stack.token("ops@example.com", "WEB_ACCESS"));
     }
 
     static Map<String, Object> map(String json) {
@@ -213,7 +219,7 @@ class ListBackupsIT {
         assertEquals(401, get("/api/setting/backups", null, Map.of()).getStatusCode());
         assertEquals(401, get("/api/setting/backups", null, TestStack.bearer("x.y.z")).getStatusCode());
         APIGatewayV2HTTPResponse noRole = get("/api/setting/backups", null,
-                TestStack.bearer(TestStack.token("viewer@example.com", "REPORTS")));
+                TestStack.bearer(stack.token("viewer@example.com", "REPORTS")));
         assertEquals(403, noRole.getStatusCode());
         assertFalse(noRole.getBody().contains("pharmatracker-"));
     }
@@ -222,7 +228,7 @@ class ListBackupsIT {
     void aMissingBucketGivesTheKnownMessage() {
         String missing = "no-such-bucket-" + UUID.randomUUID().toString().substring(0, 8);
         TestStack other = TestStack.create("production", missing, "postgres", Map.of());
-        APIGatewayV2HTTPResponse response = new ListBackupsHandler(other.services).handleRequest(
+        APIGatewayV2HTTPResponse response = new ListBackupsHandler(other.wiring).handleRequest(
                 ApiEvents.request("GET", "/api/setting/backups", auth(), null), new TestContext(Duration.ofSeconds(30)));
         assertEquals(500, response.getStatusCode());
         assertEquals("S3 bucket '" + missing + "' does not exist or is not accessible", map(response.getBody()).get("message"));
@@ -232,7 +238,7 @@ class ListBackupsIT {
     void aJobsStatusIsReportedAndOnlyForAJobId() {
         JobRecord job = JobRecord.started(UUID.randomUUID().toString(), JobRecord.Type.RESTORE, "production",
                 "pharmatracker-production-on-2026-01-15-at-10-00-00-AM-IST.dump", "ops@example.com", "api", Instant.now());
-        stack.services.jobs.save(job);
+        stack.wiring.jobs.save(job);
 
         APIGatewayV2HTTPEvent event = ApiEvents.request("GET", "/api/setting/jobs/" + job.jobId(), auth(), null);
         event.setRouteKey("GET /api/setting/jobs/{jobId}");
@@ -245,11 +251,13 @@ class ListBackupsIT {
         assertEquals("RESTORE", body.get("type"));
         assertEquals(job.jobId(), body.get("jobId"));
 
-        stack.services.jobs.save(job.failed(Instant.now(), "Restore failed: pg_restore exited with code 1"));
+        stack.wiring.jobs.save(job.failed(Instant.now(), "Restore failed: pg_restore exited with code 1",
+                "pg_restore: error: Key (email)=(someone@example.com) already exists"));
         Map<String, Object> failed = map(handle(event).getBody());
         assertEquals(false, failed.get("success"));
         assertEquals("FAILED", failed.get("status"));
         assertEquals("Restore failed: pg_restore exited with code 1", failed.get("message"));
+        assertFalse(failed.toString().contains("someone@example.com"), "the diagnostic is not shown: " + failed);
 
         // a stage prefix in the path, no path parameters
         APIGatewayV2HTTPEvent staged = ApiEvents.request("GET", "/prod/api/setting/jobs/" + job.jobId(), auth(), null);
@@ -288,7 +296,7 @@ class ListBackupsIT {
         assertTrue(status.getRawPath().endsWith("/" + jobId));
         status.setHeaders(withAuth(status.getHeaders()));
         assertEquals(404, handle(status).getStatusCode(), "no such job in this bucket");
-        stack.services.jobs.save(JobRecord.started(jobId, JobRecord.Type.BACKUP, "production",
+        stack.wiring.jobs.save(JobRecord.started(jobId, JobRecord.Type.BACKUP, "production",
                 BackupFiles.name("production", Instant.now()), "ops@example.com", "api", Instant.now()));
         assertEquals(200, handle(status).getStatusCode());
     }

@@ -1,29 +1,29 @@
 package dev.pgbackup.restore;
 
-import dev.pgbackup.common.DbConnection;
-import dev.pgbackup.common.PgTools;
-import dev.pgbackup.common.RunningTool;
+import dev.pgbackup.common.db.DbConnection;
+import dev.pgbackup.common.db.PgTools;
+import dev.pgbackup.common.db.RunningTool;
+import dev.pgbackup.common.failure.Failure;
+import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.storage.ArchiveStorage;
+import dev.pgbackup.common.storage.MeasuredStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
-import software.amazon.awssdk.core.ResponseInputStream;
-import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 
 /**
- * Runs pg_restore with its stdin fed straight from an S3 GetObject stream: no temp file, memory bounded by
- * one buffer. Whatever happens (the tool exits early, S3 fails, the deadline passes) the child is killed,
- * its pipes closed and the S3 connection aborted, so neither a thread nor the JVM can stay blocked.
+ * Runs pg_restore with its stdin fed straight from an archive read (S3 GetObject pinned to the checked
+ * version): no temp file, memory bounded by one buffer, every byte hashed on the way. Whatever happens (the
+ * tool exits early, S3 fails, the deadline passes) the child is killed, its pipes closed and the read
+ * aborted, so neither a thread nor the JVM can stay blocked.
  */
 final class ArchiveFeed {
     private static final int BUFFER = 256 * 1024;
@@ -34,7 +34,7 @@ final class ArchiveFeed {
      * exit); {@code expectedBytes} is the object's size when the tool must consume the whole object, else -1.
      */
     record Result(int exitCode, boolean timedOut, String stdoutHead, long bytesFed, long expectedBytes,
-                  String readError, String stderrTail, long millis) {
+                  String readError, String stderrTail, long millis, String sha256) {
         /** Exit 0 in time, S3 read without error and, when the size is known, every byte of it fed. */
         boolean ok() {
             return exitCode == 0 && !timedOut && readError == null && !incomplete();
@@ -57,22 +57,28 @@ final class ArchiveFeed {
      *                    {@code --list}, which stops after the table of contents
      */
     static Result run(PgTools tools, PgTools.Installation installation, List<String> args, DbConnection connection,
-                      Supplier<ResponseInputStream<GetObjectResponse>> source, Instant deadline, Clock clock,
-                      int keepStdout, boolean wholeObject) {
+                      Supplier<ArchiveStorage.Reading> source, Deadline deadline, int keepStdout, boolean wholeObject) {
         long started = System.nanoTime();
         RunningTool tool;
         try {
             tool = tools.start(installation, "pg_restore", args, connection);
         } catch (IOException e) {
-            throw new PgTools.PgToolsException(PgTools.PG_RESTORE_MISSING);
+            throw Failure.server(PgTools.PG_RESTORE_MISSING);
         }
-        ResponseInputStream<GetObjectResponse> in = null;
+        ArchiveStorage.Reading in = null;
         AtomicBoolean aborted = new AtomicBoolean();
         try (tool) {
-            in = source.get();
-            InputStream body = in;
-            Long size = in.response() == null ? null : in.response().contentLength();
-            long expected = wholeObject && size != null ? size : -1;
+            try {
+                in = source.get();
+            } catch (RuntimeException e) {
+                // gone, or no longer the version that was checked (If-Match): nothing was fed
+                tool.destroy();
+                return new Result(-1, false, "", 0, -1, "opening the backup failed: " + e.getClass().getSimpleName(),
+                        tool.stderrTail(), (System.nanoTime() - started) / 1_000_000, null);
+            }
+            MeasuredStream body = new MeasuredStream(in.stream());
+            long size = in.length();
+            long expected = wholeObject && size >= 0 ? size : -1;
             AtomicLong fed = new AtomicLong();
             AtomicReference<String> readError = new AtomicReference<>();
             ByteArrayOutputStream head = new ByteArrayOutputStream();
@@ -82,7 +88,7 @@ final class ArchiveFeed {
             feeder.start();
             drain.start();
 
-            long waitMs = Math.max(0, Duration.between(clock.instant(), deadline).toMillis());
+            long waitMs = deadline.remaining().toMillis();
             int code;
             try {
                 code = tool.waitFor(waitMs, TimeUnit.MILLISECONDS);
@@ -103,7 +109,7 @@ final class ArchiveFeed {
                 stdout = head.toString(StandardCharsets.UTF_8);
             }
             return new Result(code, timedOut, stdout, fed.get(), expected, readError.get(), tool.stderrTail(),
-                    (System.nanoTime() - started) / 1_000_000);
+                    (System.nanoTime() - started) / 1_000_000, feeder.isAlive() ? null : body.sha256Hex());
         } finally {
             abort(in, aborted);
         }
@@ -175,19 +181,10 @@ final class ArchiveFeed {
         }
     }
 
-    private static void abort(ResponseInputStream<?> in, AtomicBoolean aborted) {
+    private static void abort(ArchiveStorage.Reading in, AtomicBoolean aborted) {
         aborted.set(true);
         if (in != null) {
-            try {
-                in.abort();
-            } catch (RuntimeException ignored) {
-                // already closed
-            }
-            try {
-                in.close();
-            } catch (IOException | RuntimeException ignored) {
-                // aborted
-            }
+            in.close();
         }
     }
 }

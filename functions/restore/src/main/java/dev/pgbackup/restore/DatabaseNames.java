@@ -1,12 +1,10 @@
 package dev.pgbackup.restore;
 
+import dev.pgbackup.common.Hashes;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.HexFormat;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
@@ -86,7 +84,7 @@ public final class DatabaseNames {
         if (bytes(target) <= room) {
             return target;
         }
-        String hash = HexFormat.of().formatHex(sha256(target)).substring(0, 8);
+        String hash = Hashes.hex(Hashes.sha256(target)).substring(0, 8);
         return truncateToBytes(target, room - 1 - hash.length()) + "_" + hash;
     }
 
@@ -108,14 +106,6 @@ public final class DatabaseNames {
 
     static int bytes(String s) {
         return s.getBytes(StandardCharsets.UTF_8).length;
-    }
-
-    private static byte[] sha256(String s) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     /** A double-quoted SQL identifier (names come from configuration and may need it). */

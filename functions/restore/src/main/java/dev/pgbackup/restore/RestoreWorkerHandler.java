@@ -2,118 +2,136 @@ package dev.pgbackup.restore;
 
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
-import dev.pgbackup.common.AuditLog;
-import dev.pgbackup.common.BucketUnavailableException;
-import dev.pgbackup.common.JobRecord;
-import dev.pgbackup.common.Json;
-import dev.pgbackup.common.PgTools;
-import dev.pgbackup.common.Redactor;
-import dev.pgbackup.common.Services;
-import java.time.Instant;
+import dev.pgbackup.common.Wiring;
+import dev.pgbackup.common.audit.AuditLog;
+import dev.pgbackup.common.config.Config;
+import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.jobs.JobFailures;
+import dev.pgbackup.common.jobs.JobRecord;
+import dev.pgbackup.common.jobs.Lock;
+import dev.pgbackup.common.jobs.WorkerPayload;
+import dev.pgbackup.common.storage.LastRestore;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * The restore worker, invoked asynchronously by the restore API with {@code {"jobId": ...}} (reserved
- * concurrency 1, no retries). Runs a job only while it is RUNNING, only once (a claim object makes a
- * duplicate delivery of the same event a no-op), and only while the job holds the environment's restore
- * lock. However it ends, it releases the lock, writes the job's outcome and one audit line.
+ * The restore worker, invoked asynchronously by the restore API with a {@link WorkerPayload} (reserved
+ * concurrency 1, no retries). It runs a job only for this environment, only while the job is RUNNING, only
+ * once (a claim makes a duplicate delivery a no-op), only while the job holds the environment's restore lock,
+ * and only for exactly the file that lock names. However it ends, it releases the lock, writes the job's
+ * outcome and one audit line.
  */
 public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>, Map<String, Object>> {
-    /** Time kept back from Lambda's hard limit to kill pg_restore, drop the half-built database and report. */
-    static final long SAFETY_MARGIN_MS = 45_000;
-
-    private final Services services;
+    private final Wiring wiring;
     private final RestoreService restores;
-    private final RestoreLock lock;
+    private final Lock lock;
 
     public RestoreWorkerHandler() {
-        this(Services.fromEnvironment());
+        this(Wiring.fromEnvironment());
     }
 
-    public RestoreWorkerHandler(Services services) {
-        this.services = services;
-        this.restores = new RestoreService(services);
-        this.lock = new RestoreLock(services.store, services.config, services.clock);
+    public RestoreWorkerHandler(Wiring wiring) {
+        this.wiring = wiring;
+        this.restores = new RestoreService(wiring.config, wiring.objects, wiring.archives, wiring.catalog, wiring.keys,
+                wiring.pgTools, wiring::database, wiring.clock);
+        this.lock = wiring.restoreLock();
     }
 
     @Override
     public Map<String, Object> handleRequest(Map<String, Object> event, Context context) {
-        Instant now = services.clock.instant();
-        Object id = event == null ? null : event.get("jobId");
-        Optional<JobRecord> found = id instanceof String jobId
-                ? services.jobs.find(jobId).filter(j -> !j.finished() && j.type() == JobRecord.Type.RESTORE)
-                : Optional.empty();
+        Deadline deadline = Deadline.fromContext(wiring.ticker, context, Config.WorkerLimits.SAFETY_MARGIN);
+        Optional<WorkerPayload> payload = WorkerPayload.from(event);
+        if (payload.isEmpty()) {
+            return ignored(null, "not a restore job payload");
+        }
+        WorkerPayload p = payload.get();
+        if (!p.environment().equals(wiring.config.environment())) {
+            wiring.audit.entry("restore.job").with("jobId", p.jobId())
+                    .with("reason", "the job is for environment '" + p.environment() + "', not this one").write("REFUSED");
+            return Map.of("status", "REFUSED");
+        }
+        Optional<JobRecord> found = wiring.jobs.find(p.jobId())
+                .filter(j -> !j.finished() && j.type() == JobRecord.Type.RESTORE);
         if (found.isEmpty()) {
-            services.audit.entry("restore.job").with("jobId", id instanceof String s ? s : null)
-                    .with("reason", "no running restore job with that id").write("IGNORED");
-            return Map.of("status", "IGNORED");
+            return ignored(p.jobId(), "no running restore job with that id");
         }
         JobRecord job = found.get();
-        String claim = RestoreLock.claimKey(services.config, job.jobId());
-        if (!services.store.createIfAbsent(claim, Json.write(Map.of("jobId", job.jobId(), "claimedAt", now.toString())))) {
-            services.audit.entry("restore.job").with("jobId", job.jobId())
-                    .with("reason", "already claimed by another invocation").write("IGNORED");
-            return Map.of("status", "IGNORED", "jobId", job.jobId());
+        Optional<String> refusal = refusal(p, job);
+        if (refusal.isEmpty() && !wiring.jobs.claim(job.jobId())) {
+            return ignored(job.jobId(), "already claimed by another invocation");
         }
-        AuditLog.Entry audit = services.audit.entry("restore.job")
-                .with("jobId", job.jobId())
-                .with("subject", job.requestedBy())
-                .with("environment", job.environment())
-                .with("filename", job.filename())
-                .with("mode", services.config.restoreMode().name());
-        Instant deadline = now.plusMillis(Math.max(1000, context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS));
-        JobRecord finished;
-        try {
-            boolean ownsLock = lock.holder().map(h -> job.jobId().equals(h.jobId())).orElse(false);
-            if (!ownsLock) {
-                finished = job.failed(services.clock.instant(), "Restore refused: this job does not hold the restore "
-                        + "lock of '" + job.environment() + "' (another restore may be running); nothing was changed");
-            } else {
-                RestoreService.Outcome outcome = restores.run(job.filename(), deadline);
-                finished = job.succeeded(services.clock.instant(), outcome.bytes(),
-                        "Database restored successfully from backup: " + outcome.filename(), outcome.details());
-                audit.with("database", outcome.database()).with("preRestoreCopy", outcome.preRestoreCopy())
-                        .with("preRestoreCopyKept", outcome.preRestoreCopyKept())
-                        .with("pgRestore", outcome.pgRestoreVersion())
-                        .with("pgRestoreMs", outcome.pgRestoreMillis());
-            }
-        } catch (RestoreService.RestoreFailedException | PgTools.PgToolsException | BucketUnavailableException e) {
-            finished = job.failed(services.clock.instant(), e.getMessage());
-        } catch (RuntimeException | Error e) {
-            // unexpected: the class for the operator, never a raw message that might carry a secret
-            finished = job.failed(services.clock.instant(), "Restore failed: " + e.getClass().getSimpleName() + ": "
-                    + Redactor.scrub(String.valueOf(e.getMessage()), services.databaseSecrets()));
-            if (e instanceof Error error) {
-                finish(job, finished, claim, audit);
-                throw error;
-            }
-        }
-        finish(job, finished, claim, audit);
-        return Services.workerResult(finished);
+        AuditLog.Entry audit = wiring.audit.entry("restore.job").with("jobId", job.jobId())
+                .with("subject", job.requestedBy()).with("environment", job.environment())
+                .with("filename", job.filename()).with("mode", wiring.config.restoreMode().name());
+        JobRecord finished = refusal.isPresent()
+                ? job.failed(wiring.clock.instant(), "Restore refused: " + refusal.get() + "; nothing was changed", null)
+                : run(job, deadline, audit);
+        finish(job, finished, audit);
+        return finished.summary();
     }
 
-    /**
-     * Lock first (the next restore may start as soon as the outcome is visible), then the outcome, then the
-     * claim; each step runs even if the one before failed.
-     */
-    private void finish(JobRecord job, JobRecord finished, String claim, AuditLog.Entry audit) {
+    /** Why this invocation may not run the job: the payload must match the job record and the lock's holder. */
+    private Optional<String> refusal(WorkerPayload p, JobRecord job) {
+        if (!p.filename().equals(job.filename()) || !p.how().equals(wiring.config.restoreMode().name())) {
+            return Optional.of("the job record and the invoke payload disagree (file or mode)");
+        }
+        boolean holds = lock.holder().filter(h -> job.jobId().equals(h.jobId()) && job.filename().equals(h.filename()))
+                .isPresent();
+        return holds ? Optional.empty() : Optional.of("this job does not hold the restore lock of '"
+                + job.environment() + "' (another restore may be running)");
+    }
+
+    private JobRecord run(JobRecord job, Deadline deadline, AuditLog.Entry audit) {
+        try {
+            RestoreService.Outcome outcome = restores.run(job.jobId(), job.filename(), deadline);
+            recordChange(job);
+            audit.with("database", outcome.database()).with("preRestoreCopy", outcome.preRestoreCopy())
+                    .with("preRestoreCopyKept", outcome.preRestoreCopyKept())
+                    .with("pgRestore", outcome.pgRestoreVersion()).with("pgRestoreMs", outcome.pgRestoreMillis())
+                    .with("checksumVerified", outcome.checksumVerified());
+            return job.succeeded(wiring.clock.instant(), outcome.bytes(),
+                    "Database restored successfully from backup: " + outcome.filename(), outcome.details());
+        } catch (RuntimeException | Error e) {
+            if (!(e instanceof RestoreFailure r) || r.state() != RestoreFailure.TargetState.UNCHANGED) {
+                recordChange(job); // the database may have changed: the next restore needs a newer safety backup
+            }
+            JobRecord failed = JobFailures.failed(job, e, wiring.clock.instant(), "Restore", wiring.databaseSecrets());
+            audit.with("diagnostic", failed.diagnostic());
+            if (e instanceof Error error) {
+                finish(job, failed, audit);
+                throw error;
+            }
+            return failed;
+        }
+    }
+
+    private void recordChange(JobRecord job) {
+        try {
+            wiring.records.write(wiring.keys.lastRestore(),
+                    new LastRestore(job.jobId(), job.filename(), wiring.clock.instant()));
+        } catch (RuntimeException e) {
+            // without it the next restore's safety check is the 5-minute window alone, as before
+        }
+    }
+
+    /** Lock first (the next restore may start as soon as the outcome is visible), then the outcome; each runs. */
+    private void finish(JobRecord job, JobRecord finished, AuditLog.Entry audit) {
         try {
             lock.release(job.jobId()); // only if this job holds it: another job's lock is never touched
         } catch (RuntimeException e) {
             audit.with("lockReleaseError", e.getClass().getSimpleName());
         } finally {
             try {
-                services.jobs.save(finished);
+                wiring.jobs.save(finished);
             } finally {
-                try {
-                    services.store.deleteObject(claim);
-                } catch (RuntimeException ignored) {
-                    // a leftover claim only blocks a re-run of this finished job, which never happens anyway
-                }
                 audit.with("message", finished.message()).with("bytes", finished.bytes())
                         .write(finished.status().name());
             }
         }
+    }
+
+    private Map<String, Object> ignored(String jobId, String reason) {
+        wiring.audit.entry("restore.job").with("jobId", jobId).with("reason", reason).write("IGNORED");
+        return jobId == null ? Map.of("status", "IGNORED") : Map.of("status", "IGNORED", "jobId", jobId);
     }
 }

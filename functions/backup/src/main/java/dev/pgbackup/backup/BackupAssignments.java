@@ -1,0 +1,125 @@
+package dev.pgbackup.backup;
+
+import dev.pgbackup.common.config.Config;
+import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.jobs.JobRecord;
+import dev.pgbackup.common.jobs.JobStore;
+import dev.pgbackup.common.jobs.Lock;
+import dev.pgbackup.common.jobs.WorkerPayload;
+import dev.pgbackup.common.storage.BackupClass;
+import dev.pgbackup.common.storage.BackupName;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Turns a worker event into the backup it must make, or into nothing. An API job is accepted only as its
+ * invoke payload says, for this environment, for a name of this environment, matching the job record and
+ * holding the environment's backup lock; a scheduled event makes its own job (a repeated delivery of the
+ * same schedule execution is recognised by its id). Only one backup of an environment runs at a time.
+ */
+final class BackupAssignments {
+    /** A backup this invocation runs: it holds the lock and has claimed the job. */
+    record Assignment(JobRecord job, BackupClass backupClass) {
+    }
+
+    /** A job this invocation may not run, and why; {@code job} is recorded FAILED when it is this environment's. */
+    static final class Refused extends RuntimeException {
+        final JobRecord job;
+
+        Refused(JobRecord job, String reason) {
+            super(reason);
+            this.job = job;
+        }
+    }
+
+    private static final Duration LOCK_POLL = Duration.ofSeconds(5);
+    private static final Duration LONGEST_LOCK_WAIT = Duration.ofMinutes(10);
+
+    private final Config config;
+    private final JobStore jobs;
+    private final Lock lock;
+    private final Clock clock;
+
+    BackupAssignments(Config config, JobStore jobs, Lock lock, Clock clock) {
+        this.config = config;
+        this.jobs = jobs;
+        this.lock = lock;
+        this.clock = clock;
+    }
+
+    static boolean isScheduled(Map<String, Object> event) {
+        return event != null && "aws.events".equals(event.get("source"))
+                && "Scheduled Event".equals(event.get("detail-type"));
+    }
+
+    /** The API's job from its payload; empty when there is nothing to run (unknown, finished, already claimed). */
+    Optional<Assignment> fromPayload(WorkerPayload payload) {
+        if (!payload.environment().equals(config.environment())) {
+            throw new Refused(null, "the job is for environment '" + payload.environment() + "', not this one");
+        }
+        Optional<JobRecord> found = jobs.find(payload.jobId())
+                .filter(j -> !j.finished() && j.type() == JobRecord.Type.BACKUP);
+        if (found.isEmpty()) {
+            return Optional.empty();
+        }
+        JobRecord job = found.get();
+        boolean mine = BackupName.parse(config.appName(), payload.filename())
+                .filter(n -> n.environment().equals(config.environment())).isPresent();
+        if (!mine || !payload.filename().equals(job.filename()) || !BackupClass.ON_DEMAND.key.equals(payload.how())) {
+            throw new Refused(job, "the job record and the invoke payload disagree (file or class); nothing was written");
+        }
+        boolean holds = lock.holder().filter(h -> job.jobId().equals(h.jobId()) && job.filename().equals(h.filename()))
+                .isPresent();
+        if (!holds) {
+            throw new Refused(job, "this job does not hold the backup lock of '" + config.environment()
+                    + "' (another backup may be running); nothing was written");
+        }
+        return jobs.claim(job.jobId()) ? Optional.of(new Assignment(job, BackupClass.ON_DEMAND)) : Optional.empty();
+    }
+
+    /**
+     * The schedule's job: claimed by the schedule execution's id, then the backup lock, waiting for a running
+     * on-demand backup to finish (the schedule must not be skipped because someone pressed a button).
+     */
+    Optional<Assignment> fromSchedule(Map<String, Object> event, Deadline deadline) {
+        Object executionId = event.get("id");
+        String jobId = executionId instanceof String id && !id.isBlank()
+                ? UUID.nameUUIDFromBytes((config.appName() + "/" + config.environment() + "/schedule/" + id)
+                        .getBytes(StandardCharsets.UTF_8)).toString()
+                : JobStore.newJobId();
+        if (!jobs.claim(jobId)) {
+            return Optional.empty(); // EventBridge delivered this execution twice
+        }
+        Deadline lockWait = deadline.atMost(LONGEST_LOCK_WAIT);
+        while (true) {
+            String filename = BackupName.create(config, clock.instant()).filename();
+            Lock.Outcome taken = lock.acquire(jobId, "schedule", filename);
+            JobRecord job = JobRecord.started(jobId, JobRecord.Type.BACKUP, config.environment(), filename, "schedule",
+                    "schedule", clock.instant());
+            if (taken.acquired()) {
+                jobs.save(job);
+                return Optional.of(new Assignment(job, BackupClass.SCHEDULED));
+            }
+            if (lockWait.passed()) {
+                jobs.save(job);
+                throw new Refused(job, "A backup of '" + config.environment() + "' (job " + taken.holder().jobId()
+                        + ") was still running after " + LONGEST_LOCK_WAIT.toMinutes()
+                        + " minutes; the scheduled backup did not run");
+            }
+            pause(lockWait);
+        }
+    }
+
+    private static void pause(Deadline until) {
+        try {
+            Thread.sleep(Math.max(1, Math.min(LOCK_POLL.toMillis(), until.remaining().toMillis())));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the backup lock");
+        }
+    }
+}

@@ -1,0 +1,127 @@
+package dev.pgbackup.common;
+
+import dev.pgbackup.common.audit.AuditLog;
+import dev.pgbackup.common.auth.JwtAuthenticator;
+import dev.pgbackup.common.auth.Passkey;
+import dev.pgbackup.common.auth.SecretSource;
+import dev.pgbackup.common.auth.SsmSecrets;
+import dev.pgbackup.common.config.Config;
+import dev.pgbackup.common.db.DbConnection;
+import dev.pgbackup.common.db.PgTools;
+import dev.pgbackup.common.http.ApiEdge;
+import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.jobs.JobRecord;
+import dev.pgbackup.common.jobs.JobRunner;
+import dev.pgbackup.common.jobs.JobStore;
+import dev.pgbackup.common.jobs.LambdaWorkerLauncher;
+import dev.pgbackup.common.jobs.Lock;
+import dev.pgbackup.common.jobs.WorkerLauncher;
+import dev.pgbackup.common.storage.ArchiveStorage;
+import dev.pgbackup.common.storage.BackupCatalog;
+import dev.pgbackup.common.storage.ObjectStore;
+import dev.pgbackup.common.storage.Records;
+import dev.pgbackup.common.storage.S3Archives;
+import dev.pgbackup.common.storage.S3ObjectStore;
+import dev.pgbackup.common.storage.StateKeys;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * The composition root: configuration and clients, built once per container and handed to the handlers'
+ * constructors (their no-argument constructor, which Lambda calls, uses {@link #fromEnvironment()}). Domain
+ * classes receive only the parts they need. Nothing here reads a secret: secrets are fetched lazily on first
+ * use, so a SnapStart snapshot holds none.
+ */
+public final class Wiring {
+    private static volatile Wiring fromEnvironment;
+
+    public final Config config;
+    public final Clock clock;
+    public final Deadline.Ticker ticker;
+    public final AuditLog audit;
+    public final ObjectStore objects;
+    public final Records records;
+    public final StateKeys keys;
+    public final ArchiveStorage archives;
+    public final SecretSource secrets;
+    public final JwtAuthenticator auth;
+    public final ApiEdge edge;
+    public final Passkey passkey;
+    public final PgTools pgTools;
+    public final JobStore jobs;
+    public final JobRunner runner;
+    public final BackupCatalog catalog;
+
+    public Wiring(Config config, Clock clock, Deadline.Ticker ticker, AuditLog audit, ObjectStore objects,
+                  ArchiveStorage archives, SecretSource secrets, Supplier<WorkerLauncher> launcher) {
+        this.config = config;
+        this.clock = clock;
+        this.ticker = ticker;
+        this.audit = audit;
+        this.objects = objects;
+        this.records = new Records(objects);
+        this.keys = StateKeys.of(config);
+        this.archives = archives;
+        this.secrets = secrets;
+        this.auth = new JwtAuthenticator(secrets, config.jwtSecretParameter(), config.jwt(), clock);
+        this.edge = new ApiEdge(auth, audit, config.environment());
+        this.passkey = new Passkey(secrets, config.restorePasskeyParameter());
+        this.pgTools = new PgTools(Path.of(config.pgToolsDir()));
+        this.jobs = new JobStore(records, keys, type -> (type == JobRecord.Type.BACKUP
+                ? config.backupWorker() : config.restoreWorker()).staleAfter(), clock);
+        // built on first use: the list function ships without the Lambda SDK client
+        this.runner = new JobRunner(jobs, launcher, clock);
+        this.catalog = new BackupCatalog(objects, keys);
+    }
+
+    /** The real clients of one container: S3, SSM and (on first use) Lambda, from the SDK's defaults or AWS_ENDPOINT_URL. */
+    public static Wiring forAws(Config config, AwsClients clients, Clock clock, AuditLog audit,
+                                Supplier<WorkerLauncher> launcher) {
+        var s3 = clients.s3();
+        return new Wiring(config, clock, Deadline.Ticker.SYSTEM, audit, new S3ObjectStore(s3, config.bucket()),
+                new S3Archives(s3, config.bucket(), clients.multipartFactory()),
+                new SsmSecrets(clients.ssm(), config.secretTtl(), clock), launcher);
+    }
+
+    public static Wiring fromEnvironment() {
+        if (fromEnvironment == null) {
+            synchronized (Wiring.class) {
+                if (fromEnvironment == null) {
+                    AwsClients clients = AwsClients.fromEnvironment();
+                    fromEnvironment = forAws(Config.fromEnvironment(), clients, Clock.systemUTC(), new AuditLog(),
+                            () -> new LambdaWorkerLauncher(clients.lambda()));
+                }
+            }
+        }
+        return fromEnvironment;
+    }
+
+    public Lock backupLock() {
+        return new Lock(records, keys.backupLock(), config.backupWorker().staleAfter(), clock);
+    }
+
+    public Lock restoreLock() {
+        return new Lock(records, keys.restoreLock(), config.restoreWorker().staleAfter(), clock);
+    }
+
+    /** This environment's database, from its SecureString (cached with the secret TTL). */
+    public DbConnection database() {
+        return DbConnection.parse(secrets.get(config.dbUrlParameter()))
+                .withCertificatesIn(Path.of(config.pgToolsDir(), "certs"));
+    }
+
+    /**
+     * The values to scrub from unexpected error text: the database password, if it can be read at all
+     * (a failure to read it must not hide the original error).
+     */
+    public List<String> databaseSecrets() {
+        try {
+            String password = database().password();
+            return password == null ? List.of() : List.of(password);
+        } catch (RuntimeException e) {
+            return List.of();
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package dev.pgbackup.common.config;
+
+import java.time.Duration;
+import java.time.ZoneId;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The stack's configuration, read once per container from the environment that template.yaml sets.
+ * Everything that differs between users or environments lives here; nothing is hard-wired elsewhere.
+ */
+public record Config(
+        String appName,
+        String environment,
+        String bucket,
+        ZoneId timeZone,
+        String timeZoneLabel,
+        RetentionSettings retention,
+        String dbUrlParameter,
+        String jwtSecretParameter,
+        String restorePasskeyParameter,
+        JwtPolicy jwt,
+        Duration waitBudget,
+        Duration secretTtl,
+        Duration recentBackupWindow,
+        String backupWorkerFunction,
+        String restoreWorkerFunction,
+        String pgToolsDir,
+        RestoreMode restoreMode,
+        boolean keepPreRestoreCopy,
+        Set<String> restoreSources,
+        int maxBodyBytes,
+        WorkerLimits backupWorker,
+        WorkerLimits restoreWorker) {
+
+    public enum RestoreMode { SWAP, IN_PLACE }
+
+    /** What a token must carry: the role in the roles claim, a bounded lifetime, and audience/issuer if set. */
+    public record JwtPolicy(String requiredRole, String rolesClaim, Duration maxLifetime, String audience,
+                            String issuer) {
+    }
+
+    /**
+     * Scheduled backups are the history: the newest {@code scheduledKeep} are kept. On-demand backups
+     * (API requests, safety backups) are a separate class: the newest {@code onDemandKeep}, none older
+     * than {@code onDemandMaxAge}, so no number of requests can push a scheduled backup out.
+     */
+    public record RetentionSettings(int scheduledKeep, int onDemandKeep, Duration onDemandMaxAge) {
+    }
+
+    /**
+     * A worker's time: its Lambda timeout and how long Lambda may hold its queued asynchronous event.
+     * The one source for deadlines, and for when a job or lock of that worker counts as abandoned.
+     */
+    public record WorkerLimits(Duration timeout, Duration maxEventAge) {
+        /** Kept back from the timeout to kill a tool, abort an upload or drop a database, and report. */
+        public static final Duration SAFETY_MARGIN = Duration.ofSeconds(45);
+        private static final Duration STALE_MARGIN = Duration.ofMinutes(2);
+
+        /** A RUNNING job or a lock older than this belongs to an invocation that died without a word. */
+        public Duration staleAfter() {
+            return timeout.plus(maxEventAge).plus(STALE_MARGIN);
+        }
+    }
+
+    /** Whether a backup of {@code source} may be restored into this environment. */
+    public boolean acceptsRestoreFrom(String source) {
+        return restoreSources.isEmpty() || restoreSources.contains(source);
+    }
+
+    public static Config fromEnvironment() {
+        return from(System.getenv());
+    }
+
+    public static Config from(Map<String, String> env) {
+        return new ConfigReader(env).read();
+    }
+}

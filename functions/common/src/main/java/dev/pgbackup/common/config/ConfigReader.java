@@ -1,0 +1,176 @@
+package dev.pgbackup.common.config;
+
+import java.time.Duration;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/** Reads {@link Config} from environment variables, collecting every problem so one deploy shows them all. */
+final class ConfigReader {
+    /**
+     * App and environment names: safe in S3 keys, file names and IAM resource patterns, and without '-',
+     * which separates them in backup names and state prefixes ("a" + "b-prod" would equal "a-b" + "prod").
+     */
+    static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_]{0,39}");
+    private static final Pattern LABEL = Pattern.compile("[A-Z]{1,6}");
+
+    private final Map<String, String> env;
+    private final List<String> problems = new ArrayList<>();
+
+    ConfigReader(Map<String, String> env) {
+        this.env = env;
+    }
+
+    Config read() {
+        Config config = new Config(
+                name("APP_NAME"),
+                name("ENVIRONMENT"),
+                required("BUCKET_NAME"),
+                zone("BACKUP_TIME_ZONE", "Asia/Kolkata"),
+                label("BACKUP_TIME_ZONE_LABEL", "IST"),
+                new Config.RetentionSettings(
+                        integer("RETENTION_COUNT", 30, 1),
+                        integer("ON_DEMAND_RETENTION_COUNT", 10, 1),
+                        Duration.ofDays(integer("ON_DEMAND_RETENTION_DAYS", 7, 1))),
+                required("DB_URL_PARAMETER"),
+                required("JWT_SECRET_PARAMETER"),
+                required("RESTORE_PASSKEY_PARAMETER"),
+                new Config.JwtPolicy(
+                        optional("REQUIRED_ROLE", "WEB_ACCESS"),
+                        optional("ROLES_CLAIM", "roles"),
+                        Duration.ofHours(integer("JWT_MAX_LIFETIME_HOURS", 12, 1)),
+                        optional("JWT_AUDIENCE", null),
+                        optional("JWT_ISSUER", null)),
+                Duration.ofSeconds(integer("WAIT_BUDGET_SECONDS", 20, 0)),
+                Duration.ofSeconds(integer("SECRET_CACHE_SECONDS", 120, 0)),
+                Duration.ofMinutes(integer("RECENT_BACKUP_MINUTES", 5, 1)),
+                optional("BACKUP_WORKER_FUNCTION", ""),
+                optional("RESTORE_WORKER_FUNCTION", ""),
+                optional("PG_TOOLS_DIR", "/opt"),
+                restoreMode(),
+                bool("KEEP_PRE_RESTORE_COPY", true),
+                restoreSources(),
+                integer("MAX_BODY_BYTES", 4096, 64),
+                worker("BACKUP_WORKER_MAX_EVENT_AGE_SECONDS", 900),
+                worker("RESTORE_WORKER_MAX_EVENT_AGE_SECONDS", 300));
+        if (!problems.isEmpty()) {
+            throw new IllegalStateException(String.join("; ", problems));
+        }
+        return config;
+    }
+
+    private String optional(String key, String fallback) {
+        String value = env.get(key);
+        return value == null || value.isBlank() ? fallback : value.trim();
+    }
+
+    private String required(String key) {
+        String value = optional(key, null);
+        if (value == null) {
+            problems.add("Missing required environment variable: " + key);
+            return "";
+        }
+        return value;
+    }
+
+    private String name(String key) {
+        String value = required(key);
+        if (!value.isEmpty() && !NAME.matcher(value).matches()) {
+            problems.add("Environment variable " + key + " must be 1-40 lower-case letters, digits or '_' "
+                    + "(no '-', which separates app and environment in backup names): " + value);
+        }
+        return value;
+    }
+
+    private String label(String key, String fallback) {
+        String value = optional(key, fallback);
+        if (!LABEL.matcher(value).matches()) {
+            problems.add("Environment variable " + key + " must be 1-6 upper-case letters (it ends every backup name): "
+                    + value);
+            return fallback;
+        }
+        return value;
+    }
+
+    private int integer(String key, int fallback, int min) {
+        String value = optional(key, null);
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            int parsed = Integer.parseInt(value);
+            if (parsed < min) {
+                problems.add("Environment variable " + key + " must be at least " + min + ": " + value);
+            }
+            return parsed;
+        } catch (NumberFormatException e) {
+            problems.add("Environment variable " + key + " must be a whole number: " + value);
+            return fallback;
+        }
+    }
+
+    /** Only "true" or "false": a typo ("ture", "yes") must not silently mean false. */
+    private boolean bool(String key, boolean fallback) {
+        String value = optional(key, null);
+        if (value == null) {
+            return fallback;
+        }
+        return switch (value.toLowerCase(Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> {
+                problems.add("Environment variable " + key + " must be 'true' or 'false': " + value);
+                yield fallback;
+            }
+        };
+    }
+
+    private ZoneId zone(String key, String fallback) {
+        String value = optional(key, fallback);
+        try {
+            return ZoneId.of(value);
+        } catch (RuntimeException e) {
+            problems.add("Environment variable " + key + " is not a time zone id: " + value);
+            return ZoneId.of(fallback);
+        }
+    }
+
+    private Config.RestoreMode restoreMode() {
+        String value = optional("RESTORE_MODE", "swap").toUpperCase(Locale.ROOT).replace('-', '_');
+        try {
+            return Config.RestoreMode.valueOf(value);
+        } catch (IllegalArgumentException e) {
+            problems.add("Environment variable RESTORE_MODE must be 'swap' or 'in-place': " + value);
+            return Config.RestoreMode.SWAP;
+        }
+    }
+
+    /** "*" (or unset): any environment's backups; else a comma-separated list of environment names. */
+    private Set<String> restoreSources() {
+        String value = optional("RESTORE_SOURCE_ENVIRONMENTS", "*");
+        if (value.equals("*")) {
+            return Set.of();
+        }
+        Set<String> names = new LinkedHashSet<>();
+        for (String part : value.split(",")) {
+            String name = part.trim();
+            if (!NAME.matcher(name).matches()) {
+                problems.add("Environment variable RESTORE_SOURCE_ENVIRONMENTS must be '*' or environment names "
+                        + "separated by commas: " + value);
+                return Set.of();
+            }
+            names.add(name);
+        }
+        return Set.copyOf(names);
+    }
+
+    private Config.WorkerLimits worker(String maxEventAgeKey, int defaultAge) {
+        return new Config.WorkerLimits(Duration.ofSeconds(integer("WORKER_TIMEOUT_SECONDS", 900, 10)),
+                Duration.ofSeconds(integer(maxEventAgeKey, defaultAge, 60)));
+    }
+}

@@ -1,0 +1,59 @@
+package dev.pgbackup.common.db;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/**
+ * What a pg_dump or pg_restore failure means, in words safe for any caller. The tools' stderr can quote
+ * row values ({@code Key (email)=(...)}), host names and object names: it goes to the environment's own log
+ * and job record as a diagnostic, never into an answer.
+ */
+public final class ToolErrors {
+    private record Rule(Pattern pattern, String meaning) {
+    }
+
+    private static final List<Rule> RULES = List.of(
+            rule("unsupported version \\([0-9.]+\\) in file header",
+                    "the archive was written by a newer pg_dump than this pg_restore can read"),
+            rule("server version mismatch|aborting because of server version",
+                    "the database server is newer than the pg_dump that ran"),
+            rule("password authentication failed|no pg_hba\\.conf entry|authentication failed",
+                    "the database refused the credentials"),
+            rule("certificate|ssl|tls", "the TLS connection to the database failed (certificate, host name or sslmode)"),
+            rule("could not connect|connection to server .* failed|connection refused|could not translate host"
+                    + "|timeout expired|server closed the connection|connection lost|terminating connection"
+                    + "|no connection to the server|could not receive data",
+                    "the connection to the database failed or was lost"),
+            rule("lock timeout|could not obtain lock|canceling statement due to lock",
+                    "a table could not be locked in time (a long transaction or a schema change holds it)"),
+            rule("permission denied|must be owner|must be superuser",
+                    "the database user lacks a privilege the tool needs"),
+            rule("out of memory|no space left|could not extend file|disk full",
+                    "the server ran out of memory or disk"),
+            rule("did not find magic string|not a valid archive|could not read input file|unexpected end of file"
+                    + "|invalid .*archive|corrupt|could not uncompress|could not decompress|error during file read"
+                    + "|input file appears to be a text format dump|input file is too short",
+                    "the archive is corrupt, truncated or not a pg_dump archive"),
+            rule("does not exist", "an object the archive needs does not exist on the target (an extension, role or schema)"),
+            rule("duplicate key|violates .*constraint", "the data violates a constraint of the restored schema"),
+            rule("could not execute query", "the server rejected a statement of the archive"));
+
+    private ToolErrors() {
+    }
+
+    private static Rule rule(String regex, String meaning) {
+        return new Rule(Pattern.compile(regex, Pattern.CASE_INSENSITIVE), meaning);
+    }
+
+    /** The first meaning whose pattern the stderr matches, or a generic one. */
+    public static String meaning(String tool, String stderr) {
+        String text = stderr == null ? "" : stderr.toLowerCase(Locale.ROOT);
+        for (Rule r : RULES) {
+            if (r.pattern().matcher(text).find()) {
+                return r.meaning();
+            }
+        }
+        return tool + " reported an error";
+    }
+}

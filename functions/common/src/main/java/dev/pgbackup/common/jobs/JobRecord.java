@@ -1,0 +1,66 @@
+package dev.pgbackup.common.jobs;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.time.Instant;
+
+/**
+ * What the API can tell about a backup or restore job: written by the API (or the schedule) at start, by
+ * the worker at the end. {@code diagnostic} is scrubbed operator detail (a tool's stderr): kept in the
+ * environment's own record and log, never shown to callers.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record JobRecord(
+        String jobId,
+        Type type,
+        Status status,
+        String environment,
+        String filename,
+        String requestedBy,
+        String trigger,
+        Instant createdAt,
+        Instant finishedAt,
+        Long durationMs,
+        Long bytes,
+        String message,
+        String details,
+        String diagnostic) {
+
+    public enum Type { BACKUP, RESTORE }
+
+    public enum Status { RUNNING, SUCCEEDED, FAILED }
+
+    public static JobRecord started(String jobId, Type type, String environment, String filename, String requestedBy,
+                                    String trigger, Instant now) {
+        return new JobRecord(jobId, type, Status.RUNNING, environment, filename, requestedBy, trigger, now,
+                null, null, null, null, null, null);
+    }
+
+    public JobRecord succeeded(Instant now, Long bytes, String message, String details) {
+        return finish(Status.SUCCEEDED, now, bytes, message, details, null);
+    }
+
+    public JobRecord failed(Instant now, String message, String diagnostic) {
+        return finish(Status.FAILED, now, bytes, message, details, diagnostic);
+    }
+
+    private JobRecord finish(Status status, Instant now, Long bytes, String message, String details, String diagnostic) {
+        return new JobRecord(jobId, type, status, environment, filename, requestedBy, trigger, createdAt, now,
+                now.toEpochMilli() - createdAt.toEpochMilli(), bytes, message, details, diagnostic);
+    }
+
+    public boolean finished() {
+        return status != Status.RUNNING;
+    }
+
+    /** What a worker invocation returns (visible in the Lambda console and the runtime emulator). */
+    public java.util.Map<String, Object> summary() {
+        java.util.Map<String, Object> result = new java.util.LinkedHashMap<>();
+        result.put("jobId", jobId);
+        result.put("status", status.name());
+        result.put("filename", filename);
+        result.put("message", message);
+        return result;
+    }
+}

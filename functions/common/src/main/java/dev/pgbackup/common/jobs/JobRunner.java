@@ -1,0 +1,78 @@
+package dev.pgbackup.common.jobs;
+
+import dev.pgbackup.common.Json;
+import java.time.Clock;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * The API side of a long job: record it, hand it to a worker, and wait up to a deadline. Small databases
+ * get the old synchronous answer; larger ones a running job to poll.
+ */
+public final class JobRunner {
+    private final JobStore jobs;
+    private final Supplier<WorkerLauncher> launcher;
+    private volatile WorkerLauncher launcherInstance;
+    private final Clock clock;
+
+    public JobRunner(JobStore jobs, Supplier<WorkerLauncher> launcher, Clock clock) {
+        this.jobs = jobs;
+        this.launcher = launcher;
+        this.clock = clock;
+    }
+
+    /**
+     * Records the job, launches the worker and waits until {@code waitUntil}. Once the invoke may have
+     * happened this never throws: a failed status read keeps waiting, because a caller that saw an error
+     * would retry (or free a lock) while the job is in fact running.
+     */
+    public JobStart startAndWait(JobRecord job, String workerFunction, WorkerPayload payload, Deadline waitUntil) {
+        jobs.save(job);
+        try {
+            launcher().launch(workerFunction, Json.write(payload.toMap()));
+        } catch (WorkerLauncher.NotLaunched e) {
+            JobRecord failed = job.failed(clock.instant(), "The worker could not be started", e.getMessage());
+            jobs.save(failed);
+            return new JobStart.NotLaunched(failed);
+        } catch (RuntimeException e) {
+            return new JobStart.LaunchUnknown(job);
+        }
+        long pause = 200;
+        while (!waitUntil.passed()) {
+            if (!sleep(Math.max(1, Math.min(pause, waitUntil.remaining().toMillis())))) {
+                break;
+            }
+            pause = Math.min(1000, pause * 2);
+            Optional<JobRecord> current = read(job.jobId());
+            if (current.isPresent() && current.get().finished()) {
+                return new JobStart.Finished(current.get());
+            }
+        }
+        return new JobStart.Running(job);
+    }
+
+    private Optional<JobRecord> read(String jobId) {
+        try {
+            return jobs.find(jobId);
+        } catch (RuntimeException e) {
+            return Optional.empty(); // a transient S3 error: the job runs regardless, keep waiting
+        }
+    }
+
+    private static boolean sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private WorkerLauncher launcher() {
+        if (launcherInstance == null) {
+            launcherInstance = launcher.get();
+        }
+        return launcherInstance;
+    }
+}

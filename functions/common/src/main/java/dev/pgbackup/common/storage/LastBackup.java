@@ -1,0 +1,13 @@
+package dev.pgbackup.common.storage;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import java.time.Instant;
+
+/**
+ * This environment's newest complete backup, recorded by its backup worker when the upload completed. S3's
+ * LastModified of a multipart upload is when the upload started, so recency needs this record; and the
+ * start ({@code startedAt}, when pg_dump took its snapshot) tells whether it saw the last restore's result.
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record LastBackup(String filename, String jobId, Instant startedAt, Instant completedAt) {
+}

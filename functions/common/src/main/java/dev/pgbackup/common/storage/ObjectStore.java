@@ -1,0 +1,51 @@
+package dev.pgbackup.common.storage;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The small-object operations the rules need (records, locks, claims, listings), with S3's conditional
+ * writes. {@link S3ObjectStore} is the real one; tests of the rules use an in-memory one.
+ */
+public interface ObjectStore {
+    /** An object's listing entry. */
+    record Info(String key, Instant lastModified, long size, String eTag) {
+    }
+
+    /** A small object's bytes with the version they were read at, for a later conditional write. */
+    record Stored(byte[] bytes, Instant lastModified, String eTag) {
+    }
+
+    /** Objects read into memory (records, locks) are refused past this size: a planted giant cannot exhaust a worker. */
+    int MAX_SMALL_OBJECT = 64 * 1024;
+
+    String bucket();
+
+    /** Fails with the known "does not exist or is not accessible" message. */
+    void checkBucket();
+
+    Optional<Info> head(String key);
+
+    /** A small object, or empty; larger than {@link #MAX_SMALL_OBJECT} is an error. */
+    Optional<Stored> get(String key);
+
+    void put(String key, byte[] bytes);
+
+    /** Creates the object only if no object has that key (If-None-Match); false if one does. */
+    boolean createIfAbsent(String key, byte[] bytes);
+
+    /** Replaces the object only if it is still the version {@code eTag} (If-Match); false otherwise. */
+    boolean replaceIfMatch(String key, byte[] bytes, String eTag);
+
+    /** Deletes the object only if it is still the version {@code eTag}; false otherwise. */
+    boolean deleteIfMatch(String key, String eTag);
+
+    void delete(String key);
+
+    /** Deletes exactly these keys; a key the store reports as not deleted fails the call. */
+    void deleteAll(List<String> keys);
+
+    /** Every object under the prefix (all pages); a page that fails fails the listing. */
+    List<Info> list(String prefix);
+}

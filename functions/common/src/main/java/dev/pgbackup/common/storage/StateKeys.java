@@ -1,0 +1,72 @@
+package dev.pgbackup.common.storage;
+
+import dev.pgbackup.common.config.Config;
+
+/**
+ * Where one environment keeps its state in the shared bucket. Every key is under
+ * {@code pgbackup/<kind>/<app>-<environment>/}, and IAM lets a stack write only its own: another
+ * environment cannot plant a job record, a claim, a lock, a completion record or a manifest here.
+ * The kind comes first so that one lifecycle rule per kind (job records expire) covers every environment.
+ */
+public record StateKeys(String app, String environment) {
+    public static final String ROOT = "pgbackup/";
+
+    public static StateKeys of(Config config) {
+        return new StateKeys(config.appName(), config.environment());
+    }
+
+    /** {@code <app>-<environment>}: unambiguous because neither name may contain '-'. */
+    public String scope() {
+        return app + "-" + environment;
+    }
+
+    public String job(String jobId) {
+        return ROOT + "jobs/" + scope() + "/" + jobId + ".json";
+    }
+
+    /** A worker's claim on a job: a duplicate asynchronous delivery finds it and does nothing. */
+    public String claim(String jobId) {
+        return ROOT + "claims/" + scope() + "/" + jobId;
+    }
+
+    public String restoreLock() {
+        return ROOT + "locks/" + scope() + "/restore.lock";
+    }
+
+    public String backupLock() {
+        return ROOT + "locks/" + scope() + "/backup.lock";
+    }
+
+    /** When this environment's newest backup completed (and started), as its backup worker recorded it. */
+    public String lastBackup() {
+        return ROOT + "state/" + scope() + "/last-backup.json";
+    }
+
+    /** When a restore last changed this environment's database. */
+    public String lastRestore() {
+        return ROOT + "state/" + scope() + "/last-restore.json";
+    }
+
+    /** A swap in progress: the names it renames, so a worker killed between the renames can be repaired. */
+    public String swapJournal() {
+        return ROOT + "state/" + scope() + "/swap.json";
+    }
+
+    public String manifestPrefix() {
+        return ROOT + "manifests/" + scope() + "/";
+    }
+
+    public String manifest(String filename, BackupClass backupClass) {
+        return manifestPrefix() + filename + "." + backupClass.key + ".json";
+    }
+
+    /** The backups of this environment at the bucket root, where the previous implementation wrote them. */
+    public String backupPrefix() {
+        return app + "-" + environment + "-on-";
+    }
+
+    /** The keys of another environment of the same app (to read its manifests, never to write). */
+    public StateKeys of(String otherEnvironment) {
+        return new StateKeys(app, otherEnvironment);
+    }
+}

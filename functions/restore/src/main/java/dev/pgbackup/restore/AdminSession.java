@@ -1,0 +1,231 @@
+package dev.pgbackup.restore;
+
+import dev.pgbackup.common.audit.Redactor;
+import dev.pgbackup.common.db.DbConnection;
+import dev.pgbackup.common.jobs.Deadline;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A connection to the server's maintenance database, with what the server is (its major decides which
+ * statements exist) and who we are, read once when it opens: no step can run before these are known.
+ */
+final class AdminSession implements AutoCloseable {
+    static final String MAINTENANCE_DATABASE = "postgres";
+    /** Longest wait for one session to end (pg_terminate_backend's timeout, PostgreSQL 14+). */
+    static final long TERMINATE_WAIT_MS = 5000;
+    private static final int DROP_ATTEMPTS = 20;
+
+    /** A database's encoding, locale and owner, which a rebuilt database keeps. */
+    record DatabaseFacts(String encoding, String collate, String ctype, String provider, String locale, String owner) {
+    }
+
+    private final Connection connection;
+    private final int serverMajor;
+    private final String currentUser;
+    private final List<String> secrets;
+
+    private AdminSession(Connection connection, int serverMajor, String currentUser, List<String> secrets) {
+        this.connection = connection;
+        this.serverMajor = serverMajor;
+        this.currentUser = currentUser;
+        this.secrets = secrets;
+    }
+
+    static AdminSession open(DbConnection db, List<String> secrets) throws SQLException {
+        Connection c;
+        try {
+            c = db.withDatabase(MAINTENANCE_DATABASE).open();
+        } catch (SQLException e) {
+            if (!"3D000".equals(e.getSQLState())) {
+                throw e;
+            }
+            c = db.withDatabase("template1").open();
+        }
+        try {
+            c.setAutoCommit(true);
+            try (Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("select current_setting('server_version_num')::int, current_user")) {
+                rs.next();
+                return new AdminSession(c, rs.getInt(1) / 10000, rs.getString(2), secrets);
+            }
+        } catch (SQLException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    int serverMajor() {
+        return serverMajor;
+    }
+
+    String currentUser() {
+        return currentUser;
+    }
+
+    void execute(String sql) throws SQLException {
+        try (Statement s = connection.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    boolean tryExecute(String sql) {
+        try {
+            execute(sql);
+            return true;
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    String message(SQLException e) {
+        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        return Redactor.scrub(m.replaceAll("\\s+", " ").trim(), secrets);
+    }
+
+    /** The names of the server's databases right now. */
+    Set<String> databaseNames() throws SQLException {
+        Set<String> names = new HashSet<>();
+        try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery("select datname from pg_database")) {
+            while (rs.next()) {
+                names.add(rs.getString(1));
+            }
+        }
+        return names;
+    }
+
+    Optional<DatabaseFacts> facts(String database) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement(
+                "select pg_encoding_to_char(d.encoding), d.datcollate, d.datctype, "
+                        + "to_jsonb(d) ->> 'datlocprovider', "
+                        + "coalesce(to_jsonb(d) ->> 'datlocale', to_jsonb(d) ->> 'daticulocale'), "
+                        + "pg_get_userbyid(d.datdba) from pg_database d where d.datname = ?")) {
+            ps.setString(1, database);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                return Optional.of(new DatabaseFacts(rs.getString(1), rs.getString(2), rs.getString(3),
+                        rs.getString(4), rs.getString(5), rs.getString(6)));
+            }
+        }
+    }
+
+    /** From template0 (nothing of template1's extras), with the target's encoding and locale. */
+    void createDatabase(String name, Optional<DatabaseFacts> like) throws SQLException {
+        StringBuilder sql = new StringBuilder("CREATE DATABASE ").append(q(name)).append(" TEMPLATE template0");
+        like.ifPresent(f -> {
+            sql.append(" ENCODING ").append(lit(f.encoding()))
+                    .append(" LC_COLLATE ").append(lit(f.collate()))
+                    .append(" LC_CTYPE ").append(lit(f.ctype()));
+            if (serverMajor >= 15 && f.provider() != null) {
+                switch (f.provider()) {
+                    case "i" -> sql.append(" LOCALE_PROVIDER icu ICU_LOCALE ").append(lit(f.locale()));
+                    case "b" -> sql.append(" LOCALE_PROVIDER builtin BUILTIN_LOCALE ").append(lit(f.locale()));
+                    default -> sql.append(" LOCALE_PROVIDER libc");
+                }
+            }
+        });
+        execute(sql.toString());
+    }
+
+    /**
+     * Ends every other session on {@code database}, waiting for each at most 5 s and never past
+     * {@code until} (when not null): the sessions not reached by then count as not ended.
+     */
+    int terminateSessions(String database, Deadline until) throws SQLException {
+        List<Integer> pids = new ArrayList<>();
+        try (PreparedStatement ps = connection.prepareStatement(
+                "select pid from pg_stat_activity where datname = ? and pid <> pg_backend_pid()")) {
+            ps.setString(1, database);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    pids.add(rs.getInt(1));
+                }
+            }
+        }
+        int failed = 0;
+        boolean waits = serverMajor >= 14;
+        String call = waits ? "select pg_terminate_backend(?, ?)" : "select pg_terminate_backend(?)";
+        for (int i = 0; i < pids.size(); i++) {
+            long wait = until == null ? TERMINATE_WAIT_MS : Math.min(TERMINATE_WAIT_MS, until.remaining().toMillis());
+            if (wait <= 0) {
+                return failed + pids.size() - i;
+            }
+            try (PreparedStatement ps = connection.prepareStatement(call)) {
+                ps.setInt(1, pids.get(i));
+                if (waits) {
+                    ps.setLong(2, wait);
+                }
+                ps.execute();
+            } catch (SQLException e) {
+                failed++; // e.g. a superuser's session, which a non-superuser cannot end
+            }
+        }
+        return failed;
+    }
+
+    void dropDatabase(String database) throws SQLException {
+        if (serverMajor >= 13) {
+            execute("DROP DATABASE IF EXISTS " + q(database) + " WITH (FORCE)");
+            return;
+        }
+        for (int attempt = 1; ; attempt++) {
+            terminateSessions(database, null);
+            try {
+                execute("DROP DATABASE IF EXISTS " + q(database));
+                return;
+            } catch (SQLException e) {
+                if (!"55006".equals(e.getSQLState()) || attempt >= DROP_ATTEMPTS) {
+                    throw e;
+                }
+                pause(Duration.ofMillis(100L * attempt));
+            }
+        }
+    }
+
+    /** Drops {@code database}; a failure becomes a note, never an exception (this runs on failure paths). */
+    Optional<String> dropQuietly(String database) {
+        try {
+            dropDatabase(database);
+            return Optional.empty();
+        } catch (SQLException e) {
+            return Optional.of("the database '" + database + "' could not be dropped: " + message(e));
+        }
+    }
+
+    static void pause(Duration d) {
+        try {
+            Thread.sleep(Math.max(0, d.toMillis()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+        }
+    }
+
+    static String q(String identifier) {
+        return DatabaseNames.quoteIdent(identifier);
+    }
+
+    private static String lit(String value) {
+        return DatabaseNames.quoteLiteral(value == null ? "" : value);
+    }
+
+    @Override
+    public void close() {
+        try {
+            connection.close();
+        } catch (SQLException ignored) {
+            // closing a dead connection
+        }
+    }
+}

@@ -1,0 +1,70 @@
+package dev.pgbackup.restore;
+
+import dev.pgbackup.common.failure.Failure;
+import dev.pgbackup.common.jobs.Deadline;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * The previous implementation's drop-and-recreate, by configuration. The whole archive was read (and its
+ * checksum verified) before this runs, so a corrupt or truncated file is refused while the database is still
+ * intact, as is a restore without the time to finish; a failure after the drop leaves an empty database, and
+ * its failure says so.
+ */
+final class InPlaceRestore {
+    /** The target is dropped only with this much time, plus 3x the archive check's time, left. */
+    static final Duration EXTRA_TIME = Duration.ofSeconds(60);
+    static final int READ_FACTOR = 3;
+
+    private final AdminSession admin;
+    private final RestoreService.Plan plan;
+
+    InPlaceRestore(AdminSession admin, RestoreService.Plan plan) {
+        this.admin = admin;
+        this.plan = plan;
+    }
+
+    /** Returns pg_restore's time. */
+    long run(long checkMillis, Deadline deadline) throws SQLException {
+        String target = plan.target();
+        // The restore streams the same bytes again and also writes them into tables and builds the indexes,
+        // so it takes longer than the check's read: with less than 3 x that + 60 s left it would likely be
+        // stopped at the deadline after the drop, leaving an empty database. Refuse while nothing changed.
+        Duration needed = Duration.ofMillis(READ_FACTOR * checkMillis).plus(EXTRA_TIME);
+        Duration left = deadline.remaining();
+        if (left.compareTo(needed) < 0) {
+            throw RestoreFailure.unchanged(target, "Restore refused: reading backup file " + plan.backup().filename()
+                    + " took " + String.format(java.util.Locale.ROOT, "%.1f", checkMillis / 1000.0)
+                    + " s, so an in-place restore needs about " + needed.toSeconds() + " s but only "
+                    + left.toSeconds() + " s are left before the worker's time limit; raise the worker's timeout or "
+                    + "use swap mode");
+        }
+        Optional<AdminSession.DatabaseFacts> facts = admin.facts(target);
+        if (facts.isPresent()) {
+            drop(target);
+        }
+        try {
+            admin.createDatabase(target, facts);
+            return plan.reads().restoreInto(plan.db(), target, deadline);
+        } catch (Failure f) {
+            throw RestoreFailure.afterDrop(target, f);
+        } catch (SQLException e) {
+            throw RestoreFailure.afterDrop(target, Failure.server("Restore failed: " + admin.message(e)));
+        } catch (RuntimeException e) {
+            // whatever failed (S3's second read, the tools, a bug), the target is gone and the message must say so
+            throw RestoreFailure.afterDrop(target, Failure.server("Restore failed: " + e.getClass().getSimpleName()));
+        }
+    }
+
+    private void drop(String target) {
+        admin.tryExecute("ALTER DATABASE " + AdminSession.q(target) + " ALLOW_CONNECTIONS false");
+        try {
+            admin.dropDatabase(target);
+        } catch (SQLException e) {
+            admin.tryExecute("ALTER DATABASE " + AdminSession.q(target) + " ALLOW_CONNECTIONS true");
+            throw RestoreFailure.unchanged(target, "Restore failed: the database could not be dropped for an in-place "
+                    + "restore: " + admin.message(e));
+        }
+    }
+}

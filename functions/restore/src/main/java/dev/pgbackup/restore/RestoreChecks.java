@@ -1,0 +1,124 @@
+package dev.pgbackup.restore;
+
+import dev.pgbackup.common.audit.AuditLog;
+import dev.pgbackup.common.auth.Passkey;
+import dev.pgbackup.common.config.Config;
+import dev.pgbackup.common.failure.Failure;
+import dev.pgbackup.common.storage.BackupCatalog;
+import dev.pgbackup.common.storage.BackupName;
+import dev.pgbackup.common.storage.BackupObject;
+import dev.pgbackup.common.storage.LastBackup;
+import dev.pgbackup.common.storage.LastRestore;
+import dev.pgbackup.common.storage.ObjectStore;
+import dev.pgbackup.common.storage.Records;
+import dev.pgbackup.common.storage.StateKeys;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * The restore's safety checks, in this order, each a {@link Failure} with its status: a file name that is
+ * one of this app's backups (400), the passkey (403), the bucket (500), the backup exists (404), its
+ * environment may be restored here (409), and this environment has a backup that completed within the window
+ * and was taken after its last restore (409). The lock comes after, in {@link RestoreStarter}.
+ */
+public final class RestoreChecks {
+    public static final String INVALID_PASSKEY = "Invalid restore passkey";
+
+    private final Config config;
+    private final Passkey passkey;
+    private final ObjectStore objects;
+    private final BackupCatalog catalog;
+    private final Records records;
+    private final StateKeys keys;
+    private final Clock clock;
+
+    public RestoreChecks(Config config, Passkey passkey, ObjectStore objects, BackupCatalog catalog, StateKeys keys,
+                         Clock clock) {
+        this.config = config;
+        this.passkey = passkey;
+        this.objects = objects;
+        this.catalog = catalog;
+        this.records = new Records(objects);
+        this.keys = keys;
+        this.clock = clock;
+    }
+
+    /** The backup to restore, once every check passed; the audit entry learns what is safe to log. */
+    public BackupObject approve(String filename, String givenPasskey, AuditLog.Entry audit) {
+        Optional<String> problem = filenameProblem(config.appName(), filename);
+        if (problem.isPresent()) {
+            // the rejected name is not logged: it is caller input of any shape (even a pasted passkey)
+            audit.with("filenameLength", filename.length());
+            throw Failure.badRequest(problem.get());
+        }
+        audit.with("filename", filename);
+        if (!passkey.matches(givenPasskey)) {
+            throw new Failure(Failure.Kind.FORBIDDEN, INVALID_PASSKEY);
+        }
+        objects.checkBucket();
+        BackupObject backup = catalog.find(filename)
+                .orElseThrow(() -> Failure.notFound("Backup file not found: " + filename));
+        audit.with("sourceEnvironment", backup.environment()).with("bytes", backup.size());
+        if (!config.acceptsRestoreFrom(backup.environment())) {
+            throw Failure.conflict("Safety check failed: backups of '" + backup.environment() + "' may not be restored "
+                    + "into '" + config.environment() + "' (this stack accepts backups of: "
+                    + String.join(", ", config.restoreSources()) + ")");
+        }
+        checkSafetyBackup();
+        return backup;
+    }
+
+    /**
+     * A backup of the current environment that completed within the window, still exists, and was started
+     * after the last restore changed this database (else a second restore within the window would leave a
+     * way back without the writes made in between).
+     */
+    private void checkSafetyBackup() {
+        Instant since = clock.instant().minus(config.recentBackupWindow());
+        Optional<LastBackup> recent = records.read(keys.lastBackup(), LastBackup.class)
+                .filter(done -> !done.completedAt().isBefore(since))
+                .filter(done -> catalog.find(done.filename())
+                        .filter(b -> b.environment().equals(config.environment())).isPresent());
+        if (recent.isEmpty()) {
+            throw Failure.conflict(noRecentBackupMessage(config.environment(), config.recentBackupWindow()));
+        }
+        Optional<LastRestore> lastRestore = records.read(keys.lastRestore(), LastRestore.class);
+        if (lastRestore.isPresent() && !recent.get().startedAt().isAfter(lastRestore.get().changedAt())) {
+            throw Failure.conflict("Safety check failed: the newest backup of '" + config.environment() + "' started "
+                    + "before its last restore (job " + lastRestore.get().jobId() + ") changed the database, so it "
+                    + "would not bring back what was written since. Please create a backup first (POST "
+                    + "/api/setting/backup) and then retry restore.");
+        }
+    }
+
+    public static String noRecentBackupMessage(String environment, Duration window) {
+        long minutes = window.toMinutes();
+        return "Safety check failed: No recent backup found from '" + environment + "' environment within last "
+                + minutes + (minutes == 1 ? " minute" : " minutes")
+                + ". Please create a backup first (POST /api/setting/backup) and then retry restore.";
+    }
+
+    /**
+     * Why {@code filename} is not one of this app's backup names, or empty if it is. Only the exact name
+     * pattern passes (no path, no encoding, no other app or prefix); the explicit checks give clearer messages.
+     */
+    public static Optional<String> filenameProblem(String appName, String filename) {
+        String expected = " (expected " + appName + "-<environment>-on-YYYY-MM-DD-at-hh-mm-ss-AM|PM-<zone>.dump)";
+        if (filename.length() > BackupName.MAX_LENGTH) {
+            return Optional.of("Invalid backup file name: longer than " + BackupName.MAX_LENGTH + " characters");
+        }
+        for (int i = 0; i < filename.length(); i++) {
+            char c = filename.charAt(i);
+            if (c == '/' || c == '\\' || c == '%' || c < 0x20 || c == 0x7f || c > 0x7e) {
+                return Optional.of("Invalid backup file name: only a file name is allowed, without paths, encodings "
+                        + "or special characters" + expected);
+            }
+        }
+        if (filename.contains("..") || BackupName.parse(appName, filename).isEmpty()) {
+            return Optional.of("Invalid backup file name" + expected);
+        }
+        return Optional.empty();
+    }
+}
