@@ -13,9 +13,10 @@ RECIPE_CONFIGURE=(--prefix=/opt --disable-rpath --disable-nls --without-readline
                   --without-gssapi --without-ldap --without-pam
                   --with-openssl --with-zlib --with-lz4 --with-zstd)
 RECIPE_CFLAGS="-O2"
-# What pg_dump, pg_restore and psql need (each Makefile builds libpq, src/common,
-# src/port and src/fe_utils on demand).
-RECIPE_MAKE_DIRS=(src/interfaces/libpq src/bin/pg_dump src/bin/psql)
+# What pg_dump, pg_restore and psql need, in order: the generated headers first (errcodes.h
+# & co.: building a directory alone with -j would race for them), then each directory
+# (its Makefile builds libpq, src/common, src/port and src/fe_utils on demand).
+RECIPE_MAKE=("src/backend generated-headers" src/interfaces/libpq src/bin/pg_dump src/bin/psql)
 
 # Build dependencies per package manager. PG 17+ tarballs no longer ship the bison/flex
 # output; perl generates headers and psql's help.
@@ -174,10 +175,11 @@ recipe_build() { # MAJOR -> prints the cache entry directory
   tar -xf "$tarball" -C "$src" --strip-components=1
   (cd "$src" && CFLAGS="$RECIPE_CFLAGS" ./configure "${RECIPE_CONFIGURE[@]}" >"$tmp/configure.log" 2>&1) \
     || { tail -n 40 "$tmp/configure.log" >&2; die "PG $m: configure failed (log: $tmp/configure.log)"; }
-  local d
-  for d in "${RECIPE_MAKE_DIRS[@]}"; do
-    make -C "$src/$d" -j"$jobs" >>"$tmp/make.log" 2>&1 \
-      || { tail -n 40 "$tmp/make.log" >&2; die "PG $m: make -C $d failed (log: $tmp/make.log)"; }
+  local step d target
+  for step in "${RECIPE_MAKE[@]}"; do
+    read -r d target <<<"$step"
+    make -C "$src/$d" -j"$jobs" $target >>"$tmp/make.log" 2>&1 \
+      || { tail -n 40 "$tmp/make.log" >&2; die "PG $m: make -C $step failed (log: $tmp/make.log)"; }
   done
   cp "$src/src/bin/pg_dump/pg_dump" "$src/src/bin/pg_dump/pg_restore" "$src/src/bin/psql/psql" "$out/bin/"
   cp -L "$src/src/interfaces/libpq/libpq.so.5" "$out/lib/"
@@ -200,7 +202,7 @@ recipe_build() { # MAJOR -> prints the cache entry directory
     echo "sha256: $sha (pinned in sources.lock, checked)"
     echo "upstream: $("$out/bin/pg_dump" --version 2>/dev/null || env LD_LIBRARY_PATH="$out/lib" "$out/bin/pg_dump" --version)"
     echo "configure: CFLAGS=$RECIPE_CFLAGS ${RECIPE_CONFIGURE[*]}"
-    echo "make: ${RECIPE_MAKE_DIRS[*]}"
+    echo "make: $(printf '%s; ' "${RECIPE_MAKE[@]}")"
     echo "compiler: $(gcc --version | head -n1)"
     echo "built on: $(. "$OS_RELEASE"; echo "$PRETTY_NAME") $(uname -m), $(ldd --version 2>&1 | head -n1)"
     echo "build time: $((SECONDS - t0)) s"
