@@ -131,7 +131,7 @@ class BackupWorkerIT {
 
     /** Restores with the layer's own pg_restore, as an operator would with stock tools. */
     static void pgRestore(Path dump, String database) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(RepoPaths.pgToolsDir().resolve("bin/pg_restore").toString(),
+        ProcessBuilder builder = new ProcessBuilder(RepoPaths.pgTool(pg.serverMajor(), "pg_restore").toString(),
                 "--no-owner", "--no-acl", "--exit-on-error", "-h", "127.0.0.1", "-p", Integer.toString(pg.port()),
                 "-U", TestPostgres.APP_USER, "-d", database, dump.toString())
                 .redirectErrorStream(true);
@@ -189,8 +189,8 @@ class BackupWorkerIT {
         String bucket = newBucket();
         // 9 MB of real dump output (more than one 8 MiB part), then a non-zero exit as if killed
         Path tools = FakeTools.wrapping("pg_dump",
-                "echo \"$@\" > \"$(dirname \"$0\")/../args.txt\"\n"
-                + "env | cut -d= -f1 > \"$(dirname \"$0\")/../envnames.txt\"\n"
+                "echo \"$@\" > \"$ROOT/args.txt\"\n"
+                + "env | cut -d= -f1 > \"$ROOT/envnames.txt\"\n"
                 + "\"$REAL\" \"$@\" | head -c 9500000\necho 'pg_dump: error: connection lost' >&2\nexit 1");
         TestStack stack = TestStack.create("production", bucket, bigSource(), Map.of("PG_TOOLS_DIR", tools.toString()));
         List<String> older = putFakeBackups(stack.s3, bucket, "production", 3);

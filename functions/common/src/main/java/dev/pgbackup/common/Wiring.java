@@ -79,8 +79,13 @@ public final class Wiring {
     /** The real clients of one container: S3, SSM and (on first use) Lambda, from the SDK's defaults or AWS_ENDPOINT_URL. */
     public static Wiring forAws(Config config, AwsClients clients, Clock clock, AuditLog audit,
                                 Supplier<WorkerLauncher> launcher) {
+        return forAws(config, clients, clock, Deadline.Ticker.SYSTEM, audit, launcher);
+    }
+
+    public static Wiring forAws(Config config, AwsClients clients, Clock clock, Deadline.Ticker ticker, AuditLog audit,
+                                Supplier<WorkerLauncher> launcher) {
         var s3 = clients.s3();
-        return new Wiring(config, clock, Deadline.Ticker.SYSTEM, audit, new S3ObjectStore(s3, config.bucket()),
+        return new Wiring(config, clock, ticker, audit, new S3ObjectStore(s3, config.bucket()),
                 new S3Archives(s3, config.bucket(), clients.multipartFactory()),
                 new SsmSecrets(clients.ssm(), config.secretTtl(), clock), launcher);
     }

@@ -20,10 +20,10 @@ public final class BackupFiles {
     private BackupFiles() {
     }
 
-    /** {@code pg_dump --format=custom} of a test database, read from a pipe. */
+    /** {@code pg_dump --format=custom} of a test database, read from a pipe, by the pg_dump the product would pick. */
     public static byte[] dump(TestPostgres pg, String database) {
         try {
-            ProcessBuilder builder = new ProcessBuilder(RepoPaths.pgToolsDir().resolve("bin/pg_dump").toString(),
+            ProcessBuilder builder = new ProcessBuilder(RepoPaths.pgTool(pg.serverMajor(), "pg_dump").toString(),
                     "--format=custom", "--no-password", "-h", "127.0.0.1", "-p", Integer.toString(pg.port()),
                     "-U", TestPostgres.APP_USER, "--dbname=dbname='" + database.replace("\\", "\\\\").replace("'", "\\'") + "'");
             builder.environment().put("PGPASSWORD", TestPostgres.APP_PASSWORD);

@@ -30,4 +30,10 @@ public final class RepoPaths {
         }
         return dir;
     }
+
+    /** A tool of the layer's major {@code major} (what the product picks for a server of that major). */
+    public static Path pgTool(int major, String tool) {
+        Path byMajor = pgToolsDir().resolve("postgresql/" + major + "/bin/" + tool);
+        return Files.isExecutable(byMajor) ? byMajor : pgToolsDir().resolve("bin/" + tool);
+    }
 }

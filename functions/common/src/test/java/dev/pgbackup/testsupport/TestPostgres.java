@@ -55,6 +55,11 @@ public final class TestPostgres {
         return server.getPort();
     }
 
+    /** The server's major version (what the tests' embedded binaries are). */
+    public int serverMajor() {
+        return Integer.parseInt(query("postgres", "show server_version_num").get(0)) / 10000;
+    }
+
     /** The application's view of a database: the role with a password, over TCP. */
     public DbConnection connection(String database) {
         return new DbConnection("127.0.0.1", port(), database, APP_USER, APP_PASSWORD, "disable");

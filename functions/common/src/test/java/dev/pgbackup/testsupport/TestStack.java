@@ -50,6 +50,8 @@ public final class TestStack {
     private final Map<String, BiConsumer<String, Context>> workers = new ConcurrentHashMap<>();
     private final ExecutorService pool = Executors.newCachedThreadPool();
     private final List<Future<?>> launched = new CopyOnWriteArrayList<>();
+    /** The workers' deadlines run on this: a test moves it instead of waiting. */
+    public final MovableTicker ticker = new MovableTicker();
     public final Wiring wiring;
 
     private TestStack(String environment, String bucket, String database, Map<String, String> overrides, Clock clock,
@@ -60,7 +62,7 @@ public final class TestStack {
         this.clients = new AwsClients(Optional.of(endpoint), true);
         this.s3 = clients.s3();
         this.env = Map.copyOf(environment(environment, bucket, overrides));
-        this.wiring = Wiring.forAws(Config.from(this.env), clients, clock,
+        this.wiring = Wiring.forAws(Config.from(this.env), clients, clock, ticker,
                 new AuditLog(new PrintStream(auditBytes, true, StandardCharsets.UTF_8)), () -> this::launch);
     }
 

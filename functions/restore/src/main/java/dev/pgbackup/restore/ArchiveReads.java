@@ -24,22 +24,32 @@ final class ArchiveReads {
 
     /** What the check learnt: the server and pg_dump versions in the header, the time it took, the checksum. */
     record Checked(String dumpedFrom, String dumpedBy, long millis, String sha256) {
+        /** The major of the pg_dump that wrote the archive (0 when the header does not say). */
+        int dumpedByMajor() {
+            return major(dumpedBy);
+        }
+
+        static int major(String version) {
+            if (version == null) {
+                return 0;
+            }
+            Matcher m = Pattern.compile("^(\\d+)").matcher(version);
+            return m.find() ? Integer.parseInt(m.group(1)) : 0;
+        }
     }
 
     private final PgTools tools;
     private final ArchiveStorage archives;
-    private final PgTools.Installation pgRestore;
     private final BackupObject backup;
     private final Optional<Manifest> manifest;
     private final String target;
     private final String jobId;
     private final List<String> secrets;
 
-    ArchiveReads(PgTools tools, ArchiveStorage archives, PgTools.Installation pgRestore, BackupObject backup,
-                 Optional<Manifest> manifest, String target, String jobId, List<String> secrets) {
+    ArchiveReads(PgTools tools, ArchiveStorage archives, BackupObject backup, Optional<Manifest> manifest,
+                 String target, String jobId, List<String> secrets) {
         this.tools = tools;
         this.archives = archives;
-        this.pgRestore = pgRestore;
         this.backup = backup;
         this.manifest = manifest;
         this.target = target;
@@ -52,7 +62,7 @@ final class ArchiveReads {
      * when the restore itself is the full check (swap mode: a failure costs nothing), or every byte
      * ({@code --file=/dev/null}, checksum verified) when the target is dropped next (in-place mode).
      */
-    Checked check(boolean wholeFile, Deadline deadline) {
+    Checked check(PgTools.Installation pgRestore, boolean wholeFile, Deadline deadline) {
         List<String> args = wholeFile ? List.of("--file=/dev/null") : List.of("--list");
         ArchiveFeed.Result r = ArchiveFeed.run(tools, pgRestore, args, null, this::open, deadline, 64 * 1024, wholeFile);
         if (r.timedOut()) {
@@ -71,7 +81,7 @@ final class ArchiveReads {
     }
 
     /** Streams the archive into pg_restore connected to {@code database}; returns pg_restore's time. */
-    long restoreInto(DbConnection db, String database, Deadline deadline) {
+    long restoreInto(PgTools.Installation pgRestore, DbConnection db, String database, Deadline deadline) {
         List<String> args = List.of("--no-owner", "--no-acl", "--exit-on-error", "--single-transaction",
                 "--no-password", "--dbname=" + DatabaseNames.conninfoDbname(database));
         ArchiveFeed.Result r = ArchiveFeed.run(tools, pgRestore, args, db.withDatabase(database), this::open, deadline,
@@ -81,9 +91,10 @@ final class ArchiveReads {
                     + "time limit and was stopped");
         }
         if (!r.ok()) {
-            throw RestoreFailure.unchanged(target, "Restore failed: "
-                    + (r.exitCode() > 0 ? "pg_restore exited with code " + r.exitCode() + ": " : "")
-                    + meaning(r) + " (details in job " + jobId + ")", diagnostic(r));
+            // an S3 failure is the cause: pg_restore then fails on the short input it was given
+            String exit = r.readError() == null && r.exitCode() > 0 ? "pg_restore exited with code " + r.exitCode() + ": " : "";
+            throw RestoreFailure.unchanged(target, "Restore failed: " + exit + meaning(r) + " (details in job " + jobId
+                    + ")", diagnostic(r));
         }
         verifyChecksum(r);
         return r.millis();

@@ -1,7 +1,9 @@
 package dev.pgbackup.restore;
 
+import dev.pgbackup.common.db.PgTools;
 import dev.pgbackup.common.failure.Failure;
 import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.storage.BackupCatalog;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Optional;
@@ -19,14 +21,16 @@ final class InPlaceRestore {
 
     private final AdminSession admin;
     private final RestoreService.Plan plan;
+    private final BackupCatalog catalog;
 
-    InPlaceRestore(AdminSession admin, RestoreService.Plan plan) {
+    InPlaceRestore(AdminSession admin, RestoreService.Plan plan, BackupCatalog catalog) {
         this.admin = admin;
         this.plan = plan;
+        this.catalog = catalog;
     }
 
     /** Returns pg_restore's time. */
-    long run(long checkMillis, Deadline deadline) throws SQLException {
+    long run(PgTools.Installation pgRestore, long checkMillis, Deadline deadline) throws SQLException {
         String target = plan.target();
         // The restore streams the same bytes again and also writes them into tables and builds the indexes,
         // so it takes longer than the check's read: with less than 3 x that + 60 s left it would likely be
@@ -40,13 +44,21 @@ final class InPlaceRestore {
                     + left.toSeconds() + " s are left before the worker's time limit; raise the worker's timeout or "
                     + "use swap mode");
         }
+        // the restore reads the object again (pinned to the checked ETag); if it changed since the check, stop
+        // now, while the target is whole, rather than after the drop
+        String checked = plan.backup().eTag();
+        boolean same = catalog.find(plan.backup().filename()).map(b -> b.eTag().equals(checked)).orElse(false);
+        if (!same) {
+            throw RestoreFailure.unchanged(target, "Restore failed: backup file " + plan.backup().filename()
+                    + " changed or disappeared after it was checked");
+        }
         Optional<AdminSession.DatabaseFacts> facts = admin.facts(target);
         if (facts.isPresent()) {
             drop(target);
         }
         try {
             admin.createDatabase(target, facts);
-            return plan.reads().restoreInto(plan.db(), target, deadline);
+            return plan.reads().restoreInto(pgRestore, plan.db(), target, deadline);
         } catch (Failure f) {
             throw RestoreFailure.afterDrop(target, f);
         } catch (SQLException e) {

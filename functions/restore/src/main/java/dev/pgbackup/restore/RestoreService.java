@@ -58,10 +58,14 @@ public final class RestoreService {
 
     /** One restore's inputs, decided before any database is touched. */
     record Plan(String jobId, BackupObject backup, Optional<Manifest> manifest, DbConnection db, DatabaseNames names,
-                ArchiveReads reads, PgTools.Installation pgRestore, List<String> secrets) {
+                ArchiveReads reads, List<String> secrets) {
         String target() {
             return names.target();
         }
+    }
+
+    /** The archive as checked, and the pg_restore chosen for it and for the server. */
+    record Archive(ArchiveReads.Checked checked, PgTools.Installation pgRestore) {
     }
 
     private final Config config;
@@ -88,15 +92,17 @@ public final class RestoreService {
     public Outcome run(String jobId, String filename, Deadline deadline) {
         Plan plan = plan(jobId, filename);
         boolean inPlace = config.restoreMode() == Config.RestoreMode.IN_PLACE;
-        ArchiveReads.Checked checked = plan.reads().check(inPlace, deadline);
+        ArchiveReads.Checked checked = plan.reads().check(pgTools.newestPgRestore(), inPlace, deadline);
         try (AdminSession admin = AdminSession.open(plan.db(), plan.secrets())) {
+            Archive archive = new Archive(checked, chooseRestoreTool(checked, admin.serverMajor(), plan.target()));
             List<String> notes = new ArrayList<>(new SwapProtocol(admin, objects, keys, clock).repair());
             dropLeftovers(admin, plan.names().restoringPattern(), notes);
             if (inPlace) {
-                long millis = new InPlaceRestore(admin, plan).run(checked.millis(), deadline);
-                return outcome(plan, checked, millis, null, false, notes);
+                long millis = new InPlaceRestore(admin, plan, catalog).run(archive.pgRestore(), checked.millis(),
+                        deadline);
+                return outcome(plan, archive, millis, null, false, notes);
             }
-            return swap(admin, plan, checked, deadline, notes);
+            return swap(admin, plan, archive, deadline, notes);
         } catch (SQLException e) {
             String message = Redactor.scrub(String.valueOf(e.getMessage()).replaceAll("\\s+", " "), plan.secrets());
             throw RestoreFailure.unchanged(plan.target(), "Restore failed: " + message);
@@ -115,14 +121,21 @@ public final class RestoreService {
                     + backup.size() + " bytes but " + manifest.get().bytes() + " were recorded when it was written");
         }
         List<String> secrets = db.password() == null ? List.of() : List.of(db.password());
-        PgTools.Installation pgRestore = pgTools.newestPgRestore();
-        ArchiveReads reads = new ArchiveReads(pgTools, archives, pgRestore, backup, manifest, names.target(), jobId,
-                secrets);
-        return new Plan(jobId, backup, manifest, db, names, reads, pgRestore, secrets);
+        ArchiveReads reads = new ArchiveReads(pgTools, archives, backup, manifest, names.target(), jobId, secrets);
+        return new Plan(jobId, backup, manifest, db, names, reads, secrets);
     }
 
-    private Outcome swap(AdminSession admin, Plan plan, ArchiveReads.Checked checked, Deadline deadline,
-                         List<String> notes) throws SQLException {
+    /** A pg_restore that reads the archive and can restore into this server, or a refusal before anything changes. */
+    private PgTools.Installation chooseRestoreTool(ArchiveReads.Checked checked, int serverMajor, String target) {
+        try {
+            return pgTools.pgRestoreFor(checked.dumpedByMajor(), checked.dumpedBy(), serverMajor);
+        } catch (Failure f) {
+            throw RestoreFailure.unchanged(target, "Restore refused: " + f.getMessage());
+        }
+    }
+
+    private Outcome swap(AdminSession admin, Plan plan, Archive archive, Deadline deadline, List<String> notes)
+            throws SQLException {
         String target = plan.target();
         Optional<AdminSession.DatabaseFacts> facts = admin.facts(target);
         String fresh = plan.names().restoring(clock.instant(), admin.databaseNames()::contains);
@@ -131,7 +144,7 @@ public final class RestoreService {
         boolean swapped = false;
         long millis;
         try {
-            millis = plan.reads().restoreInto(plan.db(), fresh, deadline);
+            millis = plan.reads().restoreInto(archive.pgRestore(), plan.db(), fresh, deadline);
             // the swap's retries stop at the deadline; starting it with less left could end them before the
             // sessions are gone, for nothing (the restored copy is dropped either way)
             if (deadline.remaining().compareTo(SwapProtocol.MIN_TIME) < 0) {
@@ -155,14 +168,13 @@ public final class RestoreService {
             keep = kept.isPresent();
             kept.ifPresent(n -> notes.add(n + "; it was kept"));
         }
-        return outcome(plan, checked, millis, old, keep, notes);
+        return outcome(plan, archive, millis, old, keep, notes);
     }
 
-    private Outcome outcome(Plan plan, ArchiveReads.Checked checked, long millis, String old, boolean kept,
-                            List<String> notes) {
+    private Outcome outcome(Plan plan, Archive archive, long millis, String old, boolean kept, List<String> notes) {
         boolean verified = plan.manifest().map(m -> m.sha256() != null).orElse(false);
         return new Outcome(plan.backup().filename(), plan.backup().size(), config.restoreMode(), plan.target(), old,
-                kept, plan.pgRestore().version(), checked.dumpedFrom(), millis, verified, notes);
+                kept, archive.pgRestore().version(), archive.checked().dumpedFrom(), millis, verified, notes);
     }
 
     /** The restored database gets the old one's owner when we may do that; otherwise it stays ours. */

@@ -79,7 +79,7 @@ final class SwapProtocol {
         if (!blocked) {
             notes.add("new connections could not be blocked during the swap (not the database owner)");
         }
-        String original = target;
+        String original = target; // where the original database is, to let connections in again
         try {
             renameAway(target, old, deadline);
             original = old;
@@ -90,6 +90,14 @@ final class SwapProtocol {
                 original = target;
                 throw RestoreFailure.unchanged(target, "Restore failed while swapping databases: " + admin.message(e));
             }
+        } catch (RestoreFailure f) {
+            if (f.state() == RestoreFailure.TargetState.UNCHANGED) {
+                clearJournal(notes); // the target is where it was: nothing to repair
+            }
+            throw f;
+        } catch (SQLException | RuntimeException e) {
+            clearJournal(notes); // only the first rename's preparation can fail this way: the target is in place
+            throw e;
         } finally {
             if (blocked) {
                 admin.tryExecute("ALTER DATABASE " + AdminSession.q(original) + " ALLOW_CONNECTIONS true");

@@ -10,11 +10,14 @@ import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.pgbackup.common.JobRecord;
+import dev.pgbackup.common.config.Config;
+import dev.pgbackup.common.jobs.JobRecord;
+import dev.pgbackup.common.jobs.WorkerPayload;
 import dev.pgbackup.common.Json;
 import dev.pgbackup.testsupport.ApiEvents;
 import dev.pgbackup.testsupport.BackupFiles;
 import dev.pgbackup.testsupport.FakeTools;
+import dev.pgbackup.testsupport.FaultProxy;
 import dev.pgbackup.testsupport.RepoPaths;
 import dev.pgbackup.testsupport.SeedData;
 import dev.pgbackup.testsupport.TestContext;
@@ -83,12 +86,17 @@ class RestoreIT {
         volatile CountDownLatch workerGate;
 
         Fixture(Map<String, String> overrides, Clock clock, boolean recentStagingBackup, String targetName) {
+            this(overrides, clock, recentStagingBackup, targetName, dev.pgbackup.testsupport.MotoServer.get().endpoint());
+        }
+
+        Fixture(Map<String, String> overrides, Clock clock, boolean recentStagingBackup, String targetName,
+                java.net.URI awsEndpoint) {
             String bucket = "restore-" + UUID.randomUUID().toString().substring(0, 8);
             TestStack.createBucket(bucket);
             this.target = targetName != null ? targetName : "staging_" + UUID.randomUUID().toString().substring(0, 8);
             pg.admin("create database " + DatabaseNames.quoteIdent(target) + " owner " + TestPostgres.APP_USER);
             SeedData.seed(pg, target, 150, "staging-data");
-            this.stack = TestStack.create("staging", bucket, target, overrides, clock);
+            this.stack = TestStack.create("staging", bucket, target, overrides, clock, awsEndpoint);
             if (targetName != null) {
                 stack.putParameters(urlWithEncodedDatabase(target));
             }
@@ -107,7 +115,7 @@ class RestoreIT {
                         Thread.currentThread().interrupt();
                     }
                 }
-                workerResults.add(new RestoreWorkerHandler(stack.services).handleRequest(map(payload), context));
+                workerResults.add(new RestoreWorkerHandler(stack.wiring).handleRequest(map(payload), context));
             });
         }
 
@@ -128,7 +136,7 @@ class RestoreIT {
         }
 
         APIGatewayV2HTTPResponse handle(APIGatewayV2HTTPEvent event) {
-            APIGatewayV2HTTPResponse response = new RestoreApiHandler(stack.services)
+            APIGatewayV2HTTPResponse response = new RestoreApiHandler(stack.wiring)
                     .handleRequest(event, new TestContext(Duration.ofSeconds(30)));
             responses.add(response.getBody());
             if (response.getStatusCode() == 200 || response.getStatusCode() >= 500) {
@@ -139,6 +147,13 @@ class RestoreIT {
         }
 
         final List<String> responses = new CopyOnWriteArrayList<>();
+        int safetyBackups;
+
+        /** A new backup of staging, completed now: what an operator takes before each restore. */
+        void takeSafetyBackup() {
+            String name = BackupFiles.name("staging", Instant.now().plusSeconds(++safetyBackups));
+            BackupFiles.upload(stack.s3, stack.bucket, name, BackupFiles.dump(pg, target));
+        }
 
         APIGatewayV2HTTPResponse restore(String filename) {
             return post(body(filename, TestStack.PASSKEY));
@@ -152,20 +167,21 @@ class RestoreIT {
             return keys;
         }
 
-        /** The job records (not the backup worker's completion records, which share the prefix). */
+        static final String JOBS = "pgbackup/jobs/pharmatracker-staging/";
+
         List<String> jobKeys() {
-            return keys("jobs/").stream().filter(k -> !k.startsWith("jobs/last-backup-")).toList();
+            return keys(JOBS);
         }
 
         List<JobRecord> jobs() {
             return jobKeys().stream()
-                    .map(k -> stack.services.jobs.find(k.substring(5, k.length() - 5)).orElseThrow())
+                    .map(k -> stack.wiring.jobs.find(k.substring(JOBS.length(), k.length() - 5)).orElseThrow())
                     .toList();
         }
 
         String rawJobRecords() {
             StringBuilder all = new StringBuilder();
-            for (String key : keys("jobs/")) {
+            for (String key : keys(JOBS)) {
                 all.append(stack.s3.getObjectAsBytes(b -> b.bucket(stack.bucket).key(key)).asUtf8String());
             }
             return all.toString();
@@ -175,7 +191,8 @@ class RestoreIT {
         void assertNothingStarted() {
             stack.awaitWorkers();
             assertEquals(List.of(), jobKeys());
-            assertEquals(List.of(), keys("locks/"));
+            assertEquals(List.of(), keys("pgbackup/locks/"));
+            assertEquals(List.of(), keys("pgbackup/claims/"));
             assertEquals(List.of(), workerResults);
             assertEquals(List.of(), pg.databases(target + "_"));
         }
@@ -183,7 +200,7 @@ class RestoreIT {
         void assertNoLeftovers() {
             stack.awaitWorkers();
             assertEquals(List.of(), pg.databases(DatabaseNames.base(target) + "_restore_"), "no half-built database");
-            assertEquals(List.of(), keys("locks/"), "lock and claim released");
+            assertEquals(List.of(), keys("pgbackup/locks/"), "lock released");
         }
 
         /** Neither the passkey, the JWT, the JWT secret nor the database password anywhere we can see. */
@@ -191,7 +208,8 @@ class RestoreIT {
             stack.awaitWorkers();
             String everything = stack.audit() + String.join("\n", responses) + rawJobRecords()
                     + workerResults.toString();
-            for (String secret : List.of(TestStack.PASSKEY, TestStack.JWT_SECRET, TestPostgres.APP_PASSWORD, token())) {
+            for (String secret : List.of(TestStack.PASSKEY, TestStack.jwtSecret("staging"), TestPostgres.APP_PASSWORD,
+                    token())) {
                 assertFalse(everything.contains(secret), "a secret leaked: " + secret.substring(0, 6) + "...");
             }
         }
@@ -201,7 +219,7 @@ class RestoreIT {
 
     static synchronized String token() {
         if (tokenCache == null) {
-            tokenCache = TestStack.token("ops@example.com", "WEB_ACCESS");
+            tokenCache = TestStack.tokenFor("staging", "ops@example.com", "WEB_ACCESS");
         }
         return tokenCache;
     }
@@ -345,8 +363,8 @@ class RestoreIT {
     @Test
     void pgRestoreGetsTheConnectionOnlyThroughItsEnvironment() throws Exception {
         Path tools = FakeTools.wrapping("pg_restore",
-                "echo \"$@\" >> \"$(dirname \"$0\")/../args.txt\"\n"
-                + "env | cut -d= -f1 >> \"$(dirname \"$0\")/../envnames.txt\"\n"
+                "echo \"$@\" >> \"$ROOT/args.txt\"\n"
+                + "env | cut -d= -f1 >> \"$ROOT/envnames.txt\"\n"
                 + "exec \"$REAL\" \"$@\"");
         Fixture f = new Fixture(Map.of("PG_TOOLS_DIR", tools.toString()));
 
@@ -424,7 +442,9 @@ class RestoreIT {
         assertTrue(f.stack.audit().contains("\"result\":\"FAILED\""), f.stack.audit());
         f.assertNoSecretsLeaked();
 
-        // the lock is free again: a good backup restores at once
+        // the lock is free again: a good backup restores at once (after a new safety backup, as in-place mode
+        // changed the database)
+        f.takeSafetyBackup();
         APIGatewayV2HTTPResponse good = f.restore(f.productionBackup);
         assertEquals(200, good.getStatusCode(), good.getBody());
         assertEquals(productionSnapshot, pg.snapshot(f.target));
@@ -441,8 +461,13 @@ class RestoreIT {
         APIGatewayV2HTTPResponse response = f.restore(f.productionBackup);
 
         assertEquals(500, response.getStatusCode(), response.getBody());
-        assertEquals(error("Restore failed: pg_restore exited with code 1: pg_restore: error: could not execute query: "
-                + "ERROR:  simulated failure. The database '" + f.target + "' was not changed"), bodyOf(response));
+        String message = (String) bodyOf(response).get("message");
+        String jobId = (String) bodyOf(response).get("jobId");
+        assertEquals("Restore failed: pg_restore exited with code 1: the server rejected a statement of the archive "
+                + "(details in job " + jobId + "). The database '" + f.target + "' was not changed", message);
+        // what the server said can quote row values: it stays in the record and the log, out of the answer
+        assertTrue(f.jobs().get(0).diagnostic().contains("simulated failure"), f.jobs().get(0).diagnostic());
+        assertTrue(f.stack.audit().contains("simulated failure"));
         assertEquals(f.stagingSnapshot, pg.snapshot(f.target));
         assertEquals(List.of(), pg.databases(f.target + "_"));
         f.assertNoLeftovers();
@@ -469,22 +494,44 @@ class RestoreIT {
     }
 
     @Test
-    void inPlaceModeSaysTheDatabaseWasDroppedWhateverFailsAfterTheDrop() {
-        // the archive check runs, then the tool disappears: starting pg_restore again after the drop fails
-        // with PgToolsException, not a RestoreFailedException
-        Path tools = FakeTools.wrapping("pg_restore", "for a in \"$@\"; do if [ \"$a\" = --file=/dev/null ]; then "
-                + "\"$REAL\" \"$@\"; rc=$?; rm -f \"$0\"; exit $rc; fi; done\nexec \"$REAL\" \"$@\"");
-        Fixture f = new Fixture(Map.of("PG_TOOLS_DIR", tools.toString(), "RESTORE_MODE", "in-place"));
+    void inPlaceModeSaysTheDatabaseWasDroppedWhenS3FailsWhileTheRestoreReads() {
+        try (FaultProxy proxy = FaultProxy.start(dev.pgbackup.testsupport.MotoServer.get().endpoint())) {
+            Fixture f = new Fixture(Map.of("RESTORE_MODE", "in-place"), Clock.systemUTC(), true, null, proxy.endpoint());
+            // the whole-file check reads it once; the restore's read, after the drop, is cut off mid-stream
+            FaultProxy.Rule cut = proxy.when(FaultProxy.s3("GET", java.util.regex.Pattern.quote(f.productionBackup), null))
+                    .afterPasses(1).resetResponseAfter(200_000);
 
-        APIGatewayV2HTTPResponse response = f.restore(f.productionBackup);
+            APIGatewayV2HTTPResponse response = f.restore(f.productionBackup);
 
-        assertEquals(500, response.getStatusCode(), response.getBody());
-        String message = (String) bodyOf(response).get("message");
-        assertEquals("Restore failed: pg_restore command not found. Ensure PostgreSQL client tools are installed on the "
-                + "server. In-place mode: the database '" + f.target + "' had already been dropped and is now empty or "
-                + "missing; restore another backup to recover", message);
-        assertEquals(List.of(), pg.query(f.target, "select tablename from pg_tables where schemaname = 'public'"));
-        f.assertNoLeftovers();
+            assertEquals(500, response.getStatusCode(), response.getBody());
+            assertEquals(1, cut.injected());
+            String message = (String) bodyOf(response).get("message");
+            assertTrue(message.startsWith("Restore failed: reading the backup from S3 failed"), message);
+            assertTrue(message.endsWith("In-place mode: the database '" + f.target + "' had already been dropped and is "
+                    + "now empty or missing; restore another backup to recover"), message);
+            assertEquals(List.of(), pg.query(f.target, "select tablename from pg_tables where schemaname = 'public'"));
+            f.assertNoLeftovers();
+        }
+    }
+
+    @Test
+    void inSwapModeS3FailingWhileTheRestoreReadsLeavesTheTargetAsItWas() {
+        try (FaultProxy proxy = FaultProxy.start(dev.pgbackup.testsupport.MotoServer.get().endpoint())) {
+            Fixture f = new Fixture(Map.of(), Clock.systemUTC(), true, null, proxy.endpoint());
+            FaultProxy.Rule cut = proxy.when(FaultProxy.s3("GET", java.util.regex.Pattern.quote(f.productionBackup), null))
+                    .afterPasses(1).resetResponseAfter(200_000);
+
+            APIGatewayV2HTTPResponse response = f.restore(f.productionBackup);
+
+            assertEquals(500, response.getStatusCode(), response.getBody());
+            assertEquals(1, cut.injected());
+            String message = (String) bodyOf(response).get("message");
+            assertTrue(message.startsWith("Restore failed: reading the backup from S3 failed"), message);
+            assertTrue(message.endsWith("The database '" + f.target + "' was not changed"), message);
+            assertEquals(f.stagingSnapshot, pg.snapshot(f.target));
+            assertEquals(List.of(), pg.databases(f.target + "_"));
+            f.assertNoLeftovers();
+        }
     }
 
     @Test
@@ -520,7 +567,7 @@ class RestoreIT {
         assertEquals(500, response.getStatusCode(), response.getBody());
         String message = (String) bodyOf(response).get("message");
         assertTrue(message.contains("cannot be read by pg_restore"), message);
-        assertTrue(message.contains("bytes were read from S3"), message);
+        assertTrue(message.contains("pg_restore ended after 0 of the backup's " + productionDump.length + " bytes"), message);
         assertTrue(message.endsWith("The database '" + f.target + "' was not changed"), message);
         assertEquals(f.stagingSnapshot, pg.snapshot(f.target));
         f.assertNoLeftovers();
@@ -544,8 +591,7 @@ class RestoreIT {
 
     @Test
     void theSwapStopsAtTheDeadlineWithTheTargetStillInPlace() throws Exception {
-        MovableClock clock = new MovableClock();
-        Fixture f = new Fixture(Map.of(), clock, true, null);
+        Fixture f = new Fixture();
         // a superuser's session, which the application's role cannot end: the rename keeps failing
         Connection superuser = java.sql.DriverManager.getConnection(
                 "jdbc:postgresql://127.0.0.1:" + pg.port() + "/" + f.target, "postgres", "");
@@ -555,7 +601,7 @@ class RestoreIT {
         Waits.until(Duration.ofMinutes(2), "the swap to block new connections to the target",
                 () -> worker.isDone() || !allowsConnections(f.target));
         assertFalse(worker.isDone(), () -> "the worker ended before the swap: " + worker.join());
-        clock.advance(Duration.ofMinutes(20)); // the worker's deadline passes while it retries
+        f.stack.ticker.advance(Duration.ofMinutes(20)); // the worker's deadline passes while it retries
         Map<String, Object> result = worker.get(2, TimeUnit.MINUTES);
 
         assertEquals("FAILED", result.get("status"));
@@ -569,42 +615,23 @@ class RestoreIT {
         assertTrue(superuser.isValid(5));
         superuser.close();
         assertEquals(List.of(), pg.databases(f.target + "_"), "neither a restored copy nor a pre-restore copy");
+        assertFalse(f.keys("pgbackup/state/").contains(f.stack.wiring.keys.swapJournal()), "no swap left to repair");
         f.assertNoLeftovers();
+    }
+
+    /** A restore job as the API starts it: the record, the lock naming its file, and the invoke payload. */
+    static Map<String, Object> startJob(Fixture f, String filename) {
+        String jobId = UUID.randomUUID().toString();
+        assertTrue(f.stack.wiring.restoreLock().acquire(jobId, "ops@example.com", filename).acquired());
+        f.stack.wiring.jobs.save(JobRecord.started(jobId, JobRecord.Type.RESTORE, "staging", filename,
+                "ops@example.com", "api", f.stack.wiring.clock.instant()));
+        return new WorkerPayload(jobId, "staging", filename, f.stack.wiring.config.restoreMode().name()).toMap();
     }
 
     /** Runs the worker on its own for a job holding the lock, with {@code beyondMargin} before its deadline. */
     static Map<String, Object> runWorker(Fixture f, Duration beyondMargin) {
-        RestoreLock lock = new RestoreLock(f.stack.services.store, f.stack.services.config, f.stack.services.clock);
-        JobRecord job = JobRecord.started(UUID.randomUUID().toString(), JobRecord.Type.RESTORE, "staging",
-                f.productionBackup, "ops@example.com", "api", f.stack.services.clock.instant());
-        assertTrue(lock.acquire(job.jobId(), "ops@example.com", f.productionBackup).acquired());
-        f.stack.services.jobs.save(job);
-        return new RestoreWorkerHandler(f.stack.services).handleRequest(Map.of("jobId", job.jobId()),
-                new TestContext(Duration.ofMillis(RestoreWorkerHandler.SAFETY_MARGIN_MS).plus(beyondMargin)));
-    }
-
-    /** The system clock, moved forward on demand (a deadline passing without waiting for it). */
-    static final class MovableClock extends Clock {
-        private volatile Duration offset = Duration.ZERO;
-
-        void advance(Duration by) {
-            offset = offset.plus(by);
-        }
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return java.time.ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Instant instant() {
-            return Instant.now().plus(offset);
-        }
+        return new RestoreWorkerHandler(f.stack.wiring).handleRequest(startJob(f, f.productionBackup),
+                new TestContext(Config.WorkerLimits.SAFETY_MARGIN.plus(beyondMargin)));
     }
 
     @Test
@@ -613,15 +640,9 @@ class RestoreIT {
         Path tools = FakeTools.wrapping("pg_restore",
                 "for a in \"$@\"; do if [ \"$a\" = --list ]; then exec \"$REAL\" \"$@\"; fi; done\nexec sleep 613");
         Fixture f = new Fixture(Map.of("PG_TOOLS_DIR", tools.toString()));
-        RestoreLock lock = new RestoreLock(f.stack.services.store, f.stack.services.config, Clock.systemUTC());
-        JobRecord job = JobRecord.started(UUID.randomUUID().toString(), JobRecord.Type.RESTORE, "staging",
-                f.productionBackup, "ops@example.com", "api", Instant.now());
-        assertTrue(lock.acquire(job.jobId(), "ops@example.com", f.productionBackup).acquired());
-        f.stack.services.jobs.save(job);
 
         // Lambda would give it 4 s beyond the safety margin
-        Map<String, Object> result = new RestoreWorkerHandler(f.stack.services).handleRequest(Map.of("jobId", job.jobId()),
-                new TestContext(Duration.ofMillis(RestoreWorkerHandler.SAFETY_MARGIN_MS + 4000)));
+        Map<String, Object> result = runWorker(f, Duration.ofSeconds(4));
 
         assertEquals("FAILED", result.get("status"));
         String message = (String) result.get("message");
@@ -631,209 +652,6 @@ class RestoreIT {
         f.assertNoLeftovers();
         Waits.until(Duration.ofSeconds(30), "the stuck pg_restore to be gone", () -> ProcessHandle.allProcesses()
                 .noneMatch(p -> p.info().commandLine().orElse("").contains("sleep 613")));
-    }
-
-    // ---------------------------------------------------------------- the known refusals
-
-    @Test
-    void aWrongPasskeyIsRefusedWithTheKnownMessageBeforeAnythingElseIsRevealed() {
-        Fixture g = new Fixture();
-
-        APIGatewayV2HTTPResponse response = g.post(body(g.productionBackup, "not-the-passkey"));
-        assertEquals(403, response.getStatusCode());
-        assertEquals(error("Invalid restore passkey"), bodyOf(response));
-        // the passkey is checked before existence: a missing file does not answer 404 to a wrong passkey
-        APIGatewayV2HTTPResponse missing = g.post(body(BackupFiles.name("production", Instant.parse("2020-01-01T00:00:00Z")),
-                TestStack.PASSKEY + "x"));
-        assertEquals(403, missing.getStatusCode());
-        assertEquals(error("Invalid restore passkey"), bodyOf(missing));
-        // a passkey differing only in case, or with whitespace, is wrong too
-        assertEquals(403, g.post(body(g.productionBackup, TestStack.PASSKEY.toLowerCase())).getStatusCode());
-        assertEquals(403, g.post(body(g.productionBackup, " " + TestStack.PASSKEY)).getStatusCode());
-        g.assertNothingStarted();
-        assertEquals(g.stagingSnapshot, pg.snapshot(g.target));
-        assertEquals(4, g.stack.audit().lines().filter(l -> l.contains("\"result\":\"DENIED\"")).count(), g.stack.audit());
-        assertFalse(g.stack.audit().contains("not-the-passkey"));
-        g.assertNoSecretsLeaked();
-    }
-
-    @Test
-    void aMissingBackupIsA404WithTheKnownMessage() {
-        Fixture f = new Fixture();
-        String missing = BackupFiles.name("production", Instant.parse("2020-01-01T00:00:00Z"));
-
-        APIGatewayV2HTTPResponse response = f.restore(missing);
-
-        assertEquals(404, response.getStatusCode());
-        assertEquals(error("Backup file not found: " + missing), bodyOf(response));
-        f.assertNothingStarted();
-    }
-
-    @Test
-    void withoutAnyBackupOfTheCurrentEnvironmentTheSafetyCheckRefuses() {
-        // a production backup a second old does not count: the staging database is what gets replaced
-        Fixture f = new Fixture(Map.of(), Clock.systemUTC(), false, null);
-        BackupFiles.upload(f.stack.s3, f.stack.bucket, BackupFiles.name("production", Instant.now()), productionDump);
-
-        APIGatewayV2HTTPResponse response = f.restore(f.productionBackup);
-
-        assertEquals(409, response.getStatusCode());
-        assertEquals(error("Safety check failed: No recent backup found from 'staging' environment within last 5 minutes. "
-                + "Please create a backup first (POST /api/setting/backup) and then retry restore."), bodyOf(response));
-        f.assertNothingStarted();
-        assertEquals(f.stagingSnapshot, pg.snapshot(f.target));
-    }
-
-    @Test
-    void aBackupOfTheCurrentEnvironmentOlderThanTheWindowDoesNotCount() {
-        // the stack's clock runs 6 minutes ahead of S3's: the staging backup is 6 minutes old
-        Fixture f = new Fixture(Map.of(), Clock.offset(Clock.systemUTC(), Duration.ofMinutes(6)), true, null);
-
-        APIGatewayV2HTTPResponse response = f.restore(f.productionBackup);
-
-        assertEquals(409, response.getStatusCode());
-        assertEquals(error("Safety check failed: No recent backup found from 'staging' environment within last 5 minutes. "
-                + "Please create a backup first (POST /api/setting/backup) and then retry restore."), bodyOf(response));
-        f.assertNothingStarted();
-
-        // the window is configuration, and the message says so
-        Fixture g = new Fixture(Map.of("RECENT_BACKUP_MINUTES", "10"),
-                Clock.offset(Clock.systemUTC(), Duration.ofMinutes(11)), true, null);
-        APIGatewayV2HTTPResponse ten = g.restore(g.productionBackup);
-        assertEquals(409, ten.getStatusCode());
-        assertEquals(error("Safety check failed: No recent backup found from 'staging' environment within last 10 minutes. "
-                + "Please create a backup first (POST /api/setting/backup) and then retry restore."), bodyOf(ten));
-        g.assertNothingStarted();
-    }
-
-    @Test
-    void withoutAValidTokenAndRoleNothingHappens() {
-        Fixture f = new Fixture();
-        String body = body(f.productionBackup, TestStack.PASSKEY);
-
-        assertEquals(401, f.post(Map.of(), body).getStatusCode());
-        assertEquals(401, f.post(Map.of("authorization", "Basic dXNlcjpwYXNz"), body).getStatusCode());
-        assertEquals(401, f.post(TestStack.bearer("not.a.jwt"), body).getStatusCode());
-        String forged = com.auth0.jwt.JWT.create().withSubject("mallory").withArrayClaim("roles", new String[] {"WEB_ACCESS"})
-                .withExpiresAt(Instant.now().plusSeconds(600))
-                .sign(com.auth0.jwt.algorithms.Algorithm.HMAC256("some-other-secret-0123456789abcdef"));
-        assertEquals(401, f.post(TestStack.bearer(forged), body).getStatusCode());
-        APIGatewayV2HTTPResponse noRole = f.post(TestStack.bearer(TestStack.token("viewer@example.com", "REPORTS")), body);
-        assertEquals(403, noRole.getStatusCode());
-        assertEquals(false, bodyOf(noRole).get("success"));
-        f.assertNothingStarted();
-        assertEquals(5, f.stack.audit().lines().filter(l -> l.contains("\"result\":\"DENIED\"")).count());
-        f.assertNoSecretsLeaked();
-    }
-
-    // ---------------------------------------------------------------- hostile input
-
-    static Stream<Arguments> hostileBodies() {
-        String good = BackupFiles.name("production", Instant.parse("2026-01-15T04:30:00Z"));
-        String pass = TestStack.PASSKEY;
-        List<Arguments> cases = new ArrayList<>();
-        for (String name : List.of(
-                "../" + good,
-                "../../etc/passwd",
-                "./" + good,
-                "backups/" + good,
-                "/" + good,
-                "jobs/" + UUID.randomUUID() + ".json",
-                "locks/pharmatracker-staging-restore.lock",
-                "..\\" + good,
-                "%2e%2e%2f" + good,
-                good.replace("-on-", "%2Don%2D"),
-                good + "%00",
-                good + "\u0000",
-                good + "\n",
-                good.replace(".dump", ".dump.tmp"),
-                good.replace("pharmatracker-", "otherapp-"),
-                good.replace("pharmatracker-", "PHARMATRACKER-"),
-                good.replace("production", "Production"),
-                good.replace("production", "prod\u0435ction"),
-                good.replace("IST.dump", "IST.DUMP"),
-                "pharmatracker-production-on-2026-02-30-at-10-00-00-AM-IST.dump",
-                "pharmatracker-production-on-2026-01-15-at-13-00-00-PM-IST.dump",
-                "pharmatracker-on-2026-01-15-at-10-00-00-AM-IST.dump",
-                ".",
-                "..",
-                " ",
-                "pharmatracker-" + "a".repeat(300) + "-on-2026-01-15-at-10-00-00-AM-IST.dump")) {
-            cases.add(Arguments.of("name '" + printable(name) + "'", body(name, pass), 400));
-        }
-        cases.add(Arguments.of("empty filename", body("", pass), 400));
-        cases.add(Arguments.of("empty passkey", body(good, ""), 400));
-        cases.add(Arguments.of("10 KB name", body("pharmatracker-" + "a".repeat(10_240) + ".dump", pass), 413));
-        cases.add(Arguments.of("huge body", "{\"filename\":\"" + good + "\",\"passkey\":\"" + "p".repeat(100_000) + "\"}", 413));
-        cases.add(Arguments.of("not JSON", "filename=" + good + "&passkey=" + pass, 400));
-        cases.add(Arguments.of("broken JSON", "{\"filename\":\"" + good + "\",", 400));
-        cases.add(Arguments.of("JSON array", "[\"" + good + "\",\"" + pass + "\"]", 400));
-        cases.add(Arguments.of("JSON string", "\"" + good + "\"", 400));
-        cases.add(Arguments.of("JSON null", "null", 400));
-        cases.add(Arguments.of("empty body", "", 400));
-        cases.add(Arguments.of("empty object", "{}", 400));
-        cases.add(Arguments.of("missing passkey", "{\"filename\":\"" + good + "\"}", 400));
-        cases.add(Arguments.of("missing filename", "{\"passkey\":\"" + pass + "\"}", 400));
-        cases.add(Arguments.of("extra field", "{\"filename\":\"" + good + "\",\"passkey\":\"" + pass
-                + "\",\"database\":\"restore_production\"}", 400));
-        cases.add(Arguments.of("number filename", "{\"filename\":123,\"passkey\":\"" + pass + "\"}", 400));
-        cases.add(Arguments.of("array filename", "{\"filename\":[\"" + good + "\"],\"passkey\":\"" + pass + "\"}", 400));
-        cases.add(Arguments.of("object passkey", "{\"filename\":\"" + good + "\",\"passkey\":{\"value\":\"" + pass + "\"}}", 400));
-        cases.add(Arguments.of("null passkey", "{\"filename\":\"" + good + "\",\"passkey\":null}", 400));
-        cases.add(Arguments.of("duplicate filename", "{\"filename\":\"x\",\"filename\":\"" + good + "\",\"passkey\":\"" + pass + "\"}", 400));
-        cases.add(Arguments.of("duplicate passkey", "{\"filename\":\"" + good + "\",\"passkey\":\"x\",\"passkey\":\"" + pass + "\"}", 400));
-        cases.add(Arguments.of("trailing content", body(good, pass) + "{}", 400));
-        return cases.stream();
-    }
-
-    static String printable(String s) {
-        String p = s.replaceAll("[^\\x20-\\x7E]", "?");
-        return p.length() > 70 ? p.substring(0, 70) + "..." : p;
-    }
-
-    /** One fixture for the whole table: every request must leave it untouched. */
-    static Fixture hostile;
-
-    static synchronized Fixture hostileFixture() {
-        if (hostile == null) {
-            hostile = new Fixture();
-            String good = BackupFiles.name("production", Instant.parse("2026-01-15T04:30:00Z"));
-            // the keys the tricks aim at all exist, so only the validation can stop them
-            for (String key : List.of(good, "backups/" + good, "otherapp-production-on-2026-01-15-at-10-00-00-AM-IST.dump",
-                    good.replace("production", "Production"), good.replace(".dump", ".dump.tmp"))) {
-                BackupFiles.upload(hostile.stack.s3, hostile.stack.bucket, key, productionDump);
-            }
-        }
-        return hostile;
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("hostileBodies")
-    void hostileInputIsRefusedAndNothingStarts(String label, String body, int status) {
-        Fixture f = hostileFixture();
-
-        APIGatewayV2HTTPResponse response = f.post(body);
-
-        assertEquals(status, response.getStatusCode(), response.getBody());
-        Map<String, Object> answer = bodyOf(response);
-        assertEquals(false, answer.get("success"));
-        assertNotNull(answer.get("message"));
-        assertFalse(((String) answer.get("message")).contains(TestStack.PASSKEY));
-        f.assertNothingStarted();
-        f.assertNoSecretsLeaked();
-    }
-
-    @Test
-    void aBase64BodyIsDecodedAndAnInvalidOneRefused() {
-        Fixture f = hostileFixture();
-        APIGatewayV2HTTPEvent junk = ApiEvents.request("POST", "/api/setting/restore", TestStack.bearer(token()), "!!!not base64!!!");
-        junk.setIsBase64Encoded(true);
-        assertEquals(400, f.handle(junk).getStatusCode());
-        APIGatewayV2HTTPEvent wrongPasskey = ApiEvents.request("POST", "/api/setting/restore", TestStack.bearer(token()),
-                java.util.Base64.getEncoder().encodeToString(body(f.productionBackup, "nope").getBytes(StandardCharsets.UTF_8)));
-        wrongPasskey.setIsBase64Encoded(true);
-        assertEquals(403, f.handle(wrongPasskey).getStatusCode());
-        f.assertNothingStarted();
     }
 
     // ---------------------------------------------------------------- one restore at a time
@@ -846,9 +664,10 @@ class RestoreIT {
         ExecutorService threads = Executors.newFixedThreadPool(2);
         CompletableFuture<APIGatewayV2HTTPResponse> first =
                 CompletableFuture.supplyAsync(() -> f.restore(f.productionBackup), threads);
-        String lockKey = RestoreLock.key(f.stack.services.config);
-        Waits.until(Duration.ofSeconds(30), "the first restore to take the lock", () -> f.keys("locks/").contains(lockKey));
-        String runningJob = f.jobKeys().get(0).replaceAll("^jobs/|\\.json$", "");
+        String lockKey = f.stack.wiring.keys.restoreLock();
+        Waits.until(Duration.ofSeconds(30), "the first restore to take the lock",
+                () -> f.keys("pgbackup/locks/").contains(lockKey) && !f.jobKeys().isEmpty());
+        String runningJob = f.jobKeys().get(0).replaceAll("^.*/|\\.json$", "");
 
         APIGatewayV2HTTPResponse second = f.restore(f.productionBackup);
 
@@ -863,8 +682,13 @@ class RestoreIT {
         assertEquals(productionSnapshot, pg.snapshot(f.target));
         f.assertNoLeftovers();
 
-        // released on success: the next restore runs (and keeps its own pre-restore copy)
+        // released on success: the next restore runs (and keeps its own pre-restore copy) after a safety backup
+        // taken since the first restore changed the database
         f.workerGate = null;
+        APIGatewayV2HTTPResponse early = f.restore(f.productionBackup);
+        assertEquals(409, early.getStatusCode(), early.getBody());
+        assertTrue(((String) bodyOf(early).get("message")).contains("started before its last restore"), early.getBody());
+        f.takeSafetyBackup();
         APIGatewayV2HTTPResponse third = f.restore(f.productionBackup);
         assertEquals(200, third.getStatusCode(), third.getBody());
         f.stack.awaitWorkers();
@@ -878,6 +702,7 @@ class RestoreIT {
         Fixture f = new Fixture(Map.of(), Clock.fixed(Instant.now(), java.time.ZoneOffset.UTC), true, null);
         APIGatewayV2HTTPResponse first = f.restore(f.productionBackup);
         assertEquals(200, first.getStatusCode(), first.getBody());
+        f.takeSafetyBackup();
         APIGatewayV2HTTPResponse second = f.restore(f.productionBackup);
         assertEquals(200, second.getStatusCode(), second.getBody());
         List<String> copies = pg.databases(DatabaseNames.base(f.target) + "_pre_restore_");
@@ -889,98 +714,204 @@ class RestoreIT {
         f.assertNoLeftovers();
     }
 
-    // Two requests racing for the lock in the same instant are not tested here: moto checks
-    // If-None-Match non-atomically (check, then store), so the race would test the emulator, not us.
-    // The lock's conditional write is exercised above (a second restore while one runs gets 409) and S3
-    // itself guarantees that exactly one of two simultaneous conditional PUTs succeeds.
-
-    @Test
-    void aStaleLockIsTakenOverAndAFreshOneIsNot() {
-        Fixture f = new Fixture(Map.of("WORKER_TIMEOUT_SECONDS", "10", "RECENT_BACKUP_MINUTES", "10"));
-        String lockKey = RestoreLock.key(f.stack.services.config);
-        f.stack.s3.putObject(b -> b.bucket(f.stack.bucket).key(lockKey),
-                RequestBody.fromString("{\"jobId\":\"11111111-2222-3333-4444-555555555555\",\"subject\":\"crashed\"}"));
-
-        APIGatewayV2HTTPResponse fresh = f.restore(f.productionBackup);
-        assertEquals(409, fresh.getStatusCode());
-        assertEquals(error("A restore of 'staging' is already running (job 11111111-2222-3333-4444-555555555555)"),
-                bodyOf(fresh));
-        assertEquals(List.of(lockKey), f.keys("locks/"));
-
-        // 8 minutes later (worker timeout 10 s + 5 min of event age + 2 min margin) the lock is stale
-        TestStack later = TestStack.create("staging", f.stack.bucket, f.target,
-                Map.of("WORKER_TIMEOUT_SECONDS", "10", "RECENT_BACKUP_MINUTES", "10"),
-                Clock.offset(Clock.systemUTC(), Duration.ofMinutes(8)));
-        List<Map<String, Object>> results = new CopyOnWriteArrayList<>();
-        later.worker(later.env.get("RESTORE_WORKER_FUNCTION"), (payload, context) ->
-                results.add(new RestoreWorkerHandler(later.services).handleRequest(map(payload), context)));
-        APIGatewayV2HTTPResponse taken = new RestoreApiHandler(later.services).handleRequest(
-                ApiEvents.request("POST", "/api/setting/restore", TestStack.bearer(token()),
-                        body(f.productionBackup, TestStack.PASSKEY)), new TestContext(Duration.ofSeconds(30)));
-        assertEquals(200, taken.getStatusCode(), taken.getBody());
-        assertTrue(later.audit().contains("\"replacedStaleLockOfJob\":\"11111111-2222-3333-4444-555555555555\""), later.audit());
-        assertEquals(productionSnapshot, pg.snapshot(f.target));
-        assertEquals(List.of(), f.keys("locks/"));
-    }
-
-    @Test
-    void aWorkerThatCannotBeStartedReleasesTheLock() {
-        Fixture f = new Fixture();
-        // the same stack, configured with a worker function that does not exist
-        TestStack broken = TestStack.create("staging", f.stack.bucket, f.target,
-                Map.of("RESTORE_WORKER_FUNCTION", "no-such-worker"));
-
-        APIGatewayV2HTTPResponse response = new RestoreApiHandler(broken.services).handleRequest(
-                ApiEvents.request("POST", "/api/setting/restore", TestStack.bearer(token()),
-                        body(f.productionBackup, TestStack.PASSKEY)), new TestContext(Duration.ofSeconds(30)));
-
-        assertEquals(503, response.getStatusCode(), response.getBody());
-        assertEquals(List.of(), f.keys("locks/"));
-        assertEquals(JobRecord.Status.FAILED, f.jobs().get(0).status());
-        assertEquals(f.stagingSnapshot, pg.snapshot(f.target));
-        assertEquals(List.of(), f.workerResults);
-        assertTrue(broken.audit().contains("\"status\":503"), broken.audit());
-    }
-
     // ---------------------------------------------------------------- the worker on its own
 
     @Test
-    void theWorkerNeverRunsAFinishedUnknownDuplicateOrUnlockedJob() {
+    void theWorkerNeverRunsAFinishedUnknownDuplicateUnlockedOrTamperedJob() {
         Fixture f = new Fixture();
         APIGatewayV2HTTPResponse response = f.restore(f.productionBackup);
         assertEquals(200, response.getStatusCode(), response.getBody());
         JobRecord done = f.jobs().get(0);
         List<String> databases = pg.databases(f.target);
-        RestoreWorkerHandler worker = new RestoreWorkerHandler(f.stack.services);
+        RestoreWorkerHandler worker = new RestoreWorkerHandler(f.stack.wiring);
         TestContext context = new TestContext(Duration.ofMinutes(15));
+        String mode = f.stack.wiring.config.restoreMode().name();
 
-        // a second delivery of a finished job, an unknown job, no job at all
+        // a second delivery of a finished job, an unknown job, no job at all, the old payload shape
+        assertEquals("IGNORED", worker.handleRequest(new WorkerPayload(done.jobId(), "staging", f.productionBackup, mode)
+                .toMap(), context).get("status"));
+        assertEquals("IGNORED", worker.handleRequest(new WorkerPayload(UUID.randomUUID().toString(), "staging",
+                f.productionBackup, mode).toMap(), context).get("status"));
         assertEquals("IGNORED", worker.handleRequest(Map.of("jobId", done.jobId()), context).get("status"));
-        assertEquals("IGNORED", worker.handleRequest(Map.of("jobId", UUID.randomUUID().toString()), context).get("status"));
-        assertEquals("IGNORED", worker.handleRequest(Map.of("jobId", "../locks/x"), context).get("status"));
         assertEquals("IGNORED", worker.handleRequest(Map.of(), context).get("status"));
         assertEquals(databases, pg.databases(f.target));
 
+        // a job of another environment: refused without a write
+        Map<String, Object> forProduction = new HashMap<>(startJob(f, f.productionBackup));
+        forProduction.put("environment", "production");
+        List<String> before = f.keys("pgbackup/");
+        assertEquals("REFUSED", worker.handleRequest(forProduction, context).get("status"));
+        assertEquals(before, f.keys("pgbackup/"));
+        f.stack.wiring.restoreLock().release((String) forProduction.get("jobId"));
+
         // a running job another invocation already claimed (Lambda delivered the event twice)
-        JobRecord claimed = JobRecord.started(UUID.randomUUID().toString(), JobRecord.Type.RESTORE, "staging",
-                f.productionBackup, "ops@example.com", "api", Instant.now());
-        f.stack.services.jobs.save(claimed);
-        f.stack.services.store.createIfAbsent(RestoreLock.claimKey(f.stack.services.config, claimed.jobId()), "{}");
-        assertEquals("IGNORED", worker.handleRequest(Map.of("jobId", claimed.jobId()), context).get("status"));
-        f.stack.services.store.deleteObject(RestoreLock.claimKey(f.stack.services.config, claimed.jobId()));
+        Map<String, Object> claimed = startJob(f, f.productionBackup);
+        assertTrue(f.stack.wiring.jobs.claim((String) claimed.get("jobId")));
+        assertEquals("IGNORED", worker.handleRequest(claimed, context).get("status"));
+        f.stack.wiring.restoreLock().release((String) claimed.get("jobId"));
+
+        // the lock names another file than the payload (a payload or record tampered with): refused
+        String planted = BackupFiles.name("production", Instant.now().minus(Duration.ofHours(5)));
+        BackupFiles.upload(f.stack.s3, f.stack.bucket, planted, BackupFiles.dump(pg, f.target));
+        Map<String, Object> swapped = new HashMap<>(startJob(f, f.productionBackup));
+        swapped.put("filename", planted);
+        Map<String, Object> refused = worker.handleRequest(swapped, context);
+        assertEquals("FAILED", refused.get("status"));
+        assertTrue(((String) refused.get("message")).startsWith("Restore refused: the job record and the invoke payload "
+                + "disagree"), (String) refused.get("message"));
+        assertTrue(f.stack.wiring.restoreLock().holder().isEmpty(), "its own lock is released");
 
         // a running job without the lock (another restore holds it): refused, and that lock stays
-        RestoreLock lock = new RestoreLock(f.stack.services.store, f.stack.services.config, Clock.systemUTC());
-        assertTrue(lock.acquire("99999999-8888-7777-6666-555555555555", "someone", f.productionBackup).acquired());
-        JobRecord unlocked = JobRecord.started(UUID.randomUUID().toString(), JobRecord.Type.RESTORE, "staging",
-                f.productionBackup, "ops@example.com", "api", Instant.now());
-        f.stack.services.jobs.save(unlocked);
-        Map<String, Object> result = worker.handleRequest(Map.of("jobId", unlocked.jobId()), context);
+        assertTrue(f.stack.wiring.restoreLock().acquire("99999999-8888-7777-6666-555555555555", "someone",
+                f.productionBackup).acquired());
+        String unlocked = UUID.randomUUID().toString();
+        f.stack.wiring.jobs.save(JobRecord.started(unlocked, JobRecord.Type.RESTORE, "staging", f.productionBackup,
+                "ops@example.com", "api", Instant.now()));
+        Map<String, Object> result = worker.handleRequest(new WorkerPayload(unlocked, "staging", f.productionBackup,
+                mode).toMap(), context);
         assertEquals("FAILED", result.get("status"));
         assertTrue(((String) result.get("message")).contains("does not hold the restore lock"), (String) result.get("message"));
-        assertEquals("99999999-8888-7777-6666-555555555555", lock.holder().orElseThrow().jobId());
+        assertEquals("99999999-8888-7777-6666-555555555555",
+                f.stack.wiring.restoreLock().holder().orElseThrow().jobId());
         assertEquals(databases, pg.databases(f.target));
         assertEquals(productionSnapshot, pg.snapshot(f.target));
+    }
+
+    // ---------------------------------------------------------------- checksums, versions, interrupted swaps
+
+    /** A manifest as production's backup worker writes it, under production's own prefix. */
+    static void writeProductionManifest(Fixture f, String filename, String sha256, long bytes) {
+        new dev.pgbackup.common.storage.Records(f.stack.wiring.objects).write(
+                new dev.pgbackup.common.storage.StateKeys(TestStack.APP, "production")
+                        .manifest(filename, dev.pgbackup.common.storage.BackupClass.SCHEDULED),
+                new dev.pgbackup.common.storage.Manifest(filename, "production",
+                        dev.pgbackup.common.storage.BackupClass.SCHEDULED, UUID.randomUUID().toString(), Instant.now(),
+                        Instant.now(), bytes, sha256, "15", "15", "gzip", null));
+    }
+
+    static String sha256(byte[] bytes) {
+        return dev.pgbackup.common.Hashes.hex(dev.pgbackup.common.Hashes.newSha256().digest(bytes));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"swap", "in-place"})
+    void anArchiveThatDoesNotMatchItsRecordedChecksumNeverReachesTheTarget(String mode) {
+        Fixture f = new Fixture(Map.of("RESTORE_MODE", mode));
+        byte[] tampered = productionDump.clone();
+        tampered[tampered.length - 10] ^= 1; // a bit flipped near the end: still a readable archive, perhaps
+        writeProductionManifest(f, f.productionBackup, sha256(tampered), tampered.length);
+
+        APIGatewayV2HTTPResponse response = f.restore(f.productionBackup);
+
+        assertEquals(500, response.getStatusCode(), response.getBody());
+        String message = (String) bodyOf(response).get("message");
+        assertTrue(message.contains("does not match the checksum recorded when it was written"), message);
+        assertTrue(message.endsWith("The database '" + f.target + "' was not changed"), message);
+        assertEquals(f.stagingSnapshot, pg.snapshot(f.target));
+        f.assertNoLeftovers();
+
+        writeProductionManifest(f, f.productionBackup, sha256(productionDump), productionDump.length);
+        f.takeSafetyBackup();
+        APIGatewayV2HTTPResponse good = f.restore(f.productionBackup);
+        assertEquals(200, good.getStatusCode(), good.getBody());
+        assertTrue(f.jobs().stream().anyMatch(j -> j.details() != null && j.details().contains("checksum verified")));
+        assertEquals(productionSnapshot, pg.snapshot(f.target));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"swap", "in-place"})
+    void anArchiveReplacedAfterItsCheckIsNotRestored(String mode) {
+        Fixture f = new Fixture(Map.of("RESTORE_MODE", mode));
+        // storage that lets the check read the archive, then replaces it (as a second writer would)
+        dev.pgbackup.common.storage.ArchiveStorage real = f.stack.wiring.archives;
+        java.util.concurrent.atomic.AtomicInteger opens = new java.util.concurrent.atomic.AtomicInteger();
+        dev.pgbackup.common.storage.ArchiveStorage replacing = new dev.pgbackup.common.storage.ArchiveStorage() {
+            @Override
+            public Uploaded upload(String key, java.io.InputStream body, long expected,
+                                   dev.pgbackup.common.jobs.Deadline deadline, Runnable onFailure) throws IOException {
+                return real.upload(key, body, expected, deadline, onFailure);
+            }
+
+            @Override
+            public Reading open(String key, String eTag) {
+                int n = opens.incrementAndGet();
+                boolean swap = mode.equals("swap");
+                if (swap && n == 2) {
+                    replace(key); // between the --list check and the restore's read
+                }
+                Reading reading = real.open(key, eTag);
+                if (swap || n != 1) {
+                    return reading;
+                }
+                // in-place: once the whole-file check has read it, before the target is dropped
+                return new Reading() {
+                    @Override
+                    public java.io.InputStream stream() {
+                        return reading.stream();
+                    }
+
+                    @Override
+                    public long length() {
+                        return reading.length();
+                    }
+
+                    @Override
+                    public void abort() {
+                        reading.abort();
+                    }
+
+                    @Override
+                    public void close() {
+                        reading.close();
+                        replace(key);
+                    }
+                };
+            }
+
+            private void replace(String key) {
+                f.stack.s3.putObject(b -> b.bucket(f.stack.bucket).key(key), RequestBody.fromBytes(
+                        BackupFiles.dump(pg, f.target)));
+            }
+        };
+        dev.pgbackup.common.Wiring w = f.stack.wiring;
+        dev.pgbackup.common.Wiring wiring = new dev.pgbackup.common.Wiring(w.config, w.clock, w.ticker, w.audit,
+                w.objects, replacing, w.secrets, () -> (fn, payload) -> { });
+        Map<String, Object> result = new RestoreWorkerHandler(wiring).handleRequest(startJob(f, f.productionBackup),
+                new TestContext(Duration.ofMinutes(15)));
+
+        assertEquals("FAILED", result.get("status"), String.valueOf(result.get("message")));
+        String message = (String) result.get("message");
+        assertTrue(message.endsWith("The database '" + f.target + "' was not changed"), message);
+        assertEquals(f.stagingSnapshot, pg.snapshot(f.target));
+        assertEquals(List.of(), pg.databases(f.target + "_"));
+    }
+
+    @Test
+    void aSwapInterruptedBetweenItsRenamesIsRepairedByTheNextRestore() throws Exception {
+        Fixture f = new Fixture();
+        // what a worker killed between the two renames leaves: the target renamed away, the restored copy built
+        String old = DatabaseNames.base(f.target) + "_pre_restore_20260101_000000";
+        String fresh = DatabaseNames.base(f.target) + "_restore_20260101_000000";
+        pg.admin("alter database " + DatabaseNames.quoteIdent(f.target) + " rename to " + DatabaseNames.quoteIdent(old));
+        pg.admin("create database " + DatabaseNames.quoteIdent(fresh) + " owner " + TestPostgres.APP_USER);
+        new dev.pgbackup.common.storage.Records(f.stack.wiring.objects).write(f.stack.wiring.keys.swapJournal(),
+                Map.of("jobId", "33333333-3333-3333-3333-333333333333", "target", f.target, "fresh", fresh, "old", old,
+                        "startedAt", Instant.now().toString()));
+        assertFalse(pg.databaseExists(f.target));
+
+        APIGatewayV2HTTPResponse response = f.restore(f.productionBackup);
+
+        assertEquals(200, response.getStatusCode(), response.getBody());
+        String details = f.jobs().get(0).details();
+        assertTrue(details.contains("repaired the swap of job 33333333-3333-3333-3333-333333333333"), details);
+        assertTrue(details.contains("dropped '" + fresh + "'"), details);
+        assertEquals(productionSnapshot, pg.snapshot(f.target));
+        // the original came back under its name, then was kept as this restore's pre-restore copy
+        List<String> copies = pg.databases(DatabaseNames.base(f.target) + "_pre_restore_");
+        assertEquals(1, copies.size(), copies.toString());
+        assertEquals(f.stagingSnapshot, pg.snapshot(copies.get(0)));
+        assertFalse(f.keys("pgbackup/state/").contains(f.stack.wiring.keys.swapJournal()));
+        f.assertNoLeftovers();
     }
 
     // ---------------------------------------------------------------- events/

@@ -89,7 +89,39 @@ public class PgTools {
                         + " and redeploy."));
     }
 
-    /** pg_restore reads archives of every older pg_dump, so the newest bundled one is the safe choice. */
+    /**
+     * The pg_restore that restores an archive written by pg_dump {@code dumpedByMajor} into a server of
+     * {@code serverMajor}: the lowest bundled major that reads the archive (a pg_restore reads the archives of
+     * its own and older pg_dumps). From 17 on, pg_restore sets transaction_timeout, which older servers reject,
+     * so an archive only 17+ can read cannot go into a server before 17: refused here, naming both versions,
+     * before anything is touched.
+     */
+    public Installation pgRestoreFor(int dumpedByMajor, String dumpedBy, int serverMajor) {
+        List<Installation> all = installations("pg_restore");
+        if (all.isEmpty()) {
+            throw Failure.server(PG_RESTORE_MISSING);
+        }
+        Installation chosen = all.stream()
+                .filter(i -> i.major() >= dumpedByMajor)
+                .min(Comparator.comparingInt(Installation::major))
+                .orElseThrow(() -> Failure.server("The backup was written by pg_dump " + dumpedBy
+                        + " but the newest bundled pg_restore is " + all.get(0).version()
+                        + ", which cannot read it. Rebuild the postgresql-client layer with PG_MAJORS including "
+                        + dumpedByMajor + " and redeploy."));
+        if (chosen.major() >= TRANSACTION_TIMEOUT_MAJOR && serverMajor < TRANSACTION_TIMEOUT_MAJOR) {
+            throw Failure.conflict("The backup was written by pg_dump " + dumpedBy + "; only pg_restore "
+                    + chosen.major() + " or later reads it, and that sets transaction_timeout, which this database "
+                    + "server (PostgreSQL " + serverMajor + ") does not know. Restore a backup written by pg_dump "
+                    + (TRANSACTION_TIMEOUT_MAJOR - 1) + " or earlier, or upgrade the target to PostgreSQL "
+                    + TRANSACTION_TIMEOUT_MAJOR + " or later");
+        }
+        return chosen;
+    }
+
+    /** The first pg_restore that sets transaction_timeout (a PostgreSQL 17 setting). */
+    static final int TRANSACTION_TIMEOUT_MAJOR = 17;
+
+    /** pg_restore reads archives of every older pg_dump, so the newest bundled one reads any archive's header. */
     public Installation newestPgRestore() {
         List<Installation> all = installations("pg_restore");
         if (all.isEmpty()) {
