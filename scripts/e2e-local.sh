@@ -122,6 +122,14 @@ expect 200 success=true "message=Database restored successfully from backup: $ST
 [ "$(sql "$STAGING_PG" pharmatracker_staging "select count(*) from stock_batches")" = 1000 ] || fail "staging rows not restored"
 echo "  ok  staging database restored from its own backup (1000 rows back)"
 
+# a second restore needs a safety backup taken after the first one changed the database
+call POST "$STAGING/restore" "$TOKEN" "{\"filename\":\"$PROD_FILE\",\"passkey\":\"$PASSKEY\"}"
+expect 409 success=false
+[[ "$(json message)" == "Safety check failed: the newest backup of 'staging' started before its last restore"* ]] \
+  || fail "expected the after-last-restore safety message"
+call POST "$STAGING/backup" "$TOKEN"
+expect 200 success=true
+
 # cross-environment: production's backup into staging
 call POST "$STAGING/restore" "$TOKEN" "{\"filename\":\"$PROD_FILE\",\"passkey\":\"$PASSKEY\"}"
 expect 200 success=true "message=Database restored successfully from backup: $PROD_FILE"
@@ -133,5 +141,21 @@ expect 200 success=true "message=Database restored successfully from backup: $PR
 [ "$(sql "$STAGING_PG" postgres "select count(*) from pg_database where datname like 'pharmatracker_staging_pre_restore_%'")" = 2 ] \
   || fail "pre-restore copies not kept"
 echo "  ok  staging now holds production's data (3000 rows); production untouched; 2 pre-restore copies kept"
+
+# the scheduled backup, fired as EventBridge would (local only): a separate retention class
+call POST "http://localhost:$STAGING_PORT/local/scheduled-backup" ""
+expect 202 success=true
+SCHEDULED_URL=$(json statusUrl)
+deadline=$((SECONDS + 120))
+while :; do
+  call GET "http://localhost:$STAGING_PORT$SCHEDULED_URL" "$TOKEN"
+  [ "$(json status 2>/dev/null)" = SUCCEEDED ] && break
+  [ "$STATUS" = 404 ] || [ "$(json status)" = RUNNING ] || fail "scheduled backup job"
+  [ $SECONDS -lt $deadline ] || fail "scheduled backup not done after 120 s"
+  sleep 0.5
+done
+expect 200 success=true status=SUCCEEDED type=BACKUP
+call GET "$STAGING/backups?environment=staging" "$TOKEN"
+expect 200 success=true count=3
 
 log "E2E passed"

@@ -1,7 +1,12 @@
 package dev.pgbackup.bench;
 
 import dev.pgbackup.backup.BackupService;
-import dev.pgbackup.common.BackupName;
+import dev.pgbackup.common.Wiring;
+import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.jobs.JobStore;
+import dev.pgbackup.common.retention.RetentionPolicy;
+import dev.pgbackup.common.storage.BackupClass;
+import dev.pgbackup.common.storage.BackupName;
 import dev.pgbackup.restore.RestoreService;
 import dev.pgbackup.testsupport.RepoPaths;
 import dev.pgbackup.testsupport.TestPostgres;
@@ -57,9 +62,11 @@ public final class Benchmark {
                     "--single-transaction", "--no-password", "--dbname=" + restoreDb, dumpFile.toString())));
             pg.dropDatabase(restoreDb);
 
-            String name = BackupName.create(source.services.config, Instant.now().plusSeconds(i)).filename();
-            backup.add(time(() -> new BackupService(source.services).run(name, Instant.now().plus(Duration.ofMinutes(30)))));
-            restore.add(time(() -> new RestoreService(target.services).run(name, Instant.now().plus(Duration.ofMinutes(30)))));
+            String name = BackupName.create(source.wiring.config, Instant.now().plusSeconds(i)).filename();
+            backup.add(time(() -> backups(source.wiring).run(new BackupService.Request(JobStore.newJobId(), name,
+                    BackupClass.ON_DEMAND), Deadline.in(Duration.ofMinutes(30)))));
+            restore.add(time(() -> restores(target.wiring).run(JobStore.newJobId(), name,
+                    Deadline.in(Duration.ofMinutes(30)))));
         }
         System.out.printf("%nDatabase %s MB on disk, custom-format dump %s MB, %d runs (medians):%n",
                 mb(dbBytes), mb(dumpBytes), runs);
@@ -71,6 +78,15 @@ public final class Benchmark {
                 dbBytes / 1e6 / (median(backup) / 1000.0), dbBytes / 1e6 / (median(restore) / 1000.0));
         Files.deleteIfExists(dumpFile);
         System.exit(0);
+    }
+
+    static BackupService backups(Wiring w) {
+        return new BackupService(w.objects, w.archives, w.catalog, w.keys, w.pgTools, w::database,
+                new RetentionPolicy(w.config.retention()), w.clock);
+    }
+
+    static RestoreService restores(Wiring w) {
+        return new RestoreService(w.config, w.objects, w.archives, w.catalog, w.keys, w.pgTools, w::database, w.clock);
     }
 
     interface Step {
@@ -100,7 +116,7 @@ public final class Benchmark {
 
     static void tool(TestPostgres pg, String tool, String database, String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
-        command.add(RepoPaths.pgToolsDir().resolve("bin").resolve(tool).toString());
+        command.add(RepoPaths.pgTool(pg.serverMajor(), tool).toString());
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().put("PGHOST", "127.0.0.1");

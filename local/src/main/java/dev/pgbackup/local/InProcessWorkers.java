@@ -3,7 +3,7 @@ package dev.pgbackup.local;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.pgbackup.common.Json;
-import dev.pgbackup.common.WorkerLauncher;
+import dev.pgbackup.common.jobs.WorkerLauncher;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -40,7 +40,7 @@ final class InProcessWorkers implements WorkerLauncher, AutoCloseable {
     public void launch(String functionName, String payloadJson) {
         Worker worker = workers.get(functionName);
         if (worker == null) {
-            throw new IllegalStateException("Function not found: " + functionName);
+            throw new NotLaunched("Function not found: " + functionName);
         }
         Map<String, Object> event = parse(payloadJson);
         worker.pool().submit(() -> invoke(functionName, worker, event));

@@ -4,11 +4,12 @@ import com.auth0.jwt.JWT;
 import com.auth0.jwt.algorithms.Algorithm;
 import dev.pgbackup.backup.BackupApiHandler;
 import dev.pgbackup.backup.BackupWorkerHandler;
-import dev.pgbackup.common.AuditLog;
 import dev.pgbackup.common.AwsClients;
-import dev.pgbackup.common.Config;
-import dev.pgbackup.common.DbConnection;
-import dev.pgbackup.common.Services;
+import dev.pgbackup.common.Wiring;
+import dev.pgbackup.common.audit.AuditLog;
+import dev.pgbackup.common.config.Config;
+import dev.pgbackup.common.db.DbConnection;
+import dev.pgbackup.list.JobStatusHandler;
 import dev.pgbackup.list.ListBackupsHandler;
 import dev.pgbackup.restore.RestoreApiHandler;
 import dev.pgbackup.restore.RestoreWorkerHandler;
@@ -39,9 +40,15 @@ import software.amazon.awssdk.services.ssm.model.ParameterType;
  * seeded with demo data. See README "Run locally" for every variable.
  */
 public final class LocalRun implements AutoCloseable {
-    public static final String DEFAULT_JWT_SECRET = "local-development-jwt-secret-change-me";
+    /** Each environment signs with its own secret, as in AWS (and at least 32 bytes, which the functions require). */
+    public static String defaultJwtSecret(String environment) {
+        return "local-development-jwt-secret-of-" + environment + "-change-me";
+    }
+
     public static final String DEFAULT_PASSKEY = "local-restore-passkey";
     public static final Duration TOKEN_LIFETIME = Duration.ofHours(12);
+    /** Local only: fires the scheduled backup, as EventBridge Scheduler would. */
+    static final String SCHEDULE_ROUTE = "POST /local/scheduled-backup";
 
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private final Map<String, String> env;
@@ -140,24 +147,23 @@ public final class LocalRun implements AutoCloseable {
 
         InProcessWorkers workers = new InProcessWorkers();
         started.push(workers);
-        Services services = new Services(config, clients, c -> workers, Clock.systemUTC(),
-                new AuditLog(System.out));
-        BackupWorkerHandler backupWorker = new BackupWorkerHandler(services);
-        RestoreWorkerHandler restoreWorker = new RestoreWorkerHandler(services);
+        Wiring wiring = Wiring.forAws(config, clients, Clock.systemUTC(), new AuditLog(System.out), () -> workers);
+        BackupWorkerHandler backupWorker = new BackupWorkerHandler(wiring);
+        RestoreWorkerHandler restoreWorker = new RestoreWorkerHandler(wiring);
         workers.register(config.backupWorkerFunction(), 4, () -> backupWorker);
         workers.register(config.restoreWorkerFunction(), 1, () -> restoreWorker); // reserved concurrency 1
-        ListBackupsHandler list = new ListBackupsHandler(services);
         api = new LocalApi(bind, port)
-                .route("POST /api/setting/backup", new BackupApiHandler(services))
-                .route("GET /api/setting/backups", list)
-                .route("POST /api/setting/restore", new RestoreApiHandler(services))
-                .route("GET /api/setting/jobs/{jobId}", list);
+                .route("POST /api/setting/backup", new BackupApiHandler(wiring))
+                .route("GET /api/setting/backups", new ListBackupsHandler(wiring))
+                .route("POST /api/setting/restore", new RestoreApiHandler(wiring))
+                .route("GET /api/setting/jobs/{jobId}", new JobStatusHandler(wiring))
+                .route(SCHEDULE_ROUTE, new ScheduleTrigger(workers, config.backupWorkerFunction(), config));
         started.push(api);
         api.start();
         Instant now = Instant.now();
         token = JWT.create()
                 .withSubject("local-developer")
-                .withArrayClaim(config.rolesClaim(), new String[] {config.requiredRole()})
+                .withArrayClaim(config.jwt().rolesClaim(), new String[] {config.jwt().requiredRole()})
                 .withIssuedAt(now)
                 .withExpiresAt(now.plus(TOKEN_LIFETIME))
                 .sign(Algorithm.HMAC256(jwtSecret));
@@ -181,7 +187,7 @@ public final class LocalRun implements AutoCloseable {
                 s3.createBucket(b -> b.bucket(config.bucket()));
             }
             put(ssm, config.dbUrlParameter(), databaseUrl);
-            String[] jwt = secret(ssm, config.jwtSecretParameter(), "JWT_SECRET", DEFAULT_JWT_SECRET);
+            String[] jwt = secret(ssm, config.jwtSecretParameter(), "JWT_SECRET", defaultJwtSecret(config.environment()));
             String[] passkey = secret(ssm, config.restorePasskeyParameter(), "RESTORE_PASSKEY", DEFAULT_PASSKEY);
             jwtSecretNote = jwt[1];
             passkeyNote = passkey[1];
@@ -230,7 +236,10 @@ public final class LocalRun implements AutoCloseable {
         out.println("    ENVIRONMENT=" + (config.environment().equals("production") ? "staging" : "production")
                 + " PORT=" + (port() + 1) + " AWS_ENDPOINT_URL=" + awsEndpoint + " ./scripts/run-local.sh");
         out.println();
-        out.println("Development token (HS256, roles [" + config.requiredRole() + "], expires in "
+        out.println("  Schedule       curl -X POST " + base + SCHEDULE_ROUTE.substring(5)
+                + "   (what EventBridge sends the backup worker)");
+        out.println();
+        out.println("Development token (HS256, roles [" + config.jwt().requiredRole() + "], expires in "
                 + TOKEN_LIFETIME.toHours() + " h):");
         out.println("export TOKEN=" + token);
         out.println();

@@ -45,7 +45,10 @@ class OpenApiContractIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static final String BUCKET = "openapi-contract-bucket";
-    private static final String SECRET = "openapi-contract-jwt-secret";
+    /** Each environment's own secret, as in AWS. */
+    private static String secret(String environment) {
+        return "openapi-contract-jwt-secret-of-" + environment + "-0123456789";
+    }
     private static final String PASSKEY = "openapi-contract-passkey";
 
     private static JsonNode spec;
@@ -76,7 +79,7 @@ class OpenApiContractIT {
         env.put("BUCKET_NAME", BUCKET);
         env.put("AWS_ENDPOINT_URL", MotoServer.get().endpoint().toString());
         env.put("DATABASE_URL", dbUrl);
-        env.put("JWT_SECRET", SECRET);
+        env.put("JWT_SECRET", secret(environment));
         env.put("RESTORE_PASSKEY", PASSKEY);
         env.put("WAIT_BUDGET_SECONDS", waitBudget);
         env.put("DB_URL_PARAMETER", "/openapi/" + environment + "/db-url");
@@ -96,9 +99,9 @@ class OpenApiContractIT {
         }
     }
 
-    private static String token(String... roles) {
+    private static String token(String environment, String... roles) {
         return JWT.create().withSubject("openapi-test").withArrayClaim("roles", roles)
-                .withExpiresAt(Instant.now().plus(Duration.ofHours(1))).sign(Algorithm.HMAC256(SECRET));
+                .withExpiresAt(Instant.now().plus(Duration.ofHours(1))).sign(Algorithm.HMAC256(secret(environment)));
     }
 
     /** Calls the local API and checks the answer against the document; returns the body. */
@@ -161,10 +164,11 @@ class OpenApiContractIT {
 
     @Test
     void realAnswersMatchTheDocument() throws Exception {
-        String token = token("WEB_ACCESS");
-        String noRole = token("REPORTS");
+        String token = token("staging", "WEB_ACCESS");
+        String productionToken = token("production", "WEB_ACCESS");
+        String noRole = token("staging", "REPORTS");
         String expired = JWT.create().withSubject("x").withArrayClaim("roles", new String[] {"WEB_ACCESS"})
-                .withExpiresAt(Instant.now().minus(Duration.ofHours(1))).sign(Algorithm.HMAC256(SECRET));
+                .withExpiresAt(Instant.now().minus(Duration.ofHours(1))).sign(Algorithm.HMAC256(secret("staging")));
         String big = "{\"filename\":\"" + "a".repeat(5000) + "\",\"passkey\":\"x\"}";
 
         for (String[] op : new String[][] {{"POST", "/api/setting/backup"}, {"GET", "/api/setting/backups"},
@@ -181,16 +185,26 @@ class OpenApiContractIT {
                 "{\"filename\":\"pharmatracker-production-on-2020-01-01-at-02-00-00-AM-IST.dump\",\"passkey\":\"" + PASSKEY + "\"}", 404);
         assertEquals("Backup file not found: pharmatracker-production-on-2020-01-01-at-02-00-00-AM-IST.dump",
                 restoreTooEarly.get("message").asText());
-        JsonNode started = call(production, "POST", "/api/setting/backup", token, null, 202);
+        call(staging, "POST", "/api/setting/backup", productionToken, null, 401); // another environment's token
+        JsonNode started = call(production, "POST", "/api/setting/backup", productionToken, null, 202);
         String jobUrl = started.get("statusUrl").asText();
         Waits.until(Duration.ofMinutes(2), "production backup job", () -> {
             try {
-                return !"RUNNING".equals(call(production, "GET", jobUrl, token, null, 200).get("status").asText());
+                return !"RUNNING".equals(call(production, "GET", jobUrl, productionToken, null, 200).get("status").asText());
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
         });
-        String productionFile = call(production, "GET", jobUrl, token, null, 200).get("filename").asText();
+        String productionFile = call(production, "GET", jobUrl, productionToken, null, 200).get("filename").asText();
+        // while a backup of an environment runs (its lock held), another request is a 409
+        String lock = "pgbackup/locks/pharmatracker-staging/backup.lock";
+        try (var s3 = new dev.pgbackup.common.AwsClients(java.util.Optional.of(MotoServer.get().endpoint()), true).s3()) {
+            s3.putObject(b -> b.bucket(BUCKET).key(lock), software.amazon.awssdk.core.sync.RequestBody.fromString(
+                    "{\"jobId\":\"65881bb1-8d97-426d-a460-ec4b18141994\",\"filename\":\"x\"}"));
+            JsonNode running = call(staging, "POST", "/api/setting/backup", token, null, 409);
+            assertTrue(running.get("message").asText().contains("65881bb1-8d97-426d-a460-ec4b18141994"));
+            s3.deleteObject(b -> b.bucket(BUCKET).key(lock));
+        }
         call(staging, "GET", "/api/setting/jobs/no-such-job", token, null, 404);
 
         // restore: the checks in order, then 200 and 202
@@ -210,18 +224,19 @@ class OpenApiContractIT {
         assertEquals("Invalid restore passkey", wrong.get("message").asText());
         JsonNode restored = call(staging, "POST", "/api/setting/restore", token, restoreProduction, 200);
         assertEquals("Database restored successfully from backup: " + productionFile, restored.get("message").asText());
-        JsonNode restoring = call(production, "POST", "/api/setting/restore", token, restoreProduction, 202);
+        JsonNode restoring = call(production, "POST", "/api/setting/restore", productionToken, restoreProduction, 202);
         String restoreUrl = restoring.get("statusUrl").asText();
         // a second restore while the first holds the lock (its job is still RUNNING, or already done)
-        JsonNode second = callAny(production, restoreProduction, token);
+        JsonNode second = callAny(production, restoreProduction, productionToken);
         Waits.until(Duration.ofMinutes(2), "production restore job", () -> {
             try {
-                return !"RUNNING".equals(call(production, "GET", restoreUrl, token, null, 200).get("status").asText());
+                return !"RUNNING".equals(call(production, "GET", restoreUrl, productionToken, null, 200)
+                        .get("status").asText());
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
         });
-        assertEquals("SUCCEEDED", call(production, "GET", restoreUrl, token, null, 200).get("status").asText());
+        assertEquals("SUCCEEDED", call(production, "GET", restoreUrl, productionToken, null, 200).get("status").asText());
         assertTrue(second != null);
 
         // every documented 2xx/4xx answer was produced (5xx need a broken bucket, tool or worker)

@@ -47,7 +47,7 @@ class RuntimeEmulatorIT {
     private static final Map<String, String> FUNCTION_OF_ROUTE = Map.of(
             "POST /api/setting/backup", "BackupApiFunction",
             "GET /api/setting/backups", "ListBackupsFunction",
-            "GET /api/setting/jobs/{jobId}", "ListBackupsFunction",
+            "GET /api/setting/jobs/{jobId}", "JobStatusFunction",
             "POST /api/setting/restore", "RestoreApiFunction");
 
     private static final Map<String, LambdaRuntimeEmulator> functions = new LinkedHashMap<>();
@@ -76,7 +76,7 @@ class RuntimeEmulatorIT {
         registerWorkersInMotoLambda(stack.env.get("BACKUP_WORKER_FUNCTION"), stack.env.get("RESTORE_WORKER_FUNCTION"));
         Map<String, String[]> template = templateFunctions();
         Path logs = Files.createDirectories(RepoPaths.root().resolve("local/target/rie-logs"));
-        ExecutorService pool = Executors.newFixedThreadPool(5);
+        ExecutorService pool = Executors.newFixedThreadPool(template.size());
         try {
             Map<String, Future<LambdaRuntimeEmulator>> starting = new LinkedHashMap<>();
             template.forEach((name, codeAndHandler) -> starting.put(name, pool.submit(() ->
@@ -87,8 +87,9 @@ class RuntimeEmulatorIT {
         } finally {
             pool.shutdown();
         }
-        assertEquals(List.of("BackupApiFunction", "ListBackupsFunction", "RestoreApiFunction", "BackupWorkerFunction",
-                "RestoreWorkerFunction"), List.copyOf(functions.keySet()), "the functions of template.yaml");
+        assertEquals(List.of("BackupApiFunction", "ListBackupsFunction", "JobStatusFunction", "RestoreApiFunction",
+                "BackupWorkerFunction", "RestoreWorkerFunction"), List.copyOf(functions.keySet()),
+                "the functions of template.yaml");
     }
 
     @AfterAll
@@ -137,34 +138,31 @@ class RuntimeEmulatorIT {
         }
     }
 
-    /** Logical id -> {CodeUri, Handler} of every AWS::Serverless::Function in template.yaml. */
+    /** Logical id -> {CodeUri, Handler} of every AWS::Serverless::Function in template.yaml, read as YAML. */
     static Map<String, String[]> templateFunctions() throws IOException {
+        // CloudFormation's short tags (!Ref, !Sub, ...) are read as their plain values: only the shape matters here
+        JsonNode template = new ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
+                .readTree(RepoPaths.root().resolve("template.yaml").toFile());
         Map<String, String[]> found = new LinkedHashMap<>();
-        String current = null;
-        String codeUri = null;
-        for (String line : Files.readAllLines(RepoPaths.root().resolve("template.yaml"))) {
-            Matcher id = Pattern.compile("^  ([A-Za-z0-9]+):\\s*$").matcher(line);
-            if (id.matches()) {
-                current = id.group(1);
-                codeUri = null;
-                continue;
+        template.get("Resources").fields().forEachRemaining(resource -> {
+            JsonNode r = resource.getValue();
+            if ("AWS::Serverless::Function".equals(r.path("Type").asText())) {
+                found.put(resource.getKey(), new String[] {r.path("Properties").path("CodeUri").asText(),
+                        r.path("Properties").path("Handler").asText()});
             }
-            Matcher code = Pattern.compile("^\\s+CodeUri:\\s*(\\S+)\\s*$").matcher(line);
-            if (current != null && code.matches()) {
-                codeUri = code.group(1);
-            }
-            Matcher handler = Pattern.compile("^\\s+Handler:\\s*(\\S+)\\s*$").matcher(line);
-            if (current != null && codeUri != null && handler.matches()) {
-                found.put(current, new String[] {codeUri, handler.group(1)});
-            }
-        }
+        });
         return found;
+    }
+
+    /** The project's version, from the POM the build ran with (the shaded jars carry it in their names). */
+    static String projectVersion() {
+        return System.getProperty("project.version", "1.0.0-SNAPSHOT");
     }
 
     /** The shaded jar that mvn package builds and the function's Makefile hands to sam build. */
     static Path functionJar(String codeUri) {
         String module = Path.of(codeUri).getFileName().toString();
-        return RepoPaths.root().resolve(codeUri).resolve("target/" + module + "-1.0.0-SNAPSHOT-lambda.jar");
+        return RepoPaths.root().resolve(codeUri).resolve("target/" + module + "-" + projectVersion() + "-lambda.jar");
     }
 
     static List<Path> eventFiles() throws IOException {
@@ -210,7 +208,7 @@ class RuntimeEmulatorIT {
     void everyEventFileRunsUnderTheLambdaRuntime() throws Exception {
         List<Path> files = eventFiles();
         assertTrue(files.size() >= 5, "events/: " + files);
-        String token = TestStack.token("rie-test", "WEB_ACCESS");
+        String token = stack.token("rie-test", "WEB_ACCESS");
         Map<String, List<String>> seen = new LinkedHashMap<>();
 
         // 1. each file exactly as committed: the API functions refuse its placeholder token (401); the
@@ -248,17 +246,18 @@ class RuntimeEmulatorIT {
         assertEquals("RUNNING", started.body().get("status").asText());
         String jobId = started.body().get("jobId").asText();
         assertEquals("/api/setting/jobs/" + jobId, started.body().get("statusUrl").asText());
-        JsonNode worker = invoke("BackupWorkerFunction", "{\"jobId\":\"" + jobId + "\"}");
+        JsonNode worker = invoke("BackupWorkerFunction", payload(jobId, started.body().get("filename").asText(),
+                "on-demand"));
         assertEquals("SUCCEEDED", worker.get("status").asText(), worker::toString);
         String jobStatusEvent = event("job-status.json", Map.of(TOKEN_PLACEHOLDER, token,
                 "3f8e2a4c-9b1d-4e6f-8a2b-7c5d0e9f1a3b", jobId));
-        Answer status = api("ListBackupsFunction", jobStatusEvent);
+        Answer status = api("JobStatusFunction", jobStatusEvent);
         assertEquals(200, status.status(), status::toString);
         assertEquals("SUCCEEDED", status.body().get("status").asText());
         assertEquals("Database backup created successfully: " + started.body().get("filename").asText(),
                 status.body().get("message").asText());
         // the file's own job id is unknown
-        Answer unknownJob = api("ListBackupsFunction", event("job-status.json", Map.of(TOKEN_PLACEHOLDER, token)));
+        Answer unknownJob = api("JobStatusFunction", event("job-status.json", Map.of(TOKEN_PLACEHOLDER, token)));
         assertEquals(404, unknownJob.status(), unknownJob::toString);
 
         // restore: the placeholder passkey is wrong; the file's backup name does not exist in this bucket
@@ -275,8 +274,8 @@ class RuntimeEmulatorIT {
         pg.execute(DB, "set role app_owner; delete from orders where id % 2 = 0");
         Answer restoring = api("RestoreApiFunction", restoreEvent.replace(missing, scheduledBackup));
         assertEquals(202, restoring.status(), restoring::toString);
-        JsonNode restored = invoke("RestoreWorkerFunction",
-                "{\"jobId\":\"" + restoring.body().get("jobId").asText() + "\"}");
+        JsonNode restored = invoke("RestoreWorkerFunction", payload(restoring.body().get("jobId").asText(),
+                scheduledBackup, "SWAP"));
         assertEquals("SUCCEEDED", restored.get("status").asText(), restored::toString);
         assertEquals("Database restored successfully from backup: " + scheduledBackup, restored.get("message").asText());
         assertEquals(snapshotBefore, pg.snapshot(DB).toString(), "the database equals the backed-up one");
@@ -284,11 +283,18 @@ class RuntimeEmulatorIT {
         assertEquals(Map.of(
                 "BackupApiFunction", List.of("backup.json"),
                 "BackupWorkerFunction", List.of("scheduled-backup.json"),
-                "ListBackupsFunction", List.of("job-status.json", "list-backups.json"),
+                "JobStatusFunction", List.of("job-status.json"),
+                "ListBackupsFunction", List.of("list-backups.json"),
                 "RestoreApiFunction", List.of("restore.json")), seen, "events/ and the functions they exercise");
         String logs = functions.get("RestoreApiFunction").log() + functions.get("RestoreWorkerFunction").log();
         assertFalse(logs.contains(TestStack.PASSKEY), "the passkey never reaches a log");
         assertFalse(logs.contains(TestPostgres.APP_PASSWORD), "the database password never reaches a log");
+    }
+
+    /** What the API function's asynchronous invoke handed Lambda for the worker (as Lambda would deliver it). */
+    private static String payload(String jobId, String filename, String how) {
+        return dev.pgbackup.common.Json.write(new dev.pgbackup.common.jobs.WorkerPayload(jobId, "staging", filename, how)
+                .toMap());
     }
 
     private static String event(String file, Map<String, String> replacements) throws IOException {

@@ -9,10 +9,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pgbackup.backup.BackupApiHandler;
 import dev.pgbackup.backup.BackupWorkerHandler;
-import dev.pgbackup.common.AuditLog;
+import dev.pgbackup.common.Wiring;
+import dev.pgbackup.common.audit.AuditLog;
 import dev.pgbackup.common.AwsClients;
-import dev.pgbackup.common.Config;
-import dev.pgbackup.common.Services;
+import dev.pgbackup.common.config.Config;
 import dev.pgbackup.list.ListBackupsHandler;
 import dev.pgbackup.restore.RestoreApiHandler;
 import dev.pgbackup.restore.RestoreWorkerHandler;
@@ -75,14 +75,15 @@ abstract class StorageRoundTripContract {
         try (S3Client s3 = clients.s3(); SsmClient ssm = clients.ssm()) {
             s3.createBucket(b -> b.bucket(bucket));
             for (String[] p : new String[][] {{env.get("DB_URL_PARAMETER"), pg.url(db)},
-                    {env.get("JWT_SECRET_PARAMETER"), TestStack.JWT_SECRET},
+                    {env.get("JWT_SECRET_PARAMETER"), TestStack.jwtSecret("staging")},
                     {env.get("RESTORE_PASSKEY_PARAMETER"), TestStack.PASSKEY}}) {
                 ssm.putParameter(b -> b.name(p[0]).value(p[1]).type(ParameterType.SECURE_STRING).overwrite(true));
             }
             ExecutorService pool = Executors.newCachedThreadPool();
             Map<String, Object> holder = new HashMap<>();
-            Services services = new Services(Config.from(env), clients, c -> (fn, payload) -> pool.submit(() -> {
-                Map<String, Object> event = Map.of("jobId", readJobId(payload));
+            Wiring services = Wiring.forAws(Config.from(env), clients, Clock.systemUTC(), new AuditLog(),
+                    () -> (fn, payload) -> pool.submit(() -> {
+                Map<String, Object> event = readPayload(payload);
                 var worker = fn.equals("backup-worker") ? (BackupWorkerHandler) holder.get("backup")
                         : (RestoreWorkerHandler) holder.get("restore");
                 if (worker instanceof BackupWorkerHandler b) {
@@ -90,10 +91,10 @@ abstract class StorageRoundTripContract {
                 } else if (worker instanceof RestoreWorkerHandler r) {
                     r.handleRequest(event, new TestContext(Duration.ofMinutes(15)));
                 }
-            }), Clock.systemUTC(), new AuditLog());
+            }));
             holder.put("backup", new BackupWorkerHandler(services));
             holder.put("restore", new RestoreWorkerHandler(services));
-            Map<String, String> auth = TestStack.bearer(TestStack.token("roundtrip", "WEB_ACCESS"));
+            Map<String, String> auth = TestStack.bearer(TestStack.tokenFor("staging", "roundtrip", "WEB_ACCESS"));
             try {
                 String before = pg.snapshot(db).toString();
                 APIGatewayV2HTTPResponse backup = new BackupApiHandler(services)
@@ -128,9 +129,10 @@ abstract class StorageRoundTripContract {
         }
     }
 
-    private static String readJobId(String payload) {
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> readPayload(String payload) {
         try {
-            return JSON.readTree(payload).get("jobId").asText();
+            return JSON.readValue(payload, Map.class);
         } catch (java.io.IOException e) {
             throw new IllegalStateException(e);
         }

@@ -21,7 +21,7 @@ import java.util.UUID;
  * holding the environment's backup lock; a scheduled event makes its own job (a repeated delivery of the
  * same schedule execution is recognised by its id). Only one backup of an environment runs at a time.
  */
-final class BackupAssignments {
+public final class BackupAssignments {
     /** A backup this invocation runs: it holds the lock and has claimed the job. */
     record Assignment(JobRecord job, BackupClass backupClass) {
     }
@@ -49,6 +49,12 @@ final class BackupAssignments {
         this.jobs = jobs;
         this.lock = lock;
         this.clock = clock;
+    }
+
+    /** The job of one schedule execution: the same for every delivery of it, different for every execution. */
+    public static String scheduledJobId(Config config, String executionId) {
+        return UUID.nameUUIDFromBytes((config.appName() + "/" + config.environment() + "/schedule/" + executionId)
+                .getBytes(StandardCharsets.UTF_8)).toString();
     }
 
     static boolean isScheduled(Map<String, Object> event) {
@@ -88,9 +94,7 @@ final class BackupAssignments {
     Optional<Assignment> fromSchedule(Map<String, Object> event, Deadline deadline) {
         Object executionId = event.get("id");
         String jobId = executionId instanceof String id && !id.isBlank()
-                ? UUID.nameUUIDFromBytes((config.appName() + "/" + config.environment() + "/schedule/" + id)
-                        .getBytes(StandardCharsets.UTF_8)).toString()
-                : JobStore.newJobId();
+                ? scheduledJobId(config, id) : JobStore.newJobId();
         if (!jobs.claim(jobId)) {
             return Optional.empty(); // EventBridge delivered this execution twice
         }
