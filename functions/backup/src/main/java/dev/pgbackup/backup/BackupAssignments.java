@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Predicate;
 
 /**
  * Turns a worker event into the backup it must make, or into nothing. An API job is accepted only as its
@@ -42,12 +43,14 @@ public final class BackupAssignments {
     private final Config config;
     private final JobStore jobs;
     private final Lock lock;
+    private final Predicate<String> exists;
     private final Clock clock;
 
-    BackupAssignments(Config config, JobStore jobs, Lock lock, Clock clock) {
+    BackupAssignments(Config config, JobStore jobs, Lock lock, Predicate<String> exists, Clock clock) {
         this.config = config;
         this.jobs = jobs;
         this.lock = lock;
+        this.exists = exists;
         this.clock = clock;
     }
 
@@ -100,7 +103,7 @@ public final class BackupAssignments {
         }
         Deadline lockWait = deadline.atMost(LONGEST_LOCK_WAIT);
         while (true) {
-            String filename = BackupName.create(config, clock.instant()).filename();
+            String filename = freeName(lockWait);
             Lock.Outcome taken = lock.acquire(jobId, "schedule", filename);
             JobRecord job = JobRecord.started(jobId, JobRecord.Type.BACKUP, config.environment(), filename, "schedule",
                     "schedule", clock.instant());
@@ -118,9 +121,26 @@ public final class BackupAssignments {
         }
     }
 
+    /**
+     * A name no backup has: names have a one-second resolution, and the schedule must not fail because an
+     * on-demand backup finished in the same second (a few tries, then the usual "already exists" failure).
+     */
+    private String freeName(Deadline until) {
+        String filename = BackupName.create(config, clock.instant()).filename();
+        for (int attempt = 0; attempt < 3 && exists.test(filename) && !until.passed(); attempt++) {
+            pause(until, Duration.ofMillis(1100));
+            filename = BackupName.create(config, clock.instant()).filename();
+        }
+        return filename;
+    }
+
     private static void pause(Deadline until) {
+        pause(until, LOCK_POLL);
+    }
+
+    private static void pause(Deadline until, Duration atMost) {
         try {
-            Thread.sleep(Math.max(1, Math.min(LOCK_POLL.toMillis(), until.remaining().toMillis())));
+            Thread.sleep(Math.max(1, Math.min(atMost.toMillis(), until.remaining().toMillis())));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for the backup lock");

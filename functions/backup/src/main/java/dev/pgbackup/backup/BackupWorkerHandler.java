@@ -33,7 +33,8 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
         this.backups = new BackupService(wiring.objects, wiring.archives, wiring.catalog, wiring.keys, wiring.pgTools,
                 wiring::database, new RetentionPolicy(wiring.config.retention()), wiring.clock);
         this.lock = wiring.backupLock();
-        this.assignments = new BackupAssignments(wiring.config, wiring.jobs, lock, wiring.clock);
+        this.assignments = new BackupAssignments(wiring.config, wiring.jobs, lock,
+                name -> wiring.catalog.find(name).isPresent(), wiring.clock);
     }
 
     @Override
@@ -78,6 +79,7 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
                 .with("subject", job.requestedBy()).with("trigger", job.trigger())
                 .with("environment", job.environment()).with("filename", job.filename())
                 .with("class", assignment.backupClass().key);
+        wiring.warnAboutTls(audit);
         JobRecord finished;
         try {
             BackupService.Outcome outcome = backups.run(

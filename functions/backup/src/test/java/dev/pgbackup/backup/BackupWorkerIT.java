@@ -330,11 +330,14 @@ class BackupWorkerIT {
     @Test
     void aServerNewerThanTheBundledPgDumpIsRefusedUpFront() {
         String bucket = newBucket();
-        Path tools = FakeTools.wrapping("pg_dump", "exit 99");
-        // make the wrapper claim an old major
-        try {
-            Path dump = tools.resolve("bin/pg_dump");
-            Files.writeString(dump, "#!/bin/bash\nif [ \"$1\" = --version ]; then echo 'pg_dump (PostgreSQL) 12.22'; exit 0; fi\nexit 99\n");
+        // a layer whose only pg_dump (in every folder) claims an old major
+        Path tools = FakeTools.wrapping("pg_dump", "if [ \"$1\" = --version ]; then echo 'pg_dump (PostgreSQL) 12.22'; "
+                + "exit 0; fi\nexit 99");
+        try (var scripts = Files.walk(tools)) {
+            for (Path dump : scripts.filter(p -> p.getFileName().toString().equals("pg_dump")).toList()) {
+                Files.writeString(dump, "#!/bin/bash\nif [ \"$1\" = --version ]; then echo 'pg_dump (PostgreSQL) 12.22'; "
+                        + "exit 0; fi\nexit 99\n");
+            }
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }

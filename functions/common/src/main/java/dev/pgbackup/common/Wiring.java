@@ -117,6 +117,15 @@ public final class Wiring {
                 .withCertificatesIn(Path.of(config.pgToolsDir(), "certs"));
     }
 
+    /** Adds a warning to a worker's audit line when its database connection does not verify the server. */
+    public void warnAboutTls(dev.pgbackup.common.audit.AuditLog.Entry audit) {
+        try {
+            database().tlsWarning().ifPresent(w -> audit.with("tlsWarning", w));
+        } catch (RuntimeException e) {
+            // the job itself reports a URL or SSM that cannot be read
+        }
+    }
+
     /**
      * The values to scrub from unexpected error text: the database password, if it can be read at all
      * (a failure to read it must not hide the original error).

@@ -82,6 +82,7 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
     }
 
     private JobRecord run(JobRecord job, Deadline deadline, AuditLog.Entry audit) {
+        wiring.warnAboutTls(audit);
         try {
             RestoreService.Outcome outcome = restores.run(job.jobId(), job.filename(), deadline);
             recordChange(job);

@@ -102,6 +102,13 @@ public final class DbConnection {
         return !sslMode.equals("verify-ca") && !sslMode.equals("verify-full");
     }
 
+    /** What the audit log says about a connection that does not authenticate the server, if it does not. */
+    public java.util.Optional<String> tlsWarning() {
+        return unverifiedTls() ? java.util.Optional.of("sslmode=" + sslMode + " does not verify the database server's "
+                + "certificate: use sslmode=verify-full with sslrootcert (see README, TLS to the database)")
+                : java.util.Optional.empty();
+    }
+
     public String sslRootCert() {
         return sslRootCert;
     }

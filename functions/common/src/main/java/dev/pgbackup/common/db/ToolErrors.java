@@ -20,7 +20,7 @@ public final class ToolErrors {
                     "the database server is newer than the pg_dump that ran"),
             rule("password authentication failed|no pg_hba\\.conf entry|authentication failed",
                     "the database refused the credentials"),
-            rule("certificate|ssl|tls", "the TLS connection to the database failed (certificate, host name or sslmode)"),
+            rule("certificate|ssl|tls|hostname", "the TLS connection to the database failed (certificate, host name or sslmode)"),
             rule("could not connect|connection to server .* failed|connection refused|could not translate host"
                     + "|timeout expired|server closed the connection|connection lost|terminating connection"
                     + "|no connection to the server|could not receive data",
