@@ -1,6 +1,7 @@
 package dev.pgbackup.bench;
 
 import dev.pgbackup.backup.BackupService;
+import dev.pgbackup.backup.BackupWorkerHandler;
 import dev.pgbackup.common.Wiring;
 import dev.pgbackup.common.jobs.Deadline;
 import dev.pgbackup.common.jobs.JobStore;
@@ -81,12 +82,11 @@ public final class Benchmark {
     }
 
     static BackupService backups(Wiring w) {
-        return new BackupService(w.objects, w.archives, w.catalog, w.keys, w.pgTools, w::database,
-                new RetentionPolicy(w.config.retention()), w.clock);
+        return BackupWorkerHandler.service(w);
     }
 
     static RestoreService restores(Wiring w) {
-        return new RestoreService(w.config, w.objects, w.archives, w.catalog, w.keys, w.pgTools, w::database, w.clock);
+        return dev.pgbackup.restore.RestoreWorkerHandler.service(w);
     }
 
     interface Step {

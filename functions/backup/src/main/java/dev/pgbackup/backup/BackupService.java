@@ -1,6 +1,7 @@
 package dev.pgbackup.backup;
 
 import dev.pgbackup.common.audit.Redactor;
+import dev.pgbackup.common.config.Compression;
 import dev.pgbackup.common.db.DbConnection;
 import dev.pgbackup.common.db.PgTools;
 import dev.pgbackup.common.db.RunningTool;
@@ -38,8 +39,8 @@ public class BackupService {
     }
 
     /** What a finished backup reports; {@code deleted} are the old backups retention removed. */
-    public record Outcome(String filename, long bytes, String sha256, String pgDumpVersion, List<String> deleted,
-                          List<String> notes) {
+    public record Outcome(String filename, long bytes, String sha256, String pgDumpVersion, String compression,
+                          List<String> deleted, List<String> notes) {
     }
 
     private record ServerFacts(int major, String version, long databaseBytes) {
@@ -53,10 +54,12 @@ public class BackupService {
     private final PgTools pgTools;
     private final Supplier<DbConnection> database;
     private final RetentionPolicy retention;
+    private final Compression compression;
     private final Clock clock;
 
     public BackupService(ObjectStore objects, ArchiveStorage archives, BackupCatalog catalog, StateKeys keys,
-                         PgTools pgTools, Supplier<DbConnection> database, RetentionPolicy retention, Clock clock) {
+                         PgTools pgTools, Supplier<DbConnection> database, RetentionPolicy retention,
+                         Compression compression, Clock clock) {
         this.objects = objects;
         this.archives = archives;
         this.catalog = catalog;
@@ -65,6 +68,7 @@ public class BackupService {
         this.pgTools = pgTools;
         this.database = database;
         this.retention = retention;
+        this.compression = compression;
         this.clock = clock;
     }
 
@@ -73,7 +77,7 @@ public class BackupService {
         DbConnection db = database.get();
         List<String> secrets = db.password() == null ? List.of() : List.of(db.password());
         ServerFacts server = inspect(db, secrets);
-        PgTools.Installation pgDump = pgTools.pgDumpFor(server.major());
+        PgTools.Installation pgDump = pgTools.pgDumpFor(server.major(), compression);
         if (catalog.find(request.filename()).isPresent()) {
             throw Failure.conflict("A backup named " + request.filename() + " already exists; it was not overwritten");
         }
@@ -84,14 +88,15 @@ public class BackupService {
         List<String> notes = new ArrayList<>();
         Manifest manifest = new Manifest(request.filename(), keys.environment(), request.backupClass(),
                 request.jobId(), started, completed, uploaded.bytes(), uploaded.sha256(), pgDump.version(),
-                server.version(), "gzip", null);
+                server.version(), compression.toString(), null);
         attempt(notes, "manifest not written: retention counts this backup as scheduled and a restore cannot "
                 + "verify its checksum", () -> catalog.writeManifest(manifest));
         attempt(notes, "completion record not written: a restore will ask for a new backup", () -> records.write(
                 keys.lastBackup(), new LastBackup(request.filename(), request.jobId(), started, completed)));
         List<String> deleted = new ArrayList<>();
         attempt(notes, "retention skipped, nothing deleted", () -> deleted.addAll(applyRetention(request.filename())));
-        return new Outcome(request.filename(), uploaded.bytes(), uploaded.sha256(), pgDump.version(), deleted, notes);
+        return new Outcome(request.filename(), uploaded.bytes(), uploaded.sha256(), pgDump.version(),
+                compression.toString(), deleted, notes);
     }
 
     private static void attempt(List<String> notes, String whatIfNot, Runnable step) {
@@ -106,8 +111,8 @@ public class BackupService {
                                                   long databaseBytes, Deadline deadline, List<String> secrets) {
         RunningTool dump;
         try {
-            dump = pgTools.start(pgDump, "pg_dump",
-                    List.of("--format=custom", "--no-password", "--lock-wait-timeout=120000"), db);
+            dump = pgTools.start(pgDump, "pg_dump", List.of("--format=custom", compression.pgDumpArgument(pgDump.major()),
+                    "--no-password", "--lock-wait-timeout=120000"), db);
         } catch (IOException e) {
             throw Failure.server(PgTools.PG_DUMP_MISSING);
         }

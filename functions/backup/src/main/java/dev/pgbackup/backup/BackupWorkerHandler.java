@@ -30,11 +30,16 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
 
     public BackupWorkerHandler(Wiring wiring) {
         this.wiring = wiring;
-        this.backups = new BackupService(wiring.objects, wiring.archives, wiring.catalog, wiring.keys, wiring.pgTools,
-                wiring::database, new RetentionPolicy(wiring.config.retention()), wiring.clock);
+        this.backups = service(wiring);
         this.lock = wiring.backupLock();
         this.assignments = new BackupAssignments(wiring.config, wiring.jobs, lock,
                 name -> wiring.catalog.find(name).isPresent(), wiring.clock);
+    }
+
+    /** The backup service wired from the stack's parts (also what tests and benchmarks run directly). */
+    public static BackupService service(Wiring w) {
+        return new BackupService(w.objects, w.archives, w.catalog, w.keys, w.pgTools, w::database,
+                new RetentionPolicy(w.config.retention()), w.config.compression(), w.clock);
     }
 
     @Override
@@ -86,10 +91,12 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
                     new BackupService.Request(job.jobId(), job.filename(), assignment.backupClass()), deadline);
             finished = job.succeeded(wiring.clock.instant(), outcome.bytes(),
                     "Database backup created successfully: " + outcome.filename(),
-                    "pg_dump " + outcome.pgDumpVersion() + "; sha256 " + outcome.sha256() + "; retention deleted "
+                    "pg_dump " + outcome.pgDumpVersion() + ", " + outcome.compression() + "; sha256 " + outcome.sha256()
+                            + "; retention deleted "
                             + outcome.deleted().size()
                             + (outcome.notes().isEmpty() ? "" : "; " + String.join("; ", outcome.notes())));
-            audit.with("pgDump", outcome.pgDumpVersion()).with("sha256", outcome.sha256())
+            audit.with("pgDump", outcome.pgDumpVersion()).with("compression", outcome.compression())
+                    .with("sha256", outcome.sha256())
                     .with("retentionDeleted", outcome.deleted()).with("notes", outcome.notes());
         } catch (RuntimeException e) {
             finished = JobFailures.failed(job, e, wiring.clock.instant(), "Backup", wiring.databaseSecrets());

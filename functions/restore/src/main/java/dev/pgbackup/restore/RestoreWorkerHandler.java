@@ -32,9 +32,13 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
 
     public RestoreWorkerHandler(Wiring wiring) {
         this.wiring = wiring;
-        this.restores = new RestoreService(wiring.config, wiring.objects, wiring.archives, wiring.catalog, wiring.keys,
-                wiring.pgTools, wiring::database, wiring.clock);
+        this.restores = service(wiring);
         this.lock = wiring.restoreLock();
+    }
+
+    /** The restore service wired from the stack's parts (also what tests and benchmarks run directly). */
+    public static RestoreService service(Wiring w) {
+        return new RestoreService(w.config, w.objects, w.archives, w.catalog, w.keys, w.pgTools, w::database, w.clock);
     }
 
     @Override

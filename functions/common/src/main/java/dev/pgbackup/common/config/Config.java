@@ -26,6 +26,7 @@ public record Config(
         String backupWorkerFunction,
         String restoreWorkerFunction,
         String pgToolsDir,
+        Compression compression,
         RestoreMode restoreMode,
         boolean keepPreRestoreCopy,
         Set<String> restoreSources,

@@ -52,6 +52,7 @@ final class ConfigReader {
                 optional("BACKUP_WORKER_FUNCTION", ""),
                 optional("RESTORE_WORKER_FUNCTION", ""),
                 optional("PG_TOOLS_DIR", "/opt"),
+                compression(),
                 restoreMode(),
                 bool("KEEP_PRE_RESTORE_COPY", true),
                 restoreSources(),
@@ -137,6 +138,16 @@ final class ConfigReader {
         } catch (RuntimeException e) {
             problems.add("Environment variable " + key + " is not a time zone id: " + value);
             return ZoneId.of(fallback);
+        }
+    }
+
+    private Compression compression() {
+        String value = optional("BACKUP_COMPRESSION", Compression.DEFAULT);
+        try {
+            return Compression.parse(value);
+        } catch (IllegalArgumentException e) {
+            problems.add("Environment variable BACKUP_COMPRESSION " + e.getMessage());
+            return Compression.parse(Compression.DEFAULT);
         }
     }
 

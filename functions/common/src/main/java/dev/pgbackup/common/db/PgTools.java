@@ -1,5 +1,6 @@
 package dev.pgbackup.common.db;
 
+import dev.pgbackup.common.config.Compression;
 import dev.pgbackup.common.failure.Failure;
 import java.io.IOException;
 import java.io.InputStream;
@@ -71,22 +72,28 @@ public class PgTools {
     }
 
     /**
-     * The pg_dump for a server: the bundled major equal to the server's if there is one, else the
-     * lowest newer one (its archives stay readable by the most pg_restore versions); refused when the
-     * server is newer than everything bundled, because pg_dump itself refuses that.
+     * The pg_dump for a server and a compression: the lowest bundled major that is not older than the server
+     * (pg_dump refuses newer servers) and writes the compression (zstd and lz4 need 16). The lowest such major
+     * keeps the archive readable by the most pg_restore versions (an operator's, by hand).
      */
-    public Installation pgDumpFor(int serverMajor) {
+    public Installation pgDumpFor(int serverMajor, Compression compression) {
         List<Installation> all = installations("pg_dump");
         if (all.isEmpty()) {
             throw Failure.server(PG_DUMP_MISSING);
         }
+        if (all.get(0).major() < serverMajor) {
+            throw Failure.server("The database server runs PostgreSQL " + serverMajor
+                    + " but the newest bundled pg_dump is " + all.get(0).version()
+                    + ". Rebuild the postgresql-client layer with PG_MAJORS including " + serverMajor
+                    + " and redeploy.");
+        }
+        int needed = Math.max(serverMajor, compression.firstPgDumpMajor());
         return all.stream()
-                .filter(i -> i.major() >= serverMajor)
+                .filter(i -> i.major() >= needed)
                 .min(Comparator.comparingInt(Installation::major))
-                .orElseThrow(() -> Failure.server("The database server runs PostgreSQL " + serverMajor
-                        + " but the newest bundled pg_dump is " + all.get(0).version()
-                        + ". Rebuild the postgresql-client layer with PG_MAJORS including " + serverMajor
-                        + " and redeploy."));
+                .orElseThrow(() -> Failure.server("BACKUP_COMPRESSION " + compression + " needs pg_dump "
+                        + compression.firstPgDumpMajor() + " or later, but the newest bundled pg_dump is "
+                        + all.get(0).version() + ". Choose gzip, or rebuild the layer with a newer major."));
     }
 
     /**

@@ -32,6 +32,7 @@ class ConfigTest {
         assertEquals(Config.RestoreMode.SWAP, c.restoreMode());
         assertTrue(c.keepPreRestoreCopy());
         assertEquals("/opt", c.pgToolsDir());
+        assertEquals("zstd:1", c.compression().toString());
     }
 
     @Test
@@ -50,10 +51,11 @@ class ConfigTest {
         env.put("BACKUP_TIME_ZONE", "Mars/Olympus");
         env.put("ENVIRONMENT", "Prod/../x");
         env.put("JWT_MAX_LIFETIME_HOURS", "0");
+        env.put("BACKUP_COMPRESSION", "zstd:42");
         env.put("WAIT_BUDGET_SECONDS", "soon");
         String message = assertThrows(IllegalStateException.class, () -> Config.from(env)).getMessage();
         for (String name : new String[] {"RETENTION_COUNT", "RESTORE_MODE", "BACKUP_TIME_ZONE", "ENVIRONMENT", "WAIT_BUDGET_SECONDS",
-                "JWT_MAX_LIFETIME_HOURS"}) {
+                "JWT_MAX_LIFETIME_HOURS", "BACKUP_COMPRESSION"}) {
             assertTrue(message.contains(name), message);
         }
     }
