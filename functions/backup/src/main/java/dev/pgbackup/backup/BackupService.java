@@ -8,6 +8,14 @@ import dev.pgbackup.common.db.RunningTool;
 import dev.pgbackup.common.db.ToolErrors;
 import dev.pgbackup.common.failure.Failure;
 import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.jobs.ProgressReporter;
+import dev.pgbackup.common.jobs.Timings;
+import dev.pgbackup.common.storage.ReportingStream;
+import java.io.InputStream;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import dev.pgbackup.common.retention.RetentionPolicy;
 import dev.pgbackup.common.storage.ArchiveStorage;
 import dev.pgbackup.common.storage.BackupCatalog;
@@ -40,8 +48,10 @@ public class BackupService {
 
     /** What a finished backup reports; {@code deleted} are the old backups retention removed. */
     public record Outcome(String filename, long bytes, String sha256, String pgDumpVersion, String compression,
-                          List<String> deleted, List<String> notes) {
+                          List<String> deleted, List<String> notes, Map<String, Long> timings) {
     }
+
+    private static final Pattern DUMPING = Pattern.compile("dumping contents of table \"?([^\"]+)\"?");
 
     private record ServerFacts(int major, String version, long databaseBytes) {
     }
@@ -73,30 +83,53 @@ public class BackupService {
     }
 
     public Outcome run(Request request, Deadline deadline) {
-        objects.checkBucket();
-        DbConnection db = database.get();
+        return run(request, deadline, ProgressReporter.none());
+    }
+
+    public Outcome run(Request request, Deadline deadline, ProgressReporter progress) {
+        Timings timings = new Timings();
+        timings.time("bucket", objects::checkBucket);
+        DbConnection db = timings.time("secrets", database);
         List<String> secrets = db.password() == null ? List.of() : List.of(db.password());
-        ServerFacts server = inspect(db, secrets);
-        PgTools.Installation pgDump = pgTools.pgDumpFor(server.major(), compression);
-        if (catalog.find(request.filename()).isPresent()) {
+        ServerFacts server = timings.time("inspect", () -> inspect(db, secrets));
+        PgTools.Installation pgDump = timings.time("tools", () -> pgTools.pgDumpFor(server.major(), compression));
+        boolean exists = timings.time("name", () -> catalog.find(request.filename()).isPresent());
+        if (exists) {
             throw Failure.conflict("A backup named " + request.filename() + " already exists; it was not overwritten");
         }
+        Long expected = timings.time("previous", this::previousSize);
         Instant started = clock.instant();
-        ArchiveStorage.Uploaded uploaded = dumpAndUpload(request, db, pgDump, server.databaseBytes(), deadline, secrets);
+        progress.phase("dumping and uploading", expected);
+        ArchiveStorage.Uploaded uploaded = timings.time("dump", () -> dumpAndUpload(request, db, pgDump,
+                server.databaseBytes(), deadline, secrets, progress, expected));
         // the backup is complete and restorable from here on: what follows must not turn it into a failure
         Instant completed = clock.instant();
         List<String> notes = new ArrayList<>();
         Manifest manifest = new Manifest(request.filename(), keys.environment(), request.backupClass(),
                 request.jobId(), started, completed, uploaded.bytes(), uploaded.sha256(), pgDump.version(),
                 server.version(), compression.toString(), null);
-        attempt(notes, "manifest not written: retention counts this backup as scheduled and a restore cannot "
-                + "verify its checksum", () -> catalog.writeManifest(manifest));
-        attempt(notes, "completion record not written: a restore will ask for a new backup", () -> records.write(
-                keys.lastBackup(), new LastBackup(request.filename(), request.jobId(), started, completed)));
+        progress.phase("recording and retention", null);
+        timings.time("record", () -> {
+            attempt(notes, "manifest not written: retention counts this backup as scheduled and a restore cannot "
+                    + "verify its checksum", () -> catalog.writeManifest(manifest));
+            attempt(notes, "completion record not written: a restore will ask for a new backup", () -> records.write(
+                    keys.lastBackup(), new LastBackup(request.filename(), request.jobId(), started, completed,
+                            uploaded.bytes())));
+        });
         List<String> deleted = new ArrayList<>();
-        attempt(notes, "retention skipped, nothing deleted", () -> deleted.addAll(applyRetention(request.filename())));
+        timings.time("retention", () -> attempt(notes, "retention skipped, nothing deleted",
+                () -> deleted.addAll(applyRetention(request.filename()))));
         return new Outcome(request.filename(), uploaded.bytes(), uploaded.sha256(), pgDump.version(),
-                compression.toString(), deleted, notes);
+                compression.toString(), deleted, notes, timings.ordered());
+    }
+
+    /** The last backup's size: what this one will roughly be, for the progress percentage. */
+    private Long previousSize() {
+        try {
+            return records.read(keys.lastBackup(), LastBackup.class).map(LastBackup::bytes).orElse(null);
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 
     private static void attempt(List<String> notes, String whatIfNot, Runnable step) {
@@ -108,18 +141,26 @@ public class BackupService {
     }
 
     private ArchiveStorage.Uploaded dumpAndUpload(Request request, DbConnection db, PgTools.Installation pgDump,
-                                                  long databaseBytes, Deadline deadline, List<String> secrets) {
+                                                  long databaseBytes, Deadline deadline, List<String> secrets,
+                                                  ProgressReporter progress, Long expected) {
         RunningTool dump;
+        AtomicReference<String> table = new AtomicReference<>();
         try {
             dump = pgTools.start(pgDump, "pg_dump", List.of("--format=custom", compression.pgDumpArgument(pgDump.major()),
-                    "--no-password", "--lock-wait-timeout=120000"), db);
+                    "--no-password", "--lock-wait-timeout=120000", "--verbose"), db, line -> {
+                        Matcher m = DUMPING.matcher(line);
+                        if (m.find()) {
+                            table.set(m.group(1));
+                        }
+                    });
         } catch (IOException e) {
             throw Failure.server(PgTools.PG_DUMP_MISSING);
         }
         try (dump) {
             dump.stdin().close();
-            return archives.upload(request.filename(), new PgDumpStream(dump, secrets), databaseBytes, deadline,
-                    dump::destroy);
+            InputStream body = new ReportingStream(new PgDumpStream(dump, secrets),
+                    n -> progress.bytes(n, expected, table.get()));
+            return archives.upload(request.filename(), body, databaseBytes, deadline, dump::destroy);
         } catch (PgDumpStream.DumpFailed e) {
             throw Failure.server("Backup failed: " + e.getMessage() + ": " + ToolErrors.meaning("pg_dump", e.stderr)
                     + " (no backup was written; details in job " + request.jobId() + ")", e.stderr);

@@ -9,6 +9,7 @@ import dev.pgbackup.common.jobs.Deadline;
 import dev.pgbackup.common.jobs.JobFailures;
 import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.jobs.Lock;
+import dev.pgbackup.common.jobs.ProgressReporter;
 import dev.pgbackup.common.jobs.WorkerPayload;
 import dev.pgbackup.common.retention.RetentionPolicy;
 import java.util.Map;
@@ -84,19 +85,20 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
                 .with("subject", job.requestedBy()).with("trigger", job.trigger())
                 .with("environment", job.environment()).with("filename", job.filename())
                 .with("class", assignment.backupClass().key);
-        wiring.warnAboutTls(audit);
         JobRecord finished;
-        try {
+        ProgressReporter progress = new ProgressReporter(wiring.jobs, job, wiring.clock);
+        try (progress) {
             BackupService.Outcome outcome = backups.run(
-                    new BackupService.Request(job.jobId(), job.filename(), assignment.backupClass()), deadline);
+                    new BackupService.Request(job.jobId(), job.filename(), assignment.backupClass()), deadline, progress);
             finished = job.succeeded(wiring.clock.instant(), outcome.bytes(),
                     "Database backup created successfully: " + outcome.filename(),
                     "pg_dump " + outcome.pgDumpVersion() + ", " + outcome.compression() + "; sha256 " + outcome.sha256()
                             + "; retention deleted "
                             + outcome.deleted().size()
                             + (outcome.notes().isEmpty() ? "" : "; " + String.join("; ", outcome.notes())));
+            finished = finished.withTimings(outcome.timings());
             audit.with("pgDump", outcome.pgDumpVersion()).with("compression", outcome.compression())
-                    .with("sha256", outcome.sha256())
+                    .with("sha256", outcome.sha256()).with("timings", outcome.timings())
                     .with("retentionDeleted", outcome.deleted()).with("notes", outcome.notes());
         } catch (RuntimeException e) {
             finished = JobFailures.failed(job, e, wiring.clock.instant(), "Backup", wiring.databaseSecrets());
@@ -106,6 +108,7 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
             wiring.jobs.save(finished);
         } finally {
             release(job, audit);
+            wiring.warnAboutTls(audit);
             metric(finished);
             audit.with("message", finished.message()).with("bytes", finished.bytes()).write(finished.status().name());
         }

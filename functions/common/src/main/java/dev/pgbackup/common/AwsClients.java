@@ -4,7 +4,6 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.LongFunction;
 import software.amazon.awssdk.http.async.SdkAsyncHttpClient;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
@@ -48,51 +47,66 @@ public final class AwsClients {
     }
 
     /**
-     * Multipart upload clients by part size, sharing one async HTTP client built on first use (only the
-     * backup worker uploads; the other functions never load Netty).
+     * The S3 clients that move archives: multipart uploaders by part size and one parallel downloader, all
+     * sharing one async HTTP client built on first use (only the workers move archives; the API functions
+     * never load Netty).
      */
-    public LongFunction<S3AsyncClient> multipartFactory() {
-        return new LongFunction<>() {
-            private SdkAsyncHttpClient http;
+    public final class ArchiveClients {
+        private SdkAsyncHttpClient http;
+        private S3AsyncClient downloader;
 
-            @Override
-            public synchronized S3AsyncClient apply(long partSize) {
-                if (http == null) {
-                    http = asyncHttp();
-                }
-                return multipartS3(http, partSize);
+        private synchronized SdkAsyncHttpClient http() {
+            if (http == null) {
+                http = NettyNioAsyncHttpClient.builder()
+                        .maxConcurrency(32)
+                        .connectionTimeout(Duration.ofSeconds(10))
+                        .readTimeout(Duration.ofSeconds(120))
+                        .writeTimeout(Duration.ofSeconds(120))
+                        .build();
             }
-        };
+            return http;
+        }
+
+        /**
+         * The SDK's multipart upload machinery for a stream of unknown length. Its part size does not grow,
+         * so the caller sizes it to the database; the buffer holds several parts (fewer than two hangs).
+         */
+        public S3AsyncClient uploader(long partSizeBytes) {
+            return build(MultipartConfiguration.builder()
+                    .minimumPartSizeInBytes(partSizeBytes)
+                    .thresholdInBytes(partSizeBytes)
+                    .apiCallBufferSizeInBytes(partSizeBytes * 3)
+                    .build());
+        }
+
+        /** The SDK's parallel multipart download: the parts of an archive fetched at once into a file. */
+        public synchronized S3AsyncClient downloader() {
+            if (downloader == null) {
+                downloader = build(MultipartConfiguration.builder()
+                        .parallelConfiguration(p -> p.maxInFlightParts(PARALLEL_PARTS)).build());
+            }
+            return downloader;
+        }
+
+        private S3AsyncClient build(MultipartConfiguration multipart) {
+            var builder = S3AsyncClient.builder()
+                    .httpClient(http())
+                    .forcePathStyle(pathStyle)
+                    .multipartEnabled(true)
+                    .multipartConfiguration(multipart)
+                    // moto's HTTP server answers "100 Continue" in a way the Netty client takes as the final
+                    // response; the header only saves a wasted body on a refused request, so emulators go without
+                    .serviceConfiguration(S3Configuration.builder().expectContinueEnabled(endpoint.isEmpty()).build());
+            endpoint.ifPresent(builder::endpointOverride);
+            return builder.build();
+        }
     }
 
-    private SdkAsyncHttpClient asyncHttp() {
-        return NettyNioAsyncHttpClient.builder()
-                .maxConcurrency(16)
-                .connectionTimeout(Duration.ofSeconds(10))
-                .readTimeout(Duration.ofSeconds(120))
-                .writeTimeout(Duration.ofSeconds(120))
-                .build();
-    }
+    /** Parts downloaded at once: enough to fill a Lambda's network, few enough for its memory (8 MiB+ each). */
+    static final int PARALLEL_PARTS = 8;
 
-    /**
-     * The SDK's multipart upload machinery for a stream of unknown length. Its part size does not grow,
-     * so the caller sizes it to the database; the buffer holds several parts (fewer than two hangs).
-     */
-    private S3AsyncClient multipartS3(SdkAsyncHttpClient http, long partSizeBytes) {
-        var builder = S3AsyncClient.builder()
-                .httpClient(http)
-                .forcePathStyle(pathStyle)
-                .multipartEnabled(true)
-                .multipartConfiguration(MultipartConfiguration.builder()
-                        .minimumPartSizeInBytes(partSizeBytes)
-                        .thresholdInBytes(partSizeBytes)
-                        .apiCallBufferSizeInBytes(partSizeBytes * 3)
-                        .build())
-                // moto's HTTP server answers "100 Continue" in a way the Netty client takes as the final
-                // response; the header only saves a wasted body on a refused request, so emulators go without
-                .serviceConfiguration(S3Configuration.builder().expectContinueEnabled(endpoint.isEmpty()).build());
-        endpoint.ifPresent(builder::endpointOverride);
-        return builder.build();
+    public ArchiveClients archiveClients() {
+        return new ArchiveClients();
     }
 
     public SsmClient ssm() {

@@ -86,7 +86,7 @@ public final class Wiring {
                                 Supplier<WorkerLauncher> launcher) {
         var s3 = clients.s3();
         return new Wiring(config, clock, ticker, audit, new S3ObjectStore(s3, config.bucket()),
-                new S3Archives(s3, config.bucket(), clients.multipartFactory()),
+                new S3Archives(s3, config.bucket(), clients.archiveClients()),
                 new SsmSecrets(clients.ssm(), config.secretTtl(), clock), launcher);
     }
 
@@ -117,25 +117,29 @@ public final class Wiring {
                 .withCertificatesIn(Path.of(config.pgToolsDir(), "certs"));
     }
 
-    /** Adds a warning to a worker's audit line when its database connection does not verify the server. */
-    public void warnAboutTls(dev.pgbackup.common.audit.AuditLog.Entry audit) {
+    /** This environment's database as last read (no call to SSM), if it was. */
+    private java.util.Optional<DbConnection> databaseAtHand() {
         try {
-            database().tlsWarning().ifPresent(w -> audit.with("tlsWarning", w));
+            return secrets.peek(config.dbUrlParameter()).map(url -> DbConnection.parse(url)
+                    .withCertificatesIn(Path.of(config.pgToolsDir(), "certs")));
         } catch (RuntimeException e) {
-            // the job itself reports a URL or SSM that cannot be read
+            return java.util.Optional.empty();
         }
     }
 
     /**
-     * The values to scrub from unexpected error text: the database password, if it can be read at all
-     * (a failure to read it must not hide the original error).
+     * Adds a warning to a worker's audit line when its database connection does not verify the server (from
+     * the URL the job read: no further call to SSM).
+     */
+    public void warnAboutTls(dev.pgbackup.common.audit.AuditLog.Entry audit) {
+        databaseAtHand().flatMap(DbConnection::tlsWarning).ifPresent(w -> audit.with("tlsWarning", w));
+    }
+
+    /**
+     * The values to scrub from unexpected error text: the database password as the job read it (reading it
+     * again could fail for the same reason the job did, and must not hide the original error).
      */
     public List<String> databaseSecrets() {
-        try {
-            String password = database().password();
-            return password == null ? List.of() : List.of(password);
-        } catch (RuntimeException e) {
-            return List.of();
-        }
+        return databaseAtHand().map(DbConnection::password).map(List::of).orElse(List.of());
     }
 }

@@ -86,6 +86,11 @@ public final class UnitStack {
             public Reading open(String key, String eTag) {
                 throw new UnsupportedOperationException("the rule tests move no archives");
             }
+
+            @Override
+            public Uploaded download(String key, String eTag, java.nio.file.Path file, Deadline deadline) {
+                throw new UnsupportedOperationException("the rule tests move no archives");
+            }
         };
     }
 
@@ -110,6 +115,6 @@ public final class UnitStack {
     public void markCompleted(String filename, Instant startedAt, Instant completedAt) {
         BackupName.parse(TestStack.APP, filename).orElseThrow();
         objects.plant(wiring.keys.lastBackup(), Json.write(new LastBackup(filename, "11111111-1111-1111-1111-111111111111",
-                startedAt, completedAt)), completedAt);
+                startedAt, completedAt, null)), completedAt);
     }
 }

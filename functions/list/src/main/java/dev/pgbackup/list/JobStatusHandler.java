@@ -63,6 +63,12 @@ public class JobStatusHandler implements RequestHandler<APIGatewayV2HTTPEvent, A
         if (job.details() != null) {
             view.put("details", job.details());
         }
+        if (job.progress() != null) {
+            view.put("progress", job.progress());
+        }
+        if (job.timings() != null) {
+            view.put("timings", job.timings());
+        }
         return view;
     }
 

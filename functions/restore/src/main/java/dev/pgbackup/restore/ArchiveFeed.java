@@ -58,10 +58,20 @@ final class ArchiveFeed {
      */
     static Result run(PgTools tools, PgTools.Installation installation, List<String> args, DbConnection connection,
                       Supplier<ArchiveStorage.Reading> source, Deadline deadline, int keepStdout, boolean wholeObject) {
+        return run(tools, installation, args, connection, source, deadline, keepStdout, wholeObject, n -> { }, null);
+    }
+
+    /**
+     * @param fedSoFar    told how many bytes have been fed (progress)
+     * @param stderrLines the tool's stderr lines (its --verbose progress), or null
+     */
+    static Result run(PgTools tools, PgTools.Installation installation, List<String> args, DbConnection connection,
+                      Supplier<ArchiveStorage.Reading> source, Deadline deadline, int keepStdout, boolean wholeObject,
+                      java.util.function.LongConsumer fedSoFar, java.util.function.Consumer<String> stderrLines) {
         long started = System.nanoTime();
         RunningTool tool;
         try {
-            tool = tools.start(installation, "pg_restore", args, connection);
+            tool = tools.start(installation, "pg_restore", args, connection, stderrLines);
         } catch (IOException e) {
             throw Failure.server(PgTools.PG_RESTORE_MISSING);
         }
@@ -83,7 +93,7 @@ final class ArchiveFeed {
             AtomicReference<String> readError = new AtomicReference<>();
             ByteArrayOutputStream head = new ByteArrayOutputStream();
 
-            Thread feeder = daemon("pg_restore-stdin", () -> feed(body, tool.stdin(), fed, readError, aborted));
+            Thread feeder = daemon("pg_restore-stdin", () -> feed(body, tool.stdin(), fed, readError, aborted, fedSoFar));
             Thread drain = daemon("pg_restore-stdout", () -> drain(tool.stdout(), head, keepStdout));
             feeder.start();
             drain.start();
@@ -116,7 +126,7 @@ final class ArchiveFeed {
     }
 
     private static void feed(InputStream in, OutputStream out, AtomicLong fed, AtomicReference<String> readError,
-                             AtomicBoolean aborted) {
+                             AtomicBoolean aborted, java.util.function.LongConsumer fedSoFar) {
         byte[] buffer = new byte[BUFFER];
         try {
             while (true) {
@@ -139,7 +149,7 @@ final class ArchiveFeed {
                 } catch (IOException e) {
                     return; // the tool stopped reading (exited, or was killed)
                 }
-                fed.addAndGet(n);
+                fedSoFar.accept(fed.addAndGet(n));
             }
         } finally {
             try {

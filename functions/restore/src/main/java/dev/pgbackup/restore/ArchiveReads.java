@@ -4,7 +4,12 @@ import dev.pgbackup.common.audit.Redactor;
 import dev.pgbackup.common.db.DbConnection;
 import dev.pgbackup.common.db.PgTools;
 import dev.pgbackup.common.db.ToolErrors;
+import dev.pgbackup.common.db.RunningTool;
 import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.jobs.ProgressReporter;
+import dev.pgbackup.common.jobs.Timings;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import dev.pgbackup.common.storage.ArchiveStorage;
 import dev.pgbackup.common.storage.BackupObject;
 import dev.pgbackup.common.storage.Manifest;
@@ -21,9 +26,17 @@ import java.util.regex.Pattern;
 final class ArchiveReads {
     private static final Pattern DUMPED_FROM = Pattern.compile("(?m)^;\\s+Dumped from database version: (\\S+)");
     private static final Pattern DUMPED_BY = Pattern.compile("(?m)^;\\s+Dumped by pg_dump version: (\\S+)");
+    /** pg_restore --verbose: the data is in, the indexes and constraints are being built. */
+    private static final Pattern BUILDING = Pattern.compile("creating (INDEX|CONSTRAINT|FK CONSTRAINT|TRIGGER)");
+    private static final Pattern FINISHED_ITEM = Pattern.compile("finished item \\d+ (.*)");
+    private static final Pattern PROCESSING = Pattern.compile("processing data for table \"?([^\"]+)\"?");
+    private static final int LIST_HEAD = 256 * 1024;
 
-    /** What the check learnt: the server and pg_dump versions in the header, the time it took, the checksum. */
-    record Checked(String dumpedFrom, String dumpedBy, long millis, String sha256) {
+    /**
+     * What the check learnt: the server and pg_dump versions in the header, the time it took, the checksum, and
+     * how many entries the table of contents has (0 when it did not say).
+     */
+    record Checked(String dumpedFrom, String dumpedBy, long millis, String sha256, int entries) {
         /** The major of the pg_dump that wrote the archive (0 when the header does not say). */
         int dumpedByMajor() {
             return major(dumpedBy);
@@ -64,7 +77,7 @@ final class ArchiveReads {
      */
     Checked check(PgTools.Installation pgRestore, boolean wholeFile, Deadline deadline) {
         List<String> args = wholeFile ? List.of("--file=/dev/null") : List.of("--list");
-        ArchiveFeed.Result r = ArchiveFeed.run(tools, pgRestore, args, null, this::open, deadline, 64 * 1024, wholeFile);
+        ArchiveFeed.Result r = ArchiveFeed.run(tools, pgRestore, args, null, this::open, deadline, LIST_HEAD, wholeFile);
         if (r.timedOut()) {
             throw RestoreFailure.unchanged(target, "Restore failed: reading backup file " + backup.filename()
                     + " did not finish before the worker's time limit");
@@ -77,15 +90,34 @@ final class ArchiveReads {
             verifyChecksum(r);
         }
         return new Checked(group(DUMPED_FROM, r.stdoutHead()), group(DUMPED_BY, r.stdoutHead()), r.millis(),
-                wholeFile ? r.sha256() : null);
+                wholeFile ? r.sha256() : null, wholeFile ? 0 : entries(r.stdoutHead()));
+    }
+
+    /** The table of contents' entries in a --list output (0 when it was cut short by the kept head). */
+    private static int entries(String list) {
+        if (list.length() >= LIST_HEAD) {
+            return 0;
+        }
+        return (int) list.lines().filter(l -> !l.isBlank() && !l.startsWith(";")).count();
     }
 
     /** Streams the archive into pg_restore connected to {@code database}; returns pg_restore's time. */
-    long restoreInto(PgTools.Installation pgRestore, DbConnection db, String database, Deadline deadline) {
+    long restoreInto(PgTools.Installation pgRestore, DbConnection db, String database, Deadline deadline,
+                     ProgressReporter progress) {
         List<String> args = List.of("--no-owner", "--no-acl", "--exit-on-error", "--single-transaction",
-                "--no-password", "--dbname=" + DatabaseNames.conninfoDbname(database));
+                "--no-password", "--verbose", "--dbname=" + DatabaseNames.conninfoDbname(database));
+        progress.phase("restoring data", backup.size());
+        AtomicReference<String> table = new AtomicReference<>();
+        AtomicBoolean building = new AtomicBoolean();
         ArchiveFeed.Result r = ArchiveFeed.run(tools, pgRestore, args, db.withDatabase(database), this::open, deadline,
-                16 * 1024, true);
+                16 * 1024, true, fed -> progress.bytes(fed, backup.size(), table.get()), line -> {
+                    Matcher m = PROCESSING.matcher(line);
+                    if (m.find()) {
+                        table.set(m.group(1));
+                    } else if (BUILDING.matcher(line).find() && building.compareAndSet(false, true)) {
+                        progress.phase("building indexes", null);
+                    }
+                });
         if (r.timedOut()) {
             throw RestoreFailure.unchanged(target, "Restore failed: pg_restore did not finish before the worker's "
                     + "time limit and was stopped");
@@ -98,6 +130,116 @@ final class ArchiveReads {
         }
         verifyChecksum(r);
         return r.millis();
+    }
+
+    /**
+     * Downloads the archive (parallel part requests) into {@code dir}, checks its size and checksum, and runs
+     * {@code pg_restore --jobs} from the file into {@code database}; the file is gone afterwards, whatever
+     * happened. --jobs cannot be combined with --single-transaction: the swap that follows is the all-or-nothing.
+     */
+    long restoreFromFile(PgTools.Installation pgRestore, DbConnection db, String database, java.nio.file.Path dir,
+                         int jobs, int entries, Deadline deadline, ProgressReporter progress, Timings timings) {
+        java.nio.file.Path file = null;
+        try {
+            file = java.nio.file.Files.createTempFile(dir, "restore-" + jobId + "-", ".dump");
+            java.nio.file.Path local = file;
+            progress.phase("downloading", backup.size());
+            ArchiveStorage.Uploaded got = timings.time("download", () -> download(local, deadline));
+            verifyDownload(got);
+            progress.phase("restoring data", null);
+            return timings.time("pg_restore", () -> runParallel(pgRestore, db, database, local, jobs, entries,
+                    deadline, progress));
+        } catch (java.io.IOException e) {
+            throw RestoreFailure.unchanged(target, "Restore failed: the backup could not be written to the worker's "
+                    + "disk (" + e.getClass().getSimpleName() + ")");
+        } finally {
+            deleteQuietly(file);
+        }
+    }
+
+    private ArchiveStorage.Uploaded download(java.nio.file.Path file, Deadline deadline) {
+        try {
+            return archives.download(backup.filename(), backup.eTag(), file, deadline);
+        } catch (java.io.IOException e) {
+            throw RestoreFailure.unchanged(target, "Restore failed: reading the backup from S3 failed (details in job "
+                    + jobId + ")", Redactor.scrub(String.valueOf(e.getMessage()), secrets));
+        }
+    }
+
+    /** The file must be the object that was checked, byte for byte (and the recorded checksum, when there is one). */
+    private void verifyDownload(ArchiveStorage.Uploaded got) {
+        if (got.bytes() != backup.size()) {
+            throw RestoreFailure.unchanged(target, "Restore failed: the download of " + backup.filename() + " has "
+                    + got.bytes() + " bytes, the object " + backup.size());
+        }
+        if (manifest.isPresent() && manifest.get().sha256() != null && !manifest.get().sha256().equals(got.sha256())) {
+            throw RestoreFailure.unchanged(target, "Restore failed: backup file " + backup.filename()
+                    + " does not match the checksum recorded when it was written (SHA-256 " + manifest.get().sha256()
+                    + ", " + manifest.get().bytes() + " bytes); it was changed or damaged in storage");
+        }
+    }
+
+    private long runParallel(PgTools.Installation pgRestore, DbConnection db, String database, java.nio.file.Path file,
+                             int jobs, int entries, Deadline deadline, ProgressReporter progress) {
+        List<String> args = List.of("--no-owner", "--no-acl", "--exit-on-error", "--jobs=" + jobs, "--no-password",
+                "--verbose", "--dbname=" + DatabaseNames.conninfoDbname(database), file.toString());
+        java.util.concurrent.atomic.AtomicInteger finished = new java.util.concurrent.atomic.AtomicInteger();
+        AtomicBoolean building = new AtomicBoolean();
+        long started = System.nanoTime();
+        RunningTool tool;
+        try {
+            tool = tools.start(pgRestore, "pg_restore", args, db.withDatabase(database), line -> {
+                Matcher m = FINISHED_ITEM.matcher(line);
+                if (m.find()) {
+                    progress.items(finished.incrementAndGet(), entries, m.group(1));
+                }
+                if (BUILDING.matcher(line).find() && building.compareAndSet(false, true)) {
+                    progress.phase("building indexes", null);
+                }
+            });
+        } catch (java.io.IOException e) {
+            throw dev.pgbackup.common.failure.Failure.server(PgTools.PG_RESTORE_MISSING);
+        }
+        try (tool) {
+            tool.stdin().close();
+            Thread drain = new Thread(() -> {
+                try {
+                    tool.stdout().transferTo(java.io.OutputStream.nullOutputStream());
+                } catch (java.io.IOException ignored) {
+                    // the tool was stopped
+                }
+            }, "pg_restore-stdout");
+            drain.setDaemon(true);
+            drain.start();
+            int code = tool.waitFor(deadline.remaining().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            if (code < 0) {
+                tool.destroy();
+                throw RestoreFailure.unchanged(target, "Restore failed: pg_restore did not finish before the worker's "
+                        + "time limit and was stopped");
+            }
+            if (code != 0) {
+                String tail = Redactor.scrub(tool.stderrTail(), secrets);
+                throw RestoreFailure.unchanged(target, "Restore failed: pg_restore exited with code " + code + ": "
+                        + ToolErrors.meaning("pg_restore", tail) + " (details in job " + jobId + ")",
+                        tail.length() > 2000 ? tail.substring(tail.length() - 2000) : tail);
+            }
+            return (System.nanoTime() - started) / 1_000_000;
+        } catch (java.io.IOException e) {
+            throw RestoreFailure.unchanged(target, "Restore failed: pg_restore's output could not be read");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw RestoreFailure.unchanged(target, "Restore interrupted");
+        }
+    }
+
+    private static void deleteQuietly(java.nio.file.Path file) {
+        if (file != null) {
+            try {
+                java.nio.file.Files.deleteIfExists(file);
+            } catch (java.io.IOException ignored) {
+                // /tmp is the worker's own; the next invocation's run does not depend on it
+            }
+        }
     }
 
     private ArchiveStorage.Reading open() {

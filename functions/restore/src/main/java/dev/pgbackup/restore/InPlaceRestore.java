@@ -58,7 +58,7 @@ final class InPlaceRestore {
         }
         try {
             admin.createDatabase(target, facts);
-            return plan.reads().restoreInto(pgRestore, plan.db(), target, deadline);
+            return plan.reads().restoreInto(pgRestore, plan.db(), target, deadline, plan.progress());
         } catch (Failure f) {
             throw RestoreFailure.afterDrop(target, f);
         } catch (SQLException e) {

@@ -5,7 +5,11 @@ import dev.pgbackup.common.config.Config;
 import dev.pgbackup.common.db.DbConnection;
 import dev.pgbackup.common.db.PgTools;
 import dev.pgbackup.common.failure.Failure;
+import dev.pgbackup.common.db.ToolErrors;
 import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.jobs.ProgressReporter;
+import dev.pgbackup.common.jobs.Timings;
+import java.util.Map;
 import dev.pgbackup.common.storage.ArchiveStorage;
 import dev.pgbackup.common.storage.BackupCatalog;
 import dev.pgbackup.common.storage.BackupObject;
@@ -34,12 +38,14 @@ public final class RestoreService {
     /** What a finished restore reports. */
     public record Outcome(String filename, long bytes, Config.RestoreMode mode, String database,
                           String preRestoreCopy, boolean preRestoreCopyKept, String pgRestoreVersion,
-                          String dumpedFrom, long pgRestoreMillis, boolean checksumVerified, List<String> notes) {
+                          String dumpedFrom, long pgRestoreMillis, boolean checksumVerified, int jobs,
+                          List<String> notes, Map<String, Long> timings) {
         public String details() {
             StringBuilder d = new StringBuilder()
                     .append("mode ").append(mode.name().toLowerCase().replace('_', '-'))
                     .append("; database '").append(database).append("'")
                     .append("; pg_restore ").append(pgRestoreVersion)
+                    .append(jobs > 1 ? " with " + jobs + " jobs from a downloaded copy" : " streamed from S3")
                     .append(" in ").append(pgRestoreMillis).append(" ms")
                     .append(checksumVerified ? "; checksum verified" : "; no checksum recorded (backup predates them)");
             if (dumpedFrom != null) {
@@ -58,7 +64,7 @@ public final class RestoreService {
 
     /** One restore's inputs, decided before any database is touched. */
     record Plan(String jobId, BackupObject backup, Optional<Manifest> manifest, DbConnection db, DatabaseNames names,
-                ArchiveReads reads, List<String> secrets) {
+                ArchiveReads reads, List<String> secrets, ProgressReporter progress, Timings timings) {
         String target() {
             return names.target();
         }
@@ -75,10 +81,13 @@ public final class RestoreService {
     private final StateKeys keys;
     private final PgTools pgTools;
     private final Supplier<DbConnection> database;
+    private final java.nio.file.Path scratch;
     private final Clock clock;
 
+    /** {@code scratch}: where a parallel restore downloads the archive (the worker's ephemeral storage). */
     public RestoreService(Config config, ObjectStore objects, ArchiveStorage archives, BackupCatalog catalog,
-                          StateKeys keys, PgTools pgTools, Supplier<DbConnection> database, Clock clock) {
+                          StateKeys keys, PgTools pgTools, Supplier<DbConnection> database, java.nio.file.Path scratch,
+                          Clock clock) {
         this.config = config;
         this.objects = objects;
         this.archives = archives;
@@ -86,30 +95,52 @@ public final class RestoreService {
         this.keys = keys;
         this.pgTools = pgTools;
         this.database = database;
+        this.scratch = scratch;
         this.clock = clock;
     }
 
     public Outcome run(String jobId, String filename, Deadline deadline) {
-        Plan plan = plan(jobId, filename);
+        return run(jobId, filename, deadline, ProgressReporter.none());
+    }
+
+    public Outcome run(String jobId, String filename, Deadline deadline, ProgressReporter progress) {
+        Timings timings = new Timings();
+        Plan plan = timings.time("plan", () -> plan(jobId, filename, progress, timings));
         boolean inPlace = config.restoreMode() == Config.RestoreMode.IN_PLACE;
-        ArchiveReads.Checked checked = plan.reads().check(pgTools.newestPgRestore(), inPlace, deadline);
-        try (AdminSession admin = AdminSession.open(plan.db(), plan.secrets())) {
+        progress.phase("checking the archive", plan.backup().size());
+        ArchiveReads.Checked checked = timings.time("check",
+                () -> plan.reads().check(pgTools.newestPgRestore(), inPlace, deadline));
+        try (AdminSession admin = timings.time("connect", () -> openAdmin(plan))) {
             Archive archive = new Archive(checked, chooseRestoreTool(checked, admin.serverMajor(), plan.target()));
             List<String> notes = new ArrayList<>(new SwapProtocol(admin, objects, keys, clock).repair());
             dropLeftovers(admin, plan.names().restoringPattern(), notes);
             if (inPlace) {
+                long start = System.nanoTime();
                 long millis = new InPlaceRestore(admin, plan, catalog).run(archive.pgRestore(), checked.millis(),
                         deadline);
-                return outcome(plan, archive, millis, null, false, notes);
+                timings.add("pg_restore", (System.nanoTime() - start) / 1_000_000);
+                return outcome(plan, archive, millis, null, false, 1, notes);
             }
             return swap(admin, plan, archive, deadline, notes);
         } catch (SQLException e) {
-            String message = Redactor.scrub(String.valueOf(e.getMessage()).replaceAll("\\s+", " "), plan.secrets());
-            throw RestoreFailure.unchanged(plan.target(), "Restore failed: " + message);
+            throw RestoreFailure.unchanged(plan.target(), "Restore failed: " + sqlMessage(e, plan));
         }
     }
 
-    private Plan plan(String jobId, String filename) {
+    private static String sqlMessage(SQLException e, Plan plan) {
+        return Redactor.scrub(String.valueOf(e.getMessage()).replaceAll("\\s+", " "), plan.secrets());
+    }
+
+    private static AdminSession openAdmin(Plan plan) {
+        try {
+            return AdminSession.open(plan.db(), plan.secrets());
+        } catch (SQLException e) {
+            throw RestoreFailure.unchanged(plan.target(), "Restore failed: cannot connect to the database: "
+                    + ToolErrors.meaning("the database", sqlMessage(e, plan)), sqlMessage(e, plan));
+        }
+    }
+
+    private Plan plan(String jobId, String filename, ProgressReporter progress, Timings timings) {
         objects.checkBucket();
         BackupObject backup = catalog.find(filename)
                 .orElseThrow(() -> Failure.notFound("Backup file not found: " + filename));
@@ -122,7 +153,7 @@ public final class RestoreService {
         }
         List<String> secrets = db.password() == null ? List.of() : List.of(db.password());
         ArchiveReads reads = new ArchiveReads(pgTools, archives, backup, manifest, names.target(), jobId, secrets);
-        return new Plan(jobId, backup, manifest, db, names, reads, secrets);
+        return new Plan(jobId, backup, manifest, db, names, reads, secrets, progress, timings);
     }
 
     /** A pg_restore that reads the archive and can restore into this server, or a refusal before anything changes. */
@@ -143,8 +174,13 @@ public final class RestoreService {
         String old = null;
         boolean swapped = false;
         long millis;
+        int jobs = parallelJobs(plan.backup());
         try {
-            millis = plan.reads().restoreInto(archive.pgRestore(), plan.db(), fresh, deadline);
+            millis = jobs > 1
+                    ? plan.reads().restoreFromFile(archive.pgRestore(), plan.db(), fresh, scratch, jobs,
+                            archive.checked().entries(), deadline, plan.progress(), plan.timings())
+                    : plan.timings().time("pg_restore", () -> plan.reads().restoreInto(archive.pgRestore(), plan.db(),
+                            fresh, deadline, plan.progress()));
             // the swap's retries stop at the deadline; starting it with less left could end them before the
             // sessions are gone, for nothing (the restored copy is dropped either way)
             if (deadline.remaining().compareTo(SwapProtocol.MIN_TIME) < 0) {
@@ -154,8 +190,11 @@ public final class RestoreService {
             }
             facts.ifPresent(f -> copyOwner(admin, fresh, f, notes));
             old = facts.isPresent() ? plan.names().preRestore(clock.instant(), admin.databaseNames()::contains) : null;
+            plan.progress().phase("swapping", null);
+            long swapStart = System.nanoTime();
             new SwapProtocol(admin, objects, keys, clock).swap(plan.jobId(), fresh, target, old, facts.isPresent(),
                     deadline, notes);
+            plan.timings().add("swap", (System.nanoTime() - swapStart) / 1_000_000);
             swapped = true;
         } finally {
             if (!swapped) {
@@ -168,13 +207,35 @@ public final class RestoreService {
             keep = kept.isPresent();
             kept.ifPresent(n -> notes.add(n + "; it was kept"));
         }
-        return outcome(plan, archive, millis, old, keep, notes);
+        return outcome(plan, archive, millis, old, keep, jobs, notes);
     }
 
-    private Outcome outcome(Plan plan, Archive archive, long millis, String old, boolean kept, List<String> notes) {
+    /**
+     * pg_restore jobs for this archive: one (streamed from S3) unless several are configured or the worker has
+     * several vCPUs, and the archive fits its disk with room to spare.
+     */
+    private int parallelJobs(BackupObject backup) {
+        int jobs = config.effectiveRestoreJobs();
+        if (jobs < 2) {
+            return 1;
+        }
+        try {
+            long usable = java.nio.file.Files.getFileStore(scratch).getUsableSpace();
+            return backup.size() + DISK_MARGIN <= usable ? jobs : 1;
+        } catch (java.io.IOException e) {
+            return 1;
+        }
+    }
+
+    /** Room kept free on the worker's disk beside a downloaded archive. */
+    static final long DISK_MARGIN = 256L * 1024 * 1024;
+
+    private Outcome outcome(Plan plan, Archive archive, long millis, String old, boolean kept, int jobs,
+                            List<String> notes) {
         boolean verified = plan.manifest().map(m -> m.sha256() != null).orElse(false);
         return new Outcome(plan.backup().filename(), plan.backup().size(), config.restoreMode(), plan.target(), old,
-                kept, archive.pgRestore().version(), archive.checked().dumpedFrom(), millis, verified, notes);
+                kept, archive.pgRestore().version(), archive.checked().dumpedFrom(), millis, verified, jobs, notes,
+                plan.timings().ordered());
     }
 
     /** The restored database gets the old one's owner when we may do that; otherwise it stays ours. */

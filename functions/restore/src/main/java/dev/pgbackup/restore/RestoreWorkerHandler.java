@@ -9,6 +9,7 @@ import dev.pgbackup.common.jobs.Deadline;
 import dev.pgbackup.common.jobs.JobFailures;
 import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.jobs.Lock;
+import dev.pgbackup.common.jobs.ProgressReporter;
 import dev.pgbackup.common.jobs.WorkerPayload;
 import dev.pgbackup.common.storage.LastRestore;
 import java.util.Map;
@@ -38,7 +39,8 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
 
     /** The restore service wired from the stack's parts (also what tests and benchmarks run directly). */
     public static RestoreService service(Wiring w) {
-        return new RestoreService(w.config, w.objects, w.archives, w.catalog, w.keys, w.pgTools, w::database, w.clock);
+        return new RestoreService(w.config, w.objects, w.archives, w.catalog, w.keys, w.pgTools, w::database,
+                java.nio.file.Path.of(System.getProperty("java.io.tmpdir")), w.clock);
     }
 
     @Override
@@ -61,7 +63,7 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
         }
         JobRecord job = found.get();
         Optional<String> refusal = refusal(p, job);
-        if (refusal.isEmpty() && !wiring.jobs.claim(job.jobId())) {
+        if (refusal.isEmpty() && !claim(job)) {
             return ignored(job.jobId(), "already claimed by another invocation");
         }
         AuditLog.Entry audit = wiring.audit.entry("restore.job").with("jobId", job.jobId())
@@ -72,6 +74,23 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
                 : run(job, deadline, audit);
         finish(job, finished, audit);
         return finished.summary();
+    }
+
+    /**
+     * Claims the job; when the claim cannot even be written, nothing has run: the job is failed and its lock
+     * freed (best effort) so that a retry does not wait for the lock to go stale.
+     */
+    private boolean claim(JobRecord job) {
+        try {
+            return wiring.jobs.claim(job.jobId());
+        } catch (RuntimeException e) {
+            AuditLog.Entry audit = wiring.audit.entry("restore.job").with("jobId", job.jobId())
+                    .with("error", e.getClass().getSimpleName());
+            JobRecord failed = job.failed(wiring.clock.instant(), "Restore failed: the job could not be claimed ("
+                    + e.getClass().getSimpleName() + "); nothing was changed", String.valueOf(e.getMessage()));
+            finish(job, failed, audit);
+            throw e;
+        }
     }
 
     /** Why this invocation may not run the job: the payload must match the job record and the lock's holder. */
@@ -86,19 +105,25 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
     }
 
     private JobRecord run(JobRecord job, Deadline deadline, AuditLog.Entry audit) {
-        wiring.warnAboutTls(audit);
-        try {
-            RestoreService.Outcome outcome = restores.run(job.jobId(), job.filename(), deadline);
+        ProgressReporter progress = new ProgressReporter(wiring.jobs, job, wiring.clock);
+        try (progress) {
+            RestoreService.Outcome outcome = restores.run(job.jobId(), job.filename(), deadline, progress);
             recordChange(job);
             audit.with("database", outcome.database()).with("preRestoreCopy", outcome.preRestoreCopy())
                     .with("preRestoreCopyKept", outcome.preRestoreCopyKept())
                     .with("pgRestore", outcome.pgRestoreVersion()).with("pgRestoreMs", outcome.pgRestoreMillis())
-                    .with("checksumVerified", outcome.checksumVerified());
+                    .with("checksumVerified", outcome.checksumVerified()).with("jobs", outcome.jobs())
+                    .with("timings", outcome.timings());
             return job.succeeded(wiring.clock.instant(), outcome.bytes(),
-                    "Database restored successfully from backup: " + outcome.filename(), outcome.details());
+                    "Database restored successfully from backup: " + outcome.filename(), outcome.details())
+                    .withTimings(outcome.timings());
         } catch (RuntimeException | Error e) {
-            if (!(e instanceof RestoreFailure r) || r.state() != RestoreFailure.TargetState.UNCHANGED) {
-                recordChange(job); // the database may have changed: the next restore needs a newer safety backup
+            // every step that touches the target turns its failures into a RestoreFailure saying how it left it;
+            // anything else stopped before (or is an Error, after which nothing is known)
+            boolean changed = e instanceof RestoreFailure r ? r.state() != RestoreFailure.TargetState.UNCHANGED
+                    : e instanceof Error;
+            if (changed) {
+                recordChange(job); // the next restore needs a safety backup taken after this one
             }
             JobRecord failed = JobFailures.failed(job, e, wiring.clock.instant(), "Restore", wiring.databaseSecrets());
             audit.with("diagnostic", failed.diagnostic());
@@ -121,6 +146,7 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
 
     /** Lock first (the next restore may start as soon as the outcome is visible), then the outcome; each runs. */
     private void finish(JobRecord job, JobRecord finished, AuditLog.Entry audit) {
+        wiring.warnAboutTls(audit);
         try {
             lock.release(job.jobId()); // only if this job holds it: another job's lock is never touched
         } catch (RuntimeException e) {

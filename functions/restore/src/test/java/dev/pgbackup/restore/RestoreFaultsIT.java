@@ -81,8 +81,7 @@ class RestoreFaultsIT {
 
             assertEquals(503, response.getStatusCode(), response.getBody());
             assertEquals("application/json", response.getHeaders().get("Content-Type"));
-            assertEquals(RestoreIT.error("A configuration parameter could not be read from SSM "
-                    + "(/pharmatracker/staging/restore-passkey); try again later"), RestoreIT.bodyOf(response));
+            assertEquals(RestoreIT.error("A configuration parameter could not be read from SSM; try again later"), RestoreIT.bodyOf(response));
             assertTrue(unavailable.injected() > 1, "the SDK retried: " + unavailable.injected());
             List<FaultProxy.Request> reads = proxy.requests(FaultProxy.ssm("GetParameter"));
             assertEquals(200, reads.get(0).status(), reads.toString());
@@ -125,8 +124,7 @@ class RestoreFaultsIT {
 
             assertEquals("FAILED", result.get("status"), result.toString());
             String message = (String) result.get("message");
-            assertEquals("A configuration parameter could not be read from SSM (/pharmatracker/staging/db-url); "
-                    + "try again later", message);
+            assertEquals("A configuration parameter could not be read from SSM; try again later", message);
             assertTrue(unavailable.injected() > 1, "the SDK retried: " + unavailable.injected());
             JobRecord job = f.stack.wiring.jobs.find(jobId(payload)).orElseThrow();
             assertEquals(JobRecord.Status.FAILED, job.status());
@@ -138,8 +136,6 @@ class RestoreFaultsIT {
     }
 
     @Test
-    @org.junit.jupiter.api.Disabled("product bug: a restore that failed before touching anything (SSM unreadable) "
-            + "records a last restore, so the retry is refused until a new safety backup is taken")
     void aRestoreThatFailedBecauseSsmWasUnavailableCanBeRetriedOnceSsmIsBack() {
         try (FaultProxy proxy = proxy()) {
             RestoreIT.Fixture f = fixture(proxy, Map.of(), Clock.systemUTC());

@@ -96,7 +96,10 @@ class RestoreIT {
             this.target = targetName != null ? targetName : "staging_" + UUID.randomUUID().toString().substring(0, 8);
             pg.admin("create database " + DatabaseNames.quoteIdent(target) + " owner " + TestPostgres.APP_USER);
             SeedData.seed(pg, target, 150, "staging-data");
-            this.stack = TestStack.create("staging", bucket, target, overrides, clock, awsEndpoint);
+            // streamed restores unless a test asks for parallel ones (RESTORE_JOBS=2: download, pg_restore --jobs)
+            Map<String, String> env = new HashMap<>(Map.of("RESTORE_JOBS", "1"));
+            env.putAll(overrides);
+            this.stack = TestStack.create("staging", bucket, target, env, clock, awsEndpoint);
             if (targetName != null) {
                 stack.putParameters(urlWithEncodedDatabase(target));
             }
@@ -833,6 +836,13 @@ class RestoreIT {
             }
 
             @Override
+            public Uploaded download(String key, String eTag, java.nio.file.Path file,
+                                     dev.pgbackup.common.jobs.Deadline deadline) throws IOException {
+                replace(key); // between the check and the download: the pinned ETag no longer matches
+                return real.download(key, eTag, file, deadline);
+            }
+
+            @Override
             public Reading open(String key, String eTag) {
                 int n = opens.incrementAndGet();
                 boolean swap = mode.equals("swap");
@@ -911,6 +921,118 @@ class RestoreIT {
         assertEquals(1, copies.size(), copies.toString());
         assertEquals(f.stagingSnapshot, pg.snapshot(copies.get(0)));
         assertFalse(f.keys("pgbackup/state/").contains(f.stack.wiring.keys.swapJournal()));
+        f.assertNoLeftovers();
+    }
+
+    // ---------------------------------------------------------------- parallel restores (download, --jobs)
+
+    static final Map<String, String> PARALLEL = Map.of("RESTORE_JOBS", "2");
+
+    static List<Path> leftoverDownloads() throws IOException {
+        try (Stream<Path> files = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            return files.filter(p -> p.getFileName().toString().startsWith("restore-")
+                    && p.getFileName().toString().endsWith(".dump")).toList();
+        }
+    }
+
+    @Test
+    void aParallelRestoreDownloadsVerifiesAndRestoresWithJobsRowForRow() throws Exception {
+        List<Path> before = leftoverDownloads();
+        Fixture f = new Fixture(PARALLEL);
+        writeProductionManifest(f, f.productionBackup, sha256(productionDump), productionDump.length);
+
+        APIGatewayV2HTTPResponse response = f.restore(f.productionBackup);
+
+        assertEquals(200, response.getStatusCode(), response.getBody());
+        assertEquals(productionSnapshot, pg.snapshot(f.target));
+        JobRecord job = f.jobs().get(0);
+        assertTrue(job.details().contains("with 2 jobs from a downloaded copy"), job.details());
+        assertTrue(job.details().contains("checksum verified"), job.details());
+        for (String step : List.of("plan", "check", "connect", "download", "pg_restore", "swap")) {
+            assertTrue(job.timings().containsKey(step), step + " in " + job.timings());
+        }
+        assertEquals(before, leftoverDownloads(), "the downloaded copy is gone");
+        f.assertNoLeftovers();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"truncated in the data", "corrupt data block"})
+    void aBrokenArchiveRestoredInParallelLeavesTheTargetAsItWas(String how) throws Exception {
+        List<Path> before = leftoverDownloads();
+        Fixture f = new Fixture(PARALLEL);
+        String broken = BackupFiles.name("production", Instant.now().minus(Duration.ofHours(1)));
+        BackupFiles.upload(f.stack.s3, f.stack.bucket, broken, corrupted(how));
+
+        APIGatewayV2HTTPResponse response = f.restore(broken);
+
+        assertEquals(500, response.getStatusCode(), response.getBody());
+        String message = (String) bodyOf(response).get("message");
+        assertTrue(message.startsWith("Restore failed: pg_restore exited with code 1: "), message);
+        assertTrue(message.endsWith("The database '" + f.target + "' was not changed"), message);
+        assertEquals(f.stagingSnapshot, pg.snapshot(f.target));
+        assertEquals(before, leftoverDownloads());
+        f.assertNoLeftovers();
+    }
+
+    @Test
+    void aDownloadThatDoesNotMatchTheRecordedChecksumNeverReachesPgRestore() throws Exception {
+        Fixture f = new Fixture(PARALLEL);
+        byte[] other = productionDump.clone();
+        other[other.length / 3] ^= 1;
+        writeProductionManifest(f, f.productionBackup, sha256(other), productionDump.length);
+
+        APIGatewayV2HTTPResponse response = f.restore(f.productionBackup);
+
+        assertEquals(500, response.getStatusCode(), response.getBody());
+        String message = (String) bodyOf(response).get("message");
+        assertTrue(message.contains("does not match the checksum recorded when it was written"), message);
+        assertTrue(message.endsWith("The database '" + f.target + "' was not changed"), message);
+        assertEquals(f.stagingSnapshot, pg.snapshot(f.target));
+        assertEquals(List.of(), pg.databases(f.target + "_"));
+        f.assertNoLeftovers();
+    }
+
+    @Test
+    void s3FailingDuringTheDownloadLeavesTheTargetAndNoFile() throws Exception {
+        List<Path> before = leftoverDownloads();
+        try (FaultProxy proxy = FaultProxy.start(dev.pgbackup.testsupport.MotoServer.get().endpoint())) {
+            Fixture f = new Fixture(PARALLEL, Clock.systemUTC(), true, null, proxy.endpoint());
+            // the --list check reads it once; every read of the download fails
+            FaultProxy.Rule cut = proxy.when(FaultProxy.s3("GET", java.util.regex.Pattern.quote(f.productionBackup), null))
+                    .afterPasses(1).respondS3Error(500, "InternalError", "simulated");
+
+            APIGatewayV2HTTPResponse response = f.restore(f.productionBackup);
+
+            assertEquals(500, response.getStatusCode(), response.getBody());
+            assertTrue(cut.injected() >= 1);
+            String message = (String) bodyOf(response).get("message");
+            assertTrue(message.startsWith("Restore failed: reading the backup from S3 failed"), message);
+            assertTrue(message.endsWith("The database '" + f.target + "' was not changed"), message);
+            assertEquals(f.stagingSnapshot, pg.snapshot(f.target));
+            assertEquals(before, leftoverDownloads());
+            f.assertNoLeftovers();
+        }
+    }
+
+    @Test
+    void theJobReportsItsPhaseAndProgressWhileItRuns() throws Exception {
+        // a pg_restore that is slow to start reading, so the job is seen mid-way
+        Path tools = FakeTools.wrapping("pg_restore", "for a in \"$@\"; do case \"$a\" in --dbname=*) sleep 4;; esac; done\n"
+                + "exec \"$REAL\" \"$@\"");
+        Fixture f = new Fixture(Map.of("PG_TOOLS_DIR", tools.toString(), "WAIT_BUDGET_SECONDS", "0"));
+
+        APIGatewayV2HTTPResponse started = f.restore(f.productionBackup);
+
+        assertEquals(202, started.getStatusCode(), started.getBody());
+        String jobId = (String) bodyOf(started).get("jobId");
+        JobRecord.Progress seen = Waits.until(Duration.ofSeconds(60), "a progress report", () -> f.stack.wiring.jobs
+                .find(jobId).map(JobRecord::progress).filter(p -> "restoring data".equals(p.phase())).orElse(null));
+        assertEquals(Long.valueOf(productionDump.length), seen.bytesTotal());
+        JobRecord done = Waits.until(Duration.ofMinutes(2), "the job to finish",
+                () -> f.stack.wiring.jobs.find(jobId).filter(JobRecord::finished).orElse(null));
+        assertEquals(JobRecord.Status.SUCCEEDED, done.status(), done.message());
+        assertEquals(null, done.progress(), "a finished job has no progress, only its outcome and timings");
+        f.stack.awaitWorkers();
         f.assertNoLeftovers();
     }
 

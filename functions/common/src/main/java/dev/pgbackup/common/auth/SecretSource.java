@@ -4,4 +4,9 @@ package dev.pgbackup.common.auth;
 @FunctionalInterface
 public interface SecretSource {
     String get(String name);
+
+    /** The value if it is at hand without a remote call (a cache); empty otherwise. */
+    default java.util.Optional<String> peek(String name) {
+        return java.util.Optional.empty();
+    }
 }

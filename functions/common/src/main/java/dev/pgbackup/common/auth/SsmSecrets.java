@@ -29,6 +29,14 @@ public final class SsmSecrets implements SecretSource {
         this.clock = clock;
     }
 
+    /** The cached value, if one was read and has not expired: never a call to SSM. */
+    @Override
+    public java.util.Optional<String> peek(String name) {
+        Cached cached = cache.get(name);
+        return cached != null && clock.instant().isBefore(cached.expires())
+                ? java.util.Optional.of(cached.value()) : java.util.Optional.empty();
+    }
+
     @Override
     public String get(String name) {
         Instant now = clock.instant();
@@ -40,12 +48,13 @@ public final class SsmSecrets implements SecretSource {
         try {
             value = ssm.getParameter(r -> r.name(name).withDecryption(true)).parameter().value();
         } catch (ParameterNotFoundException e) {
-            // the name is configuration, not a secret: naming it tells the operator what to create
-            throw Failure.server("SSM parameter not found: " + name);
+            // the name tells the operator what to create: in the log, not in an answer to any caller
+            throw Failure.server("A configuration parameter is missing from SSM (its name is in the function's log)",
+                    "SSM parameter not found: " + name);
         } catch (SdkException e) {
             // throttled, unreachable, not allowed: nothing was done, the caller may retry
-            throw new Failure(Failure.Kind.UNAVAILABLE, "A configuration parameter could not be read from SSM "
-                    + "(" + name + "); try again later", e.getClass().getSimpleName());
+            throw new Failure(Failure.Kind.UNAVAILABLE, "A configuration parameter could not be read from SSM; try "
+                    + "again later", name + ": " + e.getClass().getSimpleName());
         }
         cache.put(name, new Cached(value, now.plus(ttl)));
         return value;

@@ -29,6 +29,7 @@ public record Config(
         Compression compression,
         RestoreMode restoreMode,
         boolean keepPreRestoreCopy,
+        int restoreJobs,
         Set<String> restoreSources,
         int maxBodyBytes,
         WorkerLimits backupWorker,
@@ -62,6 +63,14 @@ public record Config(
         public Duration staleAfter() {
             return timeout.plus(maxEventAge).plus(STALE_MARGIN);
         }
+    }
+
+    /**
+     * How many pg_restore jobs a restore runs: the configured number, or (0) one per vCPU. With two or more,
+     * a swap-mode restore downloads the archive (when it fits the worker's disk) and restores in parallel.
+     */
+    public int effectiveRestoreJobs() {
+        return restoreJobs > 0 ? restoreJobs : Runtime.getRuntime().availableProcessors();
     }
 
     /** Whether a backup of {@code source} may be restored into this environment. */

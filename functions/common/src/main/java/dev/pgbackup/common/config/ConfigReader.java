@@ -55,6 +55,7 @@ final class ConfigReader {
                 compression(),
                 restoreMode(),
                 bool("KEEP_PRE_RESTORE_COPY", true),
+                integer("RESTORE_JOBS", 0, 0),
                 restoreSources(),
                 integer("MAX_BODY_BYTES", 4096, 64),
                 worker("BACKUP_WORKER_MAX_EVENT_AGE_SECONDS", 900),

@@ -195,16 +195,22 @@ public class PgTools {
         return env;
     }
 
-    /** Starts a tool; stdin is closed, stderr is collected (bounded) by a daemon thread. */
+    /** Starts a tool; stderr is collected (bounded) by a daemon thread. */
     public RunningTool start(Installation installation, String tool, List<String> args, DbConnection connection)
             throws IOException {
+        return start(installation, tool, args, connection, null);
+    }
+
+    /** Starts a tool whose stderr lines (its --verbose progress) also go to {@code stderrLines}. */
+    public RunningTool start(Installation installation, String tool, List<String> args, DbConnection connection,
+                             java.util.function.Consumer<String> stderrLines) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(installation.tool(tool).toString());
         command.addAll(args);
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().clear();
         builder.environment().putAll(environmentFor(connection));
-        return RunningTool.start(builder, tool);
+        return RunningTool.start(builder, tool, stderrLines);
     }
 
 }

@@ -15,20 +15,23 @@ public final class RunningTool implements AutoCloseable {
 
     private final String name;
     private final Process process;
+    private final java.util.function.Consumer<String> lines;
     private final Thread stderrReader;
     private final byte[] tail = new byte[STDERR_TAIL_BYTES];
     private long stderrBytes;
 
-    private RunningTool(String name, Process process) {
+    private RunningTool(String name, Process process, java.util.function.Consumer<String> lines) {
         this.name = name;
         this.process = process;
+        this.lines = lines;
         this.stderrReader = new Thread(this::collectStderr, name + "-stderr");
         this.stderrReader.setDaemon(true);
         this.stderrReader.start();
     }
 
-    static RunningTool start(ProcessBuilder builder, String name) throws IOException {
-        return new RunningTool(name, builder.start());
+    static RunningTool start(ProcessBuilder builder, String name, java.util.function.Consumer<String> stderrLines)
+            throws IOException {
+        return new RunningTool(name, builder.start(), stderrLines);
     }
 
     public String name() {
@@ -58,6 +61,7 @@ public final class RunningTool implements AutoCloseable {
 
     private void collectStderr() {
         byte[] buffer = new byte[4096];
+        StringBuilder line = new StringBuilder();
         try (InputStream err = process.getErrorStream()) {
             int n;
             while ((n = err.read(buffer)) > 0) {
@@ -66,9 +70,29 @@ public final class RunningTool implements AutoCloseable {
                         tail[(int) (stderrBytes++ % tail.length)] = buffer[i];
                     }
                 }
+                if (lines != null) {
+                    feedLines(buffer, n, line);
+                }
             }
         } catch (IOException ignored) {
             // the process was destroyed; what we have is what there is
+        }
+    }
+
+    /** Hands complete stderr lines (pg_dump/pg_restore --verbose progress) to the listener; never throws. */
+    private void feedLines(byte[] buffer, int n, StringBuilder line) {
+        for (int i = 0; i < n; i++) {
+            char c = (char) (buffer[i] & 0xff);
+            if (c == '\n') {
+                try {
+                    lines.accept(line.toString());
+                } catch (RuntimeException ignored) {
+                    // a listener's problem must not stop the tool's stderr from being read
+                }
+                line.setLength(0);
+            } else if (line.length() < 1000) {
+                line.append(c);
+            }
         }
     }
 

@@ -46,9 +46,16 @@ public final class ToolErrors {
         return new Rule(Pattern.compile(regex, Pattern.CASE_INSENSITIVE), meaning);
     }
 
-    /** The first meaning whose pattern the stderr matches, or a generic one. */
+    /** Lines that report a problem: --verbose progress lines (table names) must not be taken for one. */
+    private static final Pattern PROBLEM = Pattern.compile("error|fatal|could not|detail:|hint:|warning",
+            Pattern.CASE_INSENSITIVE);
+
+    /** The first meaning whose pattern the stderr's problem lines match, or a generic one. */
     public static String meaning(String tool, String stderr) {
-        String text = stderr == null ? "" : stderr.toLowerCase(Locale.ROOT);
+        String all = stderr == null ? "" : stderr;
+        String problems = all.lines().filter(l -> PROBLEM.matcher(l).find())
+                .collect(java.util.stream.Collectors.joining("\n"));
+        String text = (problems.isEmpty() ? all : problems).toLowerCase(Locale.ROOT);
         for (Rule r : RULES) {
             if (r.pattern().matcher(text).find()) {
                 return r.meaning();

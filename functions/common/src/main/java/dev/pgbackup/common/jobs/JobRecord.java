@@ -25,7 +25,16 @@ public record JobRecord(
         Long bytes,
         String message,
         String details,
-        String diagnostic) {
+        String diagnostic,
+        java.util.Map<String, Long> timings,
+        Progress progress) {
+
+    /** Where a running job is: its phase, bytes done of the expected total, and the item it works on. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Progress(String phase, Long bytesDone, Long bytesTotal, Integer percent, String current,
+                           Instant updatedAt) {
+    }
 
     public enum Type { BACKUP, RESTORE }
 
@@ -34,7 +43,7 @@ public record JobRecord(
     public static JobRecord started(String jobId, Type type, String environment, String filename, String requestedBy,
                                     String trigger, Instant now) {
         return new JobRecord(jobId, type, Status.RUNNING, environment, filename, requestedBy, trigger, now,
-                null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null);
     }
 
     public JobRecord succeeded(Instant now, Long bytes, String message, String details) {
@@ -47,7 +56,19 @@ public record JobRecord(
 
     private JobRecord finish(Status status, Instant now, Long bytes, String message, String details, String diagnostic) {
         return new JobRecord(jobId, type, status, environment, filename, requestedBy, trigger, createdAt, now,
-                now.toEpochMilli() - createdAt.toEpochMilli(), bytes, message, details, diagnostic);
+                now.toEpochMilli() - createdAt.toEpochMilli(), bytes, message, details, diagnostic, timings, null);
+    }
+
+    /** The same job with the time each step took. */
+    public JobRecord withTimings(java.util.Map<String, Long> steps) {
+        return new JobRecord(jobId, type, status, environment, filename, requestedBy, trigger, createdAt, finishedAt,
+                durationMs, bytes, message, details, diagnostic, steps, progress);
+    }
+
+    /** The same running job with its progress. */
+    public JobRecord withProgress(Progress now) {
+        return new JobRecord(jobId, type, status, environment, filename, requestedBy, trigger, createdAt, finishedAt,
+                durationMs, bytes, message, details, diagnostic, timings, now);
     }
 
     public boolean finished() {

@@ -10,6 +10,8 @@ import java.util.function.Supplier;
  * get the old synchronous answer; larger ones a running job to poll.
  */
 public final class JobRunner {
+    static final java.time.Duration POLL = java.time.Duration.ofMillis(150);
+
     private final JobStore jobs;
     private final Supplier<WorkerLauncher> launcher;
     private volatile WorkerLauncher launcherInstance;
@@ -37,12 +39,11 @@ public final class JobRunner {
         } catch (RuntimeException e) {
             return new JobStart.LaunchUnknown(job);
         }
-        long pause = 200;
         while (!waitUntil.passed()) {
-            if (!sleep(Math.max(1, Math.min(pause, waitUntil.remaining().toMillis())))) {
+            // a small database finishes in a second or two: answering 150 ms after it did costs a few GETs
+            if (!sleep(Math.max(1, Math.min(POLL.toMillis(), waitUntil.remaining().toMillis())))) {
                 break;
             }
-            pause = Math.min(1000, pause * 2);
             Optional<JobRecord> current = read(job.jobId());
             if (current.isPresent() && current.get().finished()) {
                 return new JobStart.Finished(current.get());

@@ -33,4 +33,10 @@ public interface ArchiveStorage {
 
     /** Opens the archive, failing if it is no longer the version {@code eTag}. */
     Reading open(String key, String eTag);
+
+    /**
+     * Downloads the archive, version {@code eTag}, into {@code file} with parallel part requests; returns its
+     * size and SHA-256 as written to the file. On failure or past the deadline the file is deleted.
+     */
+    Uploaded download(String key, String eTag, java.nio.file.Path file, Deadline deadline) throws IOException;
 }

@@ -9,5 +9,5 @@ import java.time.Instant;
  * start ({@code startedAt}, when pg_dump took its snapshot) tells whether it saw the last restore's result.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
-public record LastBackup(String filename, String jobId, Instant startedAt, Instant completedAt) {
+public record LastBackup(String filename, String jobId, Instant startedAt, Instant completedAt, Long bytes) {
 }

@@ -1,6 +1,12 @@
 package dev.pgbackup.common.storage;
 
+import dev.pgbackup.common.AwsClients;
 import dev.pgbackup.common.jobs.Deadline;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import software.amazon.awssdk.core.FileTransformerConfiguration;
+import software.amazon.awssdk.core.async.AsyncResponseTransformer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
@@ -11,10 +17,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.LongFunction;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
 import software.amazon.awssdk.core.async.BlockingInputStreamAsyncRequestBody;
+import software.amazon.awssdk.core.async.BufferedSplittableAsyncRequestBody;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
@@ -31,14 +37,14 @@ public final class S3Archives implements ArchiveStorage {
 
     private final S3Client s3;
     private final String bucket;
+    private final AwsClients.ArchiveClients clients;
     /** One multipart client per part size, built on first use (the SDK's part size cannot change per upload). */
-    private final LongFunction<S3AsyncClient> uploaderFactory;
     private final Map<Long, S3AsyncClient> uploaders = new ConcurrentHashMap<>();
 
-    public S3Archives(S3Client s3, String bucket, LongFunction<S3AsyncClient> uploaderFactory) {
+    public S3Archives(S3Client s3, String bucket, AwsClients.ArchiveClients clients) {
         this.s3 = s3;
         this.bucket = bucket;
-        this.uploaderFactory = uploaderFactory;
+        this.clients = clients;
     }
 
     /**
@@ -57,11 +63,13 @@ public final class S3Archives implements ArchiveStorage {
     @Override
     public Uploaded upload(String key, InputStream body, long expectedBytes, Deadline deadline, Runnable onFailure)
             throws IOException {
-        S3AsyncClient client = uploaders.computeIfAbsent(partSizeFor(expectedBytes), uploaderFactory::apply);
+        S3AsyncClient client = uploaders.computeIfAbsent(partSizeFor(expectedBytes), clients::uploader);
         BlockingInputStreamAsyncRequestBody requestBody = AsyncRequestBody.forBlockingInputStream(null);
         MeasuredStream measured = new MeasuredStream(body);
+        // buffered per part, so that the SDK can retry a part S3 refused once (a stream cannot be read twice)
         CompletableFuture<?> upload = client.putObject(
-                b -> b.bucket(bucket).key(key).ifNoneMatch("*").contentType("application/octet-stream"), requestBody);
+                b -> b.bucket(bucket).key(key).ifNoneMatch("*").contentType("application/octet-stream"),
+                BufferedSplittableAsyncRequestBody.create(requestBody));
         // The writer runs on its own thread: if the upload fails, it may stay blocked on demand that never
         // comes, and the caller must still be able to kill the source and return.
         CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> requestBody.writeInputStream(measured));
@@ -79,10 +87,17 @@ public final class S3Archives implements ArchiveStorage {
         } catch (ExecutionException e) {
             fail(key, onFailure, upload, writer);
             Throwable cause = rootCause(e);
-            if (cause instanceof S3Exception s3e && s3e.statusCode() == 412) {
+            S3Exception answered = s3Answer(e);
+
+            if (answered != null && answered.statusCode() == 412) {
                 throw new IOException("A backup named " + key + " already exists; it was not overwritten");
             }
-            throw cause instanceof IOException io ? io : new IOException(describe(cause), cause);
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            int status = s3Status(e);
+            throw new IOException(answered != null ? describe(answered)
+                    : status > 0 ? "S3 answered " + status : describe(cause), cause);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             fail(key, onFailure, upload, writer);
@@ -94,7 +109,8 @@ public final class S3Archives implements ArchiveStorage {
         if (cause instanceof S3Exception s3e) {
             return "S3 answered " + s3e.statusCode() + " (" + s3e.awsErrorDetails().errorCode() + ")";
         }
-        return cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage());
+        // the SDK's own text (attempt counts, internals) is for the log, not for the answer
+        return "the S3 upload failed (" + cause.getClass().getSimpleName() + ")";
     }
 
     private void fail(String key, Runnable onFailure, CompletableFuture<?> upload, CompletableFuture<Void> writer) {
@@ -118,6 +134,48 @@ public final class S3Archives implements ArchiveStorage {
         }
     }
 
+    private static final java.util.regex.Pattern STATUS = java.util.regex.Pattern.compile("Status Code: (\\d{3})");
+
+    /** The HTTP status S3 answered, wherever the SDK put it (a cause, a suppressed attempt), or 0. */
+    static int s3Status(Throwable t) {
+        S3Exception s3e = s3Answer(t);
+        if (s3e != null) {
+            return s3e.statusCode();
+        }
+        for (Throwable x = t; x != null; x = x.getCause()) {
+            for (Throwable s : x.getSuppressed()) {
+                java.util.regex.Matcher m = STATUS.matcher(String.valueOf(s.getMessage()));
+                if (m.find()) {
+                    return Integer.parseInt(m.group(1));
+                }
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * What S3 answered, wherever the SDK put it: after retries, the SDK may report its own error with S3's
+     * answer among the suppressed exceptions.
+     */
+    static S3Exception s3Answer(Throwable t) {
+        java.util.ArrayDeque<Throwable> todo = new java.util.ArrayDeque<>(List.of(t));
+        java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        while (!todo.isEmpty()) {
+            Throwable x = todo.poll();
+            if (x == null || !seen.add(x)) {
+                continue;
+            }
+            if (x instanceof S3Exception s3e) {
+                return s3e;
+            }
+            if (x.getCause() != null) {
+                todo.add(x.getCause());
+            }
+            todo.addAll(List.of(x.getSuppressed()));
+        }
+        return null;
+    }
+
     private static Throwable rootCause(Throwable t) {
         Throwable c = t;
         while ((c instanceof ExecutionException || c instanceof CompletionException
@@ -127,6 +185,37 @@ public final class S3Archives implements ArchiveStorage {
             c = c.getCause();
         }
         return c;
+    }
+
+    @Override
+    public Uploaded download(String key, String eTag, Path file, Deadline deadline) throws IOException {
+        CompletableFuture<GetObjectResponse> download = clients.downloader().getObject(
+                b -> b.bucket(bucket).key(key).ifMatch(eTag),
+                AsyncResponseTransformer.toFile(file, FileTransformerConfiguration.defaultCreateOrReplaceExisting()));
+        try {
+            download.get(Math.max(1, deadline.remaining().toMillis()), TimeUnit.MILLISECONDS);
+            return measure(file);
+        } catch (TimeoutException e) {
+            download.cancel(true);
+            Files.deleteIfExists(file);
+            throw new IOException("the download did not finish before the worker's time limit");
+        } catch (ExecutionException e) {
+            Files.deleteIfExists(file);
+            throw new IOException(describe(rootCause(e)), rootCause(e));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            download.cancel(true);
+            Files.deleteIfExists(file);
+            throw new IOException("the download was interrupted");
+        }
+    }
+
+    /** The size and SHA-256 of what landed on disk (not of what the network claimed to send). */
+    private static Uploaded measure(Path file) throws IOException {
+        try (MeasuredStream in = new MeasuredStream(Files.newInputStream(file))) {
+            in.transferTo(OutputStream.nullOutputStream());
+            return new Uploaded(in.count(), in.sha256Hex());
+        }
     }
 
     @Override
