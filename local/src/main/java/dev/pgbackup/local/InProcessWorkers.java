@@ -5,35 +5,45 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import dev.pgbackup.common.Json;
 import dev.pgbackup.common.jobs.WorkerLauncher;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
  * Lambda's asynchronous invoke, in process: the launch returns at once and the worker handler runs on its
- * own thread with a Lambda context whose deadline is the worker's timeout (15 minutes). Each worker has a
- * concurrency limit like its reserved concurrency in template.yaml (the restore worker: 1); like an
- * asynchronous invoke with retries 0, a failed invocation is logged and not retried.
+ * own thread with a Lambda context whose deadline is the worker's configured timeout (WORKER_TIMEOUT_SECONDS,
+ * up to 90 minutes with WORKER_COMPUTE=managed-instances). Each worker has one handler object and a
+ * concurrency limit like its function in template.yaml, so several invocations may share the handler as on
+ * Lambda Managed Instances; like an asynchronous invoke with retries 0, a failed invocation is logged and not
+ * retried.
  */
-final class InProcessWorkers implements WorkerLauncher, AutoCloseable {
-    static final Duration WORKER_TIMEOUT = Duration.ofMinutes(15);
+public final class InProcessWorkers implements WorkerLauncher, AutoCloseable {
+    private final Duration timeout;
 
     private record Worker(Supplier<RequestHandler<Map<String, Object>, Map<String, Object>>> handler,
-                          ExecutorService pool) {
+                          ExecutorService pool, AtomicInteger inFlight, AtomicInteger peak,
+                          List<Map<String, Object>> results) {
     }
 
     private final Map<String, Worker> workers = new ConcurrentHashMap<>();
 
-    void register(String functionName, int concurrency,
+    public InProcessWorkers(Duration timeout) {
+        this.timeout = timeout;
+    }
+
+    public void register(String functionName, int concurrency,
                   Supplier<RequestHandler<Map<String, Object>, Map<String, Object>>> handler) {
         workers.put(functionName, new Worker(handler, Executors.newFixedThreadPool(concurrency, r -> {
             Thread t = new Thread(r, functionName);
             t.setDaemon(true);
             return t;
-        })));
+        }), new AtomicInteger(), new AtomicInteger(), new CopyOnWriteArrayList<>()));
     }
 
     @Override
@@ -46,13 +56,29 @@ final class InProcessWorkers implements WorkerLauncher, AutoCloseable {
         worker.pool().submit(() -> invoke(functionName, worker, event));
     }
 
-    private static Map<String, Object> invoke(String functionName, Worker worker, Map<String, Object> event) {
+    private Map<String, Object> invoke(String functionName, Worker worker, Map<String, Object> event) {
+        worker.peak().accumulateAndGet(worker.inFlight().incrementAndGet(), Math::max);
+        Map<String, Object> result;
         try {
-            return worker.handler().get().handleRequest(event, new LocalContext(functionName, WORKER_TIMEOUT, 2048));
+            result = worker.handler().get().handleRequest(event, new LocalContext(functionName, timeout, 2048));
         } catch (RuntimeException | Error e) {
             System.err.println("[local] worker " + functionName + " ended with " + e.getClass().getSimpleName());
-            return Map.of("status", "ERROR");
+            result = Map.of("status", "ERROR");
+        } finally {
+            worker.inFlight().decrementAndGet();
         }
+        worker.results().add(result);
+        return result;
+    }
+
+    /** The most invocations of {@code functionName} that ran at the same time. */
+    int peakInFlight(String functionName) {
+        return workers.get(functionName).peak().get();
+    }
+
+    /** What the finished invocations of {@code functionName} returned, in the order they ended. */
+    List<Map<String, Object>> results(String functionName) {
+        return List.copyOf(workers.get(functionName).results());
     }
 
     private static Map<String, Object> parse(String json) {

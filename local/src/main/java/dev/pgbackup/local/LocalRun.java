@@ -47,6 +47,8 @@ public final class LocalRun implements AutoCloseable {
 
     public static final String DEFAULT_PASSKEY = "local-restore-passkey";
     public static final Duration TOKEN_LIFETIME = Duration.ofHours(12);
+    /** PerExecutionEnvironmentMaxConcurrency of the workers in template.yaml on Lambda Managed Instances. */
+    static final int MANAGED_CONCURRENCY = 2;
     /** Local only: fires the scheduled backup, as EventBridge Scheduler would. */
     static final String SCHEDULE_ROUTE = "POST /local/scheduled-backup";
 
@@ -56,6 +58,7 @@ public final class LocalRun implements AutoCloseable {
     private URI awsEndpoint;
     private boolean motoStartedHere;
     private EmbeddedDatabase embedded;
+    private InProcessWorkers workers;
     private LocalApi api;
     private String token;
     private String jwtSecretNote;
@@ -94,10 +97,36 @@ public final class LocalRun implements AutoCloseable {
     }
 
     private void start(Path root) throws IOException {
-        String app = get("APP_NAME", "pharmatracker");
-        String environment = get("ENVIRONMENT", "staging");
+        config = Config.from(functionEnvironment(root)); // names validated before anything starts
+        if (!Files.isExecutable(Path.of(config.pgToolsDir(), "bin/pg_dump"))) {
+            throw new IllegalStateException("no pg_dump under PG_TOOLS_DIR=" + config.pgToolsDir()
+                    + " (build the layer: make -C layers/postgresql-client local)");
+        }
         int port = integer("PORT", 3000);
         String bind = get("BIND_ADDRESS", "127.0.0.1");
+        requireFree(bind, port, "PORT");
+
+        // the SDK reads these before the environment: the emulator takes any credentials, and real ones
+        // from the developer's shell must never travel to it
+        System.setProperty("aws.accessKeyId", "test");
+        System.setProperty("aws.secretAccessKey", "test");
+        System.setProperty("aws.region", get("AWS_REGION", get("AWS_DEFAULT_REGION", "us-east-1")));
+        AwsClients clients = new AwsClients(Optional.of(startAws(root)), true);
+        String jwtSecret = prepareAws(clients, startDatabase());
+        startApi(clients, bind, port);
+        Instant now = Instant.now();
+        token = JWT.create()
+                .withSubject("local-developer")
+                .withArrayClaim(config.jwt().rolesClaim(), new String[] {config.jwt().requiredRole()})
+                .withIssuedAt(now)
+                .withExpiresAt(now.plus(TOKEN_LIFETIME))
+                .sign(Algorithm.HMAC256(jwtSecret));
+    }
+
+    /** What template.yaml would set for the functions, from this run's variables and defaults. */
+    private Map<String, String> functionEnvironment(Path root) {
+        String app = get("APP_NAME", "pharmatracker");
+        String environment = get("ENVIRONMENT", "staging");
         Map<String, String> fnEnv = new HashMap<>(env);
         fnEnv.put("APP_NAME", app);
         fnEnv.put("ENVIRONMENT", environment);
@@ -108,50 +137,53 @@ public final class LocalRun implements AutoCloseable {
         fnEnv.put("BACKUP_WORKER_FUNCTION", app + "-" + environment + "-backup-worker");
         fnEnv.put("RESTORE_WORKER_FUNCTION", app + "-" + environment + "-restore-worker");
         fnEnv.putIfAbsent("PG_TOOLS_DIR", root.resolve("layers/postgresql-client/build").toString());
-        config = Config.from(fnEnv); // names validated before anything starts
-        if (!Files.isExecutable(Path.of(config.pgToolsDir(), "bin/pg_dump"))) {
-            throw new IllegalStateException("no pg_dump under PG_TOOLS_DIR=" + config.pgToolsDir()
-                    + " (build the layer: make -C layers/postgresql-client local)");
-        }
-        requireFree(bind, port, "PORT");
+        return fnEnv;
+    }
 
-        // the SDK reads these before the environment: the emulator takes any credentials, and real ones
-        // from the developer's shell must never travel to it
-        System.setProperty("aws.accessKeyId", "test");
-        System.setProperty("aws.secretAccessKey", "test");
-        System.setProperty("aws.region", get("AWS_REGION", get("AWS_DEFAULT_REGION", "us-east-1")));
-
+    /** The S3/SSM endpoint: AWS_ENDPOINT_URL when given (a shared emulator), else a moto started here. */
+    private URI startAws(Path root) throws IOException {
         String endpoint = get("AWS_ENDPOINT_URL", null);
-        if (endpoint == null) {
-            int motoPort = integer("MOTO_PORT", 5050);
-            requireFree("127.0.0.1", motoPort, "MOTO_PORT");
-            MotoProcess moto = MotoProcess.start(root, motoPort);
-            started.push(moto);
-            awsEndpoint = moto.endpoint();
-            motoStartedHere = true;
-        } else {
+        if (endpoint != null) {
             awsEndpoint = URI.create(endpoint);
+            return awsEndpoint;
         }
-        AwsClients clients = new AwsClients(Optional.of(awsEndpoint), true);
+        int motoPort = integer("MOTO_PORT", 5050);
+        requireFree("127.0.0.1", motoPort, "MOTO_PORT");
+        MotoProcess moto = MotoProcess.start(root, motoPort);
+        started.push(moto);
+        awsEndpoint = moto.endpoint();
+        motoStartedHere = true;
+        return awsEndpoint;
+    }
 
+    /** The database URL: DATABASE_URL when given, else an embedded PostgreSQL seeded with demo data. */
+    private String startDatabase() throws IOException {
         String databaseUrl = get("DATABASE_URL", null);
-        if (databaseUrl == null) {
-            String dbName = (app + "_" + environment).replace('-', '_');
-            embedded = EmbeddedDatabase.start(dbName, integer("PG_PORT", 0), environment, integer("DEMO_ROWS", 2000));
-            started.push(embedded);
-            databaseUrl = embedded.url();
-        } else {
+        if (databaseUrl != null) {
             DbConnection.parse(databaseUrl); // fails early, without echoing the URL
+            return databaseUrl;
         }
-        String jwtSecret = prepareAws(clients, databaseUrl);
+        String dbName = (config.appName() + "_" + config.environment()).replace('-', '_');
+        embedded = EmbeddedDatabase.start(dbName, integer("PG_PORT", 0), config.environment(),
+                integer("DEMO_ROWS", 2000));
+        started.push(embedded);
+        return embedded.url();
+    }
 
-        InProcessWorkers workers = new InProcessWorkers();
+    /**
+     * The routes of template.yaml and the workers behind them. Workers get the configured timeout as their
+     * deadline, and the concurrency their functions have: on standard Lambda the restore worker's reserved
+     * concurrency of 1; on Lambda Managed Instances several invocations share one handler in one JVM.
+     */
+    private void startApi(AwsClients clients, String bind, int port) throws IOException {
+        workers = new InProcessWorkers(config.backupWorker().timeout());
         started.push(workers);
         Wiring wiring = Wiring.forAws(config, clients, Clock.systemUTC(), new AuditLog(System.out), () -> workers);
         BackupWorkerHandler backupWorker = new BackupWorkerHandler(wiring);
         RestoreWorkerHandler restoreWorker = new RestoreWorkerHandler(wiring);
-        workers.register(config.backupWorkerFunction(), 4, () -> backupWorker);
-        workers.register(config.restoreWorkerFunction(), 1, () -> restoreWorker); // reserved concurrency 1
+        boolean managed = config.workerCompute() == Config.WorkerCompute.MANAGED_INSTANCES;
+        workers.register(config.backupWorkerFunction(), managed ? MANAGED_CONCURRENCY : 4, () -> backupWorker);
+        workers.register(config.restoreWorkerFunction(), managed ? MANAGED_CONCURRENCY : 1, () -> restoreWorker);
         api = new LocalApi(bind, port)
                 .route("POST /api/setting/backup", new BackupApiHandler(wiring))
                 .route("GET /api/setting/backups", new ListBackupsHandler(wiring))
@@ -160,13 +192,6 @@ public final class LocalRun implements AutoCloseable {
                 .route(SCHEDULE_ROUTE, new ScheduleTrigger(workers, config.backupWorkerFunction(), config));
         started.push(api);
         api.start();
-        Instant now = Instant.now();
-        token = JWT.create()
-                .withSubject("local-developer")
-                .withArrayClaim(config.jwt().rolesClaim(), new String[] {config.jwt().requiredRole()})
-                .withIssuedAt(now)
-                .withExpiresAt(now.plus(TOKEN_LIFETIME))
-                .sign(Algorithm.HMAC256(jwtSecret));
     }
 
     /**
@@ -257,6 +282,10 @@ public final class LocalRun implements AutoCloseable {
 
     public URI awsEndpoint() {
         return awsEndpoint;
+    }
+
+    InProcessWorkers workers() {
+        return workers;
     }
 
     public Config config() {

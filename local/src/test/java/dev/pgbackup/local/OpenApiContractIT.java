@@ -204,6 +204,15 @@ class OpenApiContractIT {
             JsonNode running = call(staging, "POST", "/api/setting/backup", token, null, 409);
             assertTrue(running.get("message").asText().contains("65881bb1-8d97-426d-a460-ec4b18141994"));
             s3.deleteObject(b -> b.bucket(BUCKET).key(lock));
+            // a database whose last backup saw 20 TB cannot be backed up within the window: 422, nothing started
+            String last = dev.pgbackup.common.storage.StateKeys.of(staging.config()).lastBackup();
+            s3.putObject(b -> b.bucket(BUCKET).key(last), software.amazon.awssdk.core.sync.RequestBody.fromString(
+                    "{\"filename\":\"pharmatracker-staging-on-2020-01-01-at-02-00-00-AM-IST.dump\","
+                            + "\"databaseBytes\":20000000000000}"));
+            JsonNode tooBig = call(staging, "POST", "/api/setting/backup", token, null, 422);
+            assertTrue(tooBig.get("message").asText().startsWith("Backup refused: the database of 'staging' is "
+                    + "20000.0 GB (pg_database_size at its last backup)"), tooBig.toString());
+            s3.deleteObject(b -> b.bucket(BUCKET).key(last));
         }
         call(staging, "GET", "/api/setting/jobs/no-such-job", token, null, 404);
 

@@ -138,7 +138,10 @@ class RuntimeEmulatorIT {
         }
     }
 
-    /** Logical id -> {CodeUri, Handler} of every AWS::Serverless::Function in template.yaml, read as YAML. */
+    /**
+     * Logical id -> {CodeUri, Handler} of every AWS::Serverless::Function of the default stack (WorkerCompute=lambda)
+     * in template.yaml, read as YAML: the managed-instances workers run the same handlers from the same code.
+     */
     static Map<String, String[]> templateFunctions() throws IOException {
         // CloudFormation's short tags (!Ref, !Sub, ...) are read as their plain values: only the shape matters here
         JsonNode template = new ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
@@ -146,7 +149,8 @@ class RuntimeEmulatorIT {
         Map<String, String[]> found = new LinkedHashMap<>();
         template.get("Resources").fields().forEachRemaining(resource -> {
             JsonNode r = resource.getValue();
-            if ("AWS::Serverless::Function".equals(r.path("Type").asText())) {
+            if ("AWS::Serverless::Function".equals(r.path("Type").asText())
+                    && !"OnManagedInstances".equals(r.path("Condition").asText())) {
                 found.put(resource.getKey(), new String[] {r.path("Properties").path("CodeUri").asText(),
                         r.path("Properties").path("Handler").asText()});
             }

@@ -22,7 +22,7 @@ public class BackupApiHandler implements RequestHandler<APIGatewayV2HTTPEvent, A
 
     public BackupApiHandler(Wiring wiring) {
         this.wiring = wiring;
-        this.starter = new BackupStarter(wiring.config, wiring.objects, wiring.catalog, wiring.backupLock(),
+        this.starter = new BackupStarter(wiring.config, wiring.objects, wiring.catalog, wiring.keys, wiring.backupLock(),
                 wiring.runner, wiring.clock);
     }
 
@@ -31,7 +31,7 @@ public class BackupApiHandler implements RequestHandler<APIGatewayV2HTTPEvent, A
         return wiring.edge.serve("backup.request", "Backup could not be started", event, (who, audit) -> {
             ApiRequest.fields(event, wiring.config.maxBodyBytes(), Set.of(), true);
             JobStart started = starter.start(who.subject(), JobAnswers.waitUntil(wiring, context));
-            return JobAnswers.answer(started, "backup", audit, done -> Map.of(
+            return JobAnswers.answer(started, "backup", wiring.config.backupWorker().window(), audit, done -> Map.of(
                     "message", "Database backup created successfully: " + done.filename(),
                     "filename", done.filename()));
         });

@@ -7,6 +7,7 @@ import dev.pgbackup.common.db.PgTools;
 import dev.pgbackup.common.db.RunningTool;
 import dev.pgbackup.common.db.ToolErrors;
 import dev.pgbackup.common.failure.Failure;
+import dev.pgbackup.common.jobs.BackupWindow;
 import dev.pgbackup.common.jobs.Deadline;
 import dev.pgbackup.common.jobs.ProgressReporter;
 import dev.pgbackup.common.jobs.Timings;
@@ -65,11 +66,12 @@ public class BackupService {
     private final Supplier<DbConnection> database;
     private final RetentionPolicy retention;
     private final Compression compression;
+    private final BackupWindow window;
     private final Clock clock;
 
     public BackupService(ObjectStore objects, ArchiveStorage archives, BackupCatalog catalog, StateKeys keys,
                          PgTools pgTools, Supplier<DbConnection> database, RetentionPolicy retention,
-                         Compression compression, Clock clock) {
+                         Compression compression, BackupWindow window, Clock clock) {
         this.objects = objects;
         this.archives = archives;
         this.catalog = catalog;
@@ -79,6 +81,7 @@ public class BackupService {
         this.database = database;
         this.retention = retention;
         this.compression = compression;
+        this.window = window;
         this.clock = clock;
     }
 
@@ -92,6 +95,7 @@ public class BackupService {
         DbConnection db = timings.time("secrets", database);
         List<String> secrets = db.password() == null ? List.of() : List.of(db.password());
         ServerFacts server = timings.time("inspect", () -> inspect(db, secrets));
+        window.check(keys.environment(), server.databaseBytes(), "pg_database_size");
         PgTools.Installation pgDump = timings.time("tools", () -> pgTools.pgDumpFor(server.major(), compression));
         boolean exists = timings.time("name", () -> catalog.find(request.filename()).isPresent());
         if (exists) {
@@ -114,7 +118,7 @@ public class BackupService {
                     + "verify its checksum", () -> catalog.writeManifest(manifest));
             attempt(notes, "completion record not written: a restore will ask for a new backup", () -> records.write(
                     keys.lastBackup(), new LastBackup(request.filename(), request.jobId(), started, completed,
-                            uploaded.bytes())));
+                            uploaded.bytes(), server.databaseBytes())));
         });
         List<String> deleted = new ArrayList<>();
         timings.time("retention", () -> attempt(notes, "retention skipped, nothing deleted",

@@ -12,7 +12,10 @@ import dev.pgbackup.common.jobs.WorkerPayload;
 import dev.pgbackup.common.storage.BackupCatalog;
 import dev.pgbackup.common.storage.BackupClass;
 import dev.pgbackup.common.storage.BackupName;
+import dev.pgbackup.common.storage.LastBackup;
 import dev.pgbackup.common.storage.ObjectStore;
+import dev.pgbackup.common.storage.Records;
+import dev.pgbackup.common.storage.StateKeys;
 import java.time.Clock;
 
 /**
@@ -23,23 +26,28 @@ public final class BackupStarter {
     private final Config config;
     private final ObjectStore objects;
     private final BackupCatalog catalog;
+    private final StateKeys keys;
     private final Lock lock;
     private final JobRunner runner;
     private final Clock clock;
 
-    public BackupStarter(Config config, ObjectStore objects, BackupCatalog catalog, Lock lock, JobRunner runner,
-                         Clock clock) {
+    public BackupStarter(Config config, ObjectStore objects, BackupCatalog catalog, StateKeys keys, Lock lock,
+                         JobRunner runner, Clock clock) {
         this.config = config;
         this.objects = objects;
         this.catalog = catalog;
+        this.keys = keys;
         this.lock = lock;
         this.runner = runner;
         this.clock = clock;
     }
 
-    /** Starts the backup and waits until {@code waitUntil}; a refusal is a {@link Failure} (409, 500). */
+    /** Starts the backup and waits until {@code waitUntil}; a refusal is a {@link Failure} (409, 422, 500). */
     public JobStart start(String subject, Deadline waitUntil) {
         objects.checkBucket();
+        // the API has no connection to the database: the size its last backup saw (the worker checks the current one)
+        lastDatabaseSize().ifPresent(bytes -> config.backupWindow().check(config.environment(), bytes,
+                "pg_database_size at its last backup"));
         String filename = BackupName.create(config, clock.instant()).filename();
         if (catalog.find(filename).isPresent()) {
             // names have a one-second resolution and backups are never overwritten
@@ -60,5 +68,13 @@ public final class BackupStarter {
             lock.release(jobId); // no worker will ever release it
         }
         return started;
+    }
+
+    private java.util.Optional<Long> lastDatabaseSize() {
+        try {
+            return new Records(objects).read(keys.lastBackup(), LastBackup.class).map(LastBackup::databaseBytes);
+        } catch (RuntimeException e) {
+            return java.util.Optional.empty(); // unreadable: the worker still checks before pg_dump starts
+        }
     }
 }

@@ -69,6 +69,35 @@ class BackupApiRulesTest {
     }
 
     @Test
+    void aDatabaseTooBigForTheWindowIsRefusedUpFrontWithNothingStarted() throws Exception {
+        UnitStack stack = UnitStack.create("production");
+        // its last backup saw 61.3 GB: at the default 50 MB/s that is 20 minutes, the window 14
+        stack.objects.plant(stack.wiring.keys.lastBackup(), "{\"filename\":\"x\",\"databaseBytes\":61300000000}",
+                UnitStack.T0);
+        int before = stack.objects.writes().size();
+
+        APIGatewayV2HTTPResponse response = post(stack, TestStack.bearer(stack.token("alice", "WEB_ACCESS")), null);
+
+        assertEquals(422, response.getStatusCode(), response.getBody());
+        assertTrue(json(response).get("message").asText().startsWith("Backup refused: the database of 'production' "
+                + "is 61.3 GB (pg_database_size at its last backup); at 50 MB/s a backup takes about 20 min, longer "
+                + "than the 14 min a backup may run on this stack. Nothing was started."), response.getBody());
+        assertEquals(before, stack.objects.writes().size(), "no job, no lock");
+        assertEquals(List.of(), stack.launches);
+        assertTrue(stack.audit().contains("\"status\":422"), stack.audit());
+    }
+
+    @Test
+    void theRunningAnswerSaysHowLongTheJobMayTake() throws Exception {
+        UnitStack stack = UnitStack.create("production");
+
+        APIGatewayV2HTTPResponse response = post(stack, TestStack.bearer(stack.token("alice", "WEB_ACCESS")), null);
+
+        assertEquals(202, response.getStatusCode(), response.getBody());
+        assertEquals(855, json(response).get("maxDurationSeconds").asInt());
+    }
+
+    @Test
     void aStartedBackupHoldsTheLockAndItsPayloadSaysExactlyWhatToDo() throws Exception {
         UnitStack stack = UnitStack.create("production");
 

@@ -65,6 +65,6 @@ public final class BackupFiles {
     /** The backup worker's completion record: {@code key} completed (and started) at {@code when}. */
     public static void markCompleted(S3Client s3, String bucket, String key, String environment, Instant when) {
         s3.putObject(b -> b.bucket(bucket).key(new StateKeys(TestStack.APP, environment).lastBackup()),
-                RequestBody.fromString(Json.write(new LastBackup(key, "00000000-0000-0000-0000-000000000000", when, when, null))));
+                RequestBody.fromString(Json.write(new LastBackup(key, "00000000-0000-0000-0000-000000000000", when, when, null, null))));
     }
 }

@@ -115,6 +115,6 @@ public final class UnitStack {
     public void markCompleted(String filename, Instant startedAt, Instant completedAt) {
         BackupName.parse(TestStack.APP, filename).orElseThrow();
         objects.plant(wiring.keys.lastBackup(), Json.write(new LastBackup(filename, "11111111-1111-1111-1111-111111111111",
-                startedAt, completedAt, null)), completedAt);
+                startedAt, completedAt, null, null)), completedAt);
     }
 }

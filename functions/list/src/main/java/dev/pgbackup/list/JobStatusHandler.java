@@ -36,13 +36,15 @@ public class JobStatusHandler implements RequestHandler<APIGatewayV2HTTPEvent, A
             JobRecord job = wiring.jobs.find(id).orElseThrow(() -> Failure.notFound("Job not found"));
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("success", job.status() != JobRecord.Status.FAILED);
-            body.putAll(view(job));
+            body.putAll(view(job, (job.type() == JobRecord.Type.BACKUP ? wiring.config.backupWorker()
+                    : wiring.config.restoreWorker()).window()));
             audit.with("jobId", job.jobId()).with("jobStatus", job.status().name()).with("status", 200).write("OK");
             return ApiResponses.json(200, body);
         });
     }
 
-    static Map<String, Object> view(JobRecord job) {
+    /** @param window how long a job of this type may run on this stack */
+    static Map<String, Object> view(JobRecord job, java.time.Duration window) {
         Map<String, Object> view = new LinkedHashMap<>();
         view.put("jobId", job.jobId());
         view.put("type", job.type().name());
@@ -69,6 +71,7 @@ public class JobStatusHandler implements RequestHandler<APIGatewayV2HTTPEvent, A
         if (job.timings() != null) {
             view.put("timings", job.timings());
         }
+        view.put("maxDurationSeconds", window.toSeconds());
         return view;
     }
 

@@ -45,8 +45,8 @@ public class RestoreApiHandler implements RequestHandler<APIGatewayV2HTTPEvent, 
             if (started.replacedStale() != null) {
                 audit.with("replacedStaleLockOfJob", started.replacedStale().jobId());
             }
-            return JobAnswers.answer(started.start(), "restore", audit, done -> Map.of(
-                    "message", "Database restored successfully from backup: " + done.filename()));
+            return JobAnswers.answer(started.start(), "restore", wiring.config.restoreWorker().window(), audit,
+                    done -> Map.of("message", "Database restored successfully from backup: " + done.filename()));
         });
     }
 }

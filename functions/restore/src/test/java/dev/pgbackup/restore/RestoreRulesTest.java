@@ -289,7 +289,7 @@ class RestoreRulesTest {
         String mine = s.unit.plantBackup("staging", T0.minusSeconds(30));
         // written where production's stack keeps its records: staging never reads it
         s.unit.objects.plant("pgbackup/state/pharmatracker-production/last-backup.json", Json.write(
-                new dev.pgbackup.common.storage.LastBackup(mine, "x", T0, T0, null)), T0);
+                new dev.pgbackup.common.storage.LastBackup(mine, "x", T0, T0, null, null)), T0);
         s.unit.objects.plant("jobs/last-backup-pharmatracker-staging.json", "{\"filename\":\"" + mine
                 + "\",\"completedAt\":\"" + T0 + "\"}", T0); // the old, shared key
         assertEquals(409, s.restore(s.productionBackup, TestStack.PASSKEY).getStatusCode());

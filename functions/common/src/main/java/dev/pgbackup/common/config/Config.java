@@ -33,9 +33,29 @@ public record Config(
         Set<String> restoreSources,
         int maxBodyBytes,
         WorkerLimits backupWorker,
-        WorkerLimits restoreWorker) {
+        WorkerLimits restoreWorker,
+        WorkerCompute workerCompute,
+        double backupRateMBps) {
 
     public enum RestoreMode { SWAP, IN_PLACE }
+
+    /**
+     * Where the workers run: standard Lambda (an invocation ends at its timeout, at most 900 s) or Lambda
+     * Managed Instances (asynchronous invocations up to 5,400 s; Lambda does not stop one at its timeout,
+     * so the worker's own deadline is what stops it; several invocations share one JVM).
+     */
+    public enum WorkerCompute {
+        LAMBDA("lambda", Duration.ofSeconds(900)),
+        MANAGED_INSTANCES("managed-instances", Duration.ofSeconds(5400));
+
+        public final String label;
+        public final Duration maxTimeout;
+
+        WorkerCompute(String label, Duration maxTimeout) {
+            this.label = label;
+            this.maxTimeout = maxTimeout;
+        }
+    }
 
     /** What a token must carry: the role in the roles claim, a bounded lifetime, and audience/issuer if set. */
     public record JwtPolicy(String requiredRole, String rolesClaim, Duration maxLifetime, String audience,
@@ -63,6 +83,16 @@ public record Config(
         public Duration staleAfter() {
             return timeout.plus(maxEventAge).plus(STALE_MARGIN);
         }
+
+        /** How long a job of this worker may run: its timeout less what is kept back to stop and report. */
+        public Duration window() {
+            return timeout.minus(SAFETY_MARGIN);
+        }
+    }
+
+    /** The rule that refuses, before pg_dump starts, a backup that cannot finish within the backup worker's window. */
+    public dev.pgbackup.common.jobs.BackupWindow backupWindow() {
+        return new dev.pgbackup.common.jobs.BackupWindow(backupWorker.window(), backupRateMBps, workerCompute);
     }
 
     /**

@@ -19,14 +19,24 @@ final class ConfigReader {
     static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_]{0,39}");
     private static final Pattern LABEL = Pattern.compile("[A-Z]{1,6}");
 
+    /**
+     * Database bytes a backup gets through per second (MB = 10^6 bytes), measured by benchmarks/ through the
+     * product with the default compression; the stack parameter BackupRateMBps overrides it.
+     */
+    static final double DEFAULT_BACKUP_RATE_MBPS = 50;
+
+    static final int MAX_RESTORE_SOURCES = 4;
+
     private final Map<String, String> env;
     private final List<String> problems = new ArrayList<>();
+    private boolean timeoutReported;
 
     ConfigReader(Map<String, String> env) {
         this.env = env;
     }
 
     Config read() {
+        Config.WorkerCompute compute = workerCompute();
         Config config = new Config(
                 name("APP_NAME"),
                 name("ENVIRONMENT"),
@@ -58,8 +68,10 @@ final class ConfigReader {
                 integer("RESTORE_JOBS", 0, 0),
                 restoreSources(),
                 integer("MAX_BODY_BYTES", 4096, 64),
-                worker("BACKUP_WORKER_MAX_EVENT_AGE_SECONDS", 900),
-                worker("RESTORE_WORKER_MAX_EVENT_AGE_SECONDS", 300));
+                worker("BACKUP_WORKER_MAX_EVENT_AGE_SECONDS", 900, compute),
+                worker("RESTORE_WORKER_MAX_EVENT_AGE_SECONDS", 300, compute),
+                compute,
+                positive("BACKUP_RATE_MB_PER_SECOND", DEFAULT_BACKUP_RATE_MBPS));
         if (!problems.isEmpty()) {
             throw new IllegalStateException(String.join("; ", problems));
         }
@@ -178,11 +190,52 @@ final class ConfigReader {
             }
             names.add(name);
         }
+        if (names.size() > MAX_RESTORE_SOURCES) {
+            // template.yaml grants read access to four named environments (CloudFormation cannot map a list)
+            problems.add("Environment variable RESTORE_SOURCE_ENVIRONMENTS names at most " + MAX_RESTORE_SOURCES
+                    + " environments (or '*'): " + value);
+        }
         return Set.copyOf(names);
     }
 
-    private Config.WorkerLimits worker(String maxEventAgeKey, int defaultAge) {
-        return new Config.WorkerLimits(Duration.ofSeconds(integer("WORKER_TIMEOUT_SECONDS", 900, 10)),
+    private Config.WorkerLimits worker(String maxEventAgeKey, int defaultAge, Config.WorkerCompute compute) {
+        int timeout = integer("WORKER_TIMEOUT_SECONDS", 900, 60);
+        if (timeout > compute.maxTimeout.toSeconds() && !timeoutReported) {
+            timeoutReported = true;
+            problems.add("Environment variable WORKER_TIMEOUT_SECONDS must be at most " + compute.maxTimeout.toSeconds()
+                    + " with WORKER_COMPUTE=" + compute.label + (compute == Config.WorkerCompute.LAMBDA
+                    ? " (up to 5400 with WORKER_COMPUTE=managed-instances)" : "") + ": " + timeout);
+        }
+        return new Config.WorkerLimits(Duration.ofSeconds(timeout),
                 Duration.ofSeconds(integer(maxEventAgeKey, defaultAge, 60)));
+    }
+
+    private Config.WorkerCompute workerCompute() {
+        String value = optional("WORKER_COMPUTE", Config.WorkerCompute.LAMBDA.label);
+        for (Config.WorkerCompute compute : Config.WorkerCompute.values()) {
+            if (compute.label.equals(value)) {
+                return compute;
+            }
+        }
+        problems.add("Environment variable WORKER_COMPUTE must be 'lambda' or 'managed-instances': " + value);
+        return Config.WorkerCompute.LAMBDA;
+    }
+
+    private double positive(String key, double fallback) {
+        String value = optional(key, null);
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            double parsed = Double.parseDouble(value);
+            if (!(parsed > 0) || Double.isInfinite(parsed)) {
+                problems.add("Environment variable " + key + " must be a number above 0: " + value);
+                return fallback;
+            }
+            return parsed;
+        } catch (NumberFormatException e) {
+            problems.add("Environment variable " + key + " must be a number above 0: " + value);
+            return fallback;
+        }
     }
 }

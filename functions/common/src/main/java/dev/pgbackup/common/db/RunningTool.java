@@ -134,10 +134,19 @@ public final class RunningTool implements AutoCloseable {
         }
     }
 
+    /**
+     * Ends the child and its stderr reader: on Lambda Managed Instances the JVM serves the next jobs, so
+     * nothing of this one (a process, a thread) may outlive the invocation.
+     */
     @Override
     public void close() {
         if (process.isAlive()) {
             destroy();
+        }
+        try {
+            stderrReader.join(TimeUnit.SECONDS.toMillis(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

@@ -4,6 +4,7 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import dev.pgbackup.common.Wiring;
 import dev.pgbackup.common.audit.AuditLog;
+import dev.pgbackup.common.failure.Failure;
 import dev.pgbackup.common.jobs.Deadline;
 import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.jobs.JobStart;
@@ -28,9 +29,10 @@ public final class JobAnswers {
 
     /**
      * @param kind      "backup" or "restore", for the 503 message
+     * @param window    how long the job may run on this stack (its worker's timeout less the safety margin)
      * @param onSuccess the fields of the 200 body, from the finished job
      */
-    public static APIGatewayV2HTTPResponse answer(JobStart started, String kind, AuditLog.Entry audit,
+    public static APIGatewayV2HTTPResponse answer(JobStart started, String kind, Duration window, AuditLog.Entry audit,
                                                   Function<JobRecord, Map<String, ?>> onSuccess) {
         JobRecord job = started.job();
         audit.with("jobId", job.jobId()).with("filename", job.filename());
@@ -44,7 +46,7 @@ public final class JobAnswers {
             body.put("success", false);
             body.put("message", job.message());
             body.put("jobId", job.jobId());
-            response = ApiResponses.json(500, body);
+            response = ApiResponses.json(failedStatus(job), body);
             audit.with("message", job.message());
             result = "FAILED";
         } else if (started instanceof JobStart.NotLaunched) {
@@ -52,20 +54,37 @@ public final class JobAnswers {
             audit.with("message", job.diagnostic());
             result = "FAILED";
         } else {
-            response = ApiResponses.json(202, running(job));
+            response = ApiResponses.json(202, running(job, window));
             result = "STARTED";
         }
         audit.with("status", response.getStatusCode()).write(result);
         return response;
     }
 
-    public static Map<String, Object> running(JobRecord job) {
+    /**
+     * A job that failed on a refusal of the caller's request (a database too big for the window: 422) answers
+     * with that status; anything else that stopped a started job is a 500.
+     */
+    static int failedStatus(JobRecord job) {
+        if (job.failure() == null) {
+            return 500;
+        }
+        try {
+            int status = Failure.Kind.valueOf(job.failure()).status;
+            return status >= 400 && status < 500 ? status : 500;
+        } catch (IllegalArgumentException e) {
+            return 500;
+        }
+    }
+
+    public static Map<String, Object> running(JobRecord job, Duration window) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("success", true);
         body.put("status", "RUNNING");
         body.put("jobId", job.jobId());
         body.put("filename", job.filename());
         body.put("statusUrl", STATUS_PATH + job.jobId());
+        body.put("maxDurationSeconds", window.toSeconds());
         return body;
     }
 }

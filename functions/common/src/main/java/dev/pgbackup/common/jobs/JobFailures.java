@@ -16,7 +16,7 @@ public final class JobFailures {
      */
     public static JobRecord failed(JobRecord job, Throwable e, Instant now, String what, Collection<String> secrets) {
         if (e instanceof Failure f) {
-            return job.failed(now, f.getMessage(), Redactor.scrub(f.diagnostic(), secrets));
+            return job.failed(now, f.getMessage(), Redactor.scrub(f.diagnostic(), secrets), f.kind().name());
         }
         // unexpected: the class for the operator, the text only scrubbed and only in the record and log
         return job.failed(now, what + " failed: " + e.getClass().getSimpleName() + " (details in job " + job.jobId()

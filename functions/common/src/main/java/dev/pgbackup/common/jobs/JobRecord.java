@@ -27,7 +27,8 @@ public record JobRecord(
         String details,
         String diagnostic,
         java.util.Map<String, Long> timings,
-        Progress progress) {
+        Progress progress,
+        String failure) {
 
     /** Where a running job is: its phase, bytes done of the expected total, and the item it works on. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -43,32 +44,38 @@ public record JobRecord(
     public static JobRecord started(String jobId, Type type, String environment, String filename, String requestedBy,
                                     String trigger, Instant now) {
         return new JobRecord(jobId, type, Status.RUNNING, environment, filename, requestedBy, trigger, now,
-                null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null);
     }
 
     public JobRecord succeeded(Instant now, Long bytes, String message, String details) {
-        return finish(Status.SUCCEEDED, now, bytes, message, details, null);
+        return finish(Status.SUCCEEDED, now, bytes, message, details, null, null);
     }
 
     public JobRecord failed(Instant now, String message, String diagnostic) {
-        return finish(Status.FAILED, now, bytes, message, details, diagnostic);
+        return finish(Status.FAILED, now, bytes, message, details, diagnostic, null);
     }
 
-    private JobRecord finish(Status status, Instant now, Long bytes, String message, String details, String diagnostic) {
+    /** Failed for a reason of the given kind ({@link dev.pgbackup.common.failure.Failure.Kind} name): the API's answer. */
+    public JobRecord failed(Instant now, String message, String diagnostic, String kind) {
+        return finish(Status.FAILED, now, bytes, message, details, diagnostic, kind);
+    }
+
+    private JobRecord finish(Status status, Instant now, Long bytes, String message, String details, String diagnostic,
+                             String kind) {
         return new JobRecord(jobId, type, status, environment, filename, requestedBy, trigger, createdAt, now,
-                now.toEpochMilli() - createdAt.toEpochMilli(), bytes, message, details, diagnostic, timings, null);
+                now.toEpochMilli() - createdAt.toEpochMilli(), bytes, message, details, diagnostic, timings, null, kind);
     }
 
     /** The same job with the time each step took. */
     public JobRecord withTimings(java.util.Map<String, Long> steps) {
         return new JobRecord(jobId, type, status, environment, filename, requestedBy, trigger, createdAt, finishedAt,
-                durationMs, bytes, message, details, diagnostic, steps, progress);
+                durationMs, bytes, message, details, diagnostic, steps, progress, failure);
     }
 
     /** The same running job with its progress. */
     public JobRecord withProgress(Progress now) {
         return new JobRecord(jobId, type, status, environment, filename, requestedBy, trigger, createdAt, finishedAt,
-                durationMs, bytes, message, details, diagnostic, timings, now);
+                durationMs, bytes, message, details, diagnostic, timings, now, failure);
     }
 
     public boolean finished() {

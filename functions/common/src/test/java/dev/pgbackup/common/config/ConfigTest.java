@@ -126,4 +126,49 @@ class ConfigTest {
         env.put("RESTORE_MODE", "in-place");
         assertEquals(Config.RestoreMode.IN_PLACE, Config.from(env).restoreMode());
     }
+
+    @Test
+    void atMostFourRestoreSourcesAsTheTemplateGrantsThem() {
+        Map<String, String> env = minimal();
+        env.put("RESTORE_SOURCE_ENVIRONMENTS", "a,b,c,d");
+        assertEquals(4, Config.from(env).restoreSources().size());
+        env.put("RESTORE_SOURCE_ENVIRONMENTS", "a,b,c,d,e");
+        assertTrue(assertThrows(IllegalStateException.class, () -> Config.from(env)).getMessage()
+                .contains("RESTORE_SOURCE_ENVIRONMENTS names at most 4 environments"));
+    }
+
+    @Test
+    void longTimeoutsOnlyOnManagedInstancesAndEverythingFollowsThem() {
+        Map<String, String> env = minimal();
+        env.put("WORKER_TIMEOUT_SECONDS", "5400");
+        assertEquals("Environment variable WORKER_TIMEOUT_SECONDS must be at most 900 with WORKER_COMPUTE=lambda "
+                + "(up to 5400 with WORKER_COMPUTE=managed-instances): 5400",
+                assertThrows(IllegalStateException.class, () -> Config.from(env)).getMessage());
+        env.put("WORKER_COMPUTE", "managed-instances");
+        Config c = Config.from(env);
+        assertEquals(Config.WorkerCompute.MANAGED_INSTANCES, c.workerCompute());
+        assertEquals(Duration.ofSeconds(5355), c.backupWorker().window());
+        assertEquals(Duration.ofSeconds(5400 + 900 + 120), c.backupWorker().staleAfter());
+        assertEquals(Duration.ofSeconds(5400 + 300 + 120), c.restoreWorker().staleAfter());
+        assertEquals(Duration.ofSeconds(5355), c.backupWindow().window());
+        env.put("WORKER_TIMEOUT_SECONDS", "5401");
+        assertTrue(assertThrows(IllegalStateException.class, () -> Config.from(env)).getMessage()
+                .contains("must be at most 5400 with WORKER_COMPUTE=managed-instances: 5401"));
+        env.put("WORKER_COMPUTE", "ec2");
+        assertTrue(assertThrows(IllegalStateException.class, () -> Config.from(env)).getMessage()
+                .contains("WORKER_COMPUTE must be 'lambda' or 'managed-instances': ec2"));
+    }
+
+    @Test
+    void theBackupRateIsAPositiveNumber() {
+        Map<String, String> env = minimal();
+        assertEquals(ConfigReader.DEFAULT_BACKUP_RATE_MBPS, Config.from(env).backupRateMBps());
+        env.put("BACKUP_RATE_MB_PER_SECOND", "12.5");
+        assertEquals(12.5, Config.from(env).backupRateMBps());
+        for (String bad : new String[] {"0", "-3", "fast", "NaN", "Infinity"}) {
+            env.put("BACKUP_RATE_MB_PER_SECOND", bad);
+            assertTrue(assertThrows(IllegalStateException.class, () -> Config.from(env)).getMessage()
+                    .contains("BACKUP_RATE_MB_PER_SECOND must be a number above 0: " + bad), bad);
+        }
+    }
 }
