@@ -115,6 +115,13 @@ public final class AwsClients {
         return builder.build();
     }
 
+    /** KMS for the workers' client-side encryption (only the worker jars carry the KMS SDK). */
+    public software.amazon.awssdk.services.kms.KmsClient kms() {
+        var builder = software.amazon.awssdk.services.kms.KmsClient.builder().httpClient(UrlConnectionHttpClient.create());
+        endpoint.ifPresent(builder::endpointOverride);
+        return builder.build();
+    }
+
     public LambdaClient lambda() {
         var builder = LambdaClient.builder().httpClient(UrlConnectionHttpClient.create());
         endpoint.ifPresent(builder::endpointOverride);

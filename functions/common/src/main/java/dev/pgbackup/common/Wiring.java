@@ -53,9 +53,20 @@ public final class Wiring {
     public final JobStore jobs;
     public final JobRunner runner;
     public final BackupCatalog catalog;
+    /** KMS for the workers' client-side encryption, built on first use (the API and list jars lack the KMS SDK). */
+    public final Supplier<software.amazon.awssdk.services.kms.KmsClient> kms;
 
     public Wiring(Config config, Clock clock, Deadline.Ticker ticker, AuditLog audit, ObjectStore objects,
                   ArchiveStorage archives, SecretSource secrets, Supplier<WorkerLauncher> launcher) {
+        this(config, clock, ticker, audit, objects, archives, secrets, launcher, () -> {
+            throw new IllegalStateException("this wiring has no KMS client");
+        });
+    }
+
+    public Wiring(Config config, Clock clock, Deadline.Ticker ticker, AuditLog audit, ObjectStore objects,
+                  ArchiveStorage archives, SecretSource secrets, Supplier<WorkerLauncher> launcher,
+                  Supplier<software.amazon.awssdk.services.kms.KmsClient> kms) {
+        this.kms = kms;
         this.config = config;
         this.clock = clock;
         this.ticker = ticker;
@@ -85,9 +96,24 @@ public final class Wiring {
     public static Wiring forAws(Config config, AwsClients clients, Clock clock, Deadline.Ticker ticker, AuditLog audit,
                                 Supplier<WorkerLauncher> launcher) {
         var s3 = clients.s3();
-        return new Wiring(config, clock, ticker, audit, new S3ObjectStore(s3, config.bucket()),
-                new S3Archives(s3, config.bucket(), clients.archiveClients()),
-                new SsmSecrets(clients.ssm(), config.secretTtl(), clock), launcher);
+        return new Wiring(config, clock, ticker, audit, new S3ObjectStore(s3, config.bucket(), config.encryption().kmsKeyId()),
+                new S3Archives(s3, config.bucket(), clients.archiveClients(), config.encryption()),
+                new SsmSecrets(clients.ssm(), config.secretTtl(), clock), launcher, once(clients::kms));
+    }
+
+    /** The supplier's value, made on the first call and shared after it. */
+    private static <T> Supplier<T> once(Supplier<T> make) {
+        return new Supplier<>() {
+            private T value;
+
+            @Override
+            public synchronized T get() {
+                if (value == null) {
+                    value = make.get();
+                }
+                return value;
+            }
+        };
     }
 
     public static Wiring fromEnvironment() {

@@ -27,6 +27,7 @@ public record Config(
         String restoreWorkerFunction,
         String pgToolsDir,
         Compression compression,
+        EncryptionSettings encryption,
         RestoreMode restoreMode,
         boolean keepPreRestoreCopy,
         int restoreJobs,

@@ -63,6 +63,7 @@ final class ConfigReader {
                 optional("RESTORE_WORKER_FUNCTION", ""),
                 optional("PG_TOOLS_DIR", "/opt"),
                 compression(),
+                EncryptionSettings.read(env, problems),
                 restoreMode(),
                 bool("KEEP_PRE_RESTORE_COPY", true),
                 integer("RESTORE_JOBS", 0, 0),

@@ -88,7 +88,7 @@ public final class BackupCatalog {
     }
 
     public void writeManifest(Manifest manifest) {
-        records.write(keys.manifest(manifest.filename(), manifest.backupClass()), manifest);
+        records.writeSealed(keys.manifest(manifest.filename(), manifest.backupClass()), manifest);
     }
 
     /** Deletes these backups of this environment and their manifests. */

@@ -24,5 +24,23 @@ public record Manifest(
         String pgDumpVersion,
         String serverVersion,
         String compression,
-        Map<String, Object> extra) {
+        Map<String, Object> extra,
+        String encryption,
+        String kmsKeyId) {
+    /**
+     * {@code encryption}: {@link dev.pgbackup.common.config.EncryptionSettings#CLIENT_SIDE} when the workers encrypted
+     * the archive (null: S3 holds pg_dump's archive itself); {@code kmsKeyId}: the key of its SSE-KMS and of its
+     * client-side encryption (null: the bucket's default encryption).
+     */
+    public Manifest(String filename, String environment, BackupClass backupClass, String jobId, Instant startedAt,
+                    Instant completedAt, long bytes, String sha256, String pgDumpVersion, String serverVersion,
+                    String compression, Map<String, Object> extra) {
+        this(filename, environment, backupClass, jobId, startedAt, completedAt, bytes, sha256, pgDumpVersion,
+                serverVersion, compression, extra, null, null);
+    }
+
+    /** Whether the workers encrypted the archive (a restore decrypts it). */
+    public boolean clientSideEncrypted() {
+        return dev.pgbackup.common.config.EncryptionSettings.CLIENT_SIDE.equals(encryption);
+    }
 }

@@ -32,6 +32,14 @@ public interface ObjectStore {
 
     void put(String key, byte[] bytes);
 
+    /**
+     * Writes what belongs with a backup (its manifest) under the environment's own KMS key when it has one, so that
+     * the key policy guards it as it guards the archive; otherwise as {@link #put}.
+     */
+    default void putSealed(String key, byte[] bytes) {
+        put(key, bytes);
+    }
+
     /** Creates the object only if no object has that key (If-None-Match); false if one does. */
     boolean createIfAbsent(String key, byte[] bytes);
 

@@ -33,6 +33,11 @@ public final class Records {
         store.put(key, bytes(value));
     }
 
+    /** As {@link #write}, under the environment's KMS key ({@link ObjectStore#putSealed}). */
+    public void writeSealed(String key, Object value) {
+        store.putSealed(key, bytes(value));
+    }
+
     public boolean create(String key, Object value) {
         return store.createIfAbsent(key, bytes(value));
     }

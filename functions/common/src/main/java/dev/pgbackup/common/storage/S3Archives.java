@@ -26,6 +26,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
 
 /**
  * Archives in S3: written through the SDK's multipart upload (a stream of unknown length, memory bounded
@@ -38,13 +39,21 @@ public final class S3Archives implements ArchiveStorage {
     private final S3Client s3;
     private final String bucket;
     private final AwsClients.ArchiveClients clients;
+    private final dev.pgbackup.common.config.EncryptionSettings encryption;
     /** One multipart client per part size, built on first use (the SDK's part size cannot change per upload). */
     private final Map<Long, S3AsyncClient> uploaders = new ConcurrentHashMap<>();
 
     public S3Archives(S3Client s3, String bucket, AwsClients.ArchiveClients clients) {
+        this(s3, bucket, clients, dev.pgbackup.common.config.EncryptionSettings.NONE);
+    }
+
+    /** With {@code encryption.kmsKeyId()}, every archive is written with SSE-KMS under that key and the S3 Bucket Key. */
+    public S3Archives(S3Client s3, String bucket, AwsClients.ArchiveClients clients,
+                      dev.pgbackup.common.config.EncryptionSettings encryption) {
         this.s3 = s3;
         this.bucket = bucket;
         this.clients = clients;
+        this.encryption = encryption;
     }
 
     /**
@@ -67,9 +76,13 @@ public final class S3Archives implements ArchiveStorage {
         BlockingInputStreamAsyncRequestBody requestBody = AsyncRequestBody.forBlockingInputStream(null);
         MeasuredStream measured = new MeasuredStream(body);
         // buffered per part, so that the SDK can retry a part S3 refused once (a stream cannot be read twice)
-        CompletableFuture<?> upload = client.putObject(
-                b -> b.bucket(bucket).key(key).ifNoneMatch("*").contentType("application/octet-stream"),
-                BufferedSplittableAsyncRequestBody.create(requestBody));
+        CompletableFuture<?> upload = client.putObject(b -> {
+            b.bucket(bucket).key(key).ifNoneMatch("*").contentType("application/octet-stream");
+            if (encryption.serverSideKms()) {
+                // the multipart client carries these to CreateMultipartUpload
+                b.serverSideEncryption(ServerSideEncryption.AWS_KMS).ssekmsKeyId(encryption.kmsKeyId()).bucketKeyEnabled(true);
+            }
+        }, BufferedSplittableAsyncRequestBody.create(requestBody));
         // The writer runs on its own thread: if the upload fails, it may stay blocked on demand that never
         // comes, and the caller must still be able to kill the source and return.
         CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> requestBody.writeInputStream(measured));
@@ -94,6 +107,12 @@ public final class S3Archives implements ArchiveStorage {
             }
             if (cause instanceof IOException io) {
                 throw io;
+            }
+            if (KmsRefusal.in(e)) {
+                throw new IOException("S3 refused the upload because of the KMS key " + encryption.kmsKeyId()
+                        + " (" + (answered == null ? "KMS" : answered.awsErrorDetails().errorCode()) + "): the key is "
+                        + "disabled, scheduled for deletion or missing, or its policy does not grant this stack's backup "
+                        + "worker", cause);
             }
             int status = s3Status(e);
             throw new IOException(answered != null ? describe(answered)

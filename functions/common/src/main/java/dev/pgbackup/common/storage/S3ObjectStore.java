@@ -19,15 +19,23 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
+import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
 
 /** {@link ObjectStore} on one S3 bucket. */
 public final class S3ObjectStore implements ObjectStore {
     private final S3Client s3;
     private final String bucket;
+    private final String kmsKeyId;
 
     public S3ObjectStore(S3Client s3, String bucket) {
+        this(s3, bucket, null);
+    }
+
+    /** {@code kmsKeyId}: the environment's key for {@link #putSealed} (null: the bucket's default encryption). */
+    public S3ObjectStore(S3Client s3, String bucket, String kmsKeyId) {
         this.s3 = s3;
         this.bucket = bucket;
+        this.kmsKeyId = kmsKeyId;
     }
 
     public static String bucketUnavailable(String bucket) {
@@ -95,6 +103,17 @@ public final class S3ObjectStore implements ObjectStore {
     @Override
     public void put(String key, byte[] bytes) {
         s3.putObject(b -> b.bucket(bucket).key(key).contentType("application/json"), RequestBody.fromBytes(bytes));
+    }
+
+    @Override
+    public void putSealed(String key, byte[] bytes) {
+        if (kmsKeyId == null) {
+            put(key, bytes);
+            return;
+        }
+        s3.putObject(b -> b.bucket(bucket).key(key).contentType("application/json")
+                .serverSideEncryption(ServerSideEncryption.AWS_KMS).ssekmsKeyId(kmsKeyId).bucketKeyEnabled(true),
+                RequestBody.fromBytes(bytes));
     }
 
     @Override
