@@ -49,7 +49,7 @@ public class BackupService {
 
     /** What a finished backup reports; {@code deleted} are the old backups retention removed. */
     public record Outcome(String filename, long bytes, String sha256, String pgDumpVersion, String compression,
-                          List<String> deleted, List<String> notes, Map<String, Long> timings) {
+                          List<String> deleted, List<String> notes, Map<String, Long> timings, String encryption) {
     }
 
     private static final Pattern DUMPING = Pattern.compile("dumping contents of table \"?([^\"]+)\"?");
@@ -68,10 +68,19 @@ public class BackupService {
     private final Compression compression;
     private final BackupWindow window;
     private final Clock clock;
+    private final BackupEncryption encryption;
 
     public BackupService(ObjectStore objects, ArchiveStorage archives, BackupCatalog catalog, StateKeys keys,
                          PgTools pgTools, Supplier<DbConnection> database, RetentionPolicy retention,
                          Compression compression, BackupWindow window, Clock clock) {
+        this(objects, archives, catalog, keys, pgTools, database, retention, compression, window, clock,
+                BackupEncryption.NONE);
+    }
+
+    public BackupService(ObjectStore objects, ArchiveStorage archives, BackupCatalog catalog, StateKeys keys,
+                         PgTools pgTools, Supplier<DbConnection> database, RetentionPolicy retention,
+                         Compression compression, BackupWindow window, Clock clock, BackupEncryption encryption) {
+        this.encryption = encryption;
         this.objects = objects;
         this.archives = archives;
         this.catalog = catalog;
@@ -111,7 +120,7 @@ public class BackupService {
         List<String> notes = new ArrayList<>();
         Manifest manifest = new Manifest(request.filename(), keys.environment(), request.backupClass(),
                 request.jobId(), started, completed, uploaded.bytes(), uploaded.sha256(), pgDump.version(),
-                server.version(), compression.toString(), null);
+                server.version(), compression.toString(), null, encryption.manifestEncryption(), encryption.kmsKeyId());
         progress.phase("recording and retention", null);
         timings.time("record", () -> {
             attempt(notes, "manifest not written: retention counts this backup as scheduled and a restore cannot "
@@ -124,7 +133,7 @@ public class BackupService {
         timings.time("retention", () -> attempt(notes, "retention skipped, nothing deleted",
                 () -> deleted.addAll(applyRetention(request.filename()))));
         return new Outcome(request.filename(), uploaded.bytes(), uploaded.sha256(), pgDump.version(),
-                compression.toString(), deleted, notes, timings.ordered());
+                compression.toString(), deleted, notes, timings.ordered(), encryption.describe());
     }
 
     /** The last backup's size: what this one will roughly be, for the progress percentage. */
@@ -162,8 +171,8 @@ public class BackupService {
         }
         try (dump) {
             dump.stdin().close();
-            InputStream body = new ReportingStream(new PgDumpStream(dump, secrets),
-                    n -> progress.bytes(n, expected, table.get()));
+            InputStream body = encryption.wrap(new ReportingStream(new PgDumpStream(dump, secrets),
+                    n -> progress.bytes(n, expected, table.get())), request.filename());
             return archives.upload(request.filename(), body, databaseBytes, deadline, dump::destroy);
         } catch (PgDumpStream.DumpFailed e) {
             throw Failure.server("Backup failed: " + e.getMessage() + ": " + ToolErrors.meaning("pg_dump", e.stderr)

@@ -40,7 +40,9 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
     /** The backup service wired from the stack's parts (also what tests and benchmarks run directly). */
     public static BackupService service(Wiring w) {
         return new BackupService(w.objects, w.archives, w.catalog, w.keys, w.pgTools, w::database,
-                new RetentionPolicy(w.config.retention()), w.config.compression(), w.config.backupWindow(), w.clock);
+                new RetentionPolicy(w.config.retention()), w.config.compression(), w.config.backupWindow(), w.clock,
+                new BackupEncryption(w.config.encryption(), w.config.appName(), w.config.environment(),
+                        () -> new dev.pgbackup.common.storage.ArchiveCipher(w.kms)));
     }
 
     @Override
@@ -92,12 +94,14 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
                     new BackupService.Request(job.jobId(), job.filename(), assignment.backupClass()), deadline, progress);
             finished = job.succeeded(wiring.clock.instant(), outcome.bytes(),
                     "Database backup created successfully: " + outcome.filename(),
-                    "pg_dump " + outcome.pgDumpVersion() + ", " + outcome.compression() + "; sha256 " + outcome.sha256()
+                    "pg_dump " + outcome.pgDumpVersion() + ", " + outcome.compression() + "; " + outcome.encryption()
+                            + "; sha256 " + outcome.sha256()
                             + "; retention deleted "
                             + outcome.deleted().size()
                             + (outcome.notes().isEmpty() ? "" : "; " + String.join("; ", outcome.notes())));
             finished = finished.withTimings(outcome.timings());
             audit.with("pgDump", outcome.pgDumpVersion()).with("compression", outcome.compression())
+                    .with("encryption", outcome.encryption())
                     .with("sha256", outcome.sha256()).with("timings", outcome.timings())
                     .with("retentionDeleted", outcome.deleted()).with("notes", outcome.notes());
         } catch (RuntimeException e) {

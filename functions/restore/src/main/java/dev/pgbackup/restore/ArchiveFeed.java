@@ -80,6 +80,9 @@ final class ArchiveFeed {
         try (tool) {
             try {
                 in = source.get();
+            } catch (Failure f) {
+                tool.destroy(); // the source's own verdict (a key this stack may not use): nothing was fed
+                throw f;
             } catch (RuntimeException e) {
                 // gone, or no longer the version that was checked (If-Match): nothing was fed
                 tool.destroy();

@@ -58,9 +58,11 @@ final class ArchiveReads {
     private final String target;
     private final String jobId;
     private final List<String> secrets;
+    private final ArchiveSource source;
 
     ArchiveReads(PgTools tools, ArchiveStorage archives, BackupObject backup, Optional<Manifest> manifest,
-                 String target, String jobId, List<String> secrets) {
+                 String target, String jobId, List<String> secrets, ArchiveSource source) {
+        this.source = source;
         this.tools = tools;
         this.archives = archives;
         this.backup = backup;
@@ -99,6 +101,11 @@ final class ArchiveReads {
             return 0;
         }
         return (int) list.lines().filter(l -> !l.isBlank() && !l.startsWith(";")).count();
+    }
+
+    /** Whether the archive in S3 is the workers' encryption of the dump. */
+    boolean encrypted() {
+        return source.encrypted();
     }
 
     /** Streams the archive into pg_restore connected to {@code database}; returns pg_restore's time. */
@@ -140,20 +147,38 @@ final class ArchiveReads {
     long restoreFromFile(PgTools.Installation pgRestore, DbConnection db, String database, java.nio.file.Path dir,
                          int jobs, int entries, Deadline deadline, ProgressReporter progress, Timings timings) {
         java.nio.file.Path file = null;
+        java.nio.file.Path plain = null;
         try {
             file = java.nio.file.Files.createTempFile(dir, "restore-" + jobId + "-", ".dump");
             java.nio.file.Path local = file;
             progress.phase("downloading", backup.size());
             ArchiveStorage.Uploaded got = timings.time("download", () -> download(local, deadline));
             verifyDownload(got);
+            if (source.encrypted()) {
+                plain = java.nio.file.Files.createTempFile(dir, "restore-" + jobId + "-", ".plain.dump");
+                java.nio.file.Path decrypted = plain;
+                timings.time("decrypt", () -> decryptFile(local, decrypted));
+                deleteQuietly(file);
+            }
+            java.nio.file.Path archive = plain != null ? plain : local;
             progress.phase("restoring data", null);
-            return timings.time("pg_restore", () -> runParallel(pgRestore, db, database, local, jobs, entries,
+            return timings.time("pg_restore", () -> runParallel(pgRestore, db, database, archive, jobs, entries,
                     deadline, progress));
         } catch (java.io.IOException e) {
             throw RestoreFailure.unchanged(target, "Restore failed: the backup could not be written to the worker's "
                     + "disk (" + e.getClass().getSimpleName() + ")");
         } finally {
             deleteQuietly(file);
+            deleteQuietly(plain);
+        }
+    }
+
+    private void decryptFile(java.nio.file.Path encrypted, java.nio.file.Path plain) {
+        try {
+            source.decryptFile(encrypted, plain);
+        } catch (java.io.IOException e) {
+            throw RestoreFailure.unchanged(target, "Restore failed: the downloaded backup could not be decrypted to the "
+                    + "worker's disk (" + e.getClass().getSimpleName() + ")");
         }
     }
 
@@ -243,15 +268,20 @@ final class ArchiveReads {
     }
 
     private ArchiveStorage.Reading open() {
-        return archives.open(backup.filename(), backup.eTag());
+        return source.open();
     }
 
-    /** Every byte fed must hash to what the backup worker recorded; a backup without a manifest predates checksums. */
+    /**
+     * Every byte fed must hash to what the backup worker recorded (for an encrypted archive: every byte of ciphertext
+     * read); a backup without a manifest predates checksums.
+     */
     private void verifyChecksum(ArchiveFeed.Result r) {
         if (manifest.isEmpty() || manifest.get().sha256() == null) {
             return;
         }
-        if (r.sha256() == null || !r.sha256().equals(manifest.get().sha256()) || r.bytesFed() != manifest.get().bytes()) {
+        ArchiveStorage.Uploaded read = source.encrypted() ? source.ciphertextRead().orElse(null)
+                : r.sha256() == null ? null : new ArchiveStorage.Uploaded(r.bytesFed(), r.sha256());
+        if (read == null || !read.sha256().equals(manifest.get().sha256()) || read.bytes() != manifest.get().bytes()) {
             throw RestoreFailure.unchanged(target, "Restore failed: backup file " + backup.filename()
                     + " does not match the checksum recorded when it was written (SHA-256 " + manifest.get().sha256()
                     + ", " + manifest.get().bytes() + " bytes); it was changed or damaged in storage");

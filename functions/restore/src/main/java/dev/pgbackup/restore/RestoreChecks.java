@@ -7,6 +7,7 @@ import dev.pgbackup.common.failure.Failure;
 import dev.pgbackup.common.storage.BackupCatalog;
 import dev.pgbackup.common.storage.BackupName;
 import dev.pgbackup.common.storage.BackupObject;
+import dev.pgbackup.common.storage.KmsRefusal;
 import dev.pgbackup.common.storage.LastBackup;
 import dev.pgbackup.common.storage.LastRestore;
 import dev.pgbackup.common.storage.ObjectStore;
@@ -20,7 +21,7 @@ import java.util.Optional;
 /**
  * The restore's safety checks, in this order, each a {@link Failure} with its status: a file name that is
  * one of this app's backups (400), the passkey (403), the bucket (500), the backup exists (404), its
- * environment may be restored here (409), and this environment has a backup that completed within the window
+ * environment may be restored here (409), its KMS key lets this stack read it (403), and this environment has a backup that completed within the window
  * and was taken after its last restore (409). The lock comes after, in {@link RestoreStarter}.
  */
 public final class RestoreChecks {
@@ -66,8 +67,22 @@ public final class RestoreChecks {
                     + "into '" + config.environment() + "' (this stack accepts backups of: "
                     + String.join(", ", config.restoreSources()) + ")");
         }
+        checkKey(backup);
         checkSafetyBackup();
         return backup;
+    }
+
+    /** The backup's KMS key must let this stack read it (the key policy decides), or the restore cannot start. */
+    private void checkKey(BackupObject backup) {
+        try {
+            objects.readFirstByte(backup.filename());
+        } catch (RuntimeException e) {
+            if (KmsRefusal.in(e)) {
+                throw new Failure(Failure.Kind.FORBIDDEN, KmsRefusal.restoreMessage(backup.filename(),
+                        backup.environment()), String.valueOf(e.getMessage()));
+            }
+            throw e;
+        }
     }
 
     /**

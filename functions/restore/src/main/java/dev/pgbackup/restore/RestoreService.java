@@ -83,11 +83,22 @@ public final class RestoreService {
     private final Supplier<DbConnection> database;
     private final java.nio.file.Path scratch;
     private final Clock clock;
+    private final Supplier<dev.pgbackup.common.storage.ArchiveCipher> cipher;
 
     /** {@code scratch}: where a parallel restore downloads the archive (the worker's ephemeral storage). */
     public RestoreService(Config config, ObjectStore objects, ArchiveStorage archives, BackupCatalog catalog,
                           StateKeys keys, PgTools pgTools, Supplier<DbConnection> database, java.nio.file.Path scratch,
                           Clock clock) {
+        this(config, objects, archives, catalog, keys, pgTools, database, scratch, clock, () -> {
+            throw new IllegalStateException("no client-side decryption here");
+        });
+    }
+
+    /** {@code cipher}: decrypts archives the workers encrypted (whatever this stack's own CLIENT_SIDE_ENCRYPTION). */
+    public RestoreService(Config config, ObjectStore objects, ArchiveStorage archives, BackupCatalog catalog,
+                          StateKeys keys, PgTools pgTools, Supplier<DbConnection> database, java.nio.file.Path scratch,
+                          Clock clock, Supplier<dev.pgbackup.common.storage.ArchiveCipher> cipher) {
+        this.cipher = cipher;
         this.config = config;
         this.objects = objects;
         this.archives = archives;
@@ -146,14 +157,29 @@ public final class RestoreService {
                 .orElseThrow(() -> Failure.notFound("Backup file not found: " + filename));
         DbConnection db = database.get();
         DatabaseNames names = new DatabaseNames(db.database());
-        Optional<Manifest> manifest = catalog.manifest(backup);
+        Optional<Manifest> manifest = manifest(backup, names.target());
         if (manifest.isPresent() && manifest.get().bytes() != backup.size()) {
             throw RestoreFailure.unchanged(names.target(), "Restore failed: backup file " + filename + " has "
                     + backup.size() + " bytes but " + manifest.get().bytes() + " were recorded when it was written");
         }
         List<String> secrets = db.password() == null ? List.of() : List.of(db.password());
-        ArchiveReads reads = new ArchiveReads(pgTools, archives, backup, manifest, names.target(), jobId, secrets);
+        ArchiveSource source = new ArchiveSource(archives, backup, manifest, config.appName(), cipher, names.target());
+        source.check();
+        ArchiveReads reads = new ArchiveReads(pgTools, archives, backup, manifest, names.target(), jobId, secrets, source);
         return new Plan(jobId, backup, manifest, db, names, reads, secrets, progress, timings);
+    }
+
+    /** The backup's manifest; one this stack may not decrypt (SSE-KMS under its environment's key) is refused here. */
+    private Optional<Manifest> manifest(BackupObject backup, String target) {
+        try {
+            return catalog.manifest(backup);
+        } catch (RuntimeException e) {
+            if (dev.pgbackup.common.storage.KmsRefusal.in(e)) {
+                throw RestoreFailure.unchanged(target, dev.pgbackup.common.storage.KmsRefusal.restoreMessage(
+                        backup.filename(), backup.environment()), String.valueOf(e.getMessage()));
+            }
+            throw e;
+        }
     }
 
     /** A pg_restore that reads the archive and can restore into this server, or a refusal before anything changes. */
@@ -174,7 +200,7 @@ public final class RestoreService {
         String old = null;
         boolean swapped = false;
         long millis;
-        int jobs = parallelJobs(plan.backup());
+        int jobs = parallelJobs(plan.backup(), plan.reads().encrypted());
         try {
             millis = jobs > 1
                     ? plan.reads().restoreFromFile(archive.pgRestore(), plan.db(), fresh, scratch, jobs,
@@ -214,14 +240,15 @@ public final class RestoreService {
      * pg_restore jobs for this archive: one (streamed from S3) unless several are configured or the worker has
      * several vCPUs, and the archive fits its disk with room to spare.
      */
-    private int parallelJobs(BackupObject backup) {
+    private int parallelJobs(BackupObject backup, boolean encrypted) {
         int jobs = config.effectiveRestoreJobs();
         if (jobs < 2) {
             return 1;
         }
         try {
             long usable = java.nio.file.Files.getFileStore(scratch).getUsableSpace();
-            return backup.size() + DISK_MARGIN <= usable ? jobs : 1;
+            // an encrypted archive is downloaded, then decrypted beside it: twice its size for a moment
+            return backup.size() * (encrypted ? 2 : 1) + DISK_MARGIN <= usable ? jobs : 1;
         } catch (java.io.IOException e) {
             return 1;
         }

@@ -40,7 +40,8 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
     /** The restore service wired from the stack's parts (also what tests and benchmarks run directly). */
     public static RestoreService service(Wiring w) {
         return new RestoreService(w.config, w.objects, w.archives, w.catalog, w.keys, w.pgTools, w::database,
-                java.nio.file.Path.of(System.getProperty("java.io.tmpdir")), w.clock);
+                java.nio.file.Path.of(System.getProperty("java.io.tmpdir")), w.clock,
+                () -> new dev.pgbackup.common.storage.ArchiveCipher(w.kms));
     }
 
     @Override

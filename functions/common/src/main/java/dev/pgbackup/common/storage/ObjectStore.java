@@ -27,6 +27,13 @@ public interface ObjectStore {
 
     Optional<Info> head(String key);
 
+    /**
+     * Reads an object's first byte as a restore would read it: S3 decrypts an SSE-KMS object for the caller, so a
+     * key whose policy does not grant the caller fails here (a HEAD does not need the key).
+     */
+    default void readFirstByte(String key) {
+    }
+
     /** A small object, or empty; larger than {@link #MAX_SMALL_OBJECT} is an error. */
     Optional<Stored> get(String key);
 

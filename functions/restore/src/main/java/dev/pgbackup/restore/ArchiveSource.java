@@ -1,0 +1,190 @@
+package dev.pgbackup.restore;
+
+import dev.pgbackup.common.failure.Failure;
+import dev.pgbackup.common.storage.ArchiveCipher;
+import dev.pgbackup.common.storage.ArchiveStorage;
+import dev.pgbackup.common.storage.BackupObject;
+import dev.pgbackup.common.storage.KmsRefusal;
+import dev.pgbackup.common.storage.Manifest;
+import dev.pgbackup.common.storage.MeasuredStream;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * A backup's archive as pg_restore must read it: the object itself, or, when the workers encrypted it (the
+ * manifest says so, or the object does not start as a pg_dump archive), its decryption under the key the manifest
+ * names, bound to the backup's app, environment and file name. {@link #check()} proves before anything is touched
+ * that this stack may read it (S3's SSE-KMS and the client-side data key: the key policy decides) and that it is
+ * the archive of that name; its failures name the backup's environment. The checksum in the manifest is of what S3
+ * holds, so reads of an encrypted archive measure the ciphertext too.
+ */
+final class ArchiveSource {
+    private static final byte[] PGDMP = "PGDMP".getBytes(StandardCharsets.US_ASCII);
+
+    private final ArchiveStorage archives;
+    private final BackupObject backup;
+    private final Optional<Manifest> manifest;
+    private final String app;
+    private final Supplier<ArchiveCipher> cipher;
+    private final String target;
+    private volatile boolean encrypted;
+    private volatile Decrypting last;
+
+    ArchiveSource(ArchiveStorage archives, BackupObject backup, Optional<Manifest> manifest, String app,
+                  Supplier<ArchiveCipher> cipher, String target) {
+        this.archives = archives;
+        this.backup = backup;
+        this.manifest = manifest;
+        this.app = app;
+        this.cipher = cipher;
+        this.target = target;
+        this.encrypted = manifest.map(Manifest::clientSideEncrypted).orElse(false);
+    }
+
+    /** Reads the first bytes as pg_restore would get them; any refusal fails the restore before anything changed. */
+    void check() {
+        if (!encrypted) {
+            byte[] head = firstBytes(archives.open(backup.filename(), backup.eTag()));
+            // no manifest says how it was written: an archive that is not pg_dump's is tried as the workers' encryption
+            encrypted = manifest.isEmpty() && !Arrays.equals(head, PGDMP);
+        }
+        if (encrypted) {
+            firstBytes(open());
+        }
+    }
+
+    boolean encrypted() {
+        return encrypted;
+    }
+
+    /** A read of the archive pinned to the checked version, decrypted when it is encrypted. */
+    ArchiveStorage.Reading open() {
+        ArchiveStorage.Reading raw = archives.open(backup.filename(), backup.eTag());
+        if (!encrypted) {
+            return raw;
+        }
+        MeasuredStream measured = new MeasuredStream(raw.stream());
+        try {
+            Decrypting d = new Decrypting(raw, measured, decrypt(measured));
+            last = d;
+            return d;
+        } catch (RuntimeException e) {
+            raw.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The size and SHA-256 of the ciphertext the last {@link #open()} read to its end (what the manifest records),
+     * or empty when the archive is not encrypted or was not read to its end.
+     */
+    Optional<ArchiveStorage.Uploaded> ciphertextRead() {
+        Decrypting d = last;
+        return d == null ? Optional.empty() : Optional.ofNullable(d.complete);
+    }
+
+    /** Decrypts a downloaded copy of the archive into {@code plain} (a parallel restore reads a file). */
+    void decryptFile(Path encryptedFile, Path plain) throws IOException {
+        try (InputStream in = decrypt(Files.newInputStream(encryptedFile)); OutputStream out = Files.newOutputStream(plain)) {
+            in.transferTo(out);
+        } catch (ArchiveCipher.Refused e) {
+            throw refusal(e);
+        }
+    }
+
+    private InputStream decrypt(InputStream ciphertext) {
+        String key = manifest.filter(Manifest::clientSideEncrypted).map(Manifest::kmsKeyId).orElse(null);
+        try {
+            return cipher.get().decrypt(ciphertext, key, ArchiveCipher.context(app, backup.environment(),
+                    backup.filename()));
+        } catch (ArchiveCipher.Refused e) {
+            throw refusal(e);
+        }
+    }
+
+    private byte[] firstBytes(ArchiveStorage.Reading reading) {
+        try (reading) {
+            return reading.stream().readNBytes(PGDMP.length);
+        } catch (ArchiveCipher.Refused e) {
+            throw refusal(e);
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof Failure f) {
+                throw f;
+            }
+            if (KmsRefusal.in(e)) {
+                throw RestoreFailure.unchanged(target, KmsRefusal.restoreMessage(backup.filename(), backup.environment()),
+                        String.valueOf(e.getMessage()));
+            }
+            throw RestoreFailure.unchanged(target, "Restore failed: reading backup file " + backup.filename()
+                    + " failed (" + e.getClass().getSimpleName() + ")", String.valueOf(e.getMessage()));
+        }
+    }
+
+    private RestoreFailure refusal(ArchiveCipher.Refused e) {
+        if (e.kms) {
+            return RestoreFailure.unchanged(target, KmsRefusal.restoreMessage(backup.filename(), backup.environment()),
+                    String.valueOf(e.getCause() == null ? e.getMessage() : e.getCause().getMessage()));
+        }
+        return RestoreFailure.unchanged(target, "Restore refused: backup file " + backup.filename() + " is not the "
+                + "encrypted archive of that name: " + e.getMessage());
+    }
+
+    /** The plaintext read; at its end the ciphertext is read to its own end, so that its size and checksum are whole. */
+    private static final class Decrypting extends FilterInputStream implements ArchiveStorage.Reading {
+        private final ArchiveStorage.Reading raw;
+        private final MeasuredStream measured;
+        private volatile ArchiveStorage.Uploaded complete;
+
+        Decrypting(ArchiveStorage.Reading raw, MeasuredStream measured, InputStream plaintext) {
+            super(plaintext);
+            this.raw = raw;
+            this.measured = measured;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            if (n < 0 && complete == null) {
+                measured.transferTo(OutputStream.nullOutputStream()); // bytes after the message: a checksum mismatch
+                complete = new ArchiveStorage.Uploaded(measured.count(), measured.sha256Hex());
+            }
+            return n;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = read(one, 0, 1);
+            return n < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public InputStream stream() {
+            return this;
+        }
+
+        /** Unknown: the plaintext's size is not the object's (the ciphertext's completeness is checked instead). */
+        @Override
+        public long length() {
+            return -1;
+        }
+
+        @Override
+        public void abort() {
+            raw.abort();
+        }
+
+        @Override
+        public void close() {
+            raw.close();
+        }
+    }
+}
