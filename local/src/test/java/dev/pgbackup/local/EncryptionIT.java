@@ -1,0 +1,234 @@
+package dev.pgbackup.local;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import com.fasterxml.jackson.core.type.TypeReference;
+import dev.pgbackup.backup.BackupApiHandler;
+import dev.pgbackup.backup.BackupWorkerHandler;
+import dev.pgbackup.common.Hashes;
+import dev.pgbackup.common.Json;
+import dev.pgbackup.restore.RestoreApiHandler;
+import dev.pgbackup.restore.RestoreWorkerHandler;
+import dev.pgbackup.testsupport.ApiEvents;
+import dev.pgbackup.testsupport.FaultProxy;
+import dev.pgbackup.testsupport.MotoServer;
+import dev.pgbackup.testsupport.SeedData;
+import dev.pgbackup.testsupport.TestContext;
+import dev.pgbackup.testsupport.TestPostgres;
+import dev.pgbackup.testsupport.TestStack;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.kms.KmsClient;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.S3Object;
+import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
+
+/**
+ * Encrypted backups end to end, through the real handlers, a real PostgreSQL, the layer's pg_dump/pg_restore and
+ * moto's S3, SSM and KMS over HTTP: production backs up under its own KMS key (SSE-KMS, optionally client-side
+ * encryption as well), staging restores it row for row. The refusals (a key that does not exist, S3 or KMS
+ * refusing the key, an archive of another environment under a production name) fail cleanly: no object, no open
+ * upload, the target database unchanged, the lock released. Moto's S3 stores SSE-KMS headers without asking KMS,
+ * and its KMS does not refuse disabled keys, so S3's and KMS's refusals of a key are answered by a
+ * {@link FaultProxy} with the errors AWS documents.
+ */
+class EncryptionIT {
+    static final String PRODUCTION_DB = "enc_production";
+    static TestPostgres pg;
+    static Map<String, List<String>> productionSnapshot;
+
+    @BeforeAll
+    static void seed() {
+        pg = TestPostgres.get();
+        if (!pg.databaseExists(PRODUCTION_DB)) {
+            pg.createDatabase(PRODUCTION_DB);
+            SeedData.seed(pg, PRODUCTION_DB, 1500, "encrypted-production");
+        }
+        productionSnapshot = pg.snapshot(PRODUCTION_DB);
+    }
+
+    static String newKey() {
+        try (KmsClient kms = new dev.pgbackup.common.AwsClients(java.util.Optional.of(MotoServer.get().endpoint()), true)
+                .kms()) {
+            return kms.createKey(b -> b.description("pgbackup test key")).keyMetadata().arn();
+        }
+    }
+
+    /** One environment's stack: its bucket (shared), database, key settings, and its workers run on threads. */
+    static final class Env {
+        final TestStack stack;
+        final String database;
+
+        Env(String environment, String bucket, String database, Map<String, String> overrides, URI endpoint) {
+            this.database = database;
+            Map<String, String> env = new HashMap<>(Map.of("RESTORE_JOBS", "1"));
+            env.putAll(overrides);
+            this.stack = TestStack.create(environment, bucket, database, env, Clock.systemUTC(), endpoint);
+            stack.worker(stack.env.get("BACKUP_WORKER_FUNCTION"), (payload, context) ->
+                    new BackupWorkerHandler(stack.wiring).handleRequest(map(payload), context));
+            stack.worker(stack.env.get("RESTORE_WORKER_FUNCTION"), (payload, context) ->
+                    new RestoreWorkerHandler(stack.wiring).handleRequest(map(payload), context));
+        }
+
+        APIGatewayV2HTTPResponse backup() {
+            APIGatewayV2HTTPResponse r = new BackupApiHandler(stack.wiring).handleRequest(ApiEvents.request("POST",
+                    "/api/setting/backup", auth(), null), new TestContext(Duration.ofSeconds(30)));
+            stack.awaitWorkers();
+            return r;
+        }
+
+        String backedUp() {
+            APIGatewayV2HTTPResponse r = backup();
+            assertEquals(200, r.getStatusCode(), r.getBody());
+            return (String) map(r.getBody()).get("filename");
+        }
+
+        APIGatewayV2HTTPResponse restore(String filename) {
+            APIGatewayV2HTTPResponse r = new RestoreApiHandler(stack.wiring).handleRequest(ApiEvents.request("POST",
+                    "/api/setting/restore", auth(), "{\"filename\":\"" + filename + "\",\"passkey\":\"" + TestStack.PASSKEY
+                            + "\"}"), new TestContext(Duration.ofSeconds(30)));
+            stack.awaitWorkers();
+            return r;
+        }
+
+        Map<String, String> auth() {
+            return TestStack.bearer(stack.token("ops@example.com", "WEB_ACCESS"));
+        }
+
+        List<String> keys(String prefix) {
+            return stack.s3.listObjectsV2Paginator(b -> b.bucket(stack.bucket).prefix(prefix)).contents().stream()
+                    .map(S3Object::key).toList();
+        }
+
+        byte[] object(String key) {
+            return stack.s3.getObjectAsBytes(b -> b.bucket(stack.bucket).key(key)).asByteArray();
+        }
+
+        Map<String, Object> manifest(String environment, String filename) {
+            String key = keys("pgbackup/manifests/pharmatracker-" + environment + "/" + filename).get(0);
+            return map(new String(object(key), StandardCharsets.UTF_8));
+        }
+    }
+
+    /** A bucket, production (its database seeded once) and staging (a fresh database) with the given settings. */
+    static final class Pair {
+        final String bucket = "enc-" + UUID.randomUUID().toString().substring(0, 8);
+        final String productionKey = newKey();
+        final String stagingKey = newKey();
+        final Env production;
+        final Env staging;
+        final String target = "enc_staging_" + UUID.randomUUID().toString().substring(0, 8);
+        final Map<String, List<String>> stagingBefore;
+
+        Pair(Map<String, String> production, Map<String, String> staging, URI stagingEndpoint) {
+            TestStack.createBucket(bucket);
+            pg.admin("create database " + target + " owner " + TestPostgres.APP_USER);
+            SeedData.seed(pg, target, 100, "staging-data");
+            stagingBefore = pg.snapshot(target);
+            this.production = new Env("production", bucket, PRODUCTION_DB, with(production, productionKey),
+                    MotoServer.get().endpoint());
+            this.staging = new Env("staging", bucket, target, with(staging, stagingKey), stagingEndpoint);
+        }
+
+        Pair(Map<String, String> production) {
+            this(production, Map.of(), MotoServer.get().endpoint());
+        }
+
+        private static Map<String, String> with(Map<String, String> settings, String key) {
+            Map<String, String> env = new HashMap<>(Map.of("BACKUP_KMS_KEY_ID", key));
+            env.putAll(settings);
+            return env;
+        }
+
+        /** Nothing changed in staging's database, no half-built copy, no lock left. */
+        void assertStagingUntouched() {
+            assertEquals(stagingBefore, pg.snapshot(target), "the target database was not changed");
+            assertEquals(List.of(), pg.databases(target + "_restore"), "no half-built database");
+            assertEquals(List.of(), staging.keys("pgbackup/locks/"), "lock released");
+        }
+    }
+
+    static final Map<String, String> CLIENT_SIDE = Map.of("CLIENT_SIDE_ENCRYPTION", "true");
+
+    @Test
+    void aBackupIsWrittenUnderItsEnvironmentsKeyAndRestoresRowForRow() {
+        Pair p = new Pair(Map.of());
+        String filename = p.production.backedUp();
+
+        HeadObjectResponse head = p.production.stack.s3.headObject(b -> b.bucket(p.bucket).key(filename));
+        assertEquals(ServerSideEncryption.AWS_KMS, head.serverSideEncryption());
+        assertEquals(p.productionKey, head.ssekmsKeyId());
+        assertTrue(head.bucketKeyEnabled(), "the S3 Bucket Key saves a KMS call per object");
+        String manifestKey = p.production.keys("pgbackup/manifests/pharmatracker-production/").get(0);
+        HeadObjectResponse manifestHead = p.production.stack.s3.headObject(b -> b.bucket(p.bucket).key(manifestKey));
+        assertEquals(ServerSideEncryption.AWS_KMS, manifestHead.serverSideEncryption());
+        assertEquals(p.productionKey, manifestHead.ssekmsKeyId());
+        Map<String, Object> manifest = p.production.manifest("production", filename);
+        assertEquals(p.productionKey, manifest.get("kmsKeyId"));
+        assertNull(manifest.get("encryption"), "S3 holds pg_dump's archive itself");
+        byte[] object = p.production.object(filename);
+        assertArrayEquals("PGDMP".getBytes(StandardCharsets.US_ASCII), java.util.Arrays.copyOf(object, 5));
+
+        p.staging.backedUp(); // the safety backup, under staging's own key
+        APIGatewayV2HTTPResponse restored = p.staging.restore(filename);
+        assertEquals(200, restored.getStatusCode(), restored.getBody());
+        assertEquals(productionSnapshot, pg.snapshot(p.target), "staging now holds production's rows");
+        assertTrue(p.production.stack.audit().contains("SSE-KMS " + p.productionKey), p.production.stack.audit());
+    }
+
+    @ParameterizedTest(name = "RESTORE_JOBS={0}")
+    @ValueSource(strings = {"1", "2"})
+    void aClientSideEncryptedBackupIsNoArchiveInS3AndRestoresRowForRow(String jobs) throws Exception {
+        Pair p = new Pair(CLIENT_SIDE, Map.of("RESTORE_JOBS", jobs), MotoServer.get().endpoint());
+        String filename = p.production.backedUp();
+
+        byte[] object = p.production.object(filename);
+        assertNotEquals("PGDMP", new String(object, 0, 5, StandardCharsets.US_ASCII), "S3 holds no readable archive");
+        assertEquals(2, object[0], "an AWS Encryption SDK message, format version 2 (key commitment)");
+        Map<String, Object> manifest = p.production.manifest("production", filename);
+        assertEquals("aws-encryption-sdk", manifest.get("encryption"));
+        assertEquals(p.productionKey, manifest.get("kmsKeyId"));
+        assertEquals(Hashes.hex(java.security.MessageDigest.getInstance("SHA-256").digest(object)), manifest.get("sha256"),
+                "the checksum is of what S3 holds");
+        assertEquals((long) object.length, ((Number) manifest.get("bytes")).longValue());
+
+        p.staging.backedUp();
+        APIGatewayV2HTTPResponse restored = p.staging.restore(filename);
+        assertEquals(200, restored.getStatusCode(), restored.getBody());
+        assertEquals(productionSnapshot, pg.snapshot(p.target), "staging now holds production's rows");
+        String details = p.staging.stack.audit();
+        assertTrue(details.contains(jobs.equals("1") ? "streamed from S3" : "with 2 jobs from a downloaded copy")
+                || details.contains("\"jobs\":" + jobs), details);
+        assertFalse(p.production.stack.audit().contains("Plaintext"), "no data key in the log");
+    }
+
+    private static Map<String, Object> map(String json) {
+        try {
+            return Json.MAPPER.readValue(json, new TypeReference<Map<String, Object>>() { });
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static void upload(Env env, String key, byte[] body) {
+        env.stack.s3.putObject(b -> b.bucket(env.stack.bucket).key(key), RequestBody.fromBytes(body));
+    }
+}
