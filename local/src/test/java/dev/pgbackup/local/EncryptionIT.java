@@ -214,10 +214,185 @@ class EncryptionIT {
         APIGatewayV2HTTPResponse restored = p.staging.restore(filename);
         assertEquals(200, restored.getStatusCode(), restored.getBody());
         assertEquals(productionSnapshot, pg.snapshot(p.target), "staging now holds production's rows");
-        String details = p.staging.stack.audit();
-        assertTrue(details.contains(jobs.equals("1") ? "streamed from S3" : "with 2 jobs from a downloaded copy")
-                || details.contains("\"jobs\":" + jobs), details);
+        String audit = p.staging.stack.audit();
+        assertTrue(audit.contains("\"jobs\":" + jobs), "restored with " + jobs + " pg_restore job(s): " + audit);
         assertFalse(p.production.stack.audit().contains("Plaintext"), "no data key in the log");
+    }
+
+    @Test
+    void theCliDecryptsWhatTheProductEncryptedAndPgRestoreReadsIt() throws Exception {
+        Pair p = new Pair(CLIENT_SIDE);
+        String filename = p.production.backedUp();
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("cli-decrypt");
+        java.nio.file.Path encrypted = dir.resolve(filename);
+        java.nio.file.Path plain = dir.resolve("plain.dump");
+        java.nio.file.Files.write(encrypted, p.production.object(filename));
+
+        // the README's by-hand command, against moto
+        ProcessBuilder cli = new ProcessBuilder(dev.pgbackup.testsupport.RepoPaths.root()
+                .resolve(".venv/bin/aws-encryption-cli").toString(), "--decrypt", "--input", encrypted.toString(),
+                "--output", plain.toString(), "--wrapping-keys", "key=" + p.productionKey,
+                "--encryption-context", "app=pharmatracker", "environment=production", "filename=" + filename,
+                "--commitment-policy", "require-encrypt-require-decrypt", "--max-encrypted-data-keys", "1",
+                "--buffer", "-S");
+        cli.environment().putAll(Map.of("AWS_ENDPOINT_URL", MotoServer.get().endpoint().toString(),
+                "AWS_ACCESS_KEY_ID", "test", "AWS_SECRET_ACCESS_KEY", "test", "AWS_DEFAULT_REGION", "us-east-1"));
+        assertEquals(0, run(cli).code(), "aws-encryption-cli --decrypt");
+        byte[] head = java.util.Arrays.copyOf(java.nio.file.Files.readAllBytes(plain), 5);
+        assertArrayEquals("PGDMP".getBytes(StandardCharsets.US_ASCII), head, "the plaintext is pg_dump's archive");
+
+        String scratch = "enc_by_hand_" + UUID.randomUUID().toString().substring(0, 8);
+        pg.admin("create database " + scratch + " owner " + TestPostgres.APP_USER);
+        ProcessBuilder restore = new ProcessBuilder(dev.pgbackup.testsupport.RepoPaths.pgTool(16, "pg_restore")
+                .toString(), "--no-owner", "--no-acl", "--exit-on-error", "-h", "127.0.0.1",
+                "-p", Integer.toString(pg.port()), "-U", TestPostgres.APP_USER, "-d", scratch, plain.toString());
+        restore.environment().put("PGPASSWORD", TestPostgres.APP_PASSWORD);
+        restore.environment().put("LD_LIBRARY_PATH", dev.pgbackup.testsupport.RepoPaths.pgToolsDir().resolve("lib").toString());
+        assertEquals(0, run(restore).code(), "pg_restore of the decrypted archive");
+        assertEquals(productionSnapshot, pg.snapshot(scratch), "decrypted by hand, restored row for row");
+
+        // the CLI refuses the same file under another environment's context: it warns, writes nothing (and exits 0)
+        java.nio.file.Path other = dir.resolve("other.dump");
+        ProcessBuilder wrong = new ProcessBuilder(cli.command());
+        wrong.command().set(wrong.command().indexOf(plain.toString()), other.toString());
+        wrong.command().set(wrong.command().indexOf("environment=production"), "environment=staging");
+        wrong.environment().putAll(cli.environment());
+        Ran refused = run(wrong);
+        assertTrue(refused.output().contains("Skipping decrypt because discovered encryption context did not match "
+                + "required elements"), refused.output());
+        assertFalse(java.nio.file.Files.exists(other), "nothing decrypted");
+    }
+
+    @Test
+    void aKeyThatDoesNotExistFailsTheBackupAndLeavesNothing() {
+        String missing = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000";
+        Pair p = new Pair(Map.of("BACKUP_KMS_KEY_ID", missing, "CLIENT_SIDE_ENCRYPTION", "true"));
+        APIGatewayV2HTTPResponse r = p.production.backup();
+        assertEquals(500, r.getStatusCode(), r.getBody());
+        assertEquals("Backup failed: the backup could not be encrypted with production's KMS key " + missing + " (the key "
+                + "is disabled, scheduled for deletion or missing, or its policy does not grant this stack's backup "
+                + "worker) (no backup was written)", map(r.getBody()).get("message"), p.production.stack.audit());
+        assertNothingWritten(p.production);
+    }
+
+    @Test
+    void s3RefusingTheKeyFailsTheBackupAndLeavesNothing() {
+        try (FaultProxy proxy = FaultProxy.start(MotoServer.get().endpoint())) {
+            // what S3 answers when the key is disabled (moto's S3 does not ask KMS)
+            FaultProxy.Rule rule = proxy.when(r -> r.key() != null && r.key().endsWith(".dump")
+                    && (("POST".equals(r.method()) && r.hasQueryParam("uploads"))
+                        || ("PUT".equals(r.method()) && !r.hasQueryParam("partNumber"))))
+                    .respondS3Error(400, "KMS.DisabledException", "arn:aws:kms:us-east-1:123456789012:key/x is disabled.");
+            String bucket = "enc-" + UUID.randomUUID().toString().substring(0, 8);
+            TestStack.createBucket(bucket);
+            String key = newKey();
+            Env production = new Env("production", bucket, PRODUCTION_DB, Map.of("BACKUP_KMS_KEY_ID", key), proxy.endpoint());
+            APIGatewayV2HTTPResponse r = production.backup();
+            assertEquals(500, r.getStatusCode(), r.getBody());
+            assertEquals("Backup failed: S3 refused the upload because of the KMS key " + key + " (KMS.DisabledException): "
+                    + "the key is disabled, scheduled for deletion or missing, or its policy does not grant this stack's "
+                    + "backup worker (no backup was written)", map(r.getBody()).get("message"), production.stack.audit());
+            assertTrue(rule.injected() >= 1);
+            assertNothingWritten(production);
+        }
+    }
+
+    private static void assertNothingWritten(Env env) {
+        assertEquals(List.of(), env.keys("pharmatracker-production-on-"), "no backup object");
+        assertEquals(List.of(), env.keys("pgbackup/manifests/"), "no manifest");
+        assertTrue(env.stack.s3.listMultipartUploads(b -> b.bucket(env.stack.bucket)).uploads().isEmpty(), "no open upload");
+        assertEquals(List.of(), env.keys("pgbackup/locks/"), "lock released");
+    }
+
+    static final String KMS_DENIED = "User: arn:aws:sts::123456789012:assumed-role/staging-restore/fn is not authorized "
+            + "to perform: kms:Decrypt on resource: arn:aws:kms:us-east-1:123456789012:key/x because no resource-based "
+            + "policy allows the kms:Decrypt action";
+
+    @Test
+    void theRestoreApiRefusesABackupWhoseKeyThisStackMayNotUse() {
+        try (FaultProxy proxy = FaultProxy.start(MotoServer.get().endpoint())) {
+            Pair p = new Pair(Map.of(), Map.of(), proxy.endpoint());
+            String filename = p.production.backedUp();
+            p.staging.backedUp();
+            proxy.when(FaultProxy.s3("GET", java.util.regex.Pattern.quote(filename), null))
+                    .respondS3Error(403, "AccessDenied", KMS_DENIED);
+            APIGatewayV2HTTPResponse r = p.staging.restore(filename);
+            assertEquals(403, r.getStatusCode(), r.getBody());
+            assertEquals("Backup file " + filename + " is encrypted with production's KMS key, which this stack may not use "
+                    + "(the key policy must grant this stack's restore role kms:Decrypt)", map(r.getBody()).get("message"),
+                    p.staging.stack.audit());
+            assertEquals(1, p.staging.keys("pgbackup/jobs/pharmatracker-staging/").size(), "no restore job beside the "
+                    + "safety backup's");
+            p.assertStagingUntouched();
+        }
+    }
+
+    @Test
+    void theRestoreWorkerRefusesAnSseKmsBackupItsKeyDeniesBeforeTouchingTheTarget() {
+        try (FaultProxy proxy = FaultProxy.start(MotoServer.get().endpoint())) {
+            Pair p = new Pair(Map.of(), Map.of(), proxy.endpoint());
+            String filename = p.production.backedUp();
+            p.staging.backedUp();
+            // the API's first-byte read passes; the worker's reads of the archive are refused by KMS
+            proxy.when(r -> "GET".equals(r.method()) && filename.equals(r.key()) && r.header("range") == null)
+                    .respondS3Error(403, "AccessDenied", KMS_DENIED);
+            APIGatewayV2HTTPResponse r = p.staging.restore(filename);
+            assertEquals(500, r.getStatusCode(), r.getBody());
+            assertEquals("Backup file " + filename + " is encrypted with production's KMS key, which this stack may not use "
+                    + "(the key policy must grant this stack's restore role kms:Decrypt). The database '" + p.target
+                    + "' was not changed", map(r.getBody()).get("message"),
+                    p.staging.stack.audit());
+            p.assertStagingUntouched();
+        }
+    }
+
+    @Test
+    void kmsRefusingTheDataKeyOfAClientSideEncryptedBackupLeavesTheTargetAsItWas() {
+        try (FaultProxy proxy = FaultProxy.start(MotoServer.get().endpoint())) {
+            Pair p = new Pair(CLIENT_SIDE, Map.of(), proxy.endpoint());
+            String filename = p.production.backedUp();
+            p.staging.backedUp();
+            FaultProxy.Rule denied = proxy.when(FaultProxy.ssm("TrentService.Decrypt"))
+                    .respondSsmError(400, "AccessDeniedException", KMS_DENIED);
+            APIGatewayV2HTTPResponse r = p.staging.restore(filename);
+            assertEquals(500, r.getStatusCode(), r.getBody());
+            assertEquals("Backup file " + filename + " is encrypted with production's KMS key, which this stack may not use "
+                    + "(the key policy must grant this stack's restore role kms:Decrypt). The database '" + p.target
+                    + "' was not changed", map(r.getBody()).get("message"),
+                    p.staging.stack.audit());
+            assertTrue(denied.injected() >= 1, "KMS was asked for the data key");
+            p.assertStagingUntouched();
+        }
+    }
+
+    @Test
+    void anArchiveOfAnotherEnvironmentUnderAProductionNameIsRefusedBeforeTheTargetIsTouched() {
+        Pair p = new Pair(CLIENT_SIDE, CLIENT_SIDE, MotoServer.get().endpoint());
+        String stagingBackup = p.staging.backedUp();
+        String planted = dev.pgbackup.testsupport.BackupFiles.name("production",
+                java.time.Instant.now().minus(Duration.ofHours(2)));
+        upload(p.production, planted, p.staging.object(stagingBackup)); // staging's encrypted archive, renamed
+        APIGatewayV2HTTPResponse r = p.staging.restore(planted);
+        assertEquals(500, r.getStatusCode(), r.getBody());
+        assertEquals("Restore refused: backup file " + planted + " is not the encrypted archive of that name: its "
+                + "encryption context names environment 'staging', not 'production'. The database '" + p.target
+                + "' was not changed", map(r.getBody()).get("message"),
+                    p.staging.stack.audit());
+        p.assertStagingUntouched();
+    }
+
+    record Ran(int code, String output) {
+    }
+
+    private static Ran run(ProcessBuilder process) throws IOException, InterruptedException {
+        process.redirectErrorStream(true);
+        Process p = process.start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        int code = p.waitFor();
+        if (code != 0) {
+            System.err.println(process.command().get(0) + " said: " + output);
+        }
+        return new Ran(code, output);
     }
 
     private static Map<String, Object> map(String json) {

@@ -52,12 +52,12 @@ final class ArchiveSource {
     /** Reads the first bytes as pg_restore would get them; any refusal fails the restore before anything changed. */
     void check() {
         if (!encrypted) {
-            byte[] head = firstBytes(archives.open(backup.filename(), backup.eTag()));
+            byte[] head = firstBytes(() -> archives.open(backup.filename(), backup.eTag()));
             // no manifest says how it was written: an archive that is not pg_dump's is tried as the workers' encryption
             encrypted = manifest.isEmpty() && !Arrays.equals(head, PGDMP);
         }
         if (encrypted) {
-            firstBytes(open());
+            firstBytes(this::open);
         }
     }
 
@@ -110,8 +110,8 @@ final class ArchiveSource {
         }
     }
 
-    private byte[] firstBytes(ArchiveStorage.Reading reading) {
-        try (reading) {
+    private byte[] firstBytes(Supplier<ArchiveStorage.Reading> source) {
+        try (ArchiveStorage.Reading reading = source.get()) {
             return reading.stream().readNBytes(PGDMP.length);
         } catch (ArchiveCipher.Refused e) {
             throw refusal(e);

@@ -10,9 +10,11 @@ import java.util.function.Supplier;
 import software.amazon.awssdk.services.kms.KmsClient;
 import software.amazon.cryptography.materialproviders.IKeyring;
 import software.amazon.cryptography.materialproviders.MaterialProviders;
+import software.amazon.cryptography.materialproviders.model.CollectionOfErrors;
 import software.amazon.cryptography.materialproviders.model.CreateAwsKmsDiscoveryKeyringInput;
 import software.amazon.cryptography.materialproviders.model.CreateAwsKmsKeyringInput;
 import software.amazon.cryptography.materialproviders.model.MaterialProvidersConfig;
+import software.amazon.cryptography.materialproviders.model.OpaqueError;
 
 /**
  * Client-side envelope encryption of archive streams with the AWS Encryption SDK: a KMS keyring on the
@@ -45,9 +47,16 @@ public final class ArchiveCipher {
         this.kms = kms;
     }
 
-    /** What every archive message is bound to; a restore requires the same three values for the file it reads. */
+    /**
+     * What every archive message is bound to; a restore requires the same three values for the file it reads (in
+     * this order, so that a refusal names the first that differs).
+     */
     public static Map<String, String> context(String app, String environment, String filename) {
-        return Map.of("app", app, "environment", environment, "filename", filename);
+        Map<String, String> context = new java.util.LinkedHashMap<>();
+        context.put("app", app);
+        context.put("environment", environment);
+        context.put("filename", filename);
+        return context;
     }
 
     /**
@@ -97,12 +106,21 @@ public final class ArchiveCipher {
         return new Refused(kms ? "KMS refused the key" : otherwise + " (" + e.getClass().getSimpleName() + ")", kms, e);
     }
 
-    /** The material providers report KMS failures in their own exception types, with KMS's words in the text. */
+    /**
+     * The material providers report KMS failures in their own types: a collection of the errors of each data key
+     * tried, or an opaque wrapper around KMS's exception, with KMS's words in the text.
+     */
     private static boolean mentionsKms(Throwable e) {
         for (Throwable x = e; x != null; x = x.getCause()) {
             String m = String.valueOf(x.getMessage());
-            if (m.contains("AccessDenied") || m.contains("NotFoundException") || m.contains("DisabledException")
-                    || m.contains("KMSInvalidStateException") || m.contains("Status Code: 4")) {
+            if (KmsRefusal.in(x) || m.contains("AccessDenied") || m.contains("NotFoundException")
+                    || m.contains("DisabledException") || m.contains("KMSInvalidStateException")) {
+                return true;
+            }
+            if (x instanceof CollectionOfErrors all && all.list().stream().anyMatch(ArchiveCipher::mentionsKms)) {
+                return true;
+            }
+            if (x instanceof OpaqueError opaque && opaque.obj() instanceof Throwable inner && mentionsKms(inner)) {
                 return true;
             }
         }

@@ -30,7 +30,9 @@ public final class KmsRefusal {
             if (is(x)) {
                 return true;
             }
-            todo.add(x.getCause());
+            if (x.getCause() != null) {
+                todo.add(x.getCause());
+            }
             todo.addAll(List.of(x.getSuppressed()));
         }
         return false;
