@@ -381,6 +381,25 @@ class EncryptionIT {
         p.assertStagingUntouched();
     }
 
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"backup", "restore"})
+    void onlyTheWorkersJarCarriesTheEncryptionSdk(String module) throws IOException {
+        java.nio.file.Path target = dev.pgbackup.testsupport.RepoPaths.root().resolve("functions/" + module + "/target");
+        String version = RuntimeEmulatorIT.projectVersion();
+        for (String prefix : List.of("com/amazonaws/encryptionsdk/", "software/amazon/cryptography/",
+                "org/bouncycastle/", "software/amazon/awssdk/services/kms/")) {
+            assertTrue(entries(target.resolve(module + "-" + version + "-lambda.jar"), prefix) > 0, "the worker has " + prefix);
+            assertEquals(0, entries(target.resolve(module + "-" + version + "-api.jar"), prefix), "the API has no " + prefix);
+        }
+        assertTrue(entries(target.resolve(module + "-" + version + "-api.jar"), "dev/pgbackup/") > 0);
+    }
+
+    private static long entries(java.nio.file.Path jar, String prefix) throws IOException {
+        try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(jar.toFile())) {
+            return zip.stream().filter(e -> e.getName().startsWith(prefix)).count();
+        }
+    }
+
     record Ran(int code, String output) {
     }
 

@@ -80,7 +80,7 @@ class RuntimeEmulatorIT {
         try {
             Map<String, Future<LambdaRuntimeEmulator>> starting = new LinkedHashMap<>();
             template.forEach((name, codeAndHandler) -> starting.put(name, pool.submit(() ->
-                    LambdaRuntimeEmulator.start(name, functionJar(codeAndHandler[0]), codeAndHandler[1], env, logs))));
+                    LambdaRuntimeEmulator.start(name, functionJar(codeAndHandler[0], name), codeAndHandler[1], env, logs))));
             for (var e : starting.entrySet()) {
                 functions.put(e.getKey(), e.getValue().get());
             }
@@ -163,10 +163,15 @@ class RuntimeEmulatorIT {
         return System.getProperty("project.version", "1.0.0-SNAPSHOT");
     }
 
-    /** The shaded jar that mvn package builds and the function's Makefile hands to sam build. */
-    static Path functionJar(String codeUri) {
+    /**
+     * The shaded jar that mvn package builds and the function's Makefile hands to sam build: the API functions of the
+     * backup and restore modules get the one without the workers' encryption SDK.
+     */
+    static Path functionJar(String codeUri, String function) {
         String module = Path.of(codeUri).getFileName().toString();
-        return RepoPaths.root().resolve(codeUri).resolve("target/" + module + "-" + projectVersion() + "-lambda.jar");
+        boolean api = function.equals("BackupApiFunction") || function.equals("RestoreApiFunction");
+        return RepoPaths.root().resolve(codeUri).resolve("target/" + module + "-" + projectVersion()
+                + (api ? "-api.jar" : "-lambda.jar"));
     }
 
     static List<Path> eventFiles() throws IOException {

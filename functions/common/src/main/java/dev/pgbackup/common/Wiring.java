@@ -58,9 +58,7 @@ public final class Wiring {
 
     public Wiring(Config config, Clock clock, Deadline.Ticker ticker, AuditLog audit, ObjectStore objects,
                   ArchiveStorage archives, SecretSource secrets, Supplier<WorkerLauncher> launcher) {
-        this(config, clock, ticker, audit, objects, archives, secrets, launcher, () -> {
-            throw new IllegalStateException("this wiring has no KMS client");
-        });
+        this(config, clock, ticker, audit, objects, archives, secrets, launcher, unavailable());
     }
 
     public Wiring(Config config, Clock clock, Deadline.Ticker ticker, AuditLog audit, ObjectStore objects,
@@ -98,7 +96,21 @@ public final class Wiring {
         var s3 = clients.s3();
         return new Wiring(config, clock, ticker, audit, new S3ObjectStore(s3, config.bucket(), config.encryption().kmsKeyId()),
                 new S3Archives(s3, config.bucket(), clients.archiveClients(), config.encryption()),
-                new SsmSecrets(clients.ssm(), config.secretTtl(), clock), launcher, once(clients::kms));
+                new SsmSecrets(clients.ssm(), config.secretTtl(), clock), launcher, once(new Supplier<>() {
+                    @Override
+                    public software.amazon.awssdk.services.kms.KmsClient get() {
+                        return clients.kms();
+                    }
+                }));
+    }
+
+    // The KMS supplier is never a lambda or method reference: bootstrapping one loads KmsClient, which the API and
+    // list jars do not carry (an anonymous class names it only in signatures that are not resolved until called).
+
+    private static <T> Supplier<T> unavailable() {
+        return () -> {
+            throw new IllegalStateException("this wiring has no KMS client");
+        };
     }
 
     /** The supplier's value, made on the first call and shared after it. */
