@@ -11,24 +11,21 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
+import java.io.PushbackInputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
  * A backup's archive as pg_restore must read it: the object itself, or, when the workers encrypted it (the
- * manifest says so, or the object does not start as a pg_dump archive), its decryption under the key the manifest
- * names, bound to the backup's app, environment and file name. {@link #check()} proves before anything is touched
- * that this stack may read it (S3's SSE-KMS and the client-side data key: the key policy decides) and that it is
- * the archive of that name; its failures name the backup's environment. The checksum in the manifest is of what S3
+ * manifest says so, or the object starts as an AWS Encryption SDK message), its decryption under the key the manifest
+ * names, bound to the backup's app, environment and file name. Its first read (the archive check, before anything
+ * is touched) proves that this stack may read it (S3's SSE-KMS and the client-side data key: the key policy
+ * decides) and that it is the archive of that name; its refusals name the backup's environment. The checksum in the manifest is of what S3
  * holds, so reads of an encrypted archive measure the ciphertext too.
  */
 final class ArchiveSource {
-    private static final byte[] PGDMP = "PGDMP".getBytes(StandardCharsets.US_ASCII);
-
     private final ArchiveStorage archives;
     private final BackupObject backup;
     private final Optional<Manifest> manifest;
@@ -49,33 +46,47 @@ final class ArchiveSource {
         this.encrypted = manifest.map(Manifest::clientSideEncrypted).orElse(false);
     }
 
-    /** Reads the first bytes as pg_restore would get them; any refusal fails the restore before anything changed. */
-    void check() {
-        if (!encrypted) {
-            byte[] head = firstBytes(() -> archives.open(backup.filename(), backup.eTag()));
-            // no manifest says how it was written: an archive that is not pg_dump's is tried as the workers' encryption
-            encrypted = manifest.isEmpty() && !Arrays.equals(head, PGDMP);
-        }
-        if (encrypted) {
-            firstBytes(this::open);
-        }
-    }
-
+    /** Whether the archive is the workers' encryption (known from the manifest, or from the first read's bytes). */
     boolean encrypted() {
         return encrypted;
     }
 
-    /** A read of the archive pinned to the checked version, decrypted when it is encrypted. */
+    /**
+     * A read of the archive pinned to the checked version, decrypted when it is encrypted. A key this stack may not
+     * use, or a message bound to another environment or file, fails here as a {@link RestoreFailure} (target
+     * unchanged): the first read is the archive check, before anything is touched.
+     */
     ArchiveStorage.Reading open() {
-        ArchiveStorage.Reading raw = archives.open(backup.filename(), backup.eTag());
-        if (!encrypted) {
-            return raw;
-        }
-        MeasuredStream measured = new MeasuredStream(raw.stream());
+        ArchiveStorage.Reading raw;
         try {
+            raw = archives.open(backup.filename(), backup.eTag());
+        } catch (RuntimeException e) {
+            if (KmsRefusal.in(e)) {
+                throw RestoreFailure.unchanged(target, KmsRefusal.restoreMessage(backup.filename(), backup.environment()),
+                        String.valueOf(e.getMessage()));
+            }
+            throw e;
+        }
+        try {
+            InputStream in = raw.stream();
+            if (!encrypted && manifest.isEmpty()) {
+                // no manifest says how it was written: the first bytes do (a message of the SDK's committing suites)
+                PushbackInputStream peek = new PushbackInputStream(in, 3);
+                byte[] head = peek.readNBytes(3);
+                peek.unread(head);
+                encrypted = head.length == 3 && head[0] == 2 && (head[1] == 4 || head[1] == 5) && head[2] == 0x78;
+                in = peek;
+            }
+            if (!encrypted) {
+                return new Plain(raw, in);
+            }
+            MeasuredStream measured = new MeasuredStream(in);
             Decrypting d = new Decrypting(raw, measured, decrypt(measured));
             last = d;
             return d;
+        } catch (IOException e) {
+            raw.close();
+            throw new java.io.UncheckedIOException(e);
         } catch (RuntimeException e) {
             raw.close();
             throw e;
@@ -110,24 +121,6 @@ final class ArchiveSource {
         }
     }
 
-    private byte[] firstBytes(Supplier<ArchiveStorage.Reading> source) {
-        try (ArchiveStorage.Reading reading = source.get()) {
-            return reading.stream().readNBytes(PGDMP.length);
-        } catch (ArchiveCipher.Refused e) {
-            throw refusal(e);
-        } catch (IOException | RuntimeException e) {
-            if (e instanceof Failure f) {
-                throw f;
-            }
-            if (KmsRefusal.in(e)) {
-                throw RestoreFailure.unchanged(target, KmsRefusal.restoreMessage(backup.filename(), backup.environment()),
-                        String.valueOf(e.getMessage()));
-            }
-            throw RestoreFailure.unchanged(target, "Restore failed: reading backup file " + backup.filename()
-                    + " failed (" + e.getClass().getSimpleName() + ")", String.valueOf(e.getMessage()));
-        }
-    }
-
     private RestoreFailure refusal(ArchiveCipher.Refused e) {
         if (e.kms) {
             return RestoreFailure.unchanged(target, KmsRefusal.restoreMessage(backup.filename(), backup.environment()),
@@ -135,6 +128,37 @@ final class ArchiveSource {
         }
         return RestoreFailure.unchanged(target, "Restore refused: backup file " + backup.filename() + " is not the "
                 + "encrypted archive of that name: " + e.getMessage());
+    }
+
+    /** The object's bytes as S3 sends them (after the peek at its first bytes). */
+    private static final class Plain implements ArchiveStorage.Reading {
+        private final ArchiveStorage.Reading raw;
+        private final InputStream in;
+
+        Plain(ArchiveStorage.Reading raw, InputStream in) {
+            this.raw = raw;
+            this.in = in;
+        }
+
+        @Override
+        public InputStream stream() {
+            return in;
+        }
+
+        @Override
+        public long length() {
+            return raw.length();
+        }
+
+        @Override
+        public void abort() {
+            raw.abort();
+        }
+
+        @Override
+        public void close() {
+            raw.close();
+        }
     }
 
     /** The plaintext read; at its end the ciphertext is read to its own end, so that its size and checksum are whole. */

@@ -75,7 +75,7 @@ public final class RestoreChecks {
     /** The backup's KMS key must let this stack read it (the key policy decides), or the restore cannot start. */
     private void checkKey(BackupObject backup) {
         try {
-            objects.readFirstByte(backup.filename());
+            objects.checkKeyAccess(backup.filename());
         } catch (RuntimeException e) {
             if (KmsRefusal.in(e)) {
                 throw new Failure(Failure.Kind.FORBIDDEN, KmsRefusal.restoreMessage(backup.filename(),

@@ -164,7 +164,6 @@ public final class RestoreService {
         }
         List<String> secrets = db.password() == null ? List.of() : List.of(db.password());
         ArchiveSource source = new ArchiveSource(archives, backup, manifest, config.appName(), cipher, names.target());
-        source.check();
         ArchiveReads reads = new ArchiveReads(pgTools, archives, backup, manifest, names.target(), jobId, secrets, source);
         return new Plan(jobId, backup, manifest, db, names, reads, secrets, progress, timings);
     }

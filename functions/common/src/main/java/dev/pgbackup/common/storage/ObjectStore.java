@@ -28,10 +28,10 @@ public interface ObjectStore {
     Optional<Info> head(String key);
 
     /**
-     * Reads an object's first byte as a restore would read it: S3 decrypts an SSE-KMS object for the caller, so a
-     * key whose policy does not grant the caller fails here (a HEAD does not need the key).
+     * For an SSE-KMS object, reads its first byte as a restore would read it: S3 decrypts it for the caller, so a key
+     * whose policy does not grant the caller fails here (a HEAD does not need the key). Other objects: nothing to do.
      */
-    default void readFirstByte(String key) {
+    default void checkKeyAccess(String key) {
     }
 
     /** A small object, or empty; larger than {@link #MAX_SMALL_OBJECT} is an error. */

@@ -73,8 +73,11 @@ public final class S3ObjectStore implements ObjectStore {
     }
 
     @Override
-    public void readFirstByte(String key) {
-        s3.getObject(b -> b.bucket(bucket).key(key).range("bytes=0-0"), ResponseTransformer.toBytes());
+    public void checkKeyAccess(String key) {
+        HeadObjectResponse h = s3.headObject(b -> b.bucket(bucket).key(key));
+        if (h.serverSideEncryptionAsString() != null && h.serverSideEncryptionAsString().startsWith("aws:kms")) {
+            s3.getObject(b -> b.bucket(bucket).key(key).range("bytes=0-0"), ResponseTransformer.toBytes());
+        }
     }
 
     @Override
