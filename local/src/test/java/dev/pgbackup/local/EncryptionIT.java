@@ -297,6 +297,21 @@ class EncryptionIT {
     }
 
     @Test
+    void aPgDumpThatFailsAfterWritingIsNoBackupEvenEncrypted() {
+        // the encryption sits between pg_dump and the upload: pg_dump's failure must still reach the upload as one
+        java.nio.file.Path tools = dev.pgbackup.testsupport.FakeTools.wrapping("pg_dump",
+                "\"$REAL\" \"$@\" | head -c 300000; echo 'pg_dump: error: simulated failure' >&2; exit 1");
+        Pair p = new Pair(Map.of("CLIENT_SIDE_ENCRYPTION", "true", "PG_TOOLS_DIR", tools.toString()));
+        APIGatewayV2HTTPResponse r = p.production.backup();
+        assertEquals(500, r.getStatusCode(), r.getBody());
+        String message = (String) map(r.getBody()).get("message");
+        assertTrue(message.startsWith("Backup failed: pg_dump exited with code 1: "), message);
+        assertTrue(message.endsWith("(no backup was written; details in job " + map(r.getBody()).get("jobId") + ")"),
+                message);
+        assertNothingWritten(p.production);
+    }
+
+    @Test
     void s3RefusingTheKeyFailsTheBackupAndLeavesNothing() {
         try (FaultProxy proxy = FaultProxy.start(MotoServer.get().endpoint())) {
             // what S3 answers when the key is disabled (moto's S3 does not ask KMS)
