@@ -52,8 +52,11 @@ import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
  */
 class EncryptionIT {
     static final String PRODUCTION_DB = "enc_production";
+    /** Over one 8 MiB part, so that its upload is a multipart upload (smaller streams become one PutObject). */
+    static final String BIG_DB = "enc_production_big";
     static TestPostgres pg;
     static Map<String, List<String>> productionSnapshot;
+    static Map<String, List<String>> bigSnapshot;
 
     @BeforeAll
     static void seed() {
@@ -63,6 +66,11 @@ class EncryptionIT {
             SeedData.seed(pg, PRODUCTION_DB, 1500, "encrypted-production");
         }
         productionSnapshot = pg.snapshot(PRODUCTION_DB);
+        if (!pg.databaseExists(BIG_DB)) {
+            pg.createDatabase(BIG_DB);
+            SeedData.seed(pg, BIG_DB, 10_000, "encrypted-production-big");
+        }
+        bigSnapshot = pg.snapshot(BIG_DB);
     }
 
     static String newKey() {
@@ -139,12 +147,21 @@ class EncryptionIT {
         final Map<String, List<String>> stagingBefore;
 
         Pair(Map<String, String> production, Map<String, String> staging, URI stagingEndpoint) {
+            this(production, staging, stagingEndpoint, PRODUCTION_DB);
+        }
+
+        Pair(Map<String, String> production, Map<String, String> staging, URI stagingEndpoint, String productionDb) {
+            this(production, staging, stagingEndpoint, productionDb, MotoServer.get().endpoint());
+        }
+
+        Pair(Map<String, String> production, Map<String, String> staging, URI stagingEndpoint, String productionDb,
+             URI productionEndpoint) {
             TestStack.createBucket(bucket);
             pg.admin("create database " + target + " owner " + TestPostgres.APP_USER);
             SeedData.seed(pg, target, 100, "staging-data");
             stagingBefore = pg.snapshot(target);
-            this.production = new Env("production", bucket, PRODUCTION_DB, with(production, productionKey),
-                    MotoServer.get().endpoint());
+            this.production = new Env("production", bucket, productionDb, with(production, productionKey),
+                    productionEndpoint);
             this.staging = new Env("staging", bucket, target, with(staging, stagingKey), stagingEndpoint);
         }
 
@@ -170,17 +187,30 @@ class EncryptionIT {
 
     @Test
     void aBackupIsWrittenUnderItsEnvironmentsKeyAndRestoresRowForRow() {
-        Pair p = new Pair(Map.of());
-        String filename = p.production.backedUp();
+        try (FaultProxy recorder = FaultProxy.start(MotoServer.get().endpoint())) {
+            Pair p = new Pair(Map.of(), Map.of(), MotoServer.get().endpoint(), BIG_DB, recorder.endpoint());
+            String filename = p.production.backedUp();
+            // what S3 is asked for when the multipart upload starts (moto keeps the key, not the Bucket Key flag)
+            List<FaultProxy.Request> creates = recorder.requests(FaultProxy.s3("POST", java.util.regex.Pattern.quote(filename),
+                    "uploads"));
+            assertEquals(1, creates.size(), "one multipart upload: " + recorder.requests());
+            assertEquals("aws:kms", creates.get(0).header("x-amz-server-side-encryption"));
+            assertEquals(p.productionKey, creates.get(0).header("x-amz-server-side-encryption-aws-kms-key-id"));
+            assertEquals("true", creates.get(0).header("x-amz-server-side-encryption-bucket-key-enabled"));
+            assertSseKmsAndRestorable(p, filename);
+        }
+    }
 
+    private static void assertSseKmsAndRestorable(Pair p, String filename) {
         HeadObjectResponse head = p.production.stack.s3.headObject(b -> b.bucket(p.bucket).key(filename));
+        assertTrue(head.eTag().matches("\"?[0-9a-f]{32}-[2-9]\"?"), "a multipart upload of several parts: " + head.eTag());
         assertEquals(ServerSideEncryption.AWS_KMS, head.serverSideEncryption());
         assertEquals(p.productionKey, head.ssekmsKeyId());
-        assertTrue(head.bucketKeyEnabled(), "the S3 Bucket Key saves a KMS call per object");
         String manifestKey = p.production.keys("pgbackup/manifests/pharmatracker-production/").get(0);
         HeadObjectResponse manifestHead = p.production.stack.s3.headObject(b -> b.bucket(p.bucket).key(manifestKey));
         assertEquals(ServerSideEncryption.AWS_KMS, manifestHead.serverSideEncryption());
         assertEquals(p.productionKey, manifestHead.ssekmsKeyId());
+        assertTrue(manifestHead.bucketKeyEnabled(), "the S3 Bucket Key saves a KMS call per object");
         Map<String, Object> manifest = p.production.manifest("production", filename);
         assertEquals(p.productionKey, manifest.get("kmsKeyId"));
         assertNull(manifest.get("encryption"), "S3 holds pg_dump's archive itself");
@@ -190,16 +220,20 @@ class EncryptionIT {
         p.staging.backedUp(); // the safety backup, under staging's own key
         APIGatewayV2HTTPResponse restored = p.staging.restore(filename);
         assertEquals(200, restored.getStatusCode(), restored.getBody());
-        assertEquals(productionSnapshot, pg.snapshot(p.target), "staging now holds production's rows");
+        assertEquals(bigSnapshot, pg.snapshot(p.target), "staging now holds production's rows");
         assertTrue(p.production.stack.audit().contains("SSE-KMS " + p.productionKey), p.production.stack.audit());
     }
 
     @ParameterizedTest(name = "RESTORE_JOBS={0}")
     @ValueSource(strings = {"1", "2"})
     void aClientSideEncryptedBackupIsNoArchiveInS3AndRestoresRowForRow(String jobs) throws Exception {
-        Pair p = new Pair(CLIENT_SIDE, Map.of("RESTORE_JOBS", jobs), MotoServer.get().endpoint());
+        Pair p = new Pair(CLIENT_SIDE, Map.of("RESTORE_JOBS", jobs), MotoServer.get().endpoint(), BIG_DB);
         String filename = p.production.backedUp();
 
+        HeadObjectResponse head = p.production.stack.s3.headObject(b -> b.bucket(p.bucket).key(filename));
+        assertTrue(head.eTag().matches("\"?[0-9a-f]{32}-[2-9]\"?"), "a multipart upload of several parts: " + head.eTag());
+        assertEquals(ServerSideEncryption.AWS_KMS, head.serverSideEncryption());
+        assertEquals(p.productionKey, head.ssekmsKeyId());
         byte[] object = p.production.object(filename);
         assertNotEquals("PGDMP", new String(object, 0, 5, StandardCharsets.US_ASCII), "S3 holds no readable archive");
         assertEquals(2, object[0], "an AWS Encryption SDK message, format version 2 (key commitment)");
@@ -213,7 +247,7 @@ class EncryptionIT {
         p.staging.backedUp();
         APIGatewayV2HTTPResponse restored = p.staging.restore(filename);
         assertEquals(200, restored.getStatusCode(), restored.getBody());
-        assertEquals(productionSnapshot, pg.snapshot(p.target), "staging now holds production's rows");
+        assertEquals(bigSnapshot, pg.snapshot(p.target), "staging now holds production's rows");
         String audit = p.staging.stack.audit();
         assertTrue(audit.contains("\"jobs\":" + jobs), "restored with " + jobs + " pg_restore job(s): " + audit);
         assertDataKeyNowhere(object, p);
