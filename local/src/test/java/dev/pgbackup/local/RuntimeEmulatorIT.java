@@ -74,6 +74,8 @@ class RuntimeEmulatorIT {
         env.put("WAIT_BUDGET_SECONDS", "1");
         env.put("AWS_LAMBDA_FUNCTION_TIMEOUT", "900");
         env.put("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024");
+        // the workers announce every job on moto's default bus: the shaded worker jars carry the EventBridge SDK
+        env.put("EVENT_BUS_NAME", "default");
         registerWorkersInMotoLambda(stack.env.get("BACKUP_WORKER_FUNCTION"), stack.env.get("RESTORE_WORKER_FUNCTION"));
         Map<String, String[]> template = templateFunctions();
         Path logs = Files.createDirectories(RepoPaths.root().resolve("local/target/rie-logs"));
@@ -300,6 +302,8 @@ class RuntimeEmulatorIT {
                 "RestoreApiFunction", List.of("restore.json")), seen, "events/ and the functions they exercise");
         String logs = functions.get("RestoreApiFunction").log() + functions.get("RestoreWorkerFunction").log();
         assertFalse(logs.contains(TestStack.PASSKEY), "the passkey never reaches a log");
+        assertTrue(functions.get("BackupWorkerFunction").log().contains("\"eventId\":\""), "the backups were announced");
+        assertTrue(functions.get("RestoreWorkerFunction").log().contains("\"eventId\":\""), "the restore was announced");
         assertFalse(logs.contains(TestPostgres.APP_PASSWORD), "the database password never reaches a log");
     }
 

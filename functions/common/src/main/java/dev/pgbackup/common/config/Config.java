@@ -16,6 +16,7 @@ public record Config(
         ZoneId timeZone,
         String timeZoneLabel,
         RetentionSettings retention,
+        Notifications notifications,
         String dbUrlParameter,
         String jwtSecretParameter,
         String restorePasskeyParameter,

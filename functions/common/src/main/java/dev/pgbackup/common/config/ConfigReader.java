@@ -51,6 +51,7 @@ final class ConfigReader {
                         integer("RETENTION_WEEKLY_WEEKS", 0, 0),
                         integer("RETENTION_MONTHLY_MONTHS", 0, 0),
                         integer("RETENTION_MIN_COUNT", 3, 0)),
+                Notifications.read(env, problems),
                 required("DB_URL_PARAMETER"),
                 required("JWT_SECRET_PARAMETER"),
                 required("RESTORE_PASSKEY_PARAMETER"),
