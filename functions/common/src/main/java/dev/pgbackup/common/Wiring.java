@@ -106,8 +106,10 @@ public final class Wiring {
             synchronized (Wiring.class) {
                 if (fromEnvironment == null) {
                     AwsClients clients = AwsClients.fromEnvironment();
-                    fromEnvironment = forAws(Config.fromEnvironment(), clients, Clock.systemUTC(), new AuditLog(),
+                    Wiring wiring = forAws(Config.fromEnvironment(), clients, Clock.systemUTC(), new AuditLog(),
                             () -> new LambdaWorkerLauncher(clients.lambda()));
+                    Priming.register(wiring.config, wiring.objects); // SnapStart: warm before the snapshot
+                    fromEnvironment = wiring;
                 }
             }
         }
