@@ -218,6 +218,24 @@ class BackupEventsIT {
     }
 
     @Test
+    void anEventTheBusAnswersButRefusesIsAnErrorToo() {
+        try (FaultProxy proxy = FaultProxy.start(MotoServer.get().endpoint())) {
+            EventInbox inbox = EventInbox.create();
+            TestStack stack = TestStack.create("production", BackupWorkerIT.newBucket(), BackupWorkerIT.SOURCE_DB,
+                    inbox.env(), Clock.systemUTC(), proxy.endpoint());
+            FaultProxy.Rule partly = proxy.when(FaultProxy.ssm("PutEvents")).respond(200, "application/x-amz-json-1.1",
+                    "{\"FailedEntryCount\":1,\"Entries\":[{\"ErrorCode\":\"InternalFailure\",\"ErrorMessage\":\"injected\"}]}");
+
+            Map<String, Object> result = BackupWorkerIT.runScheduled(stack);
+
+            assertEquals("SUCCEEDED", result.get("status"), String.valueOf(result.get("message")));
+            assertEquals(1, partly.injected());
+            assertTrue(stack.audit().contains("\"eventsError\":\"InternalFailure\""), stack.audit());
+            assertFalse(stack.audit().contains("\"eventId\""), stack.audit());
+        }
+    }
+
+    @Test
     void aTopicThatRefusesNeverChangesAFailure() {
         EventInbox inbox = EventInbox.create();
         TestStack stack = stack(Map.of("EVENT_BUS_NAME", inbox.bus,

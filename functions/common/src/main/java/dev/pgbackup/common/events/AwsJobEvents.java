@@ -46,8 +46,8 @@ public final class AwsJobEvents implements JobEvents {
     public Delivery publish(JobRecord finished) {
         JobOutcome outcome = JobOutcome.of(app, finished);
         Sent event = events == null ? Sent.OFF : put(finished, outcome);
-        Sent message = sns == null || finished.status() != JobRecord.Status.FAILED ? Sent.OFF : notify(finished, outcome);
-        return new Delivery(event.id(), event.error(), message.id(), message.error());
+        Sent mail = sns == null || finished.status() != JobRecord.Status.FAILED ? Sent.OFF : message(finished, outcome);
+        return new Delivery(event.id(), event.error(), mail.id(), mail.error());
     }
 
     private Sent put(JobRecord finished, JobOutcome outcome) {
@@ -56,7 +56,9 @@ public final class AwsJobEvents implements JobEvents {
                     .detailType(JobOutcome.detailType(finished)).detail(Json.write(outcome)).eventBusName(to.eventBus())
                     .time(finished.finishedAt())));
             PutEventsResultEntry entry = response.entries().isEmpty() ? null : response.entries().get(0);
-            if (entry == null || entry.errorCode() != null || response.failedEntryCount() > 0) {
+            // PutEvents answers 200 when it refuses an entry: the entry says why
+            Integer failed = response.failedEntryCount();
+            if (entry == null || entry.errorCode() != null || (failed != null && failed > 0)) {
                 return new Sent(null, entry == null || entry.errorCode() == null ? "PutEventsFailed" : entry.errorCode());
             }
             return new Sent(entry.eventId(), null);
@@ -65,7 +67,7 @@ public final class AwsJobEvents implements JobEvents {
         }
     }
 
-    private Sent notify(JobRecord finished, JobOutcome outcome) {
+    private Sent message(JobRecord finished, JobOutcome outcome) {
         String subject = JobOutcome.detailType(finished) + ": " + app + " " + finished.environment();
         try {
             return new Sent(sns.publish(p -> p.topicArn(to.topicArn()).subject(subject.length() > 100

@@ -15,6 +15,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
 /**
@@ -27,7 +28,7 @@ import java.util.function.UnaryOperator;
 final class RetentionTiers {
     /** One tier: how a date maps to its slot (the slot's first day), the window, and how a slot is named. */
     private record Tier(String name, int count, UnaryOperator<LocalDate> slotOf, UnaryOperator<LocalDate> back,
-                        java.util.function.Function<LocalDate, String> label, String unit) {
+                        Function<LocalDate, String> label, String unit) {
     }
 
     private final Config.RetentionSettings settings;
