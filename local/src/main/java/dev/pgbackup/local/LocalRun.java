@@ -11,6 +11,7 @@ import dev.pgbackup.common.config.Config;
 import dev.pgbackup.common.db.DbConnection;
 import dev.pgbackup.list.JobStatusHandler;
 import dev.pgbackup.list.ListBackupsHandler;
+import dev.pgbackup.list.RetentionPreviewHandler;
 import dev.pgbackup.restore.RestoreApiHandler;
 import dev.pgbackup.restore.RestoreWorkerHandler;
 import java.io.IOException;
@@ -189,6 +190,7 @@ public final class LocalRun implements AutoCloseable {
                 .route("GET /api/setting/backups", new ListBackupsHandler(wiring))
                 .route("POST /api/setting/restore", new RestoreApiHandler(wiring))
                 .route("GET /api/setting/jobs/{jobId}", new JobStatusHandler(wiring))
+                .route("GET /api/setting/retention", new RetentionPreviewHandler(wiring))
                 .route(SCHEDULE_ROUTE, new ScheduleTrigger(workers, config.backupWorkerFunction(), config));
         started.push(api);
         api.start();

@@ -172,7 +172,8 @@ class OpenApiContractIT {
         String big = "{\"filename\":\"" + "a".repeat(5000) + "\",\"passkey\":\"x\"}";
 
         for (String[] op : new String[][] {{"POST", "/api/setting/backup"}, {"GET", "/api/setting/backups"},
-                {"POST", "/api/setting/restore"}, {"GET", "/api/setting/jobs/some-job"}}) {
+                {"POST", "/api/setting/restore"}, {"GET", "/api/setting/jobs/some-job"},
+                {"GET", "/api/setting/retention"}}) {
             call(staging, op[0], op[1], null, null, 401);
             call(staging, op[0], op[1], expired, null, 401);
             call(staging, op[0], op[1], noRole, null, 403);
@@ -224,6 +225,8 @@ class OpenApiContractIT {
         call(staging, "GET", "/api/setting/backups", token, null, 200);
         JsonNode filtered = call(staging, "GET", "/api/setting/backups?environment=staging", token, null, 200);
         assertEquals(created.get("filename").asText(), filtered.get("backups").get(0).get("filename").asText());
+        JsonNode retention = call(staging, "GET", "/api/setting/retention", token, null, 200);
+        assertEquals(created.get("filename").asText(), retention.get("keep").get(0).get("filename").asText());
         call(staging, "GET", "/api/setting/backups?environment=../x", token, null, 400);
         call(staging, "POST", "/api/setting/restore", token, "not json", 400);
         call(staging, "POST", "/api/setting/restore", token, "{\"filename\":\"../etc/passwd\",\"passkey\":\"x\"}", 400);

@@ -48,6 +48,7 @@ class RuntimeEmulatorIT {
             "POST /api/setting/backup", "BackupApiFunction",
             "GET /api/setting/backups", "ListBackupsFunction",
             "GET /api/setting/jobs/{jobId}", "JobStatusFunction",
+            "GET /api/setting/retention", "RetentionPreviewFunction",
             "POST /api/setting/restore", "RestoreApiFunction");
 
     private static final Map<String, LambdaRuntimeEmulator> functions = new LinkedHashMap<>();
@@ -73,6 +74,8 @@ class RuntimeEmulatorIT {
         env.put("WAIT_BUDGET_SECONDS", "1");
         env.put("AWS_LAMBDA_FUNCTION_TIMEOUT", "900");
         env.put("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024");
+        // the workers announce every job on moto's default bus: the shaded worker jars carry the EventBridge SDK
+        env.put("EVENT_BUS_NAME", "default");
         registerWorkersInMotoLambda(stack.env.get("BACKUP_WORKER_FUNCTION"), stack.env.get("RESTORE_WORKER_FUNCTION"));
         Map<String, String[]> template = templateFunctions();
         Path logs = Files.createDirectories(RepoPaths.root().resolve("local/target/rie-logs"));
@@ -87,8 +90,8 @@ class RuntimeEmulatorIT {
         } finally {
             pool.shutdown();
         }
-        assertEquals(List.of("BackupApiFunction", "ListBackupsFunction", "JobStatusFunction", "RestoreApiFunction",
-                "BackupWorkerFunction", "RestoreWorkerFunction"), List.copyOf(functions.keySet()),
+        assertEquals(List.of("BackupApiFunction", "ListBackupsFunction", "JobStatusFunction", "RetentionPreviewFunction",
+                "RestoreApiFunction", "BackupWorkerFunction", "RestoreWorkerFunction"), List.copyOf(functions.keySet()),
                 "the functions of template.yaml");
     }
 
@@ -242,6 +245,12 @@ class RuntimeEmulatorIT {
         assertEquals(200, list.status(), list::toString);
         assertEquals(scheduledBackup, list.body().get("backups").get(0).get("filename").asText());
         assertEquals(list.body().get("backups").size(), list.body().get("count").asInt());
+        // the retention dry run: the scheduled backup is kept, as one of the newest (the stack's default rule)
+        Answer retention = api("RetentionPreviewFunction", event("retention-preview.json", Map.of(TOKEN_PLACEHOLDER, token)));
+        assertEquals(200, retention.status(), retention::toString);
+        assertEquals(scheduledBackup, retention.body().get("keep").get(0).get("filename").asText());
+        assertEquals("scheduled: one of the newest 30", retention.body().get("keep").get(0).get("reasons").get(0).asText());
+        assertEquals(0, retention.body().get("delete").size());
 
         // backup API: the job is handed to the worker (async invoke) -> 202; the worker runs it; the job
         // status endpoint reports it
@@ -289,9 +298,12 @@ class RuntimeEmulatorIT {
                 "BackupWorkerFunction", List.of("scheduled-backup.json"),
                 "JobStatusFunction", List.of("job-status.json"),
                 "ListBackupsFunction", List.of("list-backups.json"),
+                "RetentionPreviewFunction", List.of("retention-preview.json"),
                 "RestoreApiFunction", List.of("restore.json")), seen, "events/ and the functions they exercise");
         String logs = functions.get("RestoreApiFunction").log() + functions.get("RestoreWorkerFunction").log();
         assertFalse(logs.contains(TestStack.PASSKEY), "the passkey never reaches a log");
+        assertTrue(functions.get("BackupWorkerFunction").log().contains("\"eventId\":\""), "the backups were announced");
+        assertTrue(functions.get("RestoreWorkerFunction").log().contains("\"eventId\":\""), "the restore was announced");
         assertFalse(logs.contains(TestPostgres.APP_PASSWORD), "the database password never reaches a log");
     }
 

@@ -40,7 +40,8 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
     /** The backup service wired from the stack's parts (also what tests and benchmarks run directly). */
     public static BackupService service(Wiring w) {
         return new BackupService(w.objects, w.archives, w.catalog, w.keys, w.pgTools, w::database,
-                new RetentionPolicy(w.config.retention()), w.config.compression(), w.config.backupWindow(), w.clock);
+                new RetentionPolicy(w.config.retention(), w.config.timeZone()), w.config.compression(),
+                w.config.backupWindow(), w.clock);
     }
 
     @Override
@@ -68,14 +69,20 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
     }
 
     private Map<String, Object> refuse(BackupAssignments.Refused refused) {
-        wiring.audit.entry("backup.job").with("jobId", refused.job == null ? null : refused.job.jobId())
-                .with("reason", refused.getMessage()).write("REFUSED");
+        AuditLog.Entry audit = wiring.audit.entry("backup.job")
+                .with("jobId", refused.job == null ? null : refused.job.jobId()).with("reason", refused.getMessage());
         if (refused.job == null) {
+            audit.write("REFUSED");
             return Map.of("status", "REFUSED", "message", refused.getMessage());
         }
         JobRecord failed = refused.job.failed(wiring.clock.instant(), "Backup refused: " + refused.getMessage(), null);
-        wiring.jobs.save(failed);
-        metric(failed);
+        try {
+            wiring.jobs.save(failed);
+            metric(failed);
+        } finally {
+            wiring.events.publish(failed).addTo(audit);
+            audit.write("REFUSED");
+        }
         return failed.summary();
     }
 
@@ -110,6 +117,8 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
             release(job, audit);
             wiring.warnAboutTls(audit);
             metric(finished);
+            // after the record: the outcome is fixed before anyone hears of it, and no notice can change it
+            wiring.events.publish(finished).addTo(audit);
             audit.with("message", finished.message()).with("bytes", finished.bytes()).write(finished.status().name());
         }
         return finished.summary();

@@ -8,6 +8,8 @@ import dev.pgbackup.common.auth.SsmSecrets;
 import dev.pgbackup.common.config.Config;
 import dev.pgbackup.common.db.DbConnection;
 import dev.pgbackup.common.db.PgTools;
+import dev.pgbackup.common.events.AwsJobEvents;
+import dev.pgbackup.common.events.JobEvents;
 import dev.pgbackup.common.http.ApiEdge;
 import dev.pgbackup.common.jobs.Deadline;
 import dev.pgbackup.common.jobs.JobRecord;
@@ -53,9 +55,16 @@ public final class Wiring {
     public final JobStore jobs;
     public final JobRunner runner;
     public final BackupCatalog catalog;
+    /** How the workers announce a finished job (EventBridge, SNS); off unless the configuration names a bus or topic. */
+    public final JobEvents events;
 
     public Wiring(Config config, Clock clock, Deadline.Ticker ticker, AuditLog audit, ObjectStore objects,
                   ArchiveStorage archives, SecretSource secrets, Supplier<WorkerLauncher> launcher) {
+        this(config, clock, ticker, audit, objects, archives, secrets, launcher, JobEvents.OFF);
+    }
+
+    public Wiring(Config config, Clock clock, Deadline.Ticker ticker, AuditLog audit, ObjectStore objects,
+                  ArchiveStorage archives, SecretSource secrets, Supplier<WorkerLauncher> launcher, JobEvents events) {
         this.config = config;
         this.clock = clock;
         this.ticker = ticker;
@@ -74,6 +83,7 @@ public final class Wiring {
         // built on first use: the list function ships without the Lambda SDK client
         this.runner = new JobRunner(jobs, launcher, clock);
         this.catalog = new BackupCatalog(objects, keys);
+        this.events = events;
     }
 
     /** The real clients of one container: S3, SSM and (on first use) Lambda, from the SDK's defaults or AWS_ENDPOINT_URL. */
@@ -87,7 +97,8 @@ public final class Wiring {
         var s3 = clients.s3();
         return new Wiring(config, clock, ticker, audit, new S3ObjectStore(s3, config.bucket()),
                 new S3Archives(s3, config.bucket(), clients.archiveClients()),
-                new SsmSecrets(clients.ssm(), config.secretTtl(), clock), launcher);
+                new SsmSecrets(clients.ssm(), config.secretTtl(), clock), launcher,
+                JobEvents.lazy(() -> AwsJobEvents.create(clients, config)));
     }
 
     public static Wiring fromEnvironment() {

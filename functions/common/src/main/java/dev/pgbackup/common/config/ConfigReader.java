@@ -46,7 +46,12 @@ final class ConfigReader {
                 new Config.RetentionSettings(
                         integer("RETENTION_COUNT", 30, 1),
                         integer("ON_DEMAND_RETENTION_COUNT", 10, 1),
-                        Duration.ofDays(integer("ON_DEMAND_RETENTION_DAYS", 7, 1))),
+                        Duration.ofDays(integer("ON_DEMAND_RETENTION_DAYS", 7, 1)),
+                        integer("RETENTION_DAILY_DAYS", 0, 0),
+                        integer("RETENTION_WEEKLY_WEEKS", 0, 0),
+                        integer("RETENTION_MONTHLY_MONTHS", 0, 0),
+                        integer("RETENTION_MIN_COUNT", 3, 0)),
+                Notifications.read(env, problems),
                 required("DB_URL_PARAMETER"),
                 required("JWT_SECRET_PARAMETER"),
                 required("RESTORE_PASSKEY_PARAMETER"),
