@@ -40,7 +40,8 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
     /** The backup service wired from the stack's parts (also what tests and benchmarks run directly). */
     public static BackupService service(Wiring w) {
         return new BackupService(w.objects, w.archives, w.catalog, w.keys, w.pgTools, w::database,
-                new RetentionPolicy(w.config.retention()), w.config.compression(), w.config.backupWindow(), w.clock);
+                new RetentionPolicy(w.config.retention()), w.config.compression(), w.config.backupWindow(),
+                w.config.drill().recordRowCounts(), w.clock);
     }
 
     @Override

@@ -65,6 +65,7 @@ final class ConfigReader {
                 compression(),
                 restoreMode(),
                 bool("KEEP_PRE_RESTORE_COPY", true),
+                drill(),
                 integer("RESTORE_JOBS", 0, 0),
                 restoreSources(),
                 integer("MAX_BODY_BYTES", 4096, 64),
@@ -238,4 +239,27 @@ final class ConfigReader {
             return fallback;
         }
     }
+
+    /** Restore drills: the verification server's parameter (optional), row counting, the alarm's limit. */
+    private DrillSettings drill() {
+        String server = optional("DRILL_DATABASE_URL_PARAMETER", "");
+        if (!server.isEmpty() && !PARAMETER_NAME.matcher(server).matches()) {
+            problems.add("Environment variable DRILL_DATABASE_URL_PARAMETER must be an SSM parameter name starting "
+                    + "with '/' (or empty for the environment's own server): " + server);
+        }
+        // the drill function is a standard Lambda function: its timeout is the workers', at most 900 s (read quietly:
+        // worker() reports a bad WORKER_TIMEOUT_SECONDS)
+        long timeout;
+        try {
+            timeout = Math.max(60, Math.min(Long.parseLong(optional("WORKER_TIMEOUT_SECONDS", "900")),
+                    DrillSettings.MAX_TIMEOUT.toSeconds()));
+        } catch (NumberFormatException e) {
+            timeout = DrillSettings.MAX_TIMEOUT.toSeconds();
+        }
+        return new DrillSettings(server, bool("RECORD_ROW_COUNTS", true),
+                Duration.ofDays(integer("DRILL_ALARM_DAYS", 8, 1)),
+                new Config.WorkerLimits(Duration.ofSeconds(timeout), DrillSettings.MAX_EVENT_AGE));
+    }
+
+    private static final Pattern PARAMETER_NAME = Pattern.compile("/[A-Za-z0-9_./-]+");
 }
