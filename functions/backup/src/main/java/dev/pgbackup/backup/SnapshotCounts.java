@@ -84,7 +84,8 @@ final class SnapshotCounts implements AutoCloseable {
         } catch (SQLException e) {
             execute(c, "rollback to savepoint counting");
             String why = "57014".equals(e.getSQLState())
-                    ? "counting " + tables.size() + " tables took longer than " + budget.toSeconds() + " s"
+                    ? "counting " + tables.size() + " tables took longer than its "
+                            + String.format(java.util.Locale.ROOT, "%.1f s", budget.toMillis() / 1000.0)
                     : "counting failed (SQLSTATE " + e.getSQLState() + ")";
             return new SnapshotCounts(c, snapshot, null, "row counts not recorded: " + why);
         }
