@@ -14,18 +14,26 @@ import java.util.regex.Pattern;
 
 /** The decisions of a restore drill, apart from any I/O: which backup, what the archive lists, what must match. */
 final class DrillRules {
-    /** A TABLE entry of {@code pg_restore --list}: "id; catalog oid TABLE schema name owner". */
-    private static final Pattern TABLE_ENTRY = Pattern.compile("^\\d+;\\s+\\d+\\s+\\d+\\s+TABLE (.*)$");
+    /**
+     * A TABLE entry of {@code pg_restore --list}: "id; 1259 oid TABLE schema name owner". The catalog (1259,
+     * pg_class) tells it from "TABLE DATA" and "TABLE ATTACH" entries (catalog 0), whose words could otherwise be
+     * a schema's name.
+     */
+    private static final Pattern TABLE_ENTRY = Pattern.compile("^\\d+;\\s+1259\\s+\\d+\\s+TABLE (.*)$");
     /** How many mismatches a message names before it says "and n more". */
     static final int NAMED = 5;
 
     private DrillRules() {
     }
 
-    /** The backup a drill restores: this environment's newest (by when it was written; the name breaks a tie). */
+    /**
+     * The backup a drill restores: this environment's newest, by when it was written (S3's time has a second's
+     * resolution: the time in the name, then the name itself, break a tie).
+     */
     static Optional<BackupCatalog.Entry> newest(List<BackupCatalog.Entry> mine, String environment) {
         return mine.stream().filter(e -> e.backup().environment().equals(environment))
                 .max(Comparator.comparing((BackupCatalog.Entry e) -> e.backup().lastModified())
+                        .thenComparing(e -> e.backup().name().localTime())
                         .thenComparing(e -> e.backup().filename()));
     }
 

@@ -51,8 +51,9 @@ final class ScratchChecks {
             }
             List<String> missing = DrillRules.missing(tocTables, present(c));
             if (!missing.isEmpty()) {
-                return Result.failed(missing.size() + " of the archive's " + tocTables.size() + " tables are missing "
-                        + "from the restored database: " + DrillRules.named(missing));
+                return Result.failed("the restored database lacks " + missing.size() + " of the archive's "
+                        + tocTables.size() + " tables: " + DrillRules.named(missing.stream().map(t -> "TABLE " + t)
+                        .toList()));
             }
             if (recorded == null) {
                 return Result.ok(new Verified(tocTables.size(), null));
