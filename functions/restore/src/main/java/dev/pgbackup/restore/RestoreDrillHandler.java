@@ -64,12 +64,14 @@ public class RestoreDrillHandler implements RequestHandler<Map<String, Object>, 
     }
 
     /** The job of one schedule execution: the same for every delivery of it (a repeat runs once). */
-    static String jobId(Config config, Map<String, Object> event) {
+    public static String scheduledJobId(Config config, String executionId) {
+        return UUID.nameUUIDFromBytes((config.appName() + "/" + config.environment() + "/drill/" + executionId)
+                .getBytes(StandardCharsets.UTF_8)).toString();
+    }
+
+    private static String jobId(Config config, Map<String, Object> event) {
         Object id = event == null ? null : event.get("id");
-        return id instanceof String s && !s.isBlank()
-                ? UUID.nameUUIDFromBytes((config.appName() + "/" + config.environment() + "/drill/" + s)
-                        .getBytes(StandardCharsets.UTF_8)).toString()
-                : JobStore.newJobId();
+        return id instanceof String s && !s.isBlank() ? scheduledJobId(config, s) : JobStore.newJobId();
     }
 
     @Override

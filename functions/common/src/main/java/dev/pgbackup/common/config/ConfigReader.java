@@ -65,7 +65,7 @@ final class ConfigReader {
                 compression(),
                 restoreMode(),
                 bool("KEEP_PRE_RESTORE_COPY", true),
-                drill(),
+                drill(compute),
                 integer("RESTORE_JOBS", 0, 0),
                 restoreSources(),
                 integer("MAX_BODY_BYTES", 4096, 64),
@@ -241,20 +241,21 @@ final class ConfigReader {
     }
 
     /** Restore drills: the verification server's parameter (optional), row counting, the alarm's limit. */
-    private DrillSettings drill() {
+    private DrillSettings drill(Config.WorkerCompute compute) {
         String server = optional("DRILL_DATABASE_URL_PARAMETER", "");
         if (!server.isEmpty() && !PARAMETER_NAME.matcher(server).matches()) {
             problems.add("Environment variable DRILL_DATABASE_URL_PARAMETER must be an SSM parameter name starting "
                     + "with '/' (or empty for the environment's own server): " + server);
         }
-        // the drill function is a standard Lambda function: its timeout is the workers', at most 900 s (read quietly:
-        // worker() reports a bad WORKER_TIMEOUT_SECONDS)
-        long timeout;
+        // the drill function is a standard Lambda function: the workers' timeout on standard Lambda, 900 s when the
+        // workers run on managed instances, as template.yaml sets it (read quietly: worker() reports a bad value)
+        long timeout = DrillSettings.MAX_TIMEOUT.toSeconds();
         try {
-            timeout = Math.max(60, Math.min(Long.parseLong(optional("WORKER_TIMEOUT_SECONDS", "900")),
-                    DrillSettings.MAX_TIMEOUT.toSeconds()));
+            if (compute == Config.WorkerCompute.LAMBDA) {
+                timeout = Math.max(60, Math.min(Long.parseLong(optional("WORKER_TIMEOUT_SECONDS", "900")), timeout));
+            }
         } catch (NumberFormatException e) {
-            timeout = DrillSettings.MAX_TIMEOUT.toSeconds();
+            // reported by worker()
         }
         return new DrillSettings(server, bool("RECORD_ROW_COUNTS", true),
                 Duration.ofDays(integer("DRILL_ALARM_DAYS", 8, 1)),
