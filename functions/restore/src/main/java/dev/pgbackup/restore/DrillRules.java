@@ -54,12 +54,14 @@ final class DrillRules {
 
     /**
      * The table of contents' tables that are not among {@code present} ("schema name" of each table in the
-     * restored database), shown as "schema name".
+     * restored database), shown as "schema name". An entry matches a table when what follows its schema and name
+     * is one word, the owner: table "odd" never stands in for a missing "odd name".
      */
     static List<String> missing(List<String> tocTables, Set<String> present) {
         List<String> missing = new ArrayList<>();
         for (String entry : tocTables) {
-            boolean found = present.stream().anyMatch(p -> entry.equals(p) || entry.startsWith(p + " "));
+            boolean found = present.stream().anyMatch(p -> entry.equals(p)
+                    || entry.startsWith(p + " ") && entry.indexOf(' ', p.length() + 1) < 0);
             if (!found) {
                 int owner = entry.lastIndexOf(' ');
                 missing.add(owner > 0 ? entry.substring(0, owner) : entry);
