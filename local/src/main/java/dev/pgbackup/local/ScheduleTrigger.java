@@ -41,12 +41,14 @@ final class ScheduleTrigger implements RequestHandler<APIGatewayV2HTTPEvent, API
 
     static ScheduleTrigger backup(WorkerLauncher workers, String workerFunction, Config config) {
         return new ScheduleTrigger(workers, workerFunction, Map.of(),
-                id -> BackupAssignments.scheduledJobId(config, id), "Scheduled backup started (as EventBridge would start it)");
+                id -> BackupAssignments.scheduledJobId(config, id),
+                "Scheduled backup started (as EventBridge would start it)");
     }
 
     static ScheduleTrigger drill(WorkerLauncher workers, String drillFunction, Config config) {
         return new ScheduleTrigger(workers, drillFunction, Map.of("task", "restore-drill"),
-                id -> RestoreDrillHandler.scheduledJobId(config, id), "Restore drill started (as EventBridge would start it)");
+                id -> RestoreDrillHandler.scheduledJobId(config, id),
+                "Restore drill started (as EventBridge would start it)");
     }
 
     @Override

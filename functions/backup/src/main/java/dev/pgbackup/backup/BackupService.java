@@ -162,9 +162,10 @@ public class BackupService {
      * time left, so counting can never cost the backup its window.
      */
     private SnapshotCounts countRows(DbConnection db, Deadline deadline, List<String> secrets) {
-        return recordRowCounts
-                ? SnapshotCounts.take(db, SnapshotCounts.MAX_TABLES, deadline.remaining().dividedBy(COUNT_SHARE), secrets)
-                : SnapshotCounts.off();
+        if (!recordRowCounts) {
+            return SnapshotCounts.off();
+        }
+        return SnapshotCounts.take(db, SnapshotCounts.MAX_TABLES, deadline.remaining().dividedBy(COUNT_SHARE), secrets);
     }
 
     private ArchiveStorage.Uploaded dumpAndUpload(Request request, DbConnection db, PgTools.Installation pgDump,

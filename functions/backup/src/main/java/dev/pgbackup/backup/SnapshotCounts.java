@@ -58,8 +58,9 @@ final class SnapshotCounts implements AutoCloseable {
             return counted(c, snapshot, maxTables, budget);
         } catch (SQLException e) {
             close(c);
+            String why = Redactor.scrub(String.valueOf(e.getMessage()), secrets).replaceAll("\\s+", " ");
             return new SnapshotCounts(null, null, null, "row counts not recorded: the counting snapshot could not be "
-                    + "taken (" + Redactor.scrub(String.valueOf(e.getMessage()), secrets).replaceAll("\\s+", " ") + ")");
+                    + "taken (" + why + ")");
         }
     }
 

@@ -74,8 +74,8 @@ class BackupRowCountsIT {
         // them and disagree with the counts
         Path tools = FakeTools.wrapping("pg_dump", """
                 echo "$@" >> "$ROOT/args.txt"
-                "$ROOT/bin/psql" -X -q -c "insert into customers(name) select 'late ' || g from generate_series(1, 7) g" \\
-                  || exit 99
+                "$ROOT/bin/psql" -X -q \\
+                  -c "insert into customers(name) select 'late ' || g from generate_series(1, 7) g" || exit 99
                 exec "$REAL" "$@"
                 """);
         TestStack stack = TestStack.create("production", BackupWorkerIT.newBucket(), db,
@@ -165,7 +165,8 @@ class BackupRowCountsIT {
         System.out.printf("[row counts] %s: counting %d ms of a %d ms backup (%.1f %%)%n", db, count, total,
                 100.0 * count / total);
         // timed, not asserted (the machine is shared): scripts/bench.sh measures the share on a 250 MB database
-        assertTrue(outcome.notes().contains("rows of 2 tables counted in the dump's snapshot"), outcome.notes()::toString);
+        assertTrue(outcome.notes().contains("rows of 2 tables counted in the dump's snapshot"),
+                outcome.notes()::toString);
         assertEquals(Map.of("public.customers", 200L, "public.orders", rows(db, "orders")),
                 stack.wiring.catalog.manifest(stack.wiring.catalog.find(name).orElseThrow()).orElseThrow().rowCounts());
     }

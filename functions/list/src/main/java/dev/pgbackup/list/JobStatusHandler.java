@@ -13,8 +13,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * {@code GET /api/setting/jobs/{jobId}}: a backup, restore or restore drill job of this environment, as far as an operator
- * needs it (never the scrubbed diagnostic, which stays in the record and the log).
+ * {@code GET /api/setting/jobs/{jobId}}: a backup, restore or restore drill job of this environment, as far as an
+ * operator needs it (never the scrubbed diagnostic, which stays in the record and the log).
  */
 public class JobStatusHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
     private final Wiring wiring;

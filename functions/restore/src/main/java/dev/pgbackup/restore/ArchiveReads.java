@@ -92,7 +92,7 @@ final class ArchiveReads {
     record Listing(Checked checked, String text, boolean complete) {
     }
 
-    /** The check of a swap-mode restore, keeping the whole table of contents (a drill compares it with what it restored). */
+    /** The check of a swap-mode restore, keeping the whole table of contents (a drill compares it with its restore). */
     Listing list(PgTools.Installation pgRestore, Deadline deadline) {
         ArchiveFeed.Result r = ArchiveFeed.run(tools, pgRestore, List.of("--list"), null, this::open, deadline,
                 FULL_LIST, false);

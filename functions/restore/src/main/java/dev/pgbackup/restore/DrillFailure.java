@@ -31,8 +31,8 @@ public final class DrillFailure extends Failure {
 
     /** Everything passed but the scratch database stayed: the operator must drop it. */
     static DrillFailure notDropped(String filename, String scratch, String notDropped) {
-        return new DrillFailure(PREFIX + "restored and checked " + filename + ", but " + scratchFate(scratch, notDropped),
-                null);
+        return new DrillFailure(PREFIX + "restored and checked " + filename + ", but "
+                + scratchFate(scratch, notDropped), null);
     }
 
     private static String scratchFate(String scratch, String notDropped) {

@@ -104,7 +104,8 @@ public final class DrillService {
     }
 
     /** The manifest, the server and the archive's table of contents: a failure here touches no database. */
-    private Plan plan(String jobId, BackupObject backup, Deadline deadline, ProgressReporter progress, Timings timings) {
+    private Plan plan(String jobId, BackupObject backup, Deadline deadline, ProgressReporter progress,
+                      Timings timings) {
         try {
             objects.checkBucket();
             Optional<Manifest> manifest = timings.time("manifest", () -> catalog.manifest(backup));

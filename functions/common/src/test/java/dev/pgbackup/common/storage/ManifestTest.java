@@ -14,8 +14,9 @@ import org.junit.jupiter.api.Test;
 /** Manifests with and without row counts: those written before counts existed still read. */
 class ManifestTest {
     static final String BEFORE_COUNTS = "{\"filename\":\"pharmatracker-staging-on-2026-11-28-at-02-00-00-AM-IST.dump\","
-            + "\"environment\":\"staging\",\"backupClass\":\"SCHEDULED\",\"jobId\":\"j\",\"startedAt\":\"2026-11-27T20:30:00Z\","
-            + "\"completedAt\":\"2026-11-27T20:31:00Z\",\"bytes\":1234,\"sha256\":\"abc\",\"pgDumpVersion\":\"16.4\","
+            + "\"environment\":\"staging\",\"backupClass\":\"SCHEDULED\",\"jobId\":\"j\","
+            + "\"startedAt\":\"2026-11-27T20:30:00Z\",\"completedAt\":\"2026-11-27T20:31:00Z\","
+            + "\"bytes\":1234,\"sha256\":\"abc\",\"pgDumpVersion\":\"16.4\","
             + "\"serverVersion\":\"15.8\",\"compression\":\"zstd:1\"}";
 
     @Test
@@ -43,8 +44,8 @@ class ManifestTest {
 
     @Test
     void theTwelveFieldConstructorMeansNoCounts() {
-        Manifest m = new Manifest("f", "staging", BackupClass.ON_DEMAND, "j", Instant.EPOCH, Instant.EPOCH, 1, "s", "16",
-                "16", "none", null);
+        Manifest m = new Manifest("f", "staging", BackupClass.ON_DEMAND, "j", Instant.EPOCH, Instant.EPOCH, 1, "s",
+                "16", "16", "none", null);
         assertNull(m.rowCounts());
         assertNull(m.withRowCounts(null).rowCounts());
     }
