@@ -20,8 +20,8 @@ log "SAM build (no container): every function and the layer"
 "$VENV/bin/sam" build --region us-east-1 --build-dir "$ROOT/.aws-sam/build" >/tmp/pgbackup-sam-build.log 2>&1 \
   || { tail -50 /tmp/pgbackup-sam-build.log >&2; echo "sam build failed" >&2; exit 1; }
 tail -5 /tmp/pgbackup-sam-build.log
-for fn in BackupApiFunction BackupWorkerFunction BackupWorkerManagedFunction ListBackupsFunction JobStatusFunction RetentionPreviewFunction \
-    RestoreApiFunction RestoreWorkerFunction RestoreWorkerManagedFunction; do
+for fn in BackupApiFunction BackupWorkerFunction BackupWorkerManagedFunction ListBackupsFunction JobStatusFunction \
+    RetentionPreviewFunction RestoreApiFunction RestoreWorkerFunction RestoreWorkerManagedFunction RestoreDrillFunction; do
   ls "$ROOT/.aws-sam/build/$fn/lib/"*-lambda.jar >/dev/null
 done
 bash "$ROOT/layers/postgresql-client/verify.sh" "$ROOT/.aws-sam/build/PostgresClientLayer" >/dev/null

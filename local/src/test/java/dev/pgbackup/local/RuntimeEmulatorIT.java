@@ -91,7 +91,8 @@ class RuntimeEmulatorIT {
             pool.shutdown();
         }
         assertEquals(List.of("BackupApiFunction", "ListBackupsFunction", "JobStatusFunction", "RetentionPreviewFunction",
-                "RestoreApiFunction", "BackupWorkerFunction", "RestoreWorkerFunction"), List.copyOf(functions.keySet()),
+                "RestoreApiFunction", "BackupWorkerFunction", "RestoreWorkerFunction", "RestoreDrillFunction"),
+                List.copyOf(functions.keySet()),
                 "the functions of template.yaml");
     }
 
@@ -206,7 +207,9 @@ class RuntimeEmulatorIT {
             return fn;
         }
         if ("aws.events".equals(event.path("source").asText())) {
-            return "BackupWorkerFunction";
+            // the drill's schedule says which task it is; the backup schedule's detail is empty
+            return "restore-drill".equals(event.path("detail").path("task").asText()) ? "RestoreDrillFunction"
+                    : "BackupWorkerFunction";
         }
         throw new AssertionError("unknown kind of event: " + event);
     }
@@ -219,13 +222,16 @@ class RuntimeEmulatorIT {
         Map<String, List<String>> seen = new LinkedHashMap<>();
 
         // 1. each file exactly as committed: the API functions refuse its placeholder token (401); the
-        //    scheduled event makes a real backup
+        //    scheduled event makes a real backup; the restore drill event runs once that backup exists
         String scheduledBackup = null;
+        String drillEvent = null;
         for (Path file : files) {
             String event = Files.readString(file);
             String function = functionFor(JSON.readTree(event));
             seen.computeIfAbsent(function, k -> new ArrayList<>()).add(file.getFileName().toString());
-            if (function.equals("BackupWorkerFunction")) {
+            if (function.equals("RestoreDrillFunction")) {
+                drillEvent = event;
+            } else if (function.equals("BackupWorkerFunction")) {
                 JsonNode result = invoke(function, event);
                 assertEquals("SUCCEEDED", result.get("status").asText(), result::toString);
                 scheduledBackup = result.get("filename").asText();
@@ -238,6 +244,18 @@ class RuntimeEmulatorIT {
         }
         assertTrue(scheduledBackup != null, "events/ holds a scheduled backup event");
         String snapshotBefore = pg.snapshot(DB).toString();
+
+        // the restore drill: the scheduled backup (with the row counts the backup worker recorded) restored into a
+        // scratch database, checked against them, dropped; the environment's database untouched
+        assertTrue(drillEvent != null, "events/ holds a restore drill event");
+        JsonNode drill = invoke("RestoreDrillFunction", drillEvent);
+        assertEquals("SUCCEEDED", drill.get("status").asText(), drill::toString);
+        assertEquals(scheduledBackup, drill.get("filename").asText());
+        assertTrue(drill.get("message").asText().matches("Restore drill passed: restored " + scheduledBackup
+                + " into a scratch database on the environment's server: 2 tables, row counts equal, [0-9.]+ s; "
+                + "dropped"), drill::toString);
+        assertEquals(List.of(), pg.databases(DB + "_drill_"));
+        assertEquals(snapshotBefore, pg.snapshot(DB).toString());
 
         // 2. with a valid token
         // list: every environment's backups, newest first
@@ -299,8 +317,10 @@ class RuntimeEmulatorIT {
                 "JobStatusFunction", List.of("job-status.json"),
                 "ListBackupsFunction", List.of("list-backups.json"),
                 "RetentionPreviewFunction", List.of("retention-preview.json"),
-                "RestoreApiFunction", List.of("restore.json")), seen, "events/ and the functions they exercise");
-        String logs = functions.get("RestoreApiFunction").log() + functions.get("RestoreWorkerFunction").log();
+                "RestoreApiFunction", List.of("restore.json"),
+                "RestoreDrillFunction", List.of("restore-drill.json")), seen, "events/ and the functions they exercise");
+        String logs = functions.get("RestoreApiFunction").log() + functions.get("RestoreWorkerFunction").log()
+                + functions.get("RestoreDrillFunction").log();
         assertFalse(logs.contains(TestStack.PASSKEY), "the passkey never reaches a log");
         assertTrue(functions.get("BackupWorkerFunction").log().contains("\"eventId\":\""), "the backups were announced");
         assertTrue(functions.get("RestoreWorkerFunction").log().contains("\"eventId\":\""), "the restore was announced");

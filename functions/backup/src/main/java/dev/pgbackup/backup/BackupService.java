@@ -53,6 +53,8 @@ public class BackupService {
     }
 
     private static final Pattern DUMPING = Pattern.compile("dumping contents of table \"?([^\"]+)\"?");
+    /** Counting rows may take at most this fraction (1/n) of the time left when it starts. */
+    static final int COUNT_SHARE = 10;
 
     private record ServerFacts(int major, String version, long databaseBytes) {
     }
@@ -67,11 +69,12 @@ public class BackupService {
     private final RetentionPolicy retention;
     private final Compression compression;
     private final BackupWindow window;
+    private final boolean recordRowCounts;
     private final Clock clock;
 
     public BackupService(ObjectStore objects, ArchiveStorage archives, BackupCatalog catalog, StateKeys keys,
                          PgTools pgTools, Supplier<DbConnection> database, RetentionPolicy retention,
-                         Compression compression, BackupWindow window, Clock clock) {
+                         Compression compression, BackupWindow window, boolean recordRowCounts, Clock clock) {
         this.objects = objects;
         this.archives = archives;
         this.catalog = catalog;
@@ -82,6 +85,7 @@ public class BackupService {
         this.retention = retention;
         this.compression = compression;
         this.window = window;
+        this.recordRowCounts = recordRowCounts;
         this.clock = clock;
     }
 
@@ -103,15 +107,24 @@ public class BackupService {
         }
         Long expected = timings.time("previous", this::previousSize);
         Instant started = clock.instant();
-        progress.phase("dumping and uploading", expected);
-        ArchiveStorage.Uploaded uploaded = timings.time("dump", () -> dumpAndUpload(request, db, pgDump,
-                server.databaseBytes(), deadline, secrets, progress, expected));
+        List<String> notes = new ArrayList<>();
+        ArchiveStorage.Uploaded uploaded;
+        Map<String, Long> rowCounts;
+        try (SnapshotCounts counts = timings.time("count", () -> countRows(db, deadline, secrets))) {
+            counts.note().ifPresent(notes::add);
+            rowCounts = counts.counts();
+            if (rowCounts != null) {
+                notes.add("rows of " + rowCounts.size() + " tables counted in the dump's snapshot");
+            }
+            progress.phase("dumping and uploading", expected);
+            uploaded = timings.time("dump", () -> dumpAndUpload(request, db, pgDump, counts.pgDumpArguments(),
+                    server.databaseBytes(), deadline, secrets, progress, expected));
+        }
         // the backup is complete and restorable from here on: what follows must not turn it into a failure
         Instant completed = clock.instant();
-        List<String> notes = new ArrayList<>();
         Manifest manifest = new Manifest(request.filename(), keys.environment(), request.backupClass(),
                 request.jobId(), started, completed, uploaded.bytes(), uploaded.sha256(), pgDump.version(),
-                server.version(), compression.toString(), null);
+                server.version(), compression.toString(), null).withRowCounts(rowCounts);
         progress.phase("recording and retention", null);
         timings.time("record", () -> {
             attempt(notes, "manifest not written: retention counts this backup as scheduled and a restore cannot "
@@ -144,14 +157,27 @@ public class BackupService {
         }
     }
 
+    /**
+     * The rows of every dumped table, in the snapshot pg_dump will dump (when counting is on): within a tenth of the
+     * time left, so counting can never cost the backup its window.
+     */
+    private SnapshotCounts countRows(DbConnection db, Deadline deadline, List<String> secrets) {
+        if (!recordRowCounts) {
+            return SnapshotCounts.off();
+        }
+        return SnapshotCounts.take(db, SnapshotCounts.MAX_TABLES, deadline.remaining().dividedBy(COUNT_SHARE), secrets);
+    }
+
     private ArchiveStorage.Uploaded dumpAndUpload(Request request, DbConnection db, PgTools.Installation pgDump,
-                                                  long databaseBytes, Deadline deadline, List<String> secrets,
-                                                  ProgressReporter progress, Long expected) {
+                                                  List<String> snapshotArgs, long databaseBytes, Deadline deadline,
+                                                  List<String> secrets, ProgressReporter progress, Long expected) {
         RunningTool dump;
         AtomicReference<String> table = new AtomicReference<>();
+        List<String> args = new ArrayList<>(List.of("--format=custom", compression.pgDumpArgument(pgDump.major()),
+                "--no-password", "--lock-wait-timeout=120000", "--verbose"));
+        args.addAll(snapshotArgs);
         try {
-            dump = pgTools.start(pgDump, "pg_dump", List.of("--format=custom", compression.pgDumpArgument(pgDump.major()),
-                    "--no-password", "--lock-wait-timeout=120000", "--verbose"), db, line -> {
+            dump = pgTools.start(pgDump, "pg_dump", args, db, line -> {
                         Matcher m = DUMPING.matcher(line);
                         if (m.find()) {
                             table.set(m.group(1));

@@ -41,7 +41,7 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
     public static BackupService service(Wiring w) {
         return new BackupService(w.objects, w.archives, w.catalog, w.keys, w.pgTools, w::database,
                 new RetentionPolicy(w.config.retention(), w.config.timeZone()), w.config.compression(),
-                w.config.backupWindow(), w.clock);
+                w.config.backupWindow(), w.config.drill().recordRowCounts(), w.clock);
     }
 
     @Override

@@ -78,8 +78,7 @@ public final class Wiring {
         this.edge = new ApiEdge(auth, audit, config.environment());
         this.passkey = new Passkey(secrets, config.restorePasskeyParameter());
         this.pgTools = new PgTools(Path.of(config.pgToolsDir()));
-        this.jobs = new JobStore(records, keys, type -> (type == JobRecord.Type.BACKUP
-                ? config.backupWorker() : config.restoreWorker()).staleAfter(), clock);
+        this.jobs = new JobStore(records, keys, type -> limitsOf(config, type).staleAfter(), clock);
         // built on first use: the list function ships without the Lambda SDK client
         this.runner = new JobRunner(jobs, launcher, clock);
         this.catalog = new BackupCatalog(objects, keys);
@@ -114,6 +113,19 @@ public final class Wiring {
             }
         }
         return fromEnvironment;
+    }
+
+    /** The limits of the function that runs a job of {@code type}: its window and its staleness. */
+    public Config.WorkerLimits limitsOf(JobRecord.Type type) {
+        return limitsOf(config, type);
+    }
+
+    private static Config.WorkerLimits limitsOf(Config config, JobRecord.Type type) {
+        return switch (type) {
+            case BACKUP -> config.backupWorker();
+            case RESTORE -> config.restoreWorker();
+            case DRILL -> config.drill().worker();
+        };
     }
 
     public Lock backupLock() {

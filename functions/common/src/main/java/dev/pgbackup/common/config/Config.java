@@ -30,6 +30,7 @@ public record Config(
         Compression compression,
         RestoreMode restoreMode,
         boolean keepPreRestoreCopy,
+        DrillSettings drill,
         int restoreJobs,
         Set<String> restoreSources,
         int maxBodyBytes,

@@ -8,7 +8,9 @@ import java.util.Map;
 /**
  * What the backup worker knew when it completed a backup, written next to it under its environment's
  * prefix: the class (for retention), the SHA-256 of every byte uploaded (verified before a restore touches
- * anything), the tools and server versions, and what the dump left out.
+ * anything), the tools and server versions, and what the dump left out. {@code rowCounts} ("schema.table" to
+ * rows, counted in the snapshot pg_dump dumped) is null when the backup did not count (older backups, counting
+ * off or over its bound): a restore drill compares them with what it restored.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
@@ -24,5 +26,21 @@ public record Manifest(
         String pgDumpVersion,
         String serverVersion,
         String compression,
-        Map<String, Object> extra) {
+        Map<String, Object> extra,
+        Map<String, Long> rowCounts) {
+
+    /** A manifest without row counts (as every manifest before they existed). */
+    public Manifest(String filename, String environment, BackupClass backupClass, String jobId, Instant startedAt,
+                    Instant completedAt, long bytes, String sha256, String pgDumpVersion, String serverVersion,
+                    String compression, Map<String, Object> extra) {
+        this(filename, environment, backupClass, jobId, startedAt, completedAt, bytes, sha256, pgDumpVersion,
+                serverVersion, compression, extra, null);
+    }
+
+    /** The same manifest with these row counts (sorted by table, so the JSON reads and diffs well). */
+    public Manifest withRowCounts(Map<String, Long> counts) {
+        return new Manifest(filename, environment, backupClass, jobId, startedAt, completedAt, bytes, sha256,
+                pgDumpVersion, serverVersion, compression, extra,
+                counts == null ? null : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(counts)));
+    }
 }
