@@ -2,6 +2,8 @@ package dev.pgbackup.backup;
 
 import dev.pgbackup.common.audit.Redactor;
 import dev.pgbackup.common.config.Compression;
+import dev.pgbackup.common.config.DumpScope;
+import dev.pgbackup.common.db.DatabaseLogin;
 import dev.pgbackup.common.db.DbConnection;
 import dev.pgbackup.common.db.PgTools;
 import dev.pgbackup.common.db.RunningTool;
@@ -49,7 +51,8 @@ public class BackupService {
 
     /** What a finished backup reports; {@code deleted} are the old backups retention removed. */
     public record Outcome(String filename, long bytes, String sha256, String pgDumpVersion, String compression,
-                          List<String> deleted, List<String> notes, Map<String, Long> timings) {
+                          List<String> deleted, List<String> notes, Map<String, Long> timings, DumpScope scope,
+                          int credentialRereads) {
     }
 
     private static final Pattern DUMPING = Pattern.compile("dumping contents of table \"?([^\"]+)\"?");
@@ -63,24 +66,26 @@ public class BackupService {
     private final Records records;
     private final StateKeys keys;
     private final PgTools pgTools;
-    private final Supplier<DbConnection> database;
+    private final Supplier<DatabaseLogin> logins;
     private final RetentionPolicy retention;
     private final Compression compression;
+    private final DumpScope scope;
     private final BackupWindow window;
     private final Clock clock;
 
     public BackupService(ObjectStore objects, ArchiveStorage archives, BackupCatalog catalog, StateKeys keys,
-                         PgTools pgTools, Supplier<DbConnection> database, RetentionPolicy retention,
-                         Compression compression, BackupWindow window, Clock clock) {
+                         PgTools pgTools, Supplier<DatabaseLogin> logins, RetentionPolicy retention,
+                         Compression compression, DumpScope scope, BackupWindow window, Clock clock) {
         this.objects = objects;
         this.archives = archives;
         this.catalog = catalog;
         this.records = new Records(objects);
         this.keys = keys;
         this.pgTools = pgTools;
-        this.database = database;
+        this.logins = logins;
         this.retention = retention;
         this.compression = compression;
+        this.scope = scope;
         this.window = window;
         this.clock = clock;
     }
@@ -92,9 +97,10 @@ public class BackupService {
     public Outcome run(Request request, Deadline deadline, ProgressReporter progress) {
         Timings timings = new Timings();
         timings.time("bucket", objects::checkBucket);
-        DbConnection db = timings.time("secrets", database);
-        List<String> secrets = db.password() == null ? List.of() : List.of(db.password());
-        ServerFacts server = timings.time("inspect", () -> inspect(db, secrets));
+        DatabaseLogin login = logins.get();
+        timings.time("secrets", login::connection);
+        List<String> secrets = login.secrets();
+        ServerFacts server = timings.time("inspect", () -> inspect(login, secrets));
         window.check(keys.environment(), server.databaseBytes(), "pg_database_size");
         PgTools.Installation pgDump = timings.time("tools", () -> pgTools.pgDumpFor(server.major(), compression));
         boolean exists = timings.time("name", () -> catalog.find(request.filename()).isPresent());
@@ -104,14 +110,22 @@ public class BackupService {
         Long expected = timings.time("previous", this::previousSize);
         Instant started = clock.instant();
         progress.phase("dumping and uploading", expected);
-        ArchiveStorage.Uploaded uploaded = timings.time("dump", () -> dumpAndUpload(request, db, pgDump,
-                server.databaseBytes(), deadline, secrets, progress, expected));
+        // a password rotated between the check above and pg_dump's start: pg_dump is refused before writing
+        // anything, its upload aborted; it runs once more with the secret read again
+        ArchiveStorage.Uploaded uploaded = timings.time("dump", () -> {
+            try {
+                return login.attemptTool(db -> dumpAndUpload(request, db, pgDump, server.databaseBytes(), deadline,
+                        secrets, progress, expected));
+            } catch (DatabaseLogin.Refused refused) {
+                throw failure(refused);
+            }
+        });
         // the backup is complete and restorable from here on: what follows must not turn it into a failure
         Instant completed = clock.instant();
         List<String> notes = new ArrayList<>();
         Manifest manifest = new Manifest(request.filename(), keys.environment(), request.backupClass(),
                 request.jobId(), started, completed, uploaded.bytes(), uploaded.sha256(), pgDump.version(),
-                server.version(), compression.toString(), null);
+                server.version(), compression.toString(), null, scope.everything() ? null : scope);
         progress.phase("recording and retention", null);
         timings.time("record", () -> {
             attempt(notes, "manifest not written: retention counts this backup as scheduled and a restore cannot "
@@ -124,7 +138,7 @@ public class BackupService {
         timings.time("retention", () -> attempt(notes, "retention skipped, nothing deleted",
                 () -> deleted.addAll(applyRetention(request.filename()))));
         return new Outcome(request.filename(), uploaded.bytes(), uploaded.sha256(), pgDump.version(),
-                compression.toString(), deleted, notes, timings.ordered());
+                compression.toString(), deleted, notes, timings.ordered(), scope, login.rereads());
     }
 
     /** The last backup's size: what this one will roughly be, for the progress percentage. */
@@ -150,8 +164,10 @@ public class BackupService {
         RunningTool dump;
         AtomicReference<String> table = new AtomicReference<>();
         try {
-            dump = pgTools.start(pgDump, "pg_dump", List.of("--format=custom", compression.pgDumpArgument(pgDump.major()),
-                    "--no-password", "--lock-wait-timeout=120000", "--verbose"), db, line -> {
+            List<String> args = new ArrayList<>(List.of("--format=custom", compression.pgDumpArgument(pgDump.major()),
+                    "--no-password", "--lock-wait-timeout=120000", "--verbose"));
+            args.addAll(scope.pgDumpArguments());
+            dump = pgTools.start(pgDump, "pg_dump", args, db, line -> {
                         Matcher m = DUMPING.matcher(line);
                         if (m.find()) {
                             table.set(m.group(1));
@@ -174,16 +190,30 @@ public class BackupService {
         }
     }
 
-    private ServerFacts inspect(DbConnection db, List<String> secrets) {
+    /** The server's version and the database's size; the first connection of the job, re-read once if refused. */
+    private ServerFacts inspect(DatabaseLogin login, List<String> secrets) {
+        try {
+            return login.attempt(BackupService::serverFacts);
+        } catch (DatabaseLogin.Refused refused) {
+            throw failure(refused);
+        } catch (SQLException e) {
+            String detail = Redactor.scrub(String.valueOf(e.getMessage()), secrets);
+            throw Failure.server("Cannot connect to the database: " + ToolErrors.meaning("the database", detail), detail);
+        }
+    }
+
+    private static ServerFacts serverFacts(DbConnection db) throws SQLException {
         try (Connection c = db.open(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("select current_setting('server_version_num')::int, "
                      + "current_setting('server_version'), pg_database_size(current_database())")) {
             rs.next();
             return new ServerFacts(rs.getInt(1) / 10000, rs.getString(2), rs.getLong(3));
-        } catch (SQLException e) {
-            String detail = Redactor.scrub(String.valueOf(e.getMessage()), secrets);
-            throw Failure.server("Cannot connect to the database: " + ToolErrors.meaning("the database", detail), detail);
         }
+    }
+
+    /** The credentials were refused again after the source was read again: the backup fails in those words. */
+    private static Failure failure(DatabaseLogin.Refused refused) {
+        return Failure.server("Backup failed: " + refused.reason() + "; no backup was written", refused.diagnostic());
     }
 
     /** Deletes what the retention policy chooses, from a listing that contains the backup just made. */

@@ -11,7 +11,7 @@ public final class Redactor {
     private static final String MASK = "****";
     private static final Pattern URL_CREDENTIALS = Pattern.compile("(?i)(postgres(?:ql)?://)[^\\s/@]*@");
     private static final Pattern KEY_VALUE =
-            Pattern.compile("(?i)\\b(\\w*(?:password|passkey|passwd|pwd|secret|token))\\s*[=:]\\s*\\S+");
+            Pattern.compile("(?i)\\b(\\w*(?:password|passkey|passwd|pwd|secret|token|signature))\\s*[=:]\\s*\\S+");
     private static final Pattern BEARER = Pattern.compile("(?i)bearer\\s+[A-Za-z0-9._~+/=-]+");
 
     private Redactor() {

@@ -17,6 +17,8 @@ public record Config(
         String timeZoneLabel,
         RetentionSettings retention,
         String dbUrlParameter,
+        DatabaseSource database,
+        DumpScope dumpScope,
         String jwtSecretParameter,
         String restorePasskeyParameter,
         JwtPolicy jwt,

@@ -47,7 +47,9 @@ final class ConfigReader {
                         integer("RETENTION_COUNT", 30, 1),
                         integer("ON_DEMAND_RETENTION_COUNT", 10, 1),
                         Duration.ofDays(integer("ON_DEMAND_RETENTION_DAYS", 7, 1))),
-                required("DB_URL_PARAMETER"),
+                optional("DB_URL_PARAMETER", ""),
+                DatabaseSource.read(env, problems),
+                DumpScope.read(env, problems),
                 required("JWT_SECRET_PARAMETER"),
                 required("RESTORE_PASSKEY_PARAMETER"),
                 new Config.JwtPolicy(
