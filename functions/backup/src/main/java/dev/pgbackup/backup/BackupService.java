@@ -57,7 +57,8 @@ public class BackupService {
 
     private static final Pattern DUMPING = Pattern.compile("dumping contents of table \"?([^\"]+)\"?");
 
-    private record ServerFacts(int major, String version, long databaseBytes) {
+    /** The server and the database as the job's first connection found them; {@code schemas}: the user schemas. */
+    private record ServerFacts(int major, String version, long databaseBytes, List<String> schemas) {
     }
 
     private final ObjectStore objects;
@@ -102,6 +103,11 @@ public class BackupService {
         List<String> secrets = login.secrets();
         ServerFacts server = timings.time("inspect", () -> inspect(login, secrets));
         window.check(keys.environment(), server.databaseBytes(), "pg_database_size");
+        if (!scope.includesAnyOf(server.schemas())) {
+            throw Failure.server("Backup failed: no schema of the database matches BACKUP_INCLUDE_SCHEMAS ("
+                    + String.join(", ", scope.includeSchemas()) + "); no backup was written");
+        }
+        List<String> scopeArgs = scope.pgDumpArguments(server.schemas());
         PgTools.Installation pgDump = timings.time("tools", () -> pgTools.pgDumpFor(server.major(), compression));
         boolean exists = timings.time("name", () -> catalog.find(request.filename()).isPresent());
         if (exists) {
@@ -114,8 +120,8 @@ public class BackupService {
         // anything, its upload aborted; it runs once more with the secret read again
         ArchiveStorage.Uploaded uploaded = timings.time("dump", () -> {
             try {
-                return login.attemptTool(db -> dumpAndUpload(request, db, pgDump, server.databaseBytes(), deadline,
-                        secrets, progress, expected));
+                return login.attemptTool(db -> dumpAndUpload(request, db, pgDump, scopeArgs, server.databaseBytes(),
+                        deadline, secrets, progress, expected));
             } catch (DatabaseLogin.Refused refused) {
                 throw failure(refused);
             }
@@ -159,14 +165,14 @@ public class BackupService {
     }
 
     private ArchiveStorage.Uploaded dumpAndUpload(Request request, DbConnection db, PgTools.Installation pgDump,
-                                                  long databaseBytes, Deadline deadline, List<String> secrets,
+                                                  List<String> scopeArgs, long databaseBytes, Deadline deadline, List<String> secrets,
                                                   ProgressReporter progress, Long expected) {
         RunningTool dump;
         AtomicReference<String> table = new AtomicReference<>();
         try {
             List<String> args = new ArrayList<>(List.of("--format=custom", compression.pgDumpArgument(pgDump.major()),
                     "--no-password", "--lock-wait-timeout=120000", "--verbose"));
-            args.addAll(scope.pgDumpArguments());
+            args.addAll(scopeArgs);
             dump = pgTools.start(pgDump, "pg_dump", args, db, line -> {
                         Matcher m = DUMPING.matcher(line);
                         if (m.find()) {
@@ -203,11 +209,19 @@ public class BackupService {
     }
 
     private static ServerFacts serverFacts(DbConnection db) throws SQLException {
-        try (Connection c = db.open(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("select current_setting('server_version_num')::int, "
-                     + "current_setting('server_version'), pg_database_size(current_database())")) {
-            rs.next();
-            return new ServerFacts(rs.getInt(1) / 10000, rs.getString(2), rs.getLong(3));
+        try (Connection c = db.open(); Statement s = c.createStatement()) {
+            List<String> schemas = new ArrayList<>();
+            try (ResultSet rs = s.executeQuery("select nspname from pg_namespace where nspname !~ '^pg_' "
+                    + "and nspname <> 'information_schema'")) {
+                while (rs.next()) {
+                    schemas.add(rs.getString(1));
+                }
+            }
+            try (ResultSet rs = s.executeQuery("select current_setting('server_version_num')::int, "
+                    + "current_setting('server_version'), pg_database_size(current_database())")) {
+                rs.next();
+                return new ServerFacts(rs.getInt(1) / 10000, rs.getString(2), rs.getLong(3), schemas);
+            }
         }
     }
 

@@ -3,6 +3,7 @@ package dev.pgbackup.common.config;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -11,7 +12,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * What pg_dump includes: only some schemas ({@code --schema}), not some schemas ({@code --exclude-schema}), and
+ * What pg_dump includes: only some schemas, not some schemas ({@code --exclude-schema}), and
  * tables whose definition is dumped without their rows ({@code --exclude-table-data}). Each entry is a
  * PostgreSQL name or a pg_dump pattern ({@code *}, {@code ?}) of lower-case letters, digits, {@code _} and
  * {@code $} (a table may be qualified by its schema), checked at start-up and handed to pg_dump as separate
@@ -38,13 +39,43 @@ public record DumpScope(List<String> includeSchemas, List<String> excludeSchemas
         return includeSchemas.isEmpty() && excludeSchemas.isEmpty() && excludeTableData.isEmpty();
     }
 
-    /** pg_dump's arguments, one per entry. */
-    public List<String> pgDumpArguments() {
+    /**
+     * pg_dump's arguments, one per entry, for a database with these schemas. Included schemas become the
+     * exclusion of every other schema: pg_dump's own {@code --schema} also writes {@code CREATE SCHEMA public},
+     * which every new database already has, so such an archive could not be restored.
+     */
+    public List<String> pgDumpArguments(Collection<String> databaseSchemas) {
         List<String> args = new ArrayList<>();
-        includeSchemas.forEach(s -> args.add("--schema=" + s));
+        if (!includeSchemas.isEmpty()) {
+            databaseSchemas.stream().filter(s -> !included(s)).sorted()
+                    .forEach(s -> args.add("--exclude-schema=" + quoted(s)));
+        }
         excludeSchemas.forEach(s -> args.add("--exclude-schema=" + s));
         excludeTableData.forEach(t -> args.add("--exclude-table-data=" + t));
         return args;
+    }
+
+    /** Whether some schema is left to dump: with included schemas, at least one must exist. */
+    public boolean includesAnyOf(Collection<String> databaseSchemas) {
+        return includeSchemas.isEmpty() || databaseSchemas.stream().anyMatch(this::included);
+    }
+
+    private boolean included(String schema) {
+        return includeSchemas.stream().anyMatch(p -> asRegex(p).matcher(schema).matches());
+    }
+
+    /** A pg_dump pattern of the allowed characters: {@code *} any text, {@code ?} one character, the rest literal. */
+    private static Pattern asRegex(String pattern) {
+        StringBuilder regex = new StringBuilder();
+        for (char c : pattern.toCharArray()) {
+            regex.append(c == '*' ? ".*" : c == '?' ? "." : Pattern.quote(String.valueOf(c)));
+        }
+        return Pattern.compile(regex.toString());
+    }
+
+    /** An exact name as a pg_dump pattern: in double quotes nothing is a wildcard and case is kept. */
+    private static String quoted(String name) {
+        return "\"" + name.replace("\"", "\"\"") + "\"";
     }
 
     /** For the backup's job record: what the dump holds. */

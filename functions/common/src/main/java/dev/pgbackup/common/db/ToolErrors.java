@@ -18,8 +18,6 @@ public final class ToolErrors {
                     "the archive was written by a newer pg_dump than this pg_restore can read"),
             rule("server version mismatch|aborting because of server version",
                     "the database server is newer than the pg_dump that ran"),
-            rule("no matching schemas were found",
-                    "no schema of the database matches BACKUP_INCLUDE_SCHEMAS"),
             rule("password authentication failed|no pg_hba\\.conf entry|authentication failed",
                     "the database refused the credentials"),
             rule("certificate|ssl|tls|hostname", "the TLS connection to the database failed (certificate, host name or sslmode)"),

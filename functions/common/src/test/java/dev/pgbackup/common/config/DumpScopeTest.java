@@ -21,7 +21,8 @@ class DumpScopeTest {
     void byDefaultTheWholeDatabase() {
         DumpScope scope = Config.from(ConfigTest.minimal()).dumpScope();
         assertTrue(scope.everything());
-        assertEquals(List.of(), scope.pgDumpArguments());
+        assertEquals(List.of(), scope.pgDumpArguments(List.of("public", "audit")));
+        assertTrue(scope.includesAnyOf(List.of()));
         assertEquals(Optional.empty(), scope.leftOut());
         assertEquals("the whole database", scope.describe());
     }
@@ -33,8 +34,13 @@ class DumpScopeTest {
         env.put("BACKUP_EXCLUDE_SCHEMAS", "audit");
         env.put("BACKUP_EXCLUDE_TABLE_DATA", "public.events,logs_20??, public.events");
         DumpScope scope = Config.from(env).dumpScope();
-        assertEquals(List.of("--schema=public", "--schema=app_*", "--exclude-schema=audit",
-                "--exclude-table-data=public.events", "--exclude-table-data=logs_20??"), scope.pgDumpArguments());
+        // included schemas are dumped by leaving out every other one, each by its exact (quoted) name
+        assertEquals(List.of("--exclude-schema=\"Billing\"", "--exclude-schema=\"apps\"", "--exclude-schema=\"audit\"",
+                "--exclude-schema=\"we\"\"ird\"", "--exclude-schema=audit", "--exclude-table-data=public.events",
+                "--exclude-table-data=logs_20??"),
+                scope.pgDumpArguments(List.of("public", "audit", "app_a", "app_", "apps", "Billing", "we\"ird")));
+        assertTrue(scope.includesAnyOf(List.of("audit", "app_x")));
+        assertFalse(scope.includesAnyOf(List.of("audit", "apps")));
         assertEquals("only schemas public, app_*; without schemas audit; without the data of tables public.events, "
                 + "logs_20??", scope.describe());
         assertEquals(Optional.of("this backup left out: schemas other than public, app_*; schemas audit; the data of "
@@ -45,6 +51,13 @@ class DumpScopeTest {
     void theLeftOutSentenceOfTheIssue() {
         DumpScope scope = new DumpScope(List.of(), List.of("audit"), List.of("public.events"));
         assertEquals(Optional.of("this backup left out: schemas audit; the data of tables public.events"), scope.leftOut());
+    }
+
+    @Test
+    void questionMarkIsOneCharacterAndEverythingElseIsLiteral() {
+        DumpScope scope = new DumpScope(List.of("s?", "a$b"), List.of(), List.of());
+        assertEquals(List.of("--exclude-schema=\"s12\"", "--exclude-schema=\"saa\""),
+                scope.pgDumpArguments(List.of("s1", "s12", "a$b", "saa", "sa")));
     }
 
     @Test
@@ -82,7 +95,8 @@ class DumpScopeTest {
         env.put("BACKUP_INCLUDE_SCHEMAS", "app_*");
         env.put("BACKUP_EXCLUDE_SCHEMAS", "app_audit");
         DumpScope scope = Config.from(env).dumpScope();
-        assertEquals(List.of("--schema=app_*", "--exclude-schema=app_audit"), scope.pgDumpArguments());
+        assertEquals(List.of("--exclude-schema=\"public\"", "--exclude-schema=app_audit"),
+                scope.pgDumpArguments(List.of("public", "app_main", "app_audit")));
     }
 
     @Test
