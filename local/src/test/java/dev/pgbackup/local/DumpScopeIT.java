@@ -103,6 +103,23 @@ class DumpScopeIT {
                 }).orElseThrow();
     }
 
+    /** The answer matches docs/openapi.yaml's RestoreSucceeded (the message pattern with what was left out). */
+    static void assertDocumented(Map<String, Object> answer) throws IOException {
+        com.fasterxml.jackson.databind.ObjectMapper yaml = new com.fasterxml.jackson.databind.ObjectMapper(
+                new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
+        com.fasterxml.jackson.databind.JsonNode spec = yaml.readTree(
+                dev.pgbackup.testsupport.RepoPaths.root().resolve("docs/openapi.yaml").toFile());
+        com.fasterxml.jackson.databind.node.ObjectNode root = yaml.createObjectNode();
+        root.put("$schema", "https://json-schema.org/draft/2020-12/schema");
+        root.set("components", spec.get("components"));
+        root.put("$ref", "#/components/schemas/RestoreSucceeded");
+        Map<String, Object> body = new java.util.LinkedHashMap<>(answer);
+        body.remove("statusCode");
+        var problems = com.networknt.schema.JsonSchemaFactory.getInstance(
+                com.networknt.schema.SpecVersion.VersionFlag.V202012).getSchema(root).validate(yaml.valueToTree(body));
+        assertTrue(problems.isEmpty(), problems + " in " + body);
+    }
+
     /** The snapshot without what the backup left out. */
     static Map<String, List<String>> without(Map<String, List<String>> snapshot, String... keys) {
         Map<String, List<String>> rest = new java.util.LinkedHashMap<>(snapshot);
@@ -113,7 +130,7 @@ class DumpScopeIT {
     }
 
     @Test
-    void aLeftOutSchemaIsGoneALeftOutTablesDataIsEmptyAndEverythingElseIsEqual() {
+    void aLeftOutSchemaIsGoneALeftOutTablesDataIsEmptyAndEverythingElseIsEqual() throws IOException {
         String database = newDatabase();
         TestStack stack = stack(database, Map.of("BACKUP_EXCLUDE_SCHEMAS", "audit",
                 "BACKUP_EXCLUDE_TABLE_DATA", "public.events"));
@@ -135,6 +152,7 @@ class DumpScopeIT {
         assertEquals(200, restore.get("statusCode"), restore + "\n" + stack.audit());
         assertEquals("Database restored successfully from backup: " + filename + " (" + leftOut + ")",
                 restore.get("message"));
+        assertDocumented(restore);
         assertEquals(List.of("0"), pg.query(database, "select count(*) from pg_namespace where nspname = 'audit'"));
         assertEquals(List.of("0"), pg.query(database, "select count(*) from public.events"));
         assertEquals(without(original, "table audit.log", "table public.events"),
@@ -151,7 +169,7 @@ class DumpScopeIT {
     }
 
     @Test
-    void onlyTheIncludedSchemasAreBackedUp() {
+    void onlyTheIncludedSchemasAreBackedUp() throws IOException {
         String database = newDatabase();
         TestStack stack = stack(database, Map.of("BACKUP_INCLUDE_SCHEMAS", "public,app"));
         Map<String, List<String>> original = pg.snapshot(database);
@@ -163,6 +181,7 @@ class DumpScopeIT {
         assertEquals(200, restore.get("statusCode"), restore + "\n" + stack.audit());
         assertEquals("Database restored successfully from backup: " + backup.get("filename")
                 + " (this backup left out: schemas other than public, app)", restore.get("message"));
+        assertDocumented(restore);
         assertEquals(List.of("0"), pg.query(database, "select count(*) from pg_namespace where nspname = 'audit'"));
         assertEquals(without(original, "table audit.log"), pg.snapshot(database));
     }
