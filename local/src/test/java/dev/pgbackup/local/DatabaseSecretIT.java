@@ -202,6 +202,45 @@ class DatabaseSecretIT {
     }
 
     @Test
+    void aPasswordRotatedBeforePgRestoreConnectsIsReadAgainForPgRestore() throws Exception {
+        Db db = newDatabase();
+        String arn = TestSecrets.create(db.secret());
+        // the pg_restore that restores into the new database (not the archive check before it) waits at a gate
+        Path tools = FakeTools.wrapping("pg_restore", """
+                case " $* " in *" --dbname="*)
+                  echo run >> "$ROOT/runs"
+                  if [ ! -e "$ROOT/started" ]; then
+                    touch "$ROOT/started"
+                    while [ ! -e "$ROOT/go" ]; do sleep 0.05; done
+                  fi;;
+                esac
+                exec "$REAL" "$@"
+                """);
+        try (FaultProxy proxy = FaultProxy.start(MotoServer.get().endpoint())) {
+            TestStack stack = stack(arn, proxy.endpoint(), Map.of("PG_TOOLS_DIR", tools.toString()));
+            Map<String, List<String>> original = pg.snapshot(db.database());
+            Map<String, Object> backup = backup(stack);
+            assertEquals("SUCCEEDED", backup.get("status"), String.valueOf(backup.get("message")));
+            pg.execute(db.database(), "set role " + db.role() + "; delete from accounts where id > 50");
+            CompletableFuture<Map<String, Object>> job =
+                    CompletableFuture.supplyAsync(() -> restore(stack, (String) backup.get("filename")));
+            Waits.until(Duration.ofMinutes(2), "pg_restore's first run", () -> Files.exists(tools.resolve("started")));
+            Db rotated = db.rotated();
+            TestSecrets.rotate(arn, rotated.secret());
+            Files.createFile(tools.resolve("go"));
+
+            Map<String, Object> restore = job.get(5, TimeUnit.MINUTES);
+
+            assertEquals("SUCCEEDED", restore.get("status"), String.valueOf(restore.get("message")));
+            assertEquals(List.of("run", "run"), Files.readAllLines(tools.resolve("runs")));
+            assertEquals(2, secretReads(proxy), "the backup's read and one re-read for pg_restore");
+            assertTrue(stack.audit().contains("\"credentialsReread\":true"), stack.audit());
+            assertEquals(original, pg.snapshot(db.database()));
+            assertNoPassword(stack, List.of(backup, restore), db.password(), rotated.password());
+        }
+    }
+
+    @Test
     void aWrongPasswordFailsClearlyWritesNothingAndFreesTheLock() {
         Db db = newDatabase();
         String wrong = "Wrong-" + UUID.randomUUID();

@@ -39,7 +39,7 @@ public final class RestoreService {
     public record Outcome(String filename, long bytes, Config.RestoreMode mode, String database,
                           String preRestoreCopy, boolean preRestoreCopyKept, String pgRestoreVersion,
                           String dumpedFrom, long pgRestoreMillis, boolean checksumVerified, int jobs,
-                          List<String> notes, Map<String, Long> timings, String leftOut) {
+                          List<String> notes, Map<String, Long> timings, String leftOut, int credentialRereads) {
         public String details() {
             StringBuilder d = new StringBuilder()
                     .append("mode ").append(mode.name().toLowerCase().replace('_', '-'))
@@ -242,7 +242,8 @@ public final class RestoreService {
         boolean verified = plan.manifest().map(m -> m.sha256() != null).orElse(false);
         return new Outcome(plan.backup().filename(), plan.backup().size(), config.restoreMode(), plan.target(), old,
                 kept, archive.pgRestore().version(), archive.checked().dumpedFrom(), millis, verified, jobs, notes,
-                plan.timings().ordered(), plan.manifest().flatMap(Manifest::leftOut).orElse(null));
+                plan.timings().ordered(), plan.manifest().flatMap(Manifest::leftOut).orElse(null),
+                plan.login().rereads());
     }
 
     /** The restored database gets the old one's owner when we may do that; otherwise it stays ours. */

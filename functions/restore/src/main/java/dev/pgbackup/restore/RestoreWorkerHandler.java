@@ -113,7 +113,8 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
                     .with("preRestoreCopyKept", outcome.preRestoreCopyKept())
                     .with("pgRestore", outcome.pgRestoreVersion()).with("pgRestoreMs", outcome.pgRestoreMillis())
                     .with("checksumVerified", outcome.checksumVerified()).with("jobs", outcome.jobs())
-                    .with("timings", outcome.timings()).with("leftOut", outcome.leftOut());
+                    .with("timings", outcome.timings()).with("leftOut", outcome.leftOut())
+                    .with("credentialsReread", outcome.credentialRereads() > 0 ? true : null);
             return job.succeeded(wiring.clock.instant(), outcome.bytes(),
                     "Database restored successfully from backup: " + outcome.filename()
                             + (outcome.leftOut() == null ? "" : " (" + outcome.leftOut() + ")"), outcome.details())
