@@ -2,6 +2,8 @@ package dev.pgbackup.backup;
 
 import dev.pgbackup.common.audit.Redactor;
 import dev.pgbackup.common.config.Compression;
+import dev.pgbackup.common.config.DumpScope;
+import dev.pgbackup.common.db.DatabaseLogin;
 import dev.pgbackup.common.db.DbConnection;
 import dev.pgbackup.common.db.PgTools;
 import dev.pgbackup.common.db.RunningTool;
@@ -49,14 +51,17 @@ public class BackupService {
 
     /** What a finished backup reports; {@code deleted} are the old backups retention removed. */
     public record Outcome(String filename, long bytes, String sha256, String pgDumpVersion, String compression,
-                          List<String> deleted, List<String> notes, Map<String, Long> timings) {
+                          List<String> deleted, List<String> notes, Map<String, Long> timings, DumpScope scope,
+                          int credentialRereads) {
     }
 
     private static final Pattern DUMPING = Pattern.compile("dumping contents of table \"?([^\"]+)\"?");
+
     /** Counting rows may take at most this fraction (1/n) of the time left when it starts. */
     static final int COUNT_SHARE = 10;
 
-    private record ServerFacts(int major, String version, long databaseBytes) {
+    /** The server and the database as the job's first connection found them; {@code schemas}: the user schemas. */
+    private record ServerFacts(int major, String version, long databaseBytes, List<String> schemas) {
     }
 
     private final ObjectStore objects;
@@ -65,25 +70,28 @@ public class BackupService {
     private final Records records;
     private final StateKeys keys;
     private final PgTools pgTools;
-    private final Supplier<DbConnection> database;
+    private final Supplier<DatabaseLogin> logins;
     private final RetentionPolicy retention;
     private final Compression compression;
+    private final DumpScope scope;
     private final BackupWindow window;
     private final boolean recordRowCounts;
     private final Clock clock;
 
     public BackupService(ObjectStore objects, ArchiveStorage archives, BackupCatalog catalog, StateKeys keys,
-                         PgTools pgTools, Supplier<DbConnection> database, RetentionPolicy retention,
-                         Compression compression, BackupWindow window, boolean recordRowCounts, Clock clock) {
+                         PgTools pgTools, Supplier<DatabaseLogin> logins, RetentionPolicy retention,
+                         Compression compression, DumpScope scope, BackupWindow window, boolean recordRowCounts,
+                         Clock clock) {
         this.objects = objects;
         this.archives = archives;
         this.catalog = catalog;
         this.records = new Records(objects);
         this.keys = keys;
         this.pgTools = pgTools;
-        this.database = database;
+        this.logins = logins;
         this.retention = retention;
         this.compression = compression;
+        this.scope = scope;
         this.window = window;
         this.recordRowCounts = recordRowCounts;
         this.clock = clock;
@@ -96,10 +104,16 @@ public class BackupService {
     public Outcome run(Request request, Deadline deadline, ProgressReporter progress) {
         Timings timings = new Timings();
         timings.time("bucket", objects::checkBucket);
-        DbConnection db = timings.time("secrets", database);
-        List<String> secrets = db.password() == null ? List.of() : List.of(db.password());
-        ServerFacts server = timings.time("inspect", () -> inspect(db, secrets));
+        DatabaseLogin login = logins.get();
+        timings.time("secrets", login::connection);
+        List<String> secrets = login.secrets();
+        ServerFacts server = timings.time("inspect", () -> inspect(login, secrets));
         window.check(keys.environment(), server.databaseBytes(), "pg_database_size");
+        if (!scope.includesAnyOf(server.schemas())) {
+            throw Failure.server("Backup failed: no schema of the database matches BACKUP_INCLUDE_SCHEMAS ("
+                    + String.join(", ", scope.includeSchemas()) + "); no backup was written");
+        }
+        List<String> scopeArgs = scope.pgDumpArguments(server.schemas());
         PgTools.Installation pgDump = timings.time("tools", () -> pgTools.pgDumpFor(server.major(), compression));
         boolean exists = timings.time("name", () -> catalog.find(request.filename()).isPresent());
         if (exists) {
@@ -110,21 +124,24 @@ public class BackupService {
         List<String> notes = new ArrayList<>();
         ArchiveStorage.Uploaded uploaded;
         Map<String, Long> rowCounts;
-        try (SnapshotCounts counts = timings.time("count", () -> countRows(db, deadline, secrets))) {
+        try (SnapshotCounts counts = timings.time("count", () -> countRows(login.connection(), deadline, secrets))) {
             counts.note().ifPresent(notes::add);
             rowCounts = counts.counts();
             if (rowCounts != null) {
                 notes.add("rows of " + rowCounts.size() + " tables counted in the dump's snapshot");
             }
+            List<String> dumpArgs = new ArrayList<>(scopeArgs);
+            dumpArgs.addAll(counts.pgDumpArguments());
             progress.phase("dumping and uploading", expected);
-            uploaded = timings.time("dump", () -> dumpAndUpload(request, db, pgDump, counts.pgDumpArguments(),
-                    server.databaseBytes(), deadline, secrets, progress, expected));
+            uploaded = timings.time("dump", () -> dump(login, request, pgDump, dumpArgs, server.databaseBytes(),
+                    deadline, secrets, progress, expected));
         }
         // the backup is complete and restorable from here on: what follows must not turn it into a failure
         Instant completed = clock.instant();
         Manifest manifest = new Manifest(request.filename(), keys.environment(), request.backupClass(),
                 request.jobId(), started, completed, uploaded.bytes(), uploaded.sha256(), pgDump.version(),
-                server.version(), compression.toString(), null).withRowCounts(rowCounts);
+                server.version(), compression.toString(), null).withRowCounts(rowCounts)
+                .withScope(scope.everything() ? null : scope);
         progress.phase("recording and retention", null);
         timings.time("record", () -> {
             attempt(notes, "manifest not written: retention counts this backup as scheduled and a restore cannot "
@@ -137,7 +154,7 @@ public class BackupService {
         timings.time("retention", () -> attempt(notes, "retention skipped, nothing deleted",
                 () -> deleted.addAll(applyRetention(request.filename()))));
         return new Outcome(request.filename(), uploaded.bytes(), uploaded.sha256(), pgDump.version(),
-                compression.toString(), deleted, notes, timings.ordered());
+                compression.toString(), deleted, notes, timings.ordered(), scope, login.rereads());
     }
 
     /** The last backup's size: what this one will roughly be, for the progress percentage. */
@@ -158,6 +175,21 @@ public class BackupService {
     }
 
     /**
+     * pg_dump into the upload; a password rotated between the first connection and pg_dump's start makes pg_dump
+     * fail before writing anything (its upload aborted), and it runs once more with the secret read again.
+     */
+    private ArchiveStorage.Uploaded dump(DatabaseLogin login, Request request, PgTools.Installation pgDump,
+                                         List<String> dumpArgs, long databaseBytes, Deadline deadline,
+                                         List<String> secrets, ProgressReporter progress, Long expected) {
+        try {
+            return login.attemptTool(db -> dumpAndUpload(request, db, pgDump, dumpArgs, databaseBytes, deadline,
+                    secrets, progress, expected));
+        } catch (DatabaseLogin.Refused refused) {
+            throw failure(refused);
+        }
+    }
+
+    /**
      * The rows of every dumped table, in the snapshot pg_dump will dump (when counting is on): within a tenth of the
      * time left, so counting can never cost the backup its window.
      */
@@ -169,14 +201,14 @@ public class BackupService {
     }
 
     private ArchiveStorage.Uploaded dumpAndUpload(Request request, DbConnection db, PgTools.Installation pgDump,
-                                                  List<String> snapshotArgs, long databaseBytes, Deadline deadline,
+                                                  List<String> dumpArgs, long databaseBytes, Deadline deadline,
                                                   List<String> secrets, ProgressReporter progress, Long expected) {
         RunningTool dump;
         AtomicReference<String> table = new AtomicReference<>();
-        List<String> args = new ArrayList<>(List.of("--format=custom", compression.pgDumpArgument(pgDump.major()),
-                "--no-password", "--lock-wait-timeout=120000", "--verbose"));
-        args.addAll(snapshotArgs);
         try {
+            List<String> args = new ArrayList<>(List.of("--format=custom", compression.pgDumpArgument(pgDump.major()),
+                    "--no-password", "--lock-wait-timeout=120000", "--verbose"));
+            args.addAll(dumpArgs);
             dump = pgTools.start(pgDump, "pg_dump", args, db, line -> {
                         Matcher m = DUMPING.matcher(line);
                         if (m.find()) {
@@ -200,16 +232,38 @@ public class BackupService {
         }
     }
 
-    private ServerFacts inspect(DbConnection db, List<String> secrets) {
-        try (Connection c = db.open(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("select current_setting('server_version_num')::int, "
-                     + "current_setting('server_version'), pg_database_size(current_database())")) {
-            rs.next();
-            return new ServerFacts(rs.getInt(1) / 10000, rs.getString(2), rs.getLong(3));
+    /** The server's version and the database's size; the first connection of the job, re-read once if refused. */
+    private ServerFacts inspect(DatabaseLogin login, List<String> secrets) {
+        try {
+            return login.attempt(BackupService::serverFacts);
+        } catch (DatabaseLogin.Refused refused) {
+            throw failure(refused);
         } catch (SQLException e) {
             String detail = Redactor.scrub(String.valueOf(e.getMessage()), secrets);
             throw Failure.server("Cannot connect to the database: " + ToolErrors.meaning("the database", detail), detail);
         }
+    }
+
+    private static ServerFacts serverFacts(DbConnection db) throws SQLException {
+        try (Connection c = db.open(); Statement s = c.createStatement()) {
+            List<String> schemas = new ArrayList<>();
+            try (ResultSet rs = s.executeQuery("select nspname from pg_namespace where nspname !~ '^pg_' "
+                    + "and nspname <> 'information_schema'")) {
+                while (rs.next()) {
+                    schemas.add(rs.getString(1));
+                }
+            }
+            try (ResultSet rs = s.executeQuery("select current_setting('server_version_num')::int, "
+                    + "current_setting('server_version'), pg_database_size(current_database())")) {
+                rs.next();
+                return new ServerFacts(rs.getInt(1) / 10000, rs.getString(2), rs.getLong(3), schemas);
+            }
+        }
+    }
+
+    /** The credentials were refused again after the source was read again: the backup fails in those words. */
+    private static Failure failure(DatabaseLogin.Refused refused) {
+        return Failure.server("Backup failed: " + refused.reason() + "; no backup was written", refused.diagnostic());
     }
 
     /** Deletes what the retention policy chooses, from a listing that contains the backup just made. */

@@ -39,9 +39,9 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
 
     /** The backup service wired from the stack's parts (also what tests and benchmarks run directly). */
     public static BackupService service(Wiring w) {
-        return new BackupService(w.objects, w.archives, w.catalog, w.keys, w.pgTools, w::database,
+        return new BackupService(w.objects, w.archives, w.catalog, w.keys, w.pgTools, w.databases::login,
                 new RetentionPolicy(w.config.retention(), w.config.timeZone()), w.config.compression(),
-                w.config.backupWindow(), w.config.drill().recordRowCounts(), w.clock);
+                w.config.dumpScope(), w.config.backupWindow(), w.config.drill().recordRowCounts(), w.clock);
     }
 
     @Override
@@ -102,11 +102,14 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
                     "pg_dump " + outcome.pgDumpVersion() + ", " + outcome.compression() + "; sha256 " + outcome.sha256()
                             + "; retention deleted "
                             + outcome.deleted().size()
+                            + (outcome.scope().everything() ? "" : "; scope: " + outcome.scope().describe())
                             + (outcome.notes().isEmpty() ? "" : "; " + String.join("; ", outcome.notes())));
             finished = finished.withTimings(outcome.timings());
             audit.with("pgDump", outcome.pgDumpVersion()).with("compression", outcome.compression())
                     .with("sha256", outcome.sha256()).with("timings", outcome.timings())
-                    .with("retentionDeleted", outcome.deleted()).with("notes", outcome.notes());
+                    .with("retentionDeleted", outcome.deleted()).with("notes", outcome.notes())
+                    .with("scope", outcome.scope().everything() ? null : outcome.scope().describe())
+                    .with("credentialsReread", outcome.credentialRereads() > 0 ? true : null);
         } catch (RuntimeException e) {
             finished = JobFailures.failed(job, e, wiring.clock.instant(), "Backup", wiring.databaseSecrets());
             audit.with("diagnostic", finished.diagnostic());

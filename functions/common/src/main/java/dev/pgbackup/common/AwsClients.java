@@ -119,6 +119,14 @@ public final class AwsClients {
         return builder.build();
     }
 
+    /** Only the workers call this (the database secret): the other functions' jars do not carry the client. */
+    public software.amazon.awssdk.services.secretsmanager.SecretsManagerClient secretsManager() {
+        var builder = software.amazon.awssdk.services.secretsmanager.SecretsManagerClient.builder()
+                .httpClient(UrlConnectionHttpClient.create());
+        endpoint.ifPresent(builder::endpointOverride);
+        return builder.build();
+    }
+
     public LambdaClient lambda() {
         var builder = LambdaClient.builder().httpClient(UrlConnectionHttpClient.create());
         endpoint.ifPresent(builder::endpointOverride);

@@ -3,10 +3,14 @@ package dev.pgbackup.common;
 import dev.pgbackup.common.audit.AuditLog;
 import dev.pgbackup.common.auth.JwtAuthenticator;
 import dev.pgbackup.common.auth.Passkey;
+import dev.pgbackup.common.auth.RoutedSecrets;
 import dev.pgbackup.common.auth.SecretSource;
+import dev.pgbackup.common.auth.SecretsManagerSecrets;
 import dev.pgbackup.common.auth.SsmSecrets;
 import dev.pgbackup.common.config.Config;
+import dev.pgbackup.common.db.DatabaseLogins;
 import dev.pgbackup.common.db.DbConnection;
+import dev.pgbackup.common.db.IamAuthTokens;
 import dev.pgbackup.common.db.PgTools;
 import dev.pgbackup.common.events.AwsJobEvents;
 import dev.pgbackup.common.events.JobEvents;
@@ -57,6 +61,8 @@ public final class Wiring {
     public final BackupCatalog catalog;
     /** How the workers announce a finished job (EventBridge, SNS); off unless the configuration names a bus or topic. */
     public final JobEvents events;
+    /** The environment's database credentials (SSM URL or Secrets Manager secret, optionally IAM tokens). */
+    public final DatabaseLogins databases;
 
     public Wiring(Config config, Clock clock, Deadline.Ticker ticker, AuditLog audit, ObjectStore objects,
                   ArchiveStorage archives, SecretSource secrets, Supplier<WorkerLauncher> launcher) {
@@ -83,6 +89,8 @@ public final class Wiring {
         this.runner = new JobRunner(jobs, launcher, clock);
         this.catalog = new BackupCatalog(objects, keys);
         this.events = events;
+        this.databases = new DatabaseLogins(config.database(), secrets, Path.of(config.pgToolsDir(), "certs"),
+                () -> IamAuthTokens.fromEnvironment(clock));
     }
 
     /** The real clients of one container: S3, SSM and (on first use) Lambda, from the SDK's defaults or AWS_ENDPOINT_URL. */
@@ -94,9 +102,11 @@ public final class Wiring {
     public static Wiring forAws(Config config, AwsClients clients, Clock clock, Deadline.Ticker ticker, AuditLog audit,
                                 Supplier<WorkerLauncher> launcher) {
         var s3 = clients.s3();
+        // the database secret may live in Secrets Manager: its client is built when a worker first reads it
+        SecretSource secrets = new RoutedSecrets(new SsmSecrets(clients.ssm(), config.secretTtl(), clock),
+                () -> new SecretsManagerSecrets(clients.secretsManager(), config.secretTtl(), clock));
         return new Wiring(config, clock, ticker, audit, new S3ObjectStore(s3, config.bucket()),
-                new S3Archives(s3, config.bucket(), clients.archiveClients()),
-                new SsmSecrets(clients.ssm(), config.secretTtl(), clock), launcher,
+                new S3Archives(s3, config.bucket(), clients.archiveClients()), secrets, launcher,
                 JobEvents.lazy(() -> AwsJobEvents.create(clients, config)));
     }
 
@@ -136,20 +146,14 @@ public final class Wiring {
         return new Lock(records, keys.restoreLock(), config.restoreWorker().staleAfter(), clock);
     }
 
-    /** This environment's database, from its SecureString (cached with the secret TTL). */
+    /** This environment's database, from its SecureString or secret (cached with the secret TTL). */
     public DbConnection database() {
-        return DbConnection.parse(secrets.get(config.dbUrlParameter()))
-                .withCertificatesIn(Path.of(config.pgToolsDir(), "certs"));
+        return databases.current();
     }
 
-    /** This environment's database as last read (no call to SSM), if it was. */
+    /** This environment's database as last read (no call to SSM or Secrets Manager), if it was. */
     private java.util.Optional<DbConnection> databaseAtHand() {
-        try {
-            return secrets.peek(config.dbUrlParameter()).map(url -> DbConnection.parse(url)
-                    .withCertificatesIn(Path.of(config.pgToolsDir(), "certs")));
-        } catch (RuntimeException e) {
-            return java.util.Optional.empty();
-        }
+        return databases.atHand();
     }
 
     /**

@@ -18,6 +18,8 @@ public record Config(
         RetentionSettings retention,
         Notifications notifications,
         String dbUrlParameter,
+        DatabaseSource database,
+        DumpScope dumpScope,
         String jwtSecretParameter,
         String restorePasskeyParameter,
         JwtPolicy jwt,

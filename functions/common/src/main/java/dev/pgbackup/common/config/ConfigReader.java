@@ -52,7 +52,9 @@ final class ConfigReader {
                         integer("RETENTION_MONTHLY_MONTHS", 0, 0),
                         integer("RETENTION_MIN_COUNT", 3, 0)),
                 Notifications.read(env, problems),
-                required("DB_URL_PARAMETER"),
+                optional("DB_URL_PARAMETER", ""),
+                DatabaseSource.read(env, problems),
+                DumpScope.read(env, problems),
                 required("JWT_SECRET_PARAMETER"),
                 required("RESTORE_PASSKEY_PARAMETER"),
                 new Config.JwtPolicy(

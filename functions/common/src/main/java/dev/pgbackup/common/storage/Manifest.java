@@ -2,6 +2,7 @@ package dev.pgbackup.common.storage;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.pgbackup.common.config.DumpScope;
 import java.time.Instant;
 import java.util.Map;
 
@@ -27,20 +28,32 @@ public record Manifest(
         String serverVersion,
         String compression,
         Map<String, Object> extra,
-        Map<String, Long> rowCounts) {
+        Map<String, Long> rowCounts,
+        DumpScope scope) {
 
-    /** A manifest without row counts (as every manifest before they existed). */
+    /** A manifest of a whole-database dump (no {@code scope}: nothing was left out) without row counts. */
     public Manifest(String filename, String environment, BackupClass backupClass, String jobId, Instant startedAt,
                     Instant completedAt, long bytes, String sha256, String pgDumpVersion, String serverVersion,
                     String compression, Map<String, Object> extra) {
         this(filename, environment, backupClass, jobId, startedAt, completedAt, bytes, sha256, pgDumpVersion,
-                serverVersion, compression, extra, null);
+                serverVersion, compression, extra, null, null);
     }
 
     /** The same manifest with these row counts (sorted by table, so the JSON reads and diffs well). */
     public Manifest withRowCounts(Map<String, Long> counts) {
         return new Manifest(filename, environment, backupClass, jobId, startedAt, completedAt, bytes, sha256,
                 pgDumpVersion, serverVersion, compression, extra,
-                counts == null ? null : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(counts)));
+                counts == null ? null : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(counts)), scope);
+    }
+
+    /** The same manifest of a dump that left out what {@code dumped} says (null: the whole database). */
+    public Manifest withScope(DumpScope dumped) {
+        return new Manifest(filename, environment, backupClass, jobId, startedAt, completedAt, bytes, sha256,
+                pgDumpVersion, serverVersion, compression, extra, rowCounts, dumped);
+    }
+
+    /** What the dump left out, for a restore to say, if anything. */
+    public java.util.Optional<String> leftOut() {
+        return scope == null ? java.util.Optional.empty() : scope.leftOut();
     }
 }
