@@ -23,6 +23,7 @@ import dev.pgbackup.common.retention.RetentionPolicy;
 import dev.pgbackup.common.storage.ArchiveStorage;
 import dev.pgbackup.common.storage.BackupCatalog;
 import dev.pgbackup.common.storage.BackupClass;
+import dev.pgbackup.common.storage.BackupName;
 import dev.pgbackup.common.storage.LastBackup;
 import dev.pgbackup.common.storage.Manifest;
 import dev.pgbackup.common.storage.ObjectStore;
@@ -117,7 +118,7 @@ public class BackupService {
         PgTools.Installation pgDump = timings.time("tools", () -> pgTools.pgDumpFor(server.major(), compression));
         boolean exists = timings.time("name", () -> catalog.find(request.filename()).isPresent());
         if (exists) {
-            throw Failure.conflict("A backup named " + request.filename() + " already exists; it was not overwritten");
+            throw Failure.conflict(BackupName.alreadyExists(request.filename()));
         }
         Long expected = timings.time("previous", this::previousSize);
         Instant started = clock.instant();
