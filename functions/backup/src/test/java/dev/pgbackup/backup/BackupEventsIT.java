@@ -108,7 +108,7 @@ class BackupEventsIT {
 
         assertEquals("FAILED", result.get("status"));
         JobRecord job = job(stack, result);
-        assertTrue(job.message().startsWith("Cannot connect to the database: the database refused the credentials"),
+        assertTrue(job.message().startsWith("Backup failed: the database refused the credentials"),
                 job.message());
         List<JsonNode> events = inbox.events();
         assertEquals(1, events.size(), events.toString());
@@ -205,7 +205,7 @@ class BackupEventsIT {
 
             assertEquals("FAILED", second.get("status"));
             JobRecord job = job(failing, second);
-            assertTrue(job.message().startsWith("Cannot connect to the database: the database refused the credentials"),
+            assertTrue(job.message().startsWith("Backup failed: the database refused the credentials"),
                     job.message());
             assertEquals(2, broken.injected(), "one retry, no more");
             assertEquals(2, lost.injected(), "one retry, no more");
@@ -247,7 +247,7 @@ class BackupEventsIT {
 
         assertEquals("FAILED", result.get("status"));
         JobRecord job = job(stack, result);
-        assertTrue(job.message().startsWith("Cannot connect to the database: the database refused the credentials"),
+        assertTrue(job.message().startsWith("Backup failed: the database refused the credentials"),
                 job.message());
         assertTrue(stack.audit().contains("\"notificationError\":\"NotFound\""), stack.audit());
         assertEquals(1, inbox.events().size(), "the event went out all the same");
