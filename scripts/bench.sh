@@ -1,12 +1,38 @@
 #!/usr/bin/env bash
-# Benchmarks (not part of the test suite): backup and restore through the product vs pg_dump /
-# pg_restore alone, same database, same run. BENCH_ROWS (default 100000 ~ 100 MB) and BENCH_RUNS (3).
+# Benchmarks (not part of the test suite): the product against pg_dump / pg_restore alone and against the pipe a
+# user would build (pg_dump | boto3, boto3 | pg_restore), on one embedded PostgreSQL 15 and one moto, on seeded
+# data of realistic entropy. Prints Markdown tables of medians and ratios, then which requirements are met.
+#
+#   BENCH_SIZES=250,1000    database sizes, MB of pg_database_size (seeded with generate_series)
+#   BENCH_RUNS=3            repetitions; medians are reported
+#   BENCH_ONLY=...          some of: fixed,compression,pipe,rss,list,download (default: all, in that order)
+#   BENCH_COMPRESSIONS=...  the BACKUP_COMPRESSION settings compared (default zstd:1,zstd:3,zstd:6,lz4:1,gzip:1,gzip:6,none)
+#   BENCH_FIXED_MB=5        data of the fixed-cost database; BENCH_LIST_BACKUPS=2000; BENCH_WORKER_MEMORY_MB=2048
+#   BENCH_ASSETS_ROOT=dir   take moto (.venv) and the layer from another checkout (e.g. when running from a clone);
+#                           default: this checkout, installed/built as the test suite does
+#
+# Builds with `mvn package` of the reactor (no install: nothing in ~/.m2 changes) and runs from target/.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 check_toolchain
-ensure_venv
-ensure_layer
-mvn -B -q -ntp -Pbench install -DskipTests -pl benchmarks -am
-mvn -B -q -ntp -Pbench dependency:build-classpath -pl benchmarks -Dmdep.outputFile="$ROOT/benchmarks/target/classpath.txt"
-exec java -Drepo.root="$ROOT" -Daws.region=us-east-1 -Daws.accessKeyId=test -Daws.secretAccessKey=test \
+ASSETS="${BENCH_ASSETS_ROOT:-$ROOT}"
+if [ "$ASSETS" = "$ROOT" ]; then
+  ensure_venv
+  ensure_layer
+else
+  [ -x "$ASSETS/.venv/bin/moto_server" ] && [ -x "$ASSETS/.venv/bin/python" ] \
+    || { echo "no moto in $ASSETS/.venv (run scripts/test.sh there)" >&2; exit 1; }
+  [ -x "$ASSETS/layers/postgresql-client/build/bin/pg_dump" ] \
+    || { echo "no layer in $ASSETS/layers/postgresql-client/build" >&2; exit 1; }
+fi
+build=(-B -q -ntp -Pbench package dependency:build-classpath -DskipTests -pl benchmarks -am
+       -Dmdep.outputFile=target/classpath.txt)
+log="$(mktemp)"
+# offline first (everything is in ~/.m2 after the test suite ran), then online; quiet unless it fails
+if ! mvn -o "${build[@]}" >"$log" 2>&1 && ! mvn "${build[@]}" >"$log" 2>&1; then
+  cat "$log" >&2; rm -f "$log"; exit 1
+fi
+rm -f "$log"
+exec java -Drepo.root="$ASSETS" -Dbench.pipe="$ROOT/benchmarks/pipe.py" \
+  -Daws.region=us-east-1 -Daws.accessKeyId=test -Daws.secretAccessKey=test \
   -cp "$ROOT/benchmarks/target/classes:$(cat "$ROOT/benchmarks/target/classpath.txt")" dev.pgbackup.bench.Benchmark

@@ -4,7 +4,7 @@
 # 'staging' instance. Asserts status codes and bodies of: no token, backup, job status, list (all and
 # filtered), restore refused by the safety check, safety backup, unknown file, wrong passkey, restore of
 # staging's own backup, and the cross-environment restore (production backup into staging), then checks
-# the databases themselves with psql. SKIP_BUILD=1 reuses the jars (scripts/test.sh runs it after mvn verify).
+# the databases themselves with psql; a scheduled backup and a restore drill fired locally. SKIP_BUILD=1 reuses the jars (scripts/test.sh runs it after mvn verify).
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
@@ -173,5 +173,26 @@ done
 expect 200 success=true status=SUCCEEDED type=BACKUP
 call GET "$STAGING/backups?environment=staging" "$TOKEN"
 expect 200 success=true count=3
+
+# a restore drill, fired as its schedule would (local only): the newest staging backup (the scheduled one, with
+# its row counts) restored into a scratch database beside staging's, checked, dropped; staging untouched
+call POST "http://localhost:$STAGING_PORT/local/restore-drill" ""
+expect 202 success=true
+DRILL_URL=$(json statusUrl)
+deadline=$((SECONDS + 120))
+while :; do
+  call GET "http://localhost:$STAGING_PORT$DRILL_URL" "$TOKEN"
+  [ "$STATUS" = 200 ] && [ "$(json status)" != RUNNING ] && break
+  [ "$STATUS" = 404 ] || [ "$(json status)" = RUNNING ] || fail "restore drill job"
+  [ $SECONDS -lt $deadline ] || fail "restore drill not done after 120 s"
+  sleep 0.5
+done
+expect 200 success=true status=SUCCEEDED type=DRILL "filename=$(json filename)"
+[[ "$(json message)" == "Restore drill passed: restored $(json filename) into a scratch database on the environment's server: "*", row counts equal, "* ]] \
+  || fail "unexpected drill message: $(json message)"
+[ "$(sql "$STAGING_PG" postgres "select count(*) from pg_database where datname like 'pharmatracker_staging_drill_%'")" = 0 ] \
+  || fail "the drill's scratch database was left behind"
+[ "$(sql "$STAGING_PG" pharmatracker_staging "select count(*) from stock_batches")" = 3000 ] || fail "staging changed by the drill"
+echo "  ok  restore drill passed; scratch database dropped; staging unchanged"
 
 log "E2E passed"

@@ -21,7 +21,7 @@ log "SAM build (no container): every function and the layer"
   || { tail -50 /tmp/pgbackup-sam-build.log >&2; echo "sam build failed" >&2; exit 1; }
 tail -5 /tmp/pgbackup-sam-build.log
 for fn in BackupApiFunction BackupWorkerFunction BackupWorkerManagedFunction ListBackupsFunction JobStatusFunction \
-    RestoreApiFunction RestoreWorkerFunction RestoreWorkerManagedFunction; do
+    RetentionPreviewFunction RestoreApiFunction RestoreWorkerFunction RestoreWorkerManagedFunction RestoreDrillFunction; do
   ls "$ROOT/.aws-sam/build/$fn/lib/"*-lambda.jar >/dev/null
 done
 bash "$ROOT/layers/postgresql-client/verify.sh" "$ROOT/.aws-sam/build/PostgresClientLayer" >/dev/null

@@ -11,7 +11,9 @@ import dev.pgbackup.common.config.Config;
 import dev.pgbackup.common.db.DbConnection;
 import dev.pgbackup.list.JobStatusHandler;
 import dev.pgbackup.list.ListBackupsHandler;
+import dev.pgbackup.list.RetentionPreviewHandler;
 import dev.pgbackup.restore.RestoreApiHandler;
+import dev.pgbackup.restore.RestoreDrillHandler;
 import dev.pgbackup.restore.RestoreWorkerHandler;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -51,6 +53,8 @@ public final class LocalRun implements AutoCloseable {
     static final int MANAGED_CONCURRENCY = 2;
     /** Local only: fires the scheduled backup, as EventBridge Scheduler would. */
     static final String SCHEDULE_ROUTE = "POST /local/scheduled-backup";
+    /** Local only: fires a restore drill, as its EventBridge schedule would. */
+    static final String DRILL_ROUTE = "POST /local/restore-drill";
 
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private final Map<String, String> env;
@@ -184,12 +188,16 @@ public final class LocalRun implements AutoCloseable {
         boolean managed = config.workerCompute() == Config.WorkerCompute.MANAGED_INSTANCES;
         workers.register(config.backupWorkerFunction(), managed ? MANAGED_CONCURRENCY : 4, () -> backupWorker);
         workers.register(config.restoreWorkerFunction(), managed ? MANAGED_CONCURRENCY : 1, () -> restoreWorker);
+        RestoreDrillHandler drill = new RestoreDrillHandler(wiring); // a standard Lambda function in every compute mode
+        workers.register(drillFunction(), 1, () -> drill);
         api = new LocalApi(bind, port)
                 .route("POST /api/setting/backup", new BackupApiHandler(wiring))
                 .route("GET /api/setting/backups", new ListBackupsHandler(wiring))
                 .route("POST /api/setting/restore", new RestoreApiHandler(wiring))
                 .route("GET /api/setting/jobs/{jobId}", new JobStatusHandler(wiring))
-                .route(SCHEDULE_ROUTE, new ScheduleTrigger(workers, config.backupWorkerFunction(), config));
+                .route("GET /api/setting/retention", new RetentionPreviewHandler(wiring))
+                .route(SCHEDULE_ROUTE, ScheduleTrigger.backup(workers, config.backupWorkerFunction(), config))
+                .route(DRILL_ROUTE, ScheduleTrigger.drill(workers, drillFunction(), config));
         started.push(api);
         api.start();
     }
@@ -263,6 +271,8 @@ public final class LocalRun implements AutoCloseable {
         out.println();
         out.println("  Schedule       curl -X POST " + base + SCHEDULE_ROUTE.substring(5)
                 + "   (what EventBridge sends the backup worker)");
+        out.println("  Restore drill  curl -X POST " + base + DRILL_ROUTE.substring(5)
+                + "   (the newest backup restored into a scratch database, checked, dropped)");
         out.println();
         out.println("Development token (HS256, roles [" + config.jwt().requiredRole() + "], expires in "
                 + TOKEN_LIFETIME.toHours() + " h):");
@@ -270,6 +280,10 @@ public final class LocalRun implements AutoCloseable {
         out.println();
         out.println("Ready on " + base + " (" + config.environment() + ") - Ctrl-C stops everything this run started");
         out.flush();
+    }
+
+    private String drillFunction() {
+        return config.appName() + "-" + config.environment() + "-restore-drill";
     }
 
     public int port() {

@@ -10,25 +10,45 @@ import dev.pgbackup.common.config.Config;
 import dev.pgbackup.common.http.ApiResponses;
 import dev.pgbackup.common.http.JobAnswers;
 import dev.pgbackup.common.jobs.WorkerLauncher;
+import dev.pgbackup.restore.RestoreDrillHandler;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.UnaryOperator;
 
 /**
- * Local only ({@code POST /local/scheduled-backup}): sends the backup worker what EventBridge Scheduler sends it
- * (events/scheduled-backup.json's shape, with a new execution id), so the scheduled and on-demand classes of
- * backups can be tried by hand. Not part of template.yaml: in AWS only the schedule invokes the worker this way.
+ * Local only ({@code POST /local/scheduled-backup}, {@code POST /local/restore-drill}): sends a worker what
+ * EventBridge Scheduler sends it (events/scheduled-backup.json's and events/restore-drill.json's shape, with a new
+ * execution id), so scheduled backups and restore drills can be tried by hand. Not part of template.yaml: in AWS
+ * only the schedules invoke these functions this way.
  */
 final class ScheduleTrigger implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
     private final WorkerLauncher workers;
     private final String workerFunction;
-    private final Config config;
+    private final Map<String, Object> detail;
+    private final UnaryOperator<String> jobOfExecution;
+    private final String started;
 
-    ScheduleTrigger(WorkerLauncher workers, String workerFunction, Config config) {
+    private ScheduleTrigger(WorkerLauncher workers, String workerFunction, Map<String, Object> detail,
+                            UnaryOperator<String> jobOfExecution, String started) {
         this.workers = workers;
         this.workerFunction = workerFunction;
-        this.config = config;
+        this.detail = detail;
+        this.jobOfExecution = jobOfExecution;
+        this.started = started;
+    }
+
+    static ScheduleTrigger backup(WorkerLauncher workers, String workerFunction, Config config) {
+        return new ScheduleTrigger(workers, workerFunction, Map.of(),
+                id -> BackupAssignments.scheduledJobId(config, id),
+                "Scheduled backup started (as EventBridge would start it)");
+    }
+
+    static ScheduleTrigger drill(WorkerLauncher workers, String drillFunction, Config config) {
+        return new ScheduleTrigger(workers, drillFunction, Map.of("task", "restore-drill"),
+                id -> RestoreDrillHandler.scheduledJobId(config, id),
+                "Restore drill started (as EventBridge would start it)");
     }
 
     @Override
@@ -40,12 +60,12 @@ final class ScheduleTrigger implements RequestHandler<APIGatewayV2HTTPEvent, API
         event.put("detail-type", "Scheduled Event");
         event.put("source", "aws.events");
         event.put("time", Instant.now().toString());
-        event.put("detail", Map.of());
+        event.put("detail", detail);
         workers.launch(workerFunction, Json.write(event));
-        String jobId = BackupAssignments.scheduledJobId(config, executionId);
+        String jobId = jobOfExecution.apply(executionId);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("success", true);
-        body.put("message", "Scheduled backup started (as EventBridge would start it)");
+        body.put("message", started);
         body.put("jobId", jobId);
         body.put("statusUrl", JobAnswers.STATUS_PATH + jobId);
         return ApiResponses.json(202, body);

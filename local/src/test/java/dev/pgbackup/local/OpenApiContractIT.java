@@ -27,6 +27,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -172,7 +173,8 @@ class OpenApiContractIT {
         String big = "{\"filename\":\"" + "a".repeat(5000) + "\",\"passkey\":\"x\"}";
 
         for (String[] op : new String[][] {{"POST", "/api/setting/backup"}, {"GET", "/api/setting/backups"},
-                {"POST", "/api/setting/restore"}, {"GET", "/api/setting/jobs/some-job"}}) {
+                {"POST", "/api/setting/restore"}, {"GET", "/api/setting/jobs/some-job"},
+                {"GET", "/api/setting/retention"}}) {
             call(staging, op[0], op[1], null, null, 401);
             call(staging, op[0], op[1], expired, null, 401);
             call(staging, op[0], op[1], noRole, null, 403);
@@ -215,15 +217,24 @@ class OpenApiContractIT {
             s3.deleteObject(b -> b.bucket(BUCKET).key(last));
         }
         call(staging, "GET", "/api/setting/jobs/no-such-job", token, null, 404);
+        // a restore drill's job, as the job status answers it: without a backup of staging yet, no file
+        JsonNode noBackup = drill(staging, token);
+        assertEquals("Restore drill failed: there is no backup of 'staging' to restore", noBackup.get("message").asText());
+        assertTrue(noBackup.get("filename").isNull(), noBackup.toString());
 
         // restore: the checks in order, then 200 and 202
         String restoreProduction = "{\"filename\":\"" + productionFile + "\",\"passkey\":\"" + PASSKEY + "\"}";
         JsonNode safety = call(staging, "POST", "/api/setting/restore", token, restoreProduction, 409);
         assertTrue(safety.get("message").asText().startsWith("Safety check failed: No recent backup found from 'staging'"));
         JsonNode created = call(staging, "POST", "/api/setting/backup", token, null, 200);
+        JsonNode drilled = drill(staging, token);
+        assertEquals(List.of("DRILL", "SUCCEEDED", created.get("filename").asText()), List.of(drilled.get("type").asText(),
+                drilled.get("status").asText(), drilled.get("filename").asText()), drilled.toString());
         call(staging, "GET", "/api/setting/backups", token, null, 200);
         JsonNode filtered = call(staging, "GET", "/api/setting/backups?environment=staging", token, null, 200);
         assertEquals(created.get("filename").asText(), filtered.get("backups").get(0).get("filename").asText());
+        JsonNode retention = call(staging, "GET", "/api/setting/retention", token, null, 200);
+        assertEquals(created.get("filename").asText(), retention.get("keep").get(0).get("filename").asText());
         call(staging, "GET", "/api/setting/backups?environment=../x", token, null, 400);
         call(staging, "POST", "/api/setting/restore", token, "not json", 400);
         call(staging, "POST", "/api/setting/restore", token, "{\"filename\":\"../etc/passwd\",\"passkey\":\"x\"}", 400);
@@ -258,6 +269,27 @@ class OpenApiContractIT {
                 })));
         documented.removeAll(produced);
         assertEquals(Set.of(), documented, "documented answers never produced by the handlers");
+    }
+
+    /** Fires a restore drill (the local schedule route), waits for it and returns its job as the API answers it. */
+    private static JsonNode drill(LocalRun run, String token) throws Exception {
+        HttpResponse<String> fired = HTTP.send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + run.port() + "/local/restore-drill"))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(202, fired.statusCode(), fired.body());
+        String url = JSON.readTree(fired.body()).get("statusUrl").asText();
+        return Waits.until(Duration.ofMinutes(2), "the restore drill", () -> {
+            try {
+                HttpResponse<String> job = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + run.port()
+                        + url)).header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
+                if (job.statusCode() == 404 || JSON.readTree(job.body()).get("status").asText().equals("RUNNING")) {
+                    return null; // not written yet, or still running
+                }
+                return call(run, "GET", url, token, null, 200);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
     }
 
     /** A restore while another may hold the lock: 409 (running) or 202; either must match the document. */

@@ -48,6 +48,7 @@ class RuntimeEmulatorIT {
             "POST /api/setting/backup", "BackupApiFunction",
             "GET /api/setting/backups", "ListBackupsFunction",
             "GET /api/setting/jobs/{jobId}", "JobStatusFunction",
+            "GET /api/setting/retention", "RetentionPreviewFunction",
             "POST /api/setting/restore", "RestoreApiFunction");
 
     private static final Map<String, LambdaRuntimeEmulator> functions = new LinkedHashMap<>();
@@ -73,6 +74,8 @@ class RuntimeEmulatorIT {
         env.put("WAIT_BUDGET_SECONDS", "1");
         env.put("AWS_LAMBDA_FUNCTION_TIMEOUT", "900");
         env.put("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024");
+        // the workers announce every job on moto's default bus: the shaded worker jars carry the EventBridge SDK
+        env.put("EVENT_BUS_NAME", "default");
         registerWorkersInMotoLambda(stack.env.get("BACKUP_WORKER_FUNCTION"), stack.env.get("RESTORE_WORKER_FUNCTION"));
         Map<String, String[]> template = templateFunctions();
         Path logs = Files.createDirectories(RepoPaths.root().resolve("local/target/rie-logs"));
@@ -87,8 +90,9 @@ class RuntimeEmulatorIT {
         } finally {
             pool.shutdown();
         }
-        assertEquals(List.of("BackupApiFunction", "ListBackupsFunction", "JobStatusFunction", "RestoreApiFunction",
-                "BackupWorkerFunction", "RestoreWorkerFunction"), List.copyOf(functions.keySet()),
+        assertEquals(List.of("BackupApiFunction", "ListBackupsFunction", "JobStatusFunction", "RetentionPreviewFunction",
+                "RestoreApiFunction", "BackupWorkerFunction", "RestoreWorkerFunction", "RestoreDrillFunction"),
+                List.copyOf(functions.keySet()),
                 "the functions of template.yaml");
     }
 
@@ -208,7 +212,9 @@ class RuntimeEmulatorIT {
             return fn;
         }
         if ("aws.events".equals(event.path("source").asText())) {
-            return "BackupWorkerFunction";
+            // the drill's schedule says which task it is; the backup schedule's detail is empty
+            return "restore-drill".equals(event.path("detail").path("task").asText()) ? "RestoreDrillFunction"
+                    : "BackupWorkerFunction";
         }
         throw new AssertionError("unknown kind of event: " + event);
     }
@@ -221,13 +227,16 @@ class RuntimeEmulatorIT {
         Map<String, List<String>> seen = new LinkedHashMap<>();
 
         // 1. each file exactly as committed: the API functions refuse its placeholder token (401); the
-        //    scheduled event makes a real backup
+        //    scheduled event makes a real backup; the restore drill event runs once that backup exists
         String scheduledBackup = null;
+        String drillEvent = null;
         for (Path file : files) {
             String event = Files.readString(file);
             String function = functionFor(JSON.readTree(event));
             seen.computeIfAbsent(function, k -> new ArrayList<>()).add(file.getFileName().toString());
-            if (function.equals("BackupWorkerFunction")) {
+            if (function.equals("RestoreDrillFunction")) {
+                drillEvent = event;
+            } else if (function.equals("BackupWorkerFunction")) {
                 JsonNode result = invoke(function, event);
                 assertEquals("SUCCEEDED", result.get("status").asText(), result::toString);
                 scheduledBackup = result.get("filename").asText();
@@ -241,12 +250,30 @@ class RuntimeEmulatorIT {
         assertTrue(scheduledBackup != null, "events/ holds a scheduled backup event");
         String snapshotBefore = pg.snapshot(DB).toString();
 
+        // the restore drill: the scheduled backup (with the row counts the backup worker recorded) restored into a
+        // scratch database, checked against them, dropped; the environment's database untouched
+        assertTrue(drillEvent != null, "events/ holds a restore drill event");
+        JsonNode drill = invoke("RestoreDrillFunction", drillEvent);
+        assertEquals("SUCCEEDED", drill.get("status").asText(), drill::toString);
+        assertEquals(scheduledBackup, drill.get("filename").asText());
+        assertTrue(drill.get("message").asText().matches("Restore drill passed: restored " + scheduledBackup
+                + " into a scratch database on the environment's server: 2 tables, row counts equal, [0-9.]+ s; "
+                + "dropped"), drill::toString);
+        assertEquals(List.of(), pg.databases(DB + "_drill_"));
+        assertEquals(snapshotBefore, pg.snapshot(DB).toString());
+
         // 2. with a valid token
         // list: every environment's backups, newest first
         Answer list = api("ListBackupsFunction", event("list-backups.json", Map.of(TOKEN_PLACEHOLDER, token)));
         assertEquals(200, list.status(), list::toString);
         assertEquals(scheduledBackup, list.body().get("backups").get(0).get("filename").asText());
         assertEquals(list.body().get("backups").size(), list.body().get("count").asInt());
+        // the retention dry run: the scheduled backup is kept, as one of the newest (the stack's default rule)
+        Answer retention = api("RetentionPreviewFunction", event("retention-preview.json", Map.of(TOKEN_PLACEHOLDER, token)));
+        assertEquals(200, retention.status(), retention::toString);
+        assertEquals(scheduledBackup, retention.body().get("keep").get(0).get("filename").asText());
+        assertEquals("scheduled: one of the newest 30", retention.body().get("keep").get(0).get("reasons").get(0).asText());
+        assertEquals(0, retention.body().get("delete").size());
 
         // backup API: the job is handed to the worker (async invoke) -> 202; the worker runs it; the job
         // status endpoint reports it
@@ -294,9 +321,14 @@ class RuntimeEmulatorIT {
                 "BackupWorkerFunction", List.of("scheduled-backup.json"),
                 "JobStatusFunction", List.of("job-status.json"),
                 "ListBackupsFunction", List.of("list-backups.json"),
-                "RestoreApiFunction", List.of("restore.json")), seen, "events/ and the functions they exercise");
-        String logs = functions.get("RestoreApiFunction").log() + functions.get("RestoreWorkerFunction").log();
+                "RetentionPreviewFunction", List.of("retention-preview.json"),
+                "RestoreApiFunction", List.of("restore.json"),
+                "RestoreDrillFunction", List.of("restore-drill.json")), seen, "events/ and the functions they exercise");
+        String logs = functions.get("RestoreApiFunction").log() + functions.get("RestoreWorkerFunction").log()
+                + functions.get("RestoreDrillFunction").log();
         assertFalse(logs.contains(TestStack.PASSKEY), "the passkey never reaches a log");
+        assertTrue(functions.get("BackupWorkerFunction").log().contains("\"eventId\":\""), "the backups were announced");
+        assertTrue(functions.get("RestoreWorkerFunction").log().contains("\"eventId\":\""), "the restore was announced");
         assertFalse(logs.contains(TestPostgres.APP_PASSWORD), "the database password never reaches a log");
     }
 

@@ -53,6 +53,28 @@ abstract class StorageRoundTripContract {
     abstract String name();
 
     @Test
+    void aRecordLargerThan64KiBIsRefusedNotRead() {
+        String bucket = "records-" + name();
+        try (S3Client s3 = new AwsClients(Optional.of(endpoint()), true).s3()) {
+            try {
+                s3.createBucket(b -> b.bucket(bucket));
+            } catch (software.amazon.awssdk.services.s3.model.S3Exception exists) {
+                // the bucket of an earlier run
+            }
+            String key = "pgbackup/locks/pharmatracker-staging/restore.lock";
+            byte[] giant = ("{\"jobId\":\"" + "x".repeat(70 * 1024) + "\"}").getBytes(StandardCharsets.UTF_8);
+            s3.putObject(b -> b.bucket(bucket).key(key), software.amazon.awssdk.core.sync.RequestBody.fromBytes(giant));
+            var store = new dev.pgbackup.common.storage.S3ObjectStore(s3, bucket);
+
+            dev.pgbackup.common.failure.Failure refused = org.junit.jupiter.api.Assertions.assertThrows(
+                    dev.pgbackup.common.failure.Failure.class, () -> store.get(key));
+            assertEquals("The record " + key + " is larger than 65536 bytes; refused", refused.getMessage());
+            store.put(key, "{}".getBytes(StandardCharsets.UTF_8));
+            assertEquals("{}", new String(store.get(key).orElseThrow().bytes(), StandardCharsets.UTF_8));
+        }
+    }
+
+    @Test
     void backupListDownloadAndRestoreRoundTrip() throws Exception {
         String bucket = "roundtrip-" + name();
         String db = "roundtrip_" + name();

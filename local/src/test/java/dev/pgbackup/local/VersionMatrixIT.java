@@ -108,7 +108,7 @@ class VersionMatrixIT {
                 .orElseThrow();
         assertTrue(manifest.pgDumpVersion().startsWith(pgDumpMajor + "."), manifest.pgDumpVersion());
         assertTrue(manifest.serverVersion().startsWith(major + "."), manifest.serverVersion());
-        assertEquals("zstd:1", manifest.compression());
+        assertEquals("zstd:3", manifest.compression());
         String target = "matrix_target_" + UUID.randomUUID().toString().substring(0, 6);
         pg.createDatabase(target);
         TestStack staging = stack(bucket, "staging", major, target);

@@ -2,6 +2,8 @@ package dev.pgbackup.backup;
 
 import dev.pgbackup.common.audit.Redactor;
 import dev.pgbackup.common.config.Compression;
+import dev.pgbackup.common.config.DumpScope;
+import dev.pgbackup.common.db.DatabaseLogin;
 import dev.pgbackup.common.db.DbConnection;
 import dev.pgbackup.common.db.PgTools;
 import dev.pgbackup.common.db.RunningTool;
@@ -21,6 +23,7 @@ import dev.pgbackup.common.retention.RetentionPolicy;
 import dev.pgbackup.common.storage.ArchiveStorage;
 import dev.pgbackup.common.storage.BackupCatalog;
 import dev.pgbackup.common.storage.BackupClass;
+import dev.pgbackup.common.storage.BackupName;
 import dev.pgbackup.common.storage.LastBackup;
 import dev.pgbackup.common.storage.Manifest;
 import dev.pgbackup.common.storage.ObjectStore;
@@ -49,12 +52,17 @@ public class BackupService {
 
     /** What a finished backup reports; {@code deleted} are the old backups retention removed. */
     public record Outcome(String filename, long bytes, String sha256, String pgDumpVersion, String compression,
-                          List<String> deleted, List<String> notes, Map<String, Long> timings, String encryption) {
+                          List<String> deleted, List<String> notes, Map<String, Long> timings, DumpScope scope,
+                          int credentialRereads, String encryption) {
     }
 
     private static final Pattern DUMPING = Pattern.compile("dumping contents of table \"?([^\"]+)\"?");
 
-    private record ServerFacts(int major, String version, long databaseBytes) {
+    /** Counting rows may take at most this fraction (1/n) of the time left when it starts. */
+    static final int COUNT_SHARE = 10;
+
+    /** The server and the database as the job's first connection found them; {@code schemas}: the user schemas. */
+    private record ServerFacts(int major, String version, long databaseBytes, List<String> schemas) {
     }
 
     private final ObjectStore objects;
@@ -63,23 +71,19 @@ public class BackupService {
     private final Records records;
     private final StateKeys keys;
     private final PgTools pgTools;
-    private final Supplier<DbConnection> database;
+    private final Supplier<DatabaseLogin> logins;
     private final RetentionPolicy retention;
     private final Compression compression;
+    private final DumpScope scope;
     private final BackupWindow window;
+    private final boolean recordRowCounts;
     private final Clock clock;
     private final BackupEncryption encryption;
 
     public BackupService(ObjectStore objects, ArchiveStorage archives, BackupCatalog catalog, StateKeys keys,
-                         PgTools pgTools, Supplier<DbConnection> database, RetentionPolicy retention,
-                         Compression compression, BackupWindow window, Clock clock) {
-        this(objects, archives, catalog, keys, pgTools, database, retention, compression, window, clock,
-                BackupEncryption.NONE);
-    }
-
-    public BackupService(ObjectStore objects, ArchiveStorage archives, BackupCatalog catalog, StateKeys keys,
-                         PgTools pgTools, Supplier<DbConnection> database, RetentionPolicy retention,
-                         Compression compression, BackupWindow window, Clock clock, BackupEncryption encryption) {
+                         PgTools pgTools, Supplier<DatabaseLogin> logins, RetentionPolicy retention,
+                         Compression compression, DumpScope scope, BackupWindow window, boolean recordRowCounts,
+                         Clock clock, BackupEncryption encryption) {
         this.encryption = encryption;
         this.objects = objects;
         this.archives = archives;
@@ -87,10 +91,12 @@ public class BackupService {
         this.records = new Records(objects);
         this.keys = keys;
         this.pgTools = pgTools;
-        this.database = database;
+        this.logins = logins;
         this.retention = retention;
         this.compression = compression;
+        this.scope = scope;
         this.window = window;
+        this.recordRowCounts = recordRowCounts;
         this.clock = clock;
     }
 
@@ -101,26 +107,45 @@ public class BackupService {
     public Outcome run(Request request, Deadline deadline, ProgressReporter progress) {
         Timings timings = new Timings();
         timings.time("bucket", objects::checkBucket);
-        DbConnection db = timings.time("secrets", database);
-        List<String> secrets = db.password() == null ? List.of() : List.of(db.password());
-        ServerFacts server = timings.time("inspect", () -> inspect(db, secrets));
+        DatabaseLogin login = logins.get();
+        timings.time("secrets", login::connection);
+        List<String> secrets = login.secrets();
+        ServerFacts server = timings.time("inspect", () -> inspect(login, secrets));
         window.check(keys.environment(), server.databaseBytes(), "pg_database_size");
+        if (!scope.includesAnyOf(server.schemas())) {
+            throw Failure.server("Backup failed: no schema of the database matches BACKUP_INCLUDE_SCHEMAS ("
+                    + String.join(", ", scope.includeSchemas()) + "); no backup was written");
+        }
+        List<String> scopeArgs = scope.pgDumpArguments(server.schemas());
         PgTools.Installation pgDump = timings.time("tools", () -> pgTools.pgDumpFor(server.major(), compression));
         boolean exists = timings.time("name", () -> catalog.find(request.filename()).isPresent());
         if (exists) {
-            throw Failure.conflict("A backup named " + request.filename() + " already exists; it was not overwritten");
+            throw Failure.conflict(BackupName.alreadyExists(request.filename()));
         }
         Long expected = timings.time("previous", this::previousSize);
         Instant started = clock.instant();
-        progress.phase("dumping and uploading", expected);
-        ArchiveStorage.Uploaded uploaded = timings.time("dump", () -> dumpAndUpload(request, db, pgDump,
-                server.databaseBytes(), deadline, secrets, progress, expected));
+        List<String> notes = new ArrayList<>();
+        ArchiveStorage.Uploaded uploaded;
+        Map<String, Long> rowCounts;
+        try (SnapshotCounts counts = timings.time("count", () -> countRows(login.connection(), deadline, secrets))) {
+            counts.note().ifPresent(notes::add);
+            rowCounts = counts.counts();
+            if (rowCounts != null) {
+                notes.add("rows of " + rowCounts.size() + " tables counted in the dump's snapshot");
+            }
+            List<String> dumpArgs = new ArrayList<>(scopeArgs);
+            dumpArgs.addAll(counts.pgDumpArguments());
+            progress.phase("dumping and uploading", expected);
+            uploaded = timings.time("dump", () -> dump(login, request, pgDump, dumpArgs, server.databaseBytes(),
+                    deadline, secrets, progress, expected));
+        }
         // the backup is complete and restorable from here on: what follows must not turn it into a failure
         Instant completed = clock.instant();
-        List<String> notes = new ArrayList<>();
         Manifest manifest = new Manifest(request.filename(), keys.environment(), request.backupClass(),
                 request.jobId(), started, completed, uploaded.bytes(), uploaded.sha256(), pgDump.version(),
-                server.version(), compression.toString(), null, encryption.manifestEncryption(), encryption.kmsKeyId());
+                server.version(), compression.toString(), null).withRowCounts(rowCounts)
+                .withScope(scope.everything() ? null : scope)
+                .withEncryption(encryption.manifestEncryption(), encryption.kmsKeyId());
         progress.phase("recording and retention", null);
         timings.time("record", () -> {
             attempt(notes, "manifest not written: retention counts this backup as scheduled and a restore cannot "
@@ -133,7 +158,8 @@ public class BackupService {
         timings.time("retention", () -> attempt(notes, "retention skipped, nothing deleted",
                 () -> deleted.addAll(applyRetention(request.filename()))));
         return new Outcome(request.filename(), uploaded.bytes(), uploaded.sha256(), pgDump.version(),
-                compression.toString(), deleted, notes, timings.ordered(), encryption.describe());
+                compression.toString(), deleted, notes, timings.ordered(), scope, login.rereads(),
+                encryption.describe());
     }
 
     /** The last backup's size: what this one will roughly be, for the progress percentage. */
@@ -153,14 +179,42 @@ public class BackupService {
         }
     }
 
+    /**
+     * pg_dump into the upload; a password rotated between the first connection and pg_dump's start makes pg_dump
+     * fail before writing anything (its upload aborted), and it runs once more with the secret read again.
+     */
+    private ArchiveStorage.Uploaded dump(DatabaseLogin login, Request request, PgTools.Installation pgDump,
+                                         List<String> dumpArgs, long databaseBytes, Deadline deadline,
+                                         List<String> secrets, ProgressReporter progress, Long expected) {
+        try {
+            return login.attemptTool(db -> dumpAndUpload(request, db, pgDump, dumpArgs, databaseBytes, deadline,
+                    secrets, progress, expected));
+        } catch (DatabaseLogin.Refused refused) {
+            throw failure(refused);
+        }
+    }
+
+    /**
+     * The rows of every dumped table, in the snapshot pg_dump will dump (when counting is on): within a tenth of the
+     * time left, so counting can never cost the backup its window.
+     */
+    private SnapshotCounts countRows(DbConnection db, Deadline deadline, List<String> secrets) {
+        if (!recordRowCounts) {
+            return SnapshotCounts.off();
+        }
+        return SnapshotCounts.take(db, SnapshotCounts.MAX_TABLES, deadline.remaining().dividedBy(COUNT_SHARE), secrets);
+    }
+
     private ArchiveStorage.Uploaded dumpAndUpload(Request request, DbConnection db, PgTools.Installation pgDump,
-                                                  long databaseBytes, Deadline deadline, List<String> secrets,
-                                                  ProgressReporter progress, Long expected) {
+                                                  List<String> dumpArgs, long databaseBytes, Deadline deadline,
+                                                  List<String> secrets, ProgressReporter progress, Long expected) {
         RunningTool dump;
         AtomicReference<String> table = new AtomicReference<>();
         try {
-            dump = pgTools.start(pgDump, "pg_dump", List.of("--format=custom", compression.pgDumpArgument(pgDump.major()),
-                    "--no-password", "--lock-wait-timeout=120000", "--verbose"), db, line -> {
+            List<String> args = new ArrayList<>(List.of("--format=custom", compression.pgDumpArgument(pgDump.major()),
+                    "--no-password", "--lock-wait-timeout=120000", "--verbose"));
+            args.addAll(dumpArgs);
+            dump = pgTools.start(pgDump, "pg_dump", args, db, line -> {
                         Matcher m = DUMPING.matcher(line);
                         if (m.find()) {
                             table.set(m.group(1));
@@ -183,16 +237,38 @@ public class BackupService {
         }
     }
 
-    private ServerFacts inspect(DbConnection db, List<String> secrets) {
-        try (Connection c = db.open(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("select current_setting('server_version_num')::int, "
-                     + "current_setting('server_version'), pg_database_size(current_database())")) {
-            rs.next();
-            return new ServerFacts(rs.getInt(1) / 10000, rs.getString(2), rs.getLong(3));
+    /** The server's version and the database's size; the first connection of the job, re-read once if refused. */
+    private ServerFacts inspect(DatabaseLogin login, List<String> secrets) {
+        try {
+            return login.attempt(BackupService::serverFacts);
+        } catch (DatabaseLogin.Refused refused) {
+            throw failure(refused);
         } catch (SQLException e) {
             String detail = Redactor.scrub(String.valueOf(e.getMessage()), secrets);
             throw Failure.server("Cannot connect to the database: " + ToolErrors.meaning("the database", detail), detail);
         }
+    }
+
+    private static ServerFacts serverFacts(DbConnection db) throws SQLException {
+        try (Connection c = db.open(); Statement s = c.createStatement()) {
+            List<String> schemas = new ArrayList<>();
+            try (ResultSet rs = s.executeQuery("select nspname from pg_namespace where nspname !~ '^pg_' "
+                    + "and nspname <> 'information_schema'")) {
+                while (rs.next()) {
+                    schemas.add(rs.getString(1));
+                }
+            }
+            try (ResultSet rs = s.executeQuery("select current_setting('server_version_num')::int, "
+                    + "current_setting('server_version'), pg_database_size(current_database())")) {
+                rs.next();
+                return new ServerFacts(rs.getInt(1) / 10000, rs.getString(2), rs.getLong(3), schemas);
+            }
+        }
+    }
+
+    /** The credentials were refused again after the source was read again: the backup fails in those words. */
+    private static Failure failure(DatabaseLogin.Refused refused) {
+        return Failure.server("Backup failed: " + refused.reason() + "; no backup was written", refused.diagnostic());
     }
 
     /** Deletes what the retention policy chooses, from a listing that contains the backup just made. */

@@ -39,8 +39,9 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
 
     /** The backup service wired from the stack's parts (also what tests and benchmarks run directly). */
     public static BackupService service(Wiring w) {
-        return new BackupService(w.objects, w.archives, w.catalog, w.keys, w.pgTools, w::database,
-                new RetentionPolicy(w.config.retention()), w.config.compression(), w.config.backupWindow(), w.clock,
+        return new BackupService(w.objects, w.archives, w.catalog, w.keys, w.pgTools, w.databases::login,
+                new RetentionPolicy(w.config.retention(), w.config.timeZone()), w.config.compression(),
+                w.config.dumpScope(), w.config.backupWindow(), w.config.drill().recordRowCounts(), w.clock,
                 new BackupEncryption(w.config.encryption(), w.config.appName(), w.config.environment(),
                         () -> new dev.pgbackup.common.storage.ArchiveCipher(w.kms)));
     }
@@ -70,14 +71,20 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
     }
 
     private Map<String, Object> refuse(BackupAssignments.Refused refused) {
-        wiring.audit.entry("backup.job").with("jobId", refused.job == null ? null : refused.job.jobId())
-                .with("reason", refused.getMessage()).write("REFUSED");
+        AuditLog.Entry audit = wiring.audit.entry("backup.job")
+                .with("jobId", refused.job == null ? null : refused.job.jobId()).with("reason", refused.getMessage());
         if (refused.job == null) {
+            audit.write("REFUSED");
             return Map.of("status", "REFUSED", "message", refused.getMessage());
         }
         JobRecord failed = refused.job.failed(wiring.clock.instant(), "Backup refused: " + refused.getMessage(), null);
-        wiring.jobs.save(failed);
-        metric(failed);
+        try {
+            wiring.jobs.save(failed);
+            metric(failed);
+        } finally {
+            wiring.events.publish(failed).addTo(audit);
+            audit.write("REFUSED");
+        }
         return failed.summary();
     }
 
@@ -98,12 +105,15 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
                             + "; sha256 " + outcome.sha256()
                             + "; retention deleted "
                             + outcome.deleted().size()
+                            + (outcome.scope().everything() ? "" : "; scope: " + outcome.scope().describe())
                             + (outcome.notes().isEmpty() ? "" : "; " + String.join("; ", outcome.notes())));
             finished = finished.withTimings(outcome.timings());
             audit.with("pgDump", outcome.pgDumpVersion()).with("compression", outcome.compression())
                     .with("encryption", outcome.encryption())
                     .with("sha256", outcome.sha256()).with("timings", outcome.timings())
-                    .with("retentionDeleted", outcome.deleted()).with("notes", outcome.notes());
+                    .with("retentionDeleted", outcome.deleted()).with("notes", outcome.notes())
+                    .with("scope", outcome.scope().everything() ? null : outcome.scope().describe())
+                    .with("credentialsReread", outcome.credentialRereads() > 0 ? true : null);
         } catch (RuntimeException e) {
             finished = JobFailures.failed(job, e, wiring.clock.instant(), "Backup", wiring.databaseSecrets());
             audit.with("diagnostic", finished.diagnostic());
@@ -114,6 +124,8 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
             release(job, audit);
             wiring.warnAboutTls(audit);
             metric(finished);
+            // after the record: the outcome is fixed before anyone hears of it, and no notice can change it
+            wiring.events.publish(finished).addTo(audit);
             audit.with("message", finished.message()).with("bytes", finished.bytes()).write(finished.status().name());
         }
         return finished.summary();

@@ -89,10 +89,8 @@ class BackupApiIT {
         assertFalse(audit.contains(TestPostgres.APP_PASSWORD));
     }
 
-    @Test
-    void slowWorkerGets202AndTheJobCanBeFollowedToCompletion() throws Exception {
-        TestStack stack = stack(Map.of("WAIT_BUDGET_SECONDS", "1"));
-        CountDownLatch release = new CountDownLatch(1);
+    /** The real backup worker behind a gate: each invocation waits until the test counts {@code release} down. */
+    private static void gatedWorker(TestStack stack, CountDownLatch release) {
         BackupWorkerHandler worker = new BackupWorkerHandler(stack.wiring);
         stack.worker("backup-worker-production", (payload, context) -> {
             try {
@@ -102,6 +100,13 @@ class BackupApiIT {
             }
             worker.handleRequest(payloadMap(payload), context);
         });
+    }
+
+    @Test
+    void slowWorkerGets202AndTheJobCanBeFollowedToCompletion() throws Exception {
+        TestStack stack = stack(Map.of("WAIT_BUDGET_SECONDS", "1"));
+        CountDownLatch release = new CountDownLatch(1);
+        gatedWorker(stack, release);
         String token = stack.token("bob", "WEB_ACCESS");
 
         APIGatewayV2HTTPResponse response = post(stack, TestStack.bearer(token), "{}");
@@ -141,15 +146,7 @@ class BackupApiIT {
     void whileABackupRunsASecondRequestGets409WithTheRunningJob() throws Exception {
         TestStack stack = stack(Map.of("WAIT_BUDGET_SECONDS", "1"));
         CountDownLatch release = new CountDownLatch(1);
-        BackupWorkerHandler worker = new BackupWorkerHandler(stack.wiring);
-        stack.worker("backup-worker-production", (payload, context) -> {
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            worker.handleRequest(payloadMap(payload), context);
-        });
+        gatedWorker(stack, release);
         String token = stack.token("bob", "WEB_ACCESS");
         APIGatewayV2HTTPResponse first = post(stack, TestStack.bearer(token), null);
         assertEquals(202, first.getStatusCode(), first.getBody());

@@ -4,14 +4,18 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.http.async.SdkAsyncHttpClient;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
 import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3Configuration;
 import software.amazon.awssdk.services.s3.multipart.MultipartConfiguration;
+import software.amazon.awssdk.services.sns.SnsClient;
 import software.amazon.awssdk.services.ssm.SsmClient;
 
 /**
@@ -122,8 +126,49 @@ public final class AwsClients {
         return builder.build();
     }
 
+    /** Only the workers call this (the database secret): the other functions' jars do not carry the client. */
+    public software.amazon.awssdk.services.secretsmanager.SecretsManagerClient secretsManager() {
+        var builder = software.amazon.awssdk.services.secretsmanager.SecretsManagerClient.builder()
+                .httpClient(UrlConnectionHttpClient.create());
+        endpoint.ifPresent(builder::endpointOverride);
+        return builder.build();
+    }
+
     public LambdaClient lambda() {
         var builder = LambdaClient.builder().httpClient(UrlConnectionHttpClient.create());
+        endpoint.ifPresent(builder::endpointOverride);
+        return builder.build();
+    }
+
+    /**
+     * Announcing a finished job must cost it seconds at most, whatever the bus or topic does: short connect, read
+     * and call timeouts, and one retry instead of the SDK's default three.
+     */
+    static final Duration NOTICE_ATTEMPT = Duration.ofSeconds(3);
+    static final Duration NOTICE_CALL = Duration.ofSeconds(7);
+    static final int NOTICE_ATTEMPTS = 2;
+
+    private static ClientOverrideConfiguration notices() {
+        return ClientOverrideConfiguration.builder()
+                .apiCallAttemptTimeout(NOTICE_ATTEMPT)
+                .apiCallTimeout(NOTICE_CALL)
+                .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder().maxAttempts(NOTICE_ATTEMPTS).build())
+                .build();
+    }
+
+    private static UrlConnectionHttpClient.Builder noticeHttp() {
+        return UrlConnectionHttpClient.builder().connectionTimeout(Duration.ofSeconds(2)).socketTimeout(NOTICE_ATTEMPT);
+    }
+
+    /** Only the workers, which announce their jobs, ship the EventBridge SDK. */
+    public EventBridgeClient eventBridge() {
+        var builder = EventBridgeClient.builder().httpClient(noticeHttp().build()).overrideConfiguration(notices());
+        endpoint.ifPresent(builder::endpointOverride);
+        return builder.build();
+    }
+
+    public SnsClient sns() {
+        var builder = SnsClient.builder().httpClient(noticeHttp().build()).overrideConfiguration(notices());
         endpoint.ifPresent(builder::endpointOverride);
         return builder.build();
     }

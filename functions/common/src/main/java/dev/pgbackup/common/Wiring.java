@@ -3,11 +3,17 @@ package dev.pgbackup.common;
 import dev.pgbackup.common.audit.AuditLog;
 import dev.pgbackup.common.auth.JwtAuthenticator;
 import dev.pgbackup.common.auth.Passkey;
+import dev.pgbackup.common.auth.RoutedSecrets;
 import dev.pgbackup.common.auth.SecretSource;
+import dev.pgbackup.common.auth.SecretsManagerSecrets;
 import dev.pgbackup.common.auth.SsmSecrets;
 import dev.pgbackup.common.config.Config;
+import dev.pgbackup.common.db.DatabaseLogins;
 import dev.pgbackup.common.db.DbConnection;
+import dev.pgbackup.common.db.IamAuthTokens;
 import dev.pgbackup.common.db.PgTools;
+import dev.pgbackup.common.events.AwsJobEvents;
+import dev.pgbackup.common.events.JobEvents;
 import dev.pgbackup.common.http.ApiEdge;
 import dev.pgbackup.common.jobs.Deadline;
 import dev.pgbackup.common.jobs.JobRecord;
@@ -53,16 +59,25 @@ public final class Wiring {
     public final JobStore jobs;
     public final JobRunner runner;
     public final BackupCatalog catalog;
+    /** How the workers announce a finished job (EventBridge, SNS); off unless the configuration names a bus or topic. */
+    public final JobEvents events;
+    /** The environment's database credentials (SSM URL or Secrets Manager secret, optionally IAM tokens). */
+    public final DatabaseLogins databases;
     /** KMS for the workers' client-side encryption, built on first use (the API and list jars lack the KMS SDK). */
     public final Supplier<software.amazon.awssdk.services.kms.KmsClient> kms;
 
     public Wiring(Config config, Clock clock, Deadline.Ticker ticker, AuditLog audit, ObjectStore objects,
                   ArchiveStorage archives, SecretSource secrets, Supplier<WorkerLauncher> launcher) {
-        this(config, clock, ticker, audit, objects, archives, secrets, launcher, unavailable());
+        this(config, clock, ticker, audit, objects, archives, secrets, launcher, JobEvents.OFF);
     }
 
     public Wiring(Config config, Clock clock, Deadline.Ticker ticker, AuditLog audit, ObjectStore objects,
-                  ArchiveStorage archives, SecretSource secrets, Supplier<WorkerLauncher> launcher,
+                  ArchiveStorage archives, SecretSource secrets, Supplier<WorkerLauncher> launcher, JobEvents events) {
+        this(config, clock, ticker, audit, objects, archives, secrets, launcher, events, unavailable());
+    }
+
+    public Wiring(Config config, Clock clock, Deadline.Ticker ticker, AuditLog audit, ObjectStore objects,
+                  ArchiveStorage archives, SecretSource secrets, Supplier<WorkerLauncher> launcher, JobEvents events,
                   Supplier<software.amazon.awssdk.services.kms.KmsClient> kms) {
         this.kms = kms;
         this.config = config;
@@ -78,11 +93,13 @@ public final class Wiring {
         this.edge = new ApiEdge(auth, audit, config.environment());
         this.passkey = new Passkey(secrets, config.restorePasskeyParameter());
         this.pgTools = new PgTools(Path.of(config.pgToolsDir()));
-        this.jobs = new JobStore(records, keys, type -> (type == JobRecord.Type.BACKUP
-                ? config.backupWorker() : config.restoreWorker()).staleAfter(), clock);
+        this.jobs = new JobStore(records, keys, type -> limitsOf(config, type).staleAfter(), clock);
         // built on first use: the list function ships without the Lambda SDK client
         this.runner = new JobRunner(jobs, launcher, clock);
         this.catalog = new BackupCatalog(objects, keys);
+        this.events = events;
+        this.databases = new DatabaseLogins(config.database(), secrets, Path.of(config.pgToolsDir(), "certs"),
+                () -> IamAuthTokens.fromEnvironment(clock));
     }
 
     /** The real clients of one container: S3, SSM and (on first use) Lambda, from the SDK's defaults or AWS_ENDPOINT_URL. */
@@ -94,9 +111,12 @@ public final class Wiring {
     public static Wiring forAws(Config config, AwsClients clients, Clock clock, Deadline.Ticker ticker, AuditLog audit,
                                 Supplier<WorkerLauncher> launcher) {
         var s3 = clients.s3();
+        // the database secret may live in Secrets Manager: its client is built when a worker first reads it
+        SecretSource secrets = new RoutedSecrets(new SsmSecrets(clients.ssm(), config.secretTtl(), clock),
+                () -> new SecretsManagerSecrets(clients.secretsManager(), config.secretTtl(), clock));
         return new Wiring(config, clock, ticker, audit, new S3ObjectStore(s3, config.bucket(), config.encryption().kmsKeyId()),
-                new S3Archives(s3, config.bucket(), clients.archiveClients(), config.encryption()),
-                new SsmSecrets(clients.ssm(), config.secretTtl(), clock), launcher, once(new Supplier<>() {
+                new S3Archives(s3, config.bucket(), clients.archiveClients(), config.encryption()), secrets, launcher,
+                JobEvents.lazy(() -> AwsJobEvents.create(clients, config)), once(new Supplier<>() {
                     @Override
                     public software.amazon.awssdk.services.kms.KmsClient get() {
                         return clients.kms();
@@ -133,12 +153,27 @@ public final class Wiring {
             synchronized (Wiring.class) {
                 if (fromEnvironment == null) {
                     AwsClients clients = AwsClients.fromEnvironment();
-                    fromEnvironment = forAws(Config.fromEnvironment(), clients, Clock.systemUTC(), new AuditLog(),
+                    Wiring wiring = forAws(Config.fromEnvironment(), clients, Clock.systemUTC(), new AuditLog(),
                             () -> new LambdaWorkerLauncher(clients.lambda()));
+                    Priming.register(wiring.config, wiring.objects); // SnapStart: warm before the snapshot
+                    fromEnvironment = wiring;
                 }
             }
         }
         return fromEnvironment;
+    }
+
+    /** The limits of the function that runs a job of {@code type}: its window and its staleness. */
+    public Config.WorkerLimits limitsOf(JobRecord.Type type) {
+        return limitsOf(config, type);
+    }
+
+    private static Config.WorkerLimits limitsOf(Config config, JobRecord.Type type) {
+        return switch (type) {
+            case BACKUP -> config.backupWorker();
+            case RESTORE -> config.restoreWorker();
+            case DRILL -> config.drill().worker();
+        };
     }
 
     public Lock backupLock() {
@@ -149,20 +184,14 @@ public final class Wiring {
         return new Lock(records, keys.restoreLock(), config.restoreWorker().staleAfter(), clock);
     }
 
-    /** This environment's database, from its SecureString (cached with the secret TTL). */
+    /** This environment's database, from its SecureString or secret (cached with the secret TTL). */
     public DbConnection database() {
-        return DbConnection.parse(secrets.get(config.dbUrlParameter()))
-                .withCertificatesIn(Path.of(config.pgToolsDir(), "certs"));
+        return databases.current();
     }
 
-    /** This environment's database as last read (no call to SSM), if it was. */
+    /** This environment's database as last read (no call to SSM or Secrets Manager), if it was. */
     private java.util.Optional<DbConnection> databaseAtHand() {
-        try {
-            return secrets.peek(config.dbUrlParameter()).map(url -> DbConnection.parse(url)
-                    .withCertificatesIn(Path.of(config.pgToolsDir(), "certs")));
-        } catch (RuntimeException e) {
-            return java.util.Optional.empty();
-        }
+        return databases.atHand();
     }
 
     /**

@@ -113,7 +113,9 @@ public final class TestStack {
 
     public void putParameters(String dbUrl) {
         try (SsmClient ssm = new AwsClients(Optional.of(MotoServer.get().endpoint()), true).ssm()) {
-            put(ssm, env.get("DB_URL_PARAMETER"), dbUrl);
+            if (!env.get("DB_URL_PARAMETER").isBlank()) { // blank: the stack reads a Secrets Manager secret
+                put(ssm, env.get("DB_URL_PARAMETER"), dbUrl);
+            }
             put(ssm, env.get("JWT_SECRET_PARAMETER"), jwtSecret(environment));
             put(ssm, env.get("RESTORE_PASSKEY_PARAMETER"), PASSKEY);
         }

@@ -31,6 +31,14 @@ public final class TlsPostgres implements AutoCloseable {
     }
 
     public static TlsPostgres start() {
+        return start(List.of());
+    }
+
+    /**
+     * With {@code trustedUsers} let in over TLS without a password check: what RDS does with a valid IAM token,
+     * which nothing here can verify.
+     */
+    public static TlsPostgres start(List<String> trustedUsers) {
         try {
             Path dir = Files.createTempDirectory("tls-pg-");
             openssl(dir, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=test-ca",
@@ -44,7 +52,11 @@ public final class TlsPostgres implements AutoCloseable {
                     "-days", "2", "-extfile", "san.ext", "-out", "server.crt");
             Files.setPosixFilePermissions(dir.resolve("server.key"), PosixFilePermissions.fromString("rw-------"));
             Path hba = dir.resolve("pg_hba.conf");
-            Files.writeString(hba, String.join("\n", "local all all trust", "host all postgres 127.0.0.1/32 trust",
+            List<String> lines = new java.util.ArrayList<>(List.of("local all all trust",
+                    "host all postgres 127.0.0.1/32 trust"));
+            trustedUsers.forEach(u -> lines.addAll(List.of("hostssl all " + u + " 127.0.0.1/32 trust",
+                    "hostssl all " + u + " ::1/128 trust")));
+            Files.writeString(hba, String.join("\n", lines) + "\n" + String.join("\n",
                     "hostssl all all 127.0.0.1/32 scram-sha-256", "hostssl all all ::1/128 scram-sha-256",
                     "hostnossl all all 0.0.0.0/0 reject", ""));
             EmbeddedPostgres pg = EmbeddedPostgres.builder()
@@ -98,6 +110,20 @@ public final class TlsPostgres implements AutoCloseable {
     public void execute(String database, String sql) {
         try (Connection c = server.getDatabase("postgres", database).getConnection(); Statement s = c.createStatement()) {
             s.execute(sql);
+        } catch (SQLException e) {
+            throw new IllegalStateException(sql, e);
+        }
+    }
+
+    /** First column of every row, as text (as the superuser, over the local socket). */
+    public List<String> query(String database, String sql) {
+        try (Connection c = server.getDatabase("postgres", database).getConnection(); Statement s = c.createStatement();
+             java.sql.ResultSet rs = s.executeQuery(sql)) {
+            List<String> rows = new java.util.ArrayList<>();
+            while (rs.next()) {
+                rows.add(rs.getString(1));
+            }
+            return rows;
         } catch (SQLException e) {
             throw new IllegalStateException(sql, e);
         }

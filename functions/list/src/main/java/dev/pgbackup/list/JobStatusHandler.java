@@ -13,8 +13,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * {@code GET /api/setting/jobs/{jobId}}: a backup or restore job of this environment, as far as an operator
- * needs it (never the scrubbed diagnostic, which stays in the record and the log).
+ * {@code GET /api/setting/jobs/{jobId}}: a backup, restore or restore drill job of this environment, as far as an
+ * operator needs it (never the scrubbed diagnostic, which stays in the record and the log).
  */
 public class JobStatusHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
     private final Wiring wiring;
@@ -36,8 +36,7 @@ public class JobStatusHandler implements RequestHandler<APIGatewayV2HTTPEvent, A
             JobRecord job = wiring.jobs.find(id).orElseThrow(() -> Failure.notFound("Job not found"));
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("success", job.status() != JobRecord.Status.FAILED);
-            body.putAll(view(job, (job.type() == JobRecord.Type.BACKUP ? wiring.config.backupWorker()
-                    : wiring.config.restoreWorker()).window()));
+            body.putAll(view(job, wiring.limitsOf(job.type()).window()));
             audit.with("jobId", job.jobId()).with("jobStatus", job.status().name()).with("status", 200).write("OK");
             return ApiResponses.json(200, body);
         });

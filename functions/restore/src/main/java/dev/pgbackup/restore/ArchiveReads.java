@@ -31,6 +31,8 @@ final class ArchiveReads {
     private static final Pattern FINISHED_ITEM = Pattern.compile("finished item \\d+ (.*)");
     private static final Pattern PROCESSING = Pattern.compile("processing data for table \"?([^\"]+)\"?");
     private static final int LIST_HEAD = 256 * 1024;
+    /** A whole table of contents: about 100 bytes an entry, so tens of thousands of tables. */
+    private static final int FULL_LIST = 16 * 1024 * 1024;
 
     /**
      * What the check learnt: the server and pg_dump versions in the header, the time it took, the checksum, and
@@ -80,6 +82,30 @@ final class ArchiveReads {
     Checked check(PgTools.Installation pgRestore, boolean wholeFile, Deadline deadline) {
         List<String> args = wholeFile ? List.of("--file=/dev/null") : List.of("--list");
         ArchiveFeed.Result r = ArchiveFeed.run(tools, pgRestore, args, null, this::open, deadline, LIST_HEAD, wholeFile);
+        requireRead(r, pgRestore);
+        if (wholeFile) {
+            verifyChecksum(r);
+        }
+        return new Checked(group(DUMPED_FROM, r.stdoutHead()), group(DUMPED_BY, r.stdoutHead()), r.millis(),
+                wholeFile ? r.sha256() : null, wholeFile ? 0 : entries(r.stdoutHead()));
+    }
+
+    /** A table of contents in full ({@code complete} false when it is longer than a drill keeps). */
+    record Listing(Checked checked, String text, boolean complete) {
+    }
+
+    /** The check of a swap-mode restore, keeping the whole table of contents (a drill compares it with its restore). */
+    Listing list(PgTools.Installation pgRestore, Deadline deadline) {
+        ArchiveFeed.Result r = ArchiveFeed.run(tools, pgRestore, List.of("--list"), null, this::open, deadline,
+                FULL_LIST, false);
+        requireRead(r, pgRestore);
+        String text = r.stdoutHead();
+        boolean complete = text.length() < FULL_LIST;
+        return new Listing(new Checked(group(DUMPED_FROM, text), group(DUMPED_BY, text), r.millis(), null,
+                complete ? entries(text) : 0), text, complete);
+    }
+
+    private void requireRead(ArchiveFeed.Result r, PgTools.Installation pgRestore) {
         if (r.timedOut()) {
             throw RestoreFailure.unchanged(target, "Restore failed: reading backup file " + backup.filename()
                     + " did not finish before the worker's time limit");
@@ -88,11 +114,6 @@ final class ArchiveReads {
             throw RestoreFailure.unchanged(target, "Backup file " + backup.filename() + " cannot be read by pg_restore "
                     + pgRestore.version() + ": " + meaning(r) + " (details in job " + jobId + ")", diagnostic(r));
         }
-        if (wholeFile) {
-            verifyChecksum(r);
-        }
-        return new Checked(group(DUMPED_FROM, r.stdoutHead()), group(DUMPED_BY, r.stdoutHead()), r.millis(),
-                wholeFile ? r.sha256() : null, wholeFile ? 0 : entries(r.stdoutHead()));
     }
 
     /** The table of contents' entries in a --list output (0 when it was cut short by the kept head). */

@@ -11,13 +11,15 @@ import java.util.regex.Pattern;
 /**
  * Names of the databases a restore creates next to the target ({@code <db>_restore_<ts>} while it is being
  * built, {@code <db>_pre_restore_<ts>} for the old one after the swap), within PostgreSQL's 63-byte limit,
- * and SQL quoting for names that come from configuration.
+ * a restore drill's scratch database ({@code <db>_drill_<ts>}), and SQL quoting for names that come from
+ * configuration.
  */
 public final class DatabaseNames {
     /** PostgreSQL's NAMEDATALEN - 1: longer identifiers are silently truncated by the server. */
     public static final int MAX_BYTES = 63;
     static final String RESTORE_INFIX = "_restore_";
     static final String PRE_RESTORE_INFIX = "_pre_restore_";
+    static final String DRILL_INFIX = "_drill_";
     private static final DateTimeFormatter STAMP =
             DateTimeFormatter.ofPattern("yyyyMMdd_HHmmss").withZone(ZoneOffset.UTC);
     /** Two restores in one second (or a clock that steps back) must still get distinct names. */
@@ -68,6 +70,27 @@ public final class DatabaseNames {
             }
         }
         throw new IllegalStateException("databases " + name + "_2 to _" + MAX_COUNTER + " all exist");
+    }
+
+    /** A restore drill's scratch database: a name no database on the server has ({@code taken}). */
+    public String drill(Instant when, Predicate<String> taken) {
+        return unique(base + DRILL_INFIX + STAMP.format(when), taken);
+    }
+
+    /**
+     * When each drill scratch database of this target was named, by name (a drill killed before its drop leaves
+     * one; the stamp says whether the drill that made it can still be running).
+     */
+    public java.util.Map<String, Instant> drillScratches(java.util.Collection<String> databases) {
+        Pattern p = Pattern.compile(Pattern.quote(base + DRILL_INFIX) + "(\\d{8}_\\d{6})(?:_\\d{1,2})?");
+        java.util.Map<String, Instant> found = new java.util.TreeMap<>();
+        for (String name : databases) {
+            java.util.regex.Matcher m = p.matcher(name);
+            if (m.matches()) {
+                found.put(name, java.time.LocalDateTime.parse(m.group(1), STAMP).toInstant(ZoneOffset.UTC));
+            }
+        }
+        return found;
     }
 
     /** Matches databases {@link #restoring} made for this target (leftovers of a worker that was killed). */

@@ -58,7 +58,8 @@ final class InPlaceRestore {
         }
         try {
             admin.createDatabase(target, facts);
-            return plan.reads().restoreInto(pgRestore, plan.db(), target, deadline, plan.progress());
+            return plan.login().attemptTool(db -> plan.reads().restoreInto(pgRestore, db, target, deadline,
+                    plan.progress()));
         } catch (Failure f) {
             throw RestoreFailure.afterDrop(target, f);
         } catch (SQLException e) {

@@ -46,7 +46,8 @@ public class RestoreApiHandler implements RequestHandler<APIGatewayV2HTTPEvent, 
                 audit.with("replacedStaleLockOfJob", started.replacedStale().jobId());
             }
             return JobAnswers.answer(started.start(), "restore", wiring.config.restoreWorker().window(), audit,
-                    done -> Map.of("message", "Database restored successfully from backup: " + done.filename()));
+                    // the worker's message: it says what the backup left out, if it left out anything
+                    done -> Map.of("message", done.message()));
         });
     }
 }

@@ -59,6 +59,11 @@ public final class RestoreFailure extends Failure {
         return target;
     }
 
+    /** What went wrong, without the sentence about the target (a drill says what it did with its scratch copy). */
+    public String reason() {
+        return reason;
+    }
+
     private static String describe(TargetState state, String target, String renamedTo) {
         return switch (state) {
             case UNCHANGED -> ". The database '" + target + "' was not changed";

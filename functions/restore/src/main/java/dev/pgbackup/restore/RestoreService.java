@@ -2,7 +2,7 @@ package dev.pgbackup.restore;
 
 import dev.pgbackup.common.audit.Redactor;
 import dev.pgbackup.common.config.Config;
-import dev.pgbackup.common.db.DbConnection;
+import dev.pgbackup.common.db.DatabaseLogin;
 import dev.pgbackup.common.db.PgTools;
 import dev.pgbackup.common.failure.Failure;
 import dev.pgbackup.common.db.ToolErrors;
@@ -39,7 +39,7 @@ public final class RestoreService {
     public record Outcome(String filename, long bytes, Config.RestoreMode mode, String database,
                           String preRestoreCopy, boolean preRestoreCopyKept, String pgRestoreVersion,
                           String dumpedFrom, long pgRestoreMillis, boolean checksumVerified, int jobs,
-                          List<String> notes, Map<String, Long> timings) {
+                          List<String> notes, Map<String, Long> timings, String leftOut, int credentialRereads) {
         public String details() {
             StringBuilder d = new StringBuilder()
                     .append("mode ").append(mode.name().toLowerCase().replace('_', '-'))
@@ -58,12 +58,15 @@ public final class RestoreService {
             for (String note : notes) {
                 d.append("; ").append(note);
             }
+            if (leftOut != null) {
+                d.append("; ").append(leftOut);
+            }
             return d.toString();
         }
     }
 
     /** One restore's inputs, decided before any database is touched. */
-    record Plan(String jobId, BackupObject backup, Optional<Manifest> manifest, DbConnection db, DatabaseNames names,
+    record Plan(String jobId, BackupObject backup, Optional<Manifest> manifest, DatabaseLogin login, DatabaseNames names,
                 ArchiveReads reads, List<String> secrets, ProgressReporter progress, Timings timings) {
         String target() {
             return names.target();
@@ -80,23 +83,17 @@ public final class RestoreService {
     private final BackupCatalog catalog;
     private final StateKeys keys;
     private final PgTools pgTools;
-    private final Supplier<DbConnection> database;
+    private final Supplier<DatabaseLogin> logins;
     private final java.nio.file.Path scratch;
     private final Clock clock;
     private final Supplier<dev.pgbackup.common.storage.ArchiveCipher> cipher;
 
-    /** {@code scratch}: where a parallel restore downloads the archive (the worker's ephemeral storage). */
+    /**
+     * {@code scratch}: where a parallel restore downloads the archive (the worker's ephemeral storage);
+     * {@code cipher}: decrypts archives the workers encrypted (whatever this stack's own CLIENT_SIDE_ENCRYPTION).
+     */
     public RestoreService(Config config, ObjectStore objects, ArchiveStorage archives, BackupCatalog catalog,
-                          StateKeys keys, PgTools pgTools, Supplier<DbConnection> database, java.nio.file.Path scratch,
-                          Clock clock) {
-        this(config, objects, archives, catalog, keys, pgTools, database, scratch, clock, () -> {
-            throw new IllegalStateException("no client-side decryption here");
-        });
-    }
-
-    /** {@code cipher}: decrypts archives the workers encrypted (whatever this stack's own CLIENT_SIDE_ENCRYPTION). */
-    public RestoreService(Config config, ObjectStore objects, ArchiveStorage archives, BackupCatalog catalog,
-                          StateKeys keys, PgTools pgTools, Supplier<DbConnection> database, java.nio.file.Path scratch,
+                          StateKeys keys, PgTools pgTools, Supplier<DatabaseLogin> logins, java.nio.file.Path scratch,
                           Clock clock, Supplier<dev.pgbackup.common.storage.ArchiveCipher> cipher) {
         this.cipher = cipher;
         this.config = config;
@@ -105,7 +102,7 @@ public final class RestoreService {
         this.catalog = catalog;
         this.keys = keys;
         this.pgTools = pgTools;
-        this.database = database;
+        this.logins = logins;
         this.scratch = scratch;
         this.clock = clock;
     }
@@ -135,6 +132,9 @@ public final class RestoreService {
             return swap(admin, plan, archive, deadline, notes);
         } catch (SQLException e) {
             throw RestoreFailure.unchanged(plan.target(), "Restore failed: " + sqlMessage(e, plan));
+        } catch (DatabaseLogin.Refused refused) {
+            // refused at the admin connection or at a streamed pg_restore into the new database, which is dropped
+            throw RestoreFailure.unchanged(plan.target(), "Restore failed: " + refused.reason(), refused.diagnostic());
         }
     }
 
@@ -144,7 +144,8 @@ public final class RestoreService {
 
     private static AdminSession openAdmin(Plan plan) {
         try {
-            return AdminSession.open(plan.db(), plan.secrets());
+            // the job's first connection: refused, the source is read again once (a rotated password)
+            return plan.login().attempt(db -> AdminSession.open(db, plan.secrets()));
         } catch (SQLException e) {
             throw RestoreFailure.unchanged(plan.target(), "Restore failed: cannot connect to the database: "
                     + ToolErrors.meaning("the database", sqlMessage(e, plan)), sqlMessage(e, plan));
@@ -155,17 +156,17 @@ public final class RestoreService {
         objects.checkBucket();
         BackupObject backup = catalog.find(filename)
                 .orElseThrow(() -> Failure.notFound("Backup file not found: " + filename));
-        DbConnection db = database.get();
-        DatabaseNames names = new DatabaseNames(db.database());
+        DatabaseLogin login = logins.get();
+        DatabaseNames names = new DatabaseNames(login.connection().database());
         Optional<Manifest> manifest = manifest(backup, names.target());
         if (manifest.isPresent() && manifest.get().bytes() != backup.size()) {
             throw RestoreFailure.unchanged(names.target(), "Restore failed: backup file " + filename + " has "
                     + backup.size() + " bytes but " + manifest.get().bytes() + " were recorded when it was written");
         }
-        List<String> secrets = db.password() == null ? List.of() : List.of(db.password());
+        List<String> secrets = login.secrets();
         ArchiveSource source = new ArchiveSource(archives, backup, manifest, config.appName(), cipher, names.target());
         ArchiveReads reads = new ArchiveReads(pgTools, archives, backup, manifest, names.target(), jobId, secrets, source);
-        return new Plan(jobId, backup, manifest, db, names, reads, secrets, progress, timings);
+        return new Plan(jobId, backup, manifest, login, names, reads, secrets, progress, timings);
     }
 
     /** The backup's manifest; one this stack may not decrypt (SSE-KMS under its environment's key) is refused here. */
@@ -202,10 +203,10 @@ public final class RestoreService {
         int jobs = parallelJobs(plan.backup(), plan.reads().encrypted());
         try {
             millis = jobs > 1
-                    ? plan.reads().restoreFromFile(archive.pgRestore(), plan.db(), fresh, scratch, jobs,
+                    ? plan.reads().restoreFromFile(archive.pgRestore(), plan.login().connection(), fresh, scratch, jobs,
                             archive.checked().entries(), deadline, plan.progress(), plan.timings())
-                    : plan.timings().time("pg_restore", () -> plan.reads().restoreInto(archive.pgRestore(), plan.db(),
-                            fresh, deadline, plan.progress()));
+                    : plan.timings().time("pg_restore", () -> plan.login().attemptTool(db -> plan.reads()
+                            .restoreInto(archive.pgRestore(), db, fresh, deadline, plan.progress())));
             // the swap's retries stop at the deadline; starting it with less left could end them before the
             // sessions are gone, for nothing (the restored copy is dropped either way)
             if (deadline.remaining().compareTo(SwapProtocol.MIN_TIME) < 0) {
@@ -261,7 +262,8 @@ public final class RestoreService {
         boolean verified = plan.manifest().map(m -> m.sha256() != null).orElse(false);
         return new Outcome(plan.backup().filename(), plan.backup().size(), config.restoreMode(), plan.target(), old,
                 kept, archive.pgRestore().version(), archive.checked().dumpedFrom(), millis, verified, jobs, notes,
-                plan.timings().ordered());
+                plan.timings().ordered(), plan.manifest().flatMap(Manifest::leftOut).orElse(null),
+                plan.login().rereads());
     }
 
     /** The restored database gets the old one's owner when we may do that; otherwise it stays ours. */

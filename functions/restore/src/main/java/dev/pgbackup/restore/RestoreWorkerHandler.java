@@ -39,7 +39,7 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
 
     /** The restore service wired from the stack's parts (also what tests and benchmarks run directly). */
     public static RestoreService service(Wiring w) {
-        return new RestoreService(w.config, w.objects, w.archives, w.catalog, w.keys, w.pgTools, w::database,
+        return new RestoreService(w.config, w.objects, w.archives, w.catalog, w.keys, w.pgTools, w.databases::login,
                 java.nio.file.Path.of(System.getProperty("java.io.tmpdir")), w.clock,
                 () -> new dev.pgbackup.common.storage.ArchiveCipher(w.kms));
     }
@@ -114,9 +114,11 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
                     .with("preRestoreCopyKept", outcome.preRestoreCopyKept())
                     .with("pgRestore", outcome.pgRestoreVersion()).with("pgRestoreMs", outcome.pgRestoreMillis())
                     .with("checksumVerified", outcome.checksumVerified()).with("jobs", outcome.jobs())
-                    .with("timings", outcome.timings());
+                    .with("timings", outcome.timings()).with("leftOut", outcome.leftOut())
+                    .with("credentialsReread", outcome.credentialRereads() > 0 ? true : null);
             return job.succeeded(wiring.clock.instant(), outcome.bytes(),
-                    "Database restored successfully from backup: " + outcome.filename(), outcome.details())
+                    "Database restored successfully from backup: " + outcome.filename()
+                            + (outcome.leftOut() == null ? "" : " (" + outcome.leftOut() + ")"), outcome.details())
                     .withTimings(outcome.timings());
         } catch (RuntimeException | Error e) {
             // every step that touches the target turns its failures into a RestoreFailure saying how it left it;
@@ -156,6 +158,8 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
             try {
                 wiring.jobs.save(finished);
             } finally {
+                // after the record: the outcome is fixed before anyone hears of it, and no notice can change it
+                wiring.events.publish(finished).addTo(audit);
                 audit.with("message", finished.message()).with("bytes", finished.bytes())
                         .write(finished.status().name());
             }

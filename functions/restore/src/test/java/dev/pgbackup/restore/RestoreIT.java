@@ -963,6 +963,18 @@ class RestoreIT {
         f.assertNoLeftovers();
     }
 
+    /** A 500 whose message starts as given and says the target was not changed, which it was not; nothing left. */
+    static void assertFailedWithTargetUnchanged(Fixture f, APIGatewayV2HTTPResponse response, String start,
+                                                List<Path> downloadsBefore) throws Exception {
+        assertEquals(500, response.getStatusCode(), response.getBody());
+        String message = (String) bodyOf(response).get("message");
+        assertTrue(message.startsWith(start), message);
+        assertTrue(message.endsWith("The database '" + f.target + "' was not changed"), message);
+        assertEquals(f.stagingSnapshot, pg.snapshot(f.target));
+        assertEquals(List.of(), newDownloadsSince(downloadsBefore));
+        f.assertNoLeftovers();
+    }
+
     @ParameterizedTest(name = "{0}")
     @org.junit.jupiter.params.provider.ValueSource(strings = {"truncated in the data", "corrupt data block"})
     void aBrokenArchiveRestoredInParallelLeavesTheTargetAsItWas(String how) throws Exception {
@@ -973,13 +985,7 @@ class RestoreIT {
 
         APIGatewayV2HTTPResponse response = f.restore(broken);
 
-        assertEquals(500, response.getStatusCode(), response.getBody());
-        String message = (String) bodyOf(response).get("message");
-        assertTrue(message.startsWith("Restore failed: pg_restore exited with code 1: "), message);
-        assertTrue(message.endsWith("The database '" + f.target + "' was not changed"), message);
-        assertEquals(f.stagingSnapshot, pg.snapshot(f.target));
-        assertEquals(List.of(), newDownloadsSince(before));
-        f.assertNoLeftovers();
+        assertFailedWithTargetUnchanged(f, response, "Restore failed: pg_restore exited with code 1: ", before);
     }
 
     @Test
@@ -1011,14 +1017,8 @@ class RestoreIT {
 
             APIGatewayV2HTTPResponse response = f.restore(f.productionBackup);
 
-            assertEquals(500, response.getStatusCode(), response.getBody());
             assertTrue(cut.injected() >= 1);
-            String message = (String) bodyOf(response).get("message");
-            assertTrue(message.startsWith("Restore failed: reading the backup from S3 failed"), message);
-            assertTrue(message.endsWith("The database '" + f.target + "' was not changed"), message);
-            assertEquals(f.stagingSnapshot, pg.snapshot(f.target));
-            assertEquals(List.of(), newDownloadsSince(before));
-            f.assertNoLeftovers();
+            assertFailedWithTargetUnchanged(f, response, "Restore failed: reading the backup from S3 failed", before);
         }
     }
 

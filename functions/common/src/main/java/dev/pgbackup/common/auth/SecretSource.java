@@ -9,4 +9,8 @@ public interface SecretSource {
     default java.util.Optional<String> peek(String name) {
         return java.util.Optional.empty();
     }
+
+    /** Forgets a cached value, so that the next {@link #get} reads it again (after a rotation). */
+    default void invalidate(String name) {
+    }
 }

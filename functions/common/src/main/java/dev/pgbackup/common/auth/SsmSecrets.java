@@ -38,6 +38,11 @@ public final class SsmSecrets implements SecretSource {
     }
 
     @Override
+    public void invalidate(String name) {
+        cache.remove(name);
+    }
+
+    @Override
     public String get(String name) {
         Instant now = clock.instant();
         Cached cached = cache.get(name);

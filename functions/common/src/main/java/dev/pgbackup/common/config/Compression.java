@@ -31,7 +31,7 @@ public record Compression(Method method, int level) {
     }
 
     /** What BACKUP_COMPRESSION defaults to; chosen by the benchmark in benchmarks/ (see README, Benchmarks). */
-    public static final String DEFAULT = "zstd:1";
+    public static final String DEFAULT = "zstd:3";
     private static final Pattern SPEC = Pattern.compile("(zstd|lz4|gzip|none)(?::(\\d{1,2}))?");
 
     /** The setting, or an IllegalArgumentException whose message says what is accepted. */

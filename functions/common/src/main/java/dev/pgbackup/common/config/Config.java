@@ -16,7 +16,10 @@ public record Config(
         ZoneId timeZone,
         String timeZoneLabel,
         RetentionSettings retention,
+        Notifications notifications,
         String dbUrlParameter,
+        DatabaseSource database,
+        DumpScope dumpScope,
         String jwtSecretParameter,
         String restorePasskeyParameter,
         JwtPolicy jwt,
@@ -30,6 +33,7 @@ public record Config(
         EncryptionSettings encryption,
         RestoreMode restoreMode,
         boolean keepPreRestoreCopy,
+        DrillSettings drill,
         int restoreJobs,
         Set<String> restoreSources,
         int maxBodyBytes,
@@ -64,11 +68,23 @@ public record Config(
     }
 
     /**
-     * Scheduled backups are the history: the newest {@code scheduledKeep} are kept. On-demand backups
-     * (API requests, safety backups) are a separate class: the newest {@code onDemandKeep}, none older
-     * than {@code onDemandMaxAge}, so no number of requests can push a scheduled backup out.
+     * Scheduled backups are the history: the newest {@code scheduledKeep} are kept, or, when any tier is on
+     * (grandfather-father-son), the newest of each of the last {@code dailyDays} days, {@code weeklyWeeks} ISO
+     * weeks and {@code monthlyMonths} months, and always the newest {@code minCount}. On-demand backups (API
+     * requests, safety backups) are a separate class: the newest {@code onDemandKeep}, none older than
+     * {@code onDemandMaxAge}, so no number of requests can push a scheduled backup out.
      */
-    public record RetentionSettings(int scheduledKeep, int onDemandKeep, Duration onDemandMaxAge) {
+    public record RetentionSettings(int scheduledKeep, int onDemandKeep, Duration onDemandMaxAge, int dailyDays,
+                                    int weeklyWeeks, int monthlyMonths, int minCount) {
+        /** Count-only retention, as before the tiers existed. */
+        public RetentionSettings(int scheduledKeep, int onDemandKeep, Duration onDemandMaxAge) {
+            this(scheduledKeep, onDemandKeep, onDemandMaxAge, 0, 0, 0, 0);
+        }
+
+        /** Whether the tiers decide (any of them on); otherwise the newest {@code scheduledKeep} are kept. */
+        public boolean tiered() {
+            return dailyDays > 0 || weeklyWeeks > 0 || monthlyMonths > 0;
+        }
     }
 
     /**

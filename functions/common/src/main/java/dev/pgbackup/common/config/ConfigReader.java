@@ -46,8 +46,15 @@ final class ConfigReader {
                 new Config.RetentionSettings(
                         integer("RETENTION_COUNT", 30, 1),
                         integer("ON_DEMAND_RETENTION_COUNT", 10, 1),
-                        Duration.ofDays(integer("ON_DEMAND_RETENTION_DAYS", 7, 1))),
-                required("DB_URL_PARAMETER"),
+                        Duration.ofDays(integer("ON_DEMAND_RETENTION_DAYS", 7, 1)),
+                        integer("RETENTION_DAILY_DAYS", 0, 0),
+                        integer("RETENTION_WEEKLY_WEEKS", 0, 0),
+                        integer("RETENTION_MONTHLY_MONTHS", 0, 0),
+                        integer("RETENTION_MIN_COUNT", 3, 0)),
+                Notifications.read(env, problems),
+                optional("DB_URL_PARAMETER", ""),
+                DatabaseSource.read(env, problems),
+                DumpScope.read(env, problems),
                 required("JWT_SECRET_PARAMETER"),
                 required("RESTORE_PASSKEY_PARAMETER"),
                 new Config.JwtPolicy(
@@ -66,6 +73,7 @@ final class ConfigReader {
                 EncryptionSettings.read(env, problems),
                 restoreMode(),
                 bool("KEEP_PRE_RESTORE_COPY", true),
+                drill(compute),
                 integer("RESTORE_JOBS", 0, 0),
                 restoreSources(),
                 integer("MAX_BODY_BYTES", 4096, 64),
@@ -239,4 +247,28 @@ final class ConfigReader {
             return fallback;
         }
     }
+
+    /** Restore drills: the verification server's parameter (optional), row counting, the alarm's limit. */
+    private DrillSettings drill(Config.WorkerCompute compute) {
+        String server = optional("DRILL_DATABASE_URL_PARAMETER", "");
+        if (!server.isEmpty() && !PARAMETER_NAME.matcher(server).matches()) {
+            problems.add("Environment variable DRILL_DATABASE_URL_PARAMETER must be an SSM parameter name starting "
+                    + "with '/' (or empty for the environment's own server): " + server);
+        }
+        // the drill function is a standard Lambda function: the workers' timeout on standard Lambda, 900 s when the
+        // workers run on managed instances, as template.yaml sets it (read quietly: worker() reports a bad value)
+        long timeout = DrillSettings.MAX_TIMEOUT.toSeconds();
+        try {
+            if (compute == Config.WorkerCompute.LAMBDA) {
+                timeout = Math.max(60, Math.min(Long.parseLong(optional("WORKER_TIMEOUT_SECONDS", "900")), timeout));
+            }
+        } catch (NumberFormatException e) {
+            // reported by worker()
+        }
+        return new DrillSettings(server, bool("RECORD_ROW_COUNTS", true),
+                Duration.ofDays(integer("DRILL_ALARM_DAYS", 8, 1)),
+                new Config.WorkerLimits(Duration.ofSeconds(timeout), DrillSettings.MAX_EVENT_AGE));
+    }
+
+    private static final Pattern PARAMETER_NAME = Pattern.compile("/[A-Za-z0-9_./-]+");
 }

@@ -118,6 +118,11 @@ public final class DbConnection {
         return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
     }
 
+    /** The same server and database as another user, or with another password (a fresh IAM token). */
+    public DbConnection withCredentials(String otherUser, String otherPassword) {
+        return new DbConnection(host, port, database, otherUser, otherPassword, sslMode, sslRootCert);
+    }
+
     public DbConnection withDatabase(String otherDatabase) {
         return new DbConnection(host, port, otherDatabase, user, password, sslMode, sslRootCert);
     }

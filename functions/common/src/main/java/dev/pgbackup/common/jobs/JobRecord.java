@@ -37,7 +37,8 @@ public record JobRecord(
                            Instant updatedAt) {
     }
 
-    public enum Type { BACKUP, RESTORE }
+    /** DRILL: a restore drill, the newest backup restored into a scratch database and checked (never the target). */
+    public enum Type { BACKUP, RESTORE, DRILL }
 
     public enum Status { RUNNING, SUCCEEDED, FAILED }
 

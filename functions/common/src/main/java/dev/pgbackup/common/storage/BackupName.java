@@ -15,6 +15,11 @@ import java.util.regex.Pattern;
  * {@code {app}-{environment}-on-YYYY-MM-DD-at-hh-mm-ss-AM|PM-{label}.dump}, local time of the configured zone.
  */
 public record BackupName(String filename, String app, String environment, LocalDateTime localTime) {
+    /** Backups are never overwritten: what a caller is told when a name is taken. */
+    public static String alreadyExists(String filename) {
+        return "A backup named " + filename + " already exists; it was not overwritten";
+    }
+
 
     private static final DateTimeFormatter STAMP =
             DateTimeFormatter.ofPattern("yyyy-MM-dd-'at'-hh-mm-ss-a", Locale.ENGLISH);

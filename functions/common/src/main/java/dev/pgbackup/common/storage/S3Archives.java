@@ -103,7 +103,7 @@ public final class S3Archives implements ArchiveStorage {
             S3Exception answered = s3Answer(e);
 
             if (answered != null && answered.statusCode() == 412) {
-                throw new IOException("A backup named " + key + " already exists; it was not overwritten");
+                throw new IOException(BackupName.alreadyExists(key));
             }
             if (cause instanceof IOException io) {
                 throw io;

@@ -37,6 +37,11 @@ public record StateKeys(String app, String environment) {
         return ROOT + "locks/" + scope() + "/backup.lock";
     }
 
+    /** One restore drill of this environment at a time (apart from restores: a drill never touches the target). */
+    public String drillLock() {
+        return ROOT + "locks/" + scope() + "/drill.lock";
+    }
+
     /** When this environment's newest backup completed (and started), as its backup worker recorded it. */
     public String lastBackup() {
         return ROOT + "state/" + scope() + "/last-backup.json";
@@ -45,6 +50,11 @@ public record StateKeys(String app, String environment) {
     /** When a restore last changed this environment's database. */
     public String lastRestore() {
         return ROOT + "state/" + scope() + "/last-restore.json";
+    }
+
+    /** This environment's newest successful restore drill (what the drill watch compares with its limit). */
+    public String lastDrill() {
+        return ROOT + "state/" + scope() + "/last-drill.json";
     }
 
     /** A swap in progress: the names it renames, so a worker killed between the renames can be repaired. */

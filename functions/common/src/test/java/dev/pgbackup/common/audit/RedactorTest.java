@@ -19,6 +19,15 @@ class RedactorTest {
     }
 
     @Test
+    void removesTheSignatureOfAnIamTokenButKeepsASecretsArn() {
+        String token = "db.example.com:5432/?DBUser=app&Action=connect&X-Amz-Algorithm=AWS4-HMAC-SHA256"
+                + "&X-Amz-Signature=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        assertFalse(Redactor.scrub("tried " + token, List.of()).contains("0123456789abcdef"));
+        String arn = "Secrets Manager secret not found: arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-1-AbC";
+        assertEquals(arn, Redactor.scrub(arn, List.of()));
+    }
+
+    @Test
     void leavesOrdinaryMessagesAlone() {
         String text = "pg_dump: error: query failed: ERROR:  permission denied for table customers";
         assertEquals(text, Redactor.scrub(text, List.of()));

@@ -111,8 +111,10 @@ class JwtAuthenticatorTest {
         String shortSecret = "0123456789abcdef0123456789abcde"; // 31 bytes
         Failure f = assertThrows(Failure.class, () -> auth(POLICY, shortSecret).authenticate(bearer(token(b -> b))));
         assertEquals(500, f.status());
-        assertEquals("The JWT secret in /app/jwt is shorter than 32 bytes; set a longer one (for example: openssl rand "
-                + "-base64 48)", f.getMessage());
+        assertEquals("The stack's JWT secret is shorter than 32 bytes: no token is accepted until a longer one is set "
+                + "(see the function's log)", f.getMessage());
+        assertEquals("JWT secret parameter /app/jwt holds fewer than 32 bytes; set a longer one (for example: openssl "
+                + "rand -base64 48)", f.diagnostic(), "the parameter's name only for the log");
     }
 
     @Test

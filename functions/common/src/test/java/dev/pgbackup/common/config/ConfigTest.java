@@ -32,7 +32,7 @@ class ConfigTest {
         assertEquals(Config.RestoreMode.SWAP, c.restoreMode());
         assertTrue(c.keepPreRestoreCopy());
         assertEquals("/opt", c.pgToolsDir());
-        assertEquals("zstd:1", c.compression().toString());
+        assertEquals("zstd:3", c.compression().toString());
     }
 
     @Test

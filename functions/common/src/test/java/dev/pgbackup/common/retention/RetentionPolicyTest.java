@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 
 class RetentionPolicyTest {
     static final Instant NOW = Instant.parse("2026-11-28T12:00:00Z");
-    static final RetentionPolicy POLICY = new RetentionPolicy(new Config.RetentionSettings(30, 10, Duration.ofDays(7)));
+    static final RetentionPolicy POLICY = new RetentionPolicy(new Config.RetentionSettings(30, 10, Duration.ofDays(7)), java.time.ZoneOffset.UTC);
 
     static BackupCatalog.Entry entry(int i, BackupClass c, Instant when) {
         String name = "app-production-on-x-" + c.key + "-" + i + ".dump";

@@ -1,0 +1,24 @@
+package dev.pgbackup.common.events;
+
+import dev.pgbackup.common.jobs.JobRecord;
+
+/**
+ * The detail of a job's event, as documented in the README: what a rule may match and a chat message may show.
+ * Built from the job record's public fields only: never the diagnostic (a tool's own words, which can quote rows
+ * and host names), never a secret.
+ */
+public record JobOutcome(String app, String environment, String jobId, String filename, String trigger, String status,
+                         String message, Long bytes, Long durationMs, String finishedAt) {
+    public static final String SOURCE = "pgbackup";
+
+    public static JobOutcome of(String app, JobRecord job) {
+        return new JobOutcome(app, job.environment(), job.jobId(), job.filename(), job.trigger(), job.status().name(),
+                job.message(), job.bytes(), job.durationMs(), job.finishedAt() == null ? null : job.finishedAt().toString());
+    }
+
+    /** "Backup Succeeded", "Backup Failed", "Restore Succeeded" or "Restore Failed". */
+    public static String detailType(JobRecord job) {
+        String what = job.type() == JobRecord.Type.BACKUP ? "Backup" : "Restore";
+        return what + (job.status() == JobRecord.Status.SUCCEEDED ? " Succeeded" : " Failed");
+    }
+}

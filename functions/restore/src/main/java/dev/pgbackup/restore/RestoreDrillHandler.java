@@ -1,0 +1,200 @@
+package dev.pgbackup.restore;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+import dev.pgbackup.common.Wiring;
+import dev.pgbackup.common.audit.AuditLog;
+import dev.pgbackup.common.config.Config;
+import dev.pgbackup.common.db.DbConnection;
+import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.jobs.JobFailures;
+import dev.pgbackup.common.jobs.JobRecord;
+import dev.pgbackup.common.jobs.JobStore;
+import dev.pgbackup.common.jobs.Lock;
+import dev.pgbackup.common.jobs.ProgressReporter;
+import dev.pgbackup.common.storage.BackupObject;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The restore drill function, started by its own EventBridge schedule (or invoked by hand with {@code {}}): the
+ * newest backup of this environment restored into a scratch database, checked and dropped ({@link DrillService}),
+ * one drill per environment at a time (its own lock; restores and backups are not held up). The outcome is a
+ * DRILL job record, an audit line, a DrillSucceeded or DrillFailed metric and, on success, the last-drill record.
+ * The same function's second schedule ({@code "task": "drill-watch"}) runs {@link DrillWatch}.
+ */
+public class RestoreDrillHandler implements RequestHandler<Map<String, Object>, Map<String, Object>> {
+    static final String DRILL_TASK = "restore-drill";
+    static final String WATCH_TASK = "drill-watch";
+
+    private final Wiring wiring;
+    private final DrillService drills;
+    private final Lock lock;
+    private final DrillWatch watch;
+
+    public RestoreDrillHandler() {
+        this(Wiring.fromEnvironment());
+    }
+
+    public RestoreDrillHandler(Wiring wiring) {
+        this.wiring = wiring;
+        this.drills = service(wiring);
+        this.lock = new Lock(wiring.records, wiring.keys.drillLock(), wiring.config.drill().worker().staleAfter(),
+                wiring.clock);
+        this.watch = new DrillWatch(wiring.records, wiring.keys, wiring.config.drill().alarmAfter(), wiring.audit,
+                wiring.clock);
+    }
+
+    /** The drill service wired from the stack's parts. */
+    public static DrillService service(Wiring w) {
+        return new DrillService(w.objects, w.archives, w.catalog, w.pgTools, () -> server(w),
+                w.config.drill().worker().staleAfter(), w.clock, w.config.appName(),
+                () -> new dev.pgbackup.common.storage.ArchiveCipher(w.kms));
+    }
+
+    /** The verification server when one is configured, else the environment's own server. */
+    static DrillService.Server server(Wiring w) {
+        return w.config.drill().verificationServer()
+                .map(p -> new DrillService.Server(DbConnection.parse(w.secrets.get(p))
+                        .withCertificatesIn(Path.of(w.config.pgToolsDir(), "certs")), "the verification server"))
+                .orElseGet(() -> new DrillService.Server(w.database(), "the environment's server"));
+    }
+
+    /** The job of one schedule execution: the same for every delivery of it (a repeat runs once). */
+    public static String scheduledJobId(Config config, String executionId) {
+        return UUID.nameUUIDFromBytes((config.appName() + "/" + config.environment() + "/drill/" + executionId)
+                .getBytes(StandardCharsets.UTF_8)).toString();
+    }
+
+    private static String jobId(Config config, Map<String, Object> event) {
+        Object id = event == null ? null : event.get("id");
+        return id instanceof String s && !s.isBlank() ? scheduledJobId(config, s) : JobStore.newJobId();
+    }
+
+    @Override
+    public Map<String, Object> handleRequest(Map<String, Object> event, Context context) {
+        Deadline deadline = Deadline.fromContext(wiring.ticker, context, Config.WorkerLimits.SAFETY_MARGIN);
+        String task = task(event);
+        if (WATCH_TASK.equals(task)) {
+            return watch.check();
+        }
+        if (task != null && !DRILL_TASK.equals(task)) {
+            return ignored(null, "not a restore drill event (task '" + task + "')");
+        }
+        String jobId = jobId(wiring.config, event);
+        if (!wiring.jobs.claim(jobId)) {
+            return ignored(jobId, "already claimed by another invocation (a repeated delivery)");
+        }
+        String trigger = event != null && "aws.events".equals(event.get("source")) ? "schedule" : "invoke";
+        JobRecord job = JobRecord.started(jobId, JobRecord.Type.DRILL, wiring.config.environment(), null, trigger,
+                trigger, wiring.clock.instant());
+        Lock.Outcome taken = lock.acquire(jobId, trigger, null);
+        if (!taken.acquired()) {
+            return refuse(job, taken.holder());
+        }
+        AuditLog.Entry audit = wiring.audit.entry("restore.drill").with("jobId", jobId).with("trigger", trigger)
+                .with("environment", job.environment());
+        JobRecord finished = run(job, deadline, audit);
+        finish(finished, audit);
+        return finished.summary();
+    }
+
+    private JobRecord run(JobRecord job, Deadline deadline, AuditLog.Entry audit) {
+        JobRecord current = job;
+        try {
+            wiring.jobs.save(current);
+            BackupObject backup = DrillRules.newest(wiring.catalog.listMine(), job.environment())
+                    .orElseThrow(() -> DrillFailure.noBackup(job.environment())).backup();
+            current = JobRecord.started(job.jobId(), job.type(), job.environment(), backup.filename(),
+                    job.requestedBy(), job.trigger(), job.createdAt());
+            wiring.jobs.save(current);
+            audit.with("filename", backup.filename());
+            ProgressReporter progress = new ProgressReporter(wiring.jobs, current, wiring.clock);
+            DrillService.Outcome outcome;
+            try (progress) {
+                outcome = drills.run(job.jobId(), backup, deadline, progress);
+            }
+            audit.with("server", outcome.server()).with("scratch", outcome.scratch()).with("tables", outcome.tables())
+                    .with("rowCountsCompared", outcome.counted()).with("checksumVerified", outcome.checksumVerified())
+                    .with("pgRestore", outcome.pgRestoreVersion()).with("timings", outcome.timings());
+            recordSuccess(current, outcome, audit);
+            return current.succeeded(wiring.clock.instant(), outcome.bytes(), outcome.message(), outcome.details())
+                    .withTimings(outcome.timings());
+        } catch (RuntimeException e) {
+            JobRecord failed = JobFailures.failed(current, e, wiring.clock.instant(), "Restore drill", secrets());
+            audit.with("diagnostic", failed.diagnostic());
+            return failed;
+        }
+    }
+
+    /** What the drill watch compares with its limit; without it the alarm fires, the drill itself stands. */
+    private void recordSuccess(JobRecord job, DrillService.Outcome outcome, AuditLog.Entry audit) {
+        try {
+            wiring.records.write(wiring.keys.lastDrill(), new LastDrill(job.jobId(), outcome.filename(),
+                    wiring.clock.instant(), outcome.tables(), outcome.counted()));
+        } catch (RuntimeException e) {
+            audit.with("lastDrillNotRecorded", e.getClass().getSimpleName());
+        }
+    }
+
+    /** Lock first (the next drill may start once the outcome is visible), then the outcome; each runs. */
+    private void finish(JobRecord finished, AuditLog.Entry audit) {
+        wiring.warnAboutTls(audit);
+        try {
+            lock.release(finished.jobId());
+        } catch (RuntimeException e) {
+            audit.with("lockReleaseError", e.getClass().getSimpleName()); // it goes stale instead
+        } finally {
+            try {
+                wiring.jobs.save(finished);
+            } finally {
+                wiring.audit.metric(finished.status() == JobRecord.Status.SUCCEEDED ? "DrillSucceeded" : "DrillFailed",
+                        wiring.config.appName(), wiring.config.environment());
+                audit.with("message", finished.message()).with("bytes", finished.bytes())
+                        .write(finished.status().name());
+            }
+        }
+    }
+
+    /** Another drill of this environment holds the lock: this one is recorded as not run. */
+    private Map<String, Object> refuse(JobRecord job, Lock.Holder holder) {
+        JobRecord refused = job.failed(wiring.clock.instant(), "Restore drill refused: a restore drill of '"
+                + job.environment() + "' is already running (job " + holder.jobId() + "); this one did not run", null);
+        wiring.jobs.save(refused);
+        wiring.audit.entry("restore.drill").with("jobId", job.jobId()).with("runningJob", holder.jobId())
+                .with("message", refused.message()).write("REFUSED");
+        return refused.summary();
+    }
+
+    /** The database passwords the drill read (the environment's and the verification server's), to scrub. */
+    private List<String> secrets() {
+        List<String> secrets = new ArrayList<>(wiring.databaseSecrets());
+        wiring.config.drill().verificationServer().flatMap(wiring.secrets::peek).ifPresent(url -> {
+            try {
+                String password = DbConnection.parse(url).password();
+                if (password != null) {
+                    secrets.add(password);
+                }
+            } catch (RuntimeException ignored) {
+                // a URL that does not parse never reached a message either
+            }
+        });
+        return secrets;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static String task(Map<String, Object> event) {
+        Object detail = event == null ? null : event.get("detail");
+        Object task = detail instanceof Map<?, ?> d ? ((Map<String, Object>) d).get("task") : null;
+        return task instanceof String s ? s : null;
+    }
+
+    private Map<String, Object> ignored(String jobId, String reason) {
+        wiring.audit.entry("restore.drill").with("jobId", jobId).with("reason", reason).write("IGNORED");
+        return jobId == null ? Map.of("status", "IGNORED") : Map.of("status", "IGNORED", "jobId", jobId);
+    }
+}
