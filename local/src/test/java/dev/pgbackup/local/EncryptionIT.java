@@ -14,6 +14,7 @@ import dev.pgbackup.backup.BackupWorkerHandler;
 import dev.pgbackup.common.Hashes;
 import dev.pgbackup.common.Json;
 import dev.pgbackup.restore.RestoreApiHandler;
+import dev.pgbackup.restore.RestoreDrillHandler;
 import dev.pgbackup.restore.RestoreWorkerHandler;
 import dev.pgbackup.testsupport.ApiEvents;
 import dev.pgbackup.testsupport.FaultProxy;
@@ -449,6 +450,52 @@ class EncryptionIT {
                 + "' was not changed", map(r.getBody()).get("message"),
                     p.staging.stack.audit());
         p.assertStagingUntouched();
+    }
+
+    /** A restore drill of production's newest backup, as its schedule starts one. */
+    static Map<String, Object> drill(Env env) {
+        return new RestoreDrillHandler(env.stack.wiring).handleRequest(Map.of(), new TestContext(Duration.ofMinutes(15)));
+    }
+
+    @Test
+    void aRestoreDrillDecryptsAClientSideEncryptedBackupAndComparesItsRowCounts() {
+        Pair p = new Pair(CLIENT_SIDE);
+        String filename = p.production.backedUp();
+        Map<String, Object> manifest = p.production.manifest("production", filename);
+        assertEquals("aws-encryption-sdk", manifest.get("encryption"));
+        assertEquals(p.productionKey, manifest.get("kmsKeyId"));
+        assertEquals(Map.of("public.customers", 200, "public.orders", 1500), manifest.get("rowCounts"),
+                "the counts of the dumped snapshot beside the encryption");
+
+        Map<String, Object> result = drill(p.production);
+
+        assertEquals("SUCCEEDED", result.get("status"), result::toString);
+        String message = (String) result.get("message");
+        assertTrue(message.matches("Restore drill passed: restored " + java.util.regex.Pattern.quote(filename)
+                + " into a scratch database on the environment's server: \\d+ tables, row counts equal, "
+                + "\\d+\\.\\d s; dropped"), message);
+        assertEquals(List.of(), pg.databases(PRODUCTION_DB + "_drill"), "the scratch database was dropped");
+        assertEquals(productionSnapshot, pg.snapshot(PRODUCTION_DB), "production's database is unchanged");
+    }
+
+    @Test
+    void aRestoreDrillWhoseDataKeyKmsRefusesFailsBeforeAnyScratchDatabase() {
+        try (FaultProxy proxy = FaultProxy.start(MotoServer.get().endpoint())) {
+            Pair p = new Pair(CLIENT_SIDE, Map.of(), MotoServer.get().endpoint(), PRODUCTION_DB, proxy.endpoint());
+            String filename = p.production.backedUp();
+            FaultProxy.Rule denied = proxy.when(FaultProxy.ssm("TrentService.Decrypt"))
+                    .respondSsmError(400, "AccessDeniedException", KMS_DENIED);
+
+            Map<String, Object> result = drill(p.production);
+
+            assertEquals("FAILED", result.get("status"), result::toString);
+            assertEquals("Restore drill failed: Backup file " + filename + " is encrypted with production's KMS key, "
+                    + "which this stack may not use (the key policy must grant this stack's restore role kms:Decrypt) "
+                    + "(backup " + filename + "); no scratch database was created", result.get("message"));
+            assertTrue(denied.injected() >= 1, "KMS was asked for the data key");
+            assertEquals(List.of(), pg.databases(PRODUCTION_DB + "_drill"), "no scratch database");
+            assertEquals(productionSnapshot, pg.snapshot(PRODUCTION_DB), "production's database is unchanged");
+        }
     }
 
     @ParameterizedTest(name = "{0}")

@@ -49,4 +49,19 @@ class ManifestTest {
         assertNull(m.rowCounts());
         assertNull(m.withRowCounts(null).rowCounts());
     }
+
+    @Test
+    void theHelpersKeepEachOthersFields() throws Exception {
+        Manifest m = Json.MAPPER.readValue(BEFORE_COUNTS, Manifest.class)
+                .withEncryption("aws-encryption-sdk", "arn:aws:kms:us-east-1:123456789012:key/k")
+                .withRowCounts(Map.of("public.orders", 300L))
+                .withScope(null);
+
+        assertEquals("aws-encryption-sdk", m.encryption());
+        assertEquals("arn:aws:kms:us-east-1:123456789012:key/k", m.kmsKeyId());
+        assertTrue(m.clientSideEncrypted());
+        assertEquals(Map.of("public.orders", 300L), m.rowCounts());
+        assertEquals(m, Json.MAPPER.readValue(Json.write(m), Manifest.class), "and all of them round-trip");
+        assertFalse(Json.MAPPER.readValue(BEFORE_COUNTS, Manifest.class).clientSideEncrypted());
+    }
 }
