@@ -18,7 +18,8 @@ RIE="$(find "$ROOT/.venv/lib" -path '*samcli/local/rapid/aws-lambda-rie-x86_64' 
 [ -x "$RIE" ] || { echo "aws-lambda-rie not found: run ./scripts/test.sh (it installs aws-sam-cli into .venv)" >&2; exit 1; }
 for f in "$RIC" "$SER" "$CORE"; do [ -f "$f" ] || { echo "missing $f: mvn -pl local verify fetches it" >&2; exit 1; }; done
 for m in backup list restore; do
-  ls "$ROOT"/functions/$m/target/$m-*-lambda.jar >/dev/null 2>&1 || (cd "$ROOT" && mvn -q -B package -DskipTests -pl functions/$m -am)
+  jar="$m-*-api.jar"; [ "$m" = list ] && jar="$m-*-lambda.jar"
+  ls "$ROOT"/functions/$m/target/$jar >/dev/null 2>&1 || (cd "$ROOT" && mvn -q -B package -DskipTests -pl functions/$m -am)
 done
 
 WORK="$(mktemp -d)"; trap 'rm -rf "$WORK"' EXIT
@@ -66,10 +67,11 @@ cold_start() {
 
 median() { sort -n | awk '{a[NR]=$1} END {if (NR==0) print "NA"; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
-declare -A JAR=( [hello]="$WORK/hello.jar" [BackupApiFunction]="$(ls "$ROOT"/functions/backup/target/backup-*-lambda.jar)"
+# the jars sam build deploys: the API functions of backup and restore get the slim -api jar (no encryption SDK)
+declare -A JAR=( [hello]="$WORK/hello.jar" [BackupApiFunction]="$(ls "$ROOT"/functions/backup/target/backup-*-api.jar)"
   [ListBackupsFunction]="$(ls "$ROOT"/functions/list/target/list-*-lambda.jar)"
   [JobStatusFunction]="$(ls "$ROOT"/functions/list/target/list-*-lambda.jar)"
-  [RestoreApiFunction]="$(ls "$ROOT"/functions/restore/target/restore-*-lambda.jar)" )
+  [RestoreApiFunction]="$(ls "$ROOT"/functions/restore/target/restore-*-api.jar)" )
 declare -A HANDLER=( [hello]=Hello [BackupApiFunction]=dev.pgbackup.backup.BackupApiHandler::handleRequest
   [ListBackupsFunction]=dev.pgbackup.list.ListBackupsHandler::handleRequest
   [JobStatusFunction]=dev.pgbackup.list.JobStatusHandler::handleRequest

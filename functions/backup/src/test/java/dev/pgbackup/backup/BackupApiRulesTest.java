@@ -71,8 +71,8 @@ class BackupApiRulesTest {
     @Test
     void aDatabaseTooBigForTheWindowIsRefusedUpFrontWithNothingStarted() throws Exception {
         UnitStack stack = UnitStack.create("production");
-        // its last backup saw 61.3 GB: at the default 50 MB/s that is 20 minutes, the window 14
-        stack.objects.plant(stack.wiring.keys.lastBackup(), "{\"filename\":\"x\",\"databaseBytes\":61300000000}",
+        // its last backup saw 88.2 GB: at the default 70 MB/s that is 21 minutes, the window 14
+        stack.objects.plant(stack.wiring.keys.lastBackup(), "{\"filename\":\"x\",\"databaseBytes\":88200000000}",
                 UnitStack.T0);
         int before = stack.objects.writes().size();
 
@@ -80,7 +80,7 @@ class BackupApiRulesTest {
 
         assertEquals(422, response.getStatusCode(), response.getBody());
         assertTrue(json(response).get("message").asText().startsWith("Backup refused: the database of 'production' "
-                + "is 61.3 GB (pg_database_size at its last backup); at 50 MB/s a backup takes about 20 min, longer "
+                + "is 88.2 GB (pg_database_size at its last backup); at 70 MB/s a backup takes about 21 min, longer "
                 + "than the 14 min a backup may run on this stack. Nothing was started."), response.getBody());
         assertEquals(before, stack.objects.writes().size(), "no job, no lock");
         assertEquals(List.of(), stack.launches);
