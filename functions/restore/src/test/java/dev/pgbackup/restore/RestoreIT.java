@@ -45,6 +45,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -570,7 +572,11 @@ class RestoreIT {
         assertEquals(500, response.getStatusCode(), response.getBody());
         String message = (String) bodyOf(response).get("message");
         assertTrue(message.contains("cannot be read by pg_restore"), message);
-        assertTrue(message.contains("pg_restore ended after 0 of the backup's " + productionDump.length + " bytes"), message);
+        // how much reached the pipe before the process was gone is up to the scheduler: anything short of the whole
+        Matcher read = Pattern.compile("pg_restore ended after (\\d+) of the backup's "
+                + productionDump.length + " bytes").matcher(message);
+        assertTrue(read.find(), message);
+        assertTrue(Long.parseLong(read.group(1)) < productionDump.length, message);
         assertTrue(message.endsWith("The database '" + f.target + "' was not changed"), message);
         assertEquals(f.stagingSnapshot, pg.snapshot(f.target));
         f.assertNoLeftovers();

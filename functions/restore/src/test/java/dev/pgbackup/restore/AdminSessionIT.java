@@ -1,0 +1,52 @@
+package dev.pgbackup.restore;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pgbackup.testsupport.TestPostgres;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** Dropping a database as the application's role (no superuser, no pg_signal_backend), as restores do. */
+class AdminSessionIT {
+    private static final TestPostgres pg = TestPostgres.get();
+
+    @Test
+    void aSessionTheRoleMayNotEndDoesNotMakeTheDropFailWhileItGoesAway() throws Exception {
+        // What an autovacuum worker is to DROP DATABASE ... WITH (FORCE): a session of a role we are not, which
+        // FORCE refuses outright (it failed a clean-clone CI run that way). Here another login role stands in
+        // for it, deterministically: it leaves once the drop is waiting for it.
+        String db = "admin_session_" + Long.toHexString(System.nanoTime());
+        pg.createDatabase(db);
+        pg.admin("do $$ begin if not exists (select from pg_roles where rolname = 'someone_else') then "
+                + "create role someone_else login password 'someone-else-pw'; end if; end $$");
+        Connection other = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + pg.port() + "/" + db
+                + "?sslmode=disable", "someone_else", "someone-else-pw");
+        try (AdminSession admin = AdminSession.open(pg.connection("postgres"), List.of())) {
+            CompletableFuture<Void> drop = CompletableFuture.runAsync(() -> {
+                try {
+                    admin.dropDatabase(db);
+                } catch (java.sql.SQLException e) {
+                    throw new IllegalStateException(e.getMessage(), e);
+                }
+            });
+            // the drop is waiting for the other session (or has already failed, as FORCE alone does)
+            while (!drop.isDone() && pg.query("postgres", "select pid from pg_stat_activity where state = 'active' "
+                    + "and query like 'DROP DATABASE%" + db + "%'").isEmpty()) {
+                Thread.sleep(20);
+            }
+            other.close();
+            drop.get(120, TimeUnit.SECONDS);
+        } finally {
+            other.close();
+        }
+        assertFalse(pg.databaseExists(db));
+        assertEquals(List.of(), pg.databases(db));
+        assertTrue(other.isClosed());
+    }
+}
