@@ -116,7 +116,7 @@ public final class Wiring {
                 () -> new SecretsManagerSecrets(clients.secretsManager(), config.secretTtl(), clock));
         return new Wiring(config, clock, ticker, audit, new S3ObjectStore(s3, config.bucket(), config.encryption().kmsKeyId()),
                 new S3Archives(s3, config.bucket(), clients.archiveClients(), config.encryption()), secrets, launcher,
-                JobEvents.lazy(() -> AwsJobEvents.create(clients, config)), once(new Supplier<>() {
+                JobEvents.lazy(() -> AwsJobEvents.create(clients, config)), Once.of(new Supplier<>() {
                     @Override
                     public software.amazon.awssdk.services.kms.KmsClient get() {
                         return clients.kms();
@@ -130,21 +130,6 @@ public final class Wiring {
     private static <T> Supplier<T> unavailable() {
         return () -> {
             throw new IllegalStateException("this wiring has no KMS client");
-        };
-    }
-
-    /** The supplier's value, made on the first call and shared after it. */
-    private static <T> Supplier<T> once(Supplier<T> make) {
-        return new Supplier<>() {
-            private T value;
-
-            @Override
-            public synchronized T get() {
-                if (value == null) {
-                    value = make.get();
-                }
-                return value;
-            }
         };
     }
 

@@ -53,7 +53,7 @@ public class RestoreDrillHandler implements RequestHandler<Map<String, Object>, 
     public static DrillService service(Wiring w) {
         return new DrillService(w.objects, w.archives, w.catalog, w.pgTools, () -> server(w),
                 w.config.drill().worker().staleAfter(), w.clock, w.config.appName(),
-                () -> new dev.pgbackup.common.storage.ArchiveCipher(w.kms));
+                dev.pgbackup.common.Once.of(() -> new dev.pgbackup.common.storage.ArchiveCipher(w.kms)));
     }
 
     /** The verification server when one is configured, else the environment's own server. */

@@ -41,7 +41,7 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
     public static RestoreService service(Wiring w) {
         return new RestoreService(w.config, w.objects, w.archives, w.catalog, w.keys, w.pgTools, w.databases::login,
                 java.nio.file.Path.of(System.getProperty("java.io.tmpdir")), w.clock,
-                () -> new dev.pgbackup.common.storage.ArchiveCipher(w.kms));
+                dev.pgbackup.common.Once.of(() -> new dev.pgbackup.common.storage.ArchiveCipher(w.kms)));
     }
 
     @Override

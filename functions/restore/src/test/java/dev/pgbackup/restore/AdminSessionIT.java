@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pgbackup.testsupport.TestPostgres;
+import dev.pgbackup.testsupport.Waits;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -36,10 +38,9 @@ class AdminSessionIT {
                 }
             });
             // the drop is waiting for the other session (or has already failed, as FORCE alone does)
-            while (!drop.isDone() && pg.query("postgres", "select pid from pg_stat_activity where state = 'active' "
-                    + "and query like 'DROP DATABASE%" + db + "%'").isEmpty()) {
-                Thread.sleep(20);
-            }
+            Waits.until(Duration.ofSeconds(60), "the drop to wait for the other session, or to end", () -> drop.isDone()
+                    || !pg.query("postgres", "select pid from pg_stat_activity where state = 'active' "
+                            + "and query like 'DROP DATABASE%" + db + "%'").isEmpty());
             other.close();
             drop.get(120, TimeUnit.SECONDS);
         } finally {

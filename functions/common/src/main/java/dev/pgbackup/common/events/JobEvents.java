@@ -1,5 +1,6 @@
 package dev.pgbackup.common.events;
 
+import dev.pgbackup.common.Once;
 import dev.pgbackup.common.audit.AuditLog;
 import dev.pgbackup.common.jobs.JobRecord;
 import java.util.function.Supplier;
@@ -29,23 +30,12 @@ public interface JobEvents {
      * API functions ship without them). A fault in building or publishing becomes an {@code eventsError}.
      */
     static JobEvents lazy(Supplier<JobEvents> build) {
-        return new JobEvents() {
-            private JobEvents built;
-
-            @Override
-            public Delivery publish(JobRecord finished) {
-                try {
-                    return events().publish(finished);
-                } catch (RuntimeException | LinkageError e) {
-                    return new Delivery(null, e.getClass().getSimpleName(), null, null);
-                }
-            }
-
-            private synchronized JobEvents events() {
-                if (built == null) {
-                    built = build.get();
-                }
-                return built;
+        Supplier<JobEvents> events = Once.of(build);
+        return finished -> {
+            try {
+                return events.get().publish(finished);
+            } catch (RuntimeException | LinkageError e) {
+                return new Delivery(null, e.getClass().getSimpleName(), null, null);
             }
         };
     }

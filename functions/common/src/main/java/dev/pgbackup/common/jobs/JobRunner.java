@@ -1,6 +1,7 @@
 package dev.pgbackup.common.jobs;
 
 import dev.pgbackup.common.Json;
+import dev.pgbackup.common.Once;
 import java.time.Clock;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -14,12 +15,11 @@ public final class JobRunner {
 
     private final JobStore jobs;
     private final Supplier<WorkerLauncher> launcher;
-    private volatile WorkerLauncher launcherInstance;
     private final Clock clock;
 
     public JobRunner(JobStore jobs, Supplier<WorkerLauncher> launcher, Clock clock) {
         this.jobs = jobs;
-        this.launcher = launcher;
+        this.launcher = Once.of(launcher);
         this.clock = clock;
     }
 
@@ -31,7 +31,7 @@ public final class JobRunner {
     public JobStart startAndWait(JobRecord job, String workerFunction, WorkerPayload payload, Deadline waitUntil) {
         jobs.save(job);
         try {
-            launcher().launch(workerFunction, Json.write(payload.toMap()));
+            launcher.get().launch(workerFunction, Json.write(payload.toMap()));
         } catch (WorkerLauncher.NotLaunched e) {
             JobRecord failed = job.failed(clock.instant(), "The worker could not be started", e.getMessage());
             jobs.save(failed);
@@ -68,12 +68,5 @@ public final class JobRunner {
             Thread.currentThread().interrupt();
             return false;
         }
-    }
-
-    private WorkerLauncher launcher() {
-        if (launcherInstance == null) {
-            launcherInstance = launcher.get();
-        }
-        return launcherInstance;
     }
 }

@@ -1,11 +1,6 @@
 package dev.pgbackup.common.storage;
 
-import java.util.ArrayDeque;
-import java.util.Collections;
-import java.util.IdentityHashMap;
-import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
@@ -20,22 +15,7 @@ public final class KmsRefusal {
 
     /** Whether anything in the chain (causes and suppressed) is a refusal because of a KMS key. */
     public static boolean in(Throwable t) {
-        ArrayDeque<Throwable> todo = new ArrayDeque<>(List.of(t));
-        Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
-        while (!todo.isEmpty()) {
-            Throwable x = todo.poll();
-            if (x == null || !seen.add(x)) {
-                continue;
-            }
-            if (is(x)) {
-                return true;
-            }
-            if (x.getCause() != null) {
-                todo.add(x.getCause());
-            }
-            todo.addAll(List.of(x.getSuppressed()));
-        }
-        return false;
+        return Causes.find(t, KmsRefusal::is).isPresent();
     }
 
     private static boolean is(Throwable x) {

@@ -177,22 +177,7 @@ public final class S3Archives implements ArchiveStorage {
      * answer among the suppressed exceptions.
      */
     static S3Exception s3Answer(Throwable t) {
-        java.util.ArrayDeque<Throwable> todo = new java.util.ArrayDeque<>(List.of(t));
-        java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-        while (!todo.isEmpty()) {
-            Throwable x = todo.poll();
-            if (x == null || !seen.add(x)) {
-                continue;
-            }
-            if (x instanceof S3Exception s3e) {
-                return s3e;
-            }
-            if (x.getCause() != null) {
-                todo.add(x.getCause());
-            }
-            todo.addAll(List.of(x.getSuppressed()));
-        }
-        return null;
+        return (S3Exception) Causes.find(t, S3Exception.class::isInstance).orElse(null);
     }
 
     private static Throwable rootCause(Throwable t) {
