@@ -26,6 +26,7 @@ import java.util.stream.Stream;
  */
 final class LambdaRuntimeEmulator implements AutoCloseable {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final java.util.Set<Integer> HANDED_OUT = new java.util.HashSet<>();
 
     final String name;
     private final Process process;
@@ -65,6 +66,23 @@ final class LambdaRuntimeEmulator implements AutoCloseable {
         if (!Files.isRegularFile(functionJar)) {
             throw new IllegalStateException("packaged function missing: " + functionJar + " (mvn package builds it)");
         }
+        // a free port can be taken by another process between our probe and the emulator's bind: try fresh ones
+        for (int attempt = 1; ; attempt++) {
+            LambdaRuntimeEmulator rie = launch(name, functionJar, handler, env, logDir);
+            try {
+                rie.awaitListening();
+                return rie;
+            } catch (IllegalStateException e) {
+                rie.close();
+                if (attempt >= 5 || !String.valueOf(e.getMessage()).contains("address already in use")) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static LambdaRuntimeEmulator launch(String name, Path functionJar, String handler, Map<String, String> env,
+                                                Path logDir) throws IOException {
         int port = freePort();
         int runtimeApiPort = freePort();
         List<String> classPath = new ArrayList<>();
@@ -87,9 +105,7 @@ final class LambdaRuntimeEmulator implements AutoCloseable {
         builder.environment().put("LAMBDA_TASK_ROOT", logDir.toString());
         builder.environment().put("AWS_LAMBDA_FUNCTION_NAME", name);
         builder.environment().putAll(env);
-        LambdaRuntimeEmulator rie = new LambdaRuntimeEmulator(name, builder.start(), port, log);
-        rie.awaitListening();
-        return rie;
+        return new LambdaRuntimeEmulator(name, builder.start(), port, log);
     }
 
     private void awaitListening() throws IOException {
@@ -132,9 +148,16 @@ final class LambdaRuntimeEmulator implements AutoCloseable {
         return Files.readString(log);
     }
 
+    /** A port free now and not handed to another emulator of this JVM (they start in parallel). */
     private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
+        while (true) {
+            try (ServerSocket socket = new ServerSocket(0)) {
+                synchronized (HANDED_OUT) {
+                    if (HANDED_OUT.add(socket.getLocalPort())) {
+                        return socket.getLocalPort();
+                    }
+                }
+            }
         }
     }
 
