@@ -16,8 +16,11 @@ fi
 
 LOGS="$ROOT/.local/e2e"; mkdir -p "$LOGS"
 PSQL="$ROOT/layers/postgresql-client/build/bin/psql"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-PROD_PORT=$(free_port); STAGING_PORT=$(free_port); MOTO_PORT=$(free_port)
+# three distinct free ports, probed together so that none is handed out twice
+read -r PROD_PORT STAGING_PORT MOTO_PORT < <(python3 -c 'import socket
+ss = [socket.socket() for _ in range(3)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in ss])')
 PIDS=()
 cleanup() {
   for ((i=${#PIDS[@]}-1; i>=0; i--)); do kill -TERM "${PIDS[$i]}" 2>/dev/null || true; wait "${PIDS[$i]}" 2>/dev/null || true; done
