@@ -45,3 +45,25 @@ ensure_layer() {
   bash "$ROOT/layers/postgresql-client/verify.sh" "$ROOT/layers/postgresql-client/build" >/tmp/pgbackup-layer-verify.log 2>&1 \
     || { cat /tmp/pgbackup-layer-verify.log >&2; echo "layer verification failed" >&2; exit 1; }
 }
+
+# libfaketime (Debian: faketime), for the unit tests under a moved clock: a test whose fixed instant meets the
+# machine's clock fails there today instead of on a later date.
+ensure_faketime() {
+  command -v faketime >/dev/null 2>&1 && return 0
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then command -v sudo >/dev/null 2>&1 && sudo="sudo" || { echo "missing 'faketime' (apt-get install faketime)" >&2; exit 1; }; fi
+  log "Installing faketime (Debian package)"
+  $sudo apt-get install -y -q --no-install-recommends faketime >/dev/null \
+    || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q --no-install-recommends faketime >/dev/null; } \
+    || { echo "could not install faketime" >&2; exit 1; }
+}
+
+# Runs a command with the wall clock moved by OFFSET (e.g. '+400 days'); the monotonic clock stays real, and
+# FORCE_MONOTONIC_FIX=0 keeps the JVM's timed waits (condition variables on CLOCK_MONOTONIC) from returning at
+# once, which otherwise turns every idle thread into a busy loop. The PostgreSQL server keeps the real clock: under
+# libfaketime its timers misfire (statement_timeout never fires, the 5-minute checkpoint timer fires at once).
+with_clock_moved() {
+  local offset="$1"; shift
+  FAKETIME_DONT_FAKE_MONOTONIC=1 FAKETIME_FORCE_MONOTONIC_FIX=0 FAKETIME_SKIP_CMDS=postgres,pg_ctl,initdb \
+    faketime "$offset" "$@"
+}

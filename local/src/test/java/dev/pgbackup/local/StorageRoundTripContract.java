@@ -116,7 +116,7 @@ abstract class StorageRoundTripContract {
             }));
             holder.put("backup", new BackupWorkerHandler(services));
             holder.put("restore", new RestoreWorkerHandler(services));
-            Map<String, String> auth = TestStack.bearer(TestStack.tokenFor("staging", "roundtrip", "WEB_ACCESS"));
+            Map<String, String> auth = TestStack.bearer(TestStack.tokenFor("staging", Clock.systemUTC(), "roundtrip", "WEB_ACCESS"));
             try {
                 String before = pg.snapshot(db).toString();
                 APIGatewayV2HTTPResponse backup = new BackupApiHandler(services)

@@ -37,7 +37,7 @@ class BackupApiRulesTest {
     static Stream<Arguments> refusals() {
         UnitStack any = UnitStack.create("production");
         String valid = any.token("dave", "WEB_ACCESS");
-        String stagingToken = TestStack.tokenFor("staging", "dave", "WEB_ACCESS");
+        String stagingToken = TestStack.tokenFor("staging", any.clock, "dave", "WEB_ACCESS");
         return Stream.of(
                 Arguments.of("no token", Map.of(), null, 401),
                 Arguments.of("staging's token", TestStack.bearer(stagingToken), null, 401),

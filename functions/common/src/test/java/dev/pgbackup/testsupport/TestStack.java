@@ -52,6 +52,8 @@ public final class TestStack {
     private final List<Future<?>> launched = new CopyOnWriteArrayList<>();
     /** The workers' deadlines run on this: a test moves it instead of waiting. */
     public final MovableTicker ticker = new MovableTicker();
+    /** The stack's business time: what it mints tokens with, so they agree with what it checks them against. */
+    public final Clock clock;
     public final Wiring wiring;
 
     private TestStack(String environment, String bucket, String database, Map<String, String> overrides, Clock clock,
@@ -59,6 +61,7 @@ public final class TestStack {
         this.environment = environment;
         this.bucket = bucket;
         this.database = database;
+        this.clock = clock;
         this.clients = new AwsClients(Optional.of(endpoint), true);
         this.s3 = clients.s3();
         this.env = Map.copyOf(environment(environment, bucket, overrides));
@@ -160,14 +163,20 @@ public final class TestStack {
         return auditBytes.toString(StandardCharsets.UTF_8);
     }
 
-    /** A token this stack accepts: its own secret, a subject, the roles, one hour to live. */
+    /** A token this stack accepts: its own secret, a subject, the roles, one hour to live on the stack's clock. */
     public String token(String subject, String... roles) {
-        return tokenFor(environment, subject, roles);
+        return tokenFor(environment, clock, subject, roles);
     }
 
-    public static String tokenFor(String environment, String subject, String... roles) {
-        return JWT.create().withSubject(subject).withArrayClaim("roles", roles)
-                .withExpiresAt(Instant.now().plus(Duration.ofHours(1)))
+    /**
+     * A token signed with {@code environment}'s secret, issued now on {@code clock}: always the clock of the stack
+     * that will check it (never the machine's while the stack runs on a fixed one), so the test means the same on
+     * any date.
+     */
+    public static String tokenFor(String environment, Clock clock, String subject, String... roles) {
+        Instant now = clock.instant();
+        return JWT.create().withSubject(subject).withArrayClaim("roles", roles).withIssuedAt(now)
+                .withExpiresAt(now.plus(Duration.ofHours(1)))
                 .sign(Algorithm.HMAC256(jwtSecret(environment)));
     }
 

@@ -126,7 +126,7 @@ class RetentionPreviewIT {
         APIGatewayV2HTTPResponse none = preview(stack, Map.of());
         assertEquals(401, none.getStatusCode());
         assertEquals("Missing or invalid Authorization header: a Bearer token is required", body(none).get("message"));
-        APIGatewayV2HTTPResponse production = preview(stack, TestStack.bearer(TestStack.tokenFor("production", "ops",
+        APIGatewayV2HTTPResponse production = preview(stack, TestStack.bearer(TestStack.tokenFor("production", stack.clock, "ops",
                 "WEB_ACCESS")));
         assertEquals(401, production.getStatusCode(), "another environment's token");
         APIGatewayV2HTTPResponse noRole = preview(stack, TestStack.bearer(stack.token("ops", "REPORTS")));

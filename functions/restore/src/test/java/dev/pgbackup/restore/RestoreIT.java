@@ -224,7 +224,7 @@ class RestoreIT {
 
     static synchronized String token() {
         if (tokenCache == null) {
-            tokenCache = TestStack.tokenFor("staging", "ops@example.com", "WEB_ACCESS");
+            tokenCache = TestStack.tokenFor("staging", java.time.Clock.systemUTC(), "ops@example.com", "WEB_ACCESS");
         }
         return tokenCache;
     }

@@ -221,7 +221,7 @@ class RestoreRulesTest {
         assertEquals(401, s.post(Map.of("authorization", "Basic dXNlcjpwYXNz"), body).getStatusCode());
         assertEquals(401, s.post(TestStack.bearer("not.a.jwt"), body).getStatusCode());
         // production's token does not open staging's API (each environment has its own secret)
-        assertEquals(401, s.post(TestStack.bearer(TestStack.tokenFor("production", "ops", "WEB_ACCESS")), body).getStatusCode());
+        assertEquals(401, s.post(TestStack.bearer(TestStack.tokenFor("production", s.unit.clock, "ops", "WEB_ACCESS")), body).getStatusCode());
         APIGatewayV2HTTPResponse noRole = s.post(TestStack.bearer(s.unit.token("viewer", "REPORTS")), body);
         assertEquals(403, noRole.getStatusCode());
         s.assertNothingStarted();
