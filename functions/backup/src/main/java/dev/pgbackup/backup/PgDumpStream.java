@@ -55,7 +55,7 @@ final class PgDumpStream extends FilterInputStream {
             throw new IOException("interrupted while waiting for pg_dump to exit");
         }
         if (code != 0) {
-            throw new DumpFailed(code, Redactor.scrub(tool.stderrTail(), secrets));
+            throw new DumpFailed(code, Redactor.scrub(tool.diagnostic(), secrets));
         }
         return -1;
     }

@@ -34,7 +34,7 @@ final class ArchiveFeed {
      * exit); {@code expectedBytes} is the object's size when the tool must consume the whole object, else -1.
      */
     record Result(int exitCode, boolean timedOut, String stdoutHead, long bytesFed, long expectedBytes,
-                  String readError, String stderrTail, long millis, String sha256) {
+                  String readError, String diagnostic, long millis, String sha256) {
         /** Exit 0 in time, S3 read without error and, when the size is known, every byte of it fed. */
         boolean ok() {
             return exitCode == 0 && !timedOut && readError == null && !incomplete();
@@ -87,7 +87,7 @@ final class ArchiveFeed {
                 // gone, or no longer the version that was checked (If-Match): nothing was fed
                 tool.destroy();
                 return new Result(-1, false, "", 0, -1, "opening the backup failed: " + e.getClass().getSimpleName(),
-                        tool.stderrTail(), (System.nanoTime() - started) / 1_000_000, null);
+                        tool.diagnostic(), (System.nanoTime() - started) / 1_000_000, null);
             }
             MeasuredStream body = new MeasuredStream(in.stream());
             long size = in.length();
@@ -121,7 +121,7 @@ final class ArchiveFeed {
             synchronized (head) {
                 stdout = head.toString(StandardCharsets.UTF_8);
             }
-            return new Result(code, timedOut, stdout, fed.get(), expected, readError.get(), tool.stderrTail(),
+            return new Result(code, timedOut, stdout, fed.get(), expected, readError.get(), tool.diagnostic(),
                     (System.nanoTime() - started) / 1_000_000, feeder.isAlive() ? null : body.sha256Hex());
         } finally {
             abort(in, aborted);

@@ -264,10 +264,9 @@ final class ArchiveReads {
                         + "time limit and was stopped");
             }
             if (code != 0) {
-                String tail = Redactor.scrub(tool.stderrTail(), secrets);
+                String diagnostic = Redactor.scrub(tool.diagnostic(), secrets);
                 throw RestoreFailure.unchanged(target, "Restore failed: pg_restore exited with code " + code + ": "
-                        + ToolErrors.meaning("pg_restore", tail) + " (details in job " + jobId + ")",
-                        tail.length() > 2000 ? tail.substring(tail.length() - 2000) : tail);
+                        + ToolErrors.meaning("pg_restore", diagnostic) + " (details in job " + jobId + ")", diagnostic);
             }
             return (System.nanoTime() - started) / 1_000_000;
         } catch (java.io.IOException e) {
@@ -316,12 +315,11 @@ final class ArchiveReads {
         if (r.exitCode() == 0 && r.incomplete()) {
             return "pg_restore ended after " + r.bytesFed() + " of the backup's " + r.expectedBytes() + " bytes";
         }
-        return ToolErrors.meaning("pg_restore", r.stderrTail());
+        return ToolErrors.meaning("pg_restore", r.diagnostic());
     }
 
     private String diagnostic(ArchiveFeed.Result r) {
-        String tail = Redactor.scrub(r.stderrTail(), secrets);
-        String d = tail.length() > 2000 ? tail.substring(tail.length() - 2000) : tail;
+        String d = Redactor.scrub(r.diagnostic(), secrets);
         return r.readError() == null ? d : d + " (S3: " + Redactor.scrub(r.readError(), secrets) + ")";
     }
 

@@ -3,32 +3,27 @@ package dev.pgbackup.common.db;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A started pg_dump / pg_restore / psql. Keeps the last few KB of its stderr for failure messages and
- * guarantees that {@link #destroy()} leaves no child blocked on a full pipe, whatever went wrong.
+ * A started pg_dump / pg_restore / psql. Keeps what its stderr says about a failure ({@link ToolOutput}: the
+ * problem lines, bounded whatever the tool writes) and guarantees that {@link #destroy()} leaves no child blocked
+ * on a full pipe, whatever went wrong.
  */
 public final class RunningTool implements AutoCloseable {
-    private static final int STDERR_TAIL_BYTES = 8 * 1024;
-
     private final String name;
     private final Process process;
-    private final java.util.function.Consumer<String> lines;
     private final Thread stderrReader;
-    private final byte[] tail = new byte[STDERR_TAIL_BYTES];
-    private long stderrBytes;
+    private final ToolOutput stderr;
 
     private RunningTool(String name, Process process, java.util.function.Consumer<String> lines) {
         this.name = name;
         this.process = process;
-        this.lines = lines;
+        this.stderr = new ToolOutput(lines);
         this.stderrReader = new Thread(this::collectStderr, name + "-stderr");
         this.stderrReader.setDaemon(true);
         this.stderrReader.start();
     }
-
     static RunningTool start(ProcessBuilder builder, String name, java.util.function.Consumer<String> stderrLines)
             throws IOException {
         return new RunningTool(name, builder.start(), stderrLines);
@@ -60,58 +55,25 @@ public final class RunningTool implements AutoCloseable {
     }
 
     private void collectStderr() {
-        byte[] buffer = new byte[4096];
-        StringBuilder line = new StringBuilder();
+        byte[] buffer = new byte[8192];
         try (InputStream err = process.getErrorStream()) {
             int n;
             while ((n = err.read(buffer)) > 0) {
-                synchronized (tail) {
-                    for (int i = 0; i < n; i++) {
-                        tail[(int) (stderrBytes++ % tail.length)] = buffer[i];
-                    }
-                }
-                if (lines != null) {
-                    feedLines(buffer, n, line);
-                }
+                stderr.accept(buffer, n);
             }
         } catch (IOException ignored) {
             // the process was destroyed; what we have is what there is
+        } finally {
+            stderr.finish();
         }
     }
 
-    /** Hands complete stderr lines (pg_dump/pg_restore --verbose progress) to the listener; never throws. */
-    private void feedLines(byte[] buffer, int n, StringBuilder line) {
-        for (int i = 0; i < n; i++) {
-            char c = (char) (buffer[i] & 0xff);
-            if (c == '\n') {
-                try {
-                    lines.accept(line.toString());
-                } catch (RuntimeException ignored) {
-                    // a listener's problem must not stop the tool's stderr from being read
-                }
-                line.setLength(0);
-            } else if (line.length() < 1000) {
-                line.append(c);
-            }
-        }
-    }
-
-    /** The end of stderr, trimmed to whole lines. */
-    public String stderrTail() {
-        synchronized (tail) {
-            int size = (int) Math.min(stderrBytes, tail.length);
-            byte[] ordered = new byte[size];
-            long start = stderrBytes - size;
-            for (int i = 0; i < size; i++) {
-                ordered[i] = tail[(int) ((start + i) % tail.length)];
-            }
-            String text = new String(ordered, StandardCharsets.UTF_8);
-            if (stderrBytes > tail.length) {
-                int nl = text.indexOf('\n');
-                text = nl >= 0 ? text.substring(nl + 1) : text;
-            }
-            return text.strip();
-        }
+    /**
+     * What the tool's stderr says about its failure (its error, detail and hint lines, each cut to a few hundred
+     * characters, else its last lines), never empty; not scrubbed: callers scrub it of the job's secrets.
+     */
+    public String diagnostic() {
+        return stderr.diagnostic(name);
     }
 
     /** Kills the child and closes our ends of its pipes, so neither side can block for ever. */

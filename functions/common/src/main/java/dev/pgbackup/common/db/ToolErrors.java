@@ -10,6 +10,8 @@ import java.util.regex.Pattern;
  * and job record as a diagnostic, never into an answer.
  */
 public final class ToolErrors {
+    private static final String PRIVILEGE = "the database user lacks a privilege the tool needs";
+
     private record Rule(Pattern pattern, String meaning) {
     }
 
@@ -27,8 +29,7 @@ public final class ToolErrors {
                     "the connection to the database failed or was lost"),
             rule("lock timeout|could not obtain lock|canceling statement due to lock",
                     "a table could not be locked in time (a long transaction or a schema change holds it)"),
-            rule("permission denied|must be owner|must be superuser",
-                    "the database user lacks a privilege the tool needs"),
+            rule("permission denied|must be owner|must be superuser", PRIVILEGE),
             rule("out of memory|no space left|could not extend file|disk full",
                     "the server ran out of memory or disk"),
             rule("did not find magic string|not a valid archive|could not read input file|unexpected end of file"
@@ -49,18 +50,51 @@ public final class ToolErrors {
     /** Lines that report a problem: --verbose progress lines (table names) must not be taken for one. */
     private static final Pattern PROBLEM = Pattern.compile("error|fatal|could not|detail:|hint:|warning",
             Pattern.CASE_INSENSITIVE);
+    /** The tool's or the server's own error lines: what failed, in its words (not the statement it quotes). */
+    private static final Pattern ERROR_LINE = Pattern.compile("error:|fatal:|^error |could not", Pattern.CASE_INSENSITIVE);
+    /** Lines that quote SQL or objects ({@code DETAIL: Query was: LOCK TABLE ...}): their names could match any rule. */
+    private static final Pattern QUOTING = Pattern.compile("detail:|query was:|statement:|hint:|context:",
+            Pattern.CASE_INSENSITIVE);
 
-    /** The first meaning whose pattern the stderr's problem lines match, or a generic one. */
+    /** What a privilege failure needs granted, per tool; no object name (that stays in the diagnostic). */
+    private static final java.util.Map<String, String> GRANTS = java.util.Map.of(
+            "pg_dump", "pg_dump needs SELECT on every table and sequence it dumps and USAGE on their schemas: grant "
+                    + "them to the backup user (for example GRANT SELECT ON ALL TABLES IN SCHEMA ... TO ...), or leave "
+                    + "the objects out with BackupExcludeSchemas or BackupExcludeTableData; the job's diagnostic names "
+                    + "the object",
+            "pg_restore", "pg_restore needs CREATEDB (swap mode) or ownership of the target, and CREATE on the objects'"
+                    + " schemas; an extension may need a superuser or rds_superuser to create it first; the job's "
+                    + "diagnostic names the object");
+
+    /** Whether a stderr line reports a problem (rather than --verbose progress). */
+    static boolean isProblem(String line) {
+        return PROBLEM.matcher(line).find();
+    }
+
+    /**
+     * The first meaning whose pattern the tool's error lines match (then its other problem lines, then anything),
+     * or a generic one. Error lines first: a DETAIL line can quote every table name of a schema, and a table called
+     * {@code ssl_certificates} must not turn a refused privilege into a TLS failure.
+     */
     public static String meaning(String tool, String stderr) {
         String all = stderr == null ? "" : stderr;
-        String problems = all.lines().filter(l -> PROBLEM.matcher(l).find())
-                .collect(java.util.stream.Collectors.joining("\n"));
-        String text = (problems.isEmpty() ? all : problems).toLowerCase(Locale.ROOT);
-        for (Rule r : RULES) {
-            if (r.pattern().matcher(text).find()) {
-                return r.meaning();
+        List<String> lines = all.lines().toList();
+        List<String> errors = lines.stream().filter(l -> ERROR_LINE.matcher(l).find() && !QUOTING.matcher(l).find())
+                .toList();
+        List<String> problems = lines.stream().filter(ToolErrors::isProblem).toList();
+        for (List<String> candidates : List.of(errors, problems, lines)) {
+            String text = String.join("\n", candidates).toLowerCase(Locale.ROOT);
+            for (Rule r : RULES) {
+                if (!text.isEmpty() && r.pattern().matcher(text).find()) {
+                    return withHint(tool, r.meaning());
+                }
             }
         }
         return tool + " reported an error";
+    }
+
+    private static String withHint(String tool, String meaning) {
+        String grants = GRANTS.get(tool);
+        return PRIVILEGE.equals(meaning) && grants != null ? meaning + " (" + grants + ")" : meaning;
     }
 }

@@ -1,6 +1,10 @@
 package dev.pgbackup.common.db;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -17,7 +21,6 @@ class ToolErrorsTest {
         "pg_dump: error: connection to server at \"db\" (10.0.0.1), port 5432 failed: Connection refused|the connection to the database failed or was lost",
         "pg_dump: error: Dumping the contents of table \"orders\" failed: server closed the connection unexpectedly|the connection to the database failed or was lost",
         "ERROR:  canceling statement due to lock timeout|a table could not be locked in time (a long transaction or a schema change holds it)",
-        "pg_dump: error: query failed: ERROR:  permission denied for table payroll|the database user lacks a privilege the tool needs",
         "pg_restore: error: could not read input file: end of file|the archive is corrupt, truncated or not a pg_dump archive",
         "pg_restore: error: did not find magic string in file header|the archive is corrupt, truncated or not a pg_dump archive",
         "ERROR:  extension \"postgis\" does not exist|an object the archive needs does not exist on the target (an extension, role or schema)",
@@ -25,5 +28,30 @@ class ToolErrorsTest {
         "something else entirely|pg_restore reported an error"})
     void meanings(String stderr, String meaning) {
         assertEquals(meaning, ToolErrors.meaning("pg_restore", stderr));
+    }
+
+    @Test
+    void aPrivilegeFailureSaysWhatToGrantWithoutNamingTheObject() {
+        String meaning = ToolErrors.meaning("pg_dump", "pg_dump: error: query failed: ERROR:  permission denied for "
+                + "table payroll");
+        assertTrue(meaning.startsWith("the database user lacks a privilege the tool needs (pg_dump needs SELECT on "
+                + "every table and sequence it dumps and USAGE on their schemas"), meaning);
+        assertFalse(meaning.contains("payroll"), meaning);
+        assertTrue(ToolErrors.meaning("pg_restore", "pg_restore: error: could not execute query: ERROR:  permission "
+                + "denied for schema audit").contains("CREATE on the objects' schemas"));
+    }
+
+    /** The error line decides, not the names a DETAIL line quotes (a table can be called anything). */
+    @Test
+    void theErrorLineIsClassifiedBeforeTheNamesItsDetailQuotes() {
+        String stderr = """
+                pg_dump: error: query failed: ERROR:  permission denied for table secret_t
+                pg_dump: detail: Query was: LOCK TABLE public.ssl_certificates, public.connection_refused_log,                 public.secret_t IN ACCESS SHARE MODE
+                """;
+        assertTrue(ToolErrors.meaning("pg_dump", stderr).startsWith("the database user lacks a privilege"),
+                ToolErrors.meaning("pg_dump", stderr));
+        // without an error line the other problem lines are read
+        assertEquals("a table could not be locked in time (a long transaction or a schema change holds it)",
+                ToolErrors.meaning("pg_dump", "pg_dump: warning: canceling statement due to lock timeout"));
     }
 }
