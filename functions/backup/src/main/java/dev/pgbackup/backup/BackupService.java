@@ -28,6 +28,7 @@ import dev.pgbackup.common.storage.LastBackup;
 import dev.pgbackup.common.storage.Manifest;
 import dev.pgbackup.common.storage.ObjectStore;
 import dev.pgbackup.common.storage.Records;
+import dev.pgbackup.common.storage.RowCounts;
 import dev.pgbackup.common.storage.StateKeys;
 import java.io.IOException;
 import java.sql.Connection;
@@ -139,27 +140,50 @@ public class BackupService {
             uploaded = timings.time("dump", () -> dump(login, request, pgDump, dumpArgs, server.databaseBytes(),
                     deadline, secrets, progress, expected));
         }
-        // the backup is complete and restorable from here on: what follows must not turn it into a failure
+        // the archive is whole; it is a backup once what a restore and a drill read about it reads back as written
         Instant completed = clock.instant();
         Manifest manifest = new Manifest(request.filename(), keys.environment(), request.backupClass(),
                 request.jobId(), started, completed, uploaded.bytes(), uploaded.sha256(), pgDump.version(),
-                server.version(), compression.toString(), null).withRowCounts(rowCounts)
+                server.version(), compression.toString(), null)
                 .withScope(scope.everything() ? null : scope)
                 .withEncryption(encryption.manifestEncryption(), encryption.kmsKeyId());
         progress.phase("recording and retention", null);
-        timings.time("record", () -> {
-            attempt(notes, "manifest not written: retention counts this backup as scheduled and a restore cannot "
-                    + "verify its checksum", () -> catalog.writeManifest(manifest));
-            attempt(notes, "completion record not written: a restore will ask for a new backup", () -> records.write(
-                    keys.lastBackup(), new LastBackup(request.filename(), request.jobId(), started, completed,
-                            uploaded.bytes(), server.databaseBytes())));
-        });
+        timings.time("record", () -> recordOrDiscard(request, manifest, rowCounts, secrets));
+        // from here on the backup is restorable: what follows must not turn it into a failure
+        timings.time("state", () -> attempt(notes, "completion record not written: a restore will ask for a new "
+                + "backup", () -> records.write(keys.lastBackup(), new LastBackup(request.filename(), request.jobId(),
+                        started, completed, uploaded.bytes(), server.databaseBytes()))));
         List<String> deleted = new ArrayList<>();
         timings.time("retention", () -> attempt(notes, "retention skipped, nothing deleted",
                 () -> deleted.addAll(applyRetention(request.filename()))));
         return new Outcome(request.filename(), uploaded.bytes(), uploaded.sha256(), pgDump.version(),
                 compression.toString(), deleted, notes, timings.ordered(), scope, login.rereads(),
                 encryption.describe());
+    }
+
+    /**
+     * Writes the manifest and row counts, then reads the backup back through the code a restore and a drill use. A
+     * backup whose records cannot be written or read back is no backup: its archive and records are removed and the
+     * job fails, saying why.
+     */
+    private void recordOrDiscard(Request request, Manifest manifest, Map<String, Long> rowCounts,
+                                 List<String> secrets) {
+        try {
+            catalog.verifyReadable(catalog.writeRecords(manifest, rowCounts));
+        } catch (RuntimeException e) {
+            String why = Redactor.scrub(e instanceof Failure ? e.getMessage() : e.getClass().getSimpleName() + ": "
+                    + e.getMessage(), secrets);
+            String removed;
+            try {
+                catalog.discard(request.filename(), request.backupClass());
+                removed = "no backup was written";
+            } catch (RuntimeException d) {
+                removed = "the archive " + request.filename() + " could not be removed (" + d.getClass().getSimpleName()
+                        + "): do not restore it";
+            }
+            throw Failure.server("Backup failed: its records could not be written and read back as a restore reads "
+                    + "them (" + why + "); " + removed, why);
+        }
     }
 
     /** The last backup's size: what this one will roughly be, for the progress percentage. */
@@ -202,7 +226,7 @@ public class BackupService {
         if (!recordRowCounts) {
             return SnapshotCounts.off();
         }
-        return SnapshotCounts.take(db, SnapshotCounts.MAX_TABLES, deadline.remaining().dividedBy(COUNT_SHARE), secrets);
+        return SnapshotCounts.take(db, RowCounts.MAX_TABLES, deadline.remaining().dividedBy(COUNT_SHARE), secrets);
     }
 
     private ArchiveStorage.Uploaded dumpAndUpload(Request request, DbConnection db, PgTools.Installation pgDump,

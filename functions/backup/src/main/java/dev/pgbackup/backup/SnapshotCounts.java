@@ -16,12 +16,10 @@ import java.util.Optional;
  * The rows of every table a backup dumps, exact for the archive: a REPEATABLE READ transaction exports its
  * snapshot, counts in it, and stays open while pg_dump dumps that same snapshot ({@code --snapshot}), so the
  * counts and the archive see the same rows whatever commits meanwhile. Counting is bounded: more than
- * {@link #MAX_TABLES} tables, or longer than its budget, and the backup goes on without counts (a note says
- * why); the counts are never worth a failed backup.
+ * {@code maxTables} tables ({@link dev.pgbackup.common.storage.RowCounts#MAX_TABLES}), or longer than its budget,
+ * and the backup goes on without counts (a note says why); the counts are never worth a failed backup.
  */
 final class SnapshotCounts implements AutoCloseable {
-    static final int MAX_TABLES = 2000;
-
     private final Connection connection;
     private final String snapshot;
     private final Map<String, Long> counts;
@@ -78,8 +76,7 @@ final class SnapshotCounts implements AutoCloseable {
         // pg_dump is about to import, stays alive
         execute(c, "savepoint counting");
         try {
-            execute(c, "set local statement_timeout = " + budget.toMillis());
-            Map<String, Long> counts = TableCounts.count(c, tables);
+            Map<String, Long> counts = TableCounts.count(c, tables, budget);
             execute(c, "release savepoint counting");
             return new SnapshotCounts(c, snapshot, counts, null);
         } catch (SQLException e) {

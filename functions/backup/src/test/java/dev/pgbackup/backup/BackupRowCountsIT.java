@@ -63,6 +63,12 @@ class BackupRowCountsIT {
         return stack.wiring.catalog.manifest(stack.wiring.catalog.find(name).orElseThrow()).orElseThrow();
     }
 
+    /** The counts as a drill reads them (their own object, checked against the manifest), or null. */
+    static Map<String, Long> counts(TestStack stack, Manifest manifest) {
+        return stack.wiring.catalog.rowCounts(stack.wiring.catalog.find(manifest.filename()).orElseThrow(), manifest)
+                .orElse(null);
+    }
+
     static long rows(String db, String table) {
         return Long.parseLong(pg.query(db, "select count(*) from " + table).get(0));
     }
@@ -88,13 +94,14 @@ class BackupRowCountsIT {
         Manifest manifest = backUp(stack);
 
         // partitions are counted, their partitioned parent (no rows of its own) is not
-        assertEquals(before, manifest.rowCounts());
+        assertEquals(before, counts(stack, manifest));
+        assertNull(manifest.rowCounts(), "not inline: in their own object");
         assertEquals(207, rows(db, "customers"), "the late customers are committed");
         // the archive holds exactly the counted rows
         String restored = "counts_restored_" + UUID.randomUUID().toString().substring(0, 8);
         pg.createDatabase(restored);
         BackupWorkerIT.pgRestore(BackupWorkerIT.download(stack.s3, stack.bucket, manifest.filename()), restored);
-        for (var e : manifest.rowCounts().entrySet()) {
+        for (var e : counts(stack, manifest).entrySet()) {
             String[] parts = e.getKey().split("\\.", 2);
             assertEquals(e.getValue().longValue(), rows(restored, "\"" + parts[0] + "\".\"" + parts[1] + "\""),
                     e.getKey());
@@ -119,7 +126,10 @@ class BackupRowCountsIT {
         assertFalse(Files.readString(tools.resolve("args.txt")).contains("--snapshot"));
         String raw = new String(stack.s3.getObjectAsBytes(b -> b.bucket(stack.bucket)
                 .key(stack.wiring.keys.manifest(manifest.filename(), BackupClass.ON_DEMAND))).asByteArray());
-        assertFalse(raw.contains("rowCounts"), raw);
+        assertFalse(raw.contains("rowCounts") || raw.contains("countedTables"), raw);
+        assertFalse(manifest.hasRowCounts());
+        assertTrue(stack.s3.listObjectsV2(b -> b.bucket(stack.bucket).prefix(stack.wiring.keys.rowCounts(
+                manifest.filename()))).contents().isEmpty(), "no counts object");
     }
 
     @Test
@@ -129,7 +139,7 @@ class BackupRowCountsIT {
             blocker.setAutoCommit(false);
             s.execute("lock table orders in access exclusive mode"); // count(*) of orders waits for this
 
-            try (SnapshotCounts counts = SnapshotCounts.take(pg.connection(db), SnapshotCounts.MAX_TABLES,
+            try (SnapshotCounts counts = SnapshotCounts.take(pg.connection(db), dev.pgbackup.common.storage.RowCounts.MAX_TABLES,
                     Duration.ofMillis(300), List.of(TestPostgres.APP_PASSWORD))) {
                 assertNull(counts.counts());
                 assertEquals("row counts not recorded: counting 5 tables took longer than its 0.3 s",
@@ -167,8 +177,8 @@ class BackupRowCountsIT {
         // timed, not asserted (the machine is shared): scripts/bench.sh measures the share on a 250 MB database
         assertTrue(outcome.notes().contains("rows of 2 tables counted in the dump's snapshot"),
                 outcome.notes()::toString);
-        assertEquals(Map.of("public.customers", 200L, "public.orders", rows(db, "orders")),
-                stack.wiring.catalog.manifest(stack.wiring.catalog.find(name).orElseThrow()).orElseThrow().rowCounts());
+        assertEquals(Map.of("public.customers", 200L, "public.orders", rows(db, "orders")), counts(stack,
+                stack.wiring.catalog.manifest(stack.wiring.catalog.find(name).orElseThrow()).orElseThrow()));
     }
 
     /** Another session can still adopt the counted snapshot (what pg_dump --snapshot does first). */

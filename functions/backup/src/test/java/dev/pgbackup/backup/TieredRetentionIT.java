@@ -84,7 +84,8 @@ class TieredRetentionIT {
         assertEquals(List.of(made, nightly.get("20"), nightly.get("26"), nightly.get("27"), onDemand, staging).stream()
                 .sorted().toList(), BackupWorkerIT.backupKeys(stack.s3, stack.bucket));
         List<String> manifests = BackupWorkerIT.keys(stack.s3, stack.bucket).stream()
-                .filter(k -> k.startsWith("pgbackup/manifests/")).map(k -> k.substring(k.lastIndexOf('/') + 1)).sorted()
+                .filter(k -> k.startsWith("pgbackup/manifests/") && k.endsWith(".json"))
+                .map(k -> k.substring(k.lastIndexOf('/') + 1)).sorted()
                 .toList();
         assertEquals(List.of(made + ".scheduled.json", nightly.get("20") + ".scheduled.json",
                 nightly.get("26") + ".scheduled.json", nightly.get("27") + ".scheduled.json",

@@ -22,6 +22,10 @@ public final class Hashes {
         return newSha256().digest(text.getBytes(StandardCharsets.UTF_8));
     }
 
+    public static byte[] sha256(byte[] bytes) {
+        return newSha256().digest(bytes);
+    }
+
     public static String hex(byte[] bytes) {
         return HexFormat.of().formatHex(bytes);
     }

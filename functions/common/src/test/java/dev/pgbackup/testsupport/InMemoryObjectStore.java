@@ -84,10 +84,10 @@ public final class InMemoryObjectStore implements ObjectStore {
     }
 
     @Override
-    public synchronized Optional<Stored> get(String key) {
+    public synchronized Optional<Stored> get(String key, int maxBytes) {
         Entry e = objects.get(key);
-        if (e != null && e.bytes().length > MAX_SMALL_OBJECT) {
-            throw Failure.server("The record " + key + " is larger than " + MAX_SMALL_OBJECT + " bytes; refused");
+        if (e != null && e.bytes().length > maxBytes) {
+            throw ObjectStore.tooLarge(key, maxBytes);
         }
         return Optional.ofNullable(e).map(x -> new Stored(x.bytes().clone(), x.lastModified(), x.eTag()));
     }

@@ -59,8 +59,8 @@ public final class DrillService {
     }
 
     /** What is known once the archive has been read, before any database is touched. */
-    private record Plan(BackupObject backup, Optional<Manifest> manifest, Server server, ArchiveReads reads,
-                        ArchiveReads.Listing listing, List<String> secrets) {
+    private record Plan(BackupObject backup, Optional<Manifest> manifest, Map<String, Long> rowCounts, Server server,
+                        ArchiveReads reads, ArchiveReads.Listing listing, List<String> secrets) {
     }
 
     private final ObjectStore objects;
@@ -123,6 +123,9 @@ public final class DrillService {
                 throw Failure.server("the backup has " + backup.size() + " bytes but " + manifest.get().bytes()
                         + " were recorded when it was written");
             }
+            // the counts are read before any database is touched: missing or damaged ones fail the drill here
+            Map<String, Long> rowCounts = manifest.isEmpty() ? null : timings.time("counts",
+                    () -> catalog.rowCounts(backup, manifest.get()).orElse(null));
             Server server = timings.time("secrets", servers);
             List<String> secrets = server.db().password() == null ? List.of() : List.of(server.db().password());
             ArchiveSource source = new ArchiveSource(archives, backup, manifest, app, cipher, "(drill)");
@@ -132,7 +135,7 @@ public final class DrillService {
             if (!listing.complete()) {
                 throw Failure.server("the archive's table of contents is longer than a drill reads");
             }
-            return new Plan(backup, manifest, server, reads, listing, secrets);
+            return new Plan(backup, manifest, rowCounts, server, reads, listing, secrets);
         } catch (Failure f) {
             throw DrillFailure.before(backup.filename(), DrillFailure.reasonOf(f), f.diagnostic());
         }
@@ -223,7 +226,7 @@ public final class DrillService {
             timings.time("pg_restore", () -> plan.reads().restoreInto(pgRestore, plan.server().db(), scratch, deadline,
                     progress));
             progress.phase("checking the restored database", null);
-            Map<String, Long> recorded = plan.manifest().map(Manifest::rowCounts).orElse(null);
+            Map<String, Long> recorded = plan.rowCounts();
             List<String> toc = DrillRules.tocTables(plan.listing().text());
             long start = System.nanoTime();
             ScratchChecks.Result result = ScratchChecks.verify(plan.server().db().withDatabase(scratch), toc, recorded,

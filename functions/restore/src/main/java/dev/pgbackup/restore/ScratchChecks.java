@@ -60,7 +60,8 @@ final class ScratchChecks {
             }
             List<TableCounts.Table> counted = TableCounts.dataTables(c).stream()
                     .filter(t -> recorded.containsKey(t.key())).toList();
-            List<String> differences = DrillRules.countDifferences(recorded, TableCounts.count(c, counted));
+            List<String> differences = DrillRules.countDifferences(recorded, TableCounts.count(c, counted,
+                    deadline.remaining()));
             if (!differences.isEmpty()) {
                 return Result.failed("row counts differ from what the backup recorded: "
                         + DrillRules.named(differences));

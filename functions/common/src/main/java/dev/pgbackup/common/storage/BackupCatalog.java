@@ -22,7 +22,7 @@ public final class BackupCatalog {
 
     public BackupCatalog(ObjectStore store, StateKeys keys) {
         this.store = store;
-        this.records = new Records(store);
+        this.records = new Records(store, Manifest.MAX_BYTES);
         this.keys = keys;
     }
 
@@ -91,13 +91,72 @@ public final class BackupCatalog {
         records.writeSealed(keys.manifest(manifest.filename(), manifest.backupClass()), manifest);
     }
 
-    /** Deletes these backups of this environment and their manifests. */
+    /**
+     * Writes what a restore and a drill read about a new backup: its row counts (when counted) in their own object,
+     * then its manifest naming them. Returns the manifest written.
+     */
+    public Manifest writeRecords(Manifest manifest, Map<String, Long> rowCounts) {
+        Manifest written = manifest;
+        if (rowCounts != null) {
+            RowCounts.Encoded counts = RowCounts.encode(rowCounts);
+            store.putSealed(keys.rowCounts(manifest.filename()), counts.bytes());
+            written = manifest.withRowCountsObject(counts.tables(), counts.sha256());
+        }
+        writeManifest(written);
+        return written;
+    }
+
+    /**
+     * The row counts the backup recorded, read as a restore drill reads them: from its manifest (before 2026-12) or
+     * their own object, which must hold what the manifest says; empty when it did not count.
+     */
+    public Optional<Map<String, Long>> rowCounts(BackupObject backup, Manifest manifest) {
+        if (manifest.rowCounts() != null) {
+            return Optional.of(manifest.rowCounts());
+        }
+        if (manifest.countedTables() == null) {
+            return Optional.empty();
+        }
+        String key = keys.of(backup.environment()).rowCounts(backup.filename());
+        ObjectStore.Stored stored = store.get(key, RowCounts.MAX_BYTES).orElseThrow(() -> dev.pgbackup.common.failure
+                .Failure.server("The row counts " + key + " that the manifest of " + backup.filename()
+                        + " names are missing"));
+        return Optional.of(RowCounts.decode(key, stored.bytes(), manifest.countedTables(), manifest.rowCountsSha256()));
+    }
+
+    /**
+     * Reads a new backup back as a restore and a drill will (the object, its manifest, its row counts) and checks it
+     * is what was written: a backup is reported only once this holds. Throws what a restore would meet.
+     */
+    public void verifyReadable(Manifest written) {
+        BackupObject backup = find(written.filename()).orElseThrow(() -> dev.pgbackup.common.failure.Failure.server(
+                "the archive " + written.filename() + " is not in the bucket"));
+        if (backup.size() != written.bytes()) {
+            throw dev.pgbackup.common.failure.Failure.server("the archive has " + backup.size() + " bytes, not the "
+                    + written.bytes() + " uploaded");
+        }
+        Manifest read = manifest(backup).orElseThrow(() -> dev.pgbackup.common.failure.Failure.server(
+                "its manifest is not in the bucket"));
+        if (!read.equals(written)) {
+            throw dev.pgbackup.common.failure.Failure.server("its manifest reads back differently from what was "
+                    + "written");
+        }
+        rowCounts(backup, read);
+    }
+
+    /** Removes a backup that is not one (its records could not be read back): the archive and what was written. */
+    public void discard(String filename, BackupClass backupClass) {
+        store.deleteAll(List.of(filename, keys.manifest(filename, backupClass), keys.rowCounts(filename)));
+    }
+
+    /** Deletes these backups of this environment, their manifests and row counts (absent ones are no error). */
     public void delete(List<Entry> doomed) {
         List<String> objects = new ArrayList<>();
         for (Entry e : doomed) {
             objects.add(e.backup().filename());
             if (e.hasManifest()) {
                 objects.add(keys.manifest(e.backup().filename(), e.backupClass()));
+                objects.add(keys.rowCounts(e.backup().filename()));
             }
         }
         store.deleteAll(objects);

@@ -35,7 +35,21 @@ public interface ObjectStore {
     }
 
     /** A small object, or empty; larger than {@link #MAX_SMALL_OBJECT} is an error. */
-    Optional<Stored> get(String key);
+    default Optional<Stored> get(String key) {
+        return get(key, MAX_SMALL_OBJECT);
+    }
+
+    /**
+     * An object of at most {@code maxBytes}, or empty; a larger one is refused with {@link #tooLarge} (what its
+     * writer was allowed to write is bounded the same way, see {@link Records}).
+     */
+    Optional<Stored> get(String key, int maxBytes);
+
+    /** The refusal of an object larger than its readers accept. */
+    static dev.pgbackup.common.failure.Failure tooLarge(String key, int maxBytes) {
+        return dev.pgbackup.common.failure.Failure.server("The record " + key + " is larger than " + maxBytes
+                + " bytes; refused");
+    }
 
     void put(String key, byte[] bytes);
 

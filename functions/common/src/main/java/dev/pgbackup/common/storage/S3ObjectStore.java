@@ -2,7 +2,6 @@ package dev.pgbackup.common.storage;
 
 import dev.pgbackup.common.failure.Failure;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -81,7 +80,7 @@ public final class S3ObjectStore implements ObjectStore {
     }
 
     @Override
-    public Optional<Stored> get(String key) {
+    public Optional<Stored> get(String key, int maxBytes) {
         ResponseInputStream<GetObjectResponse> in;
         try {
             in = s3.getObject(b -> b.bucket(bucket).key(key));
@@ -90,23 +89,19 @@ public final class S3ObjectStore implements ObjectStore {
         }
         try (in) {
             Long length = in.response().contentLength();
-            if (length != null && length > MAX_SMALL_OBJECT) {
+            if (length != null && length > maxBytes) {
                 in.abort();
-                throw Failure.server("The record " + key + " is larger than " + MAX_SMALL_OBJECT + " bytes; refused");
+                throw ObjectStore.tooLarge(key, maxBytes);
             }
-            byte[] bytes = read(in);
+            byte[] bytes = in.readNBytes(maxBytes + 1);
+            if (bytes.length > maxBytes) {
+                in.abort();
+                throw ObjectStore.tooLarge(key, maxBytes);
+            }
             return Optional.of(new Stored(bytes, in.response().lastModified(), in.response().eTag()));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    private static byte[] read(InputStream in) throws IOException {
-        byte[] bytes = in.readNBytes(MAX_SMALL_OBJECT + 1);
-        if (bytes.length > MAX_SMALL_OBJECT) {
-            throw Failure.server("A record is larger than " + MAX_SMALL_OBJECT + " bytes; refused");
-        }
-        return bytes;
     }
 
     @Override

@@ -70,6 +70,11 @@ public record StateKeys(String app, String environment) {
         return manifestPrefix() + filename + "." + backupClass.key + ".json";
     }
 
+    /** A backup's row counts ({@link RowCounts}), beside its manifest (the same IAM prefix, the same key policy). */
+    public String rowCounts(String filename) {
+        return manifestPrefix() + filename + ".counts.json.gz";
+    }
+
     /** The backups of this environment at the bucket root, where the previous implementation wrote them. */
     public String backupPrefix() {
         return app + "-" + environment + "-on-";
