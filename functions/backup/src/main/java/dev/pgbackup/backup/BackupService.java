@@ -146,7 +146,8 @@ public class BackupService {
                 request.jobId(), started, completed, uploaded.bytes(), uploaded.sha256(), pgDump.version(),
                 server.version(), compression.toString(), null)
                 .withScope(scope.everything() ? null : scope)
-                .withEncryption(encryption.manifestEncryption(), encryption.kmsKeyId());
+                .withEncryption(encryption.manifestEncryption(), encryption.kmsKeyId())
+                .withDatabaseBytes(server.databaseBytes());
         progress.phase("recording and retention", null);
         timings.time("record", () -> recordOrDiscard(request, manifest, rowCounts, secrets));
         // from here on the backup is restorable: what follows must not turn it into a failure

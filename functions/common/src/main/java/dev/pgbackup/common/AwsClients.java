@@ -42,6 +42,17 @@ public final class AwsClients {
                 Boolean.parseBoolean(env.getOrDefault("S3_FORCE_PATH_STYLE", "false")));
     }
 
+    /**
+     * A client of any other service with this container's endpoint settings (the SDK's defaults in AWS, the emulator
+     * locally): for services only one function uses, whose SDK only that function's jar carries.
+     */
+    public <B extends software.amazon.awssdk.awscore.client.builder.AwsClientBuilder<B, C>
+            & software.amazon.awssdk.core.client.builder.SdkSyncClientBuilder<B, C>, C> C build(B builder) {
+        builder.httpClient(UrlConnectionHttpClient.create());
+        endpoint.ifPresent(builder::endpointOverride);
+        return builder.build();
+    }
+
     public S3Client s3() {
         var builder = S3Client.builder()
                 .httpClient(UrlConnectionHttpClient.builder().socketTimeout(Duration.ofSeconds(60)).build())

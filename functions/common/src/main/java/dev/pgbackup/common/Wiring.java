@@ -65,6 +65,8 @@ public final class Wiring {
     public final DatabaseLogins databases;
     /** KMS for the workers' client-side encryption, built on first use (the API and list jars lack the KMS SDK). */
     public final Supplier<software.amazon.awssdk.services.kms.KmsClient> kms;
+    /** This container's endpoint settings, for the clients only one function builds (null: wired without AWS). */
+    public final AwsClients aws;
 
     public Wiring(Config config, Clock clock, Deadline.Ticker ticker, AuditLog audit, ObjectStore objects,
                   ArchiveStorage archives, SecretSource secrets, Supplier<WorkerLauncher> launcher) {
@@ -79,7 +81,14 @@ public final class Wiring {
     public Wiring(Config config, Clock clock, Deadline.Ticker ticker, AuditLog audit, ObjectStore objects,
                   ArchiveStorage archives, SecretSource secrets, Supplier<WorkerLauncher> launcher, JobEvents events,
                   Supplier<software.amazon.awssdk.services.kms.KmsClient> kms) {
+        this(config, clock, ticker, audit, objects, archives, secrets, launcher, events, kms, null);
+    }
+
+    public Wiring(Config config, Clock clock, Deadline.Ticker ticker, AuditLog audit, ObjectStore objects,
+                  ArchiveStorage archives, SecretSource secrets, Supplier<WorkerLauncher> launcher, JobEvents events,
+                  Supplier<software.amazon.awssdk.services.kms.KmsClient> kms, AwsClients aws) {
         this.kms = kms;
+        this.aws = aws;
         this.config = config;
         this.clock = clock;
         this.ticker = ticker;
@@ -121,7 +130,7 @@ public final class Wiring {
                     public software.amazon.awssdk.services.kms.KmsClient get() {
                         return clients.kms();
                     }
-                }));
+                }), clients);
     }
 
     // The KMS supplier is never a lambda or method reference: bootstrapping one loads KmsClient, which the API and

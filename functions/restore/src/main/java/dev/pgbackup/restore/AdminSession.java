@@ -103,6 +103,16 @@ final class AdminSession implements AutoCloseable {
         return names;
     }
 
+    /** The OID of the database of that name, if there is one: a name can be reused, an OID cannot be mistaken. */
+    Optional<Long> oid(String database) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement("select oid from pg_database where datname = ?")) {
+            ps.setString(1, database);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(rs.getLong(1)) : Optional.empty();
+            }
+        }
+    }
+
     Optional<DatabaseFacts> facts(String database) throws SQLException {
         try (PreparedStatement ps = connection.prepareStatement(
                 "select pg_encoding_to_char(d.encoding), d.datcollate, d.datctype, "

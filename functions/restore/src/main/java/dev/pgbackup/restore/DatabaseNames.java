@@ -6,7 +6,6 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.function.Predicate;
-import java.util.regex.Pattern;
 
 /**
  * Names of the databases a restore creates next to the target ({@code <db>_restore_<ts>} while it is being
@@ -75,27 +74,6 @@ public final class DatabaseNames {
     /** A restore drill's scratch database: a name no database on the server has ({@code taken}). */
     public String drill(Instant when, Predicate<String> taken) {
         return unique(base + DRILL_INFIX + STAMP.format(when), taken);
-    }
-
-    /**
-     * When each drill scratch database of this target was named, by name (a drill killed before its drop leaves
-     * one; the stamp says whether the drill that made it can still be running).
-     */
-    public java.util.Map<String, Instant> drillScratches(java.util.Collection<String> databases) {
-        Pattern p = Pattern.compile(Pattern.quote(base + DRILL_INFIX) + "(\\d{8}_\\d{6})(?:_\\d{1,2})?");
-        java.util.Map<String, Instant> found = new java.util.TreeMap<>();
-        for (String name : databases) {
-            java.util.regex.Matcher m = p.matcher(name);
-            if (m.matches()) {
-                found.put(name, java.time.LocalDateTime.parse(m.group(1), STAMP).toInstant(ZoneOffset.UTC));
-            }
-        }
-        return found;
-    }
-
-    /** Matches databases {@link #restoring} made for this target (leftovers of a worker that was killed). */
-    public Pattern restoringPattern() {
-        return Pattern.compile(Pattern.quote(base + RESTORE_INFIX) + "\\d{8}_\\d{6}(?:_\\d{1,2})?");
     }
 
     /**

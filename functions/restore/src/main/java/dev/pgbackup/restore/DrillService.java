@@ -63,6 +63,9 @@ public final class DrillService {
                         ArchiveReads reads, ArchiveReads.Listing listing, List<String> secrets) {
     }
 
+    /** The label of the environment's own server (the other is a verification server the operator names). */
+    static final String ENVIRONMENT_SERVER = "the environment's server";
+
     private final ObjectStore objects;
     private final ArchiveStorage archives;
     private final BackupCatalog catalog;
@@ -72,14 +75,22 @@ public final class DrillService {
     private final Clock clock;
     private final String app;
     private final Supplier<ArchiveCipher> cipher;
+    private final CreatedDatabases created;
+    private final FreeStorage freeStorage;
+    private final int marginPercent;
 
     /**
-     * @param staleAfter when a drill that has not finished is dead (its lock's staleness)
-     * @param cipher     decrypts archives the workers encrypted, as a restore does
+     * @param staleAfter  when a drill that has not finished is dead (its lock's staleness)
+     * @param cipher      decrypts archives the workers encrypted, as a restore does
+     * @param freeStorage the free space of the environment's server (a drill there builds a whole copy next to it)
      */
     public DrillService(ObjectStore objects, ArchiveStorage archives, BackupCatalog catalog, PgTools pgTools,
                         Supplier<Server> servers, Duration staleAfter, Clock clock, String app,
-                        Supplier<ArchiveCipher> cipher) {
+                        Supplier<ArchiveCipher> cipher, dev.pgbackup.common.storage.StateKeys keys,
+                        FreeStorage freeStorage, int marginPercent) {
+        this.created = new CreatedDatabases(objects, keys, clock);
+        this.freeStorage = freeStorage;
+        this.marginPercent = marginPercent;
         this.app = app;
         this.cipher = cipher;
         this.objects = objects;
@@ -100,10 +111,14 @@ public final class DrillService {
         try (admin) {
             PgTools.Installation pgRestore = chooseRestoreTool(plan, admin.serverMajor());
             DatabaseNames names = new DatabaseNames(plan.server().db().database());
-            dropAbandoned(admin, names, notes);
+            String where = plan.server().label() + "/" + names.target();
+            dropAbandoned(admin, where, notes);
+            checkSpace(plan, notes);
             String scratch = names.drill(clock.instant(), admin.databaseNames()::contains);
             timings.time("create", () -> create(admin, plan, scratch));
-            ScratchChecks.Verified verified = restoreCheckAndDrop(admin, plan, pgRestore, scratch, deadline, progress,
+            CreatedDatabases.Entry entry = created.add(scratch, admin.oid(scratch).orElseThrow(),
+                    CreatedDatabases.Kind.DRILL, where, jobId);
+            ScratchChecks.Verified verified = restoreCheckAndDrop(admin, plan, pgRestore, entry, deadline, progress,
                     timings);
             return new Outcome(backup.filename(), backup.size(), plan.server().label(), scratch, verified.tables(),
                     verified.counted(), pgRestore.version(), plan.manifest().map(m -> m.sha256() != null).orElse(false),
@@ -173,13 +188,33 @@ public final class DrillService {
         }
     }
 
-    /** Scratch databases of drills that died before their drop (never one a running drill may still use). */
-    private void dropAbandoned(AdminSession admin, DatabaseNames names, List<String> notes) throws SQLException {
-        for (String name : DrillRules.abandoned(names.drillScratches(admin.databaseNames()), clock.instant(),
-                staleAfter)) {
-            notes.add(admin.dropQuietly(name).orElse("dropped '" + name + "' left by an earlier drill that did not "
-                    + "finish"));
+    /**
+     * Scratch databases of drills that died before their drop: only those this stack's journal holds for this server
+     * and database, under their name and OID, and never one a running drill may still use.
+     */
+    private void dropAbandoned(AdminSession admin, String where, List<String> notes) throws SQLException {
+        Map<String, CreatedDatabases.Entry> byName = new java.util.HashMap<>();
+        Map<String, java.time.Instant> made = new java.util.TreeMap<>();
+        for (CreatedDatabases.Entry e : created.of(CreatedDatabases.Kind.DRILL, where)) {
+            byName.put(e.name(), e);
+            made.put(e.name(), e.createdAt());
         }
+        for (String name : DrillRules.abandoned(made, clock.instant(), staleAfter)) {
+            created.drop(admin, byName.get(name)).ifPresent(n -> notes.add(n.startsWith("dropped ")
+                    ? n + " left by an earlier drill that did not finish" : n));
+        }
+    }
+
+    /** Room for the scratch database, on the environment's own server (a verification server is the operator's). */
+    private void checkSpace(Plan plan, List<String> notes) {
+        if (!plan.server().label().equals(ENVIRONMENT_SERVER)) {
+            notes.add("free space not checked: the drill runs on " + plan.server().label());
+            return;
+        }
+        Long needed = plan.manifest().map(Manifest::databaseBytes).orElse(null);
+        FreeStorage.refusal(freeStorage.read(), needed, marginPercent, notes).ifPresent(why -> {
+            throw DrillFailure.before(plan.backup().filename(), "refused: " + why, null);
+        });
     }
 
     /** In the encoding and locale of the database the URL names, so the restore sees what it would there. */
@@ -194,8 +229,9 @@ public final class DrillService {
 
     /** Restores into the scratch database and checks it; drops it in every case, then passes or fails. */
     private ScratchChecks.Verified restoreCheckAndDrop(AdminSession admin, Plan plan, PgTools.Installation pgRestore,
-                                                      String scratch, Deadline deadline, ProgressReporter progress,
-                                                      Timings timings) {
+                                                      CreatedDatabases.Entry entry, Deadline deadline,
+                                                      ProgressReporter progress, Timings timings) {
+        String scratch = entry.name();
         ScratchChecks.Result result = null;
         String notDropped = null;
         try {
@@ -205,8 +241,11 @@ public final class DrillService {
             long dropStart = System.nanoTime();
             try {
                 admin.dropDatabase(scratch);
+                created.remove(entry.name(), entry.oid());
             } catch (SQLException e) {
                 notDropped = admin.message(e);
+            } catch (RuntimeException e) {
+                // dropped, but still in the journal: the next drill finds the name gone and forgets it
             }
             timings.add("drop", (System.nanoTime() - dropStart) / 1_000_000);
         }

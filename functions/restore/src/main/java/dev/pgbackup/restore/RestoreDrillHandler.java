@@ -53,7 +53,8 @@ public class RestoreDrillHandler implements RequestHandler<Map<String, Object>, 
     public static DrillService service(Wiring w) {
         return new DrillService(w.objects, w.archives, w.catalog, w.pgTools, () -> server(w),
                 w.config.drill().worker().staleAfter(), w.clock, w.config.appName(),
-                dev.pgbackup.common.Once.of(() -> new dev.pgbackup.common.storage.ArchiveCipher(w.kms)));
+                dev.pgbackup.common.Once.of(() -> new dev.pgbackup.common.storage.ArchiveCipher(w.kms)), w.keys,
+                CloudWatchFreeStorage.of(w), w.config.serverSpace().marginPercent());
     }
 
     /** The verification server when one is configured, else the environment's own server. */
@@ -61,7 +62,7 @@ public class RestoreDrillHandler implements RequestHandler<Map<String, Object>, 
         return w.config.drill().verificationServer()
                 .map(p -> new DrillService.Server(DbConnection.parse(w.secrets.get(p))
                         .withCertificatesIn(Path.of(w.config.pgToolsDir(), "certs")), "the verification server"))
-                .orElseGet(() -> new DrillService.Server(w.database(), "the environment's server"));
+                .orElseGet(() -> new DrillService.Server(w.database(), DrillService.ENVIRONMENT_SERVER));
     }
 
     /** The job of one schedule execution: the same for every delivery of it (a repeat runs once). */

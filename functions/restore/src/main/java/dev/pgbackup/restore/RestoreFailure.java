@@ -40,6 +40,11 @@ public final class RestoreFailure extends Failure {
         return unchanged(target, reason, null);
     }
 
+    /** A safety check refused the restore before anything was touched (409, like the other safety checks). */
+    public static RestoreFailure refused(String target, String reason) {
+        return new RestoreFailure(Kind.CONFLICT, reason, null, TargetState.UNCHANGED, target, null);
+    }
+
     /** The original database is now named {@code renamedTo}; the message says how to put it back. */
     public static RestoreFailure renamedAway(String target, String reason, String renamedTo) {
         return new RestoreFailure(Kind.SERVER, reason, null, TargetState.RENAMED_AWAY, target, renamedTo);

@@ -22,7 +22,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 
 /**
  * One restore of the environment's own database (from configuration, never from the request) from a backup
@@ -39,7 +38,8 @@ public final class RestoreService {
     public record Outcome(String filename, long bytes, Config.RestoreMode mode, String database,
                           String preRestoreCopy, boolean preRestoreCopyKept, String pgRestoreVersion,
                           String dumpedFrom, long pgRestoreMillis, boolean checksumVerified, int jobs,
-                          List<String> notes, Map<String, Long> timings, String leftOut, int credentialRereads) {
+                          List<String> notes, Map<String, Long> timings, String leftOut, int credentialRereads,
+                          List<String> droppedCopies) {
         public String details() {
             StringBuilder d = new StringBuilder()
                     .append("mode ").append(mode.name().toLowerCase().replace('_', '-'))
@@ -87,6 +87,8 @@ public final class RestoreService {
     private final java.nio.file.Path scratch;
     private final Clock clock;
     private final Supplier<dev.pgbackup.common.storage.ArchiveCipher> cipher;
+    private final CreatedDatabases created;
+    private final FreeStorage freeStorage;
 
     /**
      * {@code scratch}: where a parallel restore downloads the archive (the worker's ephemeral storage);
@@ -94,8 +96,11 @@ public final class RestoreService {
      */
     public RestoreService(Config config, ObjectStore objects, ArchiveStorage archives, BackupCatalog catalog,
                           StateKeys keys, PgTools pgTools, Supplier<DatabaseLogin> logins, java.nio.file.Path scratch,
-                          Clock clock, Supplier<dev.pgbackup.common.storage.ArchiveCipher> cipher) {
+                          Clock clock, Supplier<dev.pgbackup.common.storage.ArchiveCipher> cipher,
+                          FreeStorage freeStorage) {
         this.cipher = cipher;
+        this.freeStorage = freeStorage;
+        this.created = new CreatedDatabases(objects, keys, clock);
         this.config = config;
         this.objects = objects;
         this.archives = archives;
@@ -121,13 +126,13 @@ public final class RestoreService {
         try (AdminSession admin = timings.time("connect", () -> openAdmin(plan))) {
             Archive archive = new Archive(checked, chooseRestoreTool(checked, admin.serverMajor(), plan.target()));
             List<String> notes = new ArrayList<>(new SwapProtocol(admin, objects, keys, clock).repair());
-            dropLeftovers(admin, plan.names().restoringPattern(), notes);
+            dropLeftovers(admin, plan.target(), notes);
             if (inPlace) {
                 long start = System.nanoTime();
                 long millis = new InPlaceRestore(admin, plan, catalog).run(archive.pgRestore(), checked.millis(),
                         deadline);
                 timings.add("pg_restore", (System.nanoTime() - start) / 1_000_000);
-                return outcome(plan, archive, millis, null, false, 1, notes);
+                return outcome(plan, archive, millis, null, false, 1, notes, List.of());
             }
             return swap(admin, plan, archive, deadline, notes);
         } catch (SQLException e) {
@@ -195,9 +200,12 @@ public final class RestoreService {
             throws SQLException {
         String target = plan.target();
         Optional<AdminSession.DatabaseFacts> facts = admin.facts(target);
+        checkSpace(plan, notes);
         String fresh = plan.names().restoring(clock.instant(), admin.databaseNames()::contains);
         admin.createDatabase(fresh, facts);
-        String old = null;
+        CreatedDatabases.Entry building = created.add(fresh, admin.oid(fresh).orElseThrow(),
+                CreatedDatabases.Kind.RESTORING, target, plan.jobId());
+        CreatedDatabases.Entry copy = null;
         boolean swapped = false;
         long millis;
         int jobs = parallelJobs(plan.backup(), plan.reads().encrypted());
@@ -215,25 +223,92 @@ public final class RestoreService {
                         + "dropped)");
             }
             facts.ifPresent(f -> copyOwner(admin, fresh, f, notes));
-            old = facts.isPresent() ? plan.names().preRestore(clock.instant(), admin.databaseNames()::contains) : null;
+            if (facts.isPresent()) {
+                // journalled before the rename: the entry names the target's OID under the copy's name, which exists
+                // only once the rename has happened, so an entry of a swap that never got there matches nothing
+                copy = created.add(plan.names().preRestore(clock.instant(), admin.databaseNames()::contains),
+                        admin.oid(target).orElseThrow(), CreatedDatabases.Kind.PRE_RESTORE, target, plan.jobId());
+            }
             plan.progress().phase("swapping", null);
             long swapStart = System.nanoTime();
-            new SwapProtocol(admin, objects, keys, clock).swap(plan.jobId(), fresh, target, old, facts.isPresent(),
-                    deadline, notes);
+            new SwapProtocol(admin, objects, keys, clock).swap(plan.jobId(), fresh, target,
+                    copy == null ? null : copy.name(), facts.isPresent(), deadline, notes);
             plan.timings().add("swap", (System.nanoTime() - swapStart) / 1_000_000);
             swapped = true;
         } finally {
             if (!swapped) {
-                admin.dropQuietly(fresh).ifPresent(notes::add);
+                forgetAfterFailure(admin, building, copy, notes);
             }
         }
-        boolean keep = config.keepPreRestoreCopy();
-        if (old != null && !keep) {
-            Optional<String> kept = admin.dropQuietly(old);
-            keep = kept.isPresent();
-            kept.ifPresent(n -> notes.add(n + "; it was kept"));
+        attempt(notes, "the journal still names the restored database under its former name", () -> created.remove(
+                building.name(), building.oid()));
+        List<String> dropped = copy == null ? List.of() : boundCopies(admin, target, copy.name(), notes);
+        boolean kept = copy != null && !dropped.contains(copy.name());
+        return outcome(plan, archive, millis, copy == null ? null : copy.name(), kept, jobs, notes, dropped);
+    }
+
+    /**
+     * The restore failed: its half-built database is dropped, and neither it nor the copy's entry stays in the journal.
+     * If the original is under the copy's name (a swap whose renames both failed), it is not in the journal either, so
+     * nothing but the swap journal's repair ever touches it.
+     */
+    private void forgetAfterFailure(AdminSession admin, CreatedDatabases.Entry building, CreatedDatabases.Entry copy,
+                                    List<String> notes) {
+        Optional<String> notDropped = admin.dropQuietly(building.name());
+        notDropped.ifPresent(notes::add);
+        if (notDropped.isEmpty()) {
+            attempt(notes, "the journal still names the dropped '" + building.name() + "'",
+                    () -> created.remove(building.name(), building.oid()));
         }
-        return outcome(plan, archive, millis, old, keep, jobs, notes);
+        if (copy != null) {
+            CreatedDatabases.Entry c = copy;
+            attempt(notes, "the journal still names '" + c.name() + "'", () -> created.remove(c.name(), c.oid()));
+        }
+    }
+
+    /**
+     * Keeps the newest PreRestoreCopiesToKeep copies of this target that this stack's journal holds (0: none) and
+     * drops the others; returns the names dropped. Only after a successful swap, so a failed restore never costs a copy.
+     */
+    private List<String> boundCopies(AdminSession admin, String target, String made, List<String> notes) {
+        List<String> dropped = new ArrayList<>();
+        try {
+            List<CreatedDatabases.Entry> copies = created.of(CreatedDatabases.Kind.PRE_RESTORE, target);
+            int keep = config.preRestoreCopiesToKeep();
+            for (CreatedDatabases.Entry old : copies.subList(Math.min(keep, copies.size()), copies.size())) {
+                Optional<String> what = created.drop(admin, old);
+                if (what.isPresent() && what.get().startsWith("dropped ")) {
+                    dropped.add(old.name());
+                } else {
+                    what.ifPresent(n -> notes.add(n + "; it was kept"));
+                }
+            }
+        } catch (SQLException | RuntimeException e) {
+            notes.add("older pre-restore copies were not bounded this time (" + e.getClass().getSimpleName() + ")");
+        }
+        List<String> older = dropped.stream().filter(n -> !n.equals(made)).toList();
+        if (!older.isEmpty()) {
+            notes.add("dropped " + older.size() + " older pre-restore cop" + (older.size() == 1 ? "y" : "ies")
+                    + " beyond the " + config.preRestoreCopiesToKeep() + " kept: " + String.join(", ", older));
+        }
+        return dropped;
+    }
+
+    /** Room for the new database on the server, before it is created: refused with the numbers when it does not fit. */
+    private void checkSpace(Plan plan, List<String> notes) {
+        Long needed = plan.manifest().map(Manifest::databaseBytes).orElse(null);
+        FreeStorage.refusal(freeStorage.read(), needed, config.serverSpace().marginPercent(), notes)
+                .ifPresent(why -> {
+                    throw RestoreFailure.refused(plan.target(), "Restore refused: " + why);
+                });
+    }
+
+    private static void attempt(List<String> notes, String whatIfNot, Runnable step) {
+        try {
+            step.run();
+        } catch (RuntimeException e) {
+            notes.add(whatIfNot + " (" + e.getClass().getSimpleName() + ")");
+        }
     }
 
     /**
@@ -258,12 +333,12 @@ public final class RestoreService {
     static final long DISK_MARGIN = 256L * 1024 * 1024;
 
     private Outcome outcome(Plan plan, Archive archive, long millis, String old, boolean kept, int jobs,
-                            List<String> notes) {
+                            List<String> notes, List<String> droppedCopies) {
         boolean verified = plan.manifest().map(m -> m.sha256() != null).orElse(false);
         return new Outcome(plan.backup().filename(), plan.backup().size(), config.restoreMode(), plan.target(), old,
                 kept, archive.pgRestore().version(), archive.checked().dumpedFrom(), millis, verified, jobs, notes,
                 plan.timings().ordered(), plan.manifest().flatMap(Manifest::leftOut).orElse(null),
-                plan.login().rereads());
+                plan.login().rereads(), droppedCopies);
     }
 
     /** The restored database gets the old one's owner when we may do that; otherwise it stays ours. */
@@ -278,13 +353,14 @@ public final class RestoreService {
         }
     }
 
-    /** Databases a killed worker left half-built (only names this product generates for this target). */
-    private static void dropLeftovers(AdminSession admin, Pattern leftover, List<String> notes) throws SQLException {
-        for (String name : admin.databaseNames()) {
-            if (leftover.matcher(name).matches()) {
-                Optional<String> failed = admin.dropQuietly(name);
-                notes.add(failed.orElse("dropped '" + name + "' left by an earlier restore that did not finish"));
-            }
+    /**
+     * Databases a killed worker left half-built for this target: only those this stack's journal holds, under the
+     * name and OID it recorded (the restore lock is ours, so none of them is being built now).
+     */
+    private void dropLeftovers(AdminSession admin, String target, List<String> notes) throws SQLException {
+        for (CreatedDatabases.Entry e : created.of(CreatedDatabases.Kind.RESTORING, target)) {
+            created.drop(admin, e).ifPresent(n -> notes.add(n.startsWith("dropped ") ? n
+                    + " left by an earlier restore that did not finish" : n));
         }
     }
 }

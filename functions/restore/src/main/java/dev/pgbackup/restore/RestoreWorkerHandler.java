@@ -41,7 +41,8 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
     public static RestoreService service(Wiring w) {
         return new RestoreService(w.config, w.objects, w.archives, w.catalog, w.keys, w.pgTools, w.databases::login,
                 java.nio.file.Path.of(System.getProperty("java.io.tmpdir")), w.clock,
-                dev.pgbackup.common.Once.of(() -> new dev.pgbackup.common.storage.ArchiveCipher(w.kms)));
+                dev.pgbackup.common.Once.of(() -> new dev.pgbackup.common.storage.ArchiveCipher(w.kms)),
+                CloudWatchFreeStorage.of(w));
     }
 
     @Override
@@ -110,6 +111,13 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
         try (progress) {
             RestoreService.Outcome outcome = restores.run(job.jobId(), job.filename(), deadline, progress);
             recordChange(job);
+            for (String copy : outcome.droppedCopies()) {
+                // one line per database dropped: an operator looking for a vanished copy finds who dropped it and why
+                wiring.audit.entry("restore.copy.drop").with("jobId", job.jobId()).with("database", copy)
+                        .with("target", outcome.database()).with("reason", "more than PreRestoreCopiesToKeep ("
+                                + wiring.config.preRestoreCopiesToKeep() + ") pre-restore copies of the target")
+                        .write("DROPPED");
+            }
             audit.with("database", outcome.database()).with("preRestoreCopy", outcome.preRestoreCopy())
                     .with("preRestoreCopyKept", outcome.preRestoreCopyKept())
                     .with("pgRestore", outcome.pgRestoreVersion()).with("pgRestoreMs", outcome.pgRestoreMillis())

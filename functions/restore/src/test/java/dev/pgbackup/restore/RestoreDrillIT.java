@@ -25,6 +25,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -196,7 +197,8 @@ class RestoreDrillIT {
         assertEquals(newest, job.filename());
         assertEquals("schedule", job.trigger());
         assertTrue(job.details().matches("scratch database '" + f.db + "_drill_\\d{8}_\\d{6}'; pg_restore \\S+; "
-                + "checksum verified; rows of 4 tables compared"), job.details());
+                + "checksum verified; rows of 4 tables compared; free space not checked: DB_INSTANCE_IDENTIFIER is "
+                + "not set .*"), job.details());
         assertTrue(job.timings().keySet().containsAll(List.of("check", "create", "pg_restore", "verify", "drop")),
                 job.timings()::toString);
         LastDrill last = new Records(f.stack.wiring.objects).read(f.stack.wiring.keys.lastDrill(), LastDrill.class)
@@ -244,6 +246,11 @@ class RestoreDrillIT {
         f.assertCleanAndUntouched();
     }
 
+    /**
+     * Scratch databases of drills that died are dropped when this stack's journal holds them under that name and OID,
+     * and only then: a young one may still be in use, and one that only looks like ours (another stack's, or one
+     * recreated under the same name) is not ours to drop.
+     */
     @Test
     void aScratchDatabaseOfADeadDrillIsDroppedAndOneThatMayStillBeInUseIsNot() {
         Fixture f = new Fixture();
@@ -251,17 +258,36 @@ class RestoreDrillIT {
         String dead = f.db + "_drill_20200101_000000";
         String young = f.db + "_drill_" + DateTimeFormatter.ofPattern("yyyyMMdd_HHmmss").withZone(ZoneOffset.UTC)
                 .format(Instant.now().minusSeconds(60));
-        pg.createDatabase(dead);
-        pg.createDatabase(young);
+        String lookalike = f.db + "_drill_20200101_000001";
+        String recreated = f.db + "_drill_20200101_000002";
+        for (String db : List.of(dead, young, lookalike, recreated)) {
+            pg.createDatabase(db);
+        }
+        String where = DrillService.ENVIRONMENT_SERVER + "/" + f.db;
+        journal(f, Instant.parse("2020-01-01T00:00:00Z")).add(dead, oid(dead), CreatedDatabases.Kind.DRILL, where, "j1");
+        journal(f, Instant.now().minusSeconds(60)).add(young, oid(young), CreatedDatabases.Kind.DRILL, where, "j2");
+        journal(f, Instant.parse("2020-01-01T00:00:02Z")).add(recreated, oid(recreated) + 1,
+                CreatedDatabases.Kind.DRILL, where, "j3");
 
         Map<String, Object> result = f.drill();
 
         assertEquals("SUCCEEDED", result.get("status"), result::toString);
-        assertTrue(f.job(result).details().endsWith("; dropped '" + dead + "' left by an earlier drill that did not "
+        assertTrue(f.job(result).details().contains("; dropped '" + dead + "' left by an earlier drill that did not "
                 + "finish"), f.job(result).details());
-        assertEquals(List.of(young), pg.databases(f.db + "_"));
-        pg.dropDatabase(young);
+        assertEquals(List.of(lookalike, recreated, young), pg.databases(f.db + "_"));
+        assertEquals(List.of(young), journal(f, Instant.now()).all().stream().map(CreatedDatabases.Entry::name).toList(),
+                "the dropped one and the one under another OID are forgotten");
+        List.of(lookalike, recreated, young).forEach(pg::dropDatabase);
         f.assertCleanAndUntouched();
+    }
+
+    static CreatedDatabases journal(Fixture f, Instant now) {
+        return new CreatedDatabases(f.stack.wiring.objects, f.stack.wiring.keys, Clock.fixed(now, ZoneOffset.UTC));
+    }
+
+    static long oid(String database) {
+        return Long.parseLong(TestPostgres.get().query("postgres", "select oid from pg_database where datname = '"
+                + database + "'").get(0));
     }
 
     // ---------------------------------------------------------------- drills that fail

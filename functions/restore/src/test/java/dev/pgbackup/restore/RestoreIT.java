@@ -708,7 +708,8 @@ class RestoreIT {
     @Test
     void twoRestoresInTheSameSecondKeepTwoDistinctCopies() {
         // a frozen clock: both restores "finish" in the same second, by construction rather than by luck
-        Fixture f = new Fixture(Map.of(), Clock.fixed(Instant.now(), java.time.ZoneOffset.UTC), true, null);
+        Fixture f = new Fixture(Map.of("PRE_RESTORE_COPIES_TO_KEEP", "2"), Clock.fixed(Instant.now(),
+                java.time.ZoneOffset.UTC), true, null);
         APIGatewayV2HTTPResponse first = f.restore(f.productionBackup);
         assertEquals(200, first.getStatusCode(), first.getBody());
         f.takeSafetyBackup();
@@ -910,6 +911,9 @@ class RestoreIT {
         String fresh = DatabaseNames.base(f.target) + "_restore_20260101_000000";
         pg.admin("alter database " + DatabaseNames.quoteIdent(f.target) + " rename to " + DatabaseNames.quoteIdent(old));
         pg.admin("create database " + DatabaseNames.quoteIdent(fresh) + " owner " + TestPostgres.APP_USER);
+        // which the killed worker had journalled when it created it
+        new CreatedDatabases(f.stack.wiring.objects, f.stack.wiring.keys, Clock.systemUTC()).add(fresh,
+                RestoreDrillIT.oid(fresh), CreatedDatabases.Kind.RESTORING, f.target, "33333333-3333-3333-3333-333333333333");
         new dev.pgbackup.common.storage.Records(f.stack.wiring.objects).write(f.stack.wiring.keys.swapJournal(),
                 Map.of("jobId", "33333333-3333-3333-3333-333333333333", "target", f.target, "fresh", fresh, "old", old,
                         "startedAt", Instant.now().toString()));

@@ -40,7 +40,8 @@ public record Config(
         WorkerLimits backupWorker,
         WorkerLimits restoreWorker,
         WorkerCompute workerCompute,
-        double backupRateMBps) {
+        double backupRateMBps,
+        ServerSpace serverSpace) {
 
     public enum RestoreMode { SWAP, IN_PLACE }
 
@@ -60,6 +61,21 @@ public record Config(
             this.label = label;
             this.maxTimeout = maxTimeout;
         }
+    }
+
+    /**
+     * What restores and drills may take of the database server's disk: the newest {@code preRestoreCopiesToKeep}
+     * copies a swap restore kept of each target (0: none, as KEEP_PRE_RESTORE_COPY=false), and, when
+     * {@code dbInstanceIdentifier} names the RDS instance, room for one more database of the backup's size plus
+     * {@code marginPercent} checked in CloudWatch before one is created (null: not checked, e.g. Aurora, whose
+     * cluster volume grows by itself).
+     */
+    public record ServerSpace(int preRestoreCopiesToKeep, String dbInstanceIdentifier, int marginPercent) {
+    }
+
+    /** How many pre-restore copies of a target a successful swap restore leaves on the server. */
+    public int preRestoreCopiesToKeep() {
+        return keepPreRestoreCopy ? serverSpace.preRestoreCopiesToKeep() : 0;
     }
 
     /** What a token must carry: the role in the roles claim, a bounded lifetime, and audience/issuer if set. */

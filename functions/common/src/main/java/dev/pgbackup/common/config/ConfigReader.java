@@ -81,11 +81,26 @@ final class ConfigReader {
                 worker("BACKUP_WORKER_MAX_EVENT_AGE_SECONDS", 900, compute),
                 worker("RESTORE_WORKER_MAX_EVENT_AGE_SECONDS", 300, compute),
                 compute,
-                positive("BACKUP_RATE_MB_PER_SECOND", DEFAULT_BACKUP_RATE_MBPS));
+                positive("BACKUP_RATE_MB_PER_SECOND", DEFAULT_BACKUP_RATE_MBPS),
+                new Config.ServerSpace(
+                        integer("PRE_RESTORE_COPIES_TO_KEEP", 1, 0),
+                        dbInstanceIdentifier(),
+                        integer("FREE_SPACE_MARGIN_PERCENT", 20, 0)));
         if (!problems.isEmpty()) {
             throw new IllegalStateException(String.join("; ", problems));
         }
         return config;
+    }
+
+    /** An RDS DB instance identifier: a letter, then letters, digits and single hyphens, at most 63. */
+    private String dbInstanceIdentifier() {
+        String value = optional("DB_INSTANCE_IDENTIFIER", null);
+        if (value != null && !value.matches("[A-Za-z](?:-?[A-Za-z0-9])*") || value != null && value.length() > 63) {
+            problems.add("Environment variable DB_INSTANCE_IDENTIFIER must be an RDS DB instance identifier (a letter, "
+                    + "then letters, digits and single hyphens, at most 63): " + value);
+            return null;
+        }
+        return value;
     }
 
     private String optional(String key, String fallback) {

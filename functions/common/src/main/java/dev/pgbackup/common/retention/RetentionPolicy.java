@@ -108,13 +108,21 @@ public final class RetentionPolicy {
             BackupCatalog.Entry e = entries.get(i);
             if (i >= settings.onDemandKeep()) {
                 doomed.put(e, "on-demand: older than the newest " + settings.onDemandKeep());
-            } else if (e.backup().lastModified().plus(settings.onDemandMaxAge()).isBefore(now)) {
+            } else if (taken(e).plus(settings.onDemandMaxAge()).isBefore(now)) {
                 doomed.put(e, "on-demand: older than " + days + " days");
             } else {
                 reasons.get(e).add("on-demand: one of the newest " + settings.onDemandKeep() + ", younger than "
                         + days + " days");
             }
         }
+    }
+
+    /**
+     * When a backup was taken: its name's time in the stack's zone, as the tiers read it; not the object's
+     * LastModified, which a copy of the object resets and which S3's clock, not the stack's, sets.
+     */
+    private Instant taken(BackupCatalog.Entry e) {
+        return e.backup().name().localTime().atZone(zone).toInstant();
     }
 
     /** A backup that any rule keeps stays (the one just made always does); the rest go, with their reason. */

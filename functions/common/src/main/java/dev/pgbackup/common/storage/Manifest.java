@@ -13,7 +13,8 @@ import java.util.Map;
  * snapshot pg_dump dumped, are in their own object ({@link RowCounts}, {@link StateKeys#rowCounts}), of
  * {@code countedTables} tables with SHA-256 {@code rowCountsSha256}; both null when the backup did not count
  * (counting off or over its bound): a restore drill compares them with what it restored. {@code rowCounts}: where
- * backups written before 2026-12 kept them, inline (read, never written). {@code encryption}:
+ * backups written before 2026-12 kept them, inline (read, never written). {@code databaseBytes}: the database's
+ * {@code pg_database_size} when it was dumped, the room a restore needs (null in older manifests). {@code encryption}:
  * {@link dev.pgbackup.common.config.EncryptionSettings#CLIENT_SIDE} when the workers encrypted the archive (null:
  * S3 holds pg_dump's archive itself); {@code kmsKeyId}: the key of its SSE-KMS and of its client-side encryption
  * (null: the bucket's default encryption).
@@ -38,7 +39,8 @@ public record Manifest(
         String encryption,
         String kmsKeyId,
         Integer countedTables,
-        String rowCountsSha256) {
+        String rowCountsSha256,
+        Long databaseBytes) {
     /** Manifests are read whole: one written before row counts had their own object holds up to 2,000 inline. */
     public static final int MAX_BYTES = 1024 * 1024;
 
@@ -48,7 +50,7 @@ public record Manifest(
                     String compression, Map<String, Object> extra, Map<String, Long> rowCounts, DumpScope scope,
                     String encryption, String kmsKeyId) {
         this(filename, environment, backupClass, jobId, startedAt, completedAt, bytes, sha256, pgDumpVersion,
-                serverVersion, compression, extra, rowCounts, scope, encryption, kmsKeyId, null, null);
+                serverVersion, compression, extra, rowCounts, scope, encryption, kmsKeyId, null, null, null);
     }
 
     /** A manifest of a whole-database dump (no {@code scope}: nothing left out), without row counts or encryption. */
@@ -56,7 +58,7 @@ public record Manifest(
                     Instant completedAt, long bytes, String sha256, String pgDumpVersion, String serverVersion,
                     String compression, Map<String, Object> extra) {
         this(filename, environment, backupClass, jobId, startedAt, completedAt, bytes, sha256, pgDumpVersion,
-                serverVersion, compression, extra, null, null, null, null, null, null);
+                serverVersion, compression, extra, null, null, null, null, null, null, null);
     }
 
     /**
@@ -67,14 +69,21 @@ public record Manifest(
         return new Manifest(filename, environment, backupClass, jobId, startedAt, completedAt, bytes, sha256,
                 pgDumpVersion, serverVersion, compression, extra,
                 counts == null ? null : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(counts)), scope,
-                encryption, kmsKeyId, countedTables, rowCountsSha256);
+                encryption, kmsKeyId, countedTables, rowCountsSha256, databaseBytes);
     }
 
     /** The same manifest, its row counts in their own object of {@code tables} tables and this SHA-256. */
     public Manifest withRowCountsObject(int tables, String countsSha256) {
         return new Manifest(filename, environment, backupClass, jobId, startedAt, completedAt, bytes, sha256,
                 pgDumpVersion, serverVersion, compression, extra, rowCounts, scope, encryption, kmsKeyId, tables,
-                countsSha256);
+                countsSha256, databaseBytes);
+    }
+
+    /** The same manifest of a database of {@code bytes} (pg_database_size): the room a restore of it needs. */
+    public Manifest withDatabaseBytes(Long bytes) {
+        return new Manifest(filename, environment, backupClass, jobId, startedAt, completedAt, this.bytes, sha256,
+                pgDumpVersion, serverVersion, compression, extra, rowCounts, scope, encryption, kmsKeyId, countedTables,
+                rowCountsSha256, bytes);
     }
 
     /** Whether the backup recorded row counts (inline or in their own object). */
@@ -86,14 +95,14 @@ public record Manifest(
     public Manifest withScope(DumpScope dumped) {
         return new Manifest(filename, environment, backupClass, jobId, startedAt, completedAt, bytes, sha256,
                 pgDumpVersion, serverVersion, compression, extra, rowCounts, dumped, encryption, kmsKeyId,
-                countedTables, rowCountsSha256);
+                countedTables, rowCountsSha256, databaseBytes);
     }
 
     /** The same manifest of an archive encrypted as {@code how} under {@code keyId} (nulls: as S3's default). */
     public Manifest withEncryption(String how, String keyId) {
         return new Manifest(filename, environment, backupClass, jobId, startedAt, completedAt, bytes, sha256,
                 pgDumpVersion, serverVersion, compression, extra, rowCounts, scope, how, keyId, countedTables,
-                rowCountsSha256);
+                rowCountsSha256, databaseBytes);
     }
 
     /** What the dump left out, for a restore to say, if anything. */

@@ -62,6 +62,14 @@ public record StateKeys(String app, String environment) {
         return ROOT + "state/" + scope() + "/swap.json";
     }
 
+    /**
+     * The databases this stack created on its server and has not dropped (restores being built, kept pre-restore
+     * copies, drill scratch databases): the only databases it ever drops, and only while name and OID still match.
+     */
+    public String createdDatabases() {
+        return ROOT + "state/" + scope() + "/databases.json";
+    }
+
     public String manifestPrefix() {
         return ROOT + "manifests/" + scope() + "/";
     }

@@ -23,7 +23,8 @@ class RetentionPolicyTest {
     static BackupCatalog.Entry entry(int i, BackupClass c, Instant when) {
         String name = "app-production-on-x-" + c.key + "-" + i + ".dump";
         return new BackupCatalog.Entry(new BackupObject(new BackupName(name, "app", "production",
-                LocalDateTime.of(2026, 1, 1, 0, 0)), when, 100, "\"e\""), c, c == BackupClass.ON_DEMAND);
+                LocalDateTime.ofInstant(when, java.time.ZoneOffset.UTC)), when, 100, "\"e\""), c,
+                c == BackupClass.ON_DEMAND);
     }
 
     static List<BackupCatalog.Entry> newestFirst(List<BackupCatalog.Entry> all) {
@@ -68,6 +69,27 @@ class RetentionPolicyTest {
                 "app-production-on-x-scheduled-31.dump"), doomed.stream().map(RetentionPolicy.Deletion::filename).sorted().toList());
         assertEquals("on-demand: older than 7 days", doomed.stream()
                 .filter(d -> d.filename().contains("on-demand")).findFirst().orElseThrow().reason());
+    }
+
+    /**
+     * An on-demand backup's age is its name's: S3's LastModified is set by S3's clock (and reset by a copy), so a
+     * rule that compared it with the stack's clock would keep or delete by whichever clock is off.
+     */
+    @Test
+    void anOnDemandBackupsAgeIsItsNamesNotItsLastModified() {
+        BackupCatalog.Entry copiedYesterday = new BackupCatalog.Entry(new BackupObject(new BackupName("app-production-"
+                + "on-old.dump", "app", "production", LocalDateTime.ofInstant(NOW.minus(Duration.ofDays(8)),
+                java.time.ZoneOffset.UTC)), NOW.minus(Duration.ofDays(1)), 100, "\"e\""), BackupClass.ON_DEMAND, true);
+        BackupCatalog.Entry fresh = entry(1, BackupClass.ON_DEMAND, NOW.minus(Duration.ofHours(1)));
+        BackupCatalog.Entry skewed = new BackupCatalog.Entry(new BackupObject(new BackupName("app-production-on-new.dump",
+                "app", "production", LocalDateTime.ofInstant(NOW.minus(Duration.ofDays(2)), java.time.ZoneOffset.UTC)),
+                NOW.minus(Duration.ofDays(400)), 100, "\"e\""), BackupClass.ON_DEMAND, true);
+
+        List<RetentionPolicy.Deletion> doomed = POLICY.choose(List.of(fresh, copiedYesterday, skewed),
+                fresh.backup().filename(), NOW);
+
+        assertEquals(List.of("app-production-on-old.dump"), doomed.stream().map(RetentionPolicy.Deletion::filename)
+                .toList());
     }
 
     @Test
