@@ -10,6 +10,7 @@ import com.auth0.jwt.algorithms.Algorithm;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pgbackup.common.Json;
 import dev.pgbackup.common.jobs.WorkerLauncher;
+import dev.pgbackup.common.storage.StateKeys;
 import dev.pgbackup.testsupport.ApiEvents;
 import dev.pgbackup.testsupport.TestContext;
 import dev.pgbackup.testsupport.TestStack;
@@ -137,6 +138,23 @@ class BackupApiRulesTest {
         assertEquals(202, r2.getStatusCode(), r2.getBody());
         assertEquals(json(r2).get("jobId").asText(), unknown.wiring.backupLock().holder().orElseThrow().jobId(),
                 "the worker may be running: the lock stays until it ends or goes stale");
+    }
+
+    @Test
+    void aJobRecordThatCannotBeWrittenFreesTheLockAndIsAServerFault() throws Exception {
+        UnitStack stack = UnitStack.create("production");
+        stack.objects.failingWritesUnder(StateKeys.ROOT + "jobs/");
+
+        APIGatewayV2HTTPResponse response = post(stack, TestStack.bearer(stack.token("a", "WEB_ACCESS")), null);
+
+        assertTrue(stack.wiring.backupLock().holder().isEmpty(), "no worker will ever release it");
+        assertEquals(List.of(), stack.launches);
+        assertEquals(500, response.getStatusCode(), response.getBody());
+        assertEquals("Backup could not be started: its job record could not be written; nothing was started",
+                json(response).get("message").asText());
+        stack.objects.failingWritesUnder("nothing/");
+        assertEquals(202, post(stack, TestStack.bearer(stack.token("b", "WEB_ACCESS")), null).getStatusCode(),
+                "the next request is not refused by a lock nobody holds");
     }
 
     @Test

@@ -28,6 +28,7 @@ public final class InMemoryObjectStore implements ObjectStore {
     private final List<String> writes = new ArrayList<>();
     private final AtomicLong versions = new AtomicLong();
     private boolean bucketExists = true;
+    private String failingPrefix;
 
     public InMemoryObjectStore(String bucket, Clock clock) {
         this.bucket = bucket;
@@ -40,6 +41,12 @@ public final class InMemoryObjectStore implements ObjectStore {
 
     public synchronized InMemoryObjectStore withoutBucket() {
         bucketExists = false;
+        return this;
+    }
+
+    /** Every write of a key under {@code prefix} fails from now on, as a PUT that S3 refused would. */
+    public synchronized InMemoryObjectStore failingWritesUnder(String prefix) {
+        failingPrefix = prefix;
         return this;
     }
 
@@ -94,6 +101,9 @@ public final class InMemoryObjectStore implements ObjectStore {
 
     @Override
     public synchronized void put(String key, byte[] bytes) {
+        if (failingPrefix != null && key.startsWith(failingPrefix)) {
+            throw new IllegalStateException("PUT " + key + " failed (injected)");
+        }
         writes.add("PUT " + key);
         objects.put(key, new Entry(bytes.clone(), clock.instant(), nextETag()));
     }

@@ -9,6 +9,7 @@ import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import dev.pgbackup.common.Json;
 import dev.pgbackup.common.jobs.WorkerLauncher;
 import dev.pgbackup.common.storage.LastRestore;
+import dev.pgbackup.common.storage.StateKeys;
 import dev.pgbackup.testsupport.ApiEvents;
 import dev.pgbackup.testsupport.BackupFiles;
 import dev.pgbackup.testsupport.TestContext;
@@ -369,5 +370,17 @@ class RestoreRulesTest {
         assertEquals(202, u.getStatusCode(), u.getBody());
         assertEquals(json(u).get("jobId"), unknown.unit.wiring.restoreLock().holder().orElseThrow().jobId(),
                 "the worker may be running: the lock is not released by the API");
+    }
+
+    @Test
+    void aJobRecordThatCannotBeWrittenFreesTheLockAndIsAServerFault() {
+        Stack s = new Stack();
+        s.unit.objects.failingWritesUnder(StateKeys.ROOT + "jobs/");
+
+        APIGatewayV2HTTPResponse r = s.restore(s.productionBackup, TestStack.PASSKEY);
+
+        assertRefused(r, 500, "Restore could not be started: its job record could not be written; nothing was started");
+        assertTrue(s.unit.wiring.restoreLock().holder().isEmpty(), "no worker will ever release it");
+        assertEquals(List.of(), s.unit.launches);
     }
 }
