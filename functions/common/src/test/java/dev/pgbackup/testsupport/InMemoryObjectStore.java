@@ -29,6 +29,7 @@ public final class InMemoryObjectStore implements ObjectStore {
     private final AtomicLong versions = new AtomicLong();
     private boolean bucketExists = true;
     private String failingPrefix;
+    private final Map<String, Runnable> afterRead = new java.util.HashMap<>();
 
     public InMemoryObjectStore(String bucket, Clock clock) {
         this.bucket = bucket;
@@ -48,6 +49,14 @@ public final class InMemoryObjectStore implements ObjectStore {
     public synchronized InMemoryObjectStore failingWritesUnder(String prefix) {
         failingPrefix = prefix;
         return this;
+    }
+
+    /**
+     * Runs {@code then} once, right after the next read of {@code key} has its answer: another writer acting
+     * between someone's read and their write, without any timing.
+     */
+    public synchronized void onNextRead(String key, Runnable then) {
+        afterRead.put(key, then);
     }
 
     /** Puts an object as another writer would (a backup, a planted record), with its last-modified time. */
@@ -96,7 +105,12 @@ public final class InMemoryObjectStore implements ObjectStore {
         if (e != null && e.bytes().length > MAX_SMALL_OBJECT) {
             throw Failure.server("The record " + key + " is larger than " + MAX_SMALL_OBJECT + " bytes; refused");
         }
-        return Optional.ofNullable(e).map(x -> new Stored(x.bytes().clone(), x.lastModified(), x.eTag()));
+        Optional<Stored> answer = Optional.ofNullable(e).map(x -> new Stored(x.bytes().clone(), x.lastModified(), x.eTag()));
+        Runnable then = afterRead.remove(key);
+        if (then != null) {
+            then.run();
+        }
+        return answer;
     }
 
     @Override
