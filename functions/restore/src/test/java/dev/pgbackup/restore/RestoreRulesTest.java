@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import dev.pgbackup.common.Json;
+import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.jobs.WorkerLauncher;
 import dev.pgbackup.common.storage.LastRestore;
 import dev.pgbackup.common.storage.StateKeys;
@@ -328,6 +329,25 @@ class RestoreRulesTest {
         APIGatewayV2HTTPResponse second = s.restore(s.productionBackup, TestStack.PASSKEY);
         assertRefused(second, 409, "A restore of 'staging' is already running (job " + jobId + ")");
         assertEquals(1, s.unit.launches.size());
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void theWorkerRenewsTheLockWhileItRunsAndReleasesItAtTheEnd() {
+        Stack s = new Stack();
+        // the worker runs inline; the in-memory stack moves no archives, so the job fails once it has started
+        s.unit.onLaunch = (fn, payload) -> new RestoreWorkerHandler(s.unit.wiring).handleRequest(
+                (Map<String, Object>) parse(payload), new TestContext(Duration.ofMinutes(15)));
+
+        APIGatewayV2HTTPResponse r = s.restore(s.productionBackup, TestStack.PASSKEY);
+
+        assertEquals(202, r.getStatusCode(), r.getBody());
+        String lock = s.unit.wiring.keys.restoreLock();
+        assertEquals(List.of("PUT " + lock, "PUT " + lock, "DELETE " + lock),
+                s.unit.objects.writes().stream().filter(w -> w.endsWith(" " + lock)).toList(),
+                "taken by the API, renewed by the worker, released by the worker");
+        assertEquals(JobRecord.Status.FAILED,
+                s.unit.wiring.jobs.find((String) json(r).get("jobId")).orElseThrow().status());
     }
 
     static Map<?, ?> parse(String json) {
