@@ -20,11 +20,14 @@ import dev.pgbackup.testsupport.TestPostgres;
 import dev.pgbackup.testsupport.TestStack;
 import dev.pgbackup.testsupport.Waits;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -269,6 +272,103 @@ class OpenApiContractIT {
                 })));
         documented.removeAll(produced);
         assertEquals(Set.of(), documented, "documented answers never produced by the handlers");
+    }
+
+    /**
+     * The inputs' schemas at their bounds: values the document allows (the longest environment, the extreme dates
+     * its pattern lets through, another app's name) and values just past them. The document decides which is
+     * which; the server must never refuse with 400 what it allows, nor answer anything but 400 to what it forbids.
+     */
+    @Test
+    void theServerAcceptsExactlyWhatTheSchemasAllow() throws Exception {
+        String token = token("staging", "WEB_ACCESS");
+        JsonNode environment = spec.at("/paths/~1api~1setting~1backups/get/parameters/0");
+        assertEquals("environment", environment.get("name").asText());
+        // without a maxLength the document allows any length: 1000 characters must then be accepted too
+        int longestEnvironment = environment.at("/schema/maxLength").asInt(1000);
+        List<String> environments = List.of("staging", "a", "0", "a_-_b", "qa-east-1", "", "a".repeat(100),
+                "a".repeat(1000), "a".repeat(longestEnvironment), "a".repeat(longestEnvironment + 1),
+                ("a-".repeat(longestEnvironment)).substring(0, longestEnvironment - 1) + "b",
+                "A", "-a", "a-", "a--b", "_a", "a b", " ", "../x", "a.b", "a/b", "\u00e9t\u00e9");
+        Set<Boolean> sides = new TreeSet<>();
+        List<String> disagreements = new ArrayList<>();
+        for (String value : environments) {
+            boolean allowed = allows(environment.get("schema"), JSON.getNodeFactory().textNode(value));
+            sides.add(allowed);
+            String query = URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
+            HttpResponse<String> answer = send(staging, "GET", "/api/setting/backups?environment=" + query, token, null);
+            if (answer.statusCode() != (allowed ? 200 : 400)) {
+                disagreements.add("environment '" + shortened(value) + "' (" + value.length() + " chars, the document "
+                        + (allowed ? "allows" : "forbids") + " it): " + answer.statusCode() + " " + shortened(answer.body()));
+            }
+        }
+        assertEquals(Set.of(false, true), sides, "values on both sides of the environment's schema");
+
+        JsonNode restoreRequest = spec.at("/paths/~1api~1setting~1restore/post/requestBody/content/application~1json/schema");
+        int longestName = spec.at("/components/schemas/BackupFileName/maxLength").asInt();
+        String stamp = "-on-2026-11-28-at-02-00-00-AM-IST.dump";
+        String longest = "pharmatracker-" + "e".repeat(longestName - "pharmatracker-".length() - stamp.length()) + stamp;
+        List<String> names = List.of(
+                "pharmatracker-staging-on-2020-01-01-at-02-00-00-AM-IST.dump",
+                "pharmatracker-staging-on-0000-00-00-at-00-00-00-AM-A.dump",
+                "pharmatracker-production-on-9999-99-99-at-99-99-99-PM-ZZZZZZ.dump",
+                "pharmatracker-staging-on-2026-02-30-at-10-00-00-AM-IST.dump",
+                "pharmatracker-staging-on-2026-11-28-at-13-00-00-PM-IST.dump",
+                "otherapp-production-on-2026-11-28-at-02-00-00-AM-IST.dump",
+                "0-0-on-0000-00-00-at-00-00-00-AM-A.dump",
+                "0-on-0000-00-00-at-00-00-00-AM-A.dump",
+                longest, longest.replace("pharmatracker-", "pharmatracker-e"),
+                "pharmatracker-staging-on-2026-11-28-at-02-00-00-am-IST.dump",
+                "pharmatracker-staging-on-2026-11-28-at-02-00-00-AM-ISTABCD.dump",
+                "pharmatracker-staging-on-2026-11-28-at-2-00-00-AM-IST.dump",
+                "pharmatracker-Staging-on-2026-11-28-at-02-00-00-AM-IST.dump",
+                "pharmatracker-_staging-on-2026-11-28-at-02-00-00-AM-IST.dump",
+                "pharmatracker-staging-on-2026-11-28-at-02-00-00-AM-IST.DUMP",
+                "pharmatracker-staging-on-2026-11-28-at-02-00-00-AM-IST.dump.gz",
+                "../pharmatracker-staging-on-2026-11-28-at-02-00-00-AM-IST.dump",
+                "pharmatracker-on-2026-11-28-at-02-00-00-AM-IST.dump");
+        sides.clear();
+        for (String name : names) {
+            ObjectNode body = JSON.createObjectNode().put("filename", name).put("passkey", PASSKEY);
+            boolean allowed = allows(restoreRequest, body);
+            sides.add(allowed);
+            HttpResponse<String> answer = send(staging, "POST", "/api/setting/restore", token, body.toString());
+            String message = JSON.readTree(answer.body()).path("message").asText();
+            if (answer.statusCode() != (allowed ? 404 : 400)
+                    || (allowed && !message.equals("Backup file not found: " + name))) {
+                disagreements.add("filename '" + shortened(name) + "' (" + name.length() + " chars, the document "
+                        + (allowed ? "allows" : "forbids") + " it): " + answer.statusCode() + " " + shortened(answer.body()));
+            }
+        }
+        assertEquals(Set.of(false, true), sides, "names on both sides of the file name's schema");
+        assertEquals(List.of(), disagreements, "the server and docs/openapi.yaml disagree");
+    }
+
+    private static String shortened(String text) {
+        return text.length() <= 80 ? text : text.substring(0, 60) + "...(" + text.length() + " chars)";
+    }
+
+    /** Calls the local API; the answer must be documented for the operation and match its schema. */
+    private static HttpResponse<String> send(LocalRun run, String method, String path, String token, String body)
+            throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + run.port() + path))
+                .header("Authorization", "Bearer " + token)
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (body != null) {
+            request.header("Content-Type", "application/json");
+        }
+        HttpResponse<String> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        validate(method, path, response.statusCode(), JSON.readTree(response.body()));
+        return response;
+    }
+
+    /** Whether {@code value} is valid against {@code schemaNode} of the document (its $refs resolved there). */
+    private static boolean allows(JsonNode schemaNode, JsonNode value) {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("$schema", "https://json-schema.org/draft/2020-12/schema");
+        root.set("components", spec.get("components"));
+        schemaNode.fields().forEachRemaining(f -> root.set(f.getKey(), f.getValue()));
+        return JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012).getSchema(root).validate(value).isEmpty();
     }
 
     /** Fires a restore drill (the local schedule route), waits for it and returns its job as the API answers it. */

@@ -62,11 +62,18 @@ public final class BackupStarter {
         }
         JobRecord job = JobRecord.started(jobId, JobRecord.Type.BACKUP, config.environment(), filename, subject, "api",
                 clock.instant());
-        JobStart started = runner.startAndWait(job, config.backupWorkerFunction(),
-                new WorkerPayload(jobId, config.environment(), filename, BackupClass.ON_DEMAND.key), waitUntil);
+        JobStart started;
+        try {
+            started = runner.startAndWait(job, config.backupWorkerFunction(),
+                    new WorkerPayload(jobId, config.environment(), filename, BackupClass.ON_DEMAND.key), waitUntil);
+        } catch (RuntimeException e) {
+            lock.release(jobId); // the job record could not even be written: no worker was invoked
+            throw e;
+        }
         if (started instanceof JobStart.NotLaunched) {
             lock.release(jobId); // no worker will ever release it
         }
+        // LaunchUnknown keeps the lock: the worker may run, and it goes stale if it does not
         return started;
     }
 

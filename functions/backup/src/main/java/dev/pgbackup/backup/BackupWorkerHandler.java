@@ -9,6 +9,7 @@ import dev.pgbackup.common.jobs.Deadline;
 import dev.pgbackup.common.jobs.JobFailures;
 import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.jobs.Lock;
+import dev.pgbackup.common.jobs.LockHeartbeat;
 import dev.pgbackup.common.jobs.ProgressReporter;
 import dev.pgbackup.common.jobs.WorkerPayload;
 import dev.pgbackup.common.retention.RetentionPolicy;
@@ -17,7 +18,8 @@ import java.util.Optional;
 
 /**
  * The backup worker: invoked asynchronously by the API with a {@link WorkerPayload}, or by the EventBridge
- * schedule. Always ends by writing the job's outcome, releasing the backup lock, and one audit line.
+ * schedule. Renews the backup lock while the job runs; always ends by writing the job's outcome, releasing the
+ * lock, and one audit line.
  */
 public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, Map<String, Object>> {
     private final Wiring wiring;
@@ -96,7 +98,9 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
                 .with("class", assignment.backupClass().key);
         JobRecord finished;
         ProgressReporter progress = new ProgressReporter(wiring.jobs, job, wiring.clock);
-        try (progress) {
+        // stopped before the lock is released below; until then the lock cannot go stale under a running job
+        LockHeartbeat heartbeat = LockHeartbeat.start(lock, job.jobId(), LockHeartbeat.EVERY);
+        try (heartbeat; progress) {
             BackupService.Outcome outcome = backups.run(
                     new BackupService.Request(job.jobId(), job.filename(), assignment.backupClass()), deadline, progress);
             finished = job.succeeded(wiring.clock.instant(), outcome.bytes(),

@@ -9,7 +9,9 @@ import com.auth0.jwt.JWT;
 import com.auth0.jwt.algorithms.Algorithm;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pgbackup.common.Json;
+import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.jobs.WorkerLauncher;
+import dev.pgbackup.common.storage.StateKeys;
 import dev.pgbackup.testsupport.ApiEvents;
 import dev.pgbackup.testsupport.TestContext;
 import dev.pgbackup.testsupport.TestStack;
@@ -28,6 +30,15 @@ class BackupApiRulesTest {
     static APIGatewayV2HTTPResponse post(UnitStack stack, Map<String, String> headers, String body) {
         return new BackupApiHandler(stack.wiring).handleRequest(
                 ApiEvents.request("POST", "/api/setting/backup", headers, body), new TestContext(Duration.ofSeconds(30)));
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> event(String payload) {
+        try {
+            return Json.MAPPER.readValue(payload, Map.class);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     static JsonNode json(APIGatewayV2HTTPResponse r) throws Exception {
@@ -137,6 +148,41 @@ class BackupApiRulesTest {
         assertEquals(202, r2.getStatusCode(), r2.getBody());
         assertEquals(json(r2).get("jobId").asText(), unknown.wiring.backupLock().holder().orElseThrow().jobId(),
                 "the worker may be running: the lock stays until it ends or goes stale");
+    }
+
+    @Test
+    void aJobRecordThatCannotBeWrittenFreesTheLockAndIsAServerFault() throws Exception {
+        UnitStack stack = UnitStack.create("production");
+        stack.objects.failingWritesUnder(StateKeys.ROOT + "jobs/");
+
+        APIGatewayV2HTTPResponse response = post(stack, TestStack.bearer(stack.token("a", "WEB_ACCESS")), null);
+
+        assertTrue(stack.wiring.backupLock().holder().isEmpty(), "no worker will ever release it");
+        assertEquals(List.of(), stack.launches);
+        assertEquals(500, response.getStatusCode(), response.getBody());
+        assertEquals("Backup could not be started: its job record could not be written; nothing was started",
+                json(response).get("message").asText());
+        stack.objects.failingWritesUnder("nothing/");
+        assertEquals(202, post(stack, TestStack.bearer(stack.token("b", "WEB_ACCESS")), null).getStatusCode(),
+                "the next request is not refused by a lock nobody holds");
+    }
+
+    @Test
+    void theWorkerRenewsTheLockWhileItRunsAndReleasesItAtTheEnd() throws Exception {
+        UnitStack stack = UnitStack.create("production");
+        // the worker runs inline; the in-memory stack has no pg_dump, so the job fails once it has started
+        stack.onLaunch = (fn, payload) -> new BackupWorkerHandler(stack.wiring).handleRequest(event(payload),
+                new TestContext(Duration.ofMinutes(15)));
+
+        APIGatewayV2HTTPResponse response = post(stack, TestStack.bearer(stack.token("alice", "WEB_ACCESS")), null);
+
+        assertEquals(202, response.getStatusCode(), response.getBody());
+        String lock = stack.wiring.keys.backupLock();
+        assertEquals(List.of("PUT " + lock, "PUT " + lock, "DELETE " + lock),
+                stack.objects.writes().stream().filter(w -> w.endsWith(" " + lock)).toList(),
+                "taken by the API, renewed by the worker, released by the worker");
+        JobRecord job = stack.wiring.jobs.find(json(response).get("jobId").asText()).orElseThrow();
+        assertEquals(JobRecord.Status.FAILED, job.status(), job.message());
     }
 
     @Test

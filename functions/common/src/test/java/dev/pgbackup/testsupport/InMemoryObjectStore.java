@@ -28,6 +28,8 @@ public final class InMemoryObjectStore implements ObjectStore {
     private final List<String> writes = new ArrayList<>();
     private final AtomicLong versions = new AtomicLong();
     private boolean bucketExists = true;
+    private String failingPrefix;
+    private final Map<String, Runnable> afterRead = new java.util.HashMap<>();
 
     public InMemoryObjectStore(String bucket, Clock clock) {
         this.bucket = bucket;
@@ -41,6 +43,20 @@ public final class InMemoryObjectStore implements ObjectStore {
     public synchronized InMemoryObjectStore withoutBucket() {
         bucketExists = false;
         return this;
+    }
+
+    /** Every write of a key under {@code prefix} fails from now on, as a PUT that S3 refused would. */
+    public synchronized InMemoryObjectStore failingWritesUnder(String prefix) {
+        failingPrefix = prefix;
+        return this;
+    }
+
+    /**
+     * Runs {@code then} once, right after the next read of {@code key} has its answer: another writer acting
+     * between someone's read and their write, without any timing.
+     */
+    public synchronized void onNextRead(String key, Runnable then) {
+        afterRead.put(key, then);
     }
 
     /** Puts an object as another writer would (a backup, a planted record), with its last-modified time. */
@@ -89,11 +105,19 @@ public final class InMemoryObjectStore implements ObjectStore {
         if (e != null && e.bytes().length > maxBytes) {
             throw ObjectStore.tooLarge(key, maxBytes);
         }
-        return Optional.ofNullable(e).map(x -> new Stored(x.bytes().clone(), x.lastModified(), x.eTag()));
+        Optional<Stored> answer = Optional.ofNullable(e).map(x -> new Stored(x.bytes().clone(), x.lastModified(), x.eTag()));
+        Runnable then = afterRead.remove(key);
+        if (then != null) {
+            then.run();
+        }
+        return answer;
     }
 
     @Override
     public synchronized void put(String key, byte[] bytes) {
+        if (failingPrefix != null && key.startsWith(failingPrefix)) {
+            throw new IllegalStateException("PUT " + key + " failed (injected)");
+        }
         writes.add("PUT " + key);
         objects.put(key, new Entry(bytes.clone(), clock.instant(), nextETag()));
     }

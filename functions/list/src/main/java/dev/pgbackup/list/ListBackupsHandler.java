@@ -7,11 +7,11 @@ import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import dev.pgbackup.common.Wiring;
 import dev.pgbackup.common.failure.Failure;
 import dev.pgbackup.common.http.ApiResponses;
+import dev.pgbackup.common.storage.BackupName;
 import dev.pgbackup.common.storage.BackupObject;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * {@code GET /api/setting/backups}: every environment's backups, newest first, optionally {@code ?environment=}.
@@ -20,9 +20,6 @@ import java.util.regex.Pattern;
  * rather than answering with a partial list.
  */
 public class ListBackupsHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
-    /** The shape of an environment in a backup name (older names may contain '-'). */
-    private static final Pattern ENVIRONMENT = Pattern.compile("[a-z0-9][a-z0-9_]*(?:-[a-z0-9_]+)*");
-
     private final Wiring wiring;
 
     public ListBackupsHandler() {
@@ -38,9 +35,11 @@ public class ListBackupsHandler implements RequestHandler<APIGatewayV2HTTPEvent,
         return wiring.edge.serve("backups.list", "The backups could not be read", event, (who, audit) -> {
             String environment = event.getQueryStringParameters() == null ? null
                     : event.getQueryStringParameters().get("environment");
-            boolean filtered = environment != null && !environment.isBlank();
-            if (filtered && (environment.length() > 64 || !ENVIRONMENT.matcher(environment).matches())) {
-                throw Failure.badRequest("Invalid environment: lower-case letters, digits, '_' or '-' expected");
+            // absent or empty: every environment; anything else must be an environment a backup name can carry
+            boolean filtered = environment != null && !environment.isEmpty();
+            if (filtered && !BackupName.isEnvironment(environment)) {
+                throw Failure.badRequest("Invalid environment: at most " + BackupName.MAX_ENVIRONMENT_LENGTH
+                        + " lower-case letters, digits, '_' or '-' expected");
             }
             wiring.objects.checkBucket();
             List<Map<String, Object>> backups = wiring.catalog.listAll().stream()

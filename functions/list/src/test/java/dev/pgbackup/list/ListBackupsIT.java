@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.Json;
+import dev.pgbackup.common.storage.BackupName;
 import dev.pgbackup.testsupport.ApiEvents;
 import dev.pgbackup.testsupport.BackupFiles;
 import dev.pgbackup.testsupport.RepoPaths;
@@ -200,6 +201,10 @@ class ListBackupsIT {
         Map<String, Object> none = map(get("/api/setting/backups", Map.of("environment", "qa"), auth()).getBody());
         assertEquals(List.of(), none.get("backups"));
         assertEquals(0, none.get("count"));
+        // the longest environment a backup name can carry is a filter like any other
+        Map<String, Object> longest = map(get("/api/setting/backups",
+                Map.of("environment", "a".repeat(BackupName.MAX_ENVIRONMENT_LENGTH)), auth()).getBody());
+        assertEquals(0, longest.get("count"));
         // an empty filter lists everything
         assertEquals(PRODUCTION + STAGING + QA,
                 map(get("/api/setting/backups", Map.of("environment", ""), auth()).getBody()).get("count"));
@@ -207,7 +212,8 @@ class ListBackupsIT {
 
     @Test
     void anInvalidEnvironmentFilterIsA400() {
-        for (String bad : List.of("../jobs", "Production", "prod/../x", "%2e%2e", "a".repeat(65), "prod*")) {
+        for (String bad : List.of("../jobs", "Production", "prod/../x", "%2e%2e", "prod*", " ",
+                "a".repeat(BackupName.MAX_ENVIRONMENT_LENGTH + 1))) {
             APIGatewayV2HTTPResponse response = get("/api/setting/backups", Map.of("environment", bad), auth());
             assertEquals(400, response.getStatusCode(), bad);
             assertEquals(false, map(response.getBody()).get("success"));

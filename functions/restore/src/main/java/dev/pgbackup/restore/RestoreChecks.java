@@ -19,8 +19,8 @@ import java.time.Instant;
 import java.util.Optional;
 
 /**
- * The restore's safety checks, in this order, each a {@link Failure} with its status: a file name that is
- * one of this app's backups (400), the passkey (403), the bucket (500), the backup exists (404), its
+ * The restore's safety checks, in this order, each a {@link Failure} with its status: a file name of the
+ * backup name shape (400), the passkey (403), the bucket (500), the backup exists (404), its
  * environment may be restored here (409), its KMS key lets this stack read it (403), and this environment has a backup that completed within the window
  * and was taken after its last restore (409). The lock comes after, in {@link RestoreStarter}.
  */
@@ -116,8 +116,10 @@ public final class RestoreChecks {
     }
 
     /**
-     * Why {@code filename} is not one of this app's backup names, or empty if it is. Only the exact name
-     * pattern passes (no path, no encoding, no other app or prefix); the explicit checks give clearer messages.
+     * Why {@code filename} does not have the shape of a backup name (docs/openapi.yaml's BackupFileName), or empty
+     * if it has: no path, no encoding, nothing around the name; the explicit checks give clearer messages. A name
+     * of that shape that is no backup of this app (another app's, a date that does not exist) passes here and is
+     * then not found: the catalog never looks such a name up in the bucket.
      */
     public static Optional<String> filenameProblem(String appName, String filename) {
         String expected = " (expected " + appName + "-<environment>-on-YYYY-MM-DD-at-hh-mm-ss-AM|PM-<zone>.dump)";
@@ -131,7 +133,7 @@ public final class RestoreChecks {
                         + "or special characters" + expected);
             }
         }
-        if (filename.contains("..") || BackupName.parse(appName, filename).isEmpty()) {
+        if (!BackupName.isWellFormed(filename)) {
             return Optional.of("Invalid backup file name" + expected);
         }
         return Optional.empty();

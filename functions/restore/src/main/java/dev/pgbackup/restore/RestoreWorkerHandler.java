@@ -9,6 +9,7 @@ import dev.pgbackup.common.jobs.Deadline;
 import dev.pgbackup.common.jobs.JobFailures;
 import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.jobs.Lock;
+import dev.pgbackup.common.jobs.LockHeartbeat;
 import dev.pgbackup.common.jobs.ProgressReporter;
 import dev.pgbackup.common.jobs.WorkerPayload;
 import dev.pgbackup.common.storage.LastRestore;
@@ -19,8 +20,8 @@ import java.util.Optional;
  * The restore worker, invoked asynchronously by the restore API with a {@link WorkerPayload} (reserved
  * concurrency 1, no retries). It runs a job only for this environment, only while the job is RUNNING, only
  * once (a claim makes a duplicate delivery a no-op), only while the job holds the environment's restore lock,
- * and only for exactly the file that lock names. However it ends, it releases the lock, writes the job's
- * outcome and one audit line.
+ * and only for exactly the file that lock names. It renews the lock while the job runs; however it ends, it
+ * releases the lock, writes the job's outcome and one audit line.
  */
 public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>, Map<String, Object>> {
     private final Wiring wiring;
@@ -108,7 +109,9 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
 
     private JobRecord run(JobRecord job, Deadline deadline, AuditLog.Entry audit) {
         ProgressReporter progress = new ProgressReporter(wiring.jobs, job, wiring.clock);
-        try (progress) {
+        // stopped before finish() releases the lock; until then the lock cannot go stale under a running restore
+        LockHeartbeat heartbeat = LockHeartbeat.start(lock, job.jobId(), LockHeartbeat.EVERY);
+        try (heartbeat; progress) {
             RestoreService.Outcome outcome = restores.run(job.jobId(), job.filename(), deadline, progress);
             recordChange(job);
             for (String copy : outcome.droppedCopies()) {

@@ -7,8 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import dev.pgbackup.common.Json;
+import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.jobs.WorkerLauncher;
 import dev.pgbackup.common.storage.LastRestore;
+import dev.pgbackup.common.storage.StateKeys;
 import dev.pgbackup.testsupport.ApiEvents;
 import dev.pgbackup.testsupport.BackupFiles;
 import dev.pgbackup.testsupport.TestContext;
@@ -115,9 +117,7 @@ class RestoreRulesTest {
             "pharmatracker-production-on-2026-11-28-at-02-00-00-AM-IST%2Edump",
             "pharmatracker-production-on-2026-11-28-at-02-00-00-AM-IST.dump\t",
             "pharmatracker-prod\u0435ction-on-2026-11-28-at-02-00-00-AM-IST.dump",
-            "otherapp-production-on-2026-11-28-at-02-00-00-AM-IST.dump",
             "pharmatracker-production-on-2026-11-28-at-02-00-00-AM-IST.dump.tmp",
-            "pharmatracker-production-on-2026-11-28-at-00-00-00-AM-IST.dump",
             "pharmatracker-on-2026-11-28-at-02-00-00-AM-IST.dump",
             "pharmatracker-a..b-on-2026-11-28-at-02-00-00-AM-IST.dump",
             "pgbackup/jobs/pharmatracker-staging/3f8e2a4c-9b1d-4e6f-8a2b-7c5d0e9f1a3b.json",
@@ -125,6 +125,26 @@ class RestoreRulesTest {
             ".."})
     void anythingElseIsRefused(String name) {
         assertTrue(RestoreChecks.filenameProblem(APP, name).isPresent(), name);
+    }
+
+    /**
+     * Names of the backup name shape (as docs/openapi.yaml states it) that no backup of this app can have: not
+     * refused as malformed but not found, after the passkey, and never looked up in the bucket.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "otherapp-production-on-2026-01-15-at-10-00-00-AM-IST.dump",
+            "pharmatracker-production-on-2026-02-30-at-10-00-00-AM-IST.dump",
+            "pharmatracker-production-on-2026-01-15-at-13-00-00-PM-IST.dump",
+            "pharmatracker-production-on-2026-01-15-at-00-00-00-AM-IST.dump",
+            "pharmatracker-production-on-0000-00-00-at-00-00-00-AM-A.dump"})
+    void wellFormedNamesThatNoBackupCanHaveAreNotFound(String name) {
+        Stack s = new Stack();
+        s.unit.objects.plant(name, "PGDMP", T0.minusSeconds(600)); // even if the bucket held such an object
+
+        assertRefused(s.restore(name, "wrong"), 403, RestoreChecks.INVALID_PASSKEY);
+        assertRefused(s.restore(name, TestStack.PASSKEY), 404, "Backup file not found: " + name);
+        s.assertNothingStarted();
     }
 
     @Test
@@ -145,11 +165,9 @@ class RestoreRulesTest {
                 "pgbackup/jobs/pharmatracker-staging/" + UUID.randomUUID() + ".json",
                 "pgbackup/locks/pharmatracker-staging/restore.lock", "..\\" + good, "%2e%2e%2f" + good,
                 good.replace("-on-", "%2Don%2D"), good + "%00", good + "\u0000", good + "\n",
-                good.replace(".dump", ".dump.tmp"), good.replace("pharmatracker-", "otherapp-"),
+                good.replace(".dump", ".dump.tmp"),
                 good.replace("pharmatracker-", "PHARMATRACKER-"), good.replace("production", "Production"),
                 good.replace("production", "prod\u0435ction"), good.replace("IST.dump", "IST.DUMP"),
-                "pharmatracker-production-on-2026-02-30-at-10-00-00-AM-IST.dump",
-                "pharmatracker-production-on-2026-01-15-at-13-00-00-PM-IST.dump",
                 "pharmatracker-on-2026-01-15-at-10-00-00-AM-IST.dump", ".", "..", " ",
                 "pharmatracker-" + "a".repeat(300) + "-on-2026-01-15-at-10-00-00-AM-IST.dump")) {
             cases.add(Arguments.of("name '" + name.replaceAll("[^\\x20-\\x7E]", "?") + "'", body(name, pass), 400));
@@ -329,6 +347,25 @@ class RestoreRulesTest {
         assertEquals(1, s.unit.launches.size());
     }
 
+    @Test
+    @SuppressWarnings("unchecked")
+    void theWorkerRenewsTheLockWhileItRunsAndReleasesItAtTheEnd() {
+        Stack s = new Stack();
+        // the worker runs inline; the in-memory stack moves no archives, so the job fails once it has started
+        s.unit.onLaunch = (fn, payload) -> new RestoreWorkerHandler(s.unit.wiring).handleRequest(
+                (Map<String, Object>) parse(payload), new TestContext(Duration.ofMinutes(15)));
+
+        APIGatewayV2HTTPResponse r = s.restore(s.productionBackup, TestStack.PASSKEY);
+
+        assertEquals(202, r.getStatusCode(), r.getBody());
+        String lock = s.unit.wiring.keys.restoreLock();
+        assertEquals(List.of("PUT " + lock, "PUT " + lock, "DELETE " + lock),
+                s.unit.objects.writes().stream().filter(w -> w.endsWith(" " + lock)).toList(),
+                "taken by the API, renewed by the worker, released by the worker");
+        assertEquals(JobRecord.Status.FAILED,
+                s.unit.wiring.jobs.find((String) json(r).get("jobId")).orElseThrow().status());
+    }
+
     static Map<?, ?> parse(String json) {
         try {
             return Json.MAPPER.readValue(json, Map.class);
@@ -369,5 +406,17 @@ class RestoreRulesTest {
         assertEquals(202, u.getStatusCode(), u.getBody());
         assertEquals(json(u).get("jobId"), unknown.unit.wiring.restoreLock().holder().orElseThrow().jobId(),
                 "the worker may be running: the lock is not released by the API");
+    }
+
+    @Test
+    void aJobRecordThatCannotBeWrittenFreesTheLockAndIsAServerFault() {
+        Stack s = new Stack();
+        s.unit.objects.failingWritesUnder(StateKeys.ROOT + "jobs/");
+
+        APIGatewayV2HTTPResponse r = s.restore(s.productionBackup, TestStack.PASSKEY);
+
+        assertRefused(r, 500, "Restore could not be started: its job record could not be written; nothing was started");
+        assertTrue(s.unit.wiring.restoreLock().holder().isEmpty(), "no worker will ever release it");
+        assertEquals(List.of(), s.unit.launches);
     }
 }

@@ -112,7 +112,10 @@ public record Config(
         public static final Duration SAFETY_MARGIN = Duration.ofSeconds(45);
         private static final Duration STALE_MARGIN = Duration.ofMinutes(2);
 
-        /** A RUNNING job or a lock older than this belongs to an invocation that died without a word. */
+        /**
+         * A RUNNING job older than this, or a lock not written (taken or renewed) for this long, belongs to an
+         * invocation that died without a word.
+         */
         public Duration staleAfter() {
             return timeout.plus(maxEventAge).plus(STALE_MARGIN);
         }

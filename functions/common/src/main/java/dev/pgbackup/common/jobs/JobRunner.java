@@ -2,6 +2,7 @@ package dev.pgbackup.common.jobs;
 
 import dev.pgbackup.common.Json;
 import dev.pgbackup.common.Once;
+import dev.pgbackup.common.failure.Failure;
 import java.time.Clock;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -24,12 +25,20 @@ public final class JobRunner {
     }
 
     /**
-     * Records the job, launches the worker and waits until {@code waitUntil}. Once the invoke may have
-     * happened this never throws: a failed status read keeps waiting, because a caller that saw an error
-     * would retry (or free a lock) while the job is in fact running.
+     * Records the job, launches the worker and waits until {@code waitUntil}. It throws only when the job
+     * record cannot be written (a server {@link Failure}): then no worker was invoked, and whatever the caller
+     * reserved for the job is its to free. Once the invoke may have happened it never throws: a failed status
+     * read keeps waiting, because a caller that saw an error would retry (or free a lock) while the job is in
+     * fact running.
      */
     public JobStart startAndWait(JobRecord job, String workerFunction, WorkerPayload payload, Deadline waitUntil) {
-        jobs.save(job);
+        try {
+            jobs.save(job);
+        } catch (RuntimeException e) {
+            String kind = job.type().name().charAt(0) + job.type().name().substring(1).toLowerCase();
+            throw Failure.server(kind + " could not be started: its job record could not be written; nothing was "
+                    + "started", e.getClass().getSimpleName() + ": " + e.getMessage());
+        }
         try {
             launcher.get().launch(workerFunction, Json.write(payload.toMap()));
         } catch (WorkerLauncher.NotLaunched e) {

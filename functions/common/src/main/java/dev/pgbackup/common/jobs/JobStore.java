@@ -44,6 +44,20 @@ public final class JobStore {
     }
 
     /**
+     * Writes a running job's progress into its record, conditional on the version of the RUNNING record it
+     * read (If-Match): once the final record is written, no progress write, however late, can replace it.
+     * False when nothing was written (the job has finished, or its record changed in between).
+     */
+    public boolean saveProgress(String jobId, JobRecord.Progress progress) {
+        String key = keys.job(jobId);
+        Optional<Records.Versioned<JobRecord>> current = records.readVersioned(key, JobRecord.class);
+        if (current.isEmpty() || current.get().value().finished()) {
+            return false;
+        }
+        return records.replace(key, current.get().value().withProgress(progress), current.get().stored().eTag());
+    }
+
+    /**
      * Takes a job for one worker invocation. Asynchronous invokes are delivered at least once: a second
      * delivery of the same job finds the claim and does nothing (rather than failing on what the first
      * delivery wrote, and recording that failure over its success). Claims expire with the job records.

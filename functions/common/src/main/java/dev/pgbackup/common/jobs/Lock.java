@@ -9,17 +9,22 @@ import java.util.Optional;
 
 /**
  * At most one job of a kind per environment: an object created with a conditional write (If-None-Match),
- * so of two simultaneous requests exactly one gets it. A lock older than the worker's staleness belongs to
- * an invocation that died without a word; it is replaced with a write conditioned on its ETag, so two
- * requests cannot both take over the same stale lock.
+ * so of two simultaneous requests exactly one gets it. A lock not written for longer than the worker's
+ * staleness belongs to an invocation that died without a word; it is replaced with a write conditioned on
+ * its ETag, so two requests cannot both take over the same stale lock. A running worker renews its lock
+ * ({@link LockHeartbeat}): on Lambda Managed Instances nothing stops an invocation at its timeout, so a job
+ * may run (or clean up) past the staleness its lock had when it was taken, and must not lose it then.
  */
 public final class Lock {
     private static final int ATTEMPTS = 4;
-    private static final Holder UNKNOWN = new Holder("unknown", null, null, null);
+    private static final Holder UNKNOWN = new Holder("unknown", null, null, null, null);
 
-    /** Who holds the lock: the job, who asked for it, and the one file that job may touch. */
+    /**
+     * Who holds the lock: the job, who asked for it, and the one file that job may touch; {@code renewedAt}
+     * is null until a worker runs the job.
+     */
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Holder(String jobId, String subject, String filename, Instant acquiredAt) {
+    public record Holder(String jobId, String subject, String filename, Instant acquiredAt, Instant renewedAt) {
     }
 
     /** What {@link #acquire} did: got the lock (perhaps replacing a stale one), or found who holds it. */
@@ -43,7 +48,7 @@ public final class Lock {
     }
 
     public Outcome acquire(String jobId, String subject, String filename) {
-        Holder mine = new Holder(jobId, subject, filename, clock.instant());
+        Holder mine = new Holder(jobId, subject, filename, clock.instant(), null);
         Holder seen = null;
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
             if (records.create(key, mine)) {
@@ -65,6 +70,20 @@ public final class Lock {
         return new Outcome(false, seen != null ? seen : UNKNOWN, null);
     }
 
+    /**
+     * Rewrites the lock while {@code jobId} holds it, conditional on the version read (If-Match): its staleness
+     * starts again. False when the job no longer holds it (released, or taken over as stale).
+     */
+    public boolean renew(String jobId) {
+        Optional<Records.Versioned<Holder>> current = read();
+        if (current.isEmpty() || !heldBy(current.get(), jobId)) {
+            return false;
+        }
+        Holder held = current.get().value();
+        return records.replace(key, new Holder(held.jobId(), held.subject(), held.filename(), held.acquiredAt(),
+                clock.instant()), current.get().stored().eTag());
+    }
+
     /** Who holds the lock now, if anyone. */
     public Optional<Holder> holder() {
         return read().map(Records.Versioned::value);
@@ -72,11 +91,21 @@ public final class Lock {
 
     /** Releases the lock if {@code jobId} holds it; a lock another job holds is never touched. */
     public boolean release(String jobId) {
-        Optional<Records.Versioned<Holder>> current = read();
-        if (current.isEmpty() || current.get().value() == UNKNOWN || !jobId.equals(current.get().value().jobId())) {
-            return false;
+        for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+            Optional<Records.Versioned<Holder>> current = read();
+            if (current.isEmpty() || !heldBy(current.get(), jobId)) {
+                return false;
+            }
+            if (records.store().deleteIfMatch(key, current.get().stored().eTag())) {
+                return true;
+            }
+            // changed since it was read: a renewal of our own still in flight, or a takeover; look again
         }
-        return records.store().deleteIfMatch(key, current.get().stored().eTag());
+        return false;
+    }
+
+    private static boolean heldBy(Records.Versioned<Holder> lock, String jobId) {
+        return lock.value() != UNKNOWN && jobId.equals(lock.value().jobId());
     }
 
     private Optional<Records.Versioned<Holder>> read() {

@@ -8,8 +8,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Writes a running job's progress into its record, at most every few seconds and never on the thread that
- * moves the data (a slow S3 write must not slow pg_dump). {@link #close()} waits for the last write, so the
- * job's final record is never overwritten by a late progress write.
+ * moves the data (a slow S3 write must not slow pg_dump). Each write is conditional on the RUNNING record it
+ * read ({@link JobStore#saveProgress}), so a write that runs late (after {@link #close()} stopped waiting for
+ * it, or racing the worker's final save) can never replace the job's final record.
  */
 public final class ProgressReporter implements AutoCloseable {
     static final Duration EVERY = Duration.ofSeconds(3);
@@ -66,7 +67,7 @@ public final class ProgressReporter implements AutoCloseable {
         try {
             writer.execute(() -> {
                 try {
-                    jobs.save(job.withProgress(progress));
+                    jobs.saveProgress(job.jobId(), progress);
                 } catch (RuntimeException e) {
                     // progress is a courtesy: the job goes on whatever S3 said
                 }

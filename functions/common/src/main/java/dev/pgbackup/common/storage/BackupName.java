@@ -32,6 +32,28 @@ public record BackupName(String filename, String app, String environment, LocalD
     private static final Pattern LEGACY_ENVIRONMENT = Pattern.compile("[a-z0-9][a-z0-9_]*(?:-[a-z0-9_]+)*");
     /** Bounds every name we accept before any regex or S3 call sees it. */
     public static final int MAX_LENGTH = 200;
+    /**
+     * The shape of a backup name, exactly as docs/openapi.yaml states it (BackupFileName): an app, an environment,
+     * a stamp of digits. A pattern cannot say whose app it is or whether the date exists: a name of this shape that
+     * {@link #parse} rejects is simply not a backup, so a caller asking for it is told it was not found.
+     */
+    private static final Pattern SHAPE = Pattern.compile("[a-z0-9][a-z0-9_]*-[a-z0-9][a-z0-9_]*(?:-[a-z0-9_]+)*"
+            + "-on-\\d{4}-\\d{2}-\\d{2}-at-\\d{2}-\\d{2}-\\d{2}-(?:AM|PM)-[A-Z]{1,6}\\.dump");
+    /** The shortest stamp a name ends with: {@code -on-YYYY-MM-DD-at-hh-mm-ss-AM-Z.dump}. */
+    private static final int SHORTEST_STAMP = 36;
+    /** The longest environment a name can carry: what a one-letter app, its '-' and the shortest stamp leave. */
+    public static final int MAX_ENVIRONMENT_LENGTH = MAX_LENGTH - 2 - SHORTEST_STAMP;
+
+    /** Whether {@code filename} has the shape of a backup name (not whether it is one: see {@link #parse}). */
+    public static boolean isWellFormed(String filename) {
+        return filename != null && filename.length() <= MAX_LENGTH && SHAPE.matcher(filename).matches();
+    }
+
+    /** Whether {@code environment} can be the environment of a backup name (older names may contain '-'). */
+    public static boolean isEnvironment(String environment) {
+        return environment != null && environment.length() <= MAX_ENVIRONMENT_LENGTH
+                && LEGACY_ENVIRONMENT.matcher(environment).matches();
+    }
 
     public static BackupName create(Config config, Instant when) {
         return create(config.appName(), config.environment(), config.timeZone(), config.timeZoneLabel(), when);

@@ -75,4 +75,51 @@ class LockTest {
         assertFalse(lock(store, T0).release("unknown"), "nobody can release a lock nobody can name");
         assertTrue(lock(store, T0.plus(STALE).plusSeconds(1)).acquire("job-2", "bob", "b.dump").acquired());
     }
+
+    @Test
+    void aJobThatRunsPastTheStalenessKeepsItsLockWhileItRenewsItAndADeadOneLosesIt() {
+        InMemoryObjectStore store = new InMemoryObjectStore("b", clock);
+        assertTrue(lock(store, T0).acquire("long-job", "alice", "a.dump").acquired());
+        // the worker renews every minute, well past the staleness the lock had when it was taken
+        Instant now = T0;
+        for (int minute = 1; minute <= STALE.toMinutes() * 3; minute++) {
+            now = T0.plus(Duration.ofMinutes(minute));
+            assertTrue(lock(store, now).renew("long-job"), "renewal at minute " + minute);
+        }
+        Lock.Outcome second = lock(store, now.plusSeconds(30)).acquire("job-2", "bob", "b.dump");
+        assertFalse(second.acquired(), "a running job's lock is not stale");
+        assertEquals("long-job", second.holder().jobId());
+        assertEquals(now, second.holder().renewedAt());
+
+        // the worker dies: nothing renews the lock any more, and it goes stale a staleness after the last renewal
+        Instant lastRenewal = now;
+        assertFalse(lock(store, lastRenewal.plus(STALE).minusSeconds(1)).acquire("job-3", "carol", "c.dump").acquired());
+        Lock.Outcome takeover = lock(store, lastRenewal.plus(STALE).plusSeconds(1)).acquire("job-4", "dave", "d.dump");
+        assertTrue(takeover.acquired());
+        assertEquals("long-job", takeover.replacedStale().jobId());
+        // and the dead job, should it wake up, renews nothing
+        assertFalse(lock(store, lastRenewal.plus(STALE).plusSeconds(2)).renew("long-job"));
+        assertEquals("job-4", lock(store, lastRenewal.plus(STALE).plusSeconds(2)).holder().orElseThrow().jobId());
+    }
+
+    @Test
+    void onlyTheHolderRenewsIt() {
+        InMemoryObjectStore store = new InMemoryObjectStore("b", clock);
+        assertFalse(lock(store, T0).renew("job-1"), "no lock, nothing to renew");
+        lock(store, T0).acquire("job-1", "alice", "a.dump");
+        assertFalse(lock(store, T0.plusSeconds(60)).renew("job-2"));
+        assertNull(lock(store, T0).holder().orElseThrow().renewedAt());
+        store.plant(KEY, "{not json", T0);
+        assertFalse(lock(store, T0.plusSeconds(60)).renew("unknown"), "nobody can renew a lock nobody can name");
+    }
+
+    @Test
+    void theHolderReleasesItEvenWhenItsOwnRenewalChangedItInBetween() {
+        InMemoryObjectStore store = new InMemoryObjectStore("b", clock);
+        lock(store, T0).acquire("job-1", "alice", "a.dump");
+        // the heartbeat renews the lock just after the release read it
+        store.onNextRead(KEY, () -> assertTrue(lock(store, T0.plusSeconds(60)).renew("job-1")));
+        assertTrue(lock(store, T0.plusSeconds(60)).release("job-1"));
+        assertTrue(lock(store, T0.plusSeconds(60)).holder().isEmpty());
+    }
 }

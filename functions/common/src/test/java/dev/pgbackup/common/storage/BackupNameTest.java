@@ -1,6 +1,7 @@
 package dev.pgbackup.common.storage;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pgbackup.common.config.Config;
@@ -85,5 +86,62 @@ class BackupNameTest {
     void rejectsOverlongNames() {
         String env = "e".repeat(300);
         assertTrue(BackupName.parse("pharmatracker", "pharmatracker-" + env + "-on-2026-03-06-at-12-00-01-AM-IST.dump").isEmpty());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "pharmatracker-production-on-2026-03-06-at-12-00-01-AM-IST.dump",
+        "pharmatracker-qa-east_1-on-2026-03-06-at-12-00-01-AM-IST.dump",
+        "otherapp-production-on-2026-03-06-at-12-00-01-AM-IST.dump",
+        "pharmatracker-production-on-2026-02-30-at-12-00-01-AM-IST.dump",
+        "pharmatracker-production-on-2026-03-06-at-13-00-01-PM-IST.dump",
+        "pharmatracker-production-on-0000-00-00-at-00-00-00-AM-A.dump",
+        "pharmatracker-production-on-9999-99-99-at-99-99-99-PM-ZZZZZZ.dump",
+        "0-0-on-0000-00-00-at-00-00-00-AM-A.dump",
+    })
+    void wellFormedNamesNeedNotBeBackupsOfThisApp(String name) {
+        assertTrue(BackupName.isWellFormed(name), name);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "",
+        "0-on-0000-00-00-at-00-00-00-AM-A.dump",
+        "pharmatracker-on-2026-03-06-at-12-00-01-AM-IST.dump",
+        "pharmatracker-_production-on-2026-03-06-at-12-00-01-AM-IST.dump",
+        "pharmatracker-production-on-2026-03-06-at-12-00-01-AM-IST.dump.tmp",
+        "../pharmatracker-production-on-2026-03-06-at-12-00-01-AM-IST.dump",
+        "jobs/pharmatracker-production-on-2026-03-06-at-12-00-01-AM-IST.dump",
+        "pharmatracker-Production-on-2026-03-06-at-12-00-01-AM-IST.dump",
+        "pharmatracker-prod%2F..-on-2026-03-06-at-12-00-01-AM-IST.dump",
+        "pharmatracker-production-on-2026-03-06-at-2-00-01-AM-IST.dump",
+        "pharmatracker-production-on-2026-03-06-at-12-00-01-XM-IST.dump",
+        "pharmatracker-production-on-2026-03-06-at-12-00-01-AM-ISTABCD.dump",
+        "pharmatracker-production-on-2026-03-06-at-12-00-01-AM-IST.DUMP",
+        "pharmatracker-production-on-2026-03-06-at-12-00-01-AM-IST.dump\n",
+        "pharmatracker-production-on-\u0662\u0660\u0662\u0666-03-06-at-12-00-01-AM-IST.dump",
+    })
+    void anythingElseIsNotWellFormed(String name) {
+        assertFalse(BackupName.isWellFormed(name), name);
+    }
+
+    @Test
+    void theLongestNameAndEnvironmentAreWhatTheDocumentSays() {
+        String shortestStamp = "-on-2026-03-06-at-12-00-01-AM-Z.dump";
+        String longestEnvironment = "e".repeat(BackupName.MAX_ENVIRONMENT_LENGTH);
+        String longest = "a-" + longestEnvironment + shortestStamp;
+        assertEquals(200, longest.length());
+        assertEquals(162, BackupName.MAX_ENVIRONMENT_LENGTH, "docs/openapi.yaml: the environment's maxLength");
+        assertTrue(BackupName.isWellFormed(longest));
+        assertEquals(longestEnvironment, BackupName.parse("a", longest).orElseThrow().environment());
+        assertFalse(BackupName.isWellFormed("a-e" + longestEnvironment + shortestStamp), "201 characters");
+        assertTrue(BackupName.isEnvironment(longestEnvironment));
+        assertFalse(BackupName.isEnvironment(longestEnvironment + "e"));
+        for (String environment : new String[] {"production", "qa-east_1", "0", "a_-_b"}) {
+            assertTrue(BackupName.isEnvironment(environment), environment);
+        }
+        for (String environment : new String[] {"", " ", "-a", "a-", "a--b", "_a", "A", "a.b", "a/b", "\u00e9"}) {
+            assertFalse(BackupName.isEnvironment(environment), environment);
+        }
     }
 }
