@@ -80,12 +80,14 @@ public class BackupService {
     private final boolean recordRowCounts;
     private final Clock clock;
     private final BackupEncryption encryption;
+    private final java.time.Duration lockWait;
 
     public BackupService(ObjectStore objects, ArchiveStorage archives, BackupCatalog catalog, StateKeys keys,
                          PgTools pgTools, Supplier<DatabaseLogin> logins, RetentionPolicy retention,
                          Compression compression, DumpScope scope, BackupWindow window, boolean recordRowCounts,
-                         Clock clock, BackupEncryption encryption) {
+                         Clock clock, BackupEncryption encryption, java.time.Duration lockWait) {
         this.encryption = encryption;
+        this.lockWait = lockWait;
         this.objects = objects;
         this.archives = archives;
         this.catalog = catalog;
@@ -237,7 +239,7 @@ public class BackupService {
         AtomicReference<String> table = new AtomicReference<>();
         try {
             List<String> args = new ArrayList<>(List.of("--format=custom", compression.pgDumpArgument(pgDump.major()),
-                    "--no-password", "--lock-wait-timeout=120000", "--verbose"));
+                    "--no-password", "--lock-wait-timeout=" + lockWait.toMillis(), "--verbose"));
             args.addAll(dumpArgs);
             dump = pgTools.start(pgDump, "pg_dump", args, db, line -> {
                         Matcher m = DUMPING.matcher(line);

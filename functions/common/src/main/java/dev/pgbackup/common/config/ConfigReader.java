@@ -85,7 +85,9 @@ final class ConfigReader {
                 new Config.ServerSpace(
                         integer("PRE_RESTORE_COPIES_TO_KEEP", 1, 0),
                         dbInstanceIdentifier(),
-                        integer("FREE_SPACE_MARGIN_PERCENT", 20, 0)));
+                        integer("FREE_SPACE_MARGIN_PERCENT", 20, 0)),
+                // how long pg_dump waits for each table's lock (--lock-wait-timeout) before the backup fails
+                Duration.ofSeconds(integer("BACKUP_LOCK_WAIT_SECONDS", 120, 1)));
         if (!problems.isEmpty()) {
             throw new IllegalStateException(String.join("; ", problems));
         }
