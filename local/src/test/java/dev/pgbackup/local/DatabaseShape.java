@@ -96,10 +96,16 @@ record DatabaseShape(Map<String, List<String>> rows, Map<String, String> sequenc
 
     /** Entries only one side has; an entry whose header both have is reported once, with both bodies. */
     private static void onlyIn(String what, List<String> source, List<String> restored, List<String> out) {
-        List<String> onlySource = new ArrayList<>(source);
-        List<String> onlyRestored = new ArrayList<>(restored);
-        restored.forEach(onlySource::remove);
-        source.forEach(onlyRestored::remove);
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        source.forEach(e -> counts.merge(e, 1, Integer::sum));
+        restored.forEach(e -> counts.merge(e, -1, Integer::sum));
+        List<String> onlySource = new ArrayList<>();
+        List<String> onlyRestored = new ArrayList<>();
+        counts.forEach((e, n) -> {
+            for (int i = 0; i < Math.abs(n); i++) {
+                (n > 0 ? onlySource : onlyRestored).add(e);
+            }
+        });
         for (String entry : onlySource) {
             String header = entry.lines().findFirst().orElse("");
             String twin = onlyRestored.stream().filter(e -> e.startsWith(header + "\n")).findFirst().orElse(null);

@@ -24,11 +24,16 @@ import java.util.UUID;
 record RoundTrip(TestPostgres pg, TestStack production, TestStack staging) {
 
     static RoundTrip of(TestPostgres pg, String source, Map<String, String> stagingSettings) {
+        return of(pg, source, Map.of(), stagingSettings);
+    }
+
+    static RoundTrip of(TestPostgres pg, String source, Map<String, String> productionSettings,
+                        Map<String, String> stagingSettings) {
         String bucket = "shapes-" + UUID.randomUUID().toString().substring(0, 8);
         TestStack.createBucket(bucket);
         Map<String, String> settings = new HashMap<>(stagingSettings);
         settings.put("RECENT_BACKUP_MINUTES", "30");
-        TestStack production = stack(pg, "production", bucket, source, Map.of());
+        TestStack production = stack(pg, "production", bucket, source, productionSettings);
         TestStack staging = stack(pg, "staging", bucket, newDatabase(pg, "shapes_target_"), settings);
         return new RoundTrip(pg, production, staging);
     }
