@@ -178,18 +178,15 @@ class RealShapesIT {
                 + "shobj_description(oid, 'pg_database') is not null order by 1");
     }
 
-    /**
-     * The differences a restore has by design, by the start of their line, with the reason; each must occur (a
-     * reason that no longer holds is a stale one).
-     */
+    /** The differences a restore has by design (patterns, see {@link DatabaseShape#unexpected}), with the reason. */
     static final Map<String, String> EXPECTED = Map.of(
-            "rows of reports.stale_tagged_notes: ", "pg_dump keeps no rows of a materialized view, only a REFRESH: "
-                    + "the restore refreshes it, and the fixture left this one stale on purpose");
+            "rows of reports\\.stale_tagged_notes: ", "pg_dump keeps no rows of a materialized view, only a REFRESH: "
+                    + "the restore refreshes it, and the fixture left this one stale on purpose",
+            "columns of app\\.(trucks|fire_trucks): ", "pg_dump declares an inheritance child with its parents' "
+                    + "columns first: a column its parent got after it comes before the child's own after a restore "
+                    + "(SELECT * and INSERT without a column list see another order)");
 
     static List<String> unexpected(List<String> differences) {
-        for (String expected : EXPECTED.keySet()) {
-            assertTrue(differences.stream().anyMatch(d -> d.startsWith(expected)), "no longer differs: " + expected);
-        }
-        return differences.stream().filter(d -> EXPECTED.keySet().stream().noneMatch(d::startsWith)).toList();
+        return DatabaseShape.unexpected(differences, EXPECTED);
     }
 }
