@@ -48,7 +48,6 @@ class LimitsIT {
     }
 
     static final String LACKS_PRIVILEGE = "the database user lacks a privilege the tool needs";
-    static final String REJECTED = "the server rejected a statement of the archive";
 
     static Stream<Limit> limits() {
         return Stream.of(
@@ -60,12 +59,12 @@ class LimitsIT {
                         "only a superuser may create event triggers (on RDS, rds_superuser)"),
                 new Limit("force-row-level-security", Outcome.BACKUP_FAILS,
                         "query would be affected by row-level security policy for table \"tenants\"",
-                        "pg_dump reported an error", List.of(),
+                        "a table's row-level security policy would hide rows from the backup", List.of(),
                         "with FORCE ROW LEVEL SECURITY the owner sees only the rows its policies let through, and "
                                 + "pg_dump refuses a partial table; the backup role needs BYPASSRLS"),
                 restoreFails("internal-language-function", "permission denied for language internal", LACKS_PRIVILEGE,
                         "functions in untrusted languages (internal, C) need a superuser"),
-                restoreFails("leakproof-function", "only superuser can define a leakproof function", REJECTED,
+                restoreFails("leakproof-function", "only superuser can define a leakproof function", LACKS_PRIVILEGE,
                         "LEAKPROOF is a superuser's promise"),
                 restoreFails("operator-class", "must be superuser to create an operator family", LACKS_PRIVILEGE,
                         "operator classes and families need a superuser (a wrong one can crash the server)"),

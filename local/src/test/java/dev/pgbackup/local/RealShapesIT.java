@@ -138,13 +138,12 @@ class RealShapesIT {
     }
 
     /**
-     * Finding: what an operator set on the target database itself (ALTER DATABASE ... SET, ALTER ROLE ... IN
-     * DATABASE ... SET, COMMENT ON DATABASE) is in no backup (pg_dump without --create leaves it out) and the swap
-     * does not copy it to the restored database: after a restore it is only on the kept pre-restore copy. Written
-     * down as it is; when the swap carries these over, this test turns around.
+     * Found here first: what an operator set on the target database itself (ALTER DATABASE ... SET, ALTER ROLE ... IN
+     * DATABASE ... SET, COMMENT ON DATABASE) is in no backup (pg_dump without --create leaves it out), and the swap
+     * left it only on the kept pre-restore copy. The swap now carries it to the restored database.
      */
     @Test
-    void settingsOfTheTargetDatabaseStayWithThePreRestoreCopy() {
+    void settingsOfTheTargetDatabaseGoWithItsName() {
         TestPostgres pg = servers.get(18);
         String source = RoundTrip.newDatabase(pg, "settings_source_");
         pg.execute(source, "set role " + TestPostgres.APP_USER + "; create table t (id integer primary key)");
@@ -159,10 +158,10 @@ class RealShapesIT {
         JobRecord restored = trip.restore();
 
         assertEquals(JobRecord.Status.SUCCEEDED, restored.status(), restored.message());
-        assertEquals(List.of(), databaseSettings(pg, target), "the restored database has none of them");
+        assertEquals(before, databaseSettings(pg, target), "the restored database has all of them");
         List<String> copies = pg.databases(target + "_pre_restore");
         assertEquals(1, copies.size(), copies.toString());
-        assertEquals(before, databaseSettings(pg, copies.get(0)));
+        assertEquals(before, databaseSettings(pg, copies.get(0)), "and the copy keeps its own");
     }
 
     static List<String> databaseSettings(TestPostgres pg, String database) {

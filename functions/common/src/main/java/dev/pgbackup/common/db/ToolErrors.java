@@ -30,7 +30,11 @@ public final class ToolErrors {
             rule("lock timeout|could not obtain lock|canceling statement due to lock"
                             + "|canceling statement due to statement timeout \\(while locking tables\\)",
                     "a table could not be locked in time (a long transaction or a schema change holds it)"),
-            rule("permission denied|must be owner|must be superuser", PRIVILEGE),
+            rule("would be affected by row-level security policy",
+                    "a table's row-level security policy would hide rows from the backup (pg_dump reads with "
+                            + "row_security off): give the backup user BYPASSRLS (on RDS, ownership of the table), or "
+                            + "leave the table out with BackupExcludeTableData"),
+            rule("permission denied|must be owner|must be superuser|only superuser", PRIVILEGE),
             rule("out of memory|no space left|could not extend file|disk full",
                     "the server ran out of memory or disk"),
             rule("did not find magic string|not a valid archive|could not read input file|unexpected end of file"
@@ -69,8 +73,10 @@ public final class ToolErrors {
                     + "the objects out with BackupExcludeSchemas or BackupExcludeTableData; the job's diagnostic names "
                     + "the object",
             "pg_restore", "pg_restore needs CREATEDB (swap mode) or ownership of the target, and CREATE on the objects'"
-                    + " schemas; an extension may need a superuser or rds_superuser to create it first; the job's "
-                    + "diagnostic names the object");
+                    + " schemas; objects only a superuser may create (event triggers, base types, C or internal "
+                    + "functions, untrusted extensions, access methods, FOR ALL TABLES publications) need a superuser or "
+                    + "rds_superuser to create them first or leave them out of the database; the job's diagnostic "
+                    + "names the object");
 
     /** Whether a stderr line reports a problem (rather than --verbose progress). */
     static boolean isProblem(String line) {
