@@ -687,7 +687,7 @@ public final class Benchmark {
         try (FaultProxy proxy = FaultProxy.start(MotoServer.get().endpoint())) {
             TestStack s = TestStack.create("production", bucket, "bench_small", Map.of(), Clock.systemUTC(),
                     proxy.endpoint());
-            s.wiring.archives.upload(key, new ByteArrayInputStream(data), 0, Deadline.in(LONG), () -> { });
+            s.wiring.archives.upload(key, new ByteArrayInputStream(data), Deadline.in(LONG), () -> { });
             String eTag = s.s3.headObject(b -> b.bucket(bucket).key(key)).eTag();
             Integer partsCount = s.s3.headObject(b -> b.bucket(bucket).key(key).partNumber(1)).partsCount();
             System.out.printf("object: %d MiB uploaded by the product's multipart uploader (ETag %s); HEAD ?partNumber=1 "
@@ -769,7 +769,7 @@ public final class Benchmark {
         stack.wiring.database();
         stack.wiring.catalog.listAll();
         String key = "bench-warmup-" + UUID.randomUUID();
-        stack.wiring.archives.upload(key, new ByteArrayInputStream(new byte[1024]), 0, Deadline.in(LONG), () -> { });
+        stack.wiring.archives.upload(key, new ByteArrayInputStream(new byte[1024]), Deadline.in(LONG), () -> { });
         String eTag = stack.s3.headObject(b -> b.bucket(bucket).key(key)).eTag();
         Path file = work.resolve("warmup.bin");
         stack.wiring.archives.download(key, eTag, file, Deadline.in(LONG));

@@ -139,8 +139,8 @@ public class BackupService {
             List<String> dumpArgs = new ArrayList<>(scopeArgs);
             dumpArgs.addAll(counts.pgDumpArguments());
             progress.phase("dumping and uploading", expected);
-            uploaded = timings.time("dump", () -> dump(login, request, pgDump, dumpArgs, server.databaseBytes(),
-                    deadline, secrets, progress, expected, notes));
+            uploaded = timings.time("dump", () -> dump(login, request, pgDump, dumpArgs, deadline, secrets, progress,
+                    expected, notes));
         }
         // the archive is whole; it is a backup once what a restore and a drill read about it reads back as written
         Instant completed = clock.instant();
@@ -211,12 +211,11 @@ public class BackupService {
      * fail before writing anything (its upload aborted), and it runs once more with the secret read again.
      */
     private ArchiveStorage.Uploaded dump(DatabaseLogin login, Request request, PgTools.Installation pgDump,
-                                         List<String> dumpArgs, long databaseBytes, Deadline deadline,
-                                         List<String> secrets, ProgressReporter progress, Long expected,
-                                         List<String> warnings) {
+                                         List<String> dumpArgs, Deadline deadline, List<String> secrets,
+                                         ProgressReporter progress, Long expected, List<String> warnings) {
         try {
-            return login.attemptTool(db -> dumpAndUpload(request, db, pgDump, dumpArgs, databaseBytes, deadline,
-                    secrets, progress, expected, warnings));
+            return login.attemptTool(db -> dumpAndUpload(request, db, pgDump, dumpArgs, deadline, secrets, progress,
+                    expected, warnings));
         } catch (DatabaseLogin.Refused refused) {
             throw failure(refused);
         }
@@ -234,9 +233,8 @@ public class BackupService {
     }
 
     private ArchiveStorage.Uploaded dumpAndUpload(Request request, DbConnection db, PgTools.Installation pgDump,
-                                                  List<String> dumpArgs, long databaseBytes, Deadline deadline,
-                                                  List<String> secrets, ProgressReporter progress, Long expected,
-                                                  List<String> warnings) {
+                                                  List<String> dumpArgs, Deadline deadline, List<String> secrets,
+                                                  ProgressReporter progress, Long expected, List<String> warnings) {
         RunningTool dump;
         AtomicReference<String> table = new AtomicReference<>();
         try {
@@ -256,8 +254,7 @@ public class BackupService {
             dump.stdin().close();
             InputStream body = encryption.wrap(new ReportingStream(new PgDumpStream(dump, secrets),
                     n -> progress.bytes(n, expected, table.get())), request.filename());
-            ArchiveStorage.Uploaded done = archives.upload(request.filename(), body, databaseBytes, deadline,
-                    dump::destroy);
+            ArchiveStorage.Uploaded done = archives.upload(request.filename(), body, deadline, dump::destroy);
             // pg_dump exited 0: its warnings are what it left out without failing (subscriptions, for one)
             dump.warnings().forEach(w -> warnings.add("pg_dump warned: " + Redactor.scrub(w, secrets)));
             return done;

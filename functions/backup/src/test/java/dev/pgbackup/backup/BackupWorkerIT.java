@@ -420,7 +420,7 @@ class BackupWorkerIT {
         new java.util.Random(1).nextBytes(data);
 
         IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> stack.wiring.archives.upload(
-                name, new java.io.ByteArrayInputStream(data), 0, Deadline.in(Duration.ofSeconds(120)), () -> { }));
+                name, new java.io.ByteArrayInputStream(data), Deadline.in(Duration.ofSeconds(120)), () -> { }));
 
         assertTrue(e.getMessage().contains("already exists"), e.getMessage());
         assertEquals(etag, stack.s3.headObject(h -> h.bucket(bucket).key(name)).eTag());

@@ -62,13 +62,13 @@ public final class AwsClients {
     }
 
     /**
-     * The S3 clients that move archives: multipart uploaders by part size and one parallel downloader, all
-     * sharing one async HTTP client built on first use (only the workers move archives; the API functions
-     * never load Netty).
+     * The S3 clients that move archives: one for the upload's requests and one parallel downloader, sharing one
+     * async HTTP client built on first use (only the workers move archives; the API functions never load Netty).
      */
     public final class ArchiveClients {
         private SdkAsyncHttpClient http;
         private S3AsyncClient downloader;
+        private S3AsyncClient transfers;
 
         private synchronized SdkAsyncHttpClient http() {
             if (http == null) {
@@ -82,16 +82,12 @@ public final class AwsClients {
             return http;
         }
 
-        /**
-         * The SDK's multipart upload machinery for a stream of unknown length. Its part size does not grow,
-         * so the caller sizes it to the database; the buffer holds several parts (fewer than two hangs).
-         */
-        public S3AsyncClient uploader(long partSizeBytes) {
-            return build(MultipartConfiguration.builder()
-                    .minimumPartSizeInBytes(partSizeBytes)
-                    .thresholdInBytes(partSizeBytes)
-                    .apiCallBufferSizeInBytes(partSizeBytes * 3)
-                    .build());
+        /** Plain requests (the archive upload's own multipart calls, see storage.MultipartStream) on the shared client. */
+        public synchronized S3AsyncClient transfers() {
+            if (transfers == null) {
+                transfers = build(null);
+            }
+            return transfers;
         }
 
         /** The SDK's parallel multipart download: the parts of an archive fetched at once into a file. */
@@ -107,11 +103,13 @@ public final class AwsClients {
             var builder = S3AsyncClient.builder()
                     .httpClient(http())
                     .forcePathStyle(pathStyle)
-                    .multipartEnabled(true)
-                    .multipartConfiguration(multipart)
+                    .multipartEnabled(multipart != null)
                     // moto's HTTP server answers "100 Continue" in a way the Netty client takes as the final
                     // response; the header only saves a wasted body on a refused request, so emulators go without
                     .serviceConfiguration(S3Configuration.builder().expectContinueEnabled(endpoint.isEmpty()).build());
+            if (multipart != null) {
+                builder.multipartConfiguration(multipart);
+            }
             endpoint.ifPresent(builder::endpointOverride);
             return builder.build();
         }

@@ -77,8 +77,7 @@ public final class UnitStack {
     private static ArchiveStorage unusedArchives() {
         return new ArchiveStorage() {
             @Override
-            public Uploaded upload(String key, java.io.InputStream body, long expectedBytes, Deadline deadline,
-                                   Runnable onFailure) {
+            public Uploaded upload(String key, java.io.InputStream body, Deadline deadline, Runnable onFailure) {
                 throw new UnsupportedOperationException("the rule tests move no archives");
             }
 

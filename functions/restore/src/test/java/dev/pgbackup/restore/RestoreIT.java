@@ -837,9 +837,9 @@ class RestoreIT {
         java.util.concurrent.atomic.AtomicInteger opens = new java.util.concurrent.atomic.AtomicInteger();
         dev.pgbackup.common.storage.ArchiveStorage replacing = new dev.pgbackup.common.storage.ArchiveStorage() {
             @Override
-            public Uploaded upload(String key, java.io.InputStream body, long expected,
-                                   dev.pgbackup.common.jobs.Deadline deadline, Runnable onFailure) throws IOException {
-                return real.upload(key, body, expected, deadline, onFailure);
+            public Uploaded upload(String key, java.io.InputStream body, dev.pgbackup.common.jobs.Deadline deadline,
+                                   Runnable onFailure) throws IOException {
+                return real.upload(key, body, deadline, onFailure);
             }
 
             @Override

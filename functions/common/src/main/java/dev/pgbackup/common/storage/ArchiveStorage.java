@@ -28,8 +28,7 @@ public interface ArchiveStorage {
      * or when the deadline passes, {@code onFailure} runs (it must unblock the source, e.g. kill pg_dump),
      * the upload is aborted and an IOException thrown.
      */
-    Uploaded upload(String key, InputStream body, long expectedBytes, Deadline deadline, Runnable onFailure)
-            throws IOException;
+    Uploaded upload(String key, InputStream body, Deadline deadline, Runnable onFailure) throws IOException;
 
     /** Opens the archive, failing if it is no longer the version {@code eTag}. */
     Reading open(String key, String eTag);

@@ -10,38 +10,27 @@ import software.amazon.awssdk.core.async.AsyncResponseTransformer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import software.amazon.awssdk.core.ResponseInputStream;
-import software.amazon.awssdk.core.async.AsyncRequestBody;
-import software.amazon.awssdk.core.async.BlockingInputStreamAsyncRequestBody;
-import software.amazon.awssdk.core.async.BufferedSplittableAsyncRequestBody;
-import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.S3Exception;
-import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
 
 /**
- * Archives in S3: written through the SDK's multipart upload (a stream of unknown length, memory bounded
- * by the part buffer), read through GetObject pinned to an ETag.
+ * Archives in S3: written as a stream of unknown length ({@link MultipartStream}: memory bounded by its
+ * {@link PartPlan}), read through GetObject pinned to an ETag.
  */
 public final class S3Archives implements ArchiveStorage {
-    public static final long MIN_PART_SIZE = 8L * 1024 * 1024;
-    private static final int MAX_PARTS = 10_000;
-
     private final S3Client s3;
     private final String bucket;
     private final AwsClients.ArchiveClients clients;
     private final dev.pgbackup.common.config.EncryptionSettings encryption;
-    /** One multipart client per part size, built on first use (the SDK's part size cannot change per upload). */
-    private final Map<Long, S3AsyncClient> uploaders = new ConcurrentHashMap<>();
+    private final PartPlan parts;
 
     public S3Archives(S3Client s3, String bucket, AwsClients.ArchiveClients clients) {
         this(s3, bucket, clients, dev.pgbackup.common.config.EncryptionSettings.NONE);
@@ -50,77 +39,50 @@ public final class S3Archives implements ArchiveStorage {
     /** With {@code encryption.kmsKeyId()}, every archive is written with SSE-KMS under that key and the S3 Bucket Key. */
     public S3Archives(S3Client s3, String bucket, AwsClients.ArchiveClients clients,
                       dev.pgbackup.common.config.EncryptionSettings encryption) {
+        this(s3, bucket, clients, encryption, PartPlan.DEFAULT);
+    }
+
+    S3Archives(S3Client s3, String bucket, AwsClients.ArchiveClients clients,
+               dev.pgbackup.common.config.EncryptionSettings encryption, PartPlan parts) {
         this.s3 = s3;
         this.bucket = bucket;
         this.clients = clients;
         this.encryption = encryption;
-    }
-
-    /**
-     * Part size so that 10,000 parts hold an object of {@code expectedBytes} with a safety factor of 2,
-     * rounded up to a power of two MiB so that few distinct upload clients exist per container.
-     */
-    public static long partSizeFor(long expectedBytes) {
-        long needed = Math.max(MIN_PART_SIZE, (2 * Math.max(expectedBytes, 0)) / MAX_PARTS + 1);
-        long size = MIN_PART_SIZE;
-        while (size < needed) {
-            size <<= 1;
-        }
-        return size;
+        this.parts = parts;
     }
 
     @Override
-    public Uploaded upload(String key, InputStream body, long expectedBytes, Deadline deadline, Runnable onFailure)
-            throws IOException {
-        S3AsyncClient client = uploaders.computeIfAbsent(partSizeFor(expectedBytes), clients::uploader);
-        BlockingInputStreamAsyncRequestBody requestBody = AsyncRequestBody.forBlockingInputStream(null);
-        MeasuredStream measured = new MeasuredStream(body);
-        // buffered per part, so that the SDK can retry a part S3 refused once (a stream cannot be read twice)
-        CompletableFuture<?> upload = client.putObject(b -> {
-            b.bucket(bucket).key(key).ifNoneMatch("*").contentType("application/octet-stream");
-            if (encryption.serverSideKms()) {
-                // the multipart client carries these to CreateMultipartUpload
-                b.serverSideEncryption(ServerSideEncryption.AWS_KMS).ssekmsKeyId(encryption.kmsKeyId()).bucketKeyEnabled(true);
-            }
-        }, BufferedSplittableAsyncRequestBody.create(requestBody));
-        // The writer runs on its own thread: if the upload fails, it may stay blocked on demand that never
-        // comes, and the caller must still be able to kill the source and return.
-        CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> requestBody.writeInputStream(measured));
-        writer.whenComplete((ok, error) -> {
-            if (error != null) {
-                upload.completeExceptionally(error);
-            }
-        });
+    public Uploaded upload(String key, InputStream body, Deadline deadline, Runnable onFailure) throws IOException {
+        MultipartStream stream = new MultipartStream(clients.transfers(), bucket, parts,
+                encryption.serverSideKms() ? encryption.kmsKeyId() : null);
         try {
-            upload.get(Math.max(1, deadline.remaining().toMillis()), TimeUnit.MILLISECONDS);
-            return new Uploaded(measured.count(), measured.sha256Hex());
-        } catch (TimeoutException e) {
-            fail(key, onFailure, upload, writer);
-            throw new IOException("Backup did not finish before the worker's time limit; the upload was aborted");
-        } catch (ExecutionException e) {
-            fail(key, onFailure, upload, writer);
-            Throwable cause = rootCause(e);
-            S3Exception answered = s3Answer(e);
-
+            return stream.upload(key, body, deadline, onFailure);
+        } catch (MultipartStream.Failed f) {
+            abortIncompleteUploads(key);
+            if (f.timedOut) {
+                throw new IOException("Backup did not finish before the worker's time limit; the upload was aborted");
+            }
+            if (f.interrupted) {
+                throw new IOException("Backup interrupted; the upload was aborted");
+            }
+            Throwable failure = f.getCause();
+            Throwable cause = rootCause(failure);
+            S3Exception answered = s3Answer(failure);
             if (answered != null && answered.statusCode() == 412) {
                 throw new IOException(BackupName.alreadyExists(key));
             }
             if (cause instanceof IOException io) {
                 throw io;
             }
-            if (KmsRefusal.in(e)) {
+            if (KmsRefusal.in(failure)) {
                 throw new IOException("S3 refused the upload because of the KMS key " + encryption.kmsKeyId()
                         + " (" + (answered == null ? "KMS" : answered.awsErrorDetails().errorCode()) + "): the key is "
                         + "disabled, scheduled for deletion or missing, or its policy does not grant this stack's backup "
                         + "worker", cause);
             }
-            int status = s3Status(e);
+            int status = s3Status(failure);
             throw new IOException(answered != null ? describe(answered)
                     : status > 0 ? "S3 answered " + status : describe(cause), cause);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            fail(key, onFailure, upload, writer);
-            throw new IOException("Backup interrupted; the upload was aborted");
         }
     }
 
@@ -130,13 +92,6 @@ public final class S3Archives implements ArchiveStorage {
         }
         // the SDK's own text (attempt counts, internals) is for the log, not for the answer
         return "the S3 upload failed (" + cause.getClass().getSimpleName() + ")";
-    }
-
-    private void fail(String key, Runnable onFailure, CompletableFuture<?> upload, CompletableFuture<Void> writer) {
-        onFailure.run();
-        upload.cancel(true);
-        writer.cancel(true);
-        abortIncompleteUploads(key);
     }
 
     /** Belt and braces after a failure: no multipart upload of that key may linger (and cost storage). */
