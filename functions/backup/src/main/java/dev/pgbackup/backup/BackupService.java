@@ -131,16 +131,19 @@ public class BackupService {
         ArchiveStorage.Uploaded uploaded;
         Map<String, Long> rowCounts;
         try (SnapshotCounts counts = timings.time("count", () -> countRows(login.connection(), deadline, secrets))) {
-            counts.note().ifPresent(notes::add);
-            rowCounts = counts.counts();
-            if (rowCounts != null) {
-                notes.add("rows of " + rowCounts.size() + " tables counted in the dump's snapshot");
-            }
             List<String> dumpArgs = new ArrayList<>(scopeArgs);
             dumpArgs.addAll(counts.pgDumpArguments());
             progress.phase("dumping and uploading", expected);
             uploaded = timings.time("dump", () -> dump(login, request, pgDump, dumpArgs, deadline, secrets, progress,
                     expected, notes));
+            // the counting ran beside the dump; what it takes beyond it is the backup's counting time
+            rowCounts = timings.time("count", counts::counts);
+            List<String> counted = new ArrayList<>();
+            counts.note().ifPresent(counted::add);
+            if (rowCounts != null) {
+                counted.add("rows of " + rowCounts.size() + " tables counted in the dump's snapshot");
+            }
+            notes.addAll(0, counted);
         }
         // the archive is whole; it is a backup once what a restore and a drill read about it reads back as written
         Instant completed = clock.instant();
@@ -222,8 +225,8 @@ public class BackupService {
     }
 
     /**
-     * The rows of every dumped table, in the snapshot pg_dump will dump (when counting is on): within a tenth of the
-     * time left, so counting can never cost the backup its window.
+     * The rows of every dumped table, in the snapshot pg_dump will dump (when counting is on), counted while it
+     * dumps: within a tenth of the time left, so counting can never cost the backup its window.
      */
     private SnapshotCounts countRows(DbConnection db, Deadline deadline, List<String> secrets) {
         if (!recordRowCounts) {

@@ -85,6 +85,29 @@ public final class TableCounts {
         return counts;
     }
 
+    /**
+     * Takes ACCESS SHARE locks on every table in the caller's transaction (what pg_dump takes too), {@link #BATCH}
+     * tables a statement, within {@code budget}: once held, no DDL can change a table before it is counted.
+     */
+    public static void lock(Connection c, List<Table> tables, java.time.Duration budget) throws SQLException {
+        long until = System.nanoTime() + budget.toNanos();
+        for (int from = 0; from < tables.size(); from += BATCH) {
+            long left = (until - System.nanoTime()) / 1_000_000;
+            if (left < 1) {
+                throw new SQLException("canceling statement due to statement timeout", "57014");
+            }
+            StringBuilder sql = new StringBuilder("lock table only ");
+            List<Table> batch = tables.subList(from, Math.min(tables.size(), from + BATCH));
+            for (int i = 0; i < batch.size(); i++) {
+                sql.append(i == 0 ? "" : ", ").append(batch.get(i).sql());
+            }
+            try (Statement s = c.createStatement()) {
+                s.execute("set local statement_timeout = " + left);
+                s.execute(sql.append(" in access share mode").toString());
+            }
+        }
+    }
+
     static String quote(String identifier) {
         return '"' + identifier.replace("\"", "\"\"") + '"';
     }
