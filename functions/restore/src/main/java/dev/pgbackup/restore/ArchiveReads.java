@@ -36,7 +36,12 @@ final class ArchiveReads {
      * What the check learnt: the server and pg_dump versions in the header, the time it took, the checksum, and
      * how many entries the table of contents has (0 when it did not say).
      */
-    record Checked(String dumpedFrom, String dumpedBy, long millis, String sha256, int entries) {
+    record Checked(String dumpedFrom, String dumpedBy, long millis, String sha256, int entries,
+                   TableOfContents.Counts contents) {
+        Checked(String dumpedFrom, String dumpedBy, long millis, String sha256, int entries) {
+            this(dumpedFrom, dumpedBy, millis, sha256, entries, TableOfContents.Counts.UNKNOWN);
+        }
+
         /** The major of the pg_dump that wrote the archive (0 when the header does not say). */
         int dumpedByMajor() {
             return major(dumpedBy);
@@ -79,13 +84,16 @@ final class ArchiveReads {
      */
     Checked check(PgTools.Installation pgRestore, boolean wholeFile, Deadline deadline) {
         List<String> args = wholeFile ? List.of("--file=/dev/null") : List.of("--list");
-        ArchiveFeed.Result r = ArchiveFeed.run(tools, pgRestore, args, null, this::open, deadline, LIST_HEAD, wholeFile);
+        // the list is counted by kind as it streams: what a parallel restore could share among its jobs
+        TableOfContents toc = new TableOfContents();
+        ArchiveFeed.Result r = ArchiveFeed.run(tools, pgRestore, args, null, this::open, deadline, LIST_HEAD, wholeFile,
+                n -> { }, null, wholeFile ? null : toc);
         requireRead(r, pgRestore);
         if (wholeFile) {
             verifyChecksum(r);
         }
         return new Checked(group(DUMPED_FROM, r.stdoutHead()), group(DUMPED_BY, r.stdoutHead()), r.millis(),
-                wholeFile ? r.sha256() : null, wholeFile ? 0 : entries(r.stdoutHead()));
+                wholeFile ? r.sha256() : null, wholeFile ? 0 : toc.counts().entries(), toc.counts());
     }
 
     /** What a drill keeps of a table of contents: the header's facts and every TABLE entry ("schema name owner"). */
@@ -121,14 +129,6 @@ final class ArchiveReads {
             throw RestoreFailure.unchanged(target, "Backup file " + backup.filename() + " cannot be read by pg_restore "
                     + pgRestore.version() + ": " + meaning(r) + " (details in job " + jobId + ")", diagnostic(r));
         }
-    }
-
-    /** The table of contents' entries in a --list output (0 when it was cut short by the kept head). */
-    private static int entries(String list) {
-        if (list.length() >= LIST_HEAD) {
-            return 0;
-        }
-        return (int) list.lines().filter(l -> !l.isBlank() && !l.startsWith(";")).count();
     }
 
     /** Whether the archive in S3 is the workers' encryption of the dump. */

@@ -208,7 +208,7 @@ public final class RestoreService {
         CreatedDatabases.Entry copy = null;
         boolean swapped = false;
         long millis;
-        int jobs = parallelJobs(plan.backup(), plan.reads().encrypted());
+        int jobs = parallelJobs(plan, archive.checked(), notes);
         try {
             millis = jobs > 1
                     ? plan.reads().restoreFromFile(archive.pgRestore(), plan.login().connection(), fresh, scratch, jobs,
@@ -315,26 +315,13 @@ public final class RestoreService {
         }
     }
 
-    /**
-     * pg_restore jobs for this archive: one (streamed from S3) unless several are configured or the worker has
-     * several vCPUs, and the archive fits its disk with room to spare.
-     */
-    private int parallelJobs(BackupObject backup, boolean encrypted) {
-        int jobs = config.effectiveRestoreJobs();
-        if (jobs < 2) {
-            return 1;
-        }
-        try {
-            long usable = java.nio.file.Files.getFileStore(scratch).getUsableSpace();
-            // an encrypted archive is downloaded, then decrypted beside it: twice its size for a moment
-            return backup.size() * (encrypted ? 2 : 1) + DISK_MARGIN <= usable ? jobs : 1;
-        } catch (java.io.IOException e) {
-            return 1;
-        }
+    /** pg_restore jobs for this archive, as {@link RestorePlan} chooses them; why goes into the job's details. */
+    private int parallelJobs(Plan plan, ArchiveReads.Checked checked, List<String> notes) {
+        RestorePlan.Choice choice = RestorePlan.choose(config.restoreJobs(), Runtime.getRuntime().availableProcessors(),
+                checked.contents(), plan.backup().size(), plan.reads().encrypted(), RestorePlan.usable(scratch));
+        notes.add(choice.reason());
+        return choice.jobs();
     }
-
-    /** Room kept free on the worker's disk beside a downloaded archive. */
-    static final long DISK_MARGIN = 256L * 1024 * 1024;
 
     private Outcome outcome(Plan plan, Archive archive, long millis, String old, boolean kept, int jobs,
                             List<String> notes, List<String> droppedCopies) {

@@ -965,11 +965,34 @@ class RestoreIT {
         assertEquals(productionSnapshot, pg.snapshot(f.target));
         JobRecord job = f.jobs().get(0);
         assertTrue(job.details().contains("with 2 jobs from a downloaded copy"), job.details());
+        assertTrue(job.details().contains("restore mode: 2 jobs as RESTORE_JOBS=2 asks (2 TABLE DATA, "), job.details());
         assertTrue(job.details().contains("checksum verified"), job.details());
         for (String step : List.of("plan", "check", "connect", "download", "pg_restore", "swap")) {
             assertTrue(job.timings().containsKey(step), step + " in " + job.timings());
         }
         assertEquals(List.of(), newDownloadsSince(before), "the downloaded copy is gone");
+        f.assertNoLeftovers();
+    }
+
+    /**
+     * Left to choose (RESTORE_JOBS=0), the worker streams an archive of two tables: too little independent work for
+     * two jobs (or, on a one-vCPU machine, one job), and the job's details say why.
+     */
+    @Test
+    void aRestoreLeftToChooseStreamsAnArchiveOfFewTablesAndSaysWhy() throws Exception {
+        Fixture f = new Fixture(Map.of("RESTORE_JOBS", "0"));
+        writeProductionManifest(f, f.productionBackup, sha256(productionDump), productionDump.length);
+
+        APIGatewayV2HTTPResponse response = f.restore(f.productionBackup);
+
+        assertEquals(200, response.getStatusCode(), response.getBody());
+        assertEquals(productionSnapshot, pg.snapshot(f.target));
+        JobRecord job = f.jobs().get(0);
+        assertTrue(job.details().contains("streamed from S3"), job.details());
+        assertTrue(job.details().contains("restore mode: streamed, 2 TABLE DATA, 2 INDEX, 3 CONSTRAINT, 1 FK CONSTRAINT "
+                + "entries are too little independent work for ")
+                || job.details().contains("restore mode: streamed, the worker has one vCPU"), job.details());
+        assertFalse(job.timings().containsKey("download"), job.timings().toString());
         f.assertNoLeftovers();
     }
 

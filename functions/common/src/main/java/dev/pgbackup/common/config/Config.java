@@ -132,14 +132,6 @@ public record Config(
         return new dev.pgbackup.common.jobs.BackupWindow(backupWorker.window(), backupRateMBps, workerCompute);
     }
 
-    /**
-     * How many pg_restore jobs a restore runs: the configured number, or (0) one per vCPU. With two or more,
-     * a swap-mode restore downloads the archive (when it fits the worker's disk) and restores in parallel.
-     */
-    public int effectiveRestoreJobs() {
-        return restoreJobs > 0 ? restoreJobs : Runtime.getRuntime().availableProcessors();
-    }
-
     /** Whether a backup of {@code source} may be restored into this environment. */
     public boolean acceptsRestoreFrom(String source) {
         return restoreSources.isEmpty() || restoreSources.contains(source);

@@ -1,0 +1,63 @@
+package dev.pgbackup.restore;
+
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * What an archive's table of contents holds that a parallel restore can share among its jobs, counted line by line
+ * as {@code pg_restore --list} streams (nothing is kept, so a table of contents of any length is counted):
+ * table data, indexes, constraints and foreign keys, the entries pg_restore --jobs runs at once.
+ */
+final class TableOfContents implements Consumer<String> {
+    /** An entry: "id; catalog-oid oid KIND schema name owner", KIND one or more upper-case words. */
+    private static final Pattern ENTRY = Pattern.compile("^\\d+;\\s+\\d+\\s+\\d+\\s+(.*)$");
+
+    /** The counts; {@code entries} is every entry, 0 when the table of contents was not read. */
+    record Counts(int entries, int tableData, int indexes, int constraints, int foreignKeys) {
+        static final Counts UNKNOWN = new Counts(0, 0, 0, 0, 0);
+
+        /** The entries that run at once under pg_restore --jobs (the rest, the schema, is created first, by one). */
+        int independent() {
+            return tableData + indexes + constraints + foreignKeys;
+        }
+
+        @Override
+        public String toString() {
+            return String.format(java.util.Locale.ROOT, "%,d TABLE DATA, %,d INDEX, %,d CONSTRAINT, %,d FK CONSTRAINT "
+                    + "entries", tableData, indexes, constraints, foreignKeys);
+        }
+    }
+
+    private int entries;
+    private int tableData;
+    private int indexes;
+    private int constraints;
+    private int foreignKeys;
+
+    @Override
+    public void accept(String line) {
+        if (line.isBlank() || line.startsWith(";")) {
+            return;
+        }
+        entries++;
+        Matcher m = ENTRY.matcher(line);
+        if (!m.matches()) {
+            return;
+        }
+        String kind = m.group(1);
+        if (kind.startsWith("TABLE DATA ")) {
+            tableData++;
+        } else if (kind.startsWith("INDEX ") && !kind.startsWith("INDEX ATTACH ")) {
+            indexes++;
+        } else if (kind.startsWith("CONSTRAINT ")) {
+            constraints++;
+        } else if (kind.startsWith("FK CONSTRAINT ")) {
+            foreignKeys++;
+        }
+    }
+
+    Counts counts() {
+        return new Counts(entries, tableData, indexes, constraints, foreignKeys);
+    }
+}
