@@ -5,7 +5,11 @@
 #
 #   BENCH_SIZES=250,1000    database sizes, MB of pg_database_size (seeded with generate_series)
 #   BENCH_RUNS=3            repetitions; medians are reported
-#   BENCH_ONLY=...          some of: fixed,compression,pipe,rss,list,download,tables (default: all, in that order)
+#   BENCH_ONLY=...          some of: fixed,compression,pipe,rss,list,download,tables,shapes (default: all, in that order)
+#   BENCH_SHAPES=big,tables,mix,wide  the "shapes" part's databases: one big indexed table (BENCH_BIG_ROWS=2000000),
+#                           many small tables (the BENCH_TABLE_* below), the realistic mix (BENCH_MIX_MB=500), a wide
+#                           table of large text/bytea/jsonb (BENCH_WIDE_ROWS=30000); each against the same-compression
+#                           pipe and the tool alone, with peak memory
 #   BENCH_TABLE_SCHEMAS=40, BENCH_TABLES_PER_SCHEMA=50, BENCH_TABLE_ROWS=3: the "tables" database (many small tables)
 #   BENCH_COMPRESSIONS=...  the BACKUP_COMPRESSION settings compared (default zstd:1,zstd:3,zstd:6,lz4:1,gzip:1,gzip:6,none)
 #   BENCH_FIXED_MB=5        data of the fixed-cost database; BENCH_LIST_BACKUPS=2000; BENCH_WORKER_MEMORY_MB=2048

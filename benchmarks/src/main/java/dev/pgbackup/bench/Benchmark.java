@@ -65,7 +65,10 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  *   <li>{@code rss}: the worker's peak memory, each backup/restore in its own JVM ({@link WorkerProcess});</li>
  *   <li>{@code list}: {@code GET /api/setting/backups} over 2,000 backups ({@link ListBackupsHandler});</li>
  *   <li>{@code download}: whether the parallel download fetches parts at once (through {@link FaultProxy});</li>
- *   <li>{@code tables}: the fixed cost per table, on a database of many small tables ({@link ManyTables}).</li>
+ *   <li>{@code tables}: the fixed cost per table, on a database of many small tables ({@link ManyTables});</li>
+ *   <li>{@code shapes}: per database shape (one big indexed table, thousands of small tables, the realistic mix, a
+ *       wide table of large text/bytea/jsonb), the product against the same-compression pipe and the tool alone,
+ *       with ratios, CPU by party and peak memory ({@link Shapes}).</li>
  * </ol>
  * Settings: {@code BENCH_SIZES} (MB of pg_database_size, default 250,1000), {@code BENCH_RUNS} (3),
  * {@code BENCH_ONLY} (comma-separated parts), {@code BENCH_COMPRESSIONS}, {@code BENCH_FIXED_MB} (5),
@@ -74,7 +77,8 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * output is then shown).
  */
 public final class Benchmark {
-    static final List<String> PARTS = List.of("fixed", "compression", "pipe", "rss", "list", "download", "tables");
+    static final List<String> PARTS = List.of("fixed", "compression", "pipe", "rss", "list", "download", "tables",
+            "shapes");
     static final int RUNS = Integer.parseInt(env("BENCH_RUNS", "3"));
     static final List<Long> SIZES = Arrays.stream(env("BENCH_SIZES", "250,1000").split(","))
             .map(String::trim).filter(s -> !s.isEmpty()).map(Long::parseLong).toList();
@@ -157,6 +161,9 @@ public final class Benchmark {
             }
             if (ONLY.contains("tables")) {
                 new ManyTables(b).run();
+            }
+            if (ONLY.contains("shapes")) {
+                new Shapes(b).run();
             }
             b.summary();
         } finally {
@@ -569,7 +576,7 @@ public final class Benchmark {
     }
 
     /** Runs {@link WorkerProcess} in a new JVM and returns its RESULT. */
-    private Map<String, Object> child(String... args) throws Exception {
+    Map<String, Object> child(String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java")));
         cmd.addAll(workerJvmFlags());
         String extra = env("BENCH_WORKER_JVM_OPTS", "");
@@ -826,17 +833,22 @@ public final class Benchmark {
 
     /** {@code pg_dump -Fc | python pipe.py upload} (pg_dump's default compression); milliseconds. */
     private long pipeBackup(PgTools.Installation tool, String db, String key) {
+        return pipeBackup(tool, db, key, "");
+    }
+
+    /** {@code pg_dump -Fc <dumpArgument> | python pipe.py upload}: the pipe with a compression of its own. */
+    long pipeBackup(PgTools.Installation tool, String db, String key, String dumpArgument) {
         Map<String, String> env = new HashMap<>(tools.environmentFor(pg.connection(db)));
         env.putAll(awsEnv(MotoServer.get().endpoint().toString()));
         long t0 = System.nanoTime();
-        runPipe(List.of("/bin/bash", "-c", "set -o pipefail; \"$0\" --format=custom --no-password | \"$1\" \"$2\" upload "
-                + "\"$3\" \"$4\"", tool.tool("pg_dump").toString(), python.toString(), pipeScript.toString(), bucket, key),
-                env, false);
+        runPipe(List.of("/bin/bash", "-c", "set -o pipefail; \"$0\" --format=custom $5 --no-password | \"$1\" \"$2\" "
+                + "upload \"$3\" \"$4\"", tool.tool("pg_dump").toString(), python.toString(), pipeScript.toString(),
+                bucket, key, dumpArgument), env, false);
         return millisSince(t0);
     }
 
     /** {@code python pipe.py download | pg_restore --single-transaction} into a new database; milliseconds. */
-    private long pipeRestore(PgTools.Installation tool, String key) {
+    long pipeRestore(PgTools.Installation tool, String key) {
         String db = "bench_plain";
         pg.dropDatabase(db);
         pg.createDatabase(db);
@@ -946,7 +958,7 @@ public final class Benchmark {
         System.out.printf("%n## %s%n%n(load average %s)%n", text, loadAverage());
     }
 
-    private static String loadAverage() {
+    static String loadAverage() {
         try {
             return Files.readString(Path.of("/proc/loadavg")).trim().replaceAll("^(\\S+ \\S+ \\S+).*", "$1");
         } catch (IOException e) {
@@ -972,7 +984,7 @@ public final class Benchmark {
         }
     }
 
-    private static String env(String name, String fallback) {
+    static String env(String name, String fallback) {
         String v = System.getenv(name);
         return v == null || v.isBlank() ? fallback : v.trim();
     }

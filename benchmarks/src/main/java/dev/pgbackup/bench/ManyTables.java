@@ -50,7 +50,7 @@ final class ManyTables {
         Benchmark.heading("Many small tables: " + SCHEMAS + " schemas x " + PER_SCHEMA + " tables of " + ROWS
                 + " rows, names of 63 bytes (" + Compression.DEFAULT + "; warm JVM; median of " + Benchmark.RUNS + ")");
         long t0 = System.nanoTime();
-        seed();
+        seed(pg, DB);
         System.out.printf("seeded %s: %,d tables in %.1f s, %s MB (pg_database_size)%n", DB, tables,
                 Benchmark.millisSince(t0) / 1000.0, Report.mb(Seeder.size(pg, DB)));
         pg.dropDatabase(TARGET);
@@ -139,12 +139,12 @@ final class ManyTables {
     }
 
     /** One transaction per schema: a single one for all would need a lock per table and sequence at once. */
-    private void seed() {
-        pg.dropDatabase(DB);
-        pg.createDatabase(DB);
+    static void seed(TestPostgres pg, String db) {
+        pg.dropDatabase(db);
+        pg.createDatabase(db);
         for (int s = 0; s < SCHEMAS; s++) {
             String schema = name63(String.format("tenant_%03d", s));
-            pg.execute(DB, String.format("""
+            pg.execute(db, String.format("""
                     set role %s;
                     create schema "%s";
                     do $$

@@ -31,23 +31,23 @@ final class Seeder {
     }
 
     /** One word: two or three syllables, the first ones skewed towards a few frequent ones. */
-    private static String word() {
+    static String word() {
         return "(" + SYLLABLES + "[1 + (power(random(), 2.5) * 31)::int] || " + SYLLABLES
                 + "[1 + (power(random(), 1.5) * 31)::int] || case when random() < 0.4 then " + SYLLABLES
                 + "[1 + (random() * 31)::int] else '' end)";
     }
 
     /** {@code min..max} words, evaluated per row ({@code 0 * g} makes the sub-select correlated). */
-    private static String sentence(int min, int max) {
+    static String sentence(int min, int max) {
         return "array_to_string(array(select " + word() + " from generate_series(1, " + min + " + (random() * "
                 + (max - min) + ")::int + 0 * g)), ' ')";
     }
 
-    private static String token(int chars) {
+    static String token(int chars) {
         return "substr(md5(random()::text), 1, " + chars + ")";
     }
 
-    private static String pick(String... values) {
+    static String pick(String... values) {
         StringBuilder a = new StringBuilder("(array[");
         for (int i = 0; i < values.length; i++) {
             a.append(i == 0 ? "" : ",").append('\'').append(values[i]).append('\'');
@@ -56,7 +56,7 @@ final class Seeder {
         return a.append("])[1 + (power(random(), 2) * ").append(values.length - 1).append(")::int]").toString();
     }
 
-    private static final String TIME = "(timestamptz '2019-01-01 00:00:00+00' + random() * interval '6 years')";
+    static final String TIME = "(timestamptz '2019-01-01 00:00:00+00' + random() * interval '6 years')";
 
     static final String SCHEMA = """
             set role app_owner;

@@ -1,0 +1,245 @@
+package dev.pgbackup.bench;
+
+import dev.pgbackup.backup.BackupService;
+import dev.pgbackup.common.config.Compression;
+import dev.pgbackup.common.db.PgTools;
+import dev.pgbackup.restore.RestoreService;
+import dev.pgbackup.testsupport.TestPostgres;
+import dev.pgbackup.testsupport.TestStack;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * {@code BENCH_ONLY=shapes}: the overheads depend on the database's shape, so each shape ({@code BENCH_SHAPES},
+ * default all of big, tables, mix, wide) is measured in one run against the tool alone and against the pipe a user
+ * would write with the same compression ({@code pg_dump --compress=zstd:3 | boto3 upload_fileobj},
+ * {@code boto3 download_fileobj | pg_restore --single-transaction}). Restores are of the product's archive, so only
+ * the transport and the mode differ; the product restores with RESTORE_JOBS unset (its own choice, one job per
+ * vCPU at most) and with RESTORE_JOBS=1 (always streamed).
+ */
+final class Shapes {
+    static final List<String> ALL = List.of("big", "tables", "mix", "wide");
+    static final List<String> CHOSEN = Arrays.stream(Benchmark.env("BENCH_SHAPES", String.join(",", ALL)).split(","))
+            .map(String::trim).filter(s -> !s.isEmpty()).toList();
+    static final long MIX_MB = Long.parseLong(Benchmark.env("BENCH_MIX_MB", "500"));
+
+    private static final String ALONE = "alone";
+    private static final String PIPE = "pipe";
+    private static final String PRODUCT = "product";
+    private static final String PIPE_RESTORE = "pipe restore";
+    private static final String J1 = "pg_restore -j1";
+    private static final String J2 = "pg_restore -j2";
+    private static final String CHOSEN_MODE = "product, its choice";
+    private static final String STREAMED = "product, streamed";
+
+    private final Benchmark b;
+    private final TestPostgres pg;
+    private final Report.Table backups = new Report.Table("shape", "DB MB", "archive MB", "pg_dump alone ms", "pipe ms",
+            "product ms", "product / pipe", "product / alone", "pipe / alone");
+    private final Report.Table restores = new Report.Table("shape", "pg_restore -j1 ms", "-j2 ms", "pipe ms",
+            "product ms (mode)", "product / pipe", "product / -j1", "streamed ms", "streamed / pipe");
+    private final Report.Table memory = new Report.Table("shape", "archive MB", "backup: JVM peak RSS MB (VmHWM)",
+            "backup: JVM + tools MB", "restore (its choice): JVM peak RSS MB", "restore: JVM + tools MB",
+            "restore mode");
+    private final List<String> reasons = new ArrayList<>();
+    private final CpuMeter meter;
+    /** CPU ms by operation, then by party (medians over the runs). */
+    private final Map<String, Map<String, List<Long>>> cpu = new LinkedHashMap<>();
+
+    Shapes(Benchmark b) {
+        this.b = b;
+        this.pg = b.pg;
+        this.meter = new CpuMeter(CpuMeter.postmasterOf(pg.query("postgres", "show data_directory").get(0)));
+    }
+
+    /** Times {@code op} (wall ms into {@code ms} under {@code key}) and meters its CPU by party. */
+    private <T> T timed(Map<String, List<Long>> ms, String key, Benchmark.Step<T> op) {
+        Map<String, Long> before = meter.snapshot();
+        long t = System.nanoTime();
+        T result = Benchmark.unchecked(op);
+        add(ms, key, Benchmark.millisSince(t));
+        CpuMeter.since(before, meter.snapshot()).forEach((party, v) ->
+                cpu.computeIfAbsent(key, k -> new LinkedHashMap<>()).computeIfAbsent(party, k -> new ArrayList<>()).add(v));
+        return result;
+    }
+
+    void run() throws Exception {
+        for (String shape : CHOSEN) {
+            if (!ALL.contains(shape)) {
+                throw new IllegalArgumentException("BENCH_SHAPES: unknown shape '" + shape + "' (shapes: " + ALL + ")");
+            }
+        }
+        for (String shape : CHOSEN) {
+            shape(shape);
+        }
+        Benchmark.heading("Shapes: the product against the same-compression pipe and the tool alone (" + Compression.DEFAULT
+                + "; medians of " + Benchmark.RUNS + ")");
+        System.out.println("Backups (alone: pg_dump -Fc --compress=" + Compression.DEFAULT + " --no-sync --file=/dev/null; pipe: the"
+                + " same | boto3 upload_fileobj; product: the backup worker's service, row counts on):");
+        backups.print();
+        System.out.println();
+        System.out.println("Restores of the product's archive into a new database (pg_restore -jN: from a local file; "
+                + "pipe: boto3 download_fileobj | pg_restore -j1 --single-transaction; product: check, create, restore, "
+                + "swap):");
+        restores.print();
+        System.out.println();
+        System.out.println("Peak memory, one backup and one restore per shape, each in its own JVM with Lambda's flags ("
+                + String.join(" ", Benchmark.workerJvmFlags()) + "; JVM + tools sampled every 50 ms):");
+        memory.print();
+        System.out.println();
+        reasons.forEach(System.out::println);
+    }
+
+    private void shape(String shape) throws Exception {
+        String db = "bench_shape_" + shape;
+        String target = db + "_target";
+        pg.dropDatabase(db);
+        long t0 = System.nanoTime();
+        seed(shape, db);
+        long size = Seeder.size(pg, db);
+        Benchmark.heading("Shape " + shape + ": " + db + ", " + Report.mb(size) + " MB (seeded in "
+                + Benchmark.millisSince(t0) / 1000 + " s; " + describe(db) + ")");
+        pg.dropDatabase(target);
+        pg.createDatabase(target);
+        TestStack source = b.warm(TestStack.create("production", b.bucket, db, Map.of()));
+        TestStack chosen = b.warm(TestStack.create("staging", b.bucket, target, Map.of()));
+        TestStack streamed = b.warm(TestStack.create("staging", b.bucket, target, Map.of("RESTORE_JOBS", "1")));
+        Compression def = Compression.parse(Compression.DEFAULT);
+        PgTools.Installation dumpTool = b.tools.pgDumpFor(b.serverMajor, def);
+        String compress = def.pgDumpArgument(dumpTool.major());
+        Map<String, List<Long>> ms = new LinkedHashMap<>();
+        Map<String, List<Long>> backupSteps = new LinkedHashMap<>();
+        Map<String, Map<String, List<Long>>> restoreSteps = new LinkedHashMap<>();
+        long archive = 0;
+        String mode = null;
+        Path file = b.work.resolve("shape.dump");
+        cpu.clear();
+        for (int run = 0; run < Benchmark.RUNS; run++) {
+            BackupService.Outcome[] made = new BackupService.Outcome[1];
+            List<Runnable> order = new ArrayList<>(List.of(
+                    () -> timed(ms, ALONE, () -> b.pgDump(dumpTool, db, List.of(compress, "--no-sync"),
+                            Path.of("/dev/null"))),
+                    () -> timed(ms, PIPE, () -> b.pipeBackup(dumpTool, db, "user-pipe/" + UUID.randomUUID() + ".dump",
+                            compress)),
+                    () -> made[0] = timed(ms, PRODUCT, () -> b.backup(source))));
+            // each goes first in turn, so that none always runs on the warmest cache
+            for (int i = 0; i < order.size(); i++) {
+                order.get((i + run) % order.size()).run();
+            }
+            BackupService.Outcome o = made[0];
+            Benchmark.collect(backupSteps, o.timings());
+            archive = o.bytes();
+            b.download(source.s3, o.filename(), file);
+            PgTools.Installation restoreTool = b.restoreToolFor(o.pgDumpVersion());
+            timed(ms, J1, () -> b.pgRestore(restoreTool, file, 1));
+            timed(ms, J2, () -> b.pgRestore(restoreTool, file, 2));
+            Files.deleteIfExists(file);
+            timed(ms, PIPE_RESTORE, () -> b.pipeRestore(restoreTool, o.filename()));
+            for (TestStack s : List.of(chosen, streamed)) {
+                String label = s == chosen ? CHOSEN_MODE : STREAMED;
+                RestoreService.Outcome r = timed(ms, label, () -> b.restore(s, o.filename()));
+                Benchmark.collect(restoreSteps.computeIfAbsent(label, k -> new LinkedHashMap<>()), r.timings());
+                if (s == chosen) {
+                    mode = r.jobs() > 1 ? r.jobs() + " jobs" : "streamed";
+                    if (run == 0) {
+                        reasons.add("- " + shape + ": " + r.details());
+                    }
+                }
+                b.dropPreRestoreCopies(s);
+            }
+            b.purge(source.s3, Set.of());
+            System.out.printf("  run %d of %d done (load average %s)%n", run + 1, Benchmark.RUNS, Benchmark.loadAverage());
+        }
+        peakMemory(shape, db, target, chosen);
+        cpuTable();
+        steps("backup", backupSteps);
+        restoreSteps.forEach((label, steps) -> steps("restore, " + label, steps));
+        long alone = median(ms, ALONE);
+        long pipe = median(ms, PIPE);
+        long product = median(ms, PRODUCT);
+        backups.row(shape, Report.mb(size), Report.mb(archive), Report.ms(alone), Report.ms(pipe), Report.ms(product),
+                Report.ratio(product, pipe), Report.ratio(product, alone), Report.ratio(pipe, alone));
+        long j1 = median(ms, J1);
+        long pipeRestore = median(ms, PIPE_RESTORE);
+        long chosenMs = median(ms, CHOSEN_MODE);
+        long streamedMs = median(ms, STREAMED);
+        restores.row(shape, Report.ms(j1), Report.ms(median(ms, J2)), Report.ms(pipeRestore),
+                Report.ms(chosenMs) + " (" + mode + ")", Report.ratio(chosenMs, pipeRestore), Report.ratio(chosenMs, j1),
+                Report.ms(streamedMs), Report.ratio(streamedMs, pipeRestore));
+        b.requirement("backup <= 1.05x the same-compression pipe (" + shape + ")", Report.ratio(product, pipe),
+                product <= 1.05 * pipe);
+        b.requirement("chosen restore <= 1.0x the pipe (" + shape + ", " + mode + ")",
+                Report.ratio(chosenMs, pipeRestore), chosenMs <= pipeRestore);
+        if (shape.equals("tables") || shape.equals("mix")) {
+            b.requirement("chosen restore parallel and faster than pg_restore -j1 from a file (" + shape + ")",
+                    mode + ", " + Report.ratio(chosenMs, j1), !mode.equals("streamed") && chosenMs < j1);
+        }
+        pg.dropDatabase(target);
+        pg.dropDatabase(db);
+    }
+
+    /** One backup and one restore (RESTORE_JOBS unset) of this shape, each in a JVM of its own, for peak memory. */
+    private void peakMemory(String shape, String db, String target, TestStack chosen) throws Exception {
+        Map<String, Object> backup = b.child("backup", "production", b.bucket, db);
+        Map<String, Object> restore = b.child("restore", "staging", b.bucket, target, (String) backup.get("file"));
+        b.dropPreRestoreCopies(chosen);
+        b.purge(chosen.s3, Set.of());
+        int jobs = ((Number) restore.get("jobs")).intValue();
+        memory.row(shape, Report.mb(((Number) backup.get("bytes")).longValue()), mb(backup, "vmHwmKb"),
+                mb(backup, "peakTreeKb"), mb(restore, "vmHwmKb"), mb(restore, "peakTreeKb"),
+                jobs > 1 ? jobs + " jobs" : "streamed");
+    }
+
+    private static String mb(Map<String, Object> result, String kbKey) {
+        return String.format("%.0f", ((Number) result.get(kbKey)).longValue() / 1024.0);
+    }
+
+    /** The number of tables and the three largest, with their rows and sizes. */
+    private String describe(String db) {
+        String tables = pg.query(db, "select count(*) from pg_stat_user_tables").get(0);
+        return tables + " tables; largest: " + String.join(", ", pg.query(db, "select relname || ' ' || n_live_tup "
+                + "|| ' rows/' || pg_size_pretty(pg_total_relation_size(relid)) from pg_stat_user_tables "
+                + "order by pg_total_relation_size(relid) desc limit 3"));
+    }
+
+    private void seed(String shape, String db) throws Exception {
+        switch (shape) {
+            case "big" -> ShapeSeeds.big(pg, db);
+            case "tables" -> ManyTables.seed(pg, db);
+            case "mix" -> Seeder.seed(pg, db, MIX_MB * 1_000_000L);
+            case "wide" -> ShapeSeeds.wide(pg, db);
+            default -> throw new IllegalArgumentException(shape);
+        }
+    }
+
+    /** CPU ms by party for each operation of this shape (medians): where the work went, whatever the load. */
+    private void cpuTable() {
+        Report.Table t = new Report.Table("operation (CPU ms, median)", "this JVM", "its children (tools, pipe)", "moto",
+                "PostgreSQL server", "total");
+        cpu.forEach((op, parties) -> t.row(op, Report.ms(Report.median(parties.get("jvm"))),
+                Report.ms(Report.median(parties.get("tools"))), Report.ms(Report.median(parties.get("moto"))),
+                Report.ms(Report.median(parties.get("server"))), Report.ms(Report.median(parties.get("total")))));
+        t.print();
+    }
+
+    private static void steps(String what, Map<String, List<Long>> steps) {
+        StringBuilder line = new StringBuilder(what + " steps (median ms):");
+        steps.forEach((step, times) -> line.append(' ').append(step).append(' ').append(Report.median(times)));
+        System.out.println(line);
+    }
+
+    private static long median(Map<String, List<Long>> ms, String key) {
+        return Report.median(ms.getOrDefault(key, List.of()));
+    }
+
+    private static void add(Map<String, List<Long>> m, String k, long v) {
+        m.computeIfAbsent(k, x -> new ArrayList<>()).add(v);
+    }
+}
