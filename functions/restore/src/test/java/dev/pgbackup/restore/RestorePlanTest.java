@@ -67,7 +67,7 @@ class RestorePlanTest {
     @Test
     void manyTablesAreRestoredInParallelWithOneJobPerVcpu() {
         TableOfContents.Counts toc = count(many(2_000));
-        RestorePlan.Choice auto = RestorePlan.choose(0, 6, toc, 50 * MB, false, DISK);
+        RestorePlan.Choice auto = RestorePlan.choose(0, 6, toc, 5_000 * MB, false, DISK);
         assertEquals(6, auto.jobs());
         assertEquals("restore mode: 6 jobs, 2,000 TABLE DATA, 2,000 INDEX, 2,000 CONSTRAINT, 1,999 FK CONSTRAINT "
                 + "entries to share", auto.reason());
@@ -80,6 +80,18 @@ class RestorePlanTest {
         RestorePlan.Choice three = RestorePlan.choose(0, 3, count(many(4)), 50 * MB, false, DISK);
         assertEquals(1, three.jobs(), three.reason());
         assertEquals(1, RestorePlan.choose(0, 2, count(many(3)), 50 * MB, false, DISK).jobs());
+    }
+
+    @Test
+    void manyTinyTablesAreStreamedInOneTransaction() {
+        TableOfContents.Counts toc = count(many(2_000));
+        RestorePlan.Choice tiny = RestorePlan.choose(0, 2, toc, 8 * MB, false, DISK);
+        assertEquals(1, tiny.jobs(), tiny.reason());
+        assertEquals("restore mode: streamed, 8,192 KB of archive over 2,000 TABLE DATA entries (4 KB each) is too "
+                + "little data per table for 2 jobs to gain over one transaction", tiny.reason());
+        // a megabyte a table on average is enough
+        assertEquals(2, RestorePlan.choose(0, 2, toc, 2_000 * MB, false, DISK).jobs());
+        assertEquals(1, RestorePlan.choose(0, 2, toc, 2_000 * MB - 1, false, DISK).jobs());
     }
 
     @Test
@@ -111,7 +123,7 @@ class RestorePlanTest {
             assertEquals("restore mode: streamed, the archive needs 2,256 MB of the worker's disk, 1,300 MB are free",
                     encrypted.reason());
             assertEquals("restore mode: streamed, the worker's disk could not be read",
-                    RestorePlan.choose(jobs, 2, toc, MB, false, -1).reason());
+                    RestorePlan.choose(jobs, 2, toc, 1_000 * MB, false, -1).reason());
         }
     }
 
