@@ -17,7 +17,7 @@ public record PartPlan(long firstPart, long maxPart, long buffer) {
     /** Enough parts in flight to keep S3 busy behind a pg_dump writing 100+ MB/s (one part ~ 50 MB/s in Lambda). */
     static final int MAX_IN_FLIGHT = 8;
 
-    /** 8 MiB parts (64 MiB in flight) for the first 8 GiB; at most 128 MiB in memory; about 500 GiB in all. */
+    /** 8 MiB parts (64 MiB in flight) for the first 8 GiB; at most 128 MiB in memory; about 490 GiB (528 GB) in all. */
     public static final PartPlan DEFAULT = new PartPlan(8 * MIB, 64 * MIB, 128 * MIB);
 
     public PartPlan {
