@@ -39,12 +39,15 @@ public final class RestoreService {
                           String preRestoreCopy, boolean preRestoreCopyKept, String pgRestoreVersion,
                           String dumpedFrom, long pgRestoreMillis, boolean checksumVerified, int jobs,
                           List<String> notes, Map<String, Long> timings, String leftOut, int credentialRereads,
-                          List<String> droppedCopies) {
+                          List<String> droppedCopies, String sanitized) {
         public String details() {
             StringBuilder d = new StringBuilder()
                     .append("mode ").append(mode.name().toLowerCase().replace('_', '-'))
-                    .append("; database '").append(database).append("'")
-                    .append("; pg_restore ").append(pgRestoreVersion)
+                    .append("; database '").append(database).append("'");
+            if (sanitized != null) {
+                d.append("; sanitised by ").append(sanitized);
+            }
+            d.append("; pg_restore ").append(pgRestoreVersion)
                     .append(jobs > 1 ? " with " + jobs + " jobs from a downloaded copy" : " streamed from S3")
                     .append(" in ").append(pgRestoreMillis).append(" ms")
                     .append(checksumVerified ? "; checksum verified" : "; no checksum recorded (backup predates them)");
@@ -67,7 +70,8 @@ public final class RestoreService {
 
     /** One restore's inputs, decided before any database is touched. */
     record Plan(String jobId, BackupObject backup, Optional<Manifest> manifest, DatabaseLogin login, DatabaseNames names,
-                ArchiveReads reads, List<String> secrets, ProgressReporter progress, Timings timings) {
+                ArchiveReads reads, List<String> secrets, ProgressReporter progress, Timings timings,
+                Optional<Sanitizer.Script> script, List<String> notes) {
         String target() {
             return names.target();
         }
@@ -89,6 +93,7 @@ public final class RestoreService {
     private final Supplier<dev.pgbackup.common.storage.ArchiveCipher> cipher;
     private final CreatedDatabases created;
     private final FreeStorage freeStorage;
+    private final Sanitizer sanitizer;
 
     /**
      * {@code scratch}: where a parallel restore downloads the archive (the worker's ephemeral storage);
@@ -97,7 +102,8 @@ public final class RestoreService {
     public RestoreService(Config config, ObjectStore objects, ArchiveStorage archives, BackupCatalog catalog,
                           StateKeys keys, PgTools pgTools, Supplier<DatabaseLogin> logins, java.nio.file.Path scratch,
                           Clock clock, Supplier<dev.pgbackup.common.storage.ArchiveCipher> cipher,
-                          FreeStorage freeStorage) {
+                          FreeStorage freeStorage, dev.pgbackup.common.auth.SecretSource secrets) {
+        this.sanitizer = new Sanitizer(config.refresh(), secrets, objects, config.environment());
         this.cipher = cipher;
         this.freeStorage = freeStorage;
         this.created = new CreatedDatabases(objects, keys, clock);
@@ -125,13 +131,15 @@ public final class RestoreService {
                 () -> plan.reads().check(pgTools.newestPgRestore(), inPlace, deadline));
         try (AdminSession admin = timings.time("connect", () -> openAdmin(plan))) {
             Archive archive = new Archive(checked, chooseRestoreTool(checked, admin.serverMajor(), plan.target()));
-            List<String> notes = new ArrayList<>(new SwapProtocol(admin, objects, keys, clock).repair());
+            List<String> notes = plan.notes();
+            notes.addAll(new SwapProtocol(admin, objects, keys, clock).repair());
             dropLeftovers(admin, plan.target(), notes);
             if (inPlace) {
                 long start = System.nanoTime();
                 long millis = new InPlaceRestore(admin, plan, catalog).run(archive.pgRestore(), checked.millis(),
                         deadline);
                 timings.add("pg_restore", (System.nanoTime() - start) / 1_000_000);
+                analyze(plan, plan.target(), deadline, notes);
                 return outcome(plan, archive, millis, null, false, 1, notes, List.of());
             }
             return swap(admin, plan, archive, deadline, notes);
@@ -171,7 +179,10 @@ public final class RestoreService {
         List<String> secrets = login.secrets();
         ArchiveSource source = new ArchiveSource(archives, backup, manifest, config.appName(), cipher, names.target());
         ArchiveReads reads = new ArchiveReads(pgTools, archives, backup, manifest, names.target(), jobId, secrets, source);
-        return new Plan(jobId, backup, manifest, login, names, reads, secrets, progress, timings);
+        // read before anything is touched: a script that cannot be read refuses the restore with nothing changed
+        List<String> notes = new ArrayList<>();
+        Optional<Sanitizer.Script> script = sanitizer.scriptFor(backup, names.target(), notes);
+        return new Plan(jobId, backup, manifest, login, names, reads, secrets, progress, timings, script, notes);
     }
 
     /** The backup's manifest; one this stack may not decrypt (SSE-KMS under its environment's key) is refused here. */
@@ -210,11 +221,7 @@ public final class RestoreService {
         long millis;
         int jobs = parallelJobs(plan.backup(), plan.reads().encrypted());
         try {
-            millis = jobs > 1
-                    ? plan.reads().restoreFromFile(archive.pgRestore(), plan.login().connection(), fresh, scratch, jobs,
-                            archive.checked().entries(), deadline, plan.progress(), plan.timings())
-                    : plan.timings().time("pg_restore", () -> plan.login().attemptTool(db -> plan.reads()
-                            .restoreInto(archive.pgRestore(), db, fresh, deadline, plan.progress())));
+            millis = fill(plan, archive, fresh, jobs, deadline, notes);
             // the swap's retries stop at the deadline; starting it with less left could end them before the
             // sessions are gone, for nothing (the restored copy is dropped either way)
             if (deadline.remaining().compareTo(SwapProtocol.MIN_TIME) < 0) {
@@ -245,6 +252,42 @@ public final class RestoreService {
         List<String> dropped = copy == null ? List.of() : boundCopies(admin, target, copy.name(), notes);
         boolean kept = copy != null && !dropped.contains(copy.name());
         return outcome(plan, archive, millis, copy == null ? null : copy.name(), kept, jobs, notes, dropped);
+    }
+
+    /**
+     * Fills a new database from the archive, then runs the sanitising script in it and gathers its statistics:
+     * everything that happens before anyone can use it. Returns pg_restore's time.
+     */
+    private long fill(Plan plan, Archive archive, String database, int jobs, Deadline deadline, List<String> notes)
+            throws SQLException {
+        long millis = jobs > 1
+                ? plan.reads().restoreFromFile(archive.pgRestore(), plan.login().connection(), database, scratch, jobs,
+                        archive.checked().entries(), deadline, plan.progress(), plan.timings())
+                : plan.timings().time("pg_restore", () -> plan.login().attemptTool(db -> plan.reads()
+                        .restoreInto(archive.pgRestore(), db, database, deadline, plan.progress())));
+        if (plan.script().isPresent()) {
+            Sanitizer.Script script = plan.script().get();
+            plan.progress().phase("sanitising", null);
+            long start = System.nanoTime();
+            plan.login().attempt(db -> {
+                sanitizer.run(db.withDatabase(database), script, deadline, plan.target());
+                return null;
+            });
+            plan.timings().add("sanitize", (System.nanoTime() - start) / 1_000_000);
+        }
+        analyze(plan, database, deadline, notes);
+        return millis;
+    }
+
+    /** Planner statistics for the restored database, timed as "analyze". */
+    private static void analyze(Plan plan, String database, Deadline deadline, List<String> notes) throws SQLException {
+        plan.progress().phase("gathering statistics", null);
+        long start = System.nanoTime();
+        plan.login().attempt(db -> {
+            Statistics.analyze(db.withDatabase(database), deadline, notes);
+            return null;
+        });
+        plan.timings().add("analyze", (System.nanoTime() - start) / 1_000_000);
     }
 
     /**
@@ -338,7 +381,7 @@ public final class RestoreService {
         return new Outcome(plan.backup().filename(), plan.backup().size(), config.restoreMode(), plan.target(), old,
                 kept, archive.pgRestore().version(), archive.checked().dumpedFrom(), millis, verified, jobs, notes,
                 plan.timings().ordered(), plan.manifest().flatMap(Manifest::leftOut).orElse(null),
-                plan.login().rereads(), droppedCopies);
+                plan.login().rereads(), droppedCopies, plan.script().map(Sanitizer.Script::describe).orElse(null));
     }
 
     /** The restored database gets the old one's owner when we may do that; otherwise it stays ours. */

@@ -43,7 +43,7 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
         return new RestoreService(w.config, w.objects, w.archives, w.catalog, w.keys, w.pgTools, w.databases::login,
                 java.nio.file.Path.of(System.getProperty("java.io.tmpdir")), w.clock,
                 dev.pgbackup.common.Once.of(() -> new dev.pgbackup.common.storage.ArchiveCipher(w.kms)),
-                CloudWatchFreeStorage.of(w));
+                CloudWatchFreeStorage.of(w), w.secrets);
     }
 
     @Override
@@ -70,7 +70,7 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
             return ignored(job.jobId(), "already claimed by another invocation");
         }
         AuditLog.Entry audit = wiring.audit.entry("restore.job").with("jobId", job.jobId())
-                .with("subject", job.requestedBy()).with("environment", job.environment())
+                .with("subject", job.requestedBy()).with("trigger", job.trigger()).with("environment", job.environment())
                 .with("filename", job.filename()).with("mode", wiring.config.restoreMode().name());
         JobRecord finished = refusal.isPresent()
                 ? job.failed(wiring.clock.instant(), "Restore refused: " + refusal.get() + "; nothing was changed", null)
@@ -126,7 +126,8 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
                     .with("pgRestore", outcome.pgRestoreVersion()).with("pgRestoreMs", outcome.pgRestoreMillis())
                     .with("checksumVerified", outcome.checksumVerified()).with("jobs", outcome.jobs())
                     .with("timings", outcome.timings()).with("leftOut", outcome.leftOut())
-                    .with("credentialsReread", outcome.credentialRereads() > 0 ? true : null);
+                    .with("credentialsReread", outcome.credentialRereads() > 0 ? true : null)
+                    .with("sanitized", outcome.sanitized());
             return job.succeeded(wiring.clock.instant(), outcome.bytes(),
                     "Database restored successfully from backup: " + outcome.filename()
                             + (outcome.leftOut() == null ? "" : " (" + outcome.leftOut() + ")"), outcome.details())

@@ -38,9 +38,12 @@ final class ConfigReader {
 
     Config read() {
         Config.WorkerCompute compute = workerCompute();
+        String app = name("APP_NAME");
+        String environment = name("ENVIRONMENT");
+        Config.RestoreMode mode = restoreMode();
         Config config = new Config(
-                name("APP_NAME"),
-                name("ENVIRONMENT"),
+                app,
+                environment,
                 required("BUCKET_NAME"),
                 zone("BACKUP_TIME_ZONE", "Asia/Kolkata"),
                 label("BACKUP_TIME_ZONE_LABEL", "IST"),
@@ -72,7 +75,7 @@ final class ConfigReader {
                 optional("PG_TOOLS_DIR", "/opt"),
                 compression(),
                 EncryptionSettings.read(env, problems),
-                restoreMode(),
+                mode,
                 bool("KEEP_PRE_RESTORE_COPY", true),
                 drill(compute),
                 integer("RESTORE_JOBS", 0, 0),
@@ -85,7 +88,8 @@ final class ConfigReader {
                 new Config.ServerSpace(
                         integer("PRE_RESTORE_COPIES_TO_KEEP", 1, 0),
                         dbInstanceIdentifier(),
-                        integer("FREE_SPACE_MARGIN_PERCENT", 20, 0)));
+                        integer("FREE_SPACE_MARGIN_PERCENT", 20, 0)),
+                RefreshSettings.read(env, problems, app, environment, mode));
         if (!problems.isEmpty()) {
             throw new IllegalStateException(String.join("; ", problems));
         }
