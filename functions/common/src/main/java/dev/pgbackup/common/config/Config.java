@@ -42,7 +42,8 @@ public record Config(
         WorkerCompute workerCompute,
         double backupRateMBps,
         ServerSpace serverSpace,
-        RefreshSettings refresh) {
+        RefreshSettings refresh,
+        CopySettings copies) {
 
     public enum RestoreMode { SWAP, IN_PLACE }
 

@@ -89,7 +89,9 @@ final class ConfigReader {
                         integer("PRE_RESTORE_COPIES_TO_KEEP", 1, 0),
                         dbInstanceIdentifier(),
                         integer("FREE_SPACE_MARGIN_PERCENT", 20, 0)),
-                RefreshSettings.read(env, problems, app, environment, mode));
+                RefreshSettings.read(env, problems, app, environment, mode),
+                new CopySettings(Duration.ofHours(integer("RESTORE_COPY_EXPIRY_HOURS", 24, 1)),
+                        integer("RESTORE_COPIES_TO_KEEP", 2, 1)));
         if (!problems.isEmpty()) {
             throw new IllegalStateException(String.join("; ", problems));
         }

@@ -5,11 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The sanitising settings: off by default, and refused when they would not do what they say. */
+/** The sanitising and copy settings: off by default, and refused when they would not do what they say. */
 class RefreshSettingsTest {
     static Map<String, String> env(String... keysAndValues) {
         Map<String, String> env = new HashMap<>(ConfigTest.minimal());
@@ -27,6 +28,7 @@ class RefreshSettingsTest {
     void offByDefault() {
         Config c = Config.from(env());
         assertFalse(c.refresh().sanitizes());
+        assertEquals(new CopySettings(Duration.ofHours(24), 2), c.copies());
     }
 
     @Test
@@ -46,5 +48,7 @@ class RefreshSettingsTest {
                 .contains("not both"));
         assertTrue(problem("SANITIZE_SCRIPT_PARAMETER", "/a", "RESTORE_MODE", "in-place").contains("needs RESTORE_MODE="
                 + "swap"));
+        assertTrue(problem("RESTORE_COPIES_TO_KEEP", "0").contains("RESTORE_COPIES_TO_KEEP must be at least 1"));
+        assertTrue(problem("RESTORE_COPY_EXPIRY_HOURS", "0").contains("RESTORE_COPY_EXPIRY_HOURS must be at least 1"));
     }
 }
