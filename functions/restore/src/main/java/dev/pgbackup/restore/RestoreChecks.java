@@ -78,6 +78,16 @@ public final class RestoreChecks {
         return backup;
     }
 
+    /**
+     * The scheduled refresh's checks: the stack's own configuration chose the backup (no caller, no passkey), but what
+     * may be restored here and the way back (a safety backup taken since the last restore) are checked as for the API.
+     * The KMS key is checked by the worker's first read of the archive, before the target is touched.
+     */
+    public void approveScheduled(BackupObject backup) {
+        checkSource(backup);
+        checkSafetyBackup();
+    }
+
     private void checkSource(BackupObject backup) {
         if (!config.acceptsRestoreFrom(backup.environment())) {
             throw Failure.conflict("Safety check failed: backups of '" + backup.environment() + "' may not be restored "

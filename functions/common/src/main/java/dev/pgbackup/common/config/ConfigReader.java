@@ -40,6 +40,7 @@ final class ConfigReader {
         Config.WorkerCompute compute = workerCompute();
         String app = name("APP_NAME");
         String environment = name("ENVIRONMENT");
+        Set<String> sources = restoreSources();
         Config.RestoreMode mode = restoreMode();
         Config config = new Config(
                 app,
@@ -79,7 +80,7 @@ final class ConfigReader {
                 bool("KEEP_PRE_RESTORE_COPY", true),
                 drill(compute),
                 integer("RESTORE_JOBS", 0, 0),
-                restoreSources(),
+                sources,
                 integer("MAX_BODY_BYTES", 4096, 64),
                 worker("BACKUP_WORKER_MAX_EVENT_AGE_SECONDS", 900, compute),
                 worker("RESTORE_WORKER_MAX_EVENT_AGE_SECONDS", 300, compute),
@@ -89,7 +90,7 @@ final class ConfigReader {
                         integer("PRE_RESTORE_COPIES_TO_KEEP", 1, 0),
                         dbInstanceIdentifier(),
                         integer("FREE_SPACE_MARGIN_PERCENT", 20, 0)),
-                RefreshSettings.read(env, problems, app, environment, mode),
+                RefreshSettings.read(env, problems, app, environment, sources, mode),
                 new CopySettings(Duration.ofHours(integer("RESTORE_COPY_EXPIRY_HOURS", 24, 1)),
                         integer("RESTORE_COPIES_TO_KEEP", 2, 1)));
         if (!problems.isEmpty()) {

@@ -2,18 +2,26 @@ package dev.pgbackup.common.config;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Refreshing this environment from another: the sanitising script run inside every restored database whose backup
- * comes from another environment, before anyone can see it under this environment's name (an SSM parameter or an
- * object under this stack's own prefix of the bucket, never both).
+ * Refreshing this environment from another one: the source environment of the scheduled refresh (empty: off), and the
+ * sanitising script run inside every restored database whose backup comes from another environment, before anyone
+ * can see it under this environment's name (an SSM parameter or an object under this stack's own prefix of the
+ * bucket, never both).
  */
-public record RefreshSettings(String sanitizeParameter, String sanitizeS3Key) {
+public record RefreshSettings(String sourceEnvironment, String sanitizeParameter, String sanitizeS3Key) {
     private static final Pattern PARAMETER_NAME = Pattern.compile("/[A-Za-z0-9_./-]+");
     private static final Pattern KEY_NAME = Pattern.compile("[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*");
 
-    public static final RefreshSettings OFF = new RefreshSettings(null, null);
+    public static final RefreshSettings OFF = new RefreshSettings("", null, null);
+
+    /** The scheduled refresh's source, when the schedule is on. */
+    public Optional<String> source() {
+        return sourceEnvironment.isEmpty() ? Optional.empty() : Optional.of(sourceEnvironment);
+    }
 
     /** Whether a sanitising script is configured (it then runs on every restore of another environment's backup). */
     public boolean sanitizes() {
@@ -29,7 +37,23 @@ public record RefreshSettings(String sanitizeParameter, String sanitizeS3Key) {
     }
 
     static RefreshSettings read(Map<String, String> env, List<String> problems, String app, String environment,
-                                Config.RestoreMode mode) {
+                                Set<String> restoreSources, Config.RestoreMode mode) {
+        String source = value(env, "REFRESH_SOURCE_ENVIRONMENT");
+        if (source != null) {
+            if (!ConfigReader.NAME.matcher(source).matches()) {
+                problems.add("Environment variable REFRESH_SOURCE_ENVIRONMENT must be an environment name (or empty "
+                        + "for no scheduled refresh): " + source);
+                source = null;
+            } else if (source.equals(environment)) {
+                problems.add("Environment variable REFRESH_SOURCE_ENVIRONMENT names this environment itself: a refresh "
+                        + "restores another environment's backup (" + source + ")");
+                source = null;
+            } else if (!restoreSources.isEmpty() && !restoreSources.contains(source)) {
+                problems.add("Environment variable REFRESH_SOURCE_ENVIRONMENT names '" + source + "', whose backups "
+                        + "RESTORE_SOURCE_ENVIRONMENTS does not accept (" + String.join(",", restoreSources) + ")");
+                source = null;
+            }
+        }
         String parameter = value(env, "SANITIZE_SCRIPT_PARAMETER");
         if (parameter != null && !PARAMETER_NAME.matcher(parameter).matches()) {
             problems.add("Environment variable SANITIZE_SCRIPT_PARAMETER must be an SSM parameter name starting with '/' "
@@ -53,7 +77,7 @@ public record RefreshSettings(String sanitizeParameter, String sanitizeS3Key) {
                     + "swap: an in-place restore shows another environment's data under this database's name before "
                     + "the script could run");
         }
-        return new RefreshSettings(parameter, key);
+        return new RefreshSettings(source == null ? "" : source, parameter, key);
     }
 
     private static String value(Map<String, String> env, String key) {

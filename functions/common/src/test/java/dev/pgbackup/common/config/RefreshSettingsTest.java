@@ -8,9 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
-/** The sanitising and copy settings: off by default, and refused when they would not do what they say. */
+/** The refresh, sanitising and copy settings: off by default, and refused when they would not do what they say. */
 class RefreshSettingsTest {
     static Map<String, String> env(String... keysAndValues) {
         Map<String, String> env = new HashMap<>(ConfigTest.minimal());
@@ -27,8 +28,19 @@ class RefreshSettingsTest {
     @Test
     void offByDefault() {
         Config c = Config.from(env());
+        assertEquals(Optional.empty(), c.refresh().source());
         assertFalse(c.refresh().sanitizes());
         assertEquals(new CopySettings(Duration.ofHours(24), 2), c.copies());
+    }
+
+    @Test
+    void aRefreshNamesAnotherEnvironmentThatThisStackAccepts() {
+        String env = Config.from(env()).environment();
+        assertEquals(Optional.of("prod_x"), Config.from(env("REFRESH_SOURCE_ENVIRONMENT", "prod_x")).refresh().source());
+        assertTrue(problem("REFRESH_SOURCE_ENVIRONMENT", env).contains("names this environment itself"));
+        assertTrue(problem("REFRESH_SOURCE_ENVIRONMENT", "Prod-1").contains("must be an environment name"));
+        assertTrue(problem("REFRESH_SOURCE_ENVIRONMENT", "production", "RESTORE_SOURCE_ENVIRONMENTS", "qa")
+                .contains("names 'production', whose backups RESTORE_SOURCE_ENVIRONMENTS does not accept (qa)"));
     }
 
     @Test
