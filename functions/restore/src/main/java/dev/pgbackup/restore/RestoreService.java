@@ -148,10 +148,10 @@ public final class RestoreService {
         Optional<TableSelection.Chosen> selection = Optional.empty();
         ArchiveReads.Checked checked;
         if (request.tables() != null) {
-            ArchiveReads.Listing listing = timings.time("check",
-                    () -> plan.reads().list(pgTools.newestPgRestore(), deadline, true));
-            selection = Optional.of(choose(plan, listing));
-            checked = listing.checked();
+            TableSelection.Parser contents = new TableSelection.Parser();
+            checked = timings.time("check", () -> plan.reads().listWithDependencies(pgTools.newestPgRestore(),
+                    deadline, contents));
+            selection = Optional.of(choose(plan, contents.parsed()));
         } else {
             checked = timings.time("check", () -> plan.reads().check(pgTools.newestPgRestore(), inPlace, deadline));
         }
@@ -182,14 +182,9 @@ public final class RestoreService {
     }
 
     /** The entries a table-only restore restores; names the backup lacks refuse it before anything is created. */
-    private static TableSelection.Chosen choose(Plan plan, ArchiveReads.Listing listing) {
-        if (!listing.complete()) {
-            throw RestoreFailure.unchanged(plan.target(), "Restore refused: the table of contents of backup file "
-                    + plan.backup().filename() + " is longer than a table-only restore reads; restore it whole into a "
-                    + "copy (\"into\": \"copy\" without tables)");
-        }
+    private static TableSelection.Chosen choose(Plan plan, TableSelection contents) {
         try {
-            return TableSelection.parse(listing.text()).choose(plan.request().tables());
+            return contents.choose(plan.request().tables());
         } catch (TableSelection.Refused refused) {
             throw RestoreFailure.notInBackup(plan.target(), "Restore refused: " + refused.getMessage() + " (backup "
                     + plan.backup().filename() + "); nothing was created");
@@ -277,6 +272,10 @@ public final class RestoreService {
                         + "dropped)");
             }
             facts.ifPresent(f -> copyOwner(admin, fresh, f, notes));
+            if (facts.isPresent()) {
+                // what was set on the target itself is in no dump: it goes with the name, not with the copy
+                notes.addAll(admin.carrySettings(target, fresh));
+            }
             if (facts.isPresent()) {
                 // journalled before the rename: the entry names the target's OID under the copy's name, which exists
                 // only once the rename has happened, so an entry of a swap that never got there matches nothing

@@ -76,9 +76,21 @@ final class TableSelection {
     }
 
     static TableSelection parse(String list) {
-        Map<Integer, Entry> entries = new LinkedHashMap<>();
-        Entry last = null;
-        for (String line : list.split("\n")) {
+        Parser parser = new Parser();
+        list.lines().forEach(parser);
+        return parser.parsed();
+    }
+
+    /**
+     * Reads a table of contents line by line as pg_restore prints it, so that one of any length is never held as
+     * text: each entry is kept once, with its dependencies (one thread feeds it; read {@link #parsed} after).
+     */
+    static final class Parser implements java.util.function.Consumer<String> {
+        private final Map<Integer, Entry> entries = new LinkedHashMap<>();
+        private Entry last;
+
+        @Override
+        public void accept(String line) {
             Matcher m = ENTRY.matcher(line);
             if (m.matches()) {
                 String kindAndRest = m.group(4);
@@ -87,7 +99,7 @@ final class TableSelection {
                 String rest = kindAndRest.length() > kind.length() ? kindAndRest.substring(kind.length() + 1) : "";
                 last = new Entry(Integer.parseInt(m.group(1)), kind, rest, line, new ArrayList<>());
                 entries.put(last.id(), last);
-                continue;
+                return;
             }
             Matcher d = DEPENDS.matcher(line);
             if (d.matches() && last != null) {
@@ -98,7 +110,10 @@ final class TableSelection {
                 }
             }
         }
-        return new TableSelection(entries);
+
+        TableSelection parsed() {
+            return new TableSelection(entries);
+        }
     }
 
     /**

@@ -42,6 +42,7 @@ public record Config(
         WorkerCompute workerCompute,
         double backupRateMBps,
         ServerSpace serverSpace,
+        Duration backupLockWait,
         RefreshSettings refresh,
         CopySettings copies) {
 

@@ -90,6 +90,8 @@ final class ConfigReader {
                         integer("PRE_RESTORE_COPIES_TO_KEEP", 1, 0),
                         dbInstanceIdentifier(),
                         integer("FREE_SPACE_MARGIN_PERCENT", 20, 0)),
+                // how long pg_dump waits for each table's lock (--lock-wait-timeout) before the backup fails
+                Duration.ofSeconds(integer("BACKUP_LOCK_WAIT_SECONDS", 120, 1)),
                 RefreshSettings.read(env, problems, app, environment, sources, mode),
                 new CopySettings(Duration.ofHours(integer("RESTORE_COPY_EXPIRY_HOURS", 24, 1)),
                         integer("RESTORE_COPIES_TO_KEEP", 2, 1)));
