@@ -55,11 +55,7 @@ public class RestoreDrillHandler implements RequestHandler<Map<String, Object>, 
         return new DrillService(w.objects, w.archives, w.catalog, w.pgTools, () -> server(w),
                 w.config.drill().worker().staleAfter(), w.clock, w.config.appName(),
                 dev.pgbackup.common.Once.of(() -> new dev.pgbackup.common.storage.ArchiveCipher(w.kms)), w.keys,
-                CloudWatchFreeStorage.of(w), w.config.serverSpace().marginPercent(), copies(w));
-    }
-
-    static CopyExpiry copies(Wiring w) {
-        return new CopyExpiry(w.objects, w.keys, w.clock, w.config.copies(), w.audit);
+                CloudWatchFreeStorage.of(w), w.config.serverSpace().marginPercent(), CopyExpiry.of(w));
     }
 
     /** The verification server when one is configured, else the environment's own server. */

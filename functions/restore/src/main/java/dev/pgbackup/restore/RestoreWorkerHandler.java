@@ -40,7 +40,7 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
         this.wiring = wiring;
         this.restores = service(wiring);
         this.lock = wiring.restoreLock();
-        this.copies = RestoreDrillHandler.copies(wiring);
+        this.copies = CopyExpiry.of(wiring);
     }
 
     /** The restore service wired from the stack's parts (also what tests and benchmarks run directly). */
