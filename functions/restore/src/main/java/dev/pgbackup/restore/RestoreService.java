@@ -357,7 +357,7 @@ public final class RestoreService {
             plan.progress().phase("sanitising", null);
             long start = System.nanoTime();
             plan.login().attempt(db -> {
-                sanitizer.run(db.withDatabase(database), script, deadline, plan.target());
+                sanitizer.run(db.withDatabase(database), script, deadline, plan.target(), selection.isPresent());
                 return null;
             });
             plan.timings().add("sanitize", (System.nanoTime() - start) / 1_000_000);

@@ -104,8 +104,11 @@ final class Sanitizer {
      * needs. A connection that cannot be opened throws SQLException (the caller's connection failures); anything the
      * script does wrong is a {@link RestoreFailure} whose message names the SQLSTATE only: the server's own words (in
      * the diagnostic) can quote a row value, and its DETAIL, which quotes rows of another environment, is never kept.
+     * {@code someTables}: the database holds only the tables a table-only restore chose, which a script written for
+     * the whole database may name.
      */
-    void run(DbConnection database, Script script, Deadline deadline, String target) throws SQLException {
+    void run(DbConnection database, Script script, Deadline deadline, String target, boolean someTables)
+            throws SQLException {
         long seconds = deadline.remaining().minus(RESERVED).toSeconds();
         if (seconds < 1) {
             throw RestoreFailure.unchanged(target, "Restore failed: no time was left before the worker's time limit to "
@@ -120,14 +123,18 @@ final class Sanitizer {
                 c.commit();
             } catch (SQLException e) {
                 rollbackQuietly(c);
-                throw failed(target, script, e);
+                throw failed(target, script, e, someTables);
             }
         }
     }
 
-    private static RestoreFailure failed(String target, Sanitizer.Script script, SQLException e) {
+    private static RestoreFailure failed(String target, Sanitizer.Script script, SQLException e, boolean someTables) {
         String state = e.getSQLState() == null ? "unknown" : e.getSQLState();
         String condition = CONDITIONS.get(state);
+        if (someTables && "42P01".equals(state)) {
+            condition += ": this restore has only some tables, and the script names one it does not have; guard such "
+                    + "statements with to_regclass(...), as README \"Sanitising\" shows";
+        }
         String primary = e instanceof org.postgresql.util.PSQLException p && p.getServerErrorMessage() != null
                 ? p.getServerErrorMessage().getMessage() : e.getClass().getSimpleName();
         return RestoreFailure.unchanged(target, "Restore failed: the sanitising script " + script.describe()

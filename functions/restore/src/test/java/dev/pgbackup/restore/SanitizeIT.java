@@ -105,6 +105,38 @@ class SanitizeIT {
     }
 
     @Test
+    void aTableOnlyRestoreRunsTheScriptAndSaysWhenItNamesATableNotRestored() {
+        String key = "pgbackup/sanitize/pharmatracker-staging/sanitize.sql";
+        CrossEnvironmentFixture f = new CrossEnvironmentFixture(Map.of("SANITIZE_SCRIPT_S3_KEY", key));
+        Map<String, Object> customersOnly = CrossEnvironmentFixture.body(f.productionBackup, "tables",
+                List.of("public.customers"));
+        // the README's script truncates sessions, which a restore of customers alone does not bring
+        f.putObject(key, ReadmeExamples.sanitizeScript());
+
+        APIGatewayV2HTTPResponse unguarded = f.restore(customersOnly);
+
+        assertEquals(500, unguarded.getStatusCode(), unguarded.getBody());
+        assertTrue(((String) RestoreIT.bodyOf(unguarded).get("message")).contains("SQLSTATE 42P01 (a table that does not "
+                + "exist: this restore has only some tables, and the script names one it does not have; guard such "
+                + "statements with to_regclass(...)"), unguarded.getBody());
+        assertEquals(List.of(), f.beside(), "the failed copy is dropped");
+        assertEquals(f.stagingSnapshot, f.pg.snapshot(f.target));
+
+        // guarded as the README shows, the same script serves a whole and a table-only restore
+        f.putObject(key, "UPDATE customers SET email = 'customer' || id || '@example.invalid';\n"
+                + "DO $$ BEGIN IF to_regclass('public.sessions') IS NOT NULL THEN TRUNCATE sessions; END IF; END $$;\n");
+        f.clock.advance(java.time.Duration.ofSeconds(1));
+        APIGatewayV2HTTPResponse guarded = f.restore(customersOnly);
+
+        assertEquals(200, guarded.getStatusCode(), guarded.getBody());
+        String copy = RestoreBesideIT.copyOf(guarded);
+        assertEquals(List.of("0"), f.pg.query(copy, "select count(*) from customers where email not like "
+                + "'%@example.invalid'"));
+        assertEquals(List.of("0"), f.pg.query(copy, "select count(*) from pg_tables where tablename = 'sessions'"));
+        assertEquals(f.stagingSnapshot, f.pg.snapshot(f.target), "a copy leaves staging as it was");
+    }
+
+    @Test
     void aRestoreOfStagingsOwnBackupIsARecoveryAndIsNeverMasked() {
         CrossEnvironmentFixture f = new CrossEnvironmentFixture(Map.of("SANITIZE_SCRIPT_PARAMETER",
                 readmeScriptParameter()));
