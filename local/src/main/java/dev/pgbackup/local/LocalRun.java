@@ -55,6 +55,8 @@ public final class LocalRun implements AutoCloseable {
     static final String SCHEDULE_ROUTE = "POST /local/scheduled-backup";
     /** Local only: fires a restore drill, as its EventBridge schedule would. */
     static final String DRILL_ROUTE = "POST /local/restore-drill";
+    /** Local only: fires the scheduled refresh (with REFRESH_SOURCE_ENVIRONMENT), as its schedule would. */
+    static final String REFRESH_ROUTE = "POST /local/refresh";
 
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private final Map<String, String> env;
@@ -141,6 +143,10 @@ public final class LocalRun implements AutoCloseable {
         fnEnv.put("BACKUP_WORKER_FUNCTION", app + "-" + environment + "-backup-worker");
         fnEnv.put("RESTORE_WORKER_FUNCTION", app + "-" + environment + "-restore-worker");
         fnEnv.putIfAbsent("PG_TOOLS_DIR", root.resolve("layers/postgresql-client/build").toString());
+        if (get("SANITIZE_SCRIPT_FILE", null) != null) {
+            // the run stores the file in this parameter (prepareAws), as an operator stores the script in SSM
+            fnEnv.putIfAbsent("SANITIZE_SCRIPT_PARAMETER", "/" + app + "/" + environment + "/sanitize-script");
+        }
         return fnEnv;
     }
 
@@ -197,7 +203,8 @@ public final class LocalRun implements AutoCloseable {
                 .route("GET /api/setting/jobs/{jobId}", new JobStatusHandler(wiring))
                 .route("GET /api/setting/retention", new RetentionPreviewHandler(wiring))
                 .route(SCHEDULE_ROUTE, ScheduleTrigger.backup(workers, config.backupWorkerFunction(), config))
-                .route(DRILL_ROUTE, ScheduleTrigger.drill(workers, drillFunction(), config));
+                .route(DRILL_ROUTE, ScheduleTrigger.drill(workers, drillFunction(), config))
+                .route(REFRESH_ROUTE, ScheduleTrigger.refresh(workers, config.backupWorkerFunction(), config));
         started.push(api);
         api.start();
     }
@@ -220,6 +227,16 @@ public final class LocalRun implements AutoCloseable {
                 s3.createBucket(b -> b.bucket(config.bucket()));
             }
             put(ssm, config.dbUrlParameter(), databaseUrl);
+            String scriptFile = get("SANITIZE_SCRIPT_FILE", null);
+            if (scriptFile != null) {
+                try {
+                    String script = Files.readString(Path.of(scriptFile));
+                    ssm.putParameter(b -> b.name(config.refresh().sanitizeParameter()).value(script)
+                            .type(ParameterType.STRING).overwrite(true));
+                } catch (IOException e) {
+                    throw new IllegalStateException("SANITIZE_SCRIPT_FILE cannot be read: " + scriptFile);
+                }
+            }
             String[] jwt = secret(ssm, config.jwtSecretParameter(), "JWT_SECRET", defaultJwtSecret(config.environment()));
             String[] passkey = secret(ssm, config.restorePasskeyParameter(), "RESTORE_PASSKEY", DEFAULT_PASSKEY);
             jwtSecretNote = jwt[1];
@@ -273,6 +290,10 @@ public final class LocalRun implements AutoCloseable {
                 + "   (what EventBridge sends the backup worker)");
         out.println("  Restore drill  curl -X POST " + base + DRILL_ROUTE.substring(5)
                 + "   (the newest backup restored into a scratch database, checked, dropped)");
+        out.println("  Refresh        curl -X POST " + base + REFRESH_ROUTE.substring(5) + "   " + config.refresh()
+                .source().map(source -> "(a safety backup, then " + source + "'s newest backup restored here"
+                        + (config.refresh().sanitizes() ? ", sanitised by " + config.refresh().sanitizeParameter() : "")
+                        + ")").orElse("(off: start with REFRESH_SOURCE_ENVIRONMENT=production)"));
         out.println();
         out.println("Development token (HS256, roles [" + config.jwt().requiredRole() + "], expires in "
                 + TOKEN_LIFETIME.toHours() + " h):");

@@ -76,6 +76,8 @@ class RuntimeEmulatorIT {
         env.put("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024");
         // the workers announce every job on moto's default bus: the shaded worker jars carry the EventBridge SDK
         env.put("EVENT_BUS_NAME", "default");
+        // the refresh schedule's event reaches the backup worker; production has no backup in this bucket
+        env.put("REFRESH_SOURCE_ENVIRONMENT", "production");
         registerWorkersInMotoLambda(stack.env.get("BACKUP_WORKER_FUNCTION"), stack.env.get("RESTORE_WORKER_FUNCTION"));
         Map<String, String[]> template = templateFunctions();
         Path logs = Files.createDirectories(RepoPaths.root().resolve("local/target/rie-logs"));
@@ -212,7 +214,8 @@ class RuntimeEmulatorIT {
             return fn;
         }
         if ("aws.events".equals(event.path("source").asText())) {
-            // the drill's schedule says which task it is; the backup schedule's detail is empty
+            // the drill's schedule says which task it is; the backup schedule's detail is empty; the refresh's
+            // schedule also goes to the backup worker (it takes the safety backup)
             return "restore-drill".equals(event.path("detail").path("task").asText()) ? "RestoreDrillFunction"
                     : "BackupWorkerFunction";
         }
@@ -236,6 +239,12 @@ class RuntimeEmulatorIT {
             seen.computeIfAbsent(function, k -> new ArrayList<>()).add(file.getFileName().toString());
             if (function.equals("RestoreDrillFunction")) {
                 drillEvent = event;
+            } else if ("refresh".equals(JSON.readTree(event).path("detail").path("task").asText())) {
+                // routed as a refresh, not taken for a scheduled backup: a RESTORE job, refused before anything ran
+                JsonNode result = invoke(function, event);
+                assertEquals("FAILED", result.get("status").asText(), result::toString);
+                assertEquals("Refresh failed: there is no complete backup of 'production' to restore; nothing was "
+                        + "changed", result.get("message").asText());
             } else if (function.equals("BackupWorkerFunction")) {
                 JsonNode result = invoke(function, event);
                 assertEquals("SUCCEEDED", result.get("status").asText(), result::toString);
@@ -318,7 +327,7 @@ class RuntimeEmulatorIT {
 
         assertEquals(Map.of(
                 "BackupApiFunction", List.of("backup.json"),
-                "BackupWorkerFunction", List.of("scheduled-backup.json"),
+                "BackupWorkerFunction", List.of("scheduled-backup.json", "scheduled-refresh.json"),
                 "JobStatusFunction", List.of("job-status.json"),
                 "ListBackupsFunction", List.of("list-backups.json"),
                 "RetentionPreviewFunction", List.of("retention-preview.json"),

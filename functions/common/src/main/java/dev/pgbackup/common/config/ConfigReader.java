@@ -38,9 +38,13 @@ final class ConfigReader {
 
     Config read() {
         Config.WorkerCompute compute = workerCompute();
+        String app = name("APP_NAME");
+        String environment = name("ENVIRONMENT");
+        Set<String> sources = restoreSources();
+        Config.RestoreMode mode = restoreMode();
         Config config = new Config(
-                name("APP_NAME"),
-                name("ENVIRONMENT"),
+                app,
+                environment,
                 required("BUCKET_NAME"),
                 zone("BACKUP_TIME_ZONE", "Asia/Kolkata"),
                 label("BACKUP_TIME_ZONE_LABEL", "IST"),
@@ -72,11 +76,11 @@ final class ConfigReader {
                 optional("PG_TOOLS_DIR", "/opt"),
                 compression(),
                 EncryptionSettings.read(env, problems),
-                restoreMode(),
+                mode,
                 bool("KEEP_PRE_RESTORE_COPY", true),
                 drill(compute),
                 integer("RESTORE_JOBS", 0, 0),
-                restoreSources(),
+                sources,
                 integer("MAX_BODY_BYTES", 4096, 64),
                 worker("BACKUP_WORKER_MAX_EVENT_AGE_SECONDS", 900, compute),
                 worker("RESTORE_WORKER_MAX_EVENT_AGE_SECONDS", 300, compute),
@@ -87,7 +91,10 @@ final class ConfigReader {
                         dbInstanceIdentifier(),
                         integer("FREE_SPACE_MARGIN_PERCENT", 20, 0)),
                 // how long pg_dump waits for each table's lock (--lock-wait-timeout) before the backup fails
-                Duration.ofSeconds(integer("BACKUP_LOCK_WAIT_SECONDS", 120, 1)));
+                Duration.ofSeconds(integer("BACKUP_LOCK_WAIT_SECONDS", 120, 1)),
+                RefreshSettings.read(env, problems, app, environment, sources, mode),
+                new CopySettings(Duration.ofHours(integer("RESTORE_COPY_EXPIRY_HOURS", 24, 1)),
+                        integer("RESTORE_COPIES_TO_KEEP", 2, 1)));
         if (!problems.isEmpty()) {
             throw new IllegalStateException(String.join("; ", problems));
         }
