@@ -1,5 +1,6 @@
 package dev.pgbackup.common;
 
+import dev.pgbackup.common.config.Variable;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
@@ -37,9 +38,9 @@ public final class AwsClients {
     }
 
     public static AwsClients from(Map<String, String> env) {
-        String url = env.get("AWS_ENDPOINT_URL");
-        return new AwsClients(url == null || url.isBlank() ? Optional.empty() : Optional.of(URI.create(url.trim())),
-                Boolean.parseBoolean(env.getOrDefault("S3_FORCE_PATH_STYLE", "false")));
+        String url = Variable.AWS_ENDPOINT_URL.in(env);
+        return new AwsClients(url == null ? Optional.empty() : Optional.of(URI.create(url)),
+                Boolean.parseBoolean(Variable.S3_FORCE_PATH_STYLE.orDefault(env)));
     }
 
     /**
