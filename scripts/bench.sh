@@ -5,7 +5,8 @@
 #
 #   BENCH_SIZES=250,1000    database sizes, MB of pg_database_size (seeded with generate_series)
 #   BENCH_RUNS=3            repetitions; medians are reported
-#   BENCH_ONLY=...          some of: fixed,compression,pipe,rss,list,download (default: all, in that order)
+#   BENCH_ONLY=...          some of: fixed,compression,pipe,rss,list,download,tables (default: all, in that order)
+#   BENCH_TABLE_SCHEMAS=40, BENCH_TABLES_PER_SCHEMA=50, BENCH_TABLE_ROWS=3: the "tables" database (many small tables)
 #   BENCH_COMPRESSIONS=...  the BACKUP_COMPRESSION settings compared (default zstd:1,zstd:3,zstd:6,lz4:1,gzip:1,gzip:6,none)
 #   BENCH_FIXED_MB=5        data of the fixed-cost database; BENCH_LIST_BACKUPS=2000; BENCH_WORKER_MEMORY_MB=2048
 #   BENCH_ASSETS_ROOT=dir   take moto (.venv) and the layer from another checkout (e.g. when running from a clone);

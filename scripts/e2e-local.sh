@@ -157,8 +157,12 @@ expect 200 success=true "message=Database restored successfully from backup: $PR
 [ "$(sql "$STAGING_PG" pharmatracker_staging "select count(*) from stock_batches")" = 3000 ] || fail "row count after cross restore"
 [ "$(sql "$PROD_PG" pharmatracker_production "select value from demo_info where key = 'environment'")" = production ] \
   || fail "production database changed"
-[ "$(sql "$STAGING_PG" postgres "select count(*) from pg_database where datname like 'pharmatracker_staging_pre_restore_%'")" = 2 ] \
-  || fail "pre-restore copies not kept"
+# two restores, one kept copy (PreRestoreCopiesToKeep=1): the newest, holding staging's own data restored before
+[ "$(sql "$STAGING_PG" postgres "select count(*) from pg_database where datname like 'pharmatracker_staging_pre_restore_%'")" = 1 ] \
+  || fail "pre-restore copies not bounded to one"
+KEPT="$(sql "$STAGING_PG" postgres "select datname from pg_database where datname like 'pharmatracker_staging_pre_restore_%'")"
+[ "$(sql "$STAGING_PG" "$KEPT" "select value from demo_info where key = 'environment'")" = staging ] \
+  || fail "the kept copy is not the newest (staging's own data)"
 echo "  ok  staging now holds production's data (3000 rows); production untouched; 2 pre-restore copies kept"
 
 # the scheduled backup, fired as EventBridge would (local only): a separate retention class

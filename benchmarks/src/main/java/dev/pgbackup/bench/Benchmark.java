@@ -64,7 +64,8 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  *   <li>{@code fixed}: the product's fixed cost on a small database, with its per-step timings;</li>
  *   <li>{@code rss}: the worker's peak memory, each backup/restore in its own JVM ({@link WorkerProcess});</li>
  *   <li>{@code list}: {@code GET /api/setting/backups} over 2,000 backups ({@link ListBackupsHandler});</li>
- *   <li>{@code download}: whether the parallel download fetches parts at once (through {@link FaultProxy}).</li>
+ *   <li>{@code download}: whether the parallel download fetches parts at once (through {@link FaultProxy});</li>
+ *   <li>{@code tables}: the fixed cost per table, on a database of many small tables ({@link ManyTables}).</li>
  * </ol>
  * Settings: {@code BENCH_SIZES} (MB of pg_database_size, default 250,1000), {@code BENCH_RUNS} (3),
  * {@code BENCH_ONLY} (comma-separated parts), {@code BENCH_COMPRESSIONS}, {@code BENCH_FIXED_MB} (5),
@@ -73,7 +74,7 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * output is then shown).
  */
 public final class Benchmark {
-    static final List<String> PARTS = List.of("fixed", "compression", "pipe", "rss", "list", "download");
+    static final List<String> PARTS = List.of("fixed", "compression", "pipe", "rss", "list", "download", "tables");
     static final int RUNS = Integer.parseInt(env("BENCH_RUNS", "3"));
     static final List<Long> SIZES = Arrays.stream(env("BENCH_SIZES", "250,1000").split(","))
             .map(String::trim).filter(s -> !s.isEmpty()).map(Long::parseLong).toList();
@@ -87,11 +88,11 @@ public final class Benchmark {
     static final String WORKER_MEMORY_MB = env("BENCH_WORKER_MEMORY_MB", "2048");
     static final Duration LONG = Duration.ofMinutes(60);
 
-    private final TestPostgres pg;
-    private final PgTools tools;
-    private final int serverMajor;
-    private final String bucket;
-    private final Path work;
+    final TestPostgres pg;
+    final PgTools tools;
+    final int serverMajor;
+    final String bucket;
+    final Path work;
     private final Path python;
     private final Path pipeScript;
     private final Map<Long, String> databases = new LinkedHashMap<>();
@@ -153,6 +154,9 @@ public final class Benchmark {
             }
             if (ONLY.contains("download")) {
                 b.parallelDownload();
+            }
+            if (ONLY.contains("tables")) {
+                new ManyTables(b).run();
             }
             b.summary();
         } finally {
@@ -242,11 +246,11 @@ public final class Benchmark {
         pg.dropDatabase("bench_small_target");
     }
 
-    private static void collect(Map<String, List<Long>> steps, Map<String, Long> timings) {
+    static void collect(Map<String, List<Long>> steps, Map<String, Long> timings) {
         timings.forEach((k, v) -> steps.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
     }
 
-    private static void stepTable(String what, Map<String, List<Long>> steps, List<Long> totals,
+    static void stepTable(String what, Map<String, List<Long>> steps, List<Long> totals,
                                   Map<String, Long> cold, long coldTotal) {
         Report.Table t = new Report.Table(what + " step", "median ms", "first call ms");
         long sum = 0;
@@ -488,23 +492,26 @@ public final class Benchmark {
         String db = database(mb);
         heading("Peak RSS of the worker: " + db + " (" + Report.mb(sizes.get(db)) + " MB), each job in its own JVM "
                 + "(" + String.join(" ", workerJvmFlags()) + "), median of " + RUNS);
-        TestStack.create("production", bucket, db, Map.of()); // the SSM parameters the child reads
+        // the stacks the children run in (their SSM parameters, keys and variables)
+        TestStack source = TestStack.create("production", bucket, db, Map.of());
         String targetDb = "bench_target";
         pg.dropDatabase(targetDb);
         pg.createDatabase(targetDb);
-        TestStack target = TestStack.create("staging", bucket, targetDb, Map.of());
+        TestStack streaming = TestStack.create("staging", bucket, targetDb, Map.of("RESTORE_JOBS", "1"));
+        TestStack parallel = TestStack.create("staging", bucket, targetDb, Map.of("RESTORE_JOBS", "2"));
         Map<String, Map<String, List<Long>>> m = new LinkedHashMap<>();
         for (int run = 0; run < RUNS; run++) {
-            Map<String, Object> b = child("backup", "production", bucket, db);
+            Map<String, Object> b = child(with(List.of("backup", "production", bucket, db), source,
+                    BackupWorkerHandler.class));
             record(m, "backup (" + Compression.DEFAULT + ", the default)", b);
             String file = (String) b.get("file");
-            record(m, "restore, streaming (RESTORE_JOBS=1)", child("restore", "staging", bucket, targetDb, file,
-                    "RESTORE_JOBS=1"));
-            dropPreRestoreCopies(target);
-            record(m, "restore, parallel (RESTORE_JOBS=2)", child("restore", "staging", bucket, targetDb, file,
-                    "RESTORE_JOBS=2"));
-            dropPreRestoreCopies(target);
-            purge(target.s3, Set.of());
+            record(m, "restore, streaming (RESTORE_JOBS=1)", child(with(List.of("restore", "staging", bucket, targetDb,
+                    file), streaming, RestoreWorkerHandler.class)));
+            dropPreRestoreCopies(streaming);
+            record(m, "restore, parallel (RESTORE_JOBS=2)", child(with(List.of("restore", "staging", bucket, targetDb,
+                    file), parallel, RestoreWorkerHandler.class)));
+            dropPreRestoreCopies(parallel);
+            purge(streaming.s3, Set.of());
         }
         Report.Table t = new Report.Table("job", "time ms", "JVM peak RSS MB (VmHWM)", "JVM + tools peak MB (sampled)",
                 "tools peak MB", "max heap MB");
@@ -562,6 +569,13 @@ public final class Benchmark {
 
     private static String kbToMb(long kb) {
         return String.format("%.0f", kb / 1024.0);
+    }
+
+    /** A child's arguments: {@code args}, then the variables the template gives {@code handler}'s function. */
+    private static String[] with(List<String> args, TestStack stack, Class<?> handler) {
+        List<String> all = new ArrayList<>(args);
+        stack.environmentOf(stack.template.function(handler.getName())).forEach((k, v) -> all.add(k + "=" + v));
+        return all.toArray(String[]::new);
     }
 
     /** Runs {@link WorkerProcess} in a new JVM and returns its RESULT. */
@@ -738,18 +752,18 @@ public final class Benchmark {
 
     // ------------------------------------------------------------------------------------------ the product
 
-    private BackupService.Outcome backup(TestStack stack) {
+    BackupService.Outcome backup(TestStack stack) {
         String name = BackupName.create(stack.wiring.config, Instant.now().plusSeconds(sequence++)).filename();
         return BackupWorkerHandler.service(stack.wiring).run(new BackupService.Request(JobStore.newJobId(), name,
                 BackupClass.ON_DEMAND), Deadline.in(LONG));
     }
 
-    private RestoreService.Outcome restore(TestStack target, String filename) {
+    RestoreService.Outcome restore(TestStack target, String filename) {
         return RestoreWorkerHandler.service(target.wiring).run(JobStore.newJobId(), filename, Deadline.in(LONG));
     }
 
     /** The pre-restore copies the swaps kept (KEEP_PRE_RESTORE_COPY defaults to true), dropped outside the timings. */
-    private void dropPreRestoreCopies(TestStack target) {
+    void dropPreRestoreCopies(TestStack target) {
         for (String d : pg.databases(target.database + "_pre_restore")) {
             pg.dropDatabase(d);
         }
@@ -759,7 +773,7 @@ public final class Benchmark {
      * What a warm container has: the tools probed, the database URL read from SSM, the S3 clients (and the Netty
      * client of the archive transfers) connected. Nothing of this is timed.
      */
-    private TestStack warm(TestStack stack) throws IOException {
+    TestStack warm(TestStack stack) throws IOException {
         stack.wiring.pgTools.installations("pg_dump");
         stack.wiring.pgTools.installations("pg_restore");
         stack.wiring.database();
@@ -775,7 +789,7 @@ public final class Benchmark {
     }
 
     /** Deletes every object of the benchmark's bucket but {@code keep}: backups, manifests, records. */
-    private void purge(S3Client s3, Set<String> keep) {
+    void purge(S3Client s3, Set<String> keep) {
         for (S3Object o : s3.listObjectsV2Paginator(b -> b.bucket(bucket)).contents()) {
             if (!keep.contains(o.key())) {
                 s3.deleteObject(b -> b.bucket(bucket).key(o.key()));
@@ -783,12 +797,12 @@ public final class Benchmark {
         }
     }
 
-    private void download(S3Client s3, String key, Path file) throws IOException {
+    void download(S3Client s3, String key, Path file) throws IOException {
         Files.deleteIfExists(file);
         s3.getObject(b -> b.bucket(bucket).key(key), file);
     }
 
-    private PgTools.Installation restoreToolFor(String dumpedBy) {
+    PgTools.Installation restoreToolFor(String dumpedBy) {
         int major = Integer.parseInt(dumpedBy.replaceAll("^(\\d+).*", "$1"));
         return tools.pgRestoreFor(major, dumpedBy, serverMajor);
     }
@@ -796,7 +810,7 @@ public final class Benchmark {
     // ------------------------------------------------------------------------------------------ the bare tools
 
     /** {@code pg_dump -Fc [extra] --file=<file>} of {@code db}, by {@code tool}; milliseconds. */
-    private long pgDump(PgTools.Installation tool, String db, List<String> extra, Path file) {
+    long pgDump(PgTools.Installation tool, String db, List<String> extra, Path file) {
         List<String> cmd = new ArrayList<>(List.of(tool.tool("pg_dump").toString(), "--format=custom"));
         cmd.addAll(extra);
         cmd.addAll(List.of("--no-password", "--file=" + file));
@@ -807,7 +821,7 @@ public final class Benchmark {
      * {@code pg_restore} of {@code file} into a new database (created and dropped outside the timing), with the
      * product's options: one job in a single transaction, or {@code --jobs}.
      */
-    private long pgRestore(PgTools.Installation tool, Path file, int jobs) {
+    long pgRestore(PgTools.Installation tool, Path file, int jobs) {
         String db = "bench_plain";
         pg.dropDatabase(db);
         pg.createDatabase(db);
@@ -912,7 +926,7 @@ public final class Benchmark {
         return db;
     }
 
-    private void requirement(String what, String measured, boolean met) {
+    void requirement(String what, String measured, boolean met) {
         requirements.add(new String[]{what, measured, met ? "met" : "NOT met"});
     }
 
@@ -938,7 +952,7 @@ public final class Benchmark {
         }
     }
 
-    private static void heading(String text) {
+    static void heading(String text) {
         System.out.printf("%n## %s%n%n(load average %s)%n", text, loadAverage());
     }
 

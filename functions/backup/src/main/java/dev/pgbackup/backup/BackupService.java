@@ -80,12 +80,14 @@ public class BackupService {
     private final boolean recordRowCounts;
     private final Clock clock;
     private final BackupEncryption encryption;
+    private final java.time.Duration lockWait;
 
     public BackupService(ObjectStore objects, ArchiveStorage archives, BackupCatalog catalog, StateKeys keys,
                          PgTools pgTools, Supplier<DatabaseLogin> logins, RetentionPolicy retention,
                          Compression compression, DumpScope scope, BackupWindow window, boolean recordRowCounts,
-                         Clock clock, BackupEncryption encryption) {
+                         Clock clock, BackupEncryption encryption, java.time.Duration lockWait) {
         this.encryption = encryption;
+        this.lockWait = lockWait;
         this.objects = objects;
         this.archives = archives;
         this.catalog = catalog;
@@ -138,7 +140,7 @@ public class BackupService {
             dumpArgs.addAll(counts.pgDumpArguments());
             progress.phase("dumping and uploading", expected);
             uploaded = timings.time("dump", () -> dump(login, request, pgDump, dumpArgs, server.databaseBytes(),
-                    deadline, secrets, progress, expected));
+                    deadline, secrets, progress, expected, notes));
         }
         // the archive is whole; it is a backup once what a restore and a drill read about it reads back as written
         Instant completed = clock.instant();
@@ -210,10 +212,11 @@ public class BackupService {
      */
     private ArchiveStorage.Uploaded dump(DatabaseLogin login, Request request, PgTools.Installation pgDump,
                                          List<String> dumpArgs, long databaseBytes, Deadline deadline,
-                                         List<String> secrets, ProgressReporter progress, Long expected) {
+                                         List<String> secrets, ProgressReporter progress, Long expected,
+                                         List<String> warnings) {
         try {
             return login.attemptTool(db -> dumpAndUpload(request, db, pgDump, dumpArgs, databaseBytes, deadline,
-                    secrets, progress, expected));
+                    secrets, progress, expected, warnings));
         } catch (DatabaseLogin.Refused refused) {
             throw failure(refused);
         }
@@ -232,12 +235,13 @@ public class BackupService {
 
     private ArchiveStorage.Uploaded dumpAndUpload(Request request, DbConnection db, PgTools.Installation pgDump,
                                                   List<String> dumpArgs, long databaseBytes, Deadline deadline,
-                                                  List<String> secrets, ProgressReporter progress, Long expected) {
+                                                  List<String> secrets, ProgressReporter progress, Long expected,
+                                                  List<String> warnings) {
         RunningTool dump;
         AtomicReference<String> table = new AtomicReference<>();
         try {
             List<String> args = new ArrayList<>(List.of("--format=custom", compression.pgDumpArgument(pgDump.major()),
-                    "--no-password", "--lock-wait-timeout=120000", "--verbose"));
+                    "--no-password", "--lock-wait-timeout=" + lockWait.toMillis(), "--verbose"));
             args.addAll(dumpArgs);
             dump = pgTools.start(pgDump, "pg_dump", args, db, line -> {
                         Matcher m = DUMPING.matcher(line);
@@ -252,7 +256,11 @@ public class BackupService {
             dump.stdin().close();
             InputStream body = encryption.wrap(new ReportingStream(new PgDumpStream(dump, secrets),
                     n -> progress.bytes(n, expected, table.get())), request.filename());
-            return archives.upload(request.filename(), body, databaseBytes, deadline, dump::destroy);
+            ArchiveStorage.Uploaded done = archives.upload(request.filename(), body, databaseBytes, deadline,
+                    dump::destroy);
+            // pg_dump exited 0: its warnings are what it left out without failing (subscriptions, for one)
+            dump.warnings().forEach(w -> warnings.add("pg_dump warned: " + Redactor.scrub(w, secrets)));
+            return done;
         } catch (PgDumpStream.DumpFailed e) {
             throw Failure.server("Backup failed: " + e.getMessage() + ": " + ToolErrors.meaning("pg_dump", e.stderr)
                     + " (no backup was written; details in job " + request.jobId() + ")", e.stderr);

@@ -45,7 +45,8 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
                 new RetentionPolicy(w.config.retention(), w.config.timeZone()), w.config.compression(),
                 w.config.dumpScope(), w.config.backupWindow(), w.config.drill().recordRowCounts(), w.clock,
                 new BackupEncryption(w.config.encryption(), w.config.appName(), w.config.environment(),
-                        dev.pgbackup.common.Once.of(() -> new dev.pgbackup.common.storage.ArchiveCipher(w.kms))));
+                        dev.pgbackup.common.Once.of(() -> new dev.pgbackup.common.storage.ArchiveCipher(w.kms))),
+                w.config.backupLockWait());
     }
 
     @Override

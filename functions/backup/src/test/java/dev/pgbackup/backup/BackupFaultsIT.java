@@ -269,6 +269,48 @@ class BackupFaultsIT {
         }
     }
 
+    // ---------------------------------------------------------------- records
+
+    /**
+     * The archive is whole, but its manifest cannot be written: no restore could verify it or know its class, so it
+     * is no backup. Reported FAILED, the archive removed, nothing else touched.
+     */
+    @Test
+    void aManifestThatCannotBeWrittenIsNoBackupAndItsArchiveIsRemoved() {
+        try (Fixture f = new Fixture(BackupWorkerIT.SOURCE_DB, Map.of())) {
+            FaultProxy.Rule manifest = f.proxy.when(FaultProxy.s3("PUT", "pgbackup/manifests/.*\\.json", null))
+                    .respondS3Error(500, "InternalError", "injected by the test");
+
+            Map<String, Object> result = failedRun(f);
+
+            assertTrue(manifest.injected() >= 1, f.proxy.requests().toString());
+            String message = (String) result.get("message");
+            assertTrue(message.startsWith("Backup failed: its records could not be written and read back as a restore "
+                    + "reads them ("), message);
+            assertTrue(message.endsWith("; no backup was written"), message);
+            assertTrue(f.proxy.requests(FaultProxy.s3(null, BACKUP_KEY, null)).stream()
+                    .anyMatch(r -> r.isWrite() && r.status() == 200), "the archive itself was written: "
+                    + f.proxy.requests());
+            f.assertNothingLeftBehind();
+        }
+    }
+
+    /** The row counts read back other than written (a store that changed them): the same, nothing left behind. */
+    @Test
+    void rowCountsThatReadBackDamagedAreNoBackup() {
+        try (Fixture f = new Fixture(BackupWorkerIT.SOURCE_DB, Map.of())) {
+            f.proxy.when(FaultProxy.s3("GET", "pgbackup/manifests/.*\\.counts\\.json\\.gz", null))
+                    .respond(200, "application/octet-stream", "not the counts that were written");
+
+            Map<String, Object> result = failedRun(f);
+
+            assertTrue(((String) result.get("message")).contains("do not match the checksum their manifest recorded"),
+                    String.valueOf(result.get("message")));
+            f.assertNothingLeftBehind();
+            assertEquals(List.of(), f.keys("pgbackup/manifests/"), "neither the manifest nor the counts stay");
+        }
+    }
+
     // ---------------------------------------------------------------- SSM
 
     @Test

@@ -103,6 +103,101 @@ final class AdminSession implements AutoCloseable {
         return names;
     }
 
+    /** Settings whose value is a list of names, each quoted on its own (pg_dump's variable_is_guc_list_quote). */
+    private static final Set<String> LIST_SETTINGS = Set.of("search_path", "temp_tablespaces",
+            "session_preload_libraries", "shared_preload_libraries", "local_preload_libraries");
+    private static final java.util.regex.Pattern SETTING_NAME = java.util.regex.Pattern.compile(
+            "[A-Za-z_][A-Za-z0-9_$]*(\\.[A-Za-z_][A-Za-z0-9_$]*)*");
+
+    /**
+     * Gives {@code to} what was set on {@code from} itself, which no dump carries (pg_dump without --create): its
+     * {@code ALTER DATABASE ... SET} and {@code ALTER ROLE ... IN DATABASE ... SET} settings and its comment. Each one
+     * this role may not set becomes a note (the old database keeps it); returns the notes.
+     */
+    List<String> carrySettings(String from, String to) throws SQLException {
+        List<String> notes = new ArrayList<>();
+        try (PreparedStatement ps = connection.prepareStatement(
+                "select r.rolname, unnest(s.setconfig) from pg_db_role_setting s join pg_database d "
+                        + "on d.oid = s.setdatabase left join pg_roles r on r.oid = s.setrole where d.datname = ? "
+                        + "order by 1 nulls first, 2")) {
+            ps.setString(1, from);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String role = rs.getString(1);
+                    String setting = rs.getString(2);
+                    Optional<String> sql = settingStatement(role, to, setting);
+                    if (sql.isEmpty() || !tryExecute(sql.get())) {
+                        notes.add("the setting '" + setting.split("=", 2)[0] + "'" + (role == null ? "" : " of role '"
+                                + role + "'") + " of the database could not be carried over (it stays on the old one)");
+                    }
+                }
+            }
+        }
+        try (PreparedStatement ps = connection.prepareStatement(
+                "select shobj_description(oid, 'pg_database') from pg_database where datname = ?")) {
+            ps.setString(1, from);
+            try (ResultSet rs = ps.executeQuery()) {
+                String comment = rs.next() ? rs.getString(1) : null;
+                if (comment != null && !tryExecute("COMMENT ON DATABASE " + q(to) + " IS " + lit(comment))) {
+                    notes.add("the database's comment could not be carried over");
+                }
+            }
+        }
+        return notes;
+    }
+
+    /** {@code name=value} as pg_db_role_setting stores it, as the statement that sets it on {@code database}. */
+    static Optional<String> settingStatement(String role, String database, String setting) {
+        int eq = setting.indexOf('=');
+        if (eq <= 0 || !SETTING_NAME.matcher(setting.substring(0, eq)).matches()) {
+            return Optional.empty();
+        }
+        String name = setting.substring(0, eq);
+        String value = setting.substring(eq + 1);
+        String values = LIST_SETTINGS.contains(name.toLowerCase(java.util.Locale.ROOT))
+                ? String.join(", ", splitList(value).stream().map(AdminSession::lit).toList())
+                : lit(value);
+        return Optional.of((role == null ? "ALTER DATABASE " + q(database) : "ALTER ROLE " + q(role) + " IN DATABASE "
+                + q(database)) + " SET " + name + " TO " + values);
+    }
+
+    /** A list setting's elements: comma-separated, each possibly a double-quoted identifier ("" inside quotes). */
+    static List<String> splitList(String value) {
+        List<String> out = new ArrayList<>();
+        int i = 0;
+        while (i < value.length()) {
+            while (i < value.length() && (value.charAt(i) == ' ' || value.charAt(i) == ',')) {
+                i++;
+            }
+            if (i >= value.length()) {
+                break;
+            }
+            StringBuilder element = new StringBuilder();
+            if (value.charAt(i) == '"') {
+                i++;
+                while (i < value.length()) {
+                    char c = value.charAt(i++);
+                    if (c == '"') {
+                        if (i < value.length() && value.charAt(i) == '"') {
+                            element.append('"');
+                            i++;
+                        } else {
+                            break;
+                        }
+                    } else {
+                        element.append(c);
+                    }
+                }
+            } else {
+                while (i < value.length() && value.charAt(i) != ',') {
+                    element.append(value.charAt(i++));
+                }
+            }
+            out.add(element.toString().strip());
+        }
+        return out;
+    }
+
     /** The OID of the database of that name, if there is one: a name can be reused, an OID cannot be mistaken. */
     Optional<Long> oid(String database) throws SQLException {
         try (PreparedStatement ps = connection.prepareStatement("select oid from pg_database where datname = ?")) {

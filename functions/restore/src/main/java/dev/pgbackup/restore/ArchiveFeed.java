@@ -58,16 +58,20 @@ final class ArchiveFeed {
      */
     static Result run(PgTools tools, PgTools.Installation installation, List<String> args, DbConnection connection,
                       Supplier<ArchiveStorage.Reading> source, Deadline deadline, int keepStdout, boolean wholeObject) {
-        return run(tools, installation, args, connection, source, deadline, keepStdout, wholeObject, n -> { }, null);
+        return run(tools, installation, args, connection, source, deadline, keepStdout, wholeObject, n -> { }, null,
+                null);
     }
 
     /**
      * @param fedSoFar    told how many bytes have been fed (progress)
      * @param stderrLines the tool's stderr lines (its --verbose progress), or null
+     * @param stdoutLines every line of stdout, however long it is (a table of contents of 100,000 tables is read
+     *                    whole this way, without keeping it), or null
      */
     static Result run(PgTools tools, PgTools.Installation installation, List<String> args, DbConnection connection,
                       Supplier<ArchiveStorage.Reading> source, Deadline deadline, int keepStdout, boolean wholeObject,
-                      java.util.function.LongConsumer fedSoFar, java.util.function.Consumer<String> stderrLines) {
+                      java.util.function.LongConsumer fedSoFar, java.util.function.Consumer<String> stderrLines,
+                      java.util.function.Consumer<String> stdoutLines) {
         long started = System.nanoTime();
         RunningTool tool;
         try {
@@ -97,7 +101,7 @@ final class ArchiveFeed {
             ByteArrayOutputStream head = new ByteArrayOutputStream();
 
             Thread feeder = daemon("pg_restore-stdin", () -> feed(body, tool.stdin(), fed, readError, aborted, fedSoFar));
-            Thread drain = daemon("pg_restore-stdout", () -> drain(tool.stdout(), head, keepStdout));
+            Thread drain = daemon("pg_restore-stdout", () -> drain(tool.stdout(), head, keepStdout, stdoutLines));
             feeder.start();
             drain.start();
 
@@ -163,8 +167,10 @@ final class ArchiveFeed {
         }
     }
 
-    private static void drain(InputStream out, ByteArrayOutputStream head, int keep) {
+    private static void drain(InputStream out, ByteArrayOutputStream head, int keep,
+                              java.util.function.Consumer<String> lines) {
         byte[] buffer = new byte[8192];
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
         try (out) {
             int n;
             while ((n = out.read(buffer)) >= 0) {
@@ -174,6 +180,19 @@ final class ArchiveFeed {
                         head.write(buffer, 0, Math.min(room, n));
                     }
                 }
+                if (lines != null) {
+                    for (int i = 0; i < n; i++) {
+                        if (buffer[i] == '\n') {
+                            lines.accept(line.toString(StandardCharsets.UTF_8));
+                            line.reset();
+                        } else {
+                            line.write(buffer[i]);
+                        }
+                    }
+                }
+            }
+            if (lines != null && line.size() > 0) {
+                lines.accept(line.toString(StandardCharsets.UTF_8));
             }
         } catch (IOException ignored) {
             // the tool was killed

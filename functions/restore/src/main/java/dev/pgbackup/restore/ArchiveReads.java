@@ -31,8 +31,6 @@ final class ArchiveReads {
     private static final Pattern FINISHED_ITEM = Pattern.compile("finished item \\d+ (.*)");
     private static final Pattern PROCESSING = Pattern.compile("processing data for table \"?([^\"]+)\"?");
     private static final int LIST_HEAD = 256 * 1024;
-    /** A whole table of contents: about 100 bytes an entry, so tens of thousands of tables. */
-    private static final int FULL_LIST = 16 * 1024 * 1024;
 
     /**
      * What the check learnt: the server and pg_dump versions in the header, the time it took, the checksum, and
@@ -90,19 +88,28 @@ final class ArchiveReads {
                 wholeFile ? r.sha256() : null, wholeFile ? 0 : entries(r.stdoutHead()));
     }
 
-    /** A table of contents in full ({@code complete} false when it is longer than a drill keeps). */
-    record Listing(Checked checked, String text, boolean complete) {
+    /** What a drill keeps of a table of contents: the header's facts and every TABLE entry ("schema name owner"). */
+    record Listing(Checked checked, List<String> tables) {
     }
 
-    /** The check of a swap-mode restore, keeping the whole table of contents (a drill compares it with its restore). */
+    /**
+     * The check of a swap-mode restore, reading the whole table of contents as it streams (a drill compares its
+     * tables with what it restored): only the TABLE entries are kept, so no schema is too large for it.
+     */
     Listing list(PgTools.Installation pgRestore, Deadline deadline) {
+        List<String> tables = new java.util.ArrayList<>();
+        java.util.concurrent.atomic.AtomicInteger entries = new java.util.concurrent.atomic.AtomicInteger();
         ArchiveFeed.Result r = ArchiveFeed.run(tools, pgRestore, List.of("--list"), null, this::open, deadline,
-                FULL_LIST, false);
+                LIST_HEAD, false, n -> { }, null, line -> {
+                    if (!line.isBlank() && !line.startsWith(";")) {
+                        entries.incrementAndGet();
+                    }
+                    DrillRules.tableEntry(line).ifPresent(tables::add);
+                });
         requireRead(r, pgRestore);
-        String text = r.stdoutHead();
-        boolean complete = text.length() < FULL_LIST;
-        return new Listing(new Checked(group(DUMPED_FROM, text), group(DUMPED_BY, text), r.millis(), null,
-                complete ? entries(text) : 0), text, complete);
+        String head = r.stdoutHead();
+        return new Listing(new Checked(group(DUMPED_FROM, head), group(DUMPED_BY, head), r.millis(), null,
+                entries.get()), List.copyOf(tables));
     }
 
     private void requireRead(ArchiveFeed.Result r, PgTools.Installation pgRestore) {
@@ -145,7 +152,7 @@ final class ArchiveReads {
                     } else if (BUILDING.matcher(line).find() && building.compareAndSet(false, true)) {
                         progress.phase("building indexes", null);
                     }
-                });
+                }, null);
         if (r.timedOut()) {
             throw RestoreFailure.unchanged(target, "Restore failed: pg_restore did not finish before the worker's "
                     + "time limit and was stopped");

@@ -44,12 +44,15 @@ final class DrillRules {
     static List<String> tocTables(String list) {
         List<String> tables = new ArrayList<>();
         for (String line : list.split("\n")) {
-            Matcher m = TABLE_ENTRY.matcher(line);
-            if (m.matches()) {
-                tables.add(m.group(1));
-            }
+            tableEntry(line).ifPresent(tables::add);
         }
         return tables;
+    }
+
+    /** The "schema name owner" of one line of {@code pg_restore --list} when it is a TABLE entry. */
+    static Optional<String> tableEntry(String line) {
+        Matcher m = TABLE_ENTRY.matcher(line);
+        return m.matches() ? Optional.of(m.group(1)) : Optional.empty();
     }
 
     /**
@@ -59,11 +62,11 @@ final class DrillRules {
      */
     static List<String> missing(List<String> tocTables, Set<String> present) {
         List<String> missing = new ArrayList<>();
+        // a set lookup per entry, not a scan of every present table: 100,000 tables stay linear
         for (String entry : tocTables) {
-            boolean found = present.stream().anyMatch(p -> entry.equals(p)
-                    || entry.startsWith(p + " ") && entry.indexOf(' ', p.length() + 1) < 0);
+            int owner = entry.lastIndexOf(' ');
+            boolean found = present.contains(entry) || owner > 0 && present.contains(entry.substring(0, owner));
             if (!found) {
-                int owner = entry.lastIndexOf(' ');
                 missing.add(owner > 0 ? entry.substring(0, owner) : entry);
             }
         }

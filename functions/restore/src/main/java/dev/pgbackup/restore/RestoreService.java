@@ -224,6 +224,10 @@ public final class RestoreService {
             }
             facts.ifPresent(f -> copyOwner(admin, fresh, f, notes));
             if (facts.isPresent()) {
+                // what was set on the target itself is in no dump: it goes with the name, not with the copy
+                notes.addAll(admin.carrySettings(target, fresh));
+            }
+            if (facts.isPresent()) {
                 // journalled before the rename: the entry names the target's OID under the copy's name, which exists
                 // only once the rename has happened, so an entry of a swap that never got there matches nothing
                 copy = created.add(plan.names().preRestore(clock.instant(), admin.databaseNames()::contains),

@@ -281,6 +281,33 @@ class RestoreDrillIT {
         f.assertCleanAndUntouched();
     }
 
+    /**
+     * A table of contents of 200,000 tables (21 MB of --list) is read whole as it streams: the drill compares every
+     * entry with what it restored instead of refusing the archive as too long, as it did with a 16 MB cap.
+     */
+    @Test
+    void aTableOfContentsOfTwoHundredThousandTablesIsReadWhole() {
+        java.nio.file.Path tools = dev.pgbackup.testsupport.FakeTools.wrapping("pg_restore", """
+                if printf '%s\\n' "$@" | grep -qx -- --list; then
+                  "$REAL" "$@" || exit $?
+                  awk 'BEGIN { for (i = 0; i < 200000; i++) printf "%d; 1259 %d TABLE tenant_%06d \\
+                prescription_line_items_%06d_archive_padding_to_a_long_name owner\\n", 900000 + i, 900000 + i, i, i }'
+                  exit 0
+                fi
+                exec "$REAL" "$@"
+                """);
+        Fixture f = new Fixture(Map.of("PG_TOOLS_DIR", tools.toString()));
+        f.goodBackup();
+
+        Map<String, Object> result = f.drill();
+
+        assertEquals("FAILED", result.get("status"), result::toString);
+        String message = (String) result.get("message");
+        assertTrue(message.contains("the restored database lacks 200000 of the archive's 200005 tables: TABLE "
+                + "tenant_000000 prescription_line_items_000000_archive_padding_to_a_long_name"), message);
+        f.assertCleanAndUntouched();
+    }
+
     static CreatedDatabases journal(Fixture f, Instant now) {
         return new CreatedDatabases(f.stack.wiring.objects, f.stack.wiring.keys, Clock.fixed(now, ZoneOffset.UTC));
     }

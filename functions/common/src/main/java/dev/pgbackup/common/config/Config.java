@@ -41,7 +41,8 @@ public record Config(
         WorkerLimits restoreWorker,
         WorkerCompute workerCompute,
         double backupRateMBps,
-        ServerSpace serverSpace) {
+        ServerSpace serverSpace,
+        Duration backupLockWait) {
 
     public enum RestoreMode { SWAP, IN_PLACE }
 

@@ -81,7 +81,9 @@ final class ConfigReader {
                 new Config.ServerSpace(
                         integer(Variable.PRE_RESTORE_COPIES_TO_KEEP, 0),
                         dbInstanceIdentifier(),
-                        integer(Variable.FREE_SPACE_MARGIN_PERCENT, 0)));
+                        integer(Variable.FREE_SPACE_MARGIN_PERCENT, 0)),
+                // how long pg_dump waits for each table's lock (--lock-wait-timeout) before the backup fails
+                Duration.ofSeconds(integer(Variable.BACKUP_LOCK_WAIT_SECONDS, 1)));
         if (!problems.isEmpty()) {
             throw new IllegalStateException(String.join("; ", problems));
         }

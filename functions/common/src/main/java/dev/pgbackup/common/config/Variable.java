@@ -46,6 +46,7 @@ public enum Variable {
     BACKUP_TIME_ZONE_LABEL("IST", "label ending every backup name"),
     WAIT_BUDGET_SECONDS("20", "how long the API waits for a job before answering 202"),
     RECENT_BACKUP_MINUTES("5", "a restore needs a backup of this environment this recent"),
+    BACKUP_LOCK_WAIT_SECONDS("120", "how long pg_dump waits for each table's lock before the backup fails"),
     RESTORE_MODE("swap", "swap or in-place"),
     KEEP_PRE_RESTORE_COPY("true", "swap mode keeps the replaced database"),
     PRE_RESTORE_COPIES_TO_KEEP("1", "pre-restore copies kept on the server"),

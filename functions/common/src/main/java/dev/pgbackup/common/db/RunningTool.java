@@ -76,6 +76,11 @@ public final class RunningTool implements AutoCloseable {
         return stderr.diagnostic(name);
     }
 
+    /** The tool's first warnings, not scrubbed (callers scrub them), once it has exited. */
+    public java.util.List<String> warnings() {
+        return stderr.warnings();
+    }
+
     /** Kills the child and closes our ends of its pipes, so neither side can block for ever. */
     public void destroy() {
         process.destroyForcibly();

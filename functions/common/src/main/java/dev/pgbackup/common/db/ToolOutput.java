@@ -20,6 +20,9 @@ final class ToolOutput {
     static final int MAX_LINE_CHARS = 500;
     static final int MAX_PROBLEM_LINES = 20;
     static final int RECENT_LINES = 8;
+    static final int MAX_WARNINGS = 5;
+    private static final java.util.regex.Pattern WARNING = java.util.regex.Pattern.compile("\\bwarning:",
+            java.util.regex.Pattern.CASE_INSENSITIVE);
     /** Bytes of one line held while it is read: the rest of a longer line is only counted. */
     private static final int MAX_LINE_BYTES = 4 * MAX_LINE_CHARS;
 
@@ -27,6 +30,7 @@ final class ToolOutput {
     private final ByteArrayOutputStream line = new ByteArrayOutputStream();
     private long lineBytes;
     private final List<String> problems = new ArrayList<>();
+    private final List<String> warnings = new ArrayList<>();
     private int problemsDropped;
     private final Deque<String> recent = new ArrayDeque<>();
     private long totalBytes;
@@ -71,6 +75,9 @@ final class ToolOutput {
             }
         }
         String kept = shorten(text, cut);
+        if (WARNING.matcher(text).find() && warnings.size() < MAX_WARNINGS) {
+            warnings.add(kept);
+        }
         if (ToolErrors.isProblem(text)) {
             if (problems.size() < MAX_PROBLEM_LINES) {
                 problems.add(kept);
@@ -91,6 +98,14 @@ final class ToolOutput {
         int keep = Math.min(text.length(), MAX_LINE_CHARS);
         long more = text.length() - keep + bytesNotHeld;
         return text.substring(0, keep) + " ... [" + more + " more characters]";
+    }
+
+    /**
+     * The tool's warnings (the first {@link #MAX_WARNINGS}): on a run that succeeded, what it says it left out
+     * (pg_dump skips subscriptions for a non-superuser, saying so only here).
+     */
+    synchronized List<String> warnings() {
+        return List.copyOf(warnings);
     }
 
     /**

@@ -23,6 +23,9 @@ class ToolErrorsTest {
         "ERROR:  canceling statement due to lock timeout|a table could not be locked in time (a long transaction or a schema change holds it)",
         "pg_restore: error: could not read input file: end of file|the archive is corrupt, truncated or not a pg_dump archive",
         "pg_restore: error: did not find magic string in file header|the archive is corrupt, truncated or not a pg_dump archive",
+        "pg_restore: error: could not execute query: ERROR:  extension \"postgis\" is not available|the target server lacks an extension the archive needs (install it there first; on RDS, check that its engine version offers it)",
+        "ERROR:  could not open extension control file \"/usr/share/postgresql/15/extension/x.control\": No such file or directory|the target server lacks an extension the archive needs (install it there first; on RDS, check that its engine version offers it)",
+        "pg_dump: error: query failed: ERROR:  query would be affected by row-level security policy for table \"accounts\"|a table's row-level security policy would hide rows from the backup (pg_dump reads with row_security off): give the backup user BYPASSRLS (on RDS, ownership of the table), or leave the table out with BackupExcludeTableData",
         "ERROR:  extension \"postgis\" does not exist|an object the archive needs does not exist on the target (an extension, role or schema)",
         "ERROR:  duplicate key value violates unique constraint \"users_email_key\" DETAIL: Key (email)=(a@b.c) already exists.|the data violates a constraint of the restored schema",
         "something else entirely|pg_restore reported an error"})
@@ -50,6 +53,12 @@ class ToolErrorsTest {
                 """;
         assertTrue(ToolErrors.meaning("pg_dump", stderr).startsWith("the database user lacks a privilege"),
                 ToolErrors.meaning("pg_dump", stderr));
+        // pg_dump's lock wait is a statement timeout around LOCK TABLE: its DETAIL says which
+        assertEquals("a table could not be locked in time (a long transaction or a schema change holds it)",
+                ToolErrors.meaning("pg_dump", "pg_dump: error: query failed: ERROR:  canceling statement due to "
+                        + "statement timeout\npg_dump: detail: Query was: LOCK TABLE public.orders IN ACCESS SHARE MODE"));
+        assertEquals("pg_dump reported an error", ToolErrors.meaning("pg_dump", "pg_dump: error: query failed: ERROR:  "
+                + "canceling statement due to statement timeout"), "any other statement timeout is not a lock's");
         // without an error line the other problem lines are read
         assertEquals("a table could not be locked in time (a long transaction or a schema change holds it)",
                 ToolErrors.meaning("pg_dump", "pg_dump: warning: canceling statement due to lock timeout"));

@@ -65,6 +65,15 @@ class ToolOutputTest {
     }
 
     @Test
+    void aToolThatSucceededStillSaysWhatItWarnedAbout() {
+        ToolOutput out = fed("pg_dump: reading extensions\npg_dump: warning: subscriptions not dumped because current "
+                + "user is not a superuser\n" + "pg_dump: warning: x\n".repeat(10), 100);
+        assertEquals(ToolOutput.MAX_WARNINGS, out.warnings().size());
+        assertEquals("pg_dump: warning: subscriptions not dumped because current user is not a superuser",
+                out.warnings().get(0));
+    }
+
+    @Test
     void multiByteCharactersSplitAcrossReadsStayWhole() {
         String stderr = "pg_dump: error: permission denied for table \"größe_ü\"\n";
         assertEquals(stderr.strip(), fed(stderr, 1).diagnostic("pg_dump"));
