@@ -14,8 +14,8 @@ import java.util.UUID;
 /**
  * Where this JVM writes what the tests' functions asked AWS for, as JSON lines: one {@code stack} line per stack
  * (its parameters and the resources made outside it), one {@code call} line per request a function made. The files
- * live under the module's {@code target/iam-calls/} (emptied before each test run of the module, see the POM) and
- * IamEvaluationIT, the last test of the build, evaluates them against template.yaml's IAM.
+ * live under the module's {@code target/iam-calls/} (emptied before each integration test run of the module, see the
+ * POM) and IamEvaluationIT, the last test of the build, evaluates them against template.yaml's IAM.
  */
 public final class CallLog {
     private static final ObjectMapper JSON = new ObjectMapper();

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
  * denied call, or a condition key the evaluator could not use, fails with the function, the call and what it lacks.
  */
 class IamEvaluationIT {
-    /** The modules whose integration tests make calls: all of them recorded means this is the whole suite. */
+    /** The modules whose integration tests make calls. */
     static final List<String> RECORDING_MODULES = List.of("functions/backup", "functions/list", "functions/restore", "local");
 
     @Test
@@ -103,11 +103,16 @@ class IamEvaluationIT {
                 .map(l -> l.get(0) + (l.size() > 1 ? "\n  (and " + (l.size() - 1) + " more calls like it)" : ""))
                 .toList()));
 
-        if (recorded.modules.containsAll(RECORDING_MODULES)) {
+        // the whole suite (no -Dit.test: Maven leaves the expression as it is) must exercise every function
+        String picked = System.getProperty("iam.picked.tests", "");
+        if ((picked.isEmpty() || picked.startsWith("${")) && recorded.modules.containsAll(RECORDING_MODULES)) {
+            // every function of both computes (the workers on Managed Instances are functions of their own)
             TreeSet<String> unexercised = new TreeSet<>();
-            template.deploy("coverage", Map.of("BucketName", "b", "DbUrlParameterName", "/d", "JwtSecretParameterName",
-                    "/j", "RestorePasskeyParameterName", "/p"), Map.of()).functions()
-                    .forEach(f -> unexercised.add(f.logicalId()));
+            for (String compute : List.of("lambda", "managed-instances")) {
+                template.deploy("coverage", Map.of("BucketName", "b", "DbUrlParameterName", "/d", "JwtSecretParameterName",
+                        "/j", "RestorePasskeyParameterName", "/p", "WorkerCompute", compute, "SubnetIds", "subnet-1"),
+                        Map.of()).functions().forEach(f -> unexercised.add(f.logicalId()));
+            }
             unexercised.removeAll(byFunction.keySet());
             assertTrue(unexercised.isEmpty(), "functions of template.yaml no integration test made a call for: " + unexercised);
         }

@@ -27,6 +27,9 @@ final class ParameterSets {
         if (!given.getOrDefault("BucketKmsKeyArn", "").isEmpty()) {
             features.add("bucket key");
         }
+        if (!given.getOrDefault("SsmKmsKeyArn", "").isEmpty()) {
+            features.add("SecureStrings key");
+        }
         if (!given.getOrDefault("DbSecretArn", "").isEmpty()) {
             features.add("Secrets Manager");
         }
