@@ -70,9 +70,12 @@ class OpenApiContractIT {
             pg.createDatabase(db);
             SeedData.seed(pg, db, 100, db);
         }
-        staging = LocalRun.start(env("staging", pg.url("openapi_staging"), "20"), RepoPaths.root());
-        // a wait budget of 0: every job answers 202
-        production = LocalRun.start(env("production", pg.url("openapi_production"), "0"), RepoPaths.root());
+        staging = LocalRun.start(env("staging", pg.url("openapi_staging"), "20"), RepoPaths.root(), RecordedCalls.INSTANCE);
+        // a wait budget of 0: every job answers 202; staging may restore production's backups (deployed after it)
+        Map<String, String> productionEnv = env("production", pg.url("openapi_production"), "0");
+        productionEnv.put("BackupKeyReaderRoleArns", staging.output("RestoreWorkerRoleArn") + ","
+                + staging.output("RestoreApiRoleArn"));
+        production = LocalRun.start(productionEnv, RepoPaths.root(), RecordedCalls.INSTANCE);
     }
 
     private static Map<String, String> env(String environment, String dbUrl, String waitBudget) {

@@ -38,7 +38,7 @@ public record RefreshSettings(String sourceEnvironment, String sanitizeParameter
 
     static RefreshSettings read(Map<String, String> env, List<String> problems, String app, String environment,
                                 Set<String> restoreSources, Config.RestoreMode mode) {
-        String source = value(env, "REFRESH_SOURCE_ENVIRONMENT");
+        String source = Variable.REFRESH_SOURCE_ENVIRONMENT.in(env);
         if (source != null) {
             if (!ConfigReader.NAME.matcher(source).matches()) {
                 problems.add("Environment variable REFRESH_SOURCE_ENVIRONMENT must be an environment name (or empty "
@@ -54,13 +54,13 @@ public record RefreshSettings(String sourceEnvironment, String sanitizeParameter
                 source = null;
             }
         }
-        String parameter = value(env, "SANITIZE_SCRIPT_PARAMETER");
+        String parameter = Variable.SANITIZE_SCRIPT_PARAMETER.in(env);
         if (parameter != null && !PARAMETER_NAME.matcher(parameter).matches()) {
             problems.add("Environment variable SANITIZE_SCRIPT_PARAMETER must be an SSM parameter name starting with '/' "
                     + "(or empty): " + parameter);
             parameter = null;
         }
-        String key = value(env, "SANITIZE_SCRIPT_S3_KEY");
+        String key = Variable.SANITIZE_SCRIPT_S3_KEY.in(env);
         String prefix = scriptPrefix(app, environment);
         if (key != null && (!key.startsWith(prefix) || !KEY_NAME.matcher(key.substring(prefix.length())).matches()
                 || key.contains(".."))) {
@@ -80,8 +80,4 @@ public record RefreshSettings(String sourceEnvironment, String sanitizeParameter
         return new RefreshSettings(source == null ? "" : source, parameter, key);
     }
 
-    private static String value(Map<String, String> env, String key) {
-        String value = env.get(key);
-        return value == null || value.isBlank() ? null : value.trim();
-    }
 }
