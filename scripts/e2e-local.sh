@@ -205,7 +205,14 @@ echo "  ok  restore drill passed; scratch database dropped; staging unchanged"
 # a third environment refreshed from production, as its schedule would (local only): a safety backup, then production's
 # newest complete backup restored, sanitised by the run's script before the swap, analysed
 log "Refresh of qa from production, and restores beside qa's database"
-echo "UPDATE demo_info SET value = value || ' (sanitised)' WHERE key = 'environment';" > "$LOGS/sanitize.sql"
+# guarded as README "Sanitising" shows: the table-only restore below runs the same script without demo_info
+cat > "$LOGS/sanitize.sql" <<'SQL'
+DO $$ BEGIN
+  IF to_regclass('public.demo_info') IS NOT NULL THEN
+    UPDATE demo_info SET value = value || ' (sanitised)' WHERE key = 'environment';
+  END IF;
+END $$;
+SQL
 start qa ENVIRONMENT=qa PORT=$QA_PORT AWS_ENDPOINT_URL=http://127.0.0.1:$MOTO_PORT DEMO_ROWS=500 \
   REFRESH_SOURCE_ENVIRONMENT=production SANITIZE_SCRIPT_FILE="$LOGS/sanitize.sql"
 QA="http://localhost:$QA_PORT/api/setting"; QA_TOKEN=$(token_of qa); QA_PG=$(pg_port_of qa)
