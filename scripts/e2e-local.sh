@@ -17,8 +17,8 @@ fi
 LOGS="$ROOT/.local/e2e"; mkdir -p "$LOGS"
 PSQL="$ROOT/layers/postgresql-client/build/bin/psql"
 # three distinct free ports, probed together so that none is handed out twice
-read -r PROD_PORT STAGING_PORT MOTO_PORT < <(python3 -c 'import socket
-ss = [socket.socket() for _ in range(3)]
+read -r PROD_PORT STAGING_PORT MOTO_PORT QA_PORT < <(python3 -c 'import socket
+ss = [socket.socket() for _ in range(4)]
 for s in ss: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in ss])')
 PIDS=()
@@ -201,5 +201,50 @@ expect 200 success=true status=SUCCEEDED type=DRILL "filename=$(json filename)"
   || fail "the drill's scratch database was left behind"
 [ "$(sql "$STAGING_PG" pharmatracker_staging "select count(*) from stock_batches")" = 3000 ] || fail "staging changed by the drill"
 echo "  ok  restore drill passed; scratch database dropped; staging unchanged"
+
+# a third environment refreshed from production, as its schedule would (local only): a safety backup, then production's
+# newest complete backup restored, sanitised by the run's script before the swap, analysed
+log "Refresh of qa from production, and restores beside qa's database"
+# guarded as README "Sanitising" shows: the table-only restore below runs the same script without demo_info
+cat > "$LOGS/sanitize.sql" <<'SQL'
+DO $$ BEGIN
+  IF to_regclass('public.demo_info') IS NOT NULL THEN
+    UPDATE demo_info SET value = value || ' (sanitised)' WHERE key = 'environment';
+  END IF;
+END $$;
+SQL
+start qa ENVIRONMENT=qa PORT=$QA_PORT AWS_ENDPOINT_URL=http://127.0.0.1:$MOTO_PORT DEMO_ROWS=500 \
+  REFRESH_SOURCE_ENVIRONMENT=production SANITIZE_SCRIPT_FILE="$LOGS/sanitize.sql"
+QA="http://localhost:$QA_PORT/api/setting"; QA_TOKEN=$(token_of qa); QA_PG=$(pg_port_of qa)
+call POST "http://localhost:$STAGING_PORT/local/refresh" ""
+expect 409 success=false "message=Refresh is off in this run: start it with REFRESH_SOURCE_ENVIRONMENT=<environment> (e.g. production)"
+call POST "http://localhost:$QA_PORT/local/refresh" ""
+expect 202 success=true "message=Refresh of 'qa' from 'production' started (as EventBridge would start it)"
+REFRESH_URL=$(json statusUrl)
+deadline=$((SECONDS + 180))
+while :; do
+  call GET "http://localhost:$QA_PORT$REFRESH_URL" "$QA_TOKEN"
+  [ "$STATUS" = 200 ] && [ "$(json status)" != RUNNING ] && break
+  [ "$STATUS" = 404 ] || [ "$(json status)" = RUNNING ] || fail "refresh job"
+  [ $SECONDS -lt $deadline ] || fail "refresh not done after 180 s"
+  sleep 0.5
+done
+expect 200 success=true status=SUCCEEDED type=RESTORE "filename=$PROD_FILE" "message=Database restored successfully from backup: $PROD_FILE"
+[[ "$(json details)" == *"sanitised by ssm:/pharmatracker/qa/sanitize-script (sha256 "* ]] || fail "no sanitising in $(json details)"
+[ "$(sql "$QA_PG" pharmatracker_qa "select value from demo_info where key = 'environment'")" = "production (sanitised)" ] \
+  || fail "qa does not hold production's sanitised data"
+[ "$(sql "$QA_PG" pharmatracker_qa "select count(*) from pg_stat_user_tables where last_analyze is null")" = 0 ] \
+  || fail "qa's tables were not analysed"
+call GET "$QA/backups?environment=qa" "$QA_TOKEN"
+expect 200 success=true count=1
+echo "  ok  qa holds production's data, sanitised and analysed; its safety backup was taken first"
+# beside qa's database: production's stock batches only, into a copy; qa's own database untouched
+sql "$QA_PG" pharmatracker_qa "delete from stock_batches where id % 2 = 0"
+call POST "$QA/restore" "$QA_TOKEN" "{\"filename\":\"$PROD_FILE\",\"passkey\":\"$PASSKEY\",\"tables\":[\"public.stock_batches\"]}"
+COPY=$(json database 2>/dev/null || true)
+expect 200 success=true "database=$COPY" "message=Database restored successfully from backup: $PROD_FILE into the new database '$COPY' beside 'pharmatracker_qa' (tables public.stock_batches)"
+[ "$(sql "$QA_PG" "$COPY" "select count(*) from stock_batches")" = 3000 ] || fail "the copy's table"
+[ "$(sql "$QA_PG" pharmatracker_qa "select count(*) from stock_batches")" = 1500 ] || fail "qa's database changed"
+echo "  ok  the table restored beside qa's database ($COPY, 3000 rows); qa's own database untouched"
 
 log "E2E passed"

@@ -16,6 +16,8 @@ check_toolchain() {
   need python3 "install Python 3.9+"
   need make "install make"
   need curl "install curl"
+  need node "install Node.js 18+ (Debian: apt-get install nodejs npm)"
+  need npm "install npm (Debian: apt-get install npm)"
 }
 
 # moto (S3/SSM emulator) and aws-sam-cli in .venv, reinstalled only when requirements change
@@ -27,6 +29,18 @@ ensure_venv() {
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install --quiet --disable-pip-version-check --upgrade pip
     "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/requirements-dev.txt"
+    echo "$want" > "$stamp"
+  fi
+}
+
+# The IAM evaluator (tools/iam: @cloud-copilot/iam-simulate, pinned by package-lock.json) in tools/iam/node_modules,
+# reinstalled only when the lock changes. A test tool, like moto: nothing of it reaches a function.
+ensure_iam_tools() {
+  local dir="$ROOT/tools/iam" stamp="$ROOT/tools/iam/node_modules/.lock.sha" want
+  want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    log "Installing the IAM evaluator into tools/iam/node_modules (npm ci)"
+    (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) >/dev/null
     echo "$want" > "$stamp"
   fi
 }

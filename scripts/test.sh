@@ -1,18 +1,28 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: installs what it needs (project-local), builds the
 # PostgreSQL client layer, runs unit and integration tests (real PostgreSQL, real pg_dump/pg_restore,
-# moto S3/SSM over HTTP), then checks the SAM template (validate --lint, build without a container).
+# moto S3/SSM over HTTP; every AWS call they record evaluated against template.yaml's IAM), then checks the SAM
+# template (validate --lint, build without a container).
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 check_toolchain
 ensure_venv
+ensure_iam_tools
 ensure_faketime
 ensure_layer
 log "Layer verified: $(tail -3 /tmp/pgbackup-layer-verify.log | tr '\n' ' ')"
 
 log "Unit and integration tests (mvn verify)"
 mvn -B -ntp verify
+
+# IamEvaluationIT skips when nothing was recorded (a run of tests that call nothing): the whole suite's must have
+# judged the calls of every module's integration tests, and found none the template refuses
+report="$ROOT/local/target/iam/evaluation.txt"
+grep -q 'modules \[functions/backup, functions/list, functions/restore, local\]' "$report" 2>/dev/null \
+  && grep -q '; 0 denied or not judged' "$report" \
+  || { cat "$report" >&2 2>/dev/null; echo "the IAM evaluation did not judge every module's calls" >&2; exit 1; }
+log "IAM: $(sed -n 2p "$report")"
 
 # No test may depend on today's date: the unit tests (*Test, in-memory, seconds) again with the wall clock a year
 # ahead and a year back (offline: nothing to download, and no certificate checked against a moved clock).

@@ -499,23 +499,26 @@ public final class Benchmark {
         String db = database(mb);
         heading("Peak RSS of the worker: " + db + " (" + Report.mb(sizes.get(db)) + " MB), each job in its own JVM "
                 + "(" + String.join(" ", workerJvmFlags()) + "), median of " + RUNS);
-        TestStack.create("production", bucket, db, Map.of()); // the SSM parameters the child reads
+        // the stacks the children run in (their SSM parameters, keys and variables)
+        TestStack source = TestStack.create("production", bucket, db, Map.of());
         String targetDb = "bench_target";
         pg.dropDatabase(targetDb);
         pg.createDatabase(targetDb);
-        TestStack target = TestStack.create("staging", bucket, targetDb, Map.of());
+        TestStack streaming = TestStack.create("staging", bucket, targetDb, Map.of("RESTORE_JOBS", "1"));
+        TestStack parallel = TestStack.create("staging", bucket, targetDb, Map.of("RESTORE_JOBS", "2"));
         Map<String, Map<String, List<Long>>> m = new LinkedHashMap<>();
         for (int run = 0; run < RUNS; run++) {
-            Map<String, Object> b = child("backup", "production", bucket, db);
+            Map<String, Object> b = child(with(List.of("backup", "production", bucket, db), source,
+                    BackupWorkerHandler.class));
             record(m, "backup (" + Compression.DEFAULT + ", the default)", b);
             String file = (String) b.get("file");
-            record(m, "restore, streaming (RESTORE_JOBS=1)", child("restore", "staging", bucket, targetDb, file,
-                    "RESTORE_JOBS=1"));
-            dropPreRestoreCopies(target);
-            record(m, "restore, parallel (RESTORE_JOBS=2)", child("restore", "staging", bucket, targetDb, file,
-                    "RESTORE_JOBS=2"));
-            dropPreRestoreCopies(target);
-            purge(target.s3, Set.of());
+            record(m, "restore, streaming (RESTORE_JOBS=1)", child(with(List.of("restore", "staging", bucket, targetDb,
+                    file), streaming, RestoreWorkerHandler.class)));
+            dropPreRestoreCopies(streaming);
+            record(m, "restore, parallel (RESTORE_JOBS=2)", child(with(List.of("restore", "staging", bucket, targetDb,
+                    file), parallel, RestoreWorkerHandler.class)));
+            dropPreRestoreCopies(parallel);
+            purge(streaming.s3, Set.of());
         }
         Report.Table t = new Report.Table("job", "time ms", "JVM peak RSS MB (VmHWM)", "JVM + tools peak MB (sampled)",
                 "tools peak MB", "max heap MB");
@@ -573,6 +576,13 @@ public final class Benchmark {
 
     private static String kbToMb(long kb) {
         return String.format("%.0f", kb / 1024.0);
+    }
+
+    /** A child's arguments: {@code args}, then the variables the template gives {@code handler}'s function. */
+    private static String[] with(List<String> args, TestStack stack, Class<?> handler) {
+        List<String> all = new ArrayList<>(args);
+        stack.environmentOf(stack.template.function(handler.getName())).forEach((k, v) -> all.add(k + "=" + v));
+        return all.toArray(String[]::new);
     }
 
     /** Runs {@link WorkerProcess} in a new JVM and returns its RESULT. */

@@ -13,7 +13,6 @@ import dev.pgbackup.common.storage.BackupClass;
 import dev.pgbackup.common.storage.BackupName;
 import dev.pgbackup.restore.RestoreService;
 import dev.pgbackup.restore.RestoreWorkerHandler;
-import dev.pgbackup.testsupport.TestStack;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -32,8 +31,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * One backup or restore through the product in its own JVM, as a worker container runs it, for its peak memory:
  * {@code backup <environment> <bucket> <database> [KEY=VALUE...]} or
- * {@code restore <environment> <bucket> <database> <file> [KEY=VALUE...]}; moto at {@code -Dbench.endpoint}.
- * The stack's SSM parameters are already there (the parent made the stack). Prints one line
+ * {@code restore <environment> <bucket> <database> <file> [KEY=VALUE...]}, the KEY=VALUE pairs being the worker
+ * function's environment as template.yaml gives it in the parent's stack; moto at {@code -Dbench.endpoint}.
+ * The stack's SSM parameters and key are already there (the parent made the stack). Prints one line
  * {@code RESULT {json}}: duration, bytes, the JVM's own peak RSS (VmHWM, read at the end) and the peak of the JVM
  * plus its tools (pg_dump / pg_restore and their workers; sampled every 50 ms), which is what a Lambda
  * sandbox's memory holds.
@@ -53,7 +53,7 @@ public final class WorkerProcess {
             overrides.put(kv[0], kv[1]);
         }
         URI endpoint = URI.create(System.getProperty("bench.endpoint"));
-        Config config = Config.from(TestStack.environment(environment, bucket, overrides));
+        Config config = Config.from(overrides);
         Wiring w = Wiring.forAws(config, new AwsClients(Optional.of(endpoint), true), Clock.systemUTC(),
                 new AuditLog(new PrintStream(OutputStream.nullOutputStream())), () -> {
                     throw new UnsupportedOperationException("a worker process launches nothing");

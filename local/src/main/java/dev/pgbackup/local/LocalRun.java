@@ -8,6 +8,7 @@ import dev.pgbackup.common.AwsClients;
 import dev.pgbackup.common.Wiring;
 import dev.pgbackup.common.audit.AuditLog;
 import dev.pgbackup.common.config.Config;
+import dev.pgbackup.common.config.Variable;
 import dev.pgbackup.common.db.DbConnection;
 import dev.pgbackup.list.JobStatusHandler;
 import dev.pgbackup.list.ListBackupsHandler;
@@ -15,6 +16,8 @@ import dev.pgbackup.list.RetentionPreviewHandler;
 import dev.pgbackup.restore.RestoreApiHandler;
 import dev.pgbackup.restore.RestoreDrillHandler;
 import dev.pgbackup.restore.RestoreWorkerHandler;
+import dev.pgbackup.template.SamTemplate;
+import dev.pgbackup.template.Stack;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.ServerSocket;
@@ -27,8 +30,11 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
@@ -55,9 +61,15 @@ public final class LocalRun implements AutoCloseable {
     static final String SCHEDULE_ROUTE = "POST /local/scheduled-backup";
     /** Local only: fires a restore drill, as its EventBridge schedule would. */
     static final String DRILL_ROUTE = "POST /local/restore-drill";
+    /** Local only: fires the scheduled refresh (with REFRESH_SOURCE_ENVIRONMENT), as its schedule would. */
+    static final String REFRESH_ROUTE = "POST /local/refresh";
 
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private final Map<String, String> env;
+    private final Recording recording;
+    /** template.yaml as this run deploys it (from its variables); each function gets its environment from it. */
+    private Stack stack;
+    private Map<String, String> parameters;
     private Config config;
     private URI awsEndpoint;
     private boolean motoStartedHere;
@@ -65,15 +77,38 @@ public final class LocalRun implements AutoCloseable {
     private InProcessWorkers workers;
     private LocalApi api;
     private String token;
+    private String tools;
     private String jwtSecretNote;
     private String passkeyNote;
 
-    private LocalRun(Map<String, String> env) {
+    private LocalRun(Map<String, String> env, Recording recording) {
         this.env = env;
+        this.recording = recording;
+    }
+
+    /**
+     * What a test watches of a run: the stack it deployed (with the parameters given and the resources made outside
+     * the template), and interceptors on each function's clients (to record its calls). A plain run has none.
+     */
+    public interface Recording {
+        Recording NONE = new Recording() {
+            @Override
+            public void deployed(Stack stack, Map<String, String> parameters, Map<String, String> physical) {
+            }
+
+            @Override
+            public List<ExecutionInterceptor> interceptors(Stack stack, String function) {
+                return List.of();
+            }
+        };
+
+        void deployed(Stack stack, Map<String, String> parameters, Map<String, String> physical);
+
+        List<ExecutionInterceptor> interceptors(Stack stack, String function);
     }
 
     public static void main(String[] args) throws Exception {
-        LocalRun run = new LocalRun(System.getenv());
+        LocalRun run = new LocalRun(System.getenv(), Recording.NONE);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("\nStopping: HTTP server, workers, embedded PostgreSQL, moto (whatever this run started)");
             run.close();
@@ -90,7 +125,11 @@ public final class LocalRun implements AutoCloseable {
 
     /** Starts everything; for tests. {@code env} replaces the process environment. */
     public static LocalRun start(Map<String, String> env, Path root) throws IOException {
-        LocalRun run = new LocalRun(env);
+        return start(env, root, Recording.NONE);
+    }
+
+    public static LocalRun start(Map<String, String> env, Path root, Recording recording) throws IOException {
+        LocalRun run = new LocalRun(env, recording);
         try {
             run.start(root);
         } catch (RuntimeException | IOException e) {
@@ -101,9 +140,10 @@ public final class LocalRun implements AutoCloseable {
     }
 
     private void start(Path root) throws IOException {
-        config = Config.from(functionEnvironment(root)); // names validated before anything starts
-        if (!Files.isExecutable(Path.of(config.pgToolsDir(), "bin/pg_dump"))) {
-            throw new IllegalStateException("no pg_dump under PG_TOOLS_DIR=" + config.pgToolsDir()
+        parameters = parameters(root);
+        String tools = get("PG_TOOLS_DIR", root.resolve("layers/postgresql-client/build").toString());
+        if (!Files.isExecutable(Path.of(tools, "bin/pg_dump"))) {
+            throw new IllegalStateException("no pg_dump under PG_TOOLS_DIR=" + tools
                     + " (build the layer: make -C layers/postgresql-client local)");
         }
         int port = integer("PORT", 3000);
@@ -116,8 +156,9 @@ public final class LocalRun implements AutoCloseable {
         System.setProperty("aws.secretAccessKey", "test");
         System.setProperty("aws.region", get("AWS_REGION", get("AWS_DEFAULT_REGION", "us-east-1")));
         AwsClients clients = new AwsClients(Optional.of(startAws(root)), true);
+        deploy(root, clients, tools);
         String jwtSecret = prepareAws(clients, startDatabase());
-        startApi(clients, bind, port);
+        startApi(bind, port);
         Instant now = Instant.now();
         token = JWT.create()
                 .withSubject("local-developer")
@@ -127,21 +168,79 @@ public final class LocalRun implements AutoCloseable {
                 .sign(Algorithm.HMAC256(jwtSecret));
     }
 
-    /** What template.yaml would set for the functions, from this run's variables and defaults. */
-    private Map<String, String> functionEnvironment(Path root) {
+    /**
+     * The stack parameters this run deploys: the local defaults, then each function variable given (translated to
+     * the parameter of template.yaml that sets it) and each parameter given by its own name. A variable the template
+     * sets from no parameter cannot be given: a deployed stack could not have another value either.
+     */
+    private Map<String, String> parameters(Path root) {
+        SamTemplate template = SamTemplate.load(root);
         String app = get("APP_NAME", "pharmatracker");
         String environment = get("ENVIRONMENT", "staging");
-        Map<String, String> fnEnv = new HashMap<>(env);
-        fnEnv.put("APP_NAME", app);
-        fnEnv.put("ENVIRONMENT", environment);
-        fnEnv.putIfAbsent("BUCKET_NAME", app + "-backups");
-        fnEnv.putIfAbsent("DB_URL_PARAMETER", "/" + app + "/" + environment + "/db-url");
-        fnEnv.putIfAbsent("JWT_SECRET_PARAMETER", "/" + app + "/" + environment + "/jwt-secret");
-        fnEnv.putIfAbsent("RESTORE_PASSKEY_PARAMETER", "/" + app + "/" + environment + "/restore-passkey");
-        fnEnv.put("BACKUP_WORKER_FUNCTION", app + "-" + environment + "-backup-worker");
-        fnEnv.put("RESTORE_WORKER_FUNCTION", app + "-" + environment + "-restore-worker");
-        fnEnv.putIfAbsent("PG_TOOLS_DIR", root.resolve("layers/postgresql-client/build").toString());
-        return fnEnv;
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("AppName", app);
+        p.put("EnvironmentName", environment);
+        p.put("BucketName", app + "-backups");
+        p.put("DbUrlParameterName", "/" + app + "/" + environment + "/db-url");
+        p.put("JwtSecretParameterName", "/" + app + "/" + environment + "/jwt-secret");
+        p.put("RestorePasskeyParameterName", "/" + app + "/" + environment + "/restore-passkey");
+        for (Map.Entry<String, String> e : env.entrySet()) {
+            String key = e.getKey();
+            if (template.parameterNames().contains(key)) {
+                p.put(key, e.getValue());
+            } else if (isFunctionVariable(key) && !key.equals("PG_TOOLS_DIR")) {
+                String parameter = template.parameterOf(key).orElseThrow(() -> new IllegalStateException(key
+                        + " is set by template.yaml itself, not from a stack parameter: it cannot be changed"));
+                p.put(parameter, e.getValue());
+            }
+        }
+        if (get("SANITIZE_SCRIPT_FILE", null) != null) {
+            // the run stores the file in this parameter (prepareAws), as an operator stores the script in SSM
+            p.putIfAbsent("SanitizeScriptParameter", "/" + app + "/" + environment + "/sanitize-script");
+        }
+        return p;
+    }
+
+    private static boolean isFunctionVariable(String name) {
+        try {
+            return Variable.valueOf(name).source == Variable.Source.TEMPLATE;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /**
+     * template.yaml for this run's parameters. What the stack makes that the functions only name is made in the
+     * emulator: its backup key (unless one is given) and its alarm topic.
+     */
+    private void deploy(Path root, AwsClients clients, String tools) {
+        String name = parameters.get("AppName") + "-" + parameters.get("EnvironmentName");
+        Map<String, String> physical = new LinkedHashMap<>();
+        if (parameters.getOrDefault("BackupKmsKeyArn", "").isEmpty()) {
+            try (var kms = clients.kms()) {
+                physical.put("BackupKey", kms.createKey(b -> b.description("Backups of " + name + " (local run)"))
+                        .keyMetadata().arn());
+            }
+        }
+        try (var sns = clients.sns()) {
+            physical.put("AlarmTopic", sns.createTopic(b -> b.name(name + "-alarms")).topicArn());
+        }
+        stack = SamTemplate.load(root).deploy(name, parameters, physical);
+        recording.deployed(stack, parameters, physical);
+        this.tools = tools;
+        // the run's view: every function's variables together (each name has one value in a stack)
+        Map<String, String> all = new HashMap<>();
+        stack.functions().forEach(f -> all.putAll(environmentOf(f)));
+        config = Config.from(all); // checked before anything starts
+    }
+
+    /** A function's variables as the template sets them, the layer where this run has it (Lambda mounts it at /opt). */
+    private Map<String, String> environmentOf(Stack.Function function) {
+        Map<String, String> variables = new HashMap<>(function.environment());
+        if ("/opt".equals(variables.get("PG_TOOLS_DIR"))) {
+            variables.put("PG_TOOLS_DIR", tools);
+        }
+        return variables;
     }
 
     /** The S3/SSM endpoint: AWS_ENDPOINT_URL when given (a shared emulator), else a moto started here. */
@@ -175,31 +274,42 @@ public final class LocalRun implements AutoCloseable {
     }
 
     /**
-     * The routes of template.yaml and the workers behind them. Workers get the configured timeout as their
-     * deadline, and the concurrency their functions have: on standard Lambda the restore worker's reserved
-     * concurrency of 1; on Lambda Managed Instances several invocations share one handler in one JVM.
+     * The routes of template.yaml and the workers behind them, each function with its own environment and clients.
+     * Workers get the configured timeout as their deadline, and the concurrency their functions have: on standard
+     * Lambda the restore worker's reserved concurrency of 1; on Lambda Managed Instances several invocations share
+     * one handler in one JVM.
      */
-    private void startApi(AwsClients clients, String bind, int port) throws IOException {
+    private void startApi(String bind, int port) throws IOException {
         workers = new InProcessWorkers(config.backupWorker().timeout());
         started.push(workers);
-        Wiring wiring = Wiring.forAws(config, clients, Clock.systemUTC(), new AuditLog(System.out), () -> workers);
-        BackupWorkerHandler backupWorker = new BackupWorkerHandler(wiring);
-        RestoreWorkerHandler restoreWorker = new RestoreWorkerHandler(wiring);
+        BackupWorkerHandler backupWorker = new BackupWorkerHandler(wiring(BackupWorkerHandler.class));
+        RestoreWorkerHandler restoreWorker = new RestoreWorkerHandler(wiring(RestoreWorkerHandler.class));
         boolean managed = config.workerCompute() == Config.WorkerCompute.MANAGED_INSTANCES;
+        // registered under the names the API functions invoke (on managed instances, the workers' alias)
         workers.register(config.backupWorkerFunction(), managed ? MANAGED_CONCURRENCY : 4, () -> backupWorker);
         workers.register(config.restoreWorkerFunction(), managed ? MANAGED_CONCURRENCY : 1, () -> restoreWorker);
-        RestoreDrillHandler drill = new RestoreDrillHandler(wiring); // a standard Lambda function in every compute mode
+        RestoreDrillHandler drill = new RestoreDrillHandler(wiring(RestoreDrillHandler.class)); // standard Lambda always
         workers.register(drillFunction(), 1, () -> drill);
         api = new LocalApi(bind, port)
-                .route("POST /api/setting/backup", new BackupApiHandler(wiring))
-                .route("GET /api/setting/backups", new ListBackupsHandler(wiring))
-                .route("POST /api/setting/restore", new RestoreApiHandler(wiring))
-                .route("GET /api/setting/jobs/{jobId}", new JobStatusHandler(wiring))
-                .route("GET /api/setting/retention", new RetentionPreviewHandler(wiring))
+                .route("POST /api/setting/backup", new BackupApiHandler(wiring(BackupApiHandler.class)))
+                .route("GET /api/setting/backups", new ListBackupsHandler(wiring(ListBackupsHandler.class)))
+                .route("POST /api/setting/restore", new RestoreApiHandler(wiring(RestoreApiHandler.class)))
+                .route("GET /api/setting/jobs/{jobId}", new JobStatusHandler(wiring(JobStatusHandler.class)))
+                .route("GET /api/setting/retention", new RetentionPreviewHandler(wiring(RetentionPreviewHandler.class)))
                 .route(SCHEDULE_ROUTE, ScheduleTrigger.backup(workers, config.backupWorkerFunction(), config))
-                .route(DRILL_ROUTE, ScheduleTrigger.drill(workers, drillFunction(), config));
+                .route(DRILL_ROUTE, ScheduleTrigger.drill(workers, drillFunction(), config))
+                .route(REFRESH_ROUTE, ScheduleTrigger.refresh(workers, config.backupWorkerFunction(), config));
         started.push(api);
         api.start();
+    }
+
+    /** The wiring of the template's function with this handler: its variables, its own clients. */
+    private Wiring wiring(Class<?> handler) {
+        Stack.Function function = stack.function(handler.getName());
+        AwsClients clients = new AwsClients(Optional.of(awsEndpoint), true,
+                recording.interceptors(stack, function.logicalId()));
+        return Wiring.forAws(Config.from(environmentOf(function)), clients, Clock.systemUTC(), new AuditLog(System.out),
+                () -> workers);
     }
 
     /**
@@ -220,6 +330,16 @@ public final class LocalRun implements AutoCloseable {
                 s3.createBucket(b -> b.bucket(config.bucket()));
             }
             put(ssm, config.dbUrlParameter(), databaseUrl);
+            String scriptFile = get("SANITIZE_SCRIPT_FILE", null);
+            if (scriptFile != null) {
+                try {
+                    String script = Files.readString(Path.of(scriptFile));
+                    ssm.putParameter(b -> b.name(config.refresh().sanitizeParameter()).value(script)
+                            .type(ParameterType.STRING).overwrite(true));
+                } catch (IOException e) {
+                    throw new IllegalStateException("SANITIZE_SCRIPT_FILE cannot be read: " + scriptFile);
+                }
+            }
             String[] jwt = secret(ssm, config.jwtSecretParameter(), "JWT_SECRET", defaultJwtSecret(config.environment()));
             String[] passkey = secret(ssm, config.restorePasskeyParameter(), "RESTORE_PASSKEY", DEFAULT_PASSKEY);
             jwtSecretNote = jwt[1];
@@ -273,6 +393,10 @@ public final class LocalRun implements AutoCloseable {
                 + "   (what EventBridge sends the backup worker)");
         out.println("  Restore drill  curl -X POST " + base + DRILL_ROUTE.substring(5)
                 + "   (the newest backup restored into a scratch database, checked, dropped)");
+        out.println("  Refresh        curl -X POST " + base + REFRESH_ROUTE.substring(5) + "   " + config.refresh()
+                .source().map(source -> "(a safety backup, then " + source + "'s newest backup restored here"
+                        + (config.refresh().sanitizes() ? ", sanitised by " + config.refresh().sanitizeParameter() : "")
+                        + ")").orElse("(off: start with REFRESH_SOURCE_ENVIRONMENT=production)"));
         out.println();
         out.println("Development token (HS256, roles [" + config.jwt().requiredRole() + "], expires in "
                 + TOKEN_LIFETIME.toHours() + " h):");
@@ -283,7 +407,7 @@ public final class LocalRun implements AutoCloseable {
     }
 
     private String drillFunction() {
-        return config.appName() + "-" + config.environment() + "-restore-drill";
+        return stack.function(RestoreDrillHandler.class.getName()).name();
     }
 
     public int port() {
@@ -292,6 +416,11 @@ public final class LocalRun implements AutoCloseable {
 
     public String token() {
         return token;
+    }
+
+    /** An output of the stack this run deployed (RestoreWorkerRoleArn, ...), as CloudFormation would show it. */
+    public String output(String name) {
+        return stack.output(name).orElseThrow(() -> new IllegalStateException("no output " + name));
     }
 
     public URI awsEndpoint() {

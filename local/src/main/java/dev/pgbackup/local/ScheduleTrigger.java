@@ -10,6 +10,7 @@ import dev.pgbackup.common.config.Config;
 import dev.pgbackup.common.http.ApiResponses;
 import dev.pgbackup.common.http.JobAnswers;
 import dev.pgbackup.common.jobs.WorkerLauncher;
+import dev.pgbackup.restore.RefreshStarter;
 import dev.pgbackup.restore.RestoreDrillHandler;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -18,10 +19,10 @@ import java.util.UUID;
 import java.util.function.UnaryOperator;
 
 /**
- * Local only ({@code POST /local/scheduled-backup}, {@code POST /local/restore-drill}): sends a worker what
- * EventBridge Scheduler sends it (events/scheduled-backup.json's and events/restore-drill.json's shape, with a new
- * execution id), so scheduled backups and restore drills can be tried by hand. Not part of template.yaml: in AWS
- * only the schedules invoke these functions this way.
+ * Local only ({@code POST /local/scheduled-backup}, {@code POST /local/restore-drill}, {@code POST /local/refresh}):
+ * sends a worker what EventBridge Scheduler sends it (the shape of events/scheduled-backup.json, restore-drill.json
+ * and scheduled-refresh.json, with a new execution id), so scheduled backups, restore drills and refreshes can be
+ * tried by hand. Not part of template.yaml: in AWS only the schedules invoke these functions this way.
  */
 final class ScheduleTrigger implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
     private final WorkerLauncher workers;
@@ -29,30 +30,45 @@ final class ScheduleTrigger implements RequestHandler<APIGatewayV2HTTPEvent, API
     private final Map<String, Object> detail;
     private final UnaryOperator<String> jobOfExecution;
     private final String started;
+    private final String off;
 
     private ScheduleTrigger(WorkerLauncher workers, String workerFunction, Map<String, Object> detail,
-                            UnaryOperator<String> jobOfExecution, String started) {
+                            UnaryOperator<String> jobOfExecution, String started, String off) {
         this.workers = workers;
         this.workerFunction = workerFunction;
         this.detail = detail;
         this.jobOfExecution = jobOfExecution;
         this.started = started;
+        this.off = off;
     }
 
     static ScheduleTrigger backup(WorkerLauncher workers, String workerFunction, Config config) {
         return new ScheduleTrigger(workers, workerFunction, Map.of(),
                 id -> BackupAssignments.scheduledJobId(config, id),
-                "Scheduled backup started (as EventBridge would start it)");
+                "Scheduled backup started (as EventBridge would start it)", null);
     }
 
     static ScheduleTrigger drill(WorkerLauncher workers, String drillFunction, Config config) {
         return new ScheduleTrigger(workers, drillFunction, Map.of("task", "restore-drill"),
                 id -> RestoreDrillHandler.scheduledJobId(config, id),
-                "Restore drill started (as EventBridge would start it)");
+                "Restore drill started (as EventBridge would start it)", null);
+    }
+
+    /** The refresh schedule's event to the backup worker; refused when this run has no REFRESH_SOURCE_ENVIRONMENT. */
+    static ScheduleTrigger refresh(WorkerLauncher workers, String backupWorkerFunction, Config config) {
+        return new ScheduleTrigger(workers, backupWorkerFunction, RefreshStarter.detail(),
+                id -> RefreshStarter.scheduledJobId(config, id),
+                "Refresh of '" + config.environment() + "' from '" + config.refresh().sourceEnvironment()
+                        + "' started (as EventBridge would start it)",
+                config.refresh().source().isPresent() ? null : "Refresh is off in this run: start it with "
+                        + "REFRESH_SOURCE_ENVIRONMENT=<environment> (e.g. production)");
     }
 
     @Override
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent request, Context context) {
+        if (off != null) {
+            return ApiResponses.error(409, off);
+        }
         String executionId = UUID.randomUUID().toString();
         Map<String, Object> event = new LinkedHashMap<>();
         event.put("version", "0");

@@ -43,11 +43,11 @@ final class ApiStack {
 
     ApiStack(TestStack stack) {
         this.stack = stack;
-        BackupWorkerHandler backups = new BackupWorkerHandler(stack.wiring);
-        RestoreWorkerHandler restores = new RestoreWorkerHandler(stack.wiring);
-        stack.worker("backup-worker-" + stack.environment, (payload, context) -> backups.handleRequest(map(payload),
+        BackupWorkerHandler backups = stack.handler(BackupWorkerHandler.class);
+        RestoreWorkerHandler restores = stack.handler(RestoreWorkerHandler.class);
+        stack.worker(stack.env.get("BACKUP_WORKER_FUNCTION"), (payload, context) -> backups.handleRequest(map(payload),
                 context));
-        stack.worker("restore-worker-" + stack.environment, (payload, context) -> restores.handleRequest(map(payload),
+        stack.worker(stack.env.get("RESTORE_WORKER_FUNCTION"), (payload, context) -> restores.handleRequest(map(payload),
                 context));
         this.auth = TestStack.bearer(stack.token("ops@example.com", "WEB_ACCESS"));
     }
@@ -63,19 +63,19 @@ final class ApiStack {
     }
 
     Done backup() {
-        return follow(JobRecord.Type.BACKUP, new BackupApiHandler(stack.wiring).handleRequest(ApiEvents.request("POST", "/api/setting/backup",
+        return follow(JobRecord.Type.BACKUP, stack.handler(BackupApiHandler.class).handleRequest(ApiEvents.request("POST", "/api/setting/backup",
                 auth, null), new TestContext(Duration.ofSeconds(30))));
     }
 
     Done restore(String filename) {
         String body = "{\"filename\":\"" + filename + "\",\"passkey\":\"" + TestStack.PASSKEY + "\"}";
-        return follow(JobRecord.Type.RESTORE, new RestoreApiHandler(stack.wiring).handleRequest(ApiEvents.request("POST",
+        return follow(JobRecord.Type.RESTORE, stack.handler(RestoreApiHandler.class).handleRequest(ApiEvents.request("POST",
                 "/api/setting/restore", auth, body), new TestContext(Duration.ofSeconds(30))));
     }
 
     /** A restore drill as the schedule starts it (events/restore-drill.json's shape). */
     JobRecord drill() {
-        Map<String, Object> result = new RestoreDrillHandler(stack.wiring).handleRequest(Map.of("source", "aws.scheduler",
+        Map<String, Object> result = stack.handler(RestoreDrillHandler.class).handleRequest(Map.of("source", "aws.scheduler",
                 "detail-type", "Scheduled Event", "id", UUID.randomUUID().toString()),
                 new TestContext(Duration.ofMinutes(15)));
         return stack.wiring.jobs.find((String) result.get("jobId")).orElseThrow();

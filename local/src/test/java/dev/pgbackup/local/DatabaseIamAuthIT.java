@@ -60,11 +60,15 @@ class DatabaseIamAuthIT {
         String arn = TestSecrets.create("{\"username\":\"master\",\"password\":\"Master-Pa55-not-used\"}");
         String bucket = "iam-" + java.util.UUID.randomUUID().toString().substring(0, 8);
         TestStack.createBucket(bucket);
-        TestStack stack = TestStack.create("production", bucket, "postgres", Map.of("DB_URL_PARAMETER", "",
+        Map<String, String> settings = new java.util.HashMap<>(Map.of("DB_URL_PARAMETER", "",
                 "DB_SECRET_ARN", arn, "DB_HOST", "localhost", "DB_PORT", Integer.toString(tls.port()), "DB_NAME", DB,
                 "DB_IAM_AUTH", "true", "DB_USER", IAM_USER, "DB_CONNECTION_OPTIONS",
                 "sslmode=verify-full&sslrootcert=" + tls.caCertificate, "PG_TOOLS_DIR", tools.toString(),
-                "RESTORE_JOBS", "1"), java.time.Clock.systemUTC(), MotoServer.get().endpoint());
+                "RESTORE_JOBS", "1"));
+        // the instance's resource id: what rds-db:connect names (IamEvaluationIT judges the workers' connections)
+        settings.put("DbResourceId", "db-TESTRESOURCE0");
+        TestStack stack = TestStack.create("production", bucket, "postgres", settings, java.time.Clock.systemUTC(),
+                MotoServer.get().endpoint());
         List<String> rows = tls.query(DB, "select id || ':' || v from ledger order by id");
 
         Map<String, Object> backup = DatabaseSecretIT.backup(stack);

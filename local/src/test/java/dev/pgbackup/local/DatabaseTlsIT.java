@@ -54,7 +54,7 @@ class DatabaseTlsIT {
     }
 
     static Map<String, Object> scheduledBackup(TestStack stack) {
-        return new BackupWorkerHandler(stack.wiring).handleRequest(Map.of("source", "aws.events",
+        return stack.handler(BackupWorkerHandler.class).handleRequest(Map.of("source", "aws.events",
                 "detail-type", "Scheduled Event", "id", UUID.randomUUID().toString()), new TestContext(Duration.ofMinutes(5)));
     }
 
@@ -73,7 +73,7 @@ class DatabaseTlsIT {
         assertTrue(stack.wiring.restoreLock().acquire(jobId, "ops", filename).acquired());
         stack.wiring.jobs.save(JobRecord.started(jobId, JobRecord.Type.RESTORE, "production", filename, "ops", "api",
                 Instant.now()));
-        Map<String, Object> restore = new RestoreWorkerHandler(stack.wiring).handleRequest(
+        Map<String, Object> restore = stack.handler(RestoreWorkerHandler.class).handleRequest(
                 new WorkerPayload(jobId, "production", filename, "SWAP").toMap(), new TestContext(Duration.ofMinutes(5)));
         assertEquals("SUCCEEDED", restore.get("status"), String.valueOf(restore.get("message")));
     }

@@ -58,9 +58,9 @@ class DumpScopeIT {
         env.putAll(scope);
         TestStack stack = TestStack.create("staging", bucket, database, env);
         stack.worker(stack.env.get("BACKUP_WORKER_FUNCTION"), (payload, context) ->
-                new BackupWorkerHandler(stack.wiring).handleRequest(map(payload), context));
+                stack.handler(BackupWorkerHandler.class).handleRequest(map(payload), context));
         stack.worker(stack.env.get("RESTORE_WORKER_FUNCTION"), (payload, context) ->
-                new RestoreWorkerHandler(stack.wiring).handleRequest(map(payload), context));
+                stack.handler(RestoreWorkerHandler.class).handleRequest(map(payload), context));
         return stack;
     }
 
@@ -74,14 +74,14 @@ class DumpScopeIT {
 
     /** POST /api/setting/backup as the web application sends it; the answer's body with its status code. */
     static Map<String, Object> backup(TestStack stack) {
-        return answer(stack, new BackupApiHandler(stack.wiring).handleRequest(ApiEvents.request("POST",
+        return answer(stack, stack.handler(BackupApiHandler.class).handleRequest(ApiEvents.request("POST",
                 "/api/setting/backup", TestStack.bearer(stack.token("ops", "WEB_ACCESS")), ""),
                 new TestContext(Duration.ofSeconds(30))));
     }
 
     /** POST /api/setting/restore with the passkey. */
     static Map<String, Object> restore(TestStack stack, Object filename) {
-        return answer(stack, new RestoreApiHandler(stack.wiring).handleRequest(ApiEvents.request("POST",
+        return answer(stack, stack.handler(RestoreApiHandler.class).handleRequest(ApiEvents.request("POST",
                 "/api/setting/restore", TestStack.bearer(stack.token("ops", "WEB_ACCESS")),
                 "{\"filename\":\"" + filename + "\",\"passkey\":\"" + TestStack.PASSKEY + "\"}"),
                 new TestContext(Duration.ofSeconds(30))));
@@ -159,7 +159,7 @@ class DumpScopeIT {
                 without(pg.snapshot(database), "table public.events"));
         // the job status says it too, in the message and the details
         JobRecord restoreJob = onlyJob(stack, JobRecord.Type.RESTORE);
-        APIGatewayV2HTTPResponse status = new JobStatusHandler(stack.wiring).handleRequest(ApiEvents.request("GET",
+        APIGatewayV2HTTPResponse status = stack.handler(JobStatusHandler.class).handleRequest(ApiEvents.request("GET",
                 "/api/setting/jobs/" + restoreJob.jobId(), TestStack.bearer(stack.token("ops", "WEB_ACCESS")), null),
                 new TestContext(Duration.ofSeconds(30)));
         Map<String, Object> view = map(status.getBody());

@@ -92,13 +92,13 @@ class EncryptionIT {
             env.putAll(overrides);
             this.stack = TestStack.create(environment, bucket, database, env, Clock.systemUTC(), endpoint);
             stack.worker(stack.env.get("BACKUP_WORKER_FUNCTION"), (payload, context) ->
-                    new BackupWorkerHandler(stack.wiring).handleRequest(map(payload), context));
+                    stack.handler(BackupWorkerHandler.class).handleRequest(map(payload), context));
             stack.worker(stack.env.get("RESTORE_WORKER_FUNCTION"), (payload, context) ->
-                    new RestoreWorkerHandler(stack.wiring).handleRequest(map(payload), context));
+                    stack.handler(RestoreWorkerHandler.class).handleRequest(map(payload), context));
         }
 
         APIGatewayV2HTTPResponse backup() {
-            APIGatewayV2HTTPResponse r = new BackupApiHandler(stack.wiring).handleRequest(ApiEvents.request("POST",
+            APIGatewayV2HTTPResponse r = stack.handler(BackupApiHandler.class).handleRequest(ApiEvents.request("POST",
                     "/api/setting/backup", auth(), null), new TestContext(Duration.ofSeconds(30)));
             stack.awaitWorkers();
             return r;
@@ -111,7 +111,7 @@ class EncryptionIT {
         }
 
         APIGatewayV2HTTPResponse restore(String filename) {
-            APIGatewayV2HTTPResponse r = new RestoreApiHandler(stack.wiring).handleRequest(ApiEvents.request("POST",
+            APIGatewayV2HTTPResponse r = stack.handler(RestoreApiHandler.class).handleRequest(ApiEvents.request("POST",
                     "/api/setting/restore", auth(), "{\"filename\":\"" + filename + "\",\"passkey\":\"" + TestStack.PASSKEY
                             + "\"}"), new TestContext(Duration.ofSeconds(30)));
             stack.awaitWorkers();
@@ -138,11 +138,15 @@ class EncryptionIT {
         }
     }
 
-    /** A bucket, production (its database seeded once) and staging (a fresh database) with the given settings. */
+    /**
+     * A bucket, production (its database seeded once) and staging (a fresh database) with the given settings, each
+     * under the key its stack creates. Deployed as README "Deploying" orders it: staging first, then production with
+     * staging's restore roles (staging's outputs) as readers of its key, so that staging may restore production's
+     * backups.
+     */
     static final class Pair {
         final String bucket = "enc-" + UUID.randomUUID().toString().substring(0, 8);
-        final String productionKey = newKey();
-        final String stagingKey = newKey();
+        final String productionKey;
         final Env production;
         final Env staging;
         final String target = "enc_staging_" + UUID.randomUUID().toString().substring(0, 8);
@@ -162,19 +166,15 @@ class EncryptionIT {
             pg.admin("create database " + target + " owner " + TestPostgres.APP_USER);
             SeedData.seed(pg, target, 100, "staging-data");
             stagingBefore = pg.snapshot(target);
-            this.production = new Env("production", bucket, productionDb, with(production, productionKey),
-                    productionEndpoint);
-            this.staging = new Env("staging", bucket, target, with(staging, stagingKey), stagingEndpoint);
+            this.staging = new Env("staging", bucket, target, staging, stagingEndpoint);
+            Map<String, String> readers = new HashMap<>(Map.of("BackupKeyReaderRoleArns", this.staging.stack.restoreRoles()));
+            readers.putAll(production);
+            this.production = new Env("production", bucket, productionDb, readers, productionEndpoint);
+            this.productionKey = this.production.stack.env.get("BACKUP_KMS_KEY_ID");
         }
 
         Pair(Map<String, String> production) {
             this(production, Map.of(), MotoServer.get().endpoint());
-        }
-
-        private static Map<String, String> with(Map<String, String> settings, String key) {
-            Map<String, String> env = new HashMap<>(Map.of("BACKUP_KMS_KEY_ID", key));
-            env.putAll(settings);
-            return env;
         }
 
         /** Nothing changed in staging's database, no half-built copy, no lock left. */
@@ -458,7 +458,7 @@ class EncryptionIT {
 
     /** A restore drill of production's newest backup, as its schedule starts one. */
     static Map<String, Object> drill(Env env) {
-        return new RestoreDrillHandler(env.stack.wiring).handleRequest(Map.of(), new TestContext(Duration.ofMinutes(15)));
+        return env.stack.handler(RestoreDrillHandler.class).handleRequest(Map.of(), new TestContext(Duration.ofMinutes(15)));
     }
 
     @Test

@@ -61,14 +61,15 @@ final class LambdaRuntimeEmulator implements AutoCloseable {
         return jars;
     }
 
+    /** @param extraClassPath after the function's jar and the runtime client (the tests' call recorder) */
     static LambdaRuntimeEmulator start(String name, Path functionJar, String handler, Map<String, String> env,
-                                       Path logDir) throws IOException {
+                                       Path logDir, List<String> extraClassPath) throws IOException {
         if (!Files.isRegularFile(functionJar)) {
             throw new IllegalStateException("packaged function missing: " + functionJar + " (mvn package builds it)");
         }
         // a free port can be taken by another process between our probe and the emulator's bind: try fresh ones
         for (int attempt = 1; ; attempt++) {
-            LambdaRuntimeEmulator rie = launch(name, functionJar, handler, env, logDir);
+            LambdaRuntimeEmulator rie = launch(name, functionJar, handler, env, logDir, extraClassPath);
             try {
                 rie.awaitListening();
                 return rie;
@@ -82,12 +83,13 @@ final class LambdaRuntimeEmulator implements AutoCloseable {
     }
 
     private static LambdaRuntimeEmulator launch(String name, Path functionJar, String handler, Map<String, String> env,
-                                                Path logDir) throws IOException {
+                                                Path logDir, List<String> extraClassPath) throws IOException {
         int port = freePort();
         int runtimeApiPort = freePort();
         List<String> classPath = new ArrayList<>();
         classPath.add(functionJar.toString());
         classPath.addAll(runtimeInterfaceClient());
+        classPath.addAll(extraClassPath);
         List<String> command = List.of(rieBinary().toString(),
                 "--runtime-interface-emulator-address", "127.0.0.1:" + port,
                 "--runtime-api-address", "127.0.0.1:" + runtimeApiPort,

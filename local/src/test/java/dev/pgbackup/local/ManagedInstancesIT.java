@@ -84,6 +84,9 @@ class ManagedInstancesIT {
         env.put("PG_TOOLS_DIR", tools.toString());
         env.put("WORKER_COMPUTE", "managed-instances");
         env.put("WORKER_TIMEOUT_SECONDS", "5400");
+        // the capacity provider's network (template rule ManagedInstancesNeedSubnets); nothing local uses it
+        env.put("SubnetIds", "subnet-0local");
+        env.put("SecurityGroupIds", "sg-0local");
         env.putAll(extra);
         return env;
     }
@@ -165,7 +168,7 @@ class ManagedInstancesIT {
     @Test
     void twoBackupInvocationsShareOneHandlerAndEachMakesAWholeBackup() throws Exception {
         Path tools = FakeTools.wrapping("pg_dump", GATE + "exec \"$REAL\" \"$@\"");
-        run = LocalRun.start(env("mi_two", tools, Map.of()), RepoPaths.root());
+        run = LocalRun.start(env("mi_two", tools, Map.of()), RepoPaths.root(), RecordedCalls.INSTANCE);
         String worker = run.config().backupWorkerFunction();
 
         String onDemand = post("/api/setting/backup", "{}", 202).get("jobId").asText();
@@ -191,7 +194,7 @@ class ManagedInstancesIT {
     @Test
     void aRestoreDeliveredTwiceAtOnceRunsOnce() throws Exception {
         Path tools = FakeTools.wrapping("pg_restore", GATE + "exec \"$REAL\" \"$@\"");
-        run = LocalRun.start(env("mi_dup", tools, Map.of()), RepoPaths.root());
+        run = LocalRun.start(env("mi_dup", tools, Map.of()), RepoPaths.root(), RecordedCalls.INSTANCE);
         String worker = run.config().restoreWorkerFunction();
         String backupJob = post("/api/setting/backup", "{}", 202).get("jobId").asText();
         String filename = finished(backupJob).get("filename").asText();
@@ -226,7 +229,7 @@ class ManagedInstancesIT {
     void aWorkerPastItsDeadlineStopsItselfAndLeavesNothing() throws Exception {
         // pg_dump's output never ends: a worker that did not stop itself would wait for ever
         Path tools = FakeTools.wrapping("pg_dump", "\"$REAL\" \"$@\"\nexec sleep 600");
-        run = LocalRun.start(env("mi_late", tools, Map.of("WORKER_TIMEOUT_SECONDS", "60")), RepoPaths.root());
+        run = LocalRun.start(env("mi_late", tools, Map.of("WORKER_TIMEOUT_SECONDS", "60")), RepoPaths.root(), RecordedCalls.INSTANCE);
 
         JsonNode started = post("/api/setting/backup", "{}", 202);
         assertEquals(15, started.get("maxDurationSeconds").asInt(), "60 s less the 45 s kept to stop and report");
@@ -249,7 +252,7 @@ class ManagedInstancesIT {
         Path tools = FakeTools.wrapping("pg_dump", "touch \"$ROOT/ran\"\nexec \"$REAL\" \"$@\"");
         // 15 s at 10 kB/s: 150 kB, and a database is at least several MB
         run = LocalRun.start(env("mi_big", tools, Map.of("WORKER_TIMEOUT_SECONDS", "60",
-                "BACKUP_RATE_MB_PER_SECOND", "0.01", "WAIT_BUDGET_SECONDS", "20")), RepoPaths.root());
+                "BACKUP_RATE_MB_PER_SECOND", "0.01", "WAIT_BUDGET_SECONDS", "20")), RepoPaths.root(), RecordedCalls.INSTANCE);
 
         JsonNode refused = post("/api/setting/backup", "{}", 422);
 

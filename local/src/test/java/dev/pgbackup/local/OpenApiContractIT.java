@@ -70,9 +70,12 @@ class OpenApiContractIT {
             pg.createDatabase(db);
             SeedData.seed(pg, db, 100, db);
         }
-        staging = LocalRun.start(env("staging", pg.url("openapi_staging"), "20"), RepoPaths.root());
-        // a wait budget of 0: every job answers 202
-        production = LocalRun.start(env("production", pg.url("openapi_production"), "0"), RepoPaths.root());
+        staging = LocalRun.start(env("staging", pg.url("openapi_staging"), "20"), RepoPaths.root(), RecordedCalls.INSTANCE);
+        // a wait budget of 0: every job answers 202; staging may restore production's backups (deployed after it)
+        Map<String, String> productionEnv = env("production", pg.url("openapi_production"), "0");
+        productionEnv.put("BackupKeyReaderRoleArns", staging.output("RestoreWorkerRoleArn") + ","
+                + staging.output("RestoreApiRoleArn"));
+        production = LocalRun.start(productionEnv, RepoPaths.root(), RecordedCalls.INSTANCE);
     }
 
     private static Map<String, String> env(String environment, String dbUrl, String waitBudget) {
@@ -247,6 +250,21 @@ class OpenApiContractIT {
         assertEquals("Invalid restore passkey", wrong.get("message").asText());
         JsonNode restored = call(staging, "POST", "/api/setting/restore", token, restoreProduction, 200);
         assertEquals("Database restored successfully from backup: " + productionFile, restored.get("message").asText());
+        // beside the current database: the whole backup, then one table; a table the backup lacks is a 404
+        JsonNode copy = call(staging, "POST", "/api/setting/restore", token, restoreProduction.replace("}",
+                ",\"into\":\"copy\"}"), 200);
+        assertTrue(copy.get("database").asText().startsWith("openapi_staging_copy_"), copy.toString());
+        JsonNode table = call(staging, "POST", "/api/setting/restore", token, restoreProduction.replace("}",
+                ",\"tables\":[\"public.orders\"]}"), 200);
+        JsonNode tableJob = call(staging, "GET", "/api/setting/jobs/" + jobThatMade(table.get("database").asText()),
+                token, null, 200);
+        assertEquals(List.of("copy", "public.orders", table.get("database").asText()), List.of(
+                tableJob.get("into").asText(), tableJob.get("tables").get(0).asText(), tableJob.get("database").asText()),
+                tableJob.toString());
+        JsonNode noTable = call(staging, "POST", "/api/setting/restore", token, restoreProduction.replace("}",
+                ",\"tables\":[\"public.no_such_table\"]}"), 404);
+        assertTrue(noTable.get("message").asText().startsWith("Restore refused: the backup has no table "
+                + "public.no_such_table"), noTable.toString());
         JsonNode restoring = call(production, "POST", "/api/setting/restore", productionToken, restoreProduction, 202);
         String restoreUrl = restoring.get("statusUrl").asText();
         // a second restore while the first holds the lock (its job is still RUNNING, or already done)
@@ -341,6 +359,34 @@ class OpenApiContractIT {
             }
         }
         assertEquals(Set.of(false, true), sides, "names on both sides of the file name's schema");
+        // the optional fields, at their bounds: with a name of the right shape that is no backup, what the document
+        // allows is a 404 (every check before the file's passed), what it forbids a 400
+        String unknown = "pharmatracker-production-on-2020-01-01-at-02-00-00-AM-IST.dump";
+        String maxIdentifier = "t".repeat(63);
+        List<String> extras = List.of(
+                "\"into\":\"copy\"", "\"into\":\"replace\"", "\"into\":\"\"", "\"into\":null",
+                "\"tables\":[\"public.orders\"]", "\"tables\":[\"public.orders\"],\"into\":\"copy\"",
+                "\"tables\":[\"public.orders\"],\"into\":\"current\"", "\"tables\":[]",
+                "\"tables\":\"public.orders\"", "\"tables\":[\"orders\"]", "\"tables\":[\"a.b.c\"]",
+                "\"tables\":[\"public.*\"]", "\"tables\":[\"Sales.Orders_2026$\"]",
+                "\"tables\":[\"_s." + maxIdentifier + "\"]", "\"tables\":[\"_s." + maxIdentifier + "t\"]",
+                "\"tables\":[\"public.order s\"]", "\"tables\":[1]",
+                "\"tables\":[" + String.join(",", java.util.Collections.nCopies(100, "\"public.t\"")) + "]",
+                "\"tables\":[" + String.join(",", java.util.Collections.nCopies(101, "\"public.t\"")) + "]",
+                "\"schemas\":[\"sales\"]", "\"schemas\":[\"sales.orders\"]", "\"schemas\":[]",
+                "\"schemas\":[\"sales\"],\"tables\":[\"public.orders\"]", "\"database\":\"x\"");
+        sides.clear();
+        for (String extra : extras) {
+            String body = "{\"filename\":\"" + unknown + "\",\"passkey\":\"" + PASSKEY + "\"," + extra + "}";
+            boolean allowed = allows(restoreRequest, JSON.readTree(body));
+            sides.add(allowed);
+            HttpResponse<String> answer = send(staging, "POST", "/api/setting/restore", token, body);
+            if (answer.statusCode() != (allowed ? 404 : 400)) {
+                disagreements.add("body with " + shortened(extra) + " (the document " + (allowed ? "allows" : "forbids")
+                        + " it): " + answer.statusCode() + " " + shortened(answer.body()));
+            }
+        }
+        assertEquals(Set.of(false, true), sides, "bodies on both sides of the request's schema");
         assertEquals(List.of(), disagreements, "the server and docs/openapi.yaml disagree");
     }
 
@@ -372,6 +418,20 @@ class OpenApiContractIT {
     }
 
     /** Fires a restore drill (the local schedule route), waits for it and returns its job as the API answers it. */
+    /** The id of staging's job that made {@code database} (a 200 answer names the database, not the job). */
+    private static String jobThatMade(String database) throws Exception {
+        try (var s3 = new dev.pgbackup.common.AwsClients(java.util.Optional.of(MotoServer.get().endpoint()), true).s3()) {
+            for (var o : s3.listObjectsV2Paginator(b -> b.bucket(BUCKET).prefix("pgbackup/jobs/pharmatracker-staging/"))
+                    .contents()) {
+                JsonNode job = JSON.readTree(s3.getObjectAsBytes(b -> b.bucket(BUCKET).key(o.key())).asUtf8String());
+                if (database.equals(job.path("database").asText())) {
+                    return job.get("jobId").asText();
+                }
+            }
+        }
+        throw new AssertionError("no job made " + database);
+    }
+
     private static JsonNode drill(LocalRun run, String token) throws Exception {
         HttpResponse<String> fired = HTTP.send(HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + run.port() + "/local/restore-drill"))

@@ -33,9 +33,11 @@ record RoundTrip(TestPostgres pg, TestStack production, TestStack staging) {
         TestStack.createBucket(bucket);
         Map<String, String> settings = new HashMap<>(stagingSettings);
         settings.put("RECENT_BACKUP_MINUTES", "30");
-        TestStack production = stack(pg, "production", bucket, source, productionSettings);
+        // staging first, production naming staging's restore roles as readers of its key (README "Deploying")
         TestStack staging = stack(pg, "staging", bucket, newDatabase(pg, "shapes_target_"), settings);
-        return new RoundTrip(pg, production, staging);
+        Map<String, String> production = new HashMap<>(productionSettings);
+        production.put("BackupKeyReaderRoleArns", staging.restoreRoles());
+        return new RoundTrip(pg, stack(pg, "production", bucket, source, production), staging);
     }
 
     static String newDatabase(TestPostgres pg, String prefix) {
@@ -61,7 +63,7 @@ record RoundTrip(TestPostgres pg, TestStack production, TestStack staging) {
 
     /** A scheduled backup of {@code stack}'s database; its job record, SUCCEEDED or FAILED. */
     static JobRecord backup(TestStack stack) {
-        Map<String, Object> result = new BackupWorkerHandler(stack.wiring).handleRequest(Map.of("source", "aws.events",
+        Map<String, Object> result = stack.handler(BackupWorkerHandler.class).handleRequest(Map.of("source", "aws.events",
                 "detail-type", "Scheduled Event", "id", UUID.randomUUID().toString()),
                 new TestContext(Duration.ofMinutes(10)));
         return stack.wiring.jobs.find((String) result.get("jobId")).orElseThrow();
@@ -86,7 +88,7 @@ record RoundTrip(TestPostgres pg, TestStack production, TestStack staging) {
         assertTrue(staging.wiring.restoreLock().acquire(jobId, "ops", filename).acquired());
         staging.wiring.jobs.save(JobRecord.started(jobId, JobRecord.Type.RESTORE, staging.environment, filename, "ops",
                 "api", Instant.now()));
-        new RestoreWorkerHandler(staging.wiring).handleRequest(new WorkerPayload(jobId, staging.environment, filename,
+        staging.handler(RestoreWorkerHandler.class).handleRequest(new WorkerPayload(jobId, staging.environment, filename,
                 "SWAP").toMap(), new TestContext(Duration.ofMinutes(10)));
         return staging.wiring.jobs.find(jobId).orElseThrow();
     }

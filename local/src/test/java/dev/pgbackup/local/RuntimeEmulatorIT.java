@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pgbackup.template.Stack;
+import dev.pgbackup.testsupport.GlobalCallRecorder;
 import dev.pgbackup.testsupport.MotoServer;
 import dev.pgbackup.testsupport.RepoPaths;
 import dev.pgbackup.testsupport.SeedData;
@@ -62,38 +64,74 @@ class RuntimeEmulatorIT {
         pg.createDatabase(DB);
         SeedData.seed(pg, DB, 300, "rie");
         TestStack.createBucket(BUCKET);
-        stack = TestStack.create("staging", BUCKET, DB, Map.of());
-        Map<String, String> env = new HashMap<>(stack.env);
-        env.put("AWS_ENDPOINT_URL", MotoServer.get().endpoint().toString());
-        env.put("S3_FORCE_PATH_STYLE", "true");
-        env.put("AWS_REGION", "us-east-1");
-        env.put("AWS_ACCESS_KEY_ID", "test");
-        env.put("AWS_SECRET_ACCESS_KEY", "test");
-        // the API hands a job to its worker through Lambda's asynchronous invoke (moto's Lambda API
-        // accepts it) and answers 202 after this budget; the test then invokes the worker itself
-        env.put("WAIT_BUDGET_SECONDS", "1");
-        env.put("AWS_LAMBDA_FUNCTION_TIMEOUT", "900");
-        env.put("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024");
-        // the workers announce every job on moto's default bus: the shaded worker jars carry the EventBridge SDK
-        env.put("EVENT_BUS_NAME", "default");
+        // the API hands a job to its worker through Lambda's asynchronous invoke (moto's Lambda API accepts it) and
+        // answers 202 after this budget; the test then invokes the worker itself. The refresh schedule's event reaches
+        // the backup worker; production has no backup in this bucket.
+        stack = TestStack.create("staging", BUCKET, DB, Map.of("WaitBudgetSeconds", "1",
+                "RefreshSourceEnvironment", "production"));
         registerWorkersInMotoLambda(stack.env.get("BACKUP_WORKER_FUNCTION"), stack.env.get("RESTORE_WORKER_FUNCTION"));
-        Map<String, String[]> template = templateFunctions();
         Path logs = Files.createDirectories(RepoPaths.root().resolve("local/target/rie-logs"));
+        List<Stack.Function> template = stack.template.functions();
         ExecutorService pool = Executors.newFixedThreadPool(template.size());
         try {
             Map<String, Future<LambdaRuntimeEmulator>> starting = new LinkedHashMap<>();
-            template.forEach((name, codeAndHandler) -> starting.put(name, pool.submit(() ->
-                    LambdaRuntimeEmulator.start(name, functionJar(codeAndHandler[0], name), codeAndHandler[1], env, logs))));
+            for (Stack.Function f : template) {
+                Map<String, String> env = environment(f);
+                starting.put(f.logicalId(), pool.submit(() -> LambdaRuntimeEmulator.start(f.logicalId(),
+                        functionJar(codeUri(f), f.logicalId()), f.handler(), env, logs, recorder())));
+            }
             for (var e : starting.entrySet()) {
                 functions.put(e.getKey(), e.getValue().get());
             }
         } finally {
             pool.shutdown();
         }
-        assertEquals(List.of("BackupApiFunction", "ListBackupsFunction", "JobStatusFunction", "RetentionPreviewFunction",
-                "RestoreApiFunction", "BackupWorkerFunction", "RestoreWorkerFunction", "RestoreDrillFunction"),
-                List.copyOf(functions.keySet()),
-                "the functions of template.yaml");
+        assertEquals(List.of("BackupApiFunction", "BackupWorkerFunction", "JobStatusFunction", "ListBackupsFunction",
+                "RestoreApiFunction", "RestoreDrillFunction", "RestoreWorkerFunction", "RetentionPreviewFunction"),
+                functions.keySet().stream().sorted().toList(), "the functions of template.yaml");
+    }
+
+    /**
+     * What Lambda gives the function: the variables template.yaml sets for it (the layer where the tests have it),
+     * the runtime's own, the emulator's endpoint and credentials, and where to record its calls.
+     */
+    private static Map<String, String> environment(Stack.Function f) {
+        Map<String, String> env = new HashMap<>(stack.environmentOf(f));
+        env.put("AWS_ENDPOINT_URL", MotoServer.get().endpoint().toString());
+        env.put("S3_FORCE_PATH_STYLE", "true");
+        env.put("AWS_REGION", "us-east-1");
+        env.put("AWS_ACCESS_KEY_ID", "test");
+        env.put("AWS_SECRET_ACCESS_KEY", "test");
+        env.put("AWS_LAMBDA_FUNCTION_TIMEOUT", Integer.toString(f.timeoutSeconds()));
+        env.put("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", Integer.toString(f.memoryMb()));
+        env.put("PGBACKUP_CALLS_FILE", RepoPaths.root().resolve("local/target/iam-calls/rie-" + f.logicalId() + "-"
+                + java.util.UUID.randomUUID().toString().substring(0, 8) + ".jsonl").toString());
+        env.put("PGBACKUP_CALLS_STACK", stack.template.name);
+        env.put("PGBACKUP_CALLS_FUNCTION", f.logicalId());
+        return env;
+    }
+
+    /** The function's code: the module the template's CodeUri names (the SAM transform made it an S3 key). */
+    @SuppressWarnings("unchecked")
+    private static String codeUri(Stack.Function f) {
+        return String.valueOf(((Map<String, Object>) stack.template.properties(f.logicalId()).get("Code")).get("S3Key"));
+    }
+
+    /**
+     * The classpath entries that make the SDK in the function's process record every call (GlobalCallRecorder, from
+     * the tests' own classes, registered as a global interceptor in a directory only this classpath has).
+     */
+    private static List<String> recorder() throws IOException {
+        Path registration = RepoPaths.root().resolve("local/target/rie-recorder");
+        Path file = registration.resolve(GlobalCallRecorder.REGISTRATION);
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, GlobalCallRecorder.class.getName() + "\n");
+        try {
+            return List.of(registration.toString(),
+                    Path.of(GlobalCallRecorder.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
+        } catch (java.net.URISyntaxException e) {
+            throw new IOException(e);
+        }
     }
 
     @AfterAll
@@ -140,26 +178,6 @@ class RuntimeEmulatorIT {
                         .code(c -> c.zipFile(software.amazon.awssdk.core.SdkBytes.fromByteArray(zip.toByteArray()))));
             }
         }
-    }
-
-    /**
-     * Logical id -> {CodeUri, Handler} of every AWS::Serverless::Function of the default stack (WorkerCompute=lambda)
-     * in template.yaml, read as YAML: the managed-instances workers run the same handlers from the same code.
-     */
-    static Map<String, String[]> templateFunctions() throws IOException {
-        // CloudFormation's short tags (!Ref, !Sub, ...) are read as their plain values: only the shape matters here
-        JsonNode template = new ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
-                .readTree(RepoPaths.root().resolve("template.yaml").toFile());
-        Map<String, String[]> found = new LinkedHashMap<>();
-        template.get("Resources").fields().forEachRemaining(resource -> {
-            JsonNode r = resource.getValue();
-            if ("AWS::Serverless::Function".equals(r.path("Type").asText())
-                    && !"OnManagedInstances".equals(r.path("Condition").asText())) {
-                found.put(resource.getKey(), new String[] {r.path("Properties").path("CodeUri").asText(),
-                        r.path("Properties").path("Handler").asText()});
-            }
-        });
-        return found;
     }
 
     /** The project's version, from the POM the build ran with (the shaded jars carry it in their names). */
@@ -212,7 +230,8 @@ class RuntimeEmulatorIT {
             return fn;
         }
         if ("aws.events".equals(event.path("source").asText())) {
-            // the drill's schedule says which task it is; the backup schedule's detail is empty
+            // the drill's schedule says which task it is; the backup schedule's detail is empty; the refresh's
+            // schedule also goes to the backup worker (it takes the safety backup)
             return "restore-drill".equals(event.path("detail").path("task").asText()) ? "RestoreDrillFunction"
                     : "BackupWorkerFunction";
         }
@@ -236,6 +255,12 @@ class RuntimeEmulatorIT {
             seen.computeIfAbsent(function, k -> new ArrayList<>()).add(file.getFileName().toString());
             if (function.equals("RestoreDrillFunction")) {
                 drillEvent = event;
+            } else if ("refresh".equals(JSON.readTree(event).path("detail").path("task").asText())) {
+                // routed as a refresh, not taken for a scheduled backup: a RESTORE job, refused before anything ran
+                JsonNode result = invoke(function, event);
+                assertEquals("FAILED", result.get("status").asText(), result::toString);
+                assertEquals("Refresh failed: there is no complete backup of 'production' to restore; nothing was "
+                        + "changed", result.get("message").asText());
             } else if (function.equals("BackupWorkerFunction")) {
                 JsonNode result = invoke(function, event);
                 assertEquals("SUCCEEDED", result.get("status").asText(), result::toString);
@@ -318,7 +343,7 @@ class RuntimeEmulatorIT {
 
         assertEquals(Map.of(
                 "BackupApiFunction", List.of("backup.json"),
-                "BackupWorkerFunction", List.of("scheduled-backup.json"),
+                "BackupWorkerFunction", List.of("scheduled-backup.json", "scheduled-refresh.json"),
                 "JobStatusFunction", List.of("job-status.json"),
                 "ListBackupsFunction", List.of("list-backups.json"),
                 "RetentionPreviewFunction", List.of("retention-preview.json"),

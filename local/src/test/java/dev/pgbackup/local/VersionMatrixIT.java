@@ -56,13 +56,24 @@ class VersionMatrixIT {
 
     /** A stack of {@code environment} whose database is {@code database} on the server of {@code major}. */
     static TestStack stack(String bucket, String environment, int major, String database) {
-        TestStack stack = TestStack.create(environment, bucket, database, Map.of("RECENT_BACKUP_MINUTES", "30"));
+        return stack(bucket, environment, major, database, Map.of());
+    }
+
+    static TestStack stack(String bucket, String environment, int major, String database, Map<String, String> more) {
+        Map<String, String> settings = new java.util.HashMap<>(Map.of("RECENT_BACKUP_MINUTES", "30"));
+        settings.putAll(more);
+        TestStack stack = TestStack.create(environment, bucket, database, settings);
         stack.putParameters(servers.get(major).url(database));
         return stack;
     }
 
+    /** Production, deployed after staging with staging's restore roles as readers of its key (README "Deploying"). */
+    static TestStack production(String bucket, int major, TestStack staging) {
+        return stack(bucket, "production", major, SOURCE, Map.of("BackupKeyReaderRoleArns", staging.restoreRoles()));
+    }
+
     static Map<String, Object> backup(TestStack stack) {
-        Map<String, Object> result = new BackupWorkerHandler(stack.wiring).handleRequest(Map.of("source", "aws.events",
+        Map<String, Object> result = stack.handler(BackupWorkerHandler.class).handleRequest(Map.of("source", "aws.events",
                 "detail-type", "Scheduled Event", "id", UUID.randomUUID().toString()), new TestContext(Duration.ofMinutes(10)));
         assertEquals("SUCCEEDED", result.get("status"), () -> stack.environment + ": " + result.get("message"));
         return result;
@@ -73,7 +84,7 @@ class VersionMatrixIT {
         assertTrue(stack.wiring.restoreLock().acquire(jobId, "ops", filename).acquired());
         stack.wiring.jobs.save(JobRecord.started(jobId, JobRecord.Type.RESTORE, stack.environment, filename, "ops",
                 "api", Instant.now()));
-        return new RestoreWorkerHandler(stack.wiring).handleRequest(new WorkerPayload(jobId, stack.environment, filename,
+        return stack.handler(RestoreWorkerHandler.class).handleRequest(new WorkerPayload(jobId, stack.environment, filename,
                 "SWAP").toMap(), new TestContext(Duration.ofMinutes(10)));
     }
 
@@ -99,7 +110,10 @@ class VersionMatrixIT {
     void eachMajorBacksUpWithZstdAndRestoresRowForRow(int major, int pgDumpMajor) {
         TestPostgres pg = servers.get(major);
         String bucket = newBucket();
-        TestStack production = stack(bucket, "production", major, SOURCE);
+        String target = "matrix_target_" + UUID.randomUUID().toString().substring(0, 6);
+        pg.createDatabase(target);
+        TestStack staging = stack(bucket, "staging", major, target);
+        TestStack production = production(bucket, major, staging);
 
         Map<String, Object> done = backup(production);
 
@@ -109,9 +123,6 @@ class VersionMatrixIT {
         assertTrue(manifest.pgDumpVersion().startsWith(pgDumpMajor + "."), manifest.pgDumpVersion());
         assertTrue(manifest.serverVersion().startsWith(major + "."), manifest.serverVersion());
         assertEquals("zstd:3", manifest.compression());
-        String target = "matrix_target_" + UUID.randomUUID().toString().substring(0, 6);
-        pg.createDatabase(target);
-        TestStack staging = stack(bucket, "staging", major, target);
         backup(staging); // the safety backup of the target
 
         Map<String, Object> restored = restore(staging, filename);
@@ -124,11 +135,11 @@ class VersionMatrixIT {
     @CsvSource({"16, 18", "18, 17", "14, 16", "15, 18"})
     void crossMajorRestoresThatWorkGiveTheSameRows(int from, int into) {
         String bucket = newBucket();
-        String filename = (String) backup(stack(bucket, "production", from, SOURCE)).get("filename");
         TestPostgres target = servers.get(into);
         String database = "cross_" + UUID.randomUUID().toString().substring(0, 6);
         target.createDatabase(database);
         TestStack staging = stack(bucket, "staging", into, database);
+        String filename = (String) backup(production(bucket, from, staging)).get("filename");
         backup(staging);
 
         Map<String, Object> restored = restore(staging, filename);
@@ -140,13 +151,13 @@ class VersionMatrixIT {
     @Test
     void productionOnSeventeenIntoStagingOnSixteenIsRefusedBeforeAnythingIsTouched() {
         String bucket = newBucket();
-        String filename = (String) backup(stack(bucket, "production", 17, SOURCE)).get("filename");
         TestPostgres sixteen = servers.get(16);
         String database = "refused_" + UUID.randomUUID().toString().substring(0, 6);
         sixteen.createDatabase(database);
         SeedData.seed(sixteen, database, 50, "staging");
-        Map<String, List<String>> before = sixteen.snapshot(database);
         TestStack staging = stack(bucket, "staging", 16, database);
+        String filename = (String) backup(production(bucket, 17, staging)).get("filename");
+        Map<String, List<String>> before = sixteen.snapshot(database);
         backup(staging);
 
         Map<String, Object> refused = restore(staging, filename);

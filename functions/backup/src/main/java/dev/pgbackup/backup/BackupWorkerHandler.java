@@ -26,6 +26,7 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
     private final BackupService backups;
     private final Lock lock;
     private final BackupAssignments assignments;
+    private final dev.pgbackup.restore.RefreshStarter refresh;
 
     public BackupWorkerHandler() {
         this(Wiring.fromEnvironment());
@@ -37,6 +38,7 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
         this.lock = wiring.backupLock();
         this.assignments = new BackupAssignments(wiring.config, wiring.jobs, lock,
                 name -> wiring.catalog.find(name).isPresent(), wiring.clock);
+        this.refresh = new dev.pgbackup.restore.RefreshStarter(wiring);
     }
 
     /** The backup service wired from the stack's parts (also what tests and benchmarks run directly). */
@@ -52,6 +54,9 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
     @Override
     public Map<String, Object> handleRequest(Map<String, Object> event, Context context) {
         Deadline deadline = Deadline.fromContext(wiring.ticker, context, Config.WorkerLimits.SAFETY_MARGIN);
+        if (dev.pgbackup.restore.RefreshStarter.isRefresh(event)) {
+            return refresh.start(event, deadline, this::safetyBackup);
+        }
         Optional<BackupAssignments.Assignment> assignment;
         try {
             assignment = assign(event, deadline);
@@ -91,7 +96,32 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
         return failed.summary();
     }
 
+    /**
+     * The refresh's safety backup: an on-demand backup of this environment, as the API would start it, run here under
+     * the backup lock (a backup already running refuses it: the refresh must not restore over writes no backup holds).
+     */
+    private JobRecord safetyBackup(Deadline deadline) {
+        String jobId = dev.pgbackup.common.jobs.JobStore.newJobId();
+        String filename = dev.pgbackup.common.storage.BackupName.create(wiring.config, wiring.clock.instant()).filename();
+        JobRecord job = JobRecord.started(jobId, JobRecord.Type.BACKUP, wiring.config.environment(), filename,
+                "schedule", "refresh", wiring.clock.instant());
+        Lock.Outcome taken = lock.acquire(jobId, "schedule", filename);
+        if (!taken.acquired()) {
+            JobRecord refused = job.failed(wiring.clock.instant(), "Backup refused: a backup of '"
+                    + wiring.config.environment() + "' is already running (job " + taken.holder().jobId() + ")", null);
+            wiring.jobs.save(refused);
+            return refused;
+        }
+        wiring.jobs.save(job);
+        return runJob(new BackupAssignments.Assignment(job, dev.pgbackup.common.storage.BackupClass.ON_DEMAND),
+                deadline);
+    }
+
     private Map<String, Object> run(BackupAssignments.Assignment assignment, Deadline deadline) {
+        return runJob(assignment, deadline).summary();
+    }
+
+    private JobRecord runJob(BackupAssignments.Assignment assignment, Deadline deadline) {
         JobRecord job = assignment.job();
         AuditLog.Entry audit = wiring.audit.entry("backup.job").with("jobId", job.jobId())
                 .with("subject", job.requestedBy()).with("trigger", job.trigger())
@@ -133,7 +163,7 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
             wiring.events.publish(finished).addTo(audit);
             audit.with("message", finished.message()).with("bytes", finished.bytes()).write(finished.status().name());
         }
-        return finished.summary();
+        return finished;
     }
 
     private void release(JobRecord job, AuditLog.Entry audit) {

@@ -40,8 +40,8 @@ class BackupApiIT {
         String bucket = "api-" + UUID.randomUUID().toString().substring(0, 8);
         TestStack.createBucket(bucket);
         TestStack stack = TestStack.create("production", bucket, DB, overrides);
-        BackupWorkerHandler worker = new BackupWorkerHandler(stack.wiring);
-        stack.worker("backup-worker-production", (payload, context) -> worker.handleRequest(payloadMap(payload), context));
+        BackupWorkerHandler worker = stack.handler(BackupWorkerHandler.class);
+        stack.worker(stack.env.get("BACKUP_WORKER_FUNCTION"), (payload, context) -> worker.handleRequest(payloadMap(payload), context));
         return stack;
     }
 
@@ -54,7 +54,7 @@ class BackupApiIT {
     }
 
     static APIGatewayV2HTTPResponse post(TestStack stack, Map<String, String> headers, String body) {
-        APIGatewayV2HTTPResponse response = new BackupApiHandler(stack.wiring).handleRequest(
+        APIGatewayV2HTTPResponse response = stack.handler(BackupApiHandler.class).handleRequest(
                 ApiEvents.request("POST", "/api/setting/backup", headers, body), new TestContext(Duration.ofSeconds(30)));
         if (response.getStatusCode() == 200 || response.getStatusCode() >= 500) {
             stack.awaitWorkers(); // the job has ended; its worker may still be writing its audit line
@@ -91,8 +91,8 @@ class BackupApiIT {
 
     /** The real backup worker behind a gate: each invocation waits until the test counts {@code release} down. */
     private static void gatedWorker(TestStack stack, CountDownLatch release) {
-        BackupWorkerHandler worker = new BackupWorkerHandler(stack.wiring);
-        stack.worker("backup-worker-production", (payload, context) -> {
+        BackupWorkerHandler worker = stack.handler(BackupWorkerHandler.class);
+        stack.worker(stack.env.get("BACKUP_WORKER_FUNCTION"), (payload, context) -> {
             try {
                 release.await();
             } catch (InterruptedException e) {
@@ -119,7 +119,7 @@ class BackupApiIT {
         assertEquals("/api/setting/jobs/" + jobId, body.get("statusUrl").asText());
         String filename = body.get("filename").asText();
 
-        JobStatusHandler status = new JobStatusHandler(stack.wiring);
+        JobStatusHandler status = stack.handler(JobStatusHandler.class);
         JsonNode running = json(status.handleRequest(jobEvent(jobId, token), new TestContext(Duration.ofSeconds(30))));
         assertEquals("RUNNING", running.get("status").asText());
         assertEquals(filename, running.get("filename").asText());
@@ -178,8 +178,8 @@ class BackupApiIT {
         TestStack.createBucket(bucket);
         TestStack stack = TestStack.create("production", bucket, DB, Map.of(),
                 java.time.Clock.fixed(Instant.now(), java.time.ZoneOffset.UTC));
-        BackupWorkerHandler worker = new BackupWorkerHandler(stack.wiring);
-        stack.worker("backup-worker-production", (payload, context) -> worker.handleRequest(payloadMap(payload), context));
+        BackupWorkerHandler worker = stack.handler(BackupWorkerHandler.class);
+        stack.worker(stack.env.get("BACKUP_WORKER_FUNCTION"), (payload, context) -> worker.handleRequest(payloadMap(payload), context));
         String token = stack.token("gina", "WEB_ACCESS");
 
         APIGatewayV2HTTPResponse first = post(stack, TestStack.bearer(token), null);
@@ -196,7 +196,7 @@ class BackupApiIT {
         TestStack stack = stack(Map.of());
         String token = stack.token("bob", "WEB_ACCESS");
         for (String id : new String[] {UUID.randomUUID().toString(), "..%2F..%2Fetc", "not-a-job"}) {
-            var r = new JobStatusHandler(stack.wiring).handleRequest(jobEvent(id, token), new TestContext(Duration.ofSeconds(5)));
+            var r = stack.handler(JobStatusHandler.class).handleRequest(jobEvent(id, token), new TestContext(Duration.ofSeconds(5)));
             assertEquals(404, r.getStatusCode());
             assertEquals("Job not found", json(r).get("message").asText());
         }

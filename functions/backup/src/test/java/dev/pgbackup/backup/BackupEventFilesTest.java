@@ -72,4 +72,34 @@ class BackupEventFilesTest {
         assertEquals("IGNORED", again.get("status"), "the same execution delivered twice runs once");
         assertFalse(stack.wiring.backupLock().holder().isPresent(), "the lock is free");
     }
+
+    @ParameterizedTest
+    @Event(value = "events/scheduled-refresh.json", type = Map.class)
+    void theRefreshEventTakesTheRestoreLockThenTheSafetyBackupAndFailsWhenThatFails(Map<String, Object> event) {
+        UnitStack stack = UnitStack.create("staging", Map.of("REFRESH_SOURCE_ENVIRONMENT", "production"));
+        String production = stack.plantBackup("production", UnitStack.T0.minusSeconds(3600));
+        stack.objects.plant(stack.wiring.keys.of("production").manifest(production,
+                dev.pgbackup.common.storage.BackupClass.SCHEDULED), "{}", UnitStack.T0.minusSeconds(3590));
+        BackupWorkerHandler worker = new BackupWorkerHandler(stack.wiring);
+        String jobId = dev.pgbackup.restore.RefreshStarter.scheduledJobId(stack.wiring.config,
+                "7d3b1f0e-6a2c-4c8e-9f51-2b0d4e8a9c17");
+
+        Map<String, Object> first = worker.handleRequest(event, new TestContext(Duration.ofMinutes(15)));
+        Map<String, Object> again = worker.handleRequest(event, new TestContext(Duration.ofMinutes(15)));
+
+        // the in-memory stack has no database: the safety backup fails, so nothing is restored
+        assertEquals(jobId, first.get("jobId"));
+        JobRecord job = stack.wiring.jobs.find(jobId).orElseThrow();
+        assertEquals(JobRecord.Type.RESTORE, job.type());
+        assertEquals("schedule", job.trigger());
+        assertEquals(production, job.filename());
+        assertEquals(JobRecord.Status.FAILED, job.status());
+        assertTrue(job.message().startsWith("Refresh failed: the safety backup of 'staging' did not succeed (job "),
+                job.message());
+        assertTrue(job.message().endsWith("); nothing was changed"), job.message());
+        assertEquals("IGNORED", again.get("status"), "the same execution delivered twice runs once");
+        assertFalse(stack.wiring.restoreLock().holder().isPresent(), "the restore lock is free");
+        assertFalse(stack.wiring.backupLock().holder().isPresent(), "the backup lock is free");
+        assertTrue(stack.launches.isEmpty(), "no restore worker was started");
+    }
 }

@@ -88,7 +88,7 @@ class BackupEventsIT {
         assertEquals(List.of(), inbox.messages(), "a success is no message on the topic");
 
         String name = BackupFiles.name("production", Instant.now().plusSeconds(2));
-        Map<String, Object> requested = new BackupWorkerHandler(stack.wiring).handleRequest(
+        Map<String, Object> requested = stack.handler(BackupWorkerHandler.class).handleRequest(
                 BackupWorkerIT.apiJob(stack, name), new TestContext(Duration.ofMinutes(15)));
         assertEquals("SUCCEEDED", requested.get("status"));
         List<JsonNode> more = inbox.events();
@@ -141,7 +141,7 @@ class BackupEventsIT {
                 BackupFiles.name("production", Instant.now())));
         payload.put("filename", BackupFiles.name("production", Instant.now().minusSeconds(3600)));
 
-        Map<String, Object> result = new BackupWorkerHandler(stack.wiring).handleRequest(payload,
+        Map<String, Object> result = stack.handler(BackupWorkerHandler.class).handleRequest(payload,
                 new TestContext(Duration.ofMinutes(15)));
 
         assertEquals("FAILED", result.get("status"));

@@ -83,8 +83,8 @@ class BackupFaultsIT {
             older = BackupWorkerIT.putFakeBackups(direct, bucket, "production", 3);
             BackupFiles.markCompleted(direct, bucket, older.get(2), "production", Instant.now().minus(Duration.ofDays(1)));
             lastBackupBefore = read(stack.wiring.keys.lastBackup()).orElseThrow();
-            BackupWorkerHandler worker = new BackupWorkerHandler(stack.wiring);
-            stack.worker("backup-worker-production", (payload, context) -> {
+            BackupWorkerHandler worker = stack.handler(BackupWorkerHandler.class);
+            stack.worker(stack.env.get("BACKUP_WORKER_FUNCTION"), (payload, context) -> {
                 launched.incrementAndGet();
                 worker.handleRequest(BackupApiIT.payloadMap(payload), context);
             });
@@ -377,7 +377,7 @@ class BackupFaultsIT {
                     .respondSsmError(400, "ThrottlingException", "Rate exceeded");
             String token = f.stack.token("alice@example.com", "WEB_ACCESS");
 
-            APIGatewayV2HTTPResponse response = new BackupApiHandler(f.stack.wiring).handleRequest(
+            APIGatewayV2HTTPResponse response = f.stack.handler(BackupApiHandler.class).handleRequest(
                     ApiEvents.request("POST", "/api/setting/backup", TestStack.bearer(token), null),
                     new TestContext(Duration.ofSeconds(30)));
 

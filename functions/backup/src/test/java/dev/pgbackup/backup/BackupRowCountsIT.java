@@ -58,7 +58,7 @@ class BackupRowCountsIT {
 
     static Manifest backUp(TestStack stack) {
         String name = BackupName.create(stack.wiring.config, Instant.now()).filename();
-        BackupWorkerHandler.service(stack.wiring).run(new BackupService.Request(JobStore.newJobId(), name,
+        BackupWorkerHandler.service(stack.wiringOf(BackupWorkerHandler.class)).run(new BackupService.Request(JobStore.newJobId(), name,
                 BackupClass.ON_DEMAND), Deadline.in(Duration.ofMinutes(10)));
         return stack.wiring.catalog.manifest(stack.wiring.catalog.find(name).orElseThrow()).orElseThrow();
     }
@@ -167,7 +167,7 @@ class BackupRowCountsIT {
         TestStack stack = TestStack.create("production", BackupWorkerIT.newBucket(), db, Map.of());
         String name = BackupName.create(stack.wiring.config, Instant.now()).filename();
 
-        BackupService.Outcome outcome = BackupWorkerHandler.service(stack.wiring).run(new BackupService.Request(
+        BackupService.Outcome outcome = BackupWorkerHandler.service(stack.wiringOf(BackupWorkerHandler.class)).run(new BackupService.Request(
                 JobStore.newJobId(), name, BackupClass.ON_DEMAND), Deadline.in(Duration.ofMinutes(10)));
 
         long count = outcome.timings().get("count");

@@ -77,7 +77,7 @@ class BackupWorkerIT {
     }
 
     static Map<String, Object> runScheduled(TestStack stack) {
-        return new BackupWorkerHandler(stack.wiring).handleRequest(scheduledEvent(), new TestContext(Duration.ofMinutes(15)));
+        return stack.handler(BackupWorkerHandler.class).handleRequest(scheduledEvent(), new TestContext(Duration.ofMinutes(15)));
     }
 
     /** What EventBridge Scheduler sends (events/scheduled-backup.json), with a fresh execution id. */
@@ -231,7 +231,7 @@ class BackupWorkerIT {
         // Lambda would kill the worker 3 s past its safety margin
         TestContext nearlyOutOfTime = new TestContext(Config.WorkerLimits.SAFETY_MARGIN.plusSeconds(3));
 
-        Map<String, Object> result = new BackupWorkerHandler(stack.wiring).handleRequest(scheduledEvent(), nearlyOutOfTime);
+        Map<String, Object> result = stack.handler(BackupWorkerHandler.class).handleRequest(scheduledEvent(), nearlyOutOfTime);
 
         assertEquals("FAILED", result.get("status"));
         assertTrue(String.valueOf(result.get("message")).contains("did not finish before the worker's time limit"),
@@ -248,7 +248,7 @@ class BackupWorkerIT {
         TestStack stack = TestStack.create("production", bucket, SOURCE_DB, Map.of());
         String name = BackupName.create(stack.wiring.config, Instant.now()).filename();
         Map<String, Object> payload = apiJob(stack, name);
-        BackupWorkerHandler worker = new BackupWorkerHandler(stack.wiring);
+        BackupWorkerHandler worker = stack.handler(BackupWorkerHandler.class);
         TestContext context = new TestContext(Duration.ofMinutes(15));
 
         assertEquals("SUCCEEDED", worker.handleRequest(payload, context).get("status"));
@@ -273,7 +273,7 @@ class BackupWorkerIT {
     void aJobRecordOrPayloadThatDisagreesIsRefusedAndNothingIsWritten() {
         String bucket = newBucket();
         TestStack stack = TestStack.create("production", bucket, SOURCE_DB, Map.of());
-        BackupWorkerHandler worker = new BackupWorkerHandler(stack.wiring);
+        BackupWorkerHandler worker = stack.handler(BackupWorkerHandler.class);
         TestContext context = new TestContext(Duration.ofMinutes(15));
         String mine = BackupName.create(stack.wiring.config, Instant.now()).filename();
 
@@ -357,7 +357,7 @@ class BackupWorkerIT {
     void missingBucketGivesTheKnownMessage() {
         TestStack stack = TestStack.create("production", "no-such-bucket-" + UUID.randomUUID().toString().substring(0, 8),
                 SOURCE_DB, Map.of());
-        BackupService service = service(stack.wiring);
+        BackupService service = service(stack.wiringOf(BackupWorkerHandler.class));
         RuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class,
                 () -> service.run(new BackupService.Request(JobStore.newJobId(),
                         "pharmatracker-production-on-2026-01-01-at-01-00-00-AM-IST.dump", BackupClass.ON_DEMAND),
@@ -390,7 +390,7 @@ class BackupWorkerIT {
     void twoBackupsWithTheSameNameNeverOverwrite() throws Exception {
         String bucket = newBucket();
         TestStack stack = TestStack.create("production", bucket, SOURCE_DB, Map.of());
-        BackupService service = service(stack.wiring);
+        BackupService service = service(stack.wiringOf(BackupWorkerHandler.class));
         String name = BackupName.create(stack.wiring.config, Instant.now()).filename();
         Deadline deadline = Deadline.in(Duration.ofSeconds(300));
 
@@ -419,7 +419,7 @@ class BackupWorkerIT {
         byte[] data = new byte[size];
         new java.util.Random(1).nextBytes(data);
 
-        IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> stack.wiring.archives.upload(
+        IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> stack.wiringOf(BackupWorkerHandler.class).archives.upload(
                 name, new java.io.ByteArrayInputStream(data), Deadline.in(Duration.ofSeconds(120)), () -> { }));
 
         assertTrue(e.getMessage().contains("already exists"), e.getMessage());
@@ -442,7 +442,7 @@ class BackupWorkerIT {
         TestStack stack = TestStack.create("production", bucket, SOURCE_DB,
                 Map.of("RETENTION_COUNT", "3", "ON_DEMAND_RETENTION_COUNT", "2"));
         List<String> scheduled = putFakeBackups(stack.s3, bucket, "production", 3); // the previous tool's: history
-        BackupWorkerHandler worker = new BackupWorkerHandler(stack.wiring);
+        BackupWorkerHandler worker = stack.handler(BackupWorkerHandler.class);
         TestContext context = new TestContext(Duration.ofMinutes(15));
         List<String> onDemand = new ArrayList<>();
         for (int i = 5; i >= 1; i--) {
@@ -483,7 +483,7 @@ class BackupWorkerIT {
 
             assertEquals("SUCCEEDED", runScheduled(stack).get("status"));
             String name = BackupName.create(stack.wiring.config, Instant.now().plusSeconds(5)).filename();
-            assertEquals("SUCCEEDED", new BackupWorkerHandler(stack.wiring)
+            assertEquals("SUCCEEDED", stack.handler(BackupWorkerHandler.class)
                     .handleRequest(apiJob(stack, name), new TestContext(Duration.ofMinutes(15))).get("status"));
 
             List<String> written = proxy.writes().stream().map(dev.pgbackup.testsupport.FaultProxy.Request::key)

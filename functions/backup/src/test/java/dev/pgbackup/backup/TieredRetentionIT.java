@@ -48,7 +48,7 @@ class TieredRetentionIT {
 
     @SuppressWarnings("unchecked")
     static List<String> deletedByPreview(TestStack stack) throws Exception {
-        APIGatewayV2HTTPResponse response = new RetentionPreviewHandler(stack.wiring).handleRequest(
+        APIGatewayV2HTTPResponse response = stack.handler(RetentionPreviewHandler.class).handleRequest(
                 ApiEvents.request("GET", "/api/setting/retention", TestStack.bearer(stack.token("ops", "WEB_ACCESS")),
                         null), new TestContext(Duration.ofSeconds(30)));
         assertEquals(200, response.getStatusCode(), response.getBody());

@@ -1,11 +1,14 @@
 package dev.pgbackup.common;
 
+import dev.pgbackup.common.config.Variable;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.http.async.SdkAsyncHttpClient;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
@@ -21,15 +24,31 @@ import software.amazon.awssdk.services.ssm.SsmClient;
 /**
  * Builds the SDK clients once per container. In AWS the SDK's defaults apply; locally and in tests
  * {@code AWS_ENDPOINT_URL} points every client at an emulator and {@code S3_FORCE_PATH_STYLE} turns on
- * path-style addressing (emulators on localhost have no bucket sub-domains).
+ * path-style addressing (emulators on localhost have no bucket sub-domains). Tests add interceptors that record
+ * every call a function makes (to evaluate it against the IAM template.yaml grants); in AWS there are none.
  */
 public final class AwsClients {
     private final Optional<URI> endpoint;
     private final boolean pathStyle;
+    private final List<ExecutionInterceptor> interceptors;
 
     public AwsClients(Optional<URI> endpoint, boolean pathStyle) {
+        this(endpoint, pathStyle, List.of());
+    }
+
+    public AwsClients(Optional<URI> endpoint, boolean pathStyle, List<ExecutionInterceptor> interceptors) {
         this.endpoint = endpoint;
         this.pathStyle = pathStyle;
+        this.interceptors = List.copyOf(interceptors);
+    }
+
+    private ClientOverrideConfiguration overrides() {
+        return overrides(ClientOverrideConfiguration.builder());
+    }
+
+    private ClientOverrideConfiguration overrides(ClientOverrideConfiguration.Builder builder) {
+        interceptors.forEach(builder::addExecutionInterceptor);
+        return builder.build();
     }
 
     public static AwsClients fromEnvironment() {
@@ -37,9 +56,9 @@ public final class AwsClients {
     }
 
     public static AwsClients from(Map<String, String> env) {
-        String url = env.get("AWS_ENDPOINT_URL");
-        return new AwsClients(url == null || url.isBlank() ? Optional.empty() : Optional.of(URI.create(url.trim())),
-                Boolean.parseBoolean(env.getOrDefault("S3_FORCE_PATH_STYLE", "false")));
+        String url = Variable.AWS_ENDPOINT_URL.in(env);
+        return new AwsClients(url == null ? Optional.empty() : Optional.of(URI.create(url)),
+                Boolean.parseBoolean(Variable.S3_FORCE_PATH_STYLE.orDefault(env)));
     }
 
     /**
@@ -48,7 +67,7 @@ public final class AwsClients {
      */
     public <B extends software.amazon.awssdk.awscore.client.builder.AwsClientBuilder<B, C>
             & software.amazon.awssdk.core.client.builder.SdkSyncClientBuilder<B, C>, C> C build(B builder) {
-        builder.httpClient(UrlConnectionHttpClient.create());
+        builder.httpClient(UrlConnectionHttpClient.create()).overrideConfiguration(overrides());
         endpoint.ifPresent(builder::endpointOverride);
         return builder.build();
     }
@@ -56,6 +75,7 @@ public final class AwsClients {
     public S3Client s3() {
         var builder = S3Client.builder()
                 .httpClient(UrlConnectionHttpClient.builder().socketTimeout(Duration.ofSeconds(60)).build())
+                .overrideConfiguration(overrides())
                 .forcePathStyle(pathStyle);
         endpoint.ifPresent(builder::endpointOverride);
         return builder.build();
@@ -102,6 +122,7 @@ public final class AwsClients {
         private S3AsyncClient build(MultipartConfiguration multipart) {
             var builder = S3AsyncClient.builder()
                     .httpClient(http())
+                    .overrideConfiguration(overrides())
                     .forcePathStyle(pathStyle)
                     .multipartEnabled(multipart != null)
                     // moto's HTTP server answers "100 Continue" in a way the Netty client takes as the final
@@ -123,14 +144,15 @@ public final class AwsClients {
     }
 
     public SsmClient ssm() {
-        var builder = SsmClient.builder().httpClient(UrlConnectionHttpClient.create());
+        var builder = SsmClient.builder().httpClient(UrlConnectionHttpClient.create()).overrideConfiguration(overrides());
         endpoint.ifPresent(builder::endpointOverride);
         return builder.build();
     }
 
     /** KMS for the workers' client-side encryption (only the worker jars carry the KMS SDK). */
     public software.amazon.awssdk.services.kms.KmsClient kms() {
-        var builder = software.amazon.awssdk.services.kms.KmsClient.builder().httpClient(UrlConnectionHttpClient.create());
+        var builder = software.amazon.awssdk.services.kms.KmsClient.builder().httpClient(UrlConnectionHttpClient.create())
+                .overrideConfiguration(overrides());
         endpoint.ifPresent(builder::endpointOverride);
         return builder.build();
     }
@@ -138,13 +160,13 @@ public final class AwsClients {
     /** Only the workers call this (the database secret): the other functions' jars do not carry the client. */
     public software.amazon.awssdk.services.secretsmanager.SecretsManagerClient secretsManager() {
         var builder = software.amazon.awssdk.services.secretsmanager.SecretsManagerClient.builder()
-                .httpClient(UrlConnectionHttpClient.create());
+                .httpClient(UrlConnectionHttpClient.create()).overrideConfiguration(overrides());
         endpoint.ifPresent(builder::endpointOverride);
         return builder.build();
     }
 
     public LambdaClient lambda() {
-        var builder = LambdaClient.builder().httpClient(UrlConnectionHttpClient.create());
+        var builder = LambdaClient.builder().httpClient(UrlConnectionHttpClient.create()).overrideConfiguration(overrides());
         endpoint.ifPresent(builder::endpointOverride);
         return builder.build();
     }
@@ -157,12 +179,11 @@ public final class AwsClients {
     static final Duration NOTICE_CALL = Duration.ofSeconds(7);
     static final int NOTICE_ATTEMPTS = 2;
 
-    private static ClientOverrideConfiguration notices() {
-        return ClientOverrideConfiguration.builder()
+    private ClientOverrideConfiguration notices() {
+        return overrides(ClientOverrideConfiguration.builder()
                 .apiCallAttemptTimeout(NOTICE_ATTEMPT)
                 .apiCallTimeout(NOTICE_CALL)
-                .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder().maxAttempts(NOTICE_ATTEMPTS).build())
-                .build();
+                .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder().maxAttempts(NOTICE_ATTEMPTS).build()));
     }
 
     private static UrlConnectionHttpClient.Builder noticeHttp() {

@@ -39,6 +39,23 @@ public final class SeedData {
                 + "from generate_series(1, " + rows + ") g");
     }
 
+    /**
+     * Personal data a refresh must not carry into staging unmasked, on top of {@link #seed}: the customers' phone
+     * numbers, their login sessions and API tokens (every value carries {@code marker}).
+     */
+    public static void seedPersonalData(TestPostgres pg, String database, String marker) {
+        pg.execute(database, "set role app_owner;"
+                + "alter table customers add column phone text;"
+                + "update customers set phone = '+91 98' || lpad(id::text, 8, '0');"
+                + "create table sessions (id bigserial primary key, customer_id bigint not null references customers(id),"
+                + " token text not null, expires_at timestamptz not null default now() + interval '1 day');"
+                + "insert into sessions(customer_id, token) select id, md5(id::text) || '-" + marker + "' from customers;"
+                + "create table api_tokens (id bigserial primary key, customer_id bigint references customers(id),"
+                + " token text not null unique);"
+                + "insert into api_tokens(customer_id, token) select id, 'tok-" + marker + "-' || id from customers"
+                + " where id % 3 = 0;");
+    }
+
     /** Installs a pseudo-random bytes function without needing pgcrypto. */
     public static void installHelpers(TestPostgres pg, String database) {
         pg.execute(database, """

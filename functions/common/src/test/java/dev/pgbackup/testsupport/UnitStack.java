@@ -25,7 +25,8 @@ import java.util.function.BiConsumer;
 /**
  * A stack for the rule tests, in memory: the bucket ({@link InMemoryObjectStore}), the SecureStrings (a map),
  * business time (a {@link MutableClock}) and the worker launcher (recorded, and run inline when a test says
- * so). No network, no database: the API handlers' rules run in milliseconds.
+ * so). No network, no database, no template: the API handlers' rules run in milliseconds. (The integration tests'
+ * {@link TestStack} is template.yaml deployed.)
  */
 public final class UnitStack {
     public static final Instant T0 = Instant.parse("2026-11-28T10:00:00Z");
@@ -43,7 +44,16 @@ public final class UnitStack {
     private UnitStack(String environment, Map<String, String> overrides) {
         this.environment = environment;
         this.objects = new InMemoryObjectStore("unit-bucket", clock);
-        Map<String, String> e = new HashMap<>(TestStack.environment(environment, "unit-bucket", Map.of()));
+        // the rules need no stack: the few variables Config requires, the rest at the code's defaults
+        Map<String, String> e = new HashMap<>();
+        e.put("APP_NAME", TestStack.APP);
+        e.put("ENVIRONMENT", environment);
+        e.put("BUCKET_NAME", "unit-bucket");
+        e.put("DB_URL_PARAMETER", "/" + TestStack.APP + "/" + environment + "/db-url");
+        e.put("JWT_SECRET_PARAMETER", "/" + TestStack.APP + "/" + environment + "/jwt-secret");
+        e.put("RESTORE_PASSKEY_PARAMETER", "/" + TestStack.APP + "/" + environment + "/restore-passkey");
+        e.put("BACKUP_WORKER_FUNCTION", "backup-worker-" + environment);
+        e.put("RESTORE_WORKER_FUNCTION", "restore-worker-" + environment);
         e.put("PG_TOOLS_DIR", "/nonexistent");
         e.put("WAIT_BUDGET_SECONDS", "0");
         e.putAll(overrides);

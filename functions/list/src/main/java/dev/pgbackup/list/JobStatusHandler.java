@@ -50,6 +50,15 @@ public class JobStatusHandler implements RequestHandler<APIGatewayV2HTTPEvent, A
         view.put("status", job.status().name());
         view.put("environment", job.environment());
         view.put("filename", job.filename());
+        if (job.into() != null) {
+            view.put("into", job.into());
+        }
+        if (job.tables() != null) {
+            view.put("tables", job.tables());
+        }
+        if (job.database() != null) {
+            view.put("database", job.database());
+        }
         view.put("createdAt", job.createdAt().toString());
         if (job.finishedAt() != null) {
             view.put("finishedAt", job.finishedAt().toString());

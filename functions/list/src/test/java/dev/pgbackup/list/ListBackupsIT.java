@@ -126,7 +126,7 @@ class ListBackupsIT {
 
     static APIGatewayV2HTTPResponse handle(APIGatewayV2HTTPEvent event) {
         boolean status = event.getRawPath() != null && event.getRawPath().contains("/api/setting/jobs/");
-        return (status ? new JobStatusHandler(stack.wiring) : new ListBackupsHandler(stack.wiring))
+        return (status ? stack.handler(JobStatusHandler.class) : stack.handler(ListBackupsHandler.class))
                 .handleRequest(event, new TestContext(Duration.ofSeconds(30)));
     }
 
@@ -234,7 +234,7 @@ class ListBackupsIT {
     void aMissingBucketGivesTheKnownMessage() {
         String missing = "no-such-bucket-" + UUID.randomUUID().toString().substring(0, 8);
         TestStack other = TestStack.create("production", missing, "postgres", Map.of());
-        APIGatewayV2HTTPResponse response = new ListBackupsHandler(other.wiring).handleRequest(
+        APIGatewayV2HTTPResponse response = other.handler(ListBackupsHandler.class).handleRequest(
                 ApiEvents.request("GET", "/api/setting/backups", auth(), null), new TestContext(Duration.ofSeconds(30)));
         assertEquals(500, response.getStatusCode());
         assertEquals("S3 bucket '" + missing + "' does not exist or is not accessible", map(response.getBody()).get("message"));

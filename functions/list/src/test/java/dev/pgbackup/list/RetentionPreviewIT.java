@@ -43,7 +43,7 @@ class RetentionPreviewIT {
     }
 
     static APIGatewayV2HTTPResponse preview(TestStack stack, Map<String, String> headers) {
-        return new RetentionPreviewHandler(stack.wiring).handleRequest(
+        return stack.handler(RetentionPreviewHandler.class).handleRequest(
                 ApiEvents.request("GET", "/api/setting/retention", headers, null), new TestContext(Duration.ofSeconds(30)));
     }
 

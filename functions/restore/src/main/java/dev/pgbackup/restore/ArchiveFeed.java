@@ -59,7 +59,7 @@ final class ArchiveFeed {
     static Result run(PgTools tools, PgTools.Installation installation, List<String> args, DbConnection connection,
                       Supplier<ArchiveStorage.Reading> source, Deadline deadline, int keepStdout, boolean wholeObject) {
         return run(tools, installation, args, connection, source, deadline, keepStdout, wholeObject, n -> { }, null,
-                null);
+                null, false);
     }
 
     /**
@@ -67,11 +67,13 @@ final class ArchiveFeed {
      * @param stderrLines the tool's stderr lines (its --verbose progress), or null
      * @param stdoutLines every line of stdout, however long it is (a table of contents of 100,000 tables is read
      *                    whole this way, without keeping it), or null
+     * @param readToEnd   a tool that may stop reading once it has what it needs (pg_restore --use-list) exited 0: the
+     *                    rest of the object is still read, and hashed, so the checksum covers all of it
      */
     static Result run(PgTools tools, PgTools.Installation installation, List<String> args, DbConnection connection,
                       Supplier<ArchiveStorage.Reading> source, Deadline deadline, int keepStdout, boolean wholeObject,
                       java.util.function.LongConsumer fedSoFar, java.util.function.Consumer<String> stderrLines,
-                      java.util.function.Consumer<String> stdoutLines) {
+                      java.util.function.Consumer<String> stdoutLines, boolean readToEnd) {
         long started = System.nanoTime();
         RunningTool tool;
         try {
@@ -100,7 +102,8 @@ final class ArchiveFeed {
             AtomicReference<String> readError = new AtomicReference<>();
             ByteArrayOutputStream head = new ByteArrayOutputStream();
 
-            Thread feeder = daemon("pg_restore-stdin", () -> feed(body, tool.stdin(), fed, readError, aborted, fedSoFar));
+            Thread feeder = daemon("pg_restore-stdin", () -> feed(body, tool.stdin(), fed, readError, aborted, fedSoFar,
+                    readToEnd));
             Thread drain = daemon("pg_restore-stdout", () -> drain(tool.stdout(), head, keepStdout, stdoutLines));
             feeder.start();
             drain.start();
@@ -116,6 +119,8 @@ final class ArchiveFeed {
             boolean timedOut = code < 0;
             if (timedOut) {
                 tool.destroy();
+            } else if (code == 0 && readToEnd) {
+                timedOut = !finish(feeder, deadline);
             }
             // the tool is gone: stop reading S3 (pg_restore --list stops after the table of contents)
             abort(in, aborted);
@@ -133,8 +138,9 @@ final class ArchiveFeed {
     }
 
     private static void feed(InputStream in, OutputStream out, AtomicLong fed, AtomicReference<String> readError,
-                             AtomicBoolean aborted, java.util.function.LongConsumer fedSoFar) {
+                             AtomicBoolean aborted, java.util.function.LongConsumer fedSoFar, boolean readToEnd) {
         byte[] buffer = new byte[BUFFER];
+        boolean writing = true;
         try {
             while (true) {
                 int n;
@@ -151,10 +157,15 @@ final class ArchiveFeed {
                 if (n < 0) {
                     return;
                 }
-                try {
-                    out.write(buffer, 0, n);
-                } catch (IOException e) {
-                    return; // the tool stopped reading (exited, or was killed)
+                if (writing) {
+                    try {
+                        out.write(buffer, 0, n);
+                    } catch (IOException e) {
+                        if (!readToEnd) {
+                            return; // the tool stopped reading (exited, or was killed)
+                        }
+                        writing = false; // it has what it needs: the rest is read for the checksum only
+                    }
                 }
                 fedSoFar.accept(fed.addAndGet(n));
             }
@@ -197,6 +208,16 @@ final class ArchiveFeed {
         } catch (IOException ignored) {
             // the tool was killed
         }
+    }
+
+    /** Waits, until the deadline, for the feeder to read the rest of the object; false when it did not. */
+    private static boolean finish(Thread feeder, Deadline deadline) {
+        try {
+            feeder.join(Math.max(1, deadline.remaining().toMillis()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return !feeder.isAlive();
     }
 
     private static Thread daemon(String name, Runnable body) {

@@ -113,11 +113,30 @@ final class ArchiveReads {
                         entries.incrementAndGet();
                     }
                     DrillRules.tableEntry(line).ifPresent(tables::add);
-                });
+                }, false);
         requireRead(r, pgRestore);
         String head = r.stdoutHead();
         return new Listing(new Checked(group(DUMPED_FROM, head), group(DUMPED_BY, head), r.millis(), null,
                 entries.get()), List.copyOf(tables));
+    }
+
+    /**
+     * The check of a table-only restore: the whole table of contents with each entry's dependencies (pg_restore
+     * --verbose prints them as "; depends on: ..." lines), every line handed to {@code lines} as it streams.
+     */
+    Checked listWithDependencies(PgTools.Installation pgRestore, Deadline deadline,
+                                 java.util.function.Consumer<String> lines) {
+        java.util.concurrent.atomic.AtomicInteger entries = new java.util.concurrent.atomic.AtomicInteger();
+        ArchiveFeed.Result r = ArchiveFeed.run(tools, pgRestore, List.of("--list", "--verbose"), null, this::open,
+                deadline, LIST_HEAD, false, n -> { }, null, line -> {
+                    if (!line.isBlank() && !line.startsWith(";")) {
+                        entries.incrementAndGet();
+                    }
+                    lines.accept(line);
+                }, false);
+        requireRead(r, pgRestore);
+        String head = r.stdoutHead();
+        return new Checked(group(DUMPED_FROM, head), group(DUMPED_BY, head), r.millis(), null, entries.get());
     }
 
     private void requireRead(ArchiveFeed.Result r, PgTools.Installation pgRestore) {
@@ -139,8 +158,17 @@ final class ArchiveReads {
     /** Streams the archive into pg_restore connected to {@code database}; returns pg_restore's time. */
     long restoreInto(PgTools.Installation pgRestore, DbConnection db, String database, Deadline deadline,
                      ProgressReporter progress) {
-        List<String> args = List.of("--no-owner", "--no-acl", "--exit-on-error", "--single-transaction",
-                "--no-password", "--verbose", "--dbname=" + DatabaseNames.conninfoDbname(database));
+        return restoreInto(pgRestore, db, database, null, deadline, progress);
+    }
+
+    /** As above, restoring only the entries {@code useList} names (pg_restore --use-list), when not null. */
+    long restoreInto(PgTools.Installation pgRestore, DbConnection db, String database, java.nio.file.Path useList,
+                     Deadline deadline, ProgressReporter progress) {
+        List<String> args = new java.util.ArrayList<>(List.of("--no-owner", "--no-acl", "--exit-on-error",
+                "--single-transaction", "--no-password", "--verbose", "--dbname=" + DatabaseNames.conninfoDbname(database)));
+        if (useList != null) {
+            args.add("--use-list=" + useList);
+        }
         progress.phase("restoring data", backup.size());
         AtomicReference<String> table = new AtomicReference<>();
         AtomicBoolean building = new AtomicBoolean();
@@ -152,7 +180,7 @@ final class ArchiveReads {
                     } else if (BUILDING.matcher(line).find() && building.compareAndSet(false, true)) {
                         progress.phase("building indexes", null);
                     }
-                }, null);
+                }, null, useList != null);
         if (r.timedOut()) {
             throw RestoreFailure.unchanged(target, "Restore failed: pg_restore did not finish before the worker's "
                     + "time limit and was stopped");
@@ -174,6 +202,13 @@ final class ArchiveReads {
      */
     long restoreFromFile(PgTools.Installation pgRestore, DbConnection db, String database, java.nio.file.Path dir,
                          int jobs, int entries, Deadline deadline, ProgressReporter progress, Timings timings) {
+        return restoreFromFile(pgRestore, db, database, dir, null, jobs, entries, deadline, progress, timings);
+    }
+
+    /** As above, restoring only the entries {@code useList} names, when not null. */
+    long restoreFromFile(PgTools.Installation pgRestore, DbConnection db, String database, java.nio.file.Path dir,
+                         java.nio.file.Path useList, int jobs, int entries, Deadline deadline, ProgressReporter progress,
+                         Timings timings) {
         java.nio.file.Path file = null;
         java.nio.file.Path plain = null;
         try {
@@ -190,8 +225,8 @@ final class ArchiveReads {
             }
             java.nio.file.Path archive = plain != null ? plain : local;
             progress.phase("restoring data", null);
-            return timings.time("pg_restore", () -> runParallel(pgRestore, db, database, archive, jobs, entries,
-                    deadline, progress));
+            return timings.time("pg_restore", () -> runParallel(pgRestore, db, database, archive, useList, jobs,
+                    entries, deadline, progress));
         } catch (java.io.IOException e) {
             throw RestoreFailure.unchanged(target, "Restore failed: the backup could not be written to the worker's "
                     + "disk (" + e.getClass().getSimpleName() + ")");
@@ -233,9 +268,14 @@ final class ArchiveReads {
     }
 
     private long runParallel(PgTools.Installation pgRestore, DbConnection db, String database, java.nio.file.Path file,
-                             int jobs, int entries, Deadline deadline, ProgressReporter progress) {
-        List<String> args = List.of("--no-owner", "--no-acl", "--exit-on-error", "--jobs=" + jobs, "--no-password",
-                "--verbose", "--dbname=" + DatabaseNames.conninfoDbname(database), file.toString());
+                             java.nio.file.Path useList, int jobs, int entries, Deadline deadline,
+                             ProgressReporter progress) {
+        List<String> args = new java.util.ArrayList<>(List.of("--no-owner", "--no-acl", "--exit-on-error",
+                "--jobs=" + jobs, "--no-password", "--verbose", "--dbname=" + DatabaseNames.conninfoDbname(database)));
+        if (useList != null) {
+            args.add("--use-list=" + useList);
+        }
+        args.add(file.toString());
         java.util.concurrent.atomic.AtomicInteger finished = new java.util.concurrent.atomic.AtomicInteger();
         AtomicBoolean building = new AtomicBoolean();
         long started = System.nanoTime();

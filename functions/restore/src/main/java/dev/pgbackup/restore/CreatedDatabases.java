@@ -15,13 +15,14 @@ import java.util.function.UnaryOperator;
 
 /**
  * The journal of the databases this stack created on its server and has not dropped: restores being built, the
- * pre-restore copies a swap keeps, drill scratch databases. A database is dropped only when this journal holds it
+ * pre-restore copies a swap keeps, drill scratch databases, restores made beside the target. A database is dropped only when this journal holds it
  * and the server still has that name with that OID, never because its name looks like one of ours: on a server
  * shared by several stacks (or a database called {@code X_pre}), a name pattern matches other people's databases.
  * Restores and drills run at the same time (different locks), so every change is a conditional write, retried.
  */
 final class CreatedDatabases {
-    enum Kind { RESTORING, PRE_RESTORE, DRILL }
+    /** COPY: a restore's new database beside the target ({@code "into": "copy"}), bounded by {@link CopyExpiry}. */
+    enum Kind { RESTORING, PRE_RESTORE, DRILL, COPY }
 
     /** A database we created (or, for a pre-restore copy, renamed the target to), by name and OID. */
     @JsonIgnoreProperties(ignoreUnknown = true)

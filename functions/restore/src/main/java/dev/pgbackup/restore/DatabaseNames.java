@@ -10,7 +10,8 @@ import java.util.function.Predicate;
 /**
  * Names of the databases a restore creates next to the target ({@code <db>_restore_<ts>} while it is being
  * built, {@code <db>_pre_restore_<ts>} for the old one after the swap), within PostgreSQL's 63-byte limit,
- * a restore drill's scratch database ({@code <db>_drill_<ts>}), and SQL quoting for names that come from
+ * a restore drill's scratch database ({@code <db>_drill_<ts>}), a restore beside the target ({@code <db>_copy_<ts>}),
+ * and SQL quoting for names that come from
  * configuration.
  */
 public final class DatabaseNames {
@@ -19,6 +20,7 @@ public final class DatabaseNames {
     static final String RESTORE_INFIX = "_restore_";
     static final String PRE_RESTORE_INFIX = "_pre_restore_";
     static final String DRILL_INFIX = "_drill_";
+    static final String COPY_INFIX = "_copy_";
     private static final DateTimeFormatter STAMP =
             DateTimeFormatter.ofPattern("yyyyMMdd_HHmmss").withZone(ZoneOffset.UTC);
     /** Two restores in one second (or a clock that steps back) must still get distinct names. */
@@ -74,6 +76,11 @@ public final class DatabaseNames {
     /** A restore drill's scratch database: a name no database on the server has ({@code taken}). */
     public String drill(Instant when, Predicate<String> taken) {
         return unique(base + DRILL_INFIX + STAMP.format(when), taken);
+    }
+
+    /** A restore beside the target ({@code "into": "copy"}): a name no database on the server has ({@code taken}). */
+    public String copy(Instant when, Predicate<String> taken) {
+        return unique(base + COPY_INFIX + STAMP.format(when), taken);
     }
 
     /**

@@ -78,16 +78,19 @@ public final class DrillService {
     private final CreatedDatabases created;
     private final FreeStorage freeStorage;
     private final int marginPercent;
+    private final CopyExpiry copies;
 
     /**
      * @param staleAfter  when a drill that has not finished is dead (its lock's staleness)
      * @param cipher      decrypts archives the workers encrypted, as a restore does
      * @param freeStorage the free space of the environment's server (a drill there builds a whole copy next to it)
+     * @param copies      the restores made beside the environment's database: expired ones are dropped first
      */
-    public DrillService(ObjectStore objects, ArchiveStorage archives, BackupCatalog catalog, PgTools pgTools,
-                        Supplier<Server> servers, Duration staleAfter, Clock clock, String app,
-                        Supplier<ArchiveCipher> cipher, dev.pgbackup.common.storage.StateKeys keys,
-                        FreeStorage freeStorage, int marginPercent) {
+    DrillService(ObjectStore objects, ArchiveStorage archives, BackupCatalog catalog, PgTools pgTools,
+                 Supplier<Server> servers, Duration staleAfter, Clock clock, String app,
+                 Supplier<ArchiveCipher> cipher, dev.pgbackup.common.storage.StateKeys keys,
+                 FreeStorage freeStorage, int marginPercent, CopyExpiry copies) {
+        this.copies = copies;
         this.created = new CreatedDatabases(objects, keys, clock);
         this.freeStorage = freeStorage;
         this.marginPercent = marginPercent;
@@ -113,6 +116,9 @@ public final class DrillService {
             DatabaseNames names = new DatabaseNames(plan.server().db().database());
             String where = plan.server().label() + "/" + names.target();
             dropAbandoned(admin, where, notes);
+            if (plan.server().label().equals(ENVIRONMENT_SERVER)) {
+                copies.dropExpired(admin, jobId, notes); // they are on this server: its disk is the drill's too
+            }
             checkSpace(plan, notes);
             String scratch = names.drill(clock.instant(), admin.databaseNames()::contains);
             timings.time("create", () -> create(admin, plan, scratch));

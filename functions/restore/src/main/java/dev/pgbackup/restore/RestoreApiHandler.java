@@ -5,20 +5,18 @@ import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import dev.pgbackup.common.Wiring;
-import dev.pgbackup.common.http.ApiRequest;
 import dev.pgbackup.common.http.JobAnswers;
+import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.storage.BackupObject;
+import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 
 /**
- * {@code POST /api/setting/restore} with {@code {"filename","passkey"}}: the safety checks of
- * {@link RestoreChecks}, the lock, then the restore worker; 200, or 202 with the job. The passkey is never
- * logged, echoed or stored.
+ * {@code POST /api/setting/restore} with {@code {"filename","passkey"}} and optionally {@code "into": "copy"} or
+ * {@code "tables"} / {@code "schemas"} ({@link RestoreBody}): the safety checks of {@link RestoreChecks}, the lock, then
+ * the restore worker; 200, or 202 with the job. The passkey is never logged, echoed or stored.
  */
 public class RestoreApiHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
-    static final Set<String> FIELDS = Set.of("filename", "passkey");
-
     private final Wiring wiring;
     private final RestoreChecks checks;
     private final RestoreStarter starter;
@@ -37,17 +35,30 @@ public class RestoreApiHandler implements RequestHandler<APIGatewayV2HTTPEvent, 
     @Override
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
         return wiring.edge.serve("restore.request", "Restore could not be started", event, (who, audit) -> {
-            Map<String, String> fields = ApiRequest.fields(event, wiring.config.maxBodyBytes(), FIELDS, false);
-            String filename = ApiRequest.required(fields, "filename");
-            String passkey = ApiRequest.required(fields, "passkey");
-            BackupObject backup = checks.approve(filename, passkey, audit);
-            RestoreStarter.Started started = starter.start(backup, who.subject(), JobAnswers.waitUntil(wiring, context));
+            RestoreBody body = RestoreBody.parse(event, wiring.config.maxBodyBytes());
+            RestoreRequest request = body.request();
+            audit.with("into", request.copy() ? RestoreRequest.INTO_COPY : null).with("tables", request.tables());
+            BackupObject backup = checks.approve(body.filename(), body.passkey(), request, audit);
+            RestoreStarter.Started started = starter.start(backup, who.subject(), request,
+                    JobAnswers.waitUntil(wiring, context));
             if (started.replacedStale() != null) {
                 audit.with("replacedStaleLockOfJob", started.replacedStale().jobId());
             }
             return JobAnswers.answer(started.start(), "restore", wiring.config.restoreWorker().window(), audit,
-                    // the worker's message: it says what the backup left out, if it left out anything
-                    done -> Map.of("message", done.message()));
+                    RestoreApiHandler::succeeded);
         });
+    }
+
+    /**
+     * The worker's message (it says what the backup left out, if it left out anything); a copy's answer also names
+     * the new database, which is all a caller needs to use it.
+     */
+    private static Map<String, Object> succeeded(JobRecord done) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("message", done.message());
+        if (done.database() != null) {
+            body.put("database", done.database());
+        }
+        return body;
     }
 }

@@ -48,6 +48,14 @@ public final class RestoreChecks {
 
     /** The backup to restore, once every check passed; the audit entry learns what is safe to log. */
     public BackupObject approve(String filename, String givenPasskey, AuditLog.Entry audit) {
+        return approve(filename, givenPasskey, RestoreRequest.REPLACE, audit);
+    }
+
+    /**
+     * As above, for a restore over the database or beside it: a copy replaces nothing, so it needs no safety backup;
+     * every other rule holds for it.
+     */
+    public BackupObject approve(String filename, String givenPasskey, RestoreRequest request, AuditLog.Entry audit) {
         Optional<String> problem = filenameProblem(config.appName(), filename);
         if (problem.isPresent()) {
             // the rejected name is not logged: it is caller input of any shape (even a pasted passkey)
@@ -62,14 +70,30 @@ public final class RestoreChecks {
         BackupObject backup = catalog.find(filename)
                 .orElseThrow(() -> Failure.notFound("Backup file not found: " + filename));
         audit.with("sourceEnvironment", backup.environment()).with("bytes", backup.size());
+        checkSource(backup);
+        checkKey(backup);
+        if (!request.copy()) {
+            checkSafetyBackup();
+        }
+        return backup;
+    }
+
+    /**
+     * The scheduled refresh's checks: the stack's own configuration chose the backup (no caller, no passkey), but what
+     * may be restored here and the way back (a safety backup taken since the last restore) are checked as for the API.
+     * The KMS key is checked by the worker's first read of the archive, before the target is touched.
+     */
+    public void approveScheduled(BackupObject backup) {
+        checkSource(backup);
+        checkSafetyBackup();
+    }
+
+    private void checkSource(BackupObject backup) {
         if (!config.acceptsRestoreFrom(backup.environment())) {
             throw Failure.conflict("Safety check failed: backups of '" + backup.environment() + "' may not be restored "
                     + "into '" + config.environment() + "' (this stack accepts backups of: "
                     + String.join(", ", config.restoreSources()) + ")");
         }
-        checkKey(backup);
-        checkSafetyBackup();
-        return backup;
     }
 
     /** The backup's KMS key must let this stack read it (the key policy decides), or the restore cannot start. */

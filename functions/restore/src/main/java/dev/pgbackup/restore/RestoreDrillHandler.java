@@ -43,6 +43,7 @@ public class RestoreDrillHandler implements RequestHandler<Map<String, Object>, 
     public RestoreDrillHandler(Wiring wiring) {
         this.wiring = wiring;
         this.drills = service(wiring);
+
         this.lock = new Lock(wiring.records, wiring.keys.drillLock(), wiring.config.drill().worker().staleAfter(),
                 wiring.clock);
         this.watch = new DrillWatch(wiring.records, wiring.keys, wiring.config.drill().alarmAfter(), wiring.audit,
@@ -54,7 +55,7 @@ public class RestoreDrillHandler implements RequestHandler<Map<String, Object>, 
         return new DrillService(w.objects, w.archives, w.catalog, w.pgTools, () -> server(w),
                 w.config.drill().worker().staleAfter(), w.clock, w.config.appName(),
                 dev.pgbackup.common.Once.of(() -> new dev.pgbackup.common.storage.ArchiveCipher(w.kms)), w.keys,
-                CloudWatchFreeStorage.of(w), w.config.serverSpace().marginPercent());
+                CloudWatchFreeStorage.of(w), w.config.serverSpace().marginPercent(), CopyExpiry.of(w));
     }
 
     /** The verification server when one is configured, else the environment's own server. */
@@ -83,6 +84,7 @@ public class RestoreDrillHandler implements RequestHandler<Map<String, Object>, 
         if (WATCH_TASK.equals(task)) {
             return watch.check();
         }
+
         if (task != null && !DRILL_TASK.equals(task)) {
             return ignored(null, "not a restore drill event (task '" + task + "')");
         }

@@ -45,6 +45,11 @@ public final class RestoreFailure extends Failure {
         return new RestoreFailure(Kind.CONFLICT, reason, null, TargetState.UNCHANGED, target, null);
     }
 
+    /** The request names something the backup does not have (a table): nothing was created (404). */
+    public static RestoreFailure notInBackup(String target, String reason) {
+        return new RestoreFailure(Kind.NOT_FOUND, reason, null, TargetState.UNCHANGED, target, null);
+    }
+
     /** The original database is now named {@code renamedTo}; the message says how to put it back. */
     public static RestoreFailure renamedAway(String target, String reason, String renamedTo) {
         return new RestoreFailure(Kind.SERVER, reason, null, TargetState.RENAMED_AWAY, target, renamedTo);

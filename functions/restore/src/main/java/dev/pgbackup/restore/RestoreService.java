@@ -39,12 +39,24 @@ public final class RestoreService {
                           String preRestoreCopy, boolean preRestoreCopyKept, String pgRestoreVersion,
                           String dumpedFrom, long pgRestoreMillis, boolean checksumVerified, int jobs,
                           List<String> notes, Map<String, Long> timings, String leftOut, int credentialRereads,
-                          List<String> droppedCopies) {
+                          List<String> droppedCopies, String copy, List<String> tables, String sanitized) {
+        /** Whether the restore wrote a new database beside the environment's ({@code copy}) instead of replacing it. */
+        public boolean beside() {
+            return copy != null;
+        }
+
         public String details() {
             StringBuilder d = new StringBuilder()
-                    .append("mode ").append(mode.name().toLowerCase().replace('_', '-'))
-                    .append("; database '").append(database).append("'")
-                    .append("; pg_restore ").append(pgRestoreVersion)
+                    .append("mode ").append(copy != null ? "copy" : mode.name().toLowerCase().replace('_', '-'))
+                    .append(copy != null ? "; new database '" + copy + "' beside '" + database + "'"
+                            : "; database '" + database + "'");
+            if (tables != null) {
+                d.append("; tables ").append(String.join(", ", tables));
+            }
+            if (sanitized != null) {
+                d.append("; sanitised by ").append(sanitized);
+            }
+            d.append("; pg_restore ").append(pgRestoreVersion)
                     .append(jobs > 1 ? " with " + jobs + " jobs from a downloaded copy" : " streamed from S3")
                     .append(" in ").append(pgRestoreMillis).append(" ms")
                     .append(checksumVerified ? "; checksum verified" : "; no checksum recorded (backup predates them)");
@@ -67,7 +79,8 @@ public final class RestoreService {
 
     /** One restore's inputs, decided before any database is touched. */
     record Plan(String jobId, BackupObject backup, Optional<Manifest> manifest, DatabaseLogin login, DatabaseNames names,
-                ArchiveReads reads, List<String> secrets, ProgressReporter progress, Timings timings) {
+                ArchiveReads reads, List<String> secrets, ProgressReporter progress, Timings timings,
+                RestoreRequest request, Optional<Sanitizer.Script> script, List<String> notes) {
         String target() {
             return names.target();
         }
@@ -89,6 +102,8 @@ public final class RestoreService {
     private final Supplier<dev.pgbackup.common.storage.ArchiveCipher> cipher;
     private final CreatedDatabases created;
     private final FreeStorage freeStorage;
+    private final Sanitizer sanitizer;
+    private final CopyExpiry copies;
 
     /**
      * {@code scratch}: where a parallel restore downloads the archive (the worker's ephemeral storage);
@@ -97,7 +112,10 @@ public final class RestoreService {
     public RestoreService(Config config, ObjectStore objects, ArchiveStorage archives, BackupCatalog catalog,
                           StateKeys keys, PgTools pgTools, Supplier<DatabaseLogin> logins, java.nio.file.Path scratch,
                           Clock clock, Supplier<dev.pgbackup.common.storage.ArchiveCipher> cipher,
-                          FreeStorage freeStorage) {
+                          FreeStorage freeStorage, dev.pgbackup.common.auth.SecretSource secrets,
+                          dev.pgbackup.common.audit.AuditLog audit) {
+        this.sanitizer = new Sanitizer(config.refresh(), secrets, objects, config.environment());
+        this.copies = new CopyExpiry(objects, keys, clock, config.copies(), audit);
         this.cipher = cipher;
         this.freeStorage = freeStorage;
         this.created = new CreatedDatabases(objects, keys, clock);
@@ -113,26 +131,46 @@ public final class RestoreService {
     }
 
     public Outcome run(String jobId, String filename, Deadline deadline) {
-        return run(jobId, filename, deadline, ProgressReporter.none());
+        return run(jobId, filename, RestoreRequest.REPLACE, deadline, ProgressReporter.none());
     }
 
     public Outcome run(String jobId, String filename, Deadline deadline, ProgressReporter progress) {
+        return run(jobId, filename, RestoreRequest.REPLACE, deadline, progress);
+    }
+
+    /** Restores {@code filename} as {@code request} says: over the environment's database, or beside it. */
+    public Outcome run(String jobId, String filename, RestoreRequest request, Deadline deadline,
+                       ProgressReporter progress) {
         Timings timings = new Timings();
-        Plan plan = timings.time("plan", () -> plan(jobId, filename, progress, timings));
-        boolean inPlace = config.restoreMode() == Config.RestoreMode.IN_PLACE;
+        Plan plan = timings.time("plan", () -> plan(jobId, filename, request, progress, timings));
+        boolean inPlace = !request.copy() && config.restoreMode() == Config.RestoreMode.IN_PLACE;
         progress.phase("checking the archive", plan.backup().size());
-        ArchiveReads.Checked checked = timings.time("check",
-                () -> plan.reads().check(pgTools.newestPgRestore(), inPlace, deadline));
+        Optional<TableSelection.Chosen> selection = Optional.empty();
+        ArchiveReads.Checked checked;
+        if (request.tables() != null) {
+            TableSelection.Parser contents = new TableSelection.Parser();
+            checked = timings.time("check", () -> plan.reads().listWithDependencies(pgTools.newestPgRestore(),
+                    deadline, contents));
+            selection = Optional.of(choose(plan, contents.parsed()));
+        } else {
+            checked = timings.time("check", () -> plan.reads().check(pgTools.newestPgRestore(), inPlace, deadline));
+        }
         try (AdminSession admin = timings.time("connect", () -> openAdmin(plan))) {
             Archive archive = new Archive(checked, chooseRestoreTool(checked, admin.serverMajor(), plan.target()));
-            List<String> notes = new ArrayList<>(new SwapProtocol(admin, objects, keys, clock).repair());
+            List<String> notes = plan.notes();
+            notes.addAll(new SwapProtocol(admin, objects, keys, clock).repair());
             dropLeftovers(admin, plan.target(), notes);
+            copies.dropExpired(admin, jobId, notes);
+            if (request.copy()) {
+                return copy(admin, plan, archive, selection, deadline, notes);
+            }
             if (inPlace) {
                 long start = System.nanoTime();
                 long millis = new InPlaceRestore(admin, plan, catalog).run(archive.pgRestore(), checked.millis(),
                         deadline);
                 timings.add("pg_restore", (System.nanoTime() - start) / 1_000_000);
-                return outcome(plan, archive, millis, null, false, 1, notes, List.of());
+                analyze(plan, plan.target(), deadline, notes);
+                return outcome(plan, archive, millis, null, false, 1, notes, List.of(), null, null);
             }
             return swap(admin, plan, archive, deadline, notes);
         } catch (SQLException e) {
@@ -140,6 +178,16 @@ public final class RestoreService {
         } catch (DatabaseLogin.Refused refused) {
             // refused at the admin connection or at a streamed pg_restore into the new database, which is dropped
             throw RestoreFailure.unchanged(plan.target(), "Restore failed: " + refused.reason(), refused.diagnostic());
+        }
+    }
+
+    /** The entries a table-only restore restores; names the backup lacks refuse it before anything is created. */
+    private static TableSelection.Chosen choose(Plan plan, TableSelection contents) {
+        try {
+            return contents.choose(plan.request().tables());
+        } catch (TableSelection.Refused refused) {
+            throw RestoreFailure.notInBackup(plan.target(), "Restore refused: " + refused.getMessage() + " (backup "
+                    + plan.backup().filename() + "); nothing was created");
         }
     }
 
@@ -157,7 +205,8 @@ public final class RestoreService {
         }
     }
 
-    private Plan plan(String jobId, String filename, ProgressReporter progress, Timings timings) {
+    private Plan plan(String jobId, String filename, RestoreRequest request, ProgressReporter progress,
+                      Timings timings) {
         objects.checkBucket();
         BackupObject backup = catalog.find(filename)
                 .orElseThrow(() -> Failure.notFound("Backup file not found: " + filename));
@@ -171,7 +220,11 @@ public final class RestoreService {
         List<String> secrets = login.secrets();
         ArchiveSource source = new ArchiveSource(archives, backup, manifest, config.appName(), cipher, names.target());
         ArchiveReads reads = new ArchiveReads(pgTools, archives, backup, manifest, names.target(), jobId, secrets, source);
-        return new Plan(jobId, backup, manifest, login, names, reads, secrets, progress, timings);
+        // read before anything is touched: a script that cannot be read refuses the restore with nothing changed
+        List<String> notes = new ArrayList<>();
+        Optional<Sanitizer.Script> script = sanitizer.scriptFor(backup, names.target(), notes);
+        return new Plan(jobId, backup, manifest, login, names, reads, secrets, progress, timings, request, script,
+                notes);
     }
 
     /** The backup's manifest; one this stack may not decrypt (SSE-KMS under its environment's key) is refused here. */
@@ -210,11 +263,7 @@ public final class RestoreService {
         long millis;
         int jobs = parallelJobs(plan, archive.checked(), notes);
         try {
-            millis = jobs > 1
-                    ? plan.reads().restoreFromFile(archive.pgRestore(), plan.login().connection(), fresh, scratch, jobs,
-                            archive.checked().entries(), deadline, plan.progress(), plan.timings())
-                    : plan.timings().time("pg_restore", () -> plan.login().attemptTool(db -> plan.reads()
-                            .restoreInto(archive.pgRestore(), db, fresh, deadline, plan.progress())));
+            millis = fill(plan, archive, fresh, Optional.empty(), jobs, deadline, notes);
             // the swap's retries stop at the deadline; starting it with less left could end them before the
             // sessions are gone, for nothing (the restored copy is dropped either way)
             if (deadline.remaining().compareTo(SwapProtocol.MIN_TIME) < 0) {
@@ -248,7 +297,106 @@ public final class RestoreService {
                 building.name(), building.oid()));
         List<String> dropped = copy == null ? List.of() : boundCopies(admin, target, copy.name(), notes);
         boolean kept = copy != null && !dropped.contains(copy.name());
-        return outcome(plan, archive, millis, copy == null ? null : copy.name(), kept, jobs, notes, dropped);
+        return outcome(plan, archive, millis, copy == null ? null : copy.name(), kept, jobs, notes, dropped, null, null);
+    }
+
+    /**
+     * A restore beside the environment's database: a new database {@code <db>_copy_<ts>}, filled, sanitised and analysed
+     * exactly as a swap restore fills the one it swaps in, then kept under its own name (the environment's database is
+     * not touched: not renamed, not locked, none of its sessions ended). Journalled as a copy, which expires.
+     */
+    private Outcome copy(AdminSession admin, Plan plan, Archive archive, Optional<TableSelection.Chosen> selection,
+                         Deadline deadline, List<String> notes) throws SQLException {
+        String target = plan.target();
+        Optional<AdminSession.DatabaseFacts> facts = admin.facts(target);
+        copies.makeRoom(admin, plan.jobId(), notes);
+        checkSpace(plan, notes);
+        String name = plan.names().copy(clock.instant(), admin.databaseNames()::contains);
+        admin.createDatabase(name, facts);
+        // journalled as being built until it is whole: a killed worker's half-made copy is dropped as a leftover
+        CreatedDatabases.Entry building = created.add(name, admin.oid(name).orElseThrow(),
+                CreatedDatabases.Kind.RESTORING, target, plan.jobId());
+        boolean done = false;
+        long millis;
+        int jobs = parallelJobs(plan.backup(), plan.reads().encrypted());
+        try {
+            millis = fill(plan, archive, name, selection, jobs, deadline, notes);
+            facts.ifPresent(f -> copyOwner(admin, name, f, notes));
+            created.add(name, building.oid(), CreatedDatabases.Kind.COPY, target, plan.jobId());
+            done = true;
+        } finally {
+            if (!done) {
+                forgetAfterFailure(admin, building, null, notes);
+            }
+        }
+        notes.add("the copy is dropped after " + config.copies().expiry().toHours() + " h (RestoreCopyExpiryHours)");
+        return outcome(plan, archive, millis, null, false, jobs, notes, List.of(), name,
+                selection.map(TableSelection.Chosen::tables).orElse(null));
+    }
+
+    /**
+     * Fills a new database from the archive (all of it, or the entries a table-only restore chose), then runs the
+     * sanitising script in it and gathers its statistics: everything that happens before anyone can use it. Returns
+     * pg_restore's time.
+     */
+    private long fill(Plan plan, Archive archive, String database, Optional<TableSelection.Chosen> selection, int jobs,
+                      Deadline deadline, List<String> notes) throws SQLException {
+        java.nio.file.Path useList = selection.isEmpty() ? null : writeUseList(plan, selection.get());
+        long millis;
+        try {
+            millis = jobs > 1
+                    ? plan.reads().restoreFromFile(archive.pgRestore(), plan.login().connection(), database, scratch,
+                            useList, jobs, archive.checked().entries(), deadline, plan.progress(), plan.timings())
+                    : plan.timings().time("pg_restore", () -> plan.login().attemptTool(db -> plan.reads()
+                            .restoreInto(archive.pgRestore(), db, database, useList, deadline, plan.progress())));
+        } finally {
+            deleteQuietly(useList);
+        }
+        if (plan.script().isPresent()) {
+            Sanitizer.Script script = plan.script().get();
+            plan.progress().phase("sanitising", null);
+            long start = System.nanoTime();
+            plan.login().attempt(db -> {
+                sanitizer.run(db.withDatabase(database), script, deadline, plan.target(), selection.isPresent());
+                return null;
+            });
+            plan.timings().add("sanitize", (System.nanoTime() - start) / 1_000_000);
+        }
+        analyze(plan, database, deadline, notes);
+        return millis;
+    }
+
+    /** Planner statistics for the restored database, timed as "analyze". */
+    private static void analyze(Plan plan, String database, Deadline deadline, List<String> notes) throws SQLException {
+        plan.progress().phase("gathering statistics", null);
+        long start = System.nanoTime();
+        plan.login().attempt(db -> {
+            Statistics.analyze(db.withDatabase(database), deadline, notes);
+            return null;
+        });
+        plan.timings().add("analyze", (System.nanoTime() - start) / 1_000_000);
+    }
+
+    private java.nio.file.Path writeUseList(Plan plan, TableSelection.Chosen chosen) {
+        try {
+            java.nio.file.Path file = java.nio.file.Files.createTempFile(scratch, "restore-" + plan.jobId() + "-",
+                    ".list");
+            java.nio.file.Files.writeString(file, chosen.useList());
+            return file;
+        } catch (java.io.IOException e) {
+            throw RestoreFailure.unchanged(plan.target(), "Restore failed: the list of entries to restore could not "
+                    + "be written to the worker's disk (" + e.getClass().getSimpleName() + ")");
+        }
+    }
+
+    private static void deleteQuietly(java.nio.file.Path file) {
+        if (file != null) {
+            try {
+                java.nio.file.Files.deleteIfExists(file);
+            } catch (java.io.IOException ignored) {
+                // /tmp is the worker's own
+            }
+        }
     }
 
     /**
@@ -324,12 +472,13 @@ public final class RestoreService {
     }
 
     private Outcome outcome(Plan plan, Archive archive, long millis, String old, boolean kept, int jobs,
-                            List<String> notes, List<String> droppedCopies) {
+                            List<String> notes, List<String> droppedCopies, String copy, List<String> tables) {
         boolean verified = plan.manifest().map(m -> m.sha256() != null).orElse(false);
         return new Outcome(plan.backup().filename(), plan.backup().size(), config.restoreMode(), plan.target(), old,
                 kept, archive.pgRestore().version(), archive.checked().dumpedFrom(), millis, verified, jobs, notes,
                 plan.timings().ordered(), plan.manifest().flatMap(Manifest::leftOut).orElse(null),
-                plan.login().rereads(), droppedCopies);
+                plan.login().rereads(), droppedCopies, copy, tables,
+                plan.script().map(Sanitizer.Script::describe).orElse(null));
     }
 
     /** The restored database gets the old one's owner when we may do that; otherwise it stays ours. */

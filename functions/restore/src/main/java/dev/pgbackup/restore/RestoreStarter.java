@@ -34,19 +34,24 @@ public final class RestoreStarter {
     }
 
     public Started start(BackupObject backup, String subject, Deadline waitUntil) {
+        return start(backup, subject, RestoreRequest.REPLACE, waitUntil);
+    }
+
+    /** As above, restoring as {@code request} says (over the database, or beside it). */
+    public Started start(BackupObject backup, String subject, RestoreRequest request, Deadline waitUntil) {
         String jobId = JobStore.newJobId();
         Lock.Outcome taken = lock.acquire(jobId, subject, backup.filename());
         if (!taken.acquired()) {
             throw Failure.conflict("A restore of '" + config.environment() + "' is already running (job "
                     + taken.holder().jobId() + ")");
         }
-        JobRecord job = JobRecord.started(jobId, JobRecord.Type.RESTORE, config.environment(), backup.filename(),
-                subject, "api", clock.instant());
-        String mode = config.restoreMode().name();
+        JobRecord job = request.on(JobRecord.started(jobId, JobRecord.Type.RESTORE, config.environment(),
+                backup.filename(), subject, "api", clock.instant()));
         JobStart started;
         try {
-            started = runner.startAndWait(job, config.restoreWorkerFunction(),
-                    new WorkerPayload(jobId, config.environment(), backup.filename(), mode), waitUntil);
+            started = runner.startAndWait(job, config.restoreWorkerFunction(), new WorkerPayload(jobId,
+                    config.environment(), backup.filename(), request.how(config.restoreMode()), request.tables()),
+                    waitUntil);
         } catch (RuntimeException e) {
             lock.release(jobId); // the job record could not even be written: no worker was invoked
             throw e;

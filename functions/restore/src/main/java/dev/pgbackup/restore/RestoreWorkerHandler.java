@@ -13,6 +13,8 @@ import dev.pgbackup.common.jobs.LockHeartbeat;
 import dev.pgbackup.common.jobs.ProgressReporter;
 import dev.pgbackup.common.jobs.WorkerPayload;
 import dev.pgbackup.common.storage.LastRestore;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -27,6 +29,8 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
     private final Wiring wiring;
     private final RestoreService restores;
     private final Lock lock;
+    private final CopyExpiry copies;
+    static final String SWEEP_TASK = "copy-sweep";
 
     public RestoreWorkerHandler() {
         this(Wiring.fromEnvironment());
@@ -36,6 +40,7 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
         this.wiring = wiring;
         this.restores = service(wiring);
         this.lock = wiring.restoreLock();
+        this.copies = CopyExpiry.of(wiring);
     }
 
     /** The restore service wired from the stack's parts (also what tests and benchmarks run directly). */
@@ -43,12 +48,15 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
         return new RestoreService(w.config, w.objects, w.archives, w.catalog, w.keys, w.pgTools, w.databases::login,
                 java.nio.file.Path.of(System.getProperty("java.io.tmpdir")), w.clock,
                 dev.pgbackup.common.Once.of(() -> new dev.pgbackup.common.storage.ArchiveCipher(w.kms)),
-                CloudWatchFreeStorage.of(w));
+                CloudWatchFreeStorage.of(w), w.secrets, w.audit);
     }
 
     @Override
     public Map<String, Object> handleRequest(Map<String, Object> event, Context context) {
         Deadline deadline = Deadline.fromContext(wiring.ticker, context, Config.WorkerLimits.SAFETY_MARGIN);
+        if (isSweep(event)) {
+            return sweep();
+        }
         Optional<WorkerPayload> payload = WorkerPayload.from(event);
         if (payload.isEmpty()) {
             return ignored(null, "not a restore job payload");
@@ -69,12 +77,15 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
         if (refusal.isEmpty() && !claim(job)) {
             return ignored(job.jobId(), "already claimed by another invocation");
         }
+        RestoreRequest request = RestoreRequest.of(job);
         AuditLog.Entry audit = wiring.audit.entry("restore.job").with("jobId", job.jobId())
-                .with("subject", job.requestedBy()).with("environment", job.environment())
-                .with("filename", job.filename()).with("mode", wiring.config.restoreMode().name());
+                .with("subject", job.requestedBy()).with("trigger", job.trigger()).with("environment", job.environment())
+                .with("filename", job.filename())
+                .with("mode", request.copy() ? RestoreRequest.COPY_HOW : wiring.config.restoreMode().name())
+                .with("tables", request.tables());
         JobRecord finished = refusal.isPresent()
                 ? job.failed(wiring.clock.instant(), "Restore refused: " + refusal.get() + "; nothing was changed", null)
-                : run(job, deadline, audit);
+                : run(job, request, deadline, audit);
         finish(job, finished, audit);
         return finished.summary();
     }
@@ -98,8 +109,8 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
 
     /** Why this invocation may not run the job: the payload must match the job record and the lock's holder. */
     private Optional<String> refusal(WorkerPayload p, JobRecord job) {
-        if (!p.filename().equals(job.filename()) || !p.how().equals(wiring.config.restoreMode().name())) {
-            return Optional.of("the job record and the invoke payload disagree (file or mode)");
+        if (!p.filename().equals(job.filename()) || !RestoreRequest.of(job).matches(p, wiring.config.restoreMode())) {
+            return Optional.of("the job record and the invoke payload disagree (file, mode or tables)");
         }
         boolean holds = lock.holder().filter(h -> job.jobId().equals(h.jobId()) && job.filename().equals(h.filename()))
                 .isPresent();
@@ -107,13 +118,15 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
                 + job.environment() + "' (another restore may be running)");
     }
 
-    private JobRecord run(JobRecord job, Deadline deadline, AuditLog.Entry audit) {
+    private JobRecord run(JobRecord job, RestoreRequest request, Deadline deadline, AuditLog.Entry audit) {
         ProgressReporter progress = new ProgressReporter(wiring.jobs, job, wiring.clock);
         // stopped before finish() releases the lock; until then the lock cannot go stale under a running restore
         LockHeartbeat heartbeat = LockHeartbeat.start(lock, job.jobId(), LockHeartbeat.EVERY);
         try (heartbeat; progress) {
-            RestoreService.Outcome outcome = restores.run(job.jobId(), job.filename(), deadline, progress);
-            recordChange(job);
+            RestoreService.Outcome outcome = restores.run(job.jobId(), job.filename(), request, deadline, progress);
+            if (!outcome.beside()) {
+                recordChange(job); // a copy replaces nothing: the next restore's way back is still the same backup
+            }
             for (String copy : outcome.droppedCopies()) {
                 // one line per database dropped: an operator looking for a vanished copy finds who dropped it and why
                 wiring.audit.entry("restore.copy.drop").with("jobId", job.jobId()).with("database", copy)
@@ -126,11 +139,11 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
                     .with("pgRestore", outcome.pgRestoreVersion()).with("pgRestoreMs", outcome.pgRestoreMillis())
                     .with("checksumVerified", outcome.checksumVerified()).with("jobs", outcome.jobs())
                     .with("timings", outcome.timings()).with("leftOut", outcome.leftOut())
-                    .with("credentialsReread", outcome.credentialRereads() > 0 ? true : null);
-            return job.succeeded(wiring.clock.instant(), outcome.bytes(),
-                    "Database restored successfully from backup: " + outcome.filename()
-                            + (outcome.leftOut() == null ? "" : " (" + outcome.leftOut() + ")"), outcome.details())
+                    .with("credentialsReread", outcome.credentialRereads() > 0 ? true : null)
+                    .with("copy", outcome.copy()).with("sanitized", outcome.sanitized());
+            JobRecord done = job.succeeded(wiring.clock.instant(), outcome.bytes(), message(outcome), outcome.details())
                     .withTimings(outcome.timings());
+            return outcome.beside() ? done.withDatabase(outcome.copy()) : done;
         } catch (RuntimeException | Error e) {
             // every step that touches the target turns its failures into a RestoreFailure saying how it left it;
             // anything else stopped before (or is an Error, after which nothing is known)
@@ -147,6 +160,17 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
             }
             return failed;
         }
+    }
+
+    /** The seed's message for a restore over the database; a copy's also says where it went. */
+    static String message(RestoreService.Outcome outcome) {
+        String left = outcome.leftOut() == null ? "" : " (" + outcome.leftOut() + ")";
+        if (!outcome.beside()) {
+            return "Database restored successfully from backup: " + outcome.filename() + left;
+        }
+        return "Database restored successfully from backup: " + outcome.filename() + " into the new database '"
+                + outcome.copy() + "' beside '" + outcome.database() + "'"
+                + (outcome.tables() == null ? "" : " (tables " + String.join(", ", outcome.tables()) + ")") + left;
     }
 
     private void recordChange(JobRecord job) {
@@ -175,6 +199,40 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
                         .write(finished.status().name());
             }
         }
+    }
+
+    /**
+     * The copies' hourly sweep (its own schedule): expired restores beside the environment's database are dropped even
+     * when no restore or drill runs. It reads the journal first and connects to the server only when a copy has
+     * expired. It takes no lock: a restore running meanwhile touches only copies being built, which are not expired
+     * ones, and a drop of a copy two of them chose at once happens once.
+     */
+    private Map<String, Object> sweep() {
+        AuditLog.Entry audit = wiring.audit.entry("restore.copy.sweep").with("environment", wiring.config.environment());
+        try {
+            if (!copies.anyExpired()) {
+                audit.write("NOTHING_EXPIRED");
+                return Map.of("status", "NOTHING_EXPIRED");
+            }
+            List<String> notes = new ArrayList<>();
+            List<String> dropped;
+            try (AdminSession admin = AdminSession.open(wiring.database(), wiring.databaseSecrets())) {
+                dropped = copies.dropExpired(admin, null, notes);
+            }
+            audit.with("dropped", dropped).with("notes", notes.isEmpty() ? null : notes).write("SWEPT");
+            return Map.of("status", "SWEPT", "dropped", dropped);
+        } catch (java.sql.SQLException | RuntimeException e) {
+            // nothing lost: the next sweep, restore or drill tries again
+            audit.with("error", e.getClass().getSimpleName()).with("diagnostic", dev.pgbackup.common.audit.Redactor
+                    .scrub(String.valueOf(e.getMessage()), wiring.databaseSecrets())).write("FAILED");
+            return Map.of("status", "FAILED");
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static boolean isSweep(Map<String, Object> event) {
+        return event != null && "aws.events".equals(event.get("source")) && event.get("detail") instanceof Map<?, ?> d
+                && SWEEP_TASK.equals(((Map<String, Object>) d).get("task"));
     }
 
     private Map<String, Object> ignored(String jobId, String reason) {

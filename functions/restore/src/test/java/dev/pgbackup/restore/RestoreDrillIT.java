@@ -108,7 +108,7 @@ class RestoreDrillIT {
         }
 
         Map<String, Object> drill(Map<String, Object> event) {
-            return new RestoreDrillHandler(stack.wiring).handleRequest(event, new TestContext(LONG));
+            return stack.handler(RestoreDrillHandler.class).handleRequest(event, new TestContext(LONG));
         }
 
         Map<String, Object> drill() {

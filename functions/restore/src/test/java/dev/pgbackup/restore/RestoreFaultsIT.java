@@ -54,7 +54,7 @@ class RestoreFaultsIT {
     }
 
     static Map<String, Object> runWorker(RestoreIT.Fixture f, Map<String, Object> payload) {
-        return new RestoreWorkerHandler(f.stack.wiring).handleRequest(payload, new TestContext(Duration.ofMinutes(15)));
+        return f.stack.handler(RestoreWorkerHandler.class).handleRequest(payload, new TestContext(Duration.ofMinutes(15)));
     }
 
     static String jobId(Map<String, Object> payload) {

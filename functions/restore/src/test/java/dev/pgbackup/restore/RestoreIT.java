@@ -120,7 +120,7 @@ class RestoreIT {
                         Thread.currentThread().interrupt();
                     }
                 }
-                workerResults.add(new RestoreWorkerHandler(stack.wiring).handleRequest(map(payload), context));
+                workerResults.add(stack.handler(RestoreWorkerHandler.class).handleRequest(map(payload), context));
             });
         }
 
@@ -141,7 +141,7 @@ class RestoreIT {
         }
 
         APIGatewayV2HTTPResponse handle(APIGatewayV2HTTPEvent event) {
-            APIGatewayV2HTTPResponse response = new RestoreApiHandler(stack.wiring)
+            APIGatewayV2HTTPResponse response = stack.handler(RestoreApiHandler.class)
                     .handleRequest(event, new TestContext(Duration.ofSeconds(30)));
             responses.add(response.getBody());
             if (response.getStatusCode() == 200 || response.getStatusCode() >= 500) {
@@ -639,7 +639,7 @@ class RestoreIT {
 
     /** Runs the worker on its own for a job holding the lock, with {@code beyondMargin} before its deadline. */
     static Map<String, Object> runWorker(Fixture f, Duration beyondMargin) {
-        return new RestoreWorkerHandler(f.stack.wiring).handleRequest(startJob(f, f.productionBackup),
+        return f.stack.handler(RestoreWorkerHandler.class).handleRequest(startJob(f, f.productionBackup),
                 new TestContext(Config.WorkerLimits.SAFETY_MARGIN.plus(beyondMargin)));
     }
 
@@ -733,7 +733,7 @@ class RestoreIT {
         assertEquals(200, response.getStatusCode(), response.getBody());
         JobRecord done = f.jobs().get(0);
         List<String> databases = pg.databases(f.target);
-        RestoreWorkerHandler worker = new RestoreWorkerHandler(f.stack.wiring);
+        RestoreWorkerHandler worker = f.stack.handler(RestoreWorkerHandler.class);
         TestContext context = new TestContext(Duration.ofMinutes(15));
         String mode = f.stack.wiring.config.restoreMode().name();
 
@@ -833,7 +833,8 @@ class RestoreIT {
     void anArchiveReplacedAfterItsCheckIsNotRestored(String mode) {
         Fixture f = new Fixture(Map.of("RESTORE_MODE", mode));
         // storage that lets the check read the archive, then replaces it (as a second writer would)
-        dev.pgbackup.common.storage.ArchiveStorage real = f.stack.wiring.archives;
+        dev.pgbackup.common.Wiring w = f.stack.wiringOf(RestoreWorkerHandler.class);
+        dev.pgbackup.common.storage.ArchiveStorage real = w.archives;
         java.util.concurrent.atomic.AtomicInteger opens = new java.util.concurrent.atomic.AtomicInteger();
         dev.pgbackup.common.storage.ArchiveStorage replacing = new dev.pgbackup.common.storage.ArchiveStorage() {
             @Override
@@ -890,7 +891,6 @@ class RestoreIT {
                         BackupFiles.dump(pg, f.target)));
             }
         };
-        dev.pgbackup.common.Wiring w = f.stack.wiring;
         dev.pgbackup.common.Wiring wiring = new dev.pgbackup.common.Wiring(w.config, w.clock, w.ticker, w.audit,
                 w.objects, replacing, w.secrets, () -> (fn, payload) -> { });
         Map<String, Object> result = new RestoreWorkerHandler(wiring).handleRequest(startJob(f, f.productionBackup),

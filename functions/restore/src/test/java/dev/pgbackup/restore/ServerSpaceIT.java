@@ -133,6 +133,24 @@ class ServerSpaceIT {
     }
 
     @Test
+    void aCopyBesideIsCheckedForRoomToo() throws Exception {
+        String instance = "staging-db-" + UUID.randomUUID().toString().substring(0, 6);
+        RestoreIT.Fixture f = new RestoreIT.Fixture(Map.of("DB_INSTANCE_IDENTIFIER", instance), Clock.systemUTC(), false,
+                null);
+        manifest(f, 10_000_000_000L);
+        freeStorage(f, instance, 11_000_000_000d, Instant.now().minus(Duration.ofMinutes(3)));
+
+        APIGatewayV2HTTPResponse refused = f.post("{\"filename\":\"" + f.productionBackup + "\",\"passkey\":\""
+                + dev.pgbackup.testsupport.TestStack.PASSKEY + "\",\"into\":\"copy\"}");
+
+        assertEquals(409, refused.getStatusCode(), refused.getBody());
+        String message = (String) Json.MAPPER.readValue(refused.getBody(), Map.class).get("message");
+        assertTrue(message.startsWith("Restore refused: the database server has 11.00 GB free"), message);
+        assertEquals(f.stagingSnapshot, pg.snapshot(f.target));
+        assertEquals(List.of(), pg.databases(f.target + "_"), "nothing created");
+    }
+
+    @Test
     void withoutTheInstanceTheJobSaysFreeSpaceWasNotChecked() {
         RestoreIT.Fixture f = new RestoreIT.Fixture();
         manifest(f, 10_000_000_000L);

@@ -42,7 +42,9 @@ public record Config(
         WorkerCompute workerCompute,
         double backupRateMBps,
         ServerSpace serverSpace,
-        Duration backupLockWait) {
+        Duration backupLockWait,
+        RefreshSettings refresh,
+        CopySettings copies) {
 
     public enum RestoreMode { SWAP, IN_PLACE }
 

@@ -19,12 +19,8 @@ final class ConfigReader {
     static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_]{0,39}");
     private static final Pattern LABEL = Pattern.compile("[A-Z]{1,6}");
 
-    /**
-     * Database bytes a backup gets through per second (MB = 10^6 bytes): benchmarks/ measured 73.7-85.4 MB/s
-     * through the product with the default zstd:3 on 264 MB and 1 GB databases (2 cores); rounded down, because
-     * a rate set too high lets through a backup that then runs out of time. BackupRateMBps overrides it.
-     */
-    static final double DEFAULT_BACKUP_RATE_MBPS = 70;
+    /** A request body is two short fields: 4 KB is far above any real one, and far below what could hurt. */
+    static final int MAX_BODY_BYTES = 4096;
 
     static final int MAX_RESTORE_SOURCES = 4;
 
@@ -38,56 +34,63 @@ final class ConfigReader {
 
     Config read() {
         Config.WorkerCompute compute = workerCompute();
+        String app = name(Variable.APP_NAME);
+        String environment = name(Variable.ENVIRONMENT);
+        Set<String> sources = restoreSources();
+        Config.RestoreMode mode = restoreMode();
         Config config = new Config(
-                name("APP_NAME"),
-                name("ENVIRONMENT"),
-                required("BUCKET_NAME"),
-                zone("BACKUP_TIME_ZONE", "Asia/Kolkata"),
-                label("BACKUP_TIME_ZONE_LABEL", "IST"),
+                app,
+                environment,
+                required(Variable.BUCKET_NAME),
+                zone(Variable.BACKUP_TIME_ZONE),
+                label(Variable.BACKUP_TIME_ZONE_LABEL),
                 new Config.RetentionSettings(
-                        integer("RETENTION_COUNT", 30, 1),
-                        integer("ON_DEMAND_RETENTION_COUNT", 10, 1),
-                        Duration.ofDays(integer("ON_DEMAND_RETENTION_DAYS", 7, 1)),
-                        integer("RETENTION_DAILY_DAYS", 0, 0),
-                        integer("RETENTION_WEEKLY_WEEKS", 0, 0),
-                        integer("RETENTION_MONTHLY_MONTHS", 0, 0),
-                        integer("RETENTION_MIN_COUNT", 3, 0)),
+                        integer(Variable.RETENTION_COUNT, 1),
+                        integer(Variable.ON_DEMAND_RETENTION_COUNT, 1),
+                        Duration.ofDays(integer(Variable.ON_DEMAND_RETENTION_DAYS, 1)),
+                        integer(Variable.RETENTION_DAILY_DAYS, 0),
+                        integer(Variable.RETENTION_WEEKLY_WEEKS, 0),
+                        integer(Variable.RETENTION_MONTHLY_MONTHS, 0),
+                        integer(Variable.RETENTION_MIN_COUNT, 0)),
                 Notifications.read(env, problems),
-                optional("DB_URL_PARAMETER", ""),
+                optional(Variable.DB_URL_PARAMETER, ""),
                 DatabaseSource.read(env, problems),
                 DumpScope.read(env, problems),
-                required("JWT_SECRET_PARAMETER"),
-                required("RESTORE_PASSKEY_PARAMETER"),
+                required(Variable.JWT_SECRET_PARAMETER),
+                required(Variable.RESTORE_PASSKEY_PARAMETER),
                 new Config.JwtPolicy(
-                        optional("REQUIRED_ROLE", "WEB_ACCESS"),
-                        optional("ROLES_CLAIM", "roles"),
-                        Duration.ofHours(integer("JWT_MAX_LIFETIME_HOURS", 12, 1)),
-                        optional("JWT_AUDIENCE", null),
-                        optional("JWT_ISSUER", null)),
-                Duration.ofSeconds(integer("WAIT_BUDGET_SECONDS", 20, 0)),
-                Duration.ofSeconds(integer("SECRET_CACHE_SECONDS", 120, 0)),
-                Duration.ofMinutes(integer("RECENT_BACKUP_MINUTES", 5, 1)),
-                optional("BACKUP_WORKER_FUNCTION", ""),
-                optional("RESTORE_WORKER_FUNCTION", ""),
-                optional("PG_TOOLS_DIR", "/opt"),
+                        optional(Variable.REQUIRED_ROLE),
+                        optional(Variable.ROLES_CLAIM),
+                        Duration.ofHours(integer(Variable.JWT_MAX_LIFETIME_HOURS, 1)),
+                        optional(Variable.JWT_AUDIENCE),
+                        optional(Variable.JWT_ISSUER)),
+                Duration.ofSeconds(integer(Variable.WAIT_BUDGET_SECONDS, 0)),
+                Duration.ofSeconds(integer(Variable.SECRET_CACHE_SECONDS, 0)),
+                Duration.ofMinutes(integer(Variable.RECENT_BACKUP_MINUTES, 1)),
+                optional(Variable.BACKUP_WORKER_FUNCTION, ""),
+                optional(Variable.RESTORE_WORKER_FUNCTION, ""),
+                optional(Variable.PG_TOOLS_DIR),
                 compression(),
                 EncryptionSettings.read(env, problems),
-                restoreMode(),
-                bool("KEEP_PRE_RESTORE_COPY", true),
+                mode,
+                bool(Variable.KEEP_PRE_RESTORE_COPY),
                 drill(compute),
-                integer("RESTORE_JOBS", 0, 0),
-                restoreSources(),
-                integer("MAX_BODY_BYTES", 4096, 64),
-                worker("BACKUP_WORKER_MAX_EVENT_AGE_SECONDS", 900, compute),
-                worker("RESTORE_WORKER_MAX_EVENT_AGE_SECONDS", 300, compute),
+                integer(Variable.RESTORE_JOBS, 0),
+                sources,
+                MAX_BODY_BYTES,
+                worker(Variable.BACKUP_WORKER_MAX_EVENT_AGE_SECONDS, compute),
+                worker(Variable.RESTORE_WORKER_MAX_EVENT_AGE_SECONDS, compute),
                 compute,
-                positive("BACKUP_RATE_MB_PER_SECOND", DEFAULT_BACKUP_RATE_MBPS),
+                positive(Variable.BACKUP_RATE_MB_PER_SECOND),
                 new Config.ServerSpace(
-                        integer("PRE_RESTORE_COPIES_TO_KEEP", 1, 0),
+                        integer(Variable.PRE_RESTORE_COPIES_TO_KEEP, 0),
                         dbInstanceIdentifier(),
-                        integer("FREE_SPACE_MARGIN_PERCENT", 20, 0)),
+                        integer(Variable.FREE_SPACE_MARGIN_PERCENT, 0)),
                 // how long pg_dump waits for each table's lock (--lock-wait-timeout) before the backup fails
-                Duration.ofSeconds(integer("BACKUP_LOCK_WAIT_SECONDS", 120, 1)));
+                Duration.ofSeconds(integer(Variable.BACKUP_LOCK_WAIT_SECONDS, 1)),
+                RefreshSettings.read(env, problems, app, environment, sources, mode),
+                new CopySettings(Duration.ofHours(integer(Variable.RESTORE_COPY_EXPIRY_HOURS, 1)),
+                        integer(Variable.RESTORE_COPIES_TO_KEEP, 1)));
         if (!problems.isEmpty()) {
             throw new IllegalStateException(String.join("; ", problems));
         }
@@ -96,7 +99,7 @@ final class ConfigReader {
 
     /** An RDS DB instance identifier: a letter, then letters, digits and single hyphens, at most 63. */
     private String dbInstanceIdentifier() {
-        String value = optional("DB_INSTANCE_IDENTIFIER", null);
+        String value = optional(Variable.DB_INSTANCE_IDENTIFIER);
         if (value != null && !value.matches("[A-Za-z](?:-?[A-Za-z0-9])*") || value != null && value.length() > 63) {
             problems.add("Environment variable DB_INSTANCE_IDENTIFIER must be an RDS DB instance identifier (a letter, "
                     + "then letters, digits and single hyphens, at most 63): " + value);
@@ -105,84 +108,86 @@ final class ConfigReader {
         return value;
     }
 
-    private String optional(String key, String fallback) {
-        String value = env.get(key);
-        return value == null || value.isBlank() ? fallback : value.trim();
+    /** The value, or the variable's default. */
+    private String optional(Variable v) {
+        return v.orDefault(env);
     }
 
-    private String required(String key) {
-        String value = optional(key, null);
+    private String optional(Variable v, String fallback) {
+        String value = v.in(env);
+        return value == null ? fallback : value;
+    }
+
+    private String required(Variable v) {
+        String value = v.in(env);
         if (value == null) {
-            problems.add("Missing required environment variable: " + key);
+            problems.add("Missing required environment variable: " + v);
             return "";
         }
         return value;
     }
 
-    private String name(String key) {
-        String value = required(key);
+    private String name(Variable v) {
+        String value = required(v);
         if (!value.isEmpty() && !NAME.matcher(value).matches()) {
-            problems.add("Environment variable " + key + " must be 1-40 lower-case letters, digits or '_' "
+            problems.add("Environment variable " + v + " must be 1-40 lower-case letters, digits or '_' "
                     + "(no '-', which separates app and environment in backup names): " + value);
         }
         return value;
     }
 
-    private String label(String key, String fallback) {
-        String value = optional(key, fallback);
+    private String label(Variable v) {
+        String value = optional(v);
         if (!LABEL.matcher(value).matches()) {
-            problems.add("Environment variable " + key + " must be 1-6 upper-case letters (it ends every backup name): "
+            problems.add("Environment variable " + v + " must be 1-6 upper-case letters (it ends every backup name): "
                     + value);
-            return fallback;
+            return v.fallback;
         }
         return value;
     }
 
-    private int integer(String key, int fallback, int min) {
-        String value = optional(key, null);
+    private int integer(Variable v, int min) {
+        String value = v.in(env);
+        int fallback = Integer.parseInt(v.fallback);
         if (value == null) {
             return fallback;
         }
         try {
             int parsed = Integer.parseInt(value);
             if (parsed < min) {
-                problems.add("Environment variable " + key + " must be at least " + min + ": " + value);
+                problems.add("Environment variable " + v + " must be at least " + min + ": " + value);
             }
             return parsed;
         } catch (NumberFormatException e) {
-            problems.add("Environment variable " + key + " must be a whole number: " + value);
+            problems.add("Environment variable " + v + " must be a whole number: " + value);
             return fallback;
         }
     }
 
     /** Only "true" or "false": a typo ("ture", "yes") must not silently mean false. */
-    private boolean bool(String key, boolean fallback) {
-        String value = optional(key, null);
-        if (value == null) {
-            return fallback;
-        }
-        return switch (value.toLowerCase(Locale.ROOT)) {
+    private boolean bool(Variable v) {
+        return switch (optional(v).toLowerCase(Locale.ROOT)) {
             case "true" -> true;
             case "false" -> false;
             default -> {
-                problems.add("Environment variable " + key + " must be 'true' or 'false': " + value);
-                yield fallback;
+                problems.add("Environment variable " + v + " must be 'true' or 'false': " + v.in(env));
+                yield Boolean.parseBoolean(v.fallback);
             }
         };
     }
 
-    private ZoneId zone(String key, String fallback) {
-        String value = optional(key, fallback);
+    private ZoneId zone(Variable v) {
+        String value = optional(v);
         try {
             return ZoneId.of(value);
         } catch (RuntimeException e) {
-            problems.add("Environment variable " + key + " is not a time zone id: " + value);
-            return ZoneId.of(fallback);
+            problems.add("Environment variable " + v + " is not a time zone id: " + value);
+            return ZoneId.of(v.fallback);
         }
     }
 
     private Compression compression() {
-        String value = optional("BACKUP_COMPRESSION", Compression.DEFAULT);
+        String value = optional(Variable.BACKUP_COMPRESSION);
         try {
             return Compression.parse(value);
         } catch (IllegalArgumentException e) {
@@ -192,7 +197,7 @@ final class ConfigReader {
     }
 
     private Config.RestoreMode restoreMode() {
-        String value = optional("RESTORE_MODE", "swap").toUpperCase(Locale.ROOT).replace('-', '_');
+        String value = optional(Variable.RESTORE_MODE).toUpperCase(Locale.ROOT).replace('-', '_');
         try {
             return Config.RestoreMode.valueOf(value);
         } catch (IllegalArgumentException e) {
@@ -203,7 +208,7 @@ final class ConfigReader {
 
     /** "*" (or unset): any environment's backups; else a comma-separated list of environment names. */
     private Set<String> restoreSources() {
-        String value = optional("RESTORE_SOURCE_ENVIRONMENTS", "*");
+        String value = optional(Variable.RESTORE_SOURCE_ENVIRONMENTS);
         if (value.equals("*")) {
             return Set.of();
         }
@@ -225,8 +230,8 @@ final class ConfigReader {
         return Set.copyOf(names);
     }
 
-    private Config.WorkerLimits worker(String maxEventAgeKey, int defaultAge, Config.WorkerCompute compute) {
-        int timeout = integer("WORKER_TIMEOUT_SECONDS", 900, 60);
+    private Config.WorkerLimits worker(Variable maxEventAge, Config.WorkerCompute compute) {
+        int timeout = integer(Variable.WORKER_TIMEOUT_SECONDS, 60);
         if (timeout > compute.maxTimeout.toSeconds() && !timeoutReported) {
             timeoutReported = true;
             problems.add("Environment variable WORKER_TIMEOUT_SECONDS must be at most " + compute.maxTimeout.toSeconds()
@@ -234,11 +239,11 @@ final class ConfigReader {
                     ? " (up to 5400 with WORKER_COMPUTE=managed-instances)" : "") + ": " + timeout);
         }
         return new Config.WorkerLimits(Duration.ofSeconds(timeout),
-                Duration.ofSeconds(integer(maxEventAgeKey, defaultAge, 60)));
+                Duration.ofSeconds(integer(maxEventAge, 60)));
     }
 
     private Config.WorkerCompute workerCompute() {
-        String value = optional("WORKER_COMPUTE", Config.WorkerCompute.LAMBDA.label);
+        String value = optional(Variable.WORKER_COMPUTE);
         for (Config.WorkerCompute compute : Config.WorkerCompute.values()) {
             if (compute.label.equals(value)) {
                 return compute;
@@ -248,27 +253,28 @@ final class ConfigReader {
         return Config.WorkerCompute.LAMBDA;
     }
 
-    private double positive(String key, double fallback) {
-        String value = optional(key, null);
+    private double positive(Variable v) {
+        String value = v.in(env);
+        double fallback = Double.parseDouble(v.fallback);
         if (value == null) {
             return fallback;
         }
         try {
             double parsed = Double.parseDouble(value);
             if (!(parsed > 0) || Double.isInfinite(parsed)) {
-                problems.add("Environment variable " + key + " must be a number above 0: " + value);
+                problems.add("Environment variable " + v + " must be a number above 0: " + value);
                 return fallback;
             }
             return parsed;
         } catch (NumberFormatException e) {
-            problems.add("Environment variable " + key + " must be a number above 0: " + value);
+            problems.add("Environment variable " + v + " must be a number above 0: " + value);
             return fallback;
         }
     }
 
     /** Restore drills: the verification server's parameter (optional), row counting, the alarm's limit. */
     private DrillSettings drill(Config.WorkerCompute compute) {
-        String server = optional("DRILL_DATABASE_URL_PARAMETER", "");
+        String server = optional(Variable.DRILL_DATABASE_URL_PARAMETER, "");
         if (!server.isEmpty() && !PARAMETER_NAME.matcher(server).matches()) {
             problems.add("Environment variable DRILL_DATABASE_URL_PARAMETER must be an SSM parameter name starting "
                     + "with '/' (or empty for the environment's own server): " + server);
@@ -278,13 +284,13 @@ final class ConfigReader {
         long timeout = DrillSettings.MAX_TIMEOUT.toSeconds();
         try {
             if (compute == Config.WorkerCompute.LAMBDA) {
-                timeout = Math.max(60, Math.min(Long.parseLong(optional("WORKER_TIMEOUT_SECONDS", "900")), timeout));
+                timeout = Math.max(60, Math.min(Long.parseLong(optional(Variable.WORKER_TIMEOUT_SECONDS)), timeout));
             }
         } catch (NumberFormatException e) {
             // reported by worker()
         }
-        return new DrillSettings(server, bool("RECORD_ROW_COUNTS", true),
-                Duration.ofDays(integer("DRILL_ALARM_DAYS", 8, 1)),
+        return new DrillSettings(server, bool(Variable.RECORD_ROW_COUNTS),
+                Duration.ofDays(integer(Variable.DRILL_ALARM_DAYS, 1)),
                 new Config.WorkerLimits(Duration.ofSeconds(timeout), DrillSettings.MAX_EVENT_AGE));
     }
 

@@ -44,8 +44,8 @@ public record DatabaseSource(String urlParameter, String secretArn, String host,
 
     /** Reads and checks the variables; every problem goes to {@code problems}, naming its variable. */
     static DatabaseSource read(Map<String, String> env, List<String> problems) {
-        String url = value(env, "DB_URL_PARAMETER");
-        String arn = value(env, "DB_SECRET_ARN");
+        String url = Variable.DB_URL_PARAMETER.in(env);
+        String arn = Variable.DB_SECRET_ARN.in(env);
         if (url == null && arn == null) {
             problems.add("Missing required environment variable: DB_URL_PARAMETER (or DB_SECRET_ARN: exactly one of "
                     + "them)");
@@ -57,8 +57,8 @@ public record DatabaseSource(String urlParameter, String secretArn, String host,
             problems.add("Environment variable DB_SECRET_ARN must be a Secrets Manager secret ARN "
                     + "(arn:aws:secretsmanager:<region>:<account>:secret:<name>): " + arn);
         }
-        String host = matching(env, "DB_HOST", HOST, "a host name", problems);
-        String name = matching(env, "DB_NAME", IDENTIFIER, "a database name (letters, digits, '_', '$', '-')", problems);
+        String host = matching(env, Variable.DB_HOST, HOST, "a host name", problems);
+        String name = matching(env, Variable.DB_NAME, IDENTIFIER, "a database name (letters, digits, '_', '$', '-')", problems);
         Integer port = port(env, problems);
         String[] options = options(env, problems);
         boolean iam = iamAuth(env, problems);
@@ -70,14 +70,9 @@ public record DatabaseSource(String urlParameter, String secretArn, String host,
         return new DatabaseSource(arn == null ? url : null, arn, host, port, name, options[0], options[1], iam, user);
     }
 
-    private static String value(Map<String, String> env, String key) {
-        String v = env.get(key);
-        return v == null || v.isBlank() ? null : v.trim();
-    }
-
-    private static String matching(Map<String, String> env, String key, Pattern pattern, String what,
+    private static String matching(Map<String, String> env, Variable key, Pattern pattern, String what,
                                    List<String> problems) {
-        String v = value(env, key);
+        String v = key.in(env);
         if (v != null && !pattern.matcher(v).matches()) {
             problems.add("Environment variable " + key + " must be " + what + ": " + v);
             return null;
@@ -86,7 +81,7 @@ public record DatabaseSource(String urlParameter, String secretArn, String host,
     }
 
     private static Integer port(Map<String, String> env, List<String> problems) {
-        String v = value(env, "DB_PORT");
+        String v = Variable.DB_PORT.in(env);
         if (v == null) {
             return null;
         }
@@ -104,8 +99,7 @@ public record DatabaseSource(String urlParameter, String secretArn, String host,
 
     /** {@code sslmode} and {@code sslrootcert} from a query string: the only options a connection takes from here. */
     private static String[] options(Map<String, String> env, List<String> problems) {
-        String v = value(env, "DB_CONNECTION_OPTIONS");
-        v = v == null ? DEFAULT_OPTIONS : v;
+        String v = Variable.DB_CONNECTION_OPTIONS.orDefault(env);
         // without an sslmode, the safe one: the server's certificate and host name are verified
         String[] result = {"verify-full", null};
         for (String pair : v.split("&")) {
@@ -126,8 +120,8 @@ public record DatabaseSource(String urlParameter, String secretArn, String host,
     }
 
     private static boolean iamAuth(Map<String, String> env, List<String> problems) {
-        String v = value(env, "DB_IAM_AUTH");
-        if (v == null || v.toLowerCase(Locale.ROOT).equals("false")) {
+        String v = Variable.DB_IAM_AUTH.orDefault(env);
+        if (v.toLowerCase(Locale.ROOT).equals("false")) {
             return false;
         }
         if (v.toLowerCase(Locale.ROOT).equals("true")) {
@@ -138,12 +132,12 @@ public record DatabaseSource(String urlParameter, String secretArn, String host,
     }
 
     private static String iamUser(Map<String, String> env, List<String> problems) {
-        String user = value(env, "DB_USER");
+        String user = Variable.DB_USER.in(env);
         if (user == null) {
             problems.add("Missing required environment variable: DB_USER (the database user IAM tokens are signed for, "
                     + "with DB_IAM_AUTH=true)");
             return null;
         }
-        return matching(env, "DB_USER", IDENTIFIER, "a database user name (letters, digits, '_', '$', '-')", problems);
+        return matching(env, Variable.DB_USER, IDENTIFIER, "a database user name (letters, digits, '_', '$', '-')", problems);
     }
 }

@@ -110,9 +110,9 @@ public record DumpScope(List<String> includeSchemas, List<String> excludeSchemas
 
     /** Reads and checks the three variables; every problem goes to {@code problems}, naming its variable. */
     static DumpScope read(Map<String, String> env, List<String> problems) {
-        List<String> include = entries(env, "BACKUP_INCLUDE_SCHEMAS", SCHEMA, "a schema name or pattern", problems);
-        List<String> exclude = entries(env, "BACKUP_EXCLUDE_SCHEMAS", SCHEMA, "a schema name or pattern", problems);
-        List<String> tables = entries(env, "BACKUP_EXCLUDE_TABLE_DATA", TABLE,
+        List<String> include = entries(env, Variable.BACKUP_INCLUDE_SCHEMAS, SCHEMA, "a schema name or pattern", problems);
+        List<String> exclude = entries(env, Variable.BACKUP_EXCLUDE_SCHEMAS, SCHEMA, "a schema name or pattern", problems);
+        List<String> tables = entries(env, Variable.BACKUP_EXCLUDE_TABLE_DATA, TABLE,
                 "a table name or pattern, optionally schema-qualified (public.events)", problems);
         Set<String> both = new LinkedHashSet<>(include);
         both.retainAll(exclude);
@@ -123,10 +123,10 @@ public record DumpScope(List<String> includeSchemas, List<String> excludeSchemas
         return new DumpScope(include, exclude, tables);
     }
 
-    private static List<String> entries(Map<String, String> env, String key, Pattern entry, String what,
+    private static List<String> entries(Map<String, String> env, Variable key, Pattern entry, String what,
                                         List<String> problems) {
-        String value = env.get(key);
-        if (value == null || value.isBlank()) {
+        String value = key.in(env);
+        if (value == null) {
             return List.of();
         }
         List<String> entries = new ArrayList<>();

@@ -33,8 +33,8 @@ public record EncryptionSettings(String kmsKeyId, boolean clientSide) {
      * encryption needs the key's ARN: a message records it, and a restore asks that very key to decrypt.
      */
     static EncryptionSettings read(Map<String, String> env, List<String> problems) {
-        String key = trimmed(env.get("BACKUP_KMS_KEY_ID"));
-        String side = trimmed(env.get("CLIENT_SIDE_ENCRYPTION"));
+        String key = Variable.BACKUP_KMS_KEY_ID.in(env);
+        String side = Variable.CLIENT_SIDE_ENCRYPTION.in(env);
         if (key != null && !(KEY_ARN.matcher(key).matches() || ALIAS_OR_ARN.matcher(key).matches()
                 || KEY_ID.matcher(key).matches())) {
             problems.add("Environment variable BACKUP_KMS_KEY_ID must be a KMS key ARN, key id, alias ARN or "
@@ -55,9 +55,5 @@ public record EncryptionSettings(String kmsKeyId, boolean clientSide) {
             clientSide = false;
         }
         return new EncryptionSettings(key, clientSide);
-    }
-
-    private static String trimmed(String value) {
-        return value == null || value.isBlank() ? null : value.trim();
     }
 }

@@ -17,24 +17,19 @@ public record Notifications(String eventBus, String topicArn) {
 
     /** Reads EVENT_BUS_NAME and NOTIFICATION_TOPIC_ARN (unset or empty: off), adding what is wrong to {@code problems}. */
     static Notifications read(Map<String, String> env, List<String> problems) {
-        String bus = value(env, "EVENT_BUS_NAME");
+        String bus = Variable.EVENT_BUS_NAME.in(env);
         if (bus != null && !BUS.matcher(bus).matches()) {
             problems.add("Environment variable EVENT_BUS_NAME must be an event bus name (1-256 letters, digits, '.', "
                     + "'_' or '-'), or empty for no events: " + bus);
             bus = null;
         }
-        String topic = value(env, "NOTIFICATION_TOPIC_ARN");
+        String topic = Variable.NOTIFICATION_TOPIC_ARN.in(env);
         if (topic != null && !TOPIC.matcher(topic).matches()) {
             problems.add("Environment variable NOTIFICATION_TOPIC_ARN must be the ARN of a standard SNS topic "
                     + "(arn:aws:sns:<region>:<account>:<name>), or empty for no messages: " + topic);
             topic = null;
         }
         return new Notifications(bus, topic);
-    }
-
-    private static String value(Map<String, String> env, String key) {
-        String value = env.get(key);
-        return value == null || value.isBlank() ? null : value.trim();
     }
 
     public boolean any() {

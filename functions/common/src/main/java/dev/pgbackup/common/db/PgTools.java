@@ -169,8 +169,9 @@ public class PgTools {
         });
     }
 
-    /** What a child inherits from us: not the function's AWS credentials, nor any stray PG* variable. */
-    private static final List<String> INHERITED = List.of("PATH", "LD_LIBRARY_PATH", "LANG", "LC_ALL", "TZ");
+    /** What a child inherits from us (the runtime's): not the function's AWS credentials, nor any stray PG* variable. */
+    private static final List<dev.pgbackup.common.config.Variable> INHERITED =
+            dev.pgbackup.common.config.Variable.from(dev.pgbackup.common.config.Variable.Source.RUNTIME);
 
     /**
      * The child's environment: the few variables it needs (Lambda puts /opt/lib on LD_LIBRARY_PATH), the
@@ -179,10 +180,10 @@ public class PgTools {
      */
     public Map<String, String> environmentFor(DbConnection connection) {
         Map<String, String> env = new HashMap<>();
-        for (String name : INHERITED) {
-            String value = System.getenv(name);
+        for (var variable : INHERITED) {
+            String value = System.getenv(variable.name());
             if (value != null) {
-                env.put(name, value);
+                env.put(variable.name(), value);
             }
         }
         env.put("HOME", System.getProperty("java.io.tmpdir", "/tmp"));

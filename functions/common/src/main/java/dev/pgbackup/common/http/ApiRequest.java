@@ -68,6 +68,22 @@ public final class ApiRequest {
      */
     public static Map<String, String> fields(APIGatewayV2HTTPEvent event, int maxBytes, Set<String> allowed,
                                              boolean emptyAllowed) {
+        Map<String, String> fields = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> field : object(event, maxBytes, allowed, emptyAllowed).entrySet()) {
+            if (!field.getValue().isTextual()) {
+                throw Failure.badRequest("Field '" + field.getKey() + "' must be a string");
+            }
+            fields.put(field.getKey(), field.getValue().textValue());
+        }
+        return fields;
+    }
+
+    /**
+     * The body's fields as JSON values, all among {@code allowed} (unknown fields are refused), for an endpoint
+     * whose fields are not all strings; the caller checks each value's type.
+     */
+    public static Map<String, JsonNode> object(APIGatewayV2HTTPEvent event, int maxBytes, Set<String> allowed,
+                                               boolean emptyAllowed) {
         byte[] bytes = body(event, maxBytes);
         if (new String(bytes, StandardCharsets.UTF_8).isBlank()) {
             if (emptyAllowed) {
@@ -84,7 +100,7 @@ public final class ApiRequest {
         if (node == null || !node.isObject()) {
             throw Failure.badRequest("Request body must be a JSON object");
         }
-        Map<String, String> fields = new LinkedHashMap<>();
+        Map<String, JsonNode> fields = new LinkedHashMap<>();
         List<String> unknown = new ArrayList<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> field = it.next();
@@ -92,10 +108,7 @@ public final class ApiRequest {
                 unknown.add(printable(field.getKey()));
                 continue;
             }
-            if (!field.getValue().isTextual()) {
-                throw Failure.badRequest("Field '" + field.getKey() + "' must be a string");
-            }
-            fields.put(field.getKey(), field.getValue().textValue());
+            fields.put(field.getKey(), field.getValue());
         }
         if (!unknown.isEmpty()) {
             throw Failure.badRequest("Unknown field(s): " + String.join(", ", unknown)

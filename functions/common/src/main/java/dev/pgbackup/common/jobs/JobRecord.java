@@ -28,7 +28,10 @@ public record JobRecord(
         String diagnostic,
         java.util.Map<String, Long> timings,
         Progress progress,
-        String failure) {
+        String failure,
+        String into,
+        java.util.List<String> tables,
+        String database) {
 
     /** Where a running job is: its phase, bytes done of the expected total, and the item it works on. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -45,7 +48,23 @@ public record JobRecord(
     public static JobRecord started(String jobId, Type type, String environment, String filename, String requestedBy,
                                     String trigger, Instant now) {
         return new JobRecord(jobId, type, Status.RUNNING, environment, filename, requestedBy, trigger, now,
-                null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null, null, null);
+    }
+
+    /**
+     * The same restore job writing a new database beside the environment's ({@code into} "copy"), of only
+     * {@code tables} when not null: what the API accepted, which the worker holds its invoke payload against.
+     */
+    public JobRecord into(String into, java.util.List<String> tables) {
+        return new JobRecord(jobId, type, status, environment, filename, requestedBy, trigger, createdAt, finishedAt,
+                durationMs, bytes, message, details, diagnostic, timings, progress, failure, into,
+                tables == null ? null : java.util.List.copyOf(tables), database);
+    }
+
+    /** The same job with the database it wrote (a copy's new name). */
+    public JobRecord withDatabase(String written) {
+        return new JobRecord(jobId, type, status, environment, filename, requestedBy, trigger, createdAt, finishedAt,
+                durationMs, bytes, message, details, diagnostic, timings, progress, failure, into, tables, written);
     }
 
     public JobRecord succeeded(Instant now, Long bytes, String message, String details) {
@@ -64,19 +83,20 @@ public record JobRecord(
     private JobRecord finish(Status status, Instant now, Long bytes, String message, String details, String diagnostic,
                              String kind) {
         return new JobRecord(jobId, type, status, environment, filename, requestedBy, trigger, createdAt, now,
-                now.toEpochMilli() - createdAt.toEpochMilli(), bytes, message, details, diagnostic, timings, null, kind);
+                now.toEpochMilli() - createdAt.toEpochMilli(), bytes, message, details, diagnostic, timings, null, kind,
+                into, tables, database);
     }
 
     /** The same job with the time each step took. */
     public JobRecord withTimings(java.util.Map<String, Long> steps) {
         return new JobRecord(jobId, type, status, environment, filename, requestedBy, trigger, createdAt, finishedAt,
-                durationMs, bytes, message, details, diagnostic, steps, progress, failure);
+                durationMs, bytes, message, details, diagnostic, steps, progress, failure, into, tables, database);
     }
 
     /** The same running job with its progress. */
     public JobRecord withProgress(Progress now) {
         return new JobRecord(jobId, type, status, environment, filename, requestedBy, trigger, createdAt, finishedAt,
-                durationMs, bytes, message, details, diagnostic, timings, now, failure);
+                durationMs, bytes, message, details, diagnostic, timings, now, failure, into, tables, database);
     }
 
     public boolean finished() {

@@ -1,16 +1,25 @@
 package dev.pgbackup.common.jobs;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
  * What a worker must do, in its invoke payload: the job, the environment it belongs to, the one file it may
- * write (backup) or read (restore), and how (the backup's class, or the restore mode). A worker checks it
- * against its own configuration and against the record or lock its own environment wrote; nothing another
- * environment could have written decides what it does.
+ * write (backup) or read (restore), and how (the backup's class, or the restore mode, or COPY for a restore into a
+ * new database beside the environment's); a restore of only some tables names them. A worker checks it against its
+ * own configuration and against the record or lock its own environment wrote; nothing another environment could
+ * have written decides what it does.
  */
-public record WorkerPayload(String jobId, String environment, String filename, String how) {
+public record WorkerPayload(String jobId, String environment, String filename, String how, List<String> tables) {
+    /** The most table names a payload carries (the API accepts no more). */
+    public static final int MAX_TABLES = 100;
+
+    public WorkerPayload(String jobId, String environment, String filename, String how) {
+        this(jobId, environment, filename, how, null);
+    }
 
     public Map<String, Object> toMap() {
         Map<String, Object> map = new LinkedHashMap<>();
@@ -18,12 +27,18 @@ public record WorkerPayload(String jobId, String environment, String filename, S
         map.put("environment", environment);
         map.put("filename", filename);
         map.put("how", how);
+        if (tables != null) {
+            map.put("tables", tables);
+        }
         return map;
     }
 
-    /** The payload, if the event is one: four strings and a job id of the right shape; empty otherwise. */
+    /**
+     * The payload, if the event is one: four strings and a job id of the right shape, and optionally a list of table
+     * names; empty otherwise.
+     */
     public static Optional<WorkerPayload> from(Map<String, Object> event) {
-        if (event == null || event.size() != 4) {
+        if (event == null || (event.size() != 4 && !(event.size() == 5 && event.containsKey("tables")))) {
             return Optional.empty();
         }
         Object jobId = event.get("jobId");
@@ -34,6 +49,19 @@ public record WorkerPayload(String jobId, String environment, String filename, S
                 && filename instanceof String file && file.length() <= 200 && how instanceof String h)) {
             return Optional.empty();
         }
-        return Optional.of(new WorkerPayload(id, env, file, h));
+        List<String> tables = null;
+        if (event.containsKey("tables")) {
+            if (!(event.get("tables") instanceof List<?> list) || list.isEmpty() || list.size() > MAX_TABLES) {
+                return Optional.empty();
+            }
+            tables = new ArrayList<>();
+            for (Object t : list) {
+                if (!(t instanceof String name) || name.length() > 200) {
+                    return Optional.empty();
+                }
+                tables.add(name);
+            }
+        }
+        return Optional.of(new WorkerPayload(id, env, file, h, tables == null ? null : List.copyOf(tables)));
     }
 }

@@ -162,7 +162,7 @@ class ConfigTest {
     @Test
     void theBackupRateIsAPositiveNumber() {
         Map<String, String> env = minimal();
-        assertEquals(ConfigReader.DEFAULT_BACKUP_RATE_MBPS, Config.from(env).backupRateMBps());
+        assertEquals(70.0, Config.from(env).backupRateMBps());
         env.put("BACKUP_RATE_MB_PER_SECOND", "12.5");
         assertEquals(12.5, Config.from(env).backupRateMBps());
         for (String bad : new String[] {"0", "-3", "fast", "NaN", "Infinity"}) {
