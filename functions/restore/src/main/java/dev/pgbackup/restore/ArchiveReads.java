@@ -87,7 +87,7 @@ final class ArchiveReads {
         // the list is counted by kind as it streams: what a parallel restore could share among its jobs
         TableOfContents toc = new TableOfContents();
         ArchiveFeed.Result r = ArchiveFeed.run(tools, pgRestore, args, null, this::open, deadline, LIST_HEAD, wholeFile,
-                n -> { }, null, wholeFile ? null : toc);
+                n -> { }, null, wholeFile ? null : toc, false);
         requireRead(r, pgRestore);
         if (wholeFile) {
             verifyChecksum(r);

@@ -318,7 +318,7 @@ public final class RestoreService {
                 CreatedDatabases.Kind.RESTORING, target, plan.jobId());
         boolean done = false;
         long millis;
-        int jobs = parallelJobs(plan.backup(), plan.reads().encrypted());
+        int jobs = parallelJobs(plan, archive.checked(), notes);
         try {
             millis = fill(plan, archive, name, selection, jobs, deadline, notes);
             facts.ifPresent(f -> copyOwner(admin, name, f, notes));

@@ -65,7 +65,7 @@ public enum Variable {
     JWT_MAX_LIFETIME_HOURS("12", "tokens living longer are refused"),
     JWT_AUDIENCE(null, "required aud claim"),
     JWT_ISSUER(null, "required iss claim"),
-    RESTORE_JOBS("0", "pg_restore jobs: 0 = one per vCPU"),
+    RESTORE_JOBS("0", "pg_restore jobs: 0 = chosen from the table of contents, 1 = streamed, N = N jobs"),
     WORKER_TIMEOUT_SECONDS("900", "the workers' timeout: deadlines and staleness follow it"),
     WORKER_COMPUTE("lambda", "lambda or managed-instances"),
     /** benchmarks/ measured 73.7-85.4 MB/s with zstd:3 (2 cores): rounded down, as too high a rate lets a backup
