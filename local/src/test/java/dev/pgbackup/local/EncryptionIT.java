@@ -39,7 +39,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.kms.KmsClient;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
-import software.amazon.awssdk.services.s3.model.S3Object;
 import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
 
 /**
@@ -123,8 +122,7 @@ class EncryptionIT {
         }
 
         List<String> keys(String prefix) {
-            return stack.s3.listObjectsV2Paginator(b -> b.bucket(stack.bucket).prefix(prefix)).contents().stream()
-                    .map(S3Object::key).toList();
+            return stack.keys(prefix);
         }
 
         byte[] object(String key) {

@@ -158,6 +158,21 @@ public final class TestStack {
         }
     }
 
+    /** The keys under {@code prefix} in this stack's bucket, listed with the test's own (unrecorded) client. */
+    public List<String> keys(String prefix) {
+        return s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(prefix)).contents().stream()
+                .map(software.amazon.awssdk.services.s3.model.S3Object::key).toList();
+    }
+
+    /** Every object under {@code prefix} as text, one after another: where a test looks for what must not be written. */
+    public String raw(String prefix) {
+        StringBuilder all = new StringBuilder();
+        for (String key : keys(prefix)) {
+            all.append(s3.getObjectAsBytes(b -> b.bucket(bucket).key(key)).asUtf8String());
+        }
+        return all.toString();
+    }
+
     /** An output of the stack (RestoreWorkerRoleArn, ...), as CloudFormation would show it. */
     public String output(String name) {
         return template.output(name).orElseThrow(() -> new IllegalStateException("stack " + template.name

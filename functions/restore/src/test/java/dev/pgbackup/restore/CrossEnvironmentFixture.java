@@ -21,7 +21,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.services.s3.model.S3Object;
 import software.amazon.awssdk.services.ssm.SsmClient;
 import software.amazon.awssdk.services.ssm.model.ParameterType;
 
@@ -123,16 +122,11 @@ final class CrossEnvironmentFixture {
     }
 
     List<String> keys(String prefix) {
-        return stack.s3.listObjectsV2Paginator(b -> b.bucket(stack.bucket).prefix(prefix)).contents().stream()
-                .map(S3Object::key).toList();
+        return stack.keys(prefix);
     }
 
     String raw(String prefix) {
-        StringBuilder all = new StringBuilder();
-        for (String key : keys(prefix)) {
-            all.append(stack.s3.getObjectAsBytes(b -> b.bucket(stack.bucket).key(key)).asUtf8String());
-        }
-        return all.toString();
+        return stack.raw(prefix);
     }
 
     List<JobRecord> jobs() {

@@ -40,7 +40,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
  * Restore drills against a real PostgreSQL, the layer's real pg_restore and moto's S3/SSM over HTTP: the newest
@@ -120,16 +119,11 @@ class RestoreDrillIT {
         }
 
         List<String> keys(String prefix) {
-            return stack.s3.listObjectsV2Paginator(b -> b.bucket(stack.bucket).prefix(prefix)).contents().stream()
-                    .map(S3Object::key).toList();
+            return stack.keys(prefix);
         }
 
         String raw(String prefix) {
-            StringBuilder all = new StringBuilder();
-            for (String key : keys(prefix)) {
-                all.append(stack.s3.getObjectAsBytes(b -> b.bucket(stack.bucket).key(key)).asUtf8String());
-            }
-            return all.toString();
+            return stack.raw(prefix);
         }
 
         /** The scratch database is gone, the staging database is as it was, the lock is free, no secret showed. */

@@ -54,7 +54,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
  * The restore API and worker against a real PostgreSQL, the layer's real pg_restore and moto's S3/SSM
@@ -165,11 +164,7 @@ class RestoreIT {
         }
 
         List<String> keys(String prefix) {
-            List<String> keys = new ArrayList<>();
-            for (S3Object o : stack.s3.listObjectsV2Paginator(b -> b.bucket(stack.bucket).prefix(prefix)).contents()) {
-                keys.add(o.key());
-            }
-            return keys;
+            return stack.keys(prefix);
         }
 
         static final String JOBS = "pgbackup/jobs/pharmatracker-staging/";
