@@ -17,6 +17,8 @@ final class ConfigReader {
      * which separates them in backup names and state prefixes ("a" + "b-prod" would equal "a-b" + "prod").
      */
     static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_]{0,39}");
+    /** An SSM parameter name as the template's parameters allow one (a path from the root). */
+    static final Pattern PARAMETER_NAME = Pattern.compile("/[A-Za-z0-9_./-]+");
     private static final Pattern LABEL = Pattern.compile("[A-Z]{1,6}");
 
     /** A request body is two short fields: 4 KB is far above any real one, and far below what could hurt. */
@@ -293,6 +295,4 @@ final class ConfigReader {
                 Duration.ofDays(integer(Variable.DRILL_ALARM_DAYS, 1)),
                 new Config.WorkerLimits(Duration.ofSeconds(timeout), DrillSettings.MAX_EVENT_AGE));
     }
-
-    private static final Pattern PARAMETER_NAME = Pattern.compile("/[A-Za-z0-9_./-]+");
 }

@@ -13,7 +13,6 @@ import java.util.regex.Pattern;
  * bucket, never both).
  */
 public record RefreshSettings(String sourceEnvironment, String sanitizeParameter, String sanitizeS3Key) {
-    private static final Pattern PARAMETER_NAME = Pattern.compile("/[A-Za-z0-9_./-]+");
     private static final Pattern KEY_NAME = Pattern.compile("[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*");
 
     public static final RefreshSettings OFF = new RefreshSettings("", null, null);
@@ -55,7 +54,7 @@ public record RefreshSettings(String sourceEnvironment, String sanitizeParameter
             }
         }
         String parameter = Variable.SANITIZE_SCRIPT_PARAMETER.in(env);
-        if (parameter != null && !PARAMETER_NAME.matcher(parameter).matches()) {
+        if (parameter != null && !ConfigReader.PARAMETER_NAME.matcher(parameter).matches()) {
             problems.add("Environment variable SANITIZE_SCRIPT_PARAMETER must be an SSM parameter name starting with '/' "
                     + "(or empty): " + parameter);
             parameter = null;
