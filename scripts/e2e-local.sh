@@ -205,7 +205,7 @@ echo "  ok  restore drill passed; scratch database dropped; staging unchanged"
 # a third environment refreshed from production, as its schedule would (local only): a safety backup, then production's
 # newest complete backup restored, sanitised by the run's script before the swap, analysed
 log "Refresh of qa from production, and restores beside qa's database"
-# guarded as README "Sanitising" shows: the table-only restore below runs the same script without demo_info
+# guarded as docs/refresh.md "Sanitising" shows: the table-only restore below runs the same script without demo_info
 cat > "$LOGS/sanitize.sql" <<'SQL'
 DO $$ BEGIN
   IF to_regclass('public.demo_info') IS NOT NULL THEN

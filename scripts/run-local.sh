@@ -7,7 +7,7 @@
 # BUCKET_NAME (<app>-backups), JWT_SECRET, RESTORE_PASSKEY (printed defaults), DATABASE_URL (an existing
 # server instead of the embedded one), AWS_ENDPOINT_URL (a running moto/LocalStack instead of starting
 # moto), MOTO_PORT (5050), PG_PORT (random), DEMO_ROWS (2000), SKIP_BUILD=1, and every function variable
-# of the README's Configuration table (WAIT_BUDGET_SECONDS, RETENTION_COUNT, RESTORE_MODE, ...).
+# of the Configuration table (docs/configuration.md) (WAIT_BUDGET_SECONDS, RETENTION_COUNT, RESTORE_MODE, ...).
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 

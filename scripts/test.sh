@@ -7,6 +7,8 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 check_toolchain
+log "Documentation: every relative link of README.md and docs/ resolves"
+"$ROOT/scripts/check-links.sh"
 ensure_venv
 ensure_iam_tools
 ensure_faketime

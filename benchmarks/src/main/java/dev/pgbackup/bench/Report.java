@@ -5,7 +5,7 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
 
-/** Medians and Markdown tables (pasteable into the README). */
+/** Medians and Markdown tables (for docs/benchmarks.md, with the command and date of the run). */
 final class Report {
     private Report() {
     }

@@ -45,7 +45,7 @@ import software.amazon.awssdk.services.ssm.model.ParameterType;
 /**
  * The product on localhost ({@code ./scripts/run-local.sh}): the real handlers behind the HTTP routes of
  * template.yaml, workers run asynchronously in process, S3 and SSM from moto, PostgreSQL embedded and
- * seeded with demo data. See README "Run locally" for every variable.
+ * seeded with demo data. See docs/local-run.md for every variable.
  */
 public final class LocalRun implements AutoCloseable {
     /** Each environment signs with its own secret, as in AWS (and at least 32 bytes, which the functions require). */

@@ -138,7 +138,7 @@ class EncryptionIT {
 
     /**
      * A bucket, production (its database seeded once) and staging (a fresh database) with the given settings, each
-     * under the key its stack creates. Deployed as README "Deploying" orders it: staging first, then production with
+     * under the key its stack creates. Deployed as docs/deploy.md orders it: staging first, then production with
      * staging's restore roles (staging's outputs) as readers of its key, so that staging may restore production's
      * backups.
      */
@@ -287,7 +287,7 @@ class EncryptionIT {
         java.nio.file.Path plain = dir.resolve("plain.dump");
         java.nio.file.Files.write(encrypted, p.production.object(filename));
 
-        // the README's by-hand command, against moto
+        // docs/restore.md's by-hand command, against moto
         ProcessBuilder cli = new ProcessBuilder(dev.pgbackup.testsupport.RepoPaths.root()
                 .resolve(".venv/bin/aws-encryption-cli").toString(), "--decrypt", "--input", encrypted.toString(),
                 "--output", plain.toString(), "--wrapping-keys", "key=" + p.productionKey,

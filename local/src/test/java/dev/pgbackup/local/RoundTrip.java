@@ -33,7 +33,7 @@ record RoundTrip(TestPostgres pg, TestStack production, TestStack staging) {
         TestStack.createBucket(bucket);
         Map<String, String> settings = new HashMap<>(stagingSettings);
         settings.put("RECENT_BACKUP_MINUTES", "30");
-        // staging first, production naming staging's restore roles as readers of its key (README "Deploying")
+        // staging first, production naming staging's restore roles as readers of its key (docs/deploy.md)
         TestStack staging = stack(pg, "staging", bucket, newDatabase(pg, "shapes_target_"), settings);
         Map<String, String> production = new HashMap<>(productionSettings);
         production.put("BackupKeyReaderRoleArns", staging.restoreRoles());

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The deploy a user follows: samconfig.toml's two environments deploy template.yaml (offline: the resolver checks
- * what CloudFormation would refuse), in README's order, staging's outputs making production's key readable by
+ * what CloudFormation would refuse), in docs/deploy.md's order, staging's outputs making production's key readable by
  * staging's restore roles; every parameter has a group and a label in the console; every function logs to a group
  * of its own with the stack's retention.
  */
@@ -56,7 +56,7 @@ class TemplateDeployIT {
         assertEquals("true", production.get("CreateBucket"));
         assertEquals("false", staging.get("CreateBucket"));
         assertEquals(staging.get("BucketName"), production.get("BucketName"), "one bucket for both");
-        // step 3 of README "Deploying": staging's two outputs into production's parameters
+        // step 2 of docs/deploy.md: staging's two outputs into production's parameters
         production.put("BackupKeyReaderRoleArns", stagingStack.output("RestoreWorkerRoleArn").orElseThrow() + ","
                 + stagingStack.output("RestoreApiRoleArn").orElseThrow());
         Stack productionStack = TEMPLATE.deploy("pharmatracker-production", production, Map.of());
@@ -64,10 +64,10 @@ class TemplateDeployIT {
         assertTrue(keyPolicy.contains(stagingStack.attribute("RestoreWorkerFunctionRole", "Arn")), keyPolicy);
         assertTrue(keyPolicy.contains(stagingStack.attribute("RestoreApiFunctionRole", "Arn")), keyPolicy);
 
-        String readme = Files.readString(ROOT.resolve("README.md"));
+        String readme = Files.readString(ROOT.resolve("docs/deploy.md"));
         int first = readme.indexOf("sam deploy --config-env staging");
         int second = readme.indexOf("sam deploy --config-env production");
-        assertTrue(first > 0 && second > first, "README deploys staging, then production, from samconfig.toml");
+        assertTrue(first > 0 && second > first, "docs/deploy.md deploys staging, then production, from samconfig.toml");
     }
 
     @Test

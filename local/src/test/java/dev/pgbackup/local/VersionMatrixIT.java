@@ -67,7 +67,7 @@ class VersionMatrixIT {
         return stack;
     }
 
-    /** Production, deployed after staging with staging's restore roles as readers of its key (README "Deploying"). */
+    /** Production, deployed after staging with staging's restore roles as readers of its key (docs/deploy.md). */
     static TestStack production(String bucket, int major, TestStack staging) {
         return stack(bucket, "production", major, SOURCE, Map.of("BackupKeyReaderRoleArns", staging.restoreRoles()));
     }

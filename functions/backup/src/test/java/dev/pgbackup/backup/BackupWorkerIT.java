@@ -130,7 +130,7 @@ class BackupWorkerIT {
 
     /**
      * Restores with a stock pg_restore of the layer, as an operator would by hand: zstd archives (the default)
-     * need pg_restore 16 or later (README, Restore by hand).
+     * need pg_restore 16 or later (docs/restore.md, By hand).
      */
     static void pgRestore(Path dump, String database) throws Exception {
         ProcessBuilder builder = new ProcessBuilder(RepoPaths.pgTool(Math.max(16, pg.serverMajor()), "pg_restore").toString(),

@@ -44,7 +44,7 @@ import software.amazon.awssdk.services.ssm.model.ParameterType;
 /**
  * The scheduled refresh of staging from production, end to end against a real PostgreSQL, the layer's tools and moto:
  * what the refresh schedule sends the backup worker; staging's safety backup taken by it; production's newest
- * complete backup restored by the restore worker, masked by the README's sanitising script inside the new database
+ * complete backup restored by the restore worker, masked by docs/refresh.md's sanitising script inside the new database
  * and analysed before the swap. A session polling staging throughout sees staging's old rows or masked production
  * rows, never production's own.
  */

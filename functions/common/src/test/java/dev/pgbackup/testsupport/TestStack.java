@@ -181,7 +181,7 @@ public final class TestStack {
 
     /**
      * This stack's restore roles (its outputs RestoreWorkerRoleArn and RestoreApiRoleArn): what another environment
-     * names in its BackupKeyReaderRoleArns to let this one restore its backups, as README "Deploying" orders it.
+     * names in its BackupKeyReaderRoleArns to let this one restore its backups, as docs/deploy.md orders it.
      */
     public String restoreRoles() {
         return output("RestoreWorkerRoleArn") + "," + output("RestoreApiRoleArn");

@@ -133,7 +133,7 @@ final class Sanitizer {
         String condition = CONDITIONS.get(state);
         if (someTables && "42P01".equals(state)) {
             condition += ": this restore has only some tables, and the script names one it does not have; guard such "
-                    + "statements with to_regclass(...), as README \"Sanitising\" shows";
+                    + "statements with to_regclass(...), as docs/refresh.md \"Sanitising\" shows";
         }
         String primary = e instanceof org.postgresql.util.PSQLException p && p.getServerErrorMessage() != null
                 ? p.getServerErrorMessage().getMessage() : e.getClass().getSimpleName();

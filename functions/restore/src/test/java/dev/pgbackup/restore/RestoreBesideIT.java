@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
  * Restores beside the current database, through the restore API against a real PostgreSQL: a whole backup into a new
  * database that leaves the current one exactly as it was (rows, sequences, schema, even its sessions); copies that
  * expire and are bounded, each drop audited; and a table-only restore, equal row for row to the table in the backup,
- * with which the README's recipe puts deleted rows back while every other table stays as it is.
+ * with which docs/restore.md's recipe puts deleted rows back while every other table stays as it is.
  */
 class RestoreBesideIT {
     /** Everything a restore beside must not change: rows, sequences, views, functions, indexes, columns, constraints. */
@@ -123,7 +123,7 @@ class RestoreBesideIT {
 
     /**
      * The issue's case, as a user meets it: rows deleted from orders after last night's backup, the table restored
-     * beside, the README's recipe run as written, the rows back; what was written since stays, and every other table
+     * beside, docs/restore.md's recipe run as written, the rows back; what was written since stays, and every other table
      * is as it was.
      */
     @org.junit.jupiter.params.ParameterizedTest(name = "RESTORE_JOBS={0}")
@@ -184,7 +184,7 @@ class RestoreBesideIT {
         return pg.query(db, "select t::text from " + table + " t order by 1");
     }
 
-    /** README "Undo a bad DELETE", run by bash as written, with the tools of the server's major from the layer. */
+    /** docs/restore.md "Undo a bad DELETE", run by bash as written, with the tools of the server's major from the layer. */
     static void runRecipe(CrossEnvironmentFixture f, String copy) throws Exception {
         String url = "postgresql://" + TestPostgres.APP_USER + "@127.0.0.1:" + f.pg.port() + "/";
         ProcessBuilder bash = new ProcessBuilder("bash", "-euo", "pipefail", "-c", ReadmeExamples.block(

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The sanitising script and the statistics through the restore API against a real PostgreSQL: a production backup
- * restored into staging is masked by the README's script inside the new database before the swap, analysed, and only
+ * restored into staging is masked by docs/refresh.md's script inside the new database before the swap, analysed, and only
  * then put in staging's place; a failing script, or one that cannot be read, leaves staging as it was; a restore of
  * staging's own backup is never masked. (The scheduled refresh and a session watching staging during it:
  * ScheduledRefreshIT in the backup module.)
@@ -110,7 +110,7 @@ class SanitizeIT {
         CrossEnvironmentFixture f = new CrossEnvironmentFixture(Map.of("SANITIZE_SCRIPT_S3_KEY", key));
         Map<String, Object> customersOnly = CrossEnvironmentFixture.body(f.productionBackup, "tables",
                 List.of("public.customers"));
-        // the README's script truncates sessions, which a restore of customers alone does not bring
+        // docs/refresh.md's script truncates sessions, which a restore of customers alone does not bring
         f.putObject(key, ReadmeExamples.sanitizeScript());
 
         APIGatewayV2HTTPResponse unguarded = f.restore(customersOnly);
@@ -122,7 +122,7 @@ class SanitizeIT {
         assertEquals(List.of(), f.beside(), "the failed copy is dropped");
         assertEquals(f.stagingSnapshot, f.pg.snapshot(f.target));
 
-        // guarded as the README shows, the same script serves a whole and a table-only restore
+        // guarded as docs/refresh.md shows, the same script serves a whole and a table-only restore
         f.putObject(key, "UPDATE customers SET email = 'customer' || id || '@example.invalid';\n"
                 + "DO $$ BEGIN IF to_regclass('public.sessions') IS NOT NULL THEN TRUNCATE sessions; END IF; END $$;\n");
         f.clock.advance(java.time.Duration.ofSeconds(1));

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
  * What template.yaml must not allow, evaluated as IamEvaluationIT evaluates the recorded calls: one environment's
  * functions touching another's job, claim, lock, state and manifest keys, deleting its backups, the API functions
  * doing a worker's work, the list functions writing anything, a key used by whoever is not its stack or reader, and
- * anything over plain HTTP. Beside them, the few allowed requests that the key-policy decisions (README
- * "Encryption") rest on.
+ * anything over plain HTTP. Beside them, the few allowed requests that the key-policy decisions (docs/encryption.md)
+ * rest on.
  */
 class IamBoundariesIT {
     static final SamTemplate TEMPLATE = SamTemplate.load(RepoPaths.root());
@@ -42,7 +42,7 @@ class IamBoundariesIT {
     }
 
     // staging accepts any environment's backups (the seed restores production's); production only its own and lists
-    // staging's restore roles as readers of its key, as README "Deploying" orders a two-environment deploy
+    // staging's restore roles as readers of its key, as docs/deploy.md orders a two-environment deploy
     static final Stack STAGING = deploy("staging", Map.of("DbInstanceIdentifier", "shared-db", "DrillEnabled", "true"));
     static final Stack PRODUCTION = deploy("production", Map.of("RestoreSourceEnvironments", "production",
             "ClientSideEncryption", "true", "DbSecretArn", "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod-db-AbCdEf",
@@ -232,7 +232,7 @@ class IamBoundariesIT {
         allowed.add(s3(STAGING, "BackupWorkerFunction", "s3:PutObject", own + FILE, "the backup worker writes a backup"));
         allowed.add(s3(STAGING, "BackupWorkerFunction", "s3:DeleteObject", own + FILE, "retention deletes a backup"));
         // an archive written before production's key (SSE-S3) needs no key at all: what RestoreSourceEnvironments
-        // allows, IAM allows (README "Encryption", decision 4)
+        // allows, IAM allows (docs/encryption.md, decision 4)
         allowed.add(s3(STAGING, "RestoreWorkerFunction", "s3:GetObject", "pharmatracker-production" + FILE,
                 "staging's restore worker reads a production backup"));
         allowed.add(s3(STAGING, "JobStatusFunction", "s3:GetObject", "pgbackup/jobs/" + own + "/0b3f.json", "a job's status"));

@@ -30,7 +30,7 @@ public record Compression(Method method, int level) {
         }
     }
 
-    /** What BACKUP_COMPRESSION defaults to; chosen by the benchmark in benchmarks/ (see README, Benchmarks). */
+    /** What BACKUP_COMPRESSION defaults to; chosen by the benchmark in benchmarks/ (see docs/benchmarks.md). */
     public static final String DEFAULT = "zstd:3";
     private static final Pattern SPEC = Pattern.compile("(zstd|lz4|gzip|none)(?::(\\d{1,2}))?");
 

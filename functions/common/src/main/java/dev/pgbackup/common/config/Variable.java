@@ -9,7 +9,7 @@ import java.util.Map;
  * readers (ConfigReader, DatabaseSource, DumpScope, EncryptionSettings, Notifications, AwsClients, PgTools) take a
  * constant of this enum, never a string, so nothing reads a variable that is not declared here. Tests hold it
  * against template.yaml (every {@link Source#TEMPLATE} variable is set by the template, and the template sets
- * nothing else) and against README's Configuration table.
+ * nothing else) and against the Configuration table of docs/configuration.md.
  */
 public enum Variable {
     APP_NAME(null, "first part of every backup name; lower-case letters, digits, '_' (no '-')"),

@@ -105,7 +105,7 @@ public final class DbConnection {
     /** What the audit log says about a connection that does not authenticate the server, if it does not. */
     public java.util.Optional<String> tlsWarning() {
         return unverifiedTls() ? java.util.Optional.of("sslmode=" + sslMode + " does not verify the database server's "
-                + "certificate: use sslmode=verify-full with sslrootcert (see README, TLS to the database)")
+                + "certificate: use sslmode=verify-full with sslrootcert (see docs/safety.md, TLS to the database)")
                 : java.util.Optional.empty();
     }
 

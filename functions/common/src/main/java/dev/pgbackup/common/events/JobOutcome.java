@@ -3,7 +3,7 @@ package dev.pgbackup.common.events;
 import dev.pgbackup.common.jobs.JobRecord;
 
 /**
- * The detail of a job's event, as documented in the README: what a rule may match and a chat message may show.
+ * The detail of a job's event, as documented in docs/events.md: what a rule may match and a chat message may show.
  * Built from the job record's public fields only: never the diagnostic (a tool's own words, which can quote rows
  * and host names), never a secret.
  */

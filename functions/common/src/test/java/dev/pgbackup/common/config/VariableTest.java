@@ -13,15 +13,23 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
-/** README's Configuration table says what {@link Variable} declares: the same variables, the same defaults. */
+/**
+ * The functions' variables table of docs/configuration.md says what {@link Variable} declares: the same variables,
+ * the same defaults.
+ */
 class VariableTest {
     private static final Pattern NAME = Pattern.compile("`([A-Z][A-Z0-9_]+)`");
 
-    /** Variable name -> the README's default for it (its part of the row's default column). */
-    static Map<String, String> readmeTable() throws Exception {
-        String readme = Files.readString(RepoPaths.root().resolve("README.md"));
-        int start = readme.indexOf("\n## Configuration\n");
-        String section = readme.substring(start + 1, readme.indexOf("\n## ", start + 1));
+    static final String DOC = "docs/configuration.md";
+    static final String SECTION = "\n## Environment variables of the functions\n";
+
+    /** Variable name -> the doc's default for it (its part of the row's default column). */
+    static Map<String, String> documentedTable() throws Exception {
+        String doc = Files.readString(RepoPaths.root().resolve(DOC));
+        int start = doc.indexOf(SECTION);
+        assertTrue(start >= 0, () -> DOC + " has no section" + SECTION);
+        int end = doc.indexOf("\n## ", start + 1);
+        String section = doc.substring(start + 1, end < 0 ? doc.length() : end);
         Map<String, String> documented = new LinkedHashMap<>();
         for (String line : section.split("\n")) {
             if (!line.startsWith("| `")) {
@@ -36,7 +44,7 @@ class VariableTest {
             // one default for the row, or one per variable
             String[] defaults = names.size() == 1 ? new String[] {cells[2].trim()} : cells[2].trim().split(", ");
             assertTrue(defaults.length == 1 || defaults.length == names.size(),
-                    () -> "one default, or one per variable, in README row: " + line);
+                    () -> "one default, or one per variable, in " + DOC + " row: " + line);
             for (int i = 0; i < names.size(); i++) {
                 documented.put(names.get(i), defaults[defaults.length == 1 ? 0 : i].trim());
             }
@@ -45,8 +53,8 @@ class VariableTest {
     }
 
     @Test
-    void readmeDocumentsExactlyTheDeclaredVariables() throws Exception {
-        Map<String, String> documented = readmeTable();
+    void docsDocumentExactlyTheDeclaredVariables() throws Exception {
+        Map<String, String> documented = documentedTable();
         List<String> declared = new ArrayList<>();
         for (Variable v : Variable.values()) {
             if (v.source == Variable.Source.TEMPLATE || v.source == Variable.Source.LOCAL) {
@@ -54,18 +62,18 @@ class VariableTest {
             }
         }
         assertEquals(declared.stream().sorted().toList(), documented.keySet().stream().sorted().toList(),
-                "README's Configuration table and Variable");
+                DOC + "'s table of variables and Variable");
     }
 
     @Test
-    void readmeGivesTheDeclaredDefaults() throws Exception {
-        Map<String, String> documented = readmeTable();
+    void docsGiveTheDeclaredDefaults() throws Exception {
+        Map<String, String> documented = documentedTable();
         List<String> wrong = new ArrayList<>();
         documented.forEach((name, readme) -> {
             String fallback = Variable.valueOf(name).fallback;
             String expected = fallback == null ? "—" : fallback;
             if (!readme.replace("`", "").startsWith(expected)) {
-                wrong.add(name + ": README says '" + readme + "', Variable says '" + expected + "'");
+                wrong.add(name + ": " + DOC + " says '" + readme + "', Variable says '" + expected + "'");
             }
         });
         assertTrue(wrong.isEmpty(), String.join("\n", wrong));

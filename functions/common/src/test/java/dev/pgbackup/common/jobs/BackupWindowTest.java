@@ -42,7 +42,7 @@ class BackupWindowTest {
                 f.getMessage());
         Failure beyond = assertThrows(Failure.class, () -> MANAGED.check("production", 300_000_000_000L, "x"));
         assertTrue(beyond.getMessage().contains("takes about 100 min, longer than the 89 min"), beyond.getMessage());
-        assertTrue(beyond.getMessage().endsWith("beyond 90 minutes a backup needs a container task (see the README, "
+        assertTrue(beyond.getMessage().endsWith("beyond 90 minutes a backup needs a container task (see docs/limits.md, "
                 + "'Beyond 90 minutes')"), beyond.getMessage());
     }
 }
