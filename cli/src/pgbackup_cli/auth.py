@@ -126,13 +126,17 @@ def passkey(aws: Aws, parameter: str, environ=os.environ, stdin=sys.stdin,
     given = environ.get(PASSKEY_VARIABLE)
     if given:
         return given
-    try:
-        return aws.parameter(parameter, "the restore passkey")
-    except CliError as e:
-        if e.code != exits.AUTH or not stdin.isatty():
-            if e.code == exits.AUTH:
-                e.message += f"; or give the passkey in {PASSKEY_VARIABLE}"
-            raise
+    if parameter:
+        try:
+            return aws.parameter(parameter, "the restore passkey")
+        except CliError as e:
+            if e.code != exits.AUTH or not stdin.isatty():
+                if e.code == exits.AUTH:
+                    e.message += f"; or give the passkey in {PASSKEY_VARIABLE}"
+                raise
+    elif not stdin.isatty():
+        raise CliError(exits.USAGE, f"no restore passkey: set {PASSKEY_VARIABLE}, or --app/--passkey-parameter "
+                                    "to read it from SSM")
     value = prompt("Restore passkey: ")
     if not value:
         raise CliError(exits.USAGE, "no restore passkey given")

@@ -11,8 +11,8 @@ from pgbackup_cli.wait import Progress, timeout_of, wait_for
 class Session:
     """One invocation: the API with its token source, the AWS side, the streams, the options."""
 
-    def __init__(self, args, environ, out, err, aws=None):
-        self.args, self.environ, self.out, self.err = args, environ, out, err
+    def __init__(self, args, environ, out, err, aws=None, stdin=None):
+        self.args, self.environ, self.out, self.err, self.stdin = args, environ, out, err, stdin
         self.aws = aws or auth.Aws(args.profile, args.region)
         policy = auth.Policy(args.role, args.roles_claim, args.audience, args.issuer)
         self.tokens = auth.Tokens(lambda: self.aws.parameter(args.jwt_secret_parameter, "the JWT secret"),
@@ -47,8 +47,8 @@ class Session:
         return exits.OK
 
 
-def run(args, environ, out, err, aws=None) -> int:
-    s = Session(args, environ, out, err, aws)
+def run(args, environ, out, err, aws=None, stdin=None) -> int:
+    s = Session(args, environ, out, err, aws, stdin)
     return COMMANDS[args.command](s)
 
 
@@ -115,7 +115,7 @@ def restore(s: Session) -> int:
 
 def do_restore(s: Session, body: dict, backup_first: bool, wait: bool) -> dict:
     # the passkey first: nothing is started for a caller who cannot restore
-    body["passkey"] = auth.passkey(s.aws, s.args.passkey_parameter, s.environ)
+    body["passkey"] = auth.passkey(s.aws, s.args.passkey_parameter, s.environ, s.stdin)
     if backup_first:
         s.say(f"safety backup of '{s.args.environment}'...")
         safety = start_backup(s, True)

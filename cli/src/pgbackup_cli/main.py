@@ -34,7 +34,7 @@ SETTINGS = [
 
 def common_options(suppress: bool) -> argparse.ArgumentParser:
     """The options every command takes; SUPPRESS on the subcommands keeps a value given before the command."""
-    p = argparse.ArgumentParser(add_help=False)
+    p = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     default = {"default": argparse.SUPPRESS} if suppress else {}
     for flag, variable, fallback, text in SETTINGS:
         p.add_argument(flag, metavar=flag[2:].upper().replace("-", "_"), help=f"{text} [{variable}]", **default)
@@ -48,23 +48,24 @@ def common_options(suppress: bool) -> argparse.ArgumentParser:
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="pgbackup", parents=[common_options(False)], epilog=EPILOG,
+    # no abbreviations: "--passkey X" would otherwise be taken for --passkey-parameter, and X end up in a message
+    top = argparse.ArgumentParser(prog="pgbackup", parents=[common_options(False)], epilog=EPILOG, allow_abbrev=False,
                                   description="Back up, list, restore and refresh the PostgreSQL database of a "
                                               "pg-backup stack, with a short-lived token signed from SSM.")
     top.add_argument("--version", action="version", version="pgbackup " + __version__)
     sub = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    opts = [common_options(True)]
+    opts = {"parents": [common_options(True)], "allow_abbrev": False}
     wait = {"action": "store_true", "help": "wait for the job to finish, with its progress on stderr"}
 
-    p = sub.add_parser("backup", parents=opts, help="back up this environment's database (on-demand)")
+    p = sub.add_parser("backup", **opts, help="back up this environment's database (on-demand)")
     p.add_argument("--wait", **wait)
-    p = sub.add_parser("list", parents=opts, help="backups of every environment, newest first")
+    p = sub.add_parser("list", **opts, help="backups of every environment, newest first")
     p.add_argument("--from", dest="source", metavar="ENV", help="only this environment's backups")
-    p = sub.add_parser("status", parents=opts, help="a job's status (backup, restore, drill)")
+    p = sub.add_parser("status", **opts, help="a job's status (backup, restore, drill)")
     p.add_argument("job_id", metavar="JOB_ID")
     p.add_argument("--wait", **wait)
-    sub.add_parser("retention", parents=opts, help="what retention would keep and delete now, and why (dry run)")
-    p = sub.add_parser("restore", parents=opts, help="restore a backup into this environment (or beside it)")
+    sub.add_parser("retention", **opts, help="what retention would keep and delete now, and why (dry run)")
+    p = sub.add_parser("restore", **opts, help="restore a backup into this environment (or beside it)")
     p.add_argument("file", metavar="FILE", nargs="?", help="the backup; default: the newest of --from (or this one)")
     p.add_argument("--from", dest="source", metavar="ENV", help="the environment the backup comes from")
     p.add_argument("--into", choices=["copy"], help="copy: into a new database beside the current one")
@@ -72,7 +73,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--schemas", type=names, metavar="S,...", help="only these schemas' tables (into a copy)")
     p.add_argument("--backup-first", action="store_true", help="take this environment's safety backup first")
     p.add_argument("--wait", **wait)
-    p = sub.add_parser("refresh", parents=opts, help="safety backup here, then the newest backup of ENV restored")
+    p = sub.add_parser("refresh", **opts, help="safety backup here, then the newest backup of ENV restored")
     p.add_argument("--from", dest="source", metavar="ENV", required=True, help="the source environment")
     p.add_argument("--wait", **wait)
     return top
@@ -98,22 +99,23 @@ def settings(args: argparse.Namespace, environ) -> argparse.Namespace:
         raise CliError(exits.USAGE, "no API: give --api-url or PGBACKUP_API_URL (the stack's ApiUrl output)")
     if not args.environment:
         raise CliError(exits.USAGE, "no environment: give --environment or PGBACKUP_ENVIRONMENT")
-    for attr, suffix in (("jwt_secret_parameter", "jwt-secret"), ("passkey_parameter", "restore-passkey")):
-        if not getattr(args, attr):
-            if not args.app:
-                raise CliError(exits.USAGE, f"no --app (PGBACKUP_APP) to name the parameter /<app>/<env>/{suffix}; "
-                                            f"give it, or --{attr.replace('_', '-')}")
-            setattr(args, attr, f"/{args.app}/{args.environment}/{suffix}")
+    if not args.jwt_secret_parameter:
+        if not args.app:
+            raise CliError(exits.USAGE, "no --app (PGBACKUP_APP) to name the parameter /<app>/<env>/jwt-secret; "
+                                        "give it, or --jwt-secret-parameter")
+        args.jwt_secret_parameter = f"/{args.app}/{args.environment}/jwt-secret"
+    if not args.passkey_parameter and args.app:
+        args.passkey_parameter = f"/{args.app}/{args.environment}/restore-passkey"
     return args
 
 
-def main(argv: Optional[list] = None, environ=None, out=None, err=None, aws=None) -> int:
+def main(argv: Optional[list] = None, environ=None, out=None, err=None, aws=None, stdin=None) -> int:
     environ = os.environ if environ is None else environ
     out, err = out or sys.stdout, err or sys.stderr
     args = parser().parse_args(argv)  # a usage error exits 2 here
     try:
         settings(args, environ)
-        return commands.run(args, environ, out, err, aws)
+        return commands.run(args, environ, out, err, aws, stdin or sys.stdin)
     except CliError as e:
         if args.json and e.body is not None:
             emit_json(out, e.body)
