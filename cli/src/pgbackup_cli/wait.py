@@ -85,7 +85,8 @@ def wait_for(api: Api, job_id: str, timeout: float, interval: float, progress: P
             if clock() - start >= timeout:
                 raise CliError(exits.TIMEOUT, f"job {job_id} still RUNNING after {int(timeout)} s (--timeout); "
                                               f"follow it with: pgbackup status {job_id} --wait")
-            sleep(interval)
+            if interval > 0:  # 0 polls back to back (libfaketime makes sleep(0) fail with EINVAL)
+                sleep(interval)
     finally:
         progress.finish()
 
