@@ -73,13 +73,6 @@ pgb production retention
 expect_rc 0
 grep -q "^Retention of 'production' (Asia/Kolkata): " "$LOGS/cli.out" || fail "retention: $CLI_OUT"
 
-# production restored from its newest backup after its safety backup, both 202 and followed (--wait)
-sql "$PROD_PG" pharmatracker_production "delete from stock_batches where id > 500"
-pgb production restore --backup-first --wait --json
-expect_rc 0 success=true type=RESTORE status=SUCCEEDED "filename=$CLI_FILE"
-[ "$(sql "$PROD_PG" pharmatracker_production "select count(*) from stock_batches")" = 2000 ] || fail "production not restored"
-echo "  ok  production restored by the CLI from $CLI_FILE (2000 rows back)"
-
 # production's backup into staging (the safety backup first), then again without one: refused (exit 6)
 pgb staging restore --from production --backup-first
 expect_rc 0
@@ -108,6 +101,14 @@ CLI_COPY=$(json database 2>/dev/null || true)
 expect_rc 0 success=true "database=$CLI_COPY"
 [ "$(sql "$QA_PG" "$CLI_COPY" "select count(*) from stock_batches")" = 2000 ] || fail "the CLI's copy"
 echo "  ok  qa refreshed by the CLI (2000 rows, sanitised, one more safety backup); a table restored beside ($CLI_COPY)"
+
+# production restored from its newest backup (the CLI's) after its safety backup, both 202 and followed (--wait); last,
+# as its safety backup becomes production's newest
+sql "$PROD_PG" pharmatracker_production "delete from stock_batches where id > 500"
+pgb production restore --backup-first --wait --json
+expect_rc 0 success=true type=RESTORE status=SUCCEEDED "filename=$CLI_FILE"
+[ "$(sql "$PROD_PG" pharmatracker_production "select count(*) from stock_batches")" = 2000 ] || fail "production not restored"
+echo "  ok  production restored by the CLI from $CLI_FILE (2000 rows back)"
 
 # the passkey was read from SSM by every restore, and printed by none
 ! grep -q "$PASSKEY\|not-the-passkey" "$LOGS/cli-all.log" || fail "a passkey in the CLI's output"
