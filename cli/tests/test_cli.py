@@ -90,7 +90,7 @@ class CliTest(CliCase):
 
     def test_exit_codes_of_api_answers(self):
         cases = [(400, {}, exits.USAGE), (401, {}, exits.AUTH), (403, {}, exits.AUTH), (404, {}, exits.USAGE),
-                 (409, {}, exits.REFUSED), (413, {}, exits.USAGE), (422, {}, exits.REFUSED),
+                 (409, {}, exits.REFUSED), (413, {}, exits.USAGE), (422, {}, exits.REFUSED), (429, {}, exits.SERVER),
                  (500, {"jobId": JOB}, exits.JOB_FAILED), (500, {}, exits.SERVER), (503, {}, exits.SERVER)]
         for status, extra, code in cases:
             with self.subTest(status=status):

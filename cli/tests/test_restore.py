@@ -118,6 +118,17 @@ class RestoreTest(CliCase):
         self.assertEqual(exits.TIMEOUT, e.exception.code)
         self.assertEqual(4, len(self.api.requests))  # at 0, 10, 20 and 30 s
 
+    def test_wait_outlives_a_few_throttled_or_failed_polls_not_many(self):
+        self.api.on("POST", "/backup", (202, RUNNING))
+        self.api.on("GET", "/jobs/" + JOB, (429, {"message": "Too Many Requests"}), (502, b"bad gateway"),
+                    (503, {"message": "Service Unavailable"}), (200, job("SUCCEEDED")))
+        self.assertEqual(0, self.run_cli("backup", "--wait"))
+        self.api.on("GET", "/jobs/" + JOB, (503, {"message": "Service Unavailable"}))
+        self.assertEqual(exits.SERVER, self.run_cli("backup", "--wait"))
+        self.assertEqual("pgbackup: HTTP 503: Service Unavailable\n", self.err.getvalue())
+        # each run: its POST, then 4 polls; 6 polls (5 failures tolerated, the 6th ends it)
+        self.assertEqual((1 + 4) + (1 + 6), len(self.api.requests))
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -12,7 +12,7 @@ from pgbackup_cli.exits import CliError
 from pgbackup_cli.output import emit_json
 
 EPILOG = """exit codes: 0 ok, 1 the job FAILED, 2 usage or input refused (400/404/413), 3 auth (AWS credentials,
-SSM access, 401/403, wrong passkey), 4 API/AWS error or unreachable (5xx), 5 --wait timed out, 6 refused by a
+SSM access, 401/403, wrong passkey), 4 API/AWS error or unreachable (5xx, 429), 5 --wait timed out, 6 refused by a
 safety rule (409: no recent safety backup, a backup/restore already running; 422). The passkey is never an
 argument: PGBACKUP_PASSKEY, else the stack's passkey parameter in SSM, else a prompt on a terminal."""
 
@@ -123,4 +123,4 @@ def main(argv: Optional[list] = None, environ=None, out=None, err=None, aws=None
         return e.code
     except KeyboardInterrupt:
         err.write("pgbackup: interrupted (a job already started goes on; see pgbackup status JOB_ID)\n")
-        return 130
+        return exits.INTERRUPTED

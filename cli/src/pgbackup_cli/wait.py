@@ -14,6 +14,9 @@ from pgbackup_cli.output import size
 NOT_FOUND_GRACE_SECONDS = 15
 # beyond the job's own limit (maxDurationSeconds): the worker's 45 s of clean-up and a last record
 DEFAULT_MARGIN_SECONDS = 120
+# a long wait outlives a throttled request, a 502 of API Gateway or a dropped connection: the job goes on regardless
+TRANSIENT_FAILURES_TOLERATED = 5
+TRANSIENT_STATUSES = (429, 502, 503, 504)
 BAR_WIDTH = 30
 
 
@@ -70,14 +73,20 @@ def wait_for(api: Api, job_id: str, timeout: float, interval: float, progress: P
              clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> dict:
     """The finished job (SUCCEEDED or FAILED); CliError TIMEOUT if it is still RUNNING after `timeout` seconds."""
     start = clock()
+    failures = 0
     try:
         while True:
-            answer = api.job(job_id)
-            if answer.status == 404 and clock() - start < NOT_FOUND_GRACE_SECONDS:
-                pass
+            answer, error = poll(api, job_id)
+            if error is not None or answer.status in TRANSIENT_STATUSES:
+                failures += 1
+                if failures > TRANSIENT_FAILURES_TOLERATED:
+                    raise error or CliError(exits.SERVER, f"HTTP {answer.status}: {answer.body.get('message')}")
+            elif answer.status == 404 and clock() - start < NOT_FOUND_GRACE_SECONDS:
+                failures = 0
             elif answer.status == 200 and answer.body.get("status") in ("SUCCEEDED", "FAILED"):
                 return answer.body
             elif answer.status == 200 and answer.body.get("status") == "RUNNING":
+                failures = 0
                 progress.update(answer.body)
             else:
                 require_ok(answer)
@@ -89,6 +98,17 @@ def wait_for(api: Api, job_id: str, timeout: float, interval: float, progress: P
                 sleep(interval)
     finally:
         progress.finish()
+
+
+def poll(api: Api, job_id: str):
+    """One status request: (answer, None), or (None, the error) when the API could not be reached or answered no
+    JSON."""
+    try:
+        return api.job(job_id), None
+    except CliError as e:
+        if e.code != exits.SERVER:
+            raise
+        return None, e
 
 
 def timeout_of(given: Optional[float], answer: dict) -> float:
