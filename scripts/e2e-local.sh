@@ -4,7 +4,8 @@
 # 'staging' instance. Asserts status codes and bodies of: no token, backup, job status, list (all and
 # filtered), restore refused by the safety check, safety backup, unknown file, wrong passkey, restore of
 # staging's own backup, and the cross-environment restore (production backup into staging), then checks
-# the databases themselves with psql; a scheduled backup and a restore drill fired locally. SKIP_BUILD=1 reuses the jars (scripts/test.sh runs it after mvn verify).
+# the databases themselves with psql; a scheduled backup and a restore drill fired locally; then the pgbackup CLI against
+# the same runs (scripts/e2e-cli.sh). SKIP_BUILD=1 reuses the jars (scripts/test.sh runs it after mvn verify).
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
