@@ -4,12 +4,13 @@
 # 'staging' instance. Asserts status codes and bodies of: no token, backup, job status, list (all and
 # filtered), restore refused by the safety check, safety backup, unknown file, wrong passkey, restore of
 # staging's own backup, and the cross-environment restore (production backup into staging), then checks
-# the databases themselves with psql; a scheduled backup and a restore drill fired locally. SKIP_BUILD=1 reuses the jars (scripts/test.sh runs it after mvn verify).
+# the databases themselves with psql; a scheduled backup and a restore drill fired locally; then the pgbackup CLI against
+# the same runs (scripts/e2e-cli.sh). SKIP_BUILD=1 reuses the jars (scripts/test.sh runs it after mvn verify).
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 if [ "${SKIP_BUILD:-0}" != "1" ]; then
-  check_toolchain; ensure_venv; ensure_layer
+  check_toolchain; ensure_venv; ensure_layer; ensure_cli
   log "Building (mvn package -DskipTests)"
   mvn -B -q -ntp package -DskipTests -pl local -am
 fi
@@ -246,5 +247,7 @@ expect 200 success=true "database=$COPY" "message=Database restored successfully
 [ "$(sql "$QA_PG" "$COPY" "select count(*) from stock_batches")" = 3000 ] || fail "the copy's table"
 [ "$(sql "$QA_PG" pharmatracker_qa "select count(*) from stock_batches")" = 1500 ] || fail "qa's database changed"
 echo "  ok  the table restored beside qa's database ($COPY, 3000 rows); qa's own database untouched"
+
+source "$ROOT/scripts/e2e-cli.sh"
 
 log "E2E passed"

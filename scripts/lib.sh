@@ -33,6 +33,23 @@ ensure_venv() {
   fi
 }
 
+# The pgbackup CLI (cli/) installed into cli/.venv as an operator installs it (pip install ./cli, non-editable, with
+# cli/requirements.lock as constraints), reinstalled when its sources, pins or lock change.
+CLI_VENV="$ROOT/cli/.venv"
+ensure_cli() {
+  local stamp="$CLI_VENV/.cli.sha" want
+  want="$(cd "$ROOT/cli" && find pyproject.toml requirements.lock src/pgbackup_cli -name '*.py' -print0 \
+    | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
+  if [ ! -x "$CLI_VENV/bin/pgbackup" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    log "Installing the pgbackup CLI into cli/.venv"
+    python3 -m venv "$CLI_VENV"
+    "$CLI_VENV/bin/pip" uninstall --quiet --yes pgbackup-cli >/dev/null 2>&1 || true  # same version, new code
+    "$CLI_VENV/bin/pip" install --quiet --disable-pip-version-check -c "$ROOT/cli/requirements.lock" "$ROOT/cli"
+    rm -rf "$ROOT/cli/build" "$ROOT/cli/src/"*.egg-info
+    echo "$want" > "$stamp"
+  fi
+}
+
 # The IAM evaluator (tools/iam: @cloud-copilot/iam-simulate, pinned by package-lock.json) in tools/iam/node_modules,
 # reinstalled only when the lock changes. A test tool, like moto: nothing of it reaches a function.
 ensure_iam_tools() {

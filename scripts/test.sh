@@ -13,7 +13,12 @@ ensure_venv
 ensure_iam_tools
 ensure_faketime
 ensure_layer
+ensure_cli
 log "Layer verified: $(tail -3 /tmp/pgbackup-layer-verify.log | tr '\n' ' ')"
+
+log "CLI unit tests (cli/: tokens, options, exit codes, passkey, against a fake API)"
+cli_unit_tests() { (cd "$ROOT/cli" && PYTHONPATH=src .venv/bin/python -m unittest discover -s tests -t . -q); }
+cli_unit_tests
 
 log "Unit and integration tests (mvn verify)"
 mvn -B -ntp verify
@@ -32,6 +37,8 @@ for offset in '+400 days' '-400 days'; do
   log "Unit tests with the clock moved $offset"
   with_clock_moved "$offset" mvn -B -ntp -o -q test -Dsurefire.printSummary=true \
     || { echo "unit tests failed with the clock moved $offset: a test depends on today's date" >&2; exit 1; }
+  with_clock_moved "$offset" bash -c "$(declare -f cli_unit_tests); ROOT='$ROOT' cli_unit_tests" \
+    || { echo "CLI unit tests failed with the clock moved $offset" >&2; exit 1; }
 done
 
 log "SAM template: validate --lint"

@@ -1,0 +1,3 @@
+from pgbackup_cli.main import main
+
+raise SystemExit(main())
