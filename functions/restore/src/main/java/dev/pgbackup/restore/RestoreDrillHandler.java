@@ -47,7 +47,7 @@ public class RestoreDrillHandler implements RequestHandler<Map<String, Object>, 
         this.lock = new Lock(wiring.records, wiring.keys.drillLock(), wiring.config.drill().worker().staleAfter(),
                 wiring.clock);
         this.watch = new DrillWatch(wiring.records, wiring.keys, wiring.config.drill().alarmAfter(), wiring.audit,
-                wiring.clock);
+                wiring.metrics, wiring.clock);
     }
 
     /** The drill service wired from the stack's parts. */
@@ -155,8 +155,7 @@ public class RestoreDrillHandler implements RequestHandler<Map<String, Object>, 
             try {
                 wiring.jobs.save(finished);
             } finally {
-                wiring.audit.metric(finished.status() == JobRecord.Status.SUCCEEDED ? "DrillSucceeded" : "DrillFailed",
-                        wiring.config.appName(), wiring.config.environment());
+                wiring.metrics.drill(finished);
                 audit.with("message", finished.message()).with("bytes", finished.bytes())
                         .write(finished.status().name());
             }

@@ -193,6 +193,7 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
             try {
                 wiring.jobs.save(finished);
             } finally {
+                wiring.metrics.restore(finished);
                 // after the record: the outcome is fixed before anyone hears of it, and no notice can change it
                 wiring.events.publish(finished).addTo(audit);
                 audit.with("message", finished.message()).with("bytes", finished.bytes())
