@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pgbackup.common.Json;
 import dev.pgbackup.common.jobs.JobRecord;
+import dev.pgbackup.testsupport.MetricLines;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -13,7 +14,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -41,21 +41,12 @@ class JobMetricsTest {
         return Json.MAPPER.readTree(lines.get(0));
     }
 
-    /** Metric name -> unit, from the directive. */
     static Map<String, String> declared(JsonNode line) {
-        Map<String, String> units = new LinkedHashMap<>();
-        line.at("/_aws/CloudWatchMetrics/0/Metrics").forEach(m -> units.put(m.get("Name").asText(), m.get("Unit").asText()));
-        return units;
+        return MetricLines.declared(line);
     }
 
     static List<List<String>> dimensions(JsonNode line) {
-        List<List<String>> sets = new ArrayList<>();
-        line.at("/_aws/CloudWatchMetrics/0/Dimensions").forEach(set -> {
-            List<String> names = new ArrayList<>();
-            set.forEach(n -> names.add(n.asText()));
-            sets.add(names);
-        });
-        return sets;
+        return MetricLines.dimensions(line);
     }
 
     @Test
