@@ -180,10 +180,11 @@ public final class JobMetrics {
             line.put("_aws", aws);
             line.put(APP, app);
             line.put(ENVIRONMENT, environment);
+            // the values right after the environment, as the lines before the Trigger dimension had them
+            line.putAll(values);
             if (trigger != null) {
                 line.put(TRIGGER, trigger);
             }
-            line.putAll(values);
             if (jobId != null) {
                 line.put("jobId", jobId); // not a metric: a log field, to find the job's audit line
             }

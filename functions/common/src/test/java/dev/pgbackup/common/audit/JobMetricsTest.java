@@ -2,6 +2,7 @@ package dev.pgbackup.common.audit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pgbackup.common.Json;
@@ -120,6 +121,8 @@ class JobMetricsTest {
         assertEquals(Map.of("DrillSucceeded", "Count", "DrillDurationSeconds", "Seconds"), declared(lines.get(2)));
         assertEquals(93.5, lines.get(2).get("DrillDurationSeconds").asDouble());
         lines.forEach(l -> assertEquals(ENDED.toEpochMilli(), l.at("/_aws/Timestamp").asLong()));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("\"Environment\":\"staging\",\"DrillSucceeded\":1"),
+                "the outcome right after the environment, where log queries written for the older lines look");
     }
 
     @Test
