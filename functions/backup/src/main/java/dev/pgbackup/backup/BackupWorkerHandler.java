@@ -8,6 +8,7 @@ import dev.pgbackup.common.audit.JobMetrics;
 import dev.pgbackup.common.config.Config;
 import dev.pgbackup.common.jobs.Deadline;
 import dev.pgbackup.common.jobs.JobFailures;
+import dev.pgbackup.common.jobs.JobLifecycle;
 import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.jobs.Lock;
 import dev.pgbackup.common.jobs.LockHeartbeat;
@@ -157,24 +158,8 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
             finished = JobFailures.failed(job, e, wiring.clock.instant(), "Backup", wiring.databaseSecrets());
             audit.with("diagnostic", finished.diagnostic());
         }
-        try {
-            wiring.jobs.save(finished);
-        } finally {
-            release(job, audit);
-            wiring.warnAboutTls(audit);
-            wiring.metrics.backup(finished, facts);
-            // after the record: the outcome is fixed before anyone hears of it, and no notice can change it
-            wiring.events.publish(finished).addTo(audit);
-            audit.with("message", finished.message()).with("bytes", finished.bytes()).write(finished.status().name());
-        }
-        return finished;
-    }
-
-    private void release(JobRecord job, AuditLog.Entry audit) {
-        try {
-            lock.release(job.jobId()); // only if this job holds it: another job's lock is never touched
-        } catch (RuntimeException e) {
-            audit.with("lockReleaseError", e.getClass().getSimpleName()); // it goes stale instead
-        }
+        JobMetrics.BackupFacts measured = facts;
+        return new JobLifecycle(wiring.jobs, lock, wiring.events, f -> wiring.metrics.backup(f, measured),
+                wiring::warnAboutTls).finish(finished, audit);
     }
 }
