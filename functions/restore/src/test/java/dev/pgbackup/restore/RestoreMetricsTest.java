@@ -16,8 +16,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The metric lines restores and drills write, run through their workers in memory (no archives move and no database
- * answers: the jobs fail once started). A succeeded restore's numbers are {@link dev.pgbackup.common.audit.JobMetrics}'s
- * unit test's.
+ * answers: the jobs fail once started). A succeeded restore's numbers are JobMetricsTest's.
  */
 class RestoreMetricsTest {
     static final List<List<String>> SETS = List.of(List.of("App", "Environment"),

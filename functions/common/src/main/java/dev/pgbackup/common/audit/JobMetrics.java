@@ -119,6 +119,9 @@ public final class JobMetrics {
 
     /** A signal that is no job's (the drill watch's): a count of one under [App, Environment], now. */
     public void signal(Metric metric) {
+        if (metric.perTrigger) {
+            throw new IllegalArgumentException(metric.metricName + " is a job's metric: it needs the job's trigger");
+        }
         Line line = new Line(clock.instant(), null, null, metric.dimensions());
         line.put(metric, 1);
         line.write();
@@ -148,7 +151,8 @@ public final class JobMetrics {
         Line(JobRecord job) {
             // the job's own end, from the job's clock: the point lands where the job did
             this(job.finishedAt() != null ? job.finishedAt() : clock.instant(),
-                    job.trigger() == null ? "unknown" : job.trigger(), job.jobId(), List.of(BY_ENVIRONMENT, BY_TRIGGER));
+                    job.trigger() == null ? "unknown" : job.trigger(), job.jobId(),
+                    List.of(BY_ENVIRONMENT, BY_TRIGGER));
         }
 
         Line(Instant at, String trigger, String jobId, List<List<String>> dimensions) {

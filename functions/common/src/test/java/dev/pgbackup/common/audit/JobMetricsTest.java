@@ -2,6 +2,7 @@ package dev.pgbackup.common.audit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -60,7 +61,8 @@ class JobMetricsTest {
         assertEquals(ENDED.toEpochMilli(), line.at("/_aws/Timestamp").asLong());
         assertEquals(1, line.at("/_aws/CloudWatchMetrics").size());
         assertEquals("PgBackup", line.at("/_aws/CloudWatchMetrics/0/Namespace").asText());
-        assertEquals(List.of(List.of("App", "Environment"), List.of("App", "Environment", "Trigger")), dimensions(line));
+        assertEquals(List.of(List.of("App", "Environment"), List.of("App", "Environment", "Trigger")),
+                dimensions(line));
         assertEquals(Map.of("BackupSucceeded", "Count", "BackupDurationSeconds", "Seconds", "BackupBytes", "Bytes",
                 "DatabaseSizeBytes", "Bytes", "RowsCounted", "Count", "BackupSizeRatio", "None"), declared(line));
         assertEquals("pharmatracker", line.get("App").asText());
@@ -135,6 +137,12 @@ class JobMetricsTest {
         assertEquals(Map.of("DrillUpToDate", "Count"), declared(line));
         assertFalse(line.has("Trigger"));
         assertEquals(1, line.get("DrillUpToDate").asInt());
+    }
+
+    @Test
+    void aJobsMetricIsNoSignal() {
+        assertThrows(IllegalArgumentException.class, () -> metrics.signal(JobMetrics.Metric.BACKUP_SUCCEEDED));
+        assertEquals("", out.toString(StandardCharsets.UTF_8));
     }
 
     @Test
