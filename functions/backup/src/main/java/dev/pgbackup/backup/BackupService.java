@@ -24,6 +24,7 @@ import dev.pgbackup.common.storage.ArchiveStorage;
 import dev.pgbackup.common.storage.BackupCatalog;
 import dev.pgbackup.common.storage.BackupClass;
 import dev.pgbackup.common.storage.BackupName;
+import dev.pgbackup.common.storage.BackupObject;
 import dev.pgbackup.common.storage.LastBackup;
 import dev.pgbackup.common.storage.Manifest;
 import dev.pgbackup.common.storage.ObjectStore;
@@ -51,10 +52,20 @@ public class BackupService {
     public record Request(String jobId, String filename, BackupClass backupClass) {
     }
 
-    /** What a finished backup reports; {@code deleted} are the old backups retention removed. */
+    /**
+     * What a finished backup reports; {@code deleted} are the old backups retention removed. {@code rowsCounted} (null
+     * when counting was off or gave up) and {@code previousBytes} (the newest older backup of the same class in this
+     * environment, null when none or when the listing failed) are for the job's metrics.
+     */
     public record Outcome(String filename, long bytes, String sha256, String pgDumpVersion, String compression,
                           List<String> deleted, List<String> notes, Map<String, Long> timings, DumpScope scope,
-                          int credentialRereads, String encryption) {
+                          int credentialRereads, String encryption, long databaseBytes, Long rowsCounted,
+                          Long previousBytes) {
+    }
+
+    /** What the retention step did: the backups it deleted, and the size of the one before this of its class. */
+    private record Retained(List<String> deleted, Long previousBytes) {
+        static final Retained NOTHING = new Retained(List.of(), null);
     }
 
     private static final Pattern DUMPING = Pattern.compile("dumping contents of table \"?([^\"]+)\"?");
@@ -159,12 +170,10 @@ public class BackupService {
         timings.time("state", () -> attempt(notes, "completion record not written: a restore will ask for a new "
                 + "backup", () -> records.write(keys.lastBackup(), new LastBackup(request.filename(), request.jobId(),
                         started, completed, uploaded.bytes(), server.databaseBytes()))));
-        List<String> deleted = new ArrayList<>();
-        timings.time("retention", () -> attempt(notes, "retention skipped, nothing deleted",
-                () -> deleted.addAll(applyRetention(request.filename()))));
+        Retained retained = timings.time("retention", () -> retain(request.filename(), notes));
         return new Outcome(request.filename(), uploaded.bytes(), uploaded.sha256(), pgDump.version(),
-                compression.toString(), deleted, notes, timings.ordered(), scope, login.rereads(),
-                encryption.describe());
+                compression.toString(), retained.deleted(), notes, timings.ordered(), scope, login.rereads(),
+                encryption.describe(), server.databaseBytes(), total(rowCounts), retained.previousBytes());
     }
 
     /**
@@ -304,10 +313,32 @@ public class BackupService {
         return Failure.server("Backup failed: " + refused.reason() + "; no backup was written", refused.diagnostic());
     }
 
+    /**
+     * Retention, from one listing that contains the backup just made; the same listing (taken before anything is
+     * deleted) names the previous backup of its class, for the size-drop metric, at no extra call.
+     */
+    private Retained retain(String justMade, List<String> notes) {
+        List<BackupCatalog.Entry> mine;
+        try {
+            mine = catalog.listMine();
+        } catch (RuntimeException e) {
+            notes.add("retention skipped, nothing deleted (" + e.getClass().getSimpleName() + ")");
+            return Retained.NOTHING;
+        }
+        Long previous = BackupCatalog.previousOfClass(mine, justMade).map(BackupObject::size).orElse(null);
+        List<String> deleted = new ArrayList<>();
+        attempt(notes, "retention skipped, nothing deleted", () -> deleted.addAll(applyRetention(mine, justMade)));
+        return new Retained(deleted, previous);
+    }
+
     /** Deletes what the retention policy chooses, from a listing that contains the backup just made. */
-    List<String> applyRetention(String justMade) {
-        List<RetentionPolicy.Deletion> doomed = retention.choose(catalog.listMine(), justMade, clock.instant());
+    List<String> applyRetention(List<BackupCatalog.Entry> mine, String justMade) {
+        List<RetentionPolicy.Deletion> doomed = retention.choose(mine, justMade, clock.instant());
         catalog.delete(doomed.stream().map(RetentionPolicy.Deletion::entry).toList());
         return doomed.stream().map(d -> d.filename() + " (" + d.reason() + ")").toList();
+    }
+
+    private static Long total(Map<String, Long> rowCounts) {
+        return rowCounts == null ? null : rowCounts.values().stream().mapToLong(Long::longValue).sum();
     }
 }

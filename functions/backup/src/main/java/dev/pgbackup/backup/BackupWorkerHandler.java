@@ -4,9 +4,11 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import dev.pgbackup.common.Wiring;
 import dev.pgbackup.common.audit.AuditLog;
+import dev.pgbackup.common.audit.JobMetrics;
 import dev.pgbackup.common.config.Config;
 import dev.pgbackup.common.jobs.Deadline;
 import dev.pgbackup.common.jobs.JobFailures;
+import dev.pgbackup.common.jobs.JobLifecycle;
 import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.jobs.Lock;
 import dev.pgbackup.common.jobs.LockHeartbeat;
@@ -88,7 +90,7 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
         JobRecord failed = refused.job.failed(wiring.clock.instant(), "Backup refused: " + refused.getMessage(), null);
         try {
             wiring.jobs.save(failed);
-            metric(failed);
+            wiring.metrics.backup(failed, JobMetrics.BackupFacts.NONE);
         } finally {
             wiring.events.publish(failed).addTo(audit);
             audit.write("REFUSED");
@@ -110,6 +112,7 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
             JobRecord refused = job.failed(wiring.clock.instant(), "Backup refused: a backup of '"
                     + wiring.config.environment() + "' is already running (job " + taken.holder().jobId() + ")", null);
             wiring.jobs.save(refused);
+            wiring.metrics.backup(refused, JobMetrics.BackupFacts.NONE);
             return refused;
         }
         wiring.jobs.save(job);
@@ -128,6 +131,7 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
                 .with("environment", job.environment()).with("filename", job.filename())
                 .with("class", assignment.backupClass().key);
         JobRecord finished;
+        JobMetrics.BackupFacts facts = JobMetrics.BackupFacts.NONE;
         ProgressReporter progress = new ProgressReporter(wiring.jobs, job, wiring.clock);
         // stopped before the lock is released below; until then the lock cannot go stale under a running job
         LockHeartbeat heartbeat = LockHeartbeat.start(lock, job.jobId(), LockHeartbeat.EVERY);
@@ -143,6 +147,7 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
                             + (outcome.scope().everything() ? "" : "; scope: " + outcome.scope().describe())
                             + (outcome.notes().isEmpty() ? "" : "; " + String.join("; ", outcome.notes())));
             finished = finished.withTimings(outcome.timings());
+            facts = new JobMetrics.BackupFacts(outcome.databaseBytes(), outcome.rowsCounted(), outcome.previousBytes());
             audit.with("pgDump", outcome.pgDumpVersion()).with("compression", outcome.compression())
                     .with("encryption", outcome.encryption())
                     .with("sha256", outcome.sha256()).with("timings", outcome.timings())
@@ -153,29 +158,8 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
             finished = JobFailures.failed(job, e, wiring.clock.instant(), "Backup", wiring.databaseSecrets());
             audit.with("diagnostic", finished.diagnostic());
         }
-        try {
-            wiring.jobs.save(finished);
-        } finally {
-            release(job, audit);
-            wiring.warnAboutTls(audit);
-            metric(finished);
-            // after the record: the outcome is fixed before anyone hears of it, and no notice can change it
-            wiring.events.publish(finished).addTo(audit);
-            audit.with("message", finished.message()).with("bytes", finished.bytes()).write(finished.status().name());
-        }
-        return finished;
-    }
-
-    private void release(JobRecord job, AuditLog.Entry audit) {
-        try {
-            lock.release(job.jobId()); // only if this job holds it: another job's lock is never touched
-        } catch (RuntimeException e) {
-            audit.with("lockReleaseError", e.getClass().getSimpleName()); // it goes stale instead
-        }
-    }
-
-    private void metric(JobRecord finished) {
-        wiring.audit.metric(finished.status() == JobRecord.Status.SUCCEEDED ? "BackupSucceeded" : "BackupFailed",
-                wiring.config.appName(), wiring.config.environment());
+        JobMetrics.BackupFacts measured = facts;
+        return new JobLifecycle(wiring.jobs, lock, wiring.events, f -> wiring.metrics.backup(f, measured),
+                wiring::warnAboutTls).finish(finished, audit);
     }
 }

@@ -1,6 +1,7 @@
 package dev.pgbackup.common;
 
 import dev.pgbackup.common.audit.AuditLog;
+import dev.pgbackup.common.audit.JobMetrics;
 import dev.pgbackup.common.auth.JwtAuthenticator;
 import dev.pgbackup.common.auth.Passkey;
 import dev.pgbackup.common.auth.RoutedSecrets;
@@ -47,6 +48,8 @@ public final class Wiring {
     public final Clock clock;
     public final Deadline.Ticker ticker;
     public final AuditLog audit;
+    /** The jobs' CloudWatch metrics, written to the audit log's stream at the job's clock. */
+    public final JobMetrics metrics;
     public final ObjectStore objects;
     public final Records records;
     public final StateKeys keys;
@@ -93,6 +96,7 @@ public final class Wiring {
         this.clock = clock;
         this.ticker = ticker;
         this.audit = audit;
+        this.metrics = new JobMetrics(audit, clock, config.appName(), config.environment());
         this.objects = objects;
         this.records = new Records(objects);
         this.keys = StateKeys.of(config);

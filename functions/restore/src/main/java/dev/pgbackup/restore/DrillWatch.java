@@ -1,6 +1,7 @@
 package dev.pgbackup.restore;
 
 import dev.pgbackup.common.audit.AuditLog;
+import dev.pgbackup.common.audit.JobMetrics;
 import dev.pgbackup.common.storage.Records;
 import dev.pgbackup.common.storage.StateKeys;
 import java.time.Clock;
@@ -17,19 +18,21 @@ import java.util.Optional;
  * alarm fires when that metric stops (an overdue drill, or a watch that no longer runs).
  */
 final class DrillWatch {
-    static final String METRIC = "DrillUpToDate";
+    static final JobMetrics.Metric METRIC = JobMetrics.Metric.DRILL_UP_TO_DATE;
 
     private final Records records;
     private final StateKeys keys;
     private final Duration limit;
     private final AuditLog audit;
+    private final JobMetrics metrics;
     private final Clock clock;
 
-    DrillWatch(Records records, StateKeys keys, Duration limit, AuditLog audit, Clock clock) {
+    DrillWatch(Records records, StateKeys keys, Duration limit, AuditLog audit, JobMetrics metrics, Clock clock) {
         this.records = records;
         this.keys = keys;
         this.limit = limit;
         this.audit = audit;
+        this.metrics = metrics;
         this.clock = clock;
     }
 
@@ -51,7 +54,7 @@ final class DrillWatch {
         }
         boolean upToDate = upToDate(last, clock.instant(), limit);
         if (upToDate) {
-            audit.metric(METRIC, keys.app(), keys.environment());
+            metrics.signal(METRIC);
         }
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("status", upToDate ? "UP_TO_DATE" : "OVERDUE");

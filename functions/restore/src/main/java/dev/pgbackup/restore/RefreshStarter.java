@@ -189,7 +189,9 @@ public final class RefreshStarter {
         return failed.summary();
     }
 
+    /** A refresh that ends here (no restore worker finishes it): its metric, then its event. */
     private void publish(JobRecord finished, AuditLog.Entry audit) {
+        wiring.metrics.restore(finished);
         wiring.events.publish(finished).addTo(audit);
     }
 

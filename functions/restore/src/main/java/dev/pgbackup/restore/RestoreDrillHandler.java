@@ -6,8 +6,10 @@ import dev.pgbackup.common.Wiring;
 import dev.pgbackup.common.audit.AuditLog;
 import dev.pgbackup.common.config.Config;
 import dev.pgbackup.common.db.DbConnection;
+import dev.pgbackup.common.events.JobEvents;
 import dev.pgbackup.common.jobs.Deadline;
 import dev.pgbackup.common.jobs.JobFailures;
+import dev.pgbackup.common.jobs.JobLifecycle;
 import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.jobs.JobStore;
 import dev.pgbackup.common.jobs.Lock;
@@ -47,7 +49,7 @@ public class RestoreDrillHandler implements RequestHandler<Map<String, Object>, 
         this.lock = new Lock(wiring.records, wiring.keys.drillLock(), wiring.config.drill().worker().staleAfter(),
                 wiring.clock);
         this.watch = new DrillWatch(wiring.records, wiring.keys, wiring.config.drill().alarmAfter(), wiring.audit,
-                wiring.clock);
+                wiring.metrics, wiring.clock);
     }
 
     /** The drill service wired from the stack's parts. */
@@ -144,23 +146,10 @@ public class RestoreDrillHandler implements RequestHandler<Map<String, Object>, 
         }
     }
 
-    /** Lock first (the next drill may start once the outcome is visible), then the outcome; each runs. */
+    /** Drills announce no event: their alarm is the drill watch's. */
     private void finish(JobRecord finished, AuditLog.Entry audit) {
-        wiring.warnAboutTls(audit);
-        try {
-            lock.release(finished.jobId());
-        } catch (RuntimeException e) {
-            audit.with("lockReleaseError", e.getClass().getSimpleName()); // it goes stale instead
-        } finally {
-            try {
-                wiring.jobs.save(finished);
-            } finally {
-                wiring.audit.metric(finished.status() == JobRecord.Status.SUCCEEDED ? "DrillSucceeded" : "DrillFailed",
-                        wiring.config.appName(), wiring.config.environment());
-                audit.with("message", finished.message()).with("bytes", finished.bytes())
-                        .write(finished.status().name());
-            }
-        }
+        new JobLifecycle(wiring.jobs, lock, JobEvents.OFF, wiring.metrics::drill, wiring::warnAboutTls)
+                .finish(finished, audit);
     }
 
     /** Another drill of this environment holds the lock: this one is recorded as not run. */

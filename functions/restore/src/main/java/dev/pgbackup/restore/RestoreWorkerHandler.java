@@ -7,6 +7,7 @@ import dev.pgbackup.common.audit.AuditLog;
 import dev.pgbackup.common.config.Config;
 import dev.pgbackup.common.jobs.Deadline;
 import dev.pgbackup.common.jobs.JobFailures;
+import dev.pgbackup.common.jobs.JobLifecycle;
 import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.jobs.Lock;
 import dev.pgbackup.common.jobs.LockHeartbeat;
@@ -30,6 +31,7 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
     private final RestoreService restores;
     private final Lock lock;
     private final CopyExpiry copies;
+    private final JobLifecycle lifecycle;
     static final String SWEEP_TASK = "copy-sweep";
 
     public RestoreWorkerHandler() {
@@ -41,6 +43,8 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
         this.restores = service(wiring);
         this.lock = wiring.restoreLock();
         this.copies = CopyExpiry.of(wiring);
+        this.lifecycle = new JobLifecycle(wiring.jobs, lock, wiring.events, wiring.metrics::restore,
+                wiring::warnAboutTls);
     }
 
     /** The restore service wired from the stack's parts (also what tests and benchmarks run directly). */
@@ -86,7 +90,7 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
         JobRecord finished = refusal.isPresent()
                 ? job.failed(wiring.clock.instant(), "Restore refused: " + refusal.get() + "; nothing was changed", null)
                 : run(job, request, deadline, audit);
-        finish(job, finished, audit);
+        lifecycle.finish(finished, audit);
         return finished.summary();
     }
 
@@ -102,7 +106,7 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
                     .with("error", e.getClass().getSimpleName());
             JobRecord failed = job.failed(wiring.clock.instant(), "Restore failed: the job could not be claimed ("
                     + e.getClass().getSimpleName() + "); nothing was changed", String.valueOf(e.getMessage()));
-            finish(job, failed, audit);
+            lifecycle.finish(failed, audit);
             throw e;
         }
     }
@@ -155,7 +159,7 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
             JobRecord failed = JobFailures.failed(job, e, wiring.clock.instant(), "Restore", wiring.databaseSecrets());
             audit.with("diagnostic", failed.diagnostic());
             if (e instanceof Error error) {
-                finish(job, failed, audit);
+                lifecycle.finish(failed, audit);
                 throw error;
             }
             return failed;
@@ -179,25 +183,6 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
                     new LastRestore(job.jobId(), job.filename(), wiring.clock.instant()));
         } catch (RuntimeException e) {
             // without it the next restore's safety check is the 5-minute window alone, as before
-        }
-    }
-
-    /** Lock first (the next restore may start as soon as the outcome is visible), then the outcome; each runs. */
-    private void finish(JobRecord job, JobRecord finished, AuditLog.Entry audit) {
-        wiring.warnAboutTls(audit);
-        try {
-            lock.release(job.jobId()); // only if this job holds it: another job's lock is never touched
-        } catch (RuntimeException e) {
-            audit.with("lockReleaseError", e.getClass().getSimpleName());
-        } finally {
-            try {
-                wiring.jobs.save(finished);
-            } finally {
-                // after the record: the outcome is fixed before anyone hears of it, and no notice can change it
-                wiring.events.publish(finished).addTo(audit);
-                audit.with("message", finished.message()).with("bytes", finished.bytes())
-                        .write(finished.status().name());
-            }
         }
     }
 

@@ -21,21 +21,8 @@ public final class AuditLog {
         this.out = out;
     }
 
-    /**
-     * A CloudWatch metric in Embedded Metric Format: Lambda's log pipeline turns this line into a data
-     * point, so the "no recent backup" alarm needs no extra API call or permission.
-     */
-    public void metric(String name, String app, String environment) {
-        Map<String, Object> line = new LinkedHashMap<>();
-        line.put("_aws", Map.of(
-                "Timestamp", Instant.now().toEpochMilli(),
-                "CloudWatchMetrics", java.util.List.of(Map.of(
-                        "Namespace", "PgBackup",
-                        "Dimensions", java.util.List.of(java.util.List.of("App", "Environment")),
-                        "Metrics", java.util.List.of(Map.of("Name", name, "Unit", "Count"))))));
-        line.put("App", app);
-        line.put("Environment", environment);
-        line.put(name, 1);
+    /** A line as it is, for {@link JobMetrics}: its values are numbers and names, never a secret. */
+    void line(Map<String, Object> line) {
         out.println(Json.write(line));
     }
 

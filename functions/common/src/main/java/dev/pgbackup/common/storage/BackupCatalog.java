@@ -67,6 +67,21 @@ public final class BackupCatalog {
         return mine;
     }
 
+    /**
+     * The backup before {@code filename} of the same class, in a listing of this environment ({@link #listMine}, newest
+     * first): what a new backup's size is compared with. None when it is the first of its class, or not listed.
+     */
+    public static Optional<BackupObject> previousOfClass(List<Entry> mine, String filename) {
+        for (int i = 0; i < mine.size(); i++) {
+            if (mine.get(i).backup().filename().equals(filename)) {
+                BackupClass wanted = mine.get(i).backupClass();
+                return mine.subList(i + 1, mine.size()).stream().filter(e -> e.backupClass() == wanted)
+                        .map(Entry::backup).findFirst();
+            }
+        }
+        return Optional.empty();
+    }
+
     public Optional<BackupObject> find(String filename) {
         Optional<BackupName> name = BackupName.parse(keys.app(), filename);
         if (name.isEmpty()) {
