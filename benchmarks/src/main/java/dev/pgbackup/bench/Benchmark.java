@@ -7,7 +7,7 @@ import dev.pgbackup.backup.BackupWorkerHandler;
 import dev.pgbackup.common.Json;
 import dev.pgbackup.common.config.Compression;
 import dev.pgbackup.common.db.PgTools;
-import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.time.Deadline;
 import dev.pgbackup.common.jobs.JobStore;
 import dev.pgbackup.common.storage.BackupClass;
 import dev.pgbackup.common.storage.BackupName;

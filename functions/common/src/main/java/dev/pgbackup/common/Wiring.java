@@ -15,7 +15,7 @@ import dev.pgbackup.common.db.PgTools;
 import dev.pgbackup.common.events.AwsJobEvents;
 import dev.pgbackup.common.events.JobEvents;
 import dev.pgbackup.common.http.ApiEdge;
-import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.time.Deadline;
 import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.jobs.JobRunner;
 import dev.pgbackup.common.jobs.JobStore;

@@ -833,14 +833,14 @@ class RestoreIT {
         java.util.concurrent.atomic.AtomicInteger opens = new java.util.concurrent.atomic.AtomicInteger();
         dev.pgbackup.common.storage.ArchiveStorage replacing = new dev.pgbackup.common.storage.ArchiveStorage() {
             @Override
-            public Uploaded upload(String key, java.io.InputStream body, dev.pgbackup.common.jobs.Deadline deadline,
+            public Uploaded upload(String key, java.io.InputStream body, dev.pgbackup.common.time.Deadline deadline,
                                    Runnable onFailure) throws IOException {
                 return real.upload(key, body, deadline, onFailure);
             }
 
             @Override
             public Uploaded download(String key, String eTag, java.nio.file.Path file,
-                                     dev.pgbackup.common.jobs.Deadline deadline) throws IOException {
+                                     dev.pgbackup.common.time.Deadline deadline) throws IOException {
                 replace(key); // between the check and the download: the pinned ETag no longer matches
                 return real.download(key, eTag, file, deadline);
             }
