@@ -76,7 +76,7 @@ public final class SourceSizes {
                 String header = new String(code, headerStart, i - headerStart).strip();
                 boolean inType = !open.isEmpty() && (boolean) open.get(open.size() - 1)[0];
                 String method = inType ? methodName(header) : null;
-                int firstLine = line - (int) header.chars().filter(ch -> ch == '\n').count();
+                int firstLine = line - (int) declaration(header).chars().filter(ch -> ch == '\n').count();
                 open.add(new Object[] {TYPE.matcher(header).find(), method, firstLine});
                 headerStart = i + 1;
             } else if (c == '}') {
@@ -90,6 +90,18 @@ public final class SourceSizes {
             }
         }
         return found;
+    }
+
+    /** The header from its first line that is not an annotation: where a method's lines are counted from. */
+    private static String declaration(String header) {
+        int start = 0;
+        while (header.startsWith("@", start) && header.indexOf('\n', start) >= 0) {
+            start = header.indexOf('\n', start) + 1;
+            while (start < header.length() && Character.isWhitespace(header.charAt(start))) {
+                start++;
+            }
+        }
+        return header.substring(start);
     }
 
     /** The method or constructor a brace in a type's body opens, from the text before it; null for anything else. */
