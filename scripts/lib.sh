@@ -85,10 +85,14 @@ ensure_debian_package() {
     || { echo "could not install $package" >&2; exit 1; }
 }
 
-# Lints every shell script of the repository (*.sh, committed or new, and the CI entry point).
+# Lints every shell script of the repository (*.sh, committed or new, and the CI entry point); outside a git
+# checkout, every *.sh but the virtualenv's and the build outputs'.
 check_scripts() {
-  local scripts
-  mapfile -t scripts < <(cd "$ROOT" && git ls-files --cached --others --exclude-standard -- '*.sh' .ci/run)
+  local listed scripts
+  listed="$(cd "$ROOT" && git ls-files --cached --others --exclude-standard -- '*.sh' .ci/run 2>/dev/null)" \
+    || listed="$(cd "$ROOT" && find . \( -path ./.venv -o -name target -o -name node_modules -o -path ./layers/postgresql-client/build \) -prune \
+      -o -type f \( -name '*.sh' -o -path ./.ci/run \) -print)"
+  mapfile -t scripts <<<"$listed"
   (cd "$ROOT" && shellcheck -x "${scripts[@]}") || { echo "shellcheck found problems in the scripts" >&2; exit 1; }
 }
 
