@@ -31,7 +31,6 @@ final class CompressionChoice {
         this.bench = bench;
     }
 
-
     void measure(long mb) throws Exception {
         String db = bench.database(mb);
         heading("Compression: " + db + " (" + Report.mb(bench.sizes.get(db)) + " MB), backup through the product vs "

@@ -31,7 +31,6 @@ final class FixedCost {
         this.bench = bench;
     }
 
-
     void measure() throws Exception {
         heading("Fixed cost: a small database, product vs the bare tools (" + Compression.DEFAULT + ", the default; warm "
                 + "JVM; median of " + RUNS + ")");

@@ -38,7 +38,6 @@ final class Listing {
         this.bench = bench;
     }
 
-
     void measure() throws Exception {
         heading("Listing at scale: GET /api/setting/backups over " + LIST_BACKUPS + " backups (ListBackupsHandler, "
                 + "moto), warm: median of 5 after 2 warm-ups");

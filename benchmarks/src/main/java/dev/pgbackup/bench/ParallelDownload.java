@@ -34,7 +34,6 @@ final class ParallelDownload {
         this.bench = bench;
     }
 
-
     void measure() throws Exception {
         heading("Parallel download: does the SDK fetch the parts of a multipart archive at once? (FaultProxy in front of "
                 + "moto, every GET of the object delayed 500 ms)");

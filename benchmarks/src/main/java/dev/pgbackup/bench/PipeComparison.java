@@ -34,7 +34,6 @@ final class PipeComparison {
         this.bench = bench;
     }
 
-
     void measure(long mb) throws Exception {
         String db = bench.database(mb);
         heading("Against the pipe a user would build: " + db + " (" + Report.mb(bench.sizes.get(db)) + " MB), median of "

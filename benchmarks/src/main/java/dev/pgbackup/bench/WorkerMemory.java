@@ -28,7 +28,6 @@ final class WorkerMemory {
     }
     final Map<String, Map<Long, Map<String, Long>>> rss = new LinkedHashMap<>();
 
-
     void measure(long mb) throws Exception {
         String db = bench.database(mb);
         heading("Peak RSS of the worker: " + db + " (" + Report.mb(bench.sizes.get(db)) + " MB), each job in its own JVM "

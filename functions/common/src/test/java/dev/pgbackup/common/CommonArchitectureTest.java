@@ -50,7 +50,8 @@ class CommonArchitectureTest {
     void theBottomPackagesDependOnNothingAboveThem() {
         String[] bottom = {"dev.pgbackup.common.failure..", "dev.pgbackup.common.time.."};
         classes().that().resideInAnyPackage(bottom)
-                .should().onlyDependOnClassesThat(resideInAnyPackage(bottom).or(resideOutsideOfPackage("dev.pgbackup..")))
+                .should().onlyDependOnClassesThat(
+                        resideInAnyPackage(bottom).or(resideOutsideOfPackage("dev.pgbackup..")))
                 .because("a failure or a deadline is what every other package may use, so they use none of them")
                 .check(COMMON);
     }
