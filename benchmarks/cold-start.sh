@@ -12,13 +12,16 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUNS="${1:-5}"
 M2="${HOME}/.m2/repository/com/amazonaws"
 RIC="$M2/aws-lambda-java-runtime-interface-client/2.10.1/aws-lambda-java-runtime-interface-client-2.10.1.jar"
+# shellcheck disable=SC2012 # Maven's jar names are plain; ls | sort -V picks the newest version
 SER="$(ls "$M2"/aws-lambda-java-serialization/*/aws-lambda-java-serialization-*.jar | sort -V | tail -1)"
+# shellcheck disable=SC2012 # as above
 CORE="$(ls "$M2"/aws-lambda-java-core/*/aws-lambda-java-core-*.jar | sort -V | tail -1)"
 RIE="$(find "$ROOT/.venv/lib" -path '*samcli/local/rapid/aws-lambda-rie-x86_64' | head -1)"
 [ -x "$RIE" ] || { echo "aws-lambda-rie not found: run ./scripts/test.sh (it installs aws-sam-cli into .venv)" >&2; exit 1; }
 for f in "$RIC" "$SER" "$CORE"; do [ -f "$f" ] || { echo "missing $f: mvn -pl local verify fetches it" >&2; exit 1; }; done
 for m in backup list restore; do
   jar="$m-*-api.jar"; [ "$m" = list ] && jar="$m-*-lambda.jar"
+  # shellcheck disable=SC2086 # $jar is a glob on purpose (the version is part of the file name)
   ls "$ROOT"/functions/$m/target/$jar >/dev/null 2>&1 || (cd "$ROOT" && mvn -q -B package -DskipTests -pl functions/$m -am)
 done
 
@@ -56,7 +59,8 @@ cold_start() {
   local pid=$!
   until curl -s -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null; do sleep 0.02; done
   curl -s -o /dev/null -X POST "http://127.0.0.1:$port/2015-03-31/functions/function/invocations" --data-binary "@$event"
-  local end=$(date +%s%N)
+  local end
+  end=$(date +%s%N)
   for _ in $(seq 100); do grep -q 'INVOKE RTDONE' "$log" && break; sleep 0.02; done # the emulator logs after answering
   kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
   local init dur

@@ -17,14 +17,16 @@
 #                           default: this checkout, installed/built as the test suite does
 #
 # Builds with `mvn package` of the reactor (no install: nothing in ~/.m2 changes) and runs from target/.
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
-cd "$ROOT"
+cd "$ROOT" || exit
 check_toolchain
 ASSETS="${BENCH_ASSETS_ROOT:-$ROOT}"
 if [ "$ASSETS" = "$ROOT" ]; then
   ensure_venv
   ensure_layer
 else
+  # shellcheck disable=SC2015 # the message is for either check failing
   [ -x "$ASSETS/.venv/bin/moto_server" ] && [ -x "$ASSETS/.venv/bin/python" ] \
     || { echo "no moto in $ASSETS/.venv (run scripts/test.sh there)" >&2; exit 1; }
   [ -x "$ASSETS/layers/postgresql-client/build/bin/pg_dump" ] \

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # sourced by e2e-local.sh: BODY, METHOD, URL, STATUS are what its fail() prints
 # The pgbackup CLI (cli/) end to end, sourced by scripts/e2e-local.sh once its workflow has passed: the same three
 # local runs (production with a wait budget of 0 and a pg_dump 3 s slow, staging, qa refreshed from production), the
 # same moto. The CLI is installed as an operator installs it (ensure_cli: pip install ./cli into cli/.venv) and
@@ -41,7 +42,9 @@ pgb staging list --json
 expect_rc 0 success=true "count=$API_COUNT" "backups.$((API_COUNT - 1)).filename=$PROD_FILE"
 pgb staging list --from production
 expect_rc 0
-grep -q "^$PROD_FILE  " "$LOGS/cli.out" && grep -q '^1 backup(s)$' "$LOGS/cli.out" || fail "list's table: $CLI_OUT"
+if ! { grep -q "^$PROD_FILE  " "$LOGS/cli.out" && grep -q '^1 backup(s)$' "$LOGS/cli.out"; }; then
+  fail "list's table: $CLI_OUT"
+fi
 
 # the gate is the SSM secret: staging's secret does not open production's API, a parameter that is not there names none
 CLI_ENV=(PGBACKUP_JWT_SECRET_PARAMETER=/pharmatracker/staging/jwt-secret); pgb production list; CLI_ENV=()

@@ -6,8 +6,9 @@
 # staging's own backup, and the cross-environment restore (production backup into staging), then checks
 # the databases themselves with psql; a scheduled backup and a restore drill fired locally; then the pgbackup CLI against
 # the same runs (scripts/e2e-cli.sh). SKIP_BUILD=1 reuses the jars (scripts/test.sh runs it after mvn verify).
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
-cd "$ROOT"
+cd "$ROOT" || exit
 
 if [ "${SKIP_BUILD:-0}" != "1" ]; then
   check_toolchain; ensure_venv; ensure_layer; ensure_cli
@@ -70,14 +71,15 @@ ln -s "$LAYER/lib" "$SLOW_TOOLS/lib"; ln -s "$LAYER/certs" "$SLOW_TOOLS/certs" 2
 for dir in bin $(cd "$LAYER" && ls -d postgresql/*/bin); do
   mkdir -p "$SLOW_TOOLS/$dir"
   for tool in pg_restore psql; do ln -s "$LAYER/$dir/$tool" "$SLOW_TOOLS/$dir/$tool"; done
+  # shellcheck disable=SC2016 # $1 and $@ belong to the generated wrapper script, not to this one
   printf '#!/bin/bash\n[ "$1" = --version ] || sleep 3\nexec "%s" "$@"\n' "$LAYER/$dir/pg_dump" > "$SLOW_TOOLS/$dir/pg_dump"
   chmod +x "$SLOW_TOOLS/$dir/pg_dump"
 done
 
 log "Starting production (port $PROD_PORT, moto $MOTO_PORT) and staging (port $STAGING_PORT, same moto and bucket)"
-start production ENVIRONMENT=production PORT=$PROD_PORT MOTO_PORT=$MOTO_PORT WAIT_BUDGET_SECONDS=0 DEMO_ROWS=3000 \
+start production ENVIRONMENT=production PORT="$PROD_PORT" MOTO_PORT="$MOTO_PORT" WAIT_BUDGET_SECONDS=0 DEMO_ROWS=3000 \
   PG_TOOLS_DIR="$SLOW_TOOLS"
-start staging ENVIRONMENT=staging PORT=$STAGING_PORT AWS_ENDPOINT_URL=http://127.0.0.1:$MOTO_PORT DEMO_ROWS=1000
+start staging ENVIRONMENT=staging PORT="$STAGING_PORT" AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT" DEMO_ROWS=1000
 PROD="http://localhost:$PROD_PORT/api/setting"; STAGING="http://localhost:$STAGING_PORT/api/setting"
 PROD_TOKEN=$(token_of production); TOKEN=$(token_of staging); PASSKEY=local-restore-passkey
 PROD_PG=$(pg_port_of production); STAGING_PG=$(pg_port_of staging)
@@ -214,7 +216,7 @@ DO $$ BEGIN
   END IF;
 END $$;
 SQL
-start qa ENVIRONMENT=qa PORT=$QA_PORT AWS_ENDPOINT_URL=http://127.0.0.1:$MOTO_PORT DEMO_ROWS=500 \
+start qa ENVIRONMENT=qa PORT="$QA_PORT" AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT" DEMO_ROWS=500 \
   REFRESH_SOURCE_ENVIRONMENT=production SANITIZE_SCRIPT_FILE="$LOGS/sanitize.sql"
 QA="http://localhost:$QA_PORT/api/setting"; QA_TOKEN=$(token_of qa); QA_PG=$(pg_port_of qa)
 call POST "http://localhost:$STAGING_PORT/local/refresh" ""

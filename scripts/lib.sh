@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the scripts: repository root, the project virtualenv, the PostgreSQL client layer.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -80,13 +81,36 @@ ensure_layer() {
 # libfaketime (Debian: faketime), for the unit tests under a moved clock: a test whose fixed instant meets the
 # machine's clock fails there today instead of on a later date.
 ensure_faketime() {
-  command -v faketime >/dev/null 2>&1 && return 0
+  ensure_debian_package faketime faketime
+}
+
+# The shell linter (Debian: shellcheck), run on every script before the Maven step.
+ensure_shellcheck() {
+  ensure_debian_package shellcheck shellcheck
+}
+
+# Installs Debian package PACKAGE unless COMMAND is already on the PATH (apt-get, with sudo when not root).
+ensure_debian_package() {
+  local command="$1" package="$2"
+  command -v "$command" >/dev/null 2>&1 && return 0
   local sudo=""
-  if [ "$(id -u)" != 0 ]; then command -v sudo >/dev/null 2>&1 && sudo="sudo" || { echo "missing 'faketime' (apt-get install faketime)" >&2; exit 1; }; fi
-  log "Installing faketime (Debian package)"
-  $sudo apt-get install -y -q --no-install-recommends faketime >/dev/null \
-    || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q --no-install-recommends faketime >/dev/null; } \
-    || { echo "could not install faketime" >&2; exit 1; }
+  # shellcheck disable=SC2015 # an assignment cannot fail: the message runs only without sudo
+  if [ "$(id -u)" != 0 ]; then command -v sudo >/dev/null 2>&1 && sudo="sudo" || { echo "missing '$command' (apt-get install $package)" >&2; exit 1; }; fi
+  log "Installing $package (Debian package)"
+  $sudo apt-get install -y -q --no-install-recommends "$package" >/dev/null \
+    || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q --no-install-recommends "$package" >/dev/null; } \
+    || { echo "could not install $package" >&2; exit 1; }
+}
+
+# Lints every shell script of the repository (*.sh, committed or new, and the CI entry point); outside a git
+# checkout, every *.sh but the virtualenv's and the build outputs'.
+check_scripts() {
+  local listed scripts
+  listed="$(cd "$ROOT" && git ls-files --cached --others --exclude-standard -- '*.sh' .ci/run 2>/dev/null)" \
+    || listed="$(cd "$ROOT" && find . \( -path ./.venv -o -name target -o -name node_modules -o -path ./layers/postgresql-client/build \) -prune \
+      -o -type f \( -name '*.sh' -o -path ./.ci/run \) -print)"
+  mapfile -t scripts <<<"$listed"
+  (cd "$ROOT" && shellcheck -x "${scripts[@]}") || { echo "shellcheck found problems in the scripts" >&2; exit 1; }
 }
 
 # Runs a command with the wall clock moved by OFFSET (e.g. '+400 days'); the monotonic clock stays real, and

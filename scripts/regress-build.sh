@@ -12,7 +12,7 @@ set -euo pipefail
 major="${1:?usage: regress-build.sh MAJOR}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cache="${PG_LAYER_CACHE:-${CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pgbackup-layer}}"
-read -r _ _ _ _ _ pool sha < <(grep -E "^$major[[:space:]]" "$root/layers/postgresql-client/sources.lock") \
+read -r _ _ _ _ _ pool sha < <(grep -E "^${major}[[:space:]]" "$root/layers/postgresql-client/sources.lock") \
   || { echo "no PostgreSQL $major in sources.lock" >&2; exit 1; }
 tarball="$cache/src/$(basename "$pool")"
 if [ "$(sha256sum "$tarball" 2>/dev/null | cut -d' ' -f1)" != "$sha" ]; then

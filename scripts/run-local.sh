@@ -8,8 +8,9 @@
 # server instead of the embedded one), AWS_ENDPOINT_URL (a running moto/LocalStack instead of starting
 # moto), MOTO_PORT (5050), PG_PORT (random), DEMO_ROWS (2000), SKIP_BUILD=1, and every function variable
 # of the Configuration table (docs/configuration.md) (WAIT_BUDGET_SECONDS, RETENTION_COUNT, RESTORE_MODE, ...).
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
-cd "$ROOT"
+cd "$ROOT" || exit
 
 if [ "${SKIP_BUILD:-0}" != "1" ]; then
   check_toolchain

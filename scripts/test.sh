@@ -3,8 +3,9 @@
 # PostgreSQL client layer, runs unit and integration tests (real PostgreSQL, real pg_dump/pg_restore,
 # moto S3/SSM over HTTP; every AWS call they record evaluated against template.yaml's IAM), then checks the SAM
 # template (validate --lint, build without a container).
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
-cd "$ROOT"
+cd "$ROOT" || exit
 
 check_toolchain
 log "Documentation: every relative link of README.md and docs/ resolves"
@@ -12,9 +13,13 @@ log "Documentation: every relative link of README.md and docs/ resolves"
 ensure_venv
 ensure_iam_tools
 ensure_faketime
+ensure_shellcheck
 ensure_layer
 ensure_cli
 log "Layer verified: $(tail -3 /tmp/pgbackup-layer-verify.log | tr '\n' ' ')"
+
+log "Shell scripts: shellcheck"
+check_scripts
 
 log "CLI unit tests (cli/: tokens, options, exit codes, passkey, against a fake API)"
 cli_unit_tests() { (cd "$ROOT/cli" && PYTHONPATH=src .venv/bin/python -m unittest discover -s tests -t . -q); }
@@ -26,6 +31,7 @@ mvn -B -ntp verify
 # IamEvaluationIT skips when nothing was recorded (a run of tests that call nothing): the whole suite's must have
 # judged the calls of every module's integration tests, and found none the template refuses
 report="$ROOT/local/target/iam/evaluation.txt"
+# shellcheck disable=SC2015 # the report is shown when either grep fails
 grep -q 'modules \[functions/backup, functions/list, functions/restore, local\]' "$report" 2>/dev/null \
   && grep -q '; 0 denied or not judged' "$report" \
   || { cat "$report" >&2 2>/dev/null; echo "the IAM evaluation did not judge every module's calls" >&2; exit 1; }

@@ -46,7 +46,9 @@ GLIBC_SONAME_RE='^(ld-linux[^ ]*|ld64\.so[^ ]*|libc\.so\.[0-9]+|libm\.so\.[0-9]+
 
 [ -f "$LOCK" ] || die "$LOCK not found"
 [ -f "$OS_RELEASE" ] || die "$OS_RELEASE not found"
+# shellcheck source=/dev/null # the build host's os-release, not a file of ours
 OS_ID="$(. "$OS_RELEASE"; echo "${ID:-} ${ID_LIKE:-}")"
+# shellcheck source=/dev/null # as above
 OS_VERSION_ID="$(. "$OS_RELEASE"; echo "${VERSION_ID:-}")"
 case " $OS_ID " in
   *" amzn "*|*" fedora "*|*" rhel "*|*" debian "*|*" ubuntu "*) ;;
@@ -81,6 +83,7 @@ stamp() { # "15=15.18-0+deb12u1:<key> 16=..." for the requested majors
 }
 if [ "$MODE" = stamp ]; then stamp; exit 0; fi
 
+# shellcheck source=/dev/null # as above
 log "majors ${MAJORS[*]} from source ($(. "$OS_RELEASE"; echo "$PRETTY_NAME"), $(recipe_pm) packages), cache $CACHE"
 for m in "${MAJORS[@]}"; do recipe_lockline "$m" >/dev/null; done   # fail fast on a missing pin
 recipe_deps
@@ -93,7 +96,7 @@ for m in "${MAJORS[@]}"; do BUILT[$m]="$(recipe_build "$m")"; done
 # Assemble OUT_DIR (SAM's ARTIFACTS_DIR may already exist: only replace our entries).
 mkdir -p "$OUT_DIR"
 OUT_DIR="$(cd "$OUT_DIR" && pwd)"
-rm -rf "$OUT_DIR/bin" "$OUT_DIR/lib" "$OUT_DIR/postgresql"
+rm -rf "${OUT_DIR:?}/bin" "${OUT_DIR:?}/lib" "${OUT_DIR:?}/postgresql"
 mkdir -p "$OUT_DIR/bin" "$OUT_DIR/lib"
 for m in "${MAJORS[@]}"; do
   mkdir -p "$OUT_DIR/postgresql/$m/bin"
@@ -106,8 +109,11 @@ chmod 0644 "$OUT_DIR"/lib/*
 
 # DT_RPATH (not RUNPATH): searched before LD_LIBRARY_PATH, which on Lambda lists
 # /lib64:/usr/lib64 before /opt/lib; keeps the tools working with a cleared environment.
+# shellcheck disable=SC2016 # $ORIGIN is for the dynamic loader, not the shell: patchelf stores it as is
 for f in "$OUT_DIR"/lib/*; do patchelf --force-rpath --set-rpath '$ORIGIN' "$f"; done
+# shellcheck disable=SC2016 # as above
 for f in "$OUT_DIR"/bin/*; do patchelf --force-rpath --set-rpath '$ORIGIN/../lib' "$f"; done
+# shellcheck disable=SC2016 # as above
 for f in "$OUT_DIR"/postgresql/*/bin/*; do patchelf --force-rpath --set-rpath '$ORIGIN/../../../lib' "$f"; done
 
 # The Amazon RDS CA certificates, for sslmode=verify-full with sslrootcert=rds-ca.pem (a relative sslrootcert
@@ -143,12 +149,14 @@ glibc_needed() { # newest GLIBC_x.y in the version-needs of FILE
   echo "stamp: $(stamp)"
   echo "rpath: DT_RPATH \$ORIGIN/../lib (bin/), \$ORIGIN/../../../lib (postgresql/<major>/bin/), libs \$ORIGIN; patchelf $(patchelf --version | awk '{print $2}')"
   for m in "${MAJORS[@]}"; do sed "s/^/[$m] /" "${BUILT[$m]}/info.txt"; done
+  # shellcheck disable=SC2012 # prints the library names for the log; nothing parses them
   echo "lib/ (libpq from PG $NEWEST): $(cd "$OUT_DIR/lib" && ls | paste -sd' ')"
   echo "${RDS_CA_INFO:-certs/: none}"
   echo "glibc needed (newest GLIBC_ symbol version per file):"
   for f in "$OUT_DIR"/bin/* "$OUT_DIR"/postgresql/*/bin/* "$OUT_DIR"/lib/*; do
-    echo "  ${f#$OUT_DIR/}: GLIBC_$(glibc_needed "$f")"
+    echo "  ${f#"$OUT_DIR"/}: GLIBC_$(glibc_needed "$f")"
   done
 } >"$OUT_DIR/postgresql/build-info.txt"
 
+# shellcheck disable=SC2012 # as above
 log "layer tree written to $OUT_DIR in $((SECONDS - T0)) s ($(du -sh "$OUT_DIR" | cut -f1)); libs: $(ls "$OUT_DIR/lib" | paste -sd' ')"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2015 # ok and warn only print, so 'check && ok || fail' is if/else throughout
 # End-to-end check of a built layer against throwaway local PostgreSQL servers, one per
 # bundled major.
 #
@@ -42,7 +43,7 @@ command -v xz >/dev/null || { echo "live-test: xz needed to unpack the server bi
 
 MAJORS=()
 for d in "$LAYER"/postgresql/*/; do m="$(basename "$d")"; [[ "$m" =~ ^[0-9]+$ ]] && MAJORS+=("$m"); done
-IFS=$'\n' MAJORS=($(printf '%s\n' "${MAJORS[@]}" | sort -n)); unset IFS
+if [ "${#MAJORS[@]}" -gt 0 ]; then mapfile -t MAJORS < <(printf '%s\n' "${MAJORS[@]}" | sort -n); fi
 [ "${#MAJORS[@]}" -gt 0 ] || { echo "live-test: no postgresql/<major> in $LAYER" >&2; exit 2; }
 NEWEST="${MAJORS[-1]}"
 
@@ -159,6 +160,7 @@ dump_restore() {
   [ "$comp" = "$want" ] || { fail "$label: archive header says compression '$comp', expected '$want'"; return; }
   local db="dst_$RANDOM$RANDOM" fp
   run "$rbin" psql "$(conn "$to") dbname=postgres" -qAt -c "CREATE DATABASE $db" >/dev/null
+  # shellcheck disable=SC2002 # pg_restore must read a pipe (not a seekable file): the Lambda streams the dump
   if cat "$DUMP" | run "$rbin" pg_restore -d "$(conn "$to") dbname=$db" --no-owner --no-acl --single-transaction --exit-on-error; then
     fp="$(fingerprint "$to" "$db")"
     [ "$fp" = "$SRC_FP" ] && ok "$label: $(stat -c %s "$DUMP") bytes, Compression: $comp, restored from stdin, data identical" \
@@ -207,6 +209,7 @@ if [ -d "$LAYER/postgresql/16" ] && [ "$NEWEST" -gt 16 ]; then
 else echo "  skipped (needs 16 and a newer major in the layer)"; fi
 
 echo "== client bin/ (newest major): $(run "$LAYER/bin" pg_dump --version)"
+# shellcheck disable=SC2046 # the second option is one or two words (--compress=zstd or -Z 6): split on purpose
 dump_restore "bin/pg_dump + bin/pg_restore, server $NEWEST" "$LAYER/bin" "$NEWEST" "$LAYER/bin" "$NEWEST" \
   "$([ "$NEWEST" -ge 16 ] && echo zstd || echo 6)" $([ "$NEWEST" -ge 16 ] && echo --compress=zstd || echo -Z 6)
 

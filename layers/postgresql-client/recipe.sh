@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The source recipe for one PostgreSQL major (sourced by build.sh; not run on its own).
 #
 # Its text is part of every cache key: changing anything here rebuilds every major.
@@ -178,6 +179,7 @@ recipe_build() { # MAJOR -> prints the cache entry directory
   local step d target
   for step in "${RECIPE_MAKE[@]}"; do
     read -r d target <<<"$step"
+    # shellcheck disable=SC2086 # an empty target must vanish (make's default goal), a given one is one word
     make -C "$src/$d" -j"$jobs" $target >>"$tmp/make.log" 2>&1 \
       || { tail -n 40 "$tmp/make.log" >&2; die "PG $m: make -C $step failed (log: $tmp/make.log)"; }
   done
@@ -204,6 +206,7 @@ recipe_build() { # MAJOR -> prints the cache entry directory
     echo "configure: CFLAGS=$RECIPE_CFLAGS ${RECIPE_CONFIGURE[*]}"
     echo "make: $(printf '%s; ' "${RECIPE_MAKE[@]}")"
     echo "compiler: $(gcc --version | head -n1)"
+  # shellcheck source=/dev/null # the build host's os-release, not a file of ours
     echo "built on: $(. "$OS_RELEASE"; echo "$PRETTY_NAME") $(uname -m), $(ldd --version 2>&1 | head -n1)"
     echo "build time: $((SECONDS - t0)) s"
     printf '%s' "$libs"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2015 # ok and warn only print, so 'check && ok || fail' is if/else throughout
 # Proves a built PostgreSQL client layer tree is usable on AWS Lambda (Amazon Linux 2023).
 #
 #   verify.sh [LAYER_DIR]        (default: the build/ directory next to this script)
@@ -60,16 +61,16 @@ MAJORS=()
 for d in "$LAYER"/postgresql/*/; do
   m="$(basename "$d")"; [[ "$m" =~ ^[0-9]+$ ]] && MAJORS+=("$m")
 done
-IFS=$'\n' MAJORS=($(printf '%s\n' "${MAJORS[@]}" | sort -n)); unset IFS
+if [ "${#MAJORS[@]}" -gt 0 ]; then mapfile -t MAJORS < <(printf '%s\n' "${MAJORS[@]}" | sort -n); fi
 if [ "${#MAJORS[@]}" -eq 0 ]; then fail "no postgresql/<major>/bin directories"; NEWEST=""; else NEWEST="${MAJORS[-1]}"; fi
 BINS=()
 for dir in "$LAYER/bin" $(for m in "${MAJORS[@]}"; do echo "$LAYER/postgresql/$m/bin"; done); do
   for t in "${TOOLS[@]}"; do
     f="$dir/$t"
-    if [ -L "$f" ]; then fail "${f#$LAYER/} is a symlink (must be a real file)"
-    elif [ ! -f "$f" ]; then fail "${f#$LAYER/} missing"
-    elif [ ! -x "$f" ]; then fail "${f#$LAYER/} not executable"
-    elif ! is_elf "$f"; then fail "${f#$LAYER/} is not an ELF binary (wrapper script?)"
+    if [ -L "$f" ]; then fail "${f#"$LAYER"/} is a symlink (must be a real file)"
+    elif [ ! -f "$f" ]; then fail "${f#"$LAYER"/} missing"
+    elif [ ! -x "$f" ]; then fail "${f#"$LAYER"/} not executable"
+    elif ! is_elf "$f"; then fail "${f#"$LAYER"/} is not an ELF binary (wrapper script?)"
     else BINS+=("$f"); fi
   done
 done
@@ -87,9 +88,9 @@ section "2. --version under env -i LD_LIBRARY_PATH=<layer>/lib"
 declare -A VERSION=()
 for f in "${BINS[@]}"; do
   if out="$(env -i LD_LIBRARY_PATH="$LAYER/lib" "$f" --version 2>&1)"; then
-    ok "${f#$LAYER/}: $out"; VERSION[$f]="$out"
+    ok "${f#"$LAYER"/}: $out"; VERSION[$f]="$out"
   else
-    fail "${f#$LAYER/} --version: $out"
+    fail "${f#"$LAYER"/} --version: $out"
   fi
 done
 if [ -n "$NEWEST" ]; then
@@ -99,7 +100,7 @@ if [ -n "$NEWEST" ]; then
   done
   for m in "${MAJORS[@]}"; do
     v="${VERSION[$LAYER/postgresql/$m/bin/pg_dump]:-}"
-    [[ "$v" =~ \)\ $m[.] ]] || fail "postgresql/$m/bin/pg_dump reports '$v', not major $m"
+    [[ "$v" =~ \)\ ${m}[.] ]] || fail "postgresql/$m/bin/pg_dump reports '$v', not major $m"
   done
 fi
 
@@ -112,13 +113,13 @@ check_ldd() {
     if [ -n "$llp" ]; then out="$(env -i LD_LIBRARY_PATH="$llp" ldd "$f" 2>&1)"
     else out="$(env -i ldd "$f" 2>&1)"; fi
     if grep -q 'not found' <<<"$out"; then
-      fail "$label: ${f#$LAYER/}: $(grep 'not found' <<<"$out" | tr -s ' \t' ' ' | paste -sd,)"; n=$((n+1)); continue
+      fail "$label: ${f#"$LAYER"/}: $(grep 'not found' <<<"$out" | tr -s ' \t' ' ' | paste -sd,)"; n=$((n+1)); continue
     fi
     bad="$(awk '/=>/{print $1, $3}' <<<"$out" | while read -r so path; do
              [[ "$so" =~ $GLIBC_SONAME_RE ]] && continue
              case "$(readlink -f "$path")" in "$LAYER"/lib/*) ;; *) echo "$so=>$path";; esac
            done)"
-    if [ -n "$bad" ]; then fail "$label: ${f#$LAYER/} loads from outside the layer: $(paste -sd' ' <<<"$bad")"; n=$((n+1)); fi
+    if [ -n "$bad" ]; then fail "$label: ${f#"$LAYER"/} loads from outside the layer: $(paste -sd' ' <<<"$bad")"; n=$((n+1)); fi
   done
   [ "$n" -eq 0 ] && ok "$label: $# files, all libraries resolve inside $LAYER/lib"
   return "$n"
@@ -134,18 +135,19 @@ echo "  glibc sonames relied on: $(for f in "${BINS[@]}" "${LIBS[@]}"; do readel
 section "4. RPATH: Lambda's search order and cleared environments"
 SYS_DIRS="/lib64:/usr/lib64:/lib:/usr/lib"
 for d in /lib/*-linux-gnu /usr/lib/*-linux-gnu; do [ -d "$d" ] && SYS_DIRS="$SYS_DIRS:$d"; done
-norpath="$(for f in "${BINS[@]}" "${LIBS[@]}"; do readelf -d "$f" | grep -qE '\((RPATH|RUNPATH)\)' || echo "${f#$LAYER/}"; done)"
-runpath="$(for f in "${BINS[@]}" "${LIBS[@]}"; do readelf -d "$f" | grep -q '(RUNPATH)' && echo "${f#$LAYER/}"; done)"
+norpath="$(for f in "${BINS[@]}" "${LIBS[@]}"; do readelf -d "$f" | grep -qE '\((RPATH|RUNPATH)\)' || echo "${f#"$LAYER"/}"; done)"
+runpath="$(for f in "${BINS[@]}" "${LIBS[@]}"; do readelf -d "$f" | grep -q '(RUNPATH)' && echo "${f#"$LAYER"/}"; done)"
 if [ -z "$norpath" ] && [ -z "$runpath" ]; then
   ok "all binaries and libraries carry DT_RPATH (searched before LD_LIBRARY_PATH)"
 else
+  # shellcheck disable=SC2116,SC2086 # echo unquoted joins the two newline-separated lists into one line
   fail "no DT_RPATH on: $(echo $norpath $runpath) — on Lambda, /lib64:/usr/lib64 come before /opt/lib, so Amazon Linux copies of these libraries would be mixed with the layer's (the build sets RPATH with patchelf)"
 fi
 check_ldd "Lambda order (LD_LIBRARY_PATH=$SYS_DIRS:<layer>/lib)" "$SYS_DIRS:$LAYER/lib" "${BINS[@]}" "${LIBS[@]}"
 check_ldd "no LD_LIBRARY_PATH (env -i)" "" "${BINS[@]}" "${LIBS[@]}"
 n=0
 for f in "${BINS[@]}"; do
-  out="$(env -i "$f" --version 2>&1)" || { fail "${f#$LAYER/} --version fails with an empty environment: $out"; n=$((n+1)); }
+  out="$(env -i "$f" --version 2>&1)" || { fail "${f#"$LAYER"/} --version fails with an empty environment: $out"; n=$((n+1)); }
 done
 [ "$n" -eq 0 ] && ok "all ${#BINS[@]} binaries (every major) run --version under env -i (no LD_LIBRARY_PATH)"
 
@@ -158,21 +160,21 @@ for f in "${BINS[@]}" "${LIBS[@]}"; do
   # .gnu.version_r (what the file needs), not what it defines.
   vers="$(readelf -V --wide "$f" 2>/dev/null | awk '/\.gnu\.version_r/{r=1} /\.gnu\.version_d/{r=0} r' \
           | grep -oE 'Name: GLIBC_[0-9A-Z_.]+' | sed 's/Name: GLIBC_//' | sort -uV)"
-  if grep -qx PRIVATE <<<"$vers"; then fail "${f#$LAYER/} needs GLIBC_PRIVATE (tied to one glibc build)"; fi
+  if grep -qx PRIVATE <<<"$vers"; then fail "${f#"$LAYER"/} needs GLIBC_PRIVATE (tied to one glibc build)"; fi
   top="$(grep -v PRIVATE <<<"$vers" | tail -n1)"
   [ -z "$top" ] && continue
   if ver_gt "$top" "$MAX_GLIBC"; then
     syms="$(readelf --dyn-syms --wide "$f" | grep -oE "[A-Za-z0-9_]+@GLIBC_$top" | sort -u | head -5 | paste -sd' ')"
-    fail "${f#$LAYER/} needs GLIBC_$top > $MAX_GLIBC ($syms)"
+    fail "${f#"$LAYER"/} needs GLIBC_$top > $MAX_GLIBC ($syms)"
   fi
-  if ver_gt "$top" "$maxv"; then maxv="$top"; maxf="${f#$LAYER/}"; fi
-  GLIBC_OF["${f#$LAYER/}"]="$top"
+  if ver_gt "$top" "$maxv"; then maxv="$top"; maxf="${f#"$LAYER"/}"; fi
+  GLIBC_OF["${f#"$LAYER"/}"]="$top"
 done
 for f in "${BINS[@]}"; do
   [[ "$f" == "$LAYER"/postgresql/* ]] || continue
-  printf '  %-34s GLIBC_%s\n' "${f#$LAYER/}" "${GLIBC_OF[${f#$LAYER/}]:-none}"
+  printf '  %-34s GLIBC_%s\n' "${f#"$LAYER"/}" "${GLIBC_OF[${f#"$LAYER"/}]:-none}"
 done
-echo "  lib/: $(for f in "${LIBS[@]}"; do printf '%s=GLIBC_%s ' "$(basename "$f")" "${GLIBC_OF[${f#$LAYER/}]:-none}"; done)"
+echo "  lib/: $(for f in "${LIBS[@]}"; do printf '%s=GLIBC_%s ' "$(basename "$f")" "${GLIBC_OF[${f#"$LAYER"/}]:-none}"; done)"
 if ver_gt "$maxv" "$MAX_GLIBC"; then fail "newest glibc version required: GLIBC_$maxv ($maxf)"
 else ok "newest glibc version required: GLIBC_$maxv (by $maxf) <= $MAX_GLIBC"; fi
 
@@ -183,9 +185,9 @@ if [ ! -f "${LIBPQ[0]}" ]; then fail "libpq not bundled in lib/"
 else
   for f in "${LIBPQ[@]}"; do
     ssl="$(readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(libssl[^]]*\)\]/\1/p')"
-    if [ -z "$ssl" ]; then fail "${f#$LAYER/} does not link libssl"
-    elif [ ! -f "$LAYER/lib/$ssl" ]; then fail "${f#$LAYER/} needs $ssl, not bundled"
-    else ok "${f#$LAYER/} NEEDED $ssl (bundled; $(strings "$LAYER"/lib/libcrypto.so* 2>/dev/null | grep -E '^OpenSSL [0-9]' | head -n1))"; fi
+    if [ -z "$ssl" ]; then fail "${f#"$LAYER"/} does not link libssl"
+    elif [ ! -f "$LAYER/lib/$ssl" ]; then fail "${f#"$LAYER"/} needs $ssl, not bundled"
+    else ok "${f#"$LAYER"/} NEEDED $ssl (bundled; $(strings "$LAYER"/lib/libcrypto.so* 2>/dev/null | grep -E '^OpenSSL [0-9]' | head -n1))"; fi
   done
 fi
 for m in "${MAJORS[@]}"; do
@@ -223,7 +225,7 @@ done
 section "7. size"
 bytes="$(du -sb "$LAYER" | cut -f1)"
 echo "  unzipped: $bytes bytes ($((bytes / 1024 / 1024)) MiB); limit $MAX_BYTES (function + all layers)"
-for d in "$LAYER"/postgresql/*/ "$LAYER/lib/" "$LAYER/bin/"; do echo "    $(du -sb "$d" | cut -f1) bytes  ${d#$LAYER/}"; done
+for d in "$LAYER"/postgresql/*/ "$LAYER/lib/" "$LAYER/bin/"; do echo "    $(du -sb "$d" | cut -f1) bytes  ${d#"$LAYER"/}"; done
 if command -v zip >/dev/null; then
   z="$(mktemp -u /tmp/pg-layer-XXXXXX.zip)"; (cd "$LAYER" && zip -qr -9 "$z" .) && echo "  zipped (zip -9): $(stat -c %s "$z") bytes"; rm -f "$z"
 fi
@@ -256,7 +258,7 @@ else
   fi
   n=0
   for f in "${BINS[@]}"; do
-    rel="/opt/${f#$LAYER/}"
+    rel="/opt/${f#"$LAYER"/}"
     out="$(env -i LD_LIBRARY_PATH=/opt/lib "$CHROOT" "$root" "$rel" --version 2>&1)" || { fail "chroot $rel --version: $out"; n=$((n+1)); }
     if [ -z "$norpath" ] && [ -z "$runpath" ] && [ "$procmounted" = 1 ]; then
       out="$(env -i "$CHROOT" "$root" "$rel" --version 2>&1)" || { fail "chroot (no LD_LIBRARY_PATH) $rel --version: $out"; n=$((n+1)); }

@@ -7,7 +7,7 @@ import dev.pgbackup.common.Json;
 import dev.pgbackup.common.Wiring;
 import dev.pgbackup.common.audit.AuditLog;
 import dev.pgbackup.common.config.Config;
-import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.time.Deadline;
 import dev.pgbackup.common.jobs.JobStore;
 import dev.pgbackup.common.storage.BackupClass;
 import dev.pgbackup.common.storage.BackupName;

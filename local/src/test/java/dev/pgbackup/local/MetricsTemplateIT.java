@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.pgbackup.common.audit.JobMetrics;
+import dev.pgbackup.common.jobs.JobMetrics;
 import dev.pgbackup.template.SamTemplate;
 import dev.pgbackup.template.Stack;
 import dev.pgbackup.testsupport.RepoPaths;

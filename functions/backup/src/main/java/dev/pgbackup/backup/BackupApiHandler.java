@@ -30,7 +30,8 @@ public class BackupApiHandler implements RequestHandler<APIGatewayV2HTTPEvent, A
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
         return wiring.edge.serve("backup.request", "Backup could not be started", event, (who, audit) -> {
             ApiRequest.fields(event, wiring.config.maxBodyBytes(), Set.of(), true);
-            JobStart started = starter.start(who.subject(), JobAnswers.waitUntil(wiring, context));
+            JobStart started = starter.start(who.subject(),
+                    JobAnswers.waitUntil(wiring.ticker, wiring.config.waitBudget(), context));
             return JobAnswers.answer(started, "backup", wiring.config.backupWorker().window(), audit, done -> Map.of(
                     "message", "Database backup created successfully: " + done.filename(),
                     "filename", done.filename()));

@@ -1,7 +1,7 @@
 package dev.pgbackup.backup;
 
 import dev.pgbackup.common.config.Config;
-import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.time.Deadline;
 import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.jobs.JobStore;
 import dev.pgbackup.common.jobs.Lock;

@@ -1,6 +1,7 @@
 package dev.pgbackup.backup;
 
 import dev.pgbackup.common.audit.Redactor;
+import dev.pgbackup.common.config.BackupWindow;
 import dev.pgbackup.common.config.Compression;
 import dev.pgbackup.common.config.DumpScope;
 import dev.pgbackup.common.db.DatabaseLogin;
@@ -9,8 +10,7 @@ import dev.pgbackup.common.db.PgTools;
 import dev.pgbackup.common.db.RunningTool;
 import dev.pgbackup.common.db.ToolErrors;
 import dev.pgbackup.common.failure.Failure;
-import dev.pgbackup.common.jobs.BackupWindow;
-import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.time.Deadline;
 import dev.pgbackup.common.jobs.ProgressReporter;
 import dev.pgbackup.common.jobs.Timings;
 import dev.pgbackup.common.storage.ReportingStream;

@@ -2,7 +2,7 @@ package dev.pgbackup.backup;
 
 import dev.pgbackup.common.config.Config;
 import dev.pgbackup.common.failure.Failure;
-import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.time.Deadline;
 import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.jobs.JobRunner;
 import dev.pgbackup.common.jobs.JobStart;

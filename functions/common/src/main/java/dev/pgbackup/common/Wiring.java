@@ -1,7 +1,7 @@
 package dev.pgbackup.common;
 
 import dev.pgbackup.common.audit.AuditLog;
-import dev.pgbackup.common.audit.JobMetrics;
+import dev.pgbackup.common.jobs.JobMetrics;
 import dev.pgbackup.common.auth.JwtAuthenticator;
 import dev.pgbackup.common.auth.Passkey;
 import dev.pgbackup.common.auth.RoutedSecrets;
@@ -16,7 +16,7 @@ import dev.pgbackup.common.db.PgTools;
 import dev.pgbackup.common.events.AwsJobEvents;
 import dev.pgbackup.common.events.JobEvents;
 import dev.pgbackup.common.http.ApiEdge;
-import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.time.Deadline;
 import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.jobs.JobRunner;
 import dev.pgbackup.common.jobs.JobStore;

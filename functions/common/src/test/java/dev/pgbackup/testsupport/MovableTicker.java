@@ -1,6 +1,6 @@
 package dev.pgbackup.testsupport;
 
-import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.time.Deadline;
 import java.time.Duration;
 
 /** The monotonic clock, moved forward on demand: a deadline passes without the test waiting for it. */

@@ -4,7 +4,7 @@ import dev.pgbackup.common.db.DbConnection;
 import dev.pgbackup.common.db.PgTools;
 import dev.pgbackup.common.db.RunningTool;
 import dev.pgbackup.common.failure.Failure;
-import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.time.Deadline;
 import dev.pgbackup.common.storage.ArchiveStorage;
 import dev.pgbackup.common.storage.MeasuredStream;
 import java.io.ByteArrayOutputStream;

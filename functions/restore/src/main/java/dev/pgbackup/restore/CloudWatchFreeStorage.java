@@ -1,6 +1,7 @@
 package dev.pgbackup.restore;
 
-import dev.pgbackup.common.Wiring;
+import dev.pgbackup.common.AwsClients;
+import dev.pgbackup.common.config.Config;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -29,14 +30,14 @@ final class CloudWatchFreeStorage implements FreeStorage {
     }
 
     /** The check this stack's configuration asks for: CloudWatch with DB_INSTANCE_IDENTIFIER set, else none. */
-    static FreeStorage of(Wiring w) {
-        String instance = w.config.serverSpace().dbInstanceIdentifier();
-        if (instance == null || w.aws == null) {
+    static FreeStorage of(Config config, AwsClients aws, Clock clock) {
+        String instance = config.serverSpace().dbInstanceIdentifier();
+        if (instance == null || aws == null) {
             return FreeStorage.unchecked("DB_INSTANCE_IDENTIFIER is not set (set DbInstanceIdentifier for an RDS "
                     + "instance; Aurora grows its own storage and is not checked)");
         }
-        return new CloudWatchFreeStorage(dev.pgbackup.common.Once.of(() -> w.aws.build(CloudWatchClient.builder())),
-                instance, w.clock);
+        return new CloudWatchFreeStorage(dev.pgbackup.common.Once.of(() -> aws.build(CloudWatchClient.builder())),
+                instance, clock);
     }
 
     @Override

@@ -31,11 +31,6 @@ final class CopyExpiry {
         this.audit = audit;
     }
 
-    /** The stack's copies as its configuration bounds them. */
-    static CopyExpiry of(dev.pgbackup.common.Wiring w) {
-        return new CopyExpiry(w.objects, w.keys, w.clock, w.config.copies(), w.audit);
-    }
-
     /** This stack's copies, newest first. */
     List<CreatedDatabases.Entry> copies() {
         return created.all().stream().filter(e -> e.kind() == CreatedDatabases.Kind.COPY)

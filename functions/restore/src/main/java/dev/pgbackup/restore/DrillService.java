@@ -5,7 +5,7 @@ import dev.pgbackup.common.db.DbConnection;
 import dev.pgbackup.common.db.PgTools;
 import dev.pgbackup.common.db.ToolErrors;
 import dev.pgbackup.common.failure.Failure;
-import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.time.Deadline;
 import dev.pgbackup.common.jobs.ProgressReporter;
 import dev.pgbackup.common.jobs.Timings;
 import dev.pgbackup.common.storage.ArchiveCipher;

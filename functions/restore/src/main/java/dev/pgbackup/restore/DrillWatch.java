@@ -1,7 +1,7 @@
 package dev.pgbackup.restore;
 
 import dev.pgbackup.common.audit.AuditLog;
-import dev.pgbackup.common.audit.JobMetrics;
+import dev.pgbackup.common.jobs.JobMetrics;
 import dev.pgbackup.common.storage.Records;
 import dev.pgbackup.common.storage.StateKeys;
 import java.time.Clock;

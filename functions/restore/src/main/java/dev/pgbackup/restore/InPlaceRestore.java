@@ -2,7 +2,7 @@ package dev.pgbackup.restore;
 
 import dev.pgbackup.common.db.PgTools;
 import dev.pgbackup.common.failure.Failure;
-import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.time.Deadline;
 import dev.pgbackup.common.storage.BackupCatalog;
 import java.sql.SQLException;
 import java.time.Duration;

@@ -4,7 +4,7 @@ import dev.pgbackup.common.Wiring;
 import dev.pgbackup.common.audit.AuditLog;
 import dev.pgbackup.common.config.Config;
 import dev.pgbackup.common.failure.Failure;
-import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.time.Deadline;
 import dev.pgbackup.common.jobs.JobFailures;
 import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.jobs.JobStart;

@@ -40,7 +40,7 @@ public class RestoreApiHandler implements RequestHandler<APIGatewayV2HTTPEvent, 
             audit.with("into", request.copy() ? RestoreRequest.INTO_COPY : null).with("tables", request.tables());
             BackupObject backup = checks.approve(body.filename(), body.passkey(), request, audit);
             RestoreStarter.Started started = starter.start(backup, who.subject(), request,
-                    JobAnswers.waitUntil(wiring, context));
+                    JobAnswers.waitUntil(wiring.ticker, wiring.config.waitBudget(), context));
             if (started.replacedStale() != null) {
                 audit.with("replacedStaleLockOfJob", started.replacedStale().jobId());
             }

@@ -7,9 +7,9 @@ import dev.pgbackup.common.audit.AuditLog;
 import dev.pgbackup.common.config.Config;
 import dev.pgbackup.common.db.DbConnection;
 import dev.pgbackup.common.events.JobEvents;
-import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.time.Deadline;
 import dev.pgbackup.common.jobs.JobFailures;
-import dev.pgbackup.common.jobs.JobLifecycle;
+import dev.pgbackup.common.worker.JobLifecycle;
 import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.jobs.JobStore;
 import dev.pgbackup.common.jobs.Lock;
@@ -57,7 +57,8 @@ public class RestoreDrillHandler implements RequestHandler<Map<String, Object>, 
         return new DrillService(w.objects, w.archives, w.catalog, w.pgTools, () -> server(w),
                 w.config.drill().worker().staleAfter(), w.clock, w.config.appName(),
                 dev.pgbackup.common.Once.of(() -> new dev.pgbackup.common.storage.ArchiveCipher(w.kms)), w.keys,
-                CloudWatchFreeStorage.of(w), w.config.serverSpace().marginPercent(), CopyExpiry.of(w));
+                CloudWatchFreeStorage.of(w.config, w.aws, w.clock), w.config.serverSpace().marginPercent(),
+                new CopyExpiry(w.objects, w.keys, w.clock, w.config.copies(), w.audit));
     }
 
     /** The verification server when one is configured, else the environment's own server. */

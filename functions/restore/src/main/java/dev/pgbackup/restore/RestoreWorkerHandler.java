@@ -5,9 +5,9 @@ import com.amazonaws.services.lambda.runtime.RequestHandler;
 import dev.pgbackup.common.Wiring;
 import dev.pgbackup.common.audit.AuditLog;
 import dev.pgbackup.common.config.Config;
-import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.time.Deadline;
 import dev.pgbackup.common.jobs.JobFailures;
-import dev.pgbackup.common.jobs.JobLifecycle;
+import dev.pgbackup.common.worker.JobLifecycle;
 import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.jobs.Lock;
 import dev.pgbackup.common.jobs.LockHeartbeat;
@@ -42,7 +42,7 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
         this.wiring = wiring;
         this.restores = service(wiring);
         this.lock = wiring.restoreLock();
-        this.copies = CopyExpiry.of(wiring);
+        this.copies = new CopyExpiry(wiring.objects, wiring.keys, wiring.clock, wiring.config.copies(), wiring.audit);
         this.lifecycle = new JobLifecycle(wiring.jobs, lock, wiring.events, wiring.metrics::restore,
                 wiring::warnAboutTls);
     }
@@ -52,7 +52,7 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
         return new RestoreService(w.config, w.objects, w.archives, w.catalog, w.keys, w.pgTools, w.databases::login,
                 java.nio.file.Path.of(System.getProperty("java.io.tmpdir")), w.clock,
                 dev.pgbackup.common.Once.of(() -> new dev.pgbackup.common.storage.ArchiveCipher(w.kms)),
-                CloudWatchFreeStorage.of(w), w.secrets, w.audit);
+                CloudWatchFreeStorage.of(w.config, w.aws, w.clock), w.secrets, w.audit);
     }
 
     @Override

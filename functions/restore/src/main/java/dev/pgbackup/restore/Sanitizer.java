@@ -5,7 +5,7 @@ import dev.pgbackup.common.auth.SecretSource;
 import dev.pgbackup.common.config.RefreshSettings;
 import dev.pgbackup.common.db.DbConnection;
 import dev.pgbackup.common.failure.Failure;
-import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.time.Deadline;
 import dev.pgbackup.common.storage.BackupObject;
 import dev.pgbackup.common.storage.ObjectStore;
 import java.nio.charset.StandardCharsets;

@@ -2,7 +2,7 @@ package dev.pgbackup.restore;
 
 import dev.pgbackup.common.db.DbConnection;
 import dev.pgbackup.common.db.TableCounts;
-import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.time.Deadline;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;

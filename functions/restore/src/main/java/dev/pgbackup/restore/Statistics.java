@@ -1,7 +1,7 @@
 package dev.pgbackup.restore;
 
 import dev.pgbackup.common.db.DbConnection;
-import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.time.Deadline;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;

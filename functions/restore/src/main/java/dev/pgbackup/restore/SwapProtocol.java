@@ -1,7 +1,7 @@
 package dev.pgbackup.restore;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
-import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.time.Deadline;
 import dev.pgbackup.common.storage.ObjectStore;
 import dev.pgbackup.common.storage.Records;
 import dev.pgbackup.common.storage.StateKeys;

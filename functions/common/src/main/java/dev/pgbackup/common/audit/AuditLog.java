@@ -21,8 +21,8 @@ public final class AuditLog {
         this.out = out;
     }
 
-    /** A line as it is, for {@link JobMetrics}: its values are numbers and names, never a secret. */
-    void line(Map<String, Object> line) {
+    /** A metric line as it is (dev.pgbackup.common.jobs.JobMetrics): numbers and names only, never a secret. */
+    public void metricLine(Map<String, Object> line) {
         out.println(Json.write(line));
     }
 

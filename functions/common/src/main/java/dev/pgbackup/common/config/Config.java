@@ -130,8 +130,8 @@ public record Config(
     }
 
     /** The rule that refuses, before pg_dump starts, a backup that cannot finish within the backup worker's window. */
-    public dev.pgbackup.common.jobs.BackupWindow backupWindow() {
-        return new dev.pgbackup.common.jobs.BackupWindow(backupWorker.window(), backupRateMBps, workerCompute);
+    public BackupWindow backupWindow() {
+        return new BackupWindow(backupWorker.window(), backupRateMBps, workerCompute);
     }
 
     /** Whether a backup of {@code source} may be restored into this environment. */

@@ -2,10 +2,9 @@ package dev.pgbackup.common.http;
 
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
-import dev.pgbackup.common.Wiring;
 import dev.pgbackup.common.audit.AuditLog;
 import dev.pgbackup.common.failure.Failure;
-import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.time.Deadline;
 import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.jobs.JobStart;
 import java.time.Duration;
@@ -23,8 +22,8 @@ public final class JobAnswers {
     }
 
     /** The wait budget, cut short by the API function's own remaining time. */
-    public static Deadline waitUntil(Wiring wiring, Context context) {
-        return Deadline.fromContext(wiring.ticker, context, ANSWER_MARGIN).atMost(wiring.config.waitBudget());
+    public static Deadline waitUntil(Deadline.Ticker ticker, Duration waitBudget, Context context) {
+        return Deadline.fromContext(ticker, context, ANSWER_MARGIN).atMost(waitBudget);
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.pgbackup.common.jobs;
 import dev.pgbackup.common.Json;
 import dev.pgbackup.common.Once;
 import dev.pgbackup.common.failure.Failure;
+import dev.pgbackup.common.time.Deadline;
 import java.time.Clock;
 import java.util.Optional;
 import java.util.function.Supplier;

@@ -1,6 +1,6 @@
 package dev.pgbackup.common.storage;
 
-import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.time.Deadline;
 import java.io.IOException;
 import java.io.InputStream;
 

@@ -1,7 +1,7 @@
 package dev.pgbackup.common.storage;
 
 import dev.pgbackup.common.Hashes;
-import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.time.Deadline;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;

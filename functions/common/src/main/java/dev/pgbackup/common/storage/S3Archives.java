@@ -1,7 +1,7 @@
 package dev.pgbackup.common.storage;
 
 import dev.pgbackup.common.AwsClients;
-import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.time.Deadline;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

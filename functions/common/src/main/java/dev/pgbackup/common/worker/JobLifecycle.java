@@ -1,7 +1,10 @@
-package dev.pgbackup.common.jobs;
+package dev.pgbackup.common.worker;
 
 import dev.pgbackup.common.audit.AuditLog;
 import dev.pgbackup.common.events.JobEvents;
+import dev.pgbackup.common.jobs.JobRecord;
+import dev.pgbackup.common.jobs.JobStore;
+import dev.pgbackup.common.jobs.Lock;
 import java.util.function.Consumer;
 
 /**

@@ -1,4 +1,4 @@
-package dev.pgbackup.common.audit;
+package dev.pgbackup.common.jobs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pgbackup.common.Json;
-import dev.pgbackup.common.jobs.JobRecord;
+import dev.pgbackup.common.audit.AuditLog;
 import dev.pgbackup.testsupport.MetricLines;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

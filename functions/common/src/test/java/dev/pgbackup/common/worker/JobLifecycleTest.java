@@ -1,4 +1,4 @@
-package dev.pgbackup.common.jobs;
+package dev.pgbackup.common.worker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pgbackup.common.Json;
 import dev.pgbackup.common.events.JobEvents;
+import dev.pgbackup.common.jobs.JobRecord;
+import dev.pgbackup.common.jobs.Lock;
 import dev.pgbackup.testsupport.UnitStack;
 import java.util.ArrayList;
 import java.util.List;

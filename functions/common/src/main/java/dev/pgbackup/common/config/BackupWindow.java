@@ -1,6 +1,5 @@
-package dev.pgbackup.common.jobs;
+package dev.pgbackup.common.config;
 
-import dev.pgbackup.common.config.Config;
 import dev.pgbackup.common.failure.Failure;
 import java.time.Duration;
 import java.util.Locale;

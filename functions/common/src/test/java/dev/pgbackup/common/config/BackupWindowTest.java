@@ -1,11 +1,10 @@
-package dev.pgbackup.common.jobs;
+package dev.pgbackup.common.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pgbackup.common.config.Config;
 import dev.pgbackup.common.failure.Failure;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;

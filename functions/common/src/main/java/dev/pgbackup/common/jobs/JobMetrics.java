@@ -1,6 +1,6 @@
-package dev.pgbackup.common.audit;
+package dev.pgbackup.common.jobs;
 
-import dev.pgbackup.common.jobs.JobRecord;
+import dev.pgbackup.common.audit.AuditLog;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -192,7 +192,7 @@ public final class JobMetrics {
             if (jobId != null) {
                 line.put("jobId", jobId); // not a metric: a log field, to find the job's audit line
             }
-            log.line(line);
+            log.metricLine(line);
         }
     }
 }

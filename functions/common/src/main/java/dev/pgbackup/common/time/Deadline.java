@@ -1,4 +1,4 @@
-package dev.pgbackup.common.jobs;
+package dev.pgbackup.common.time;
 
 import com.amazonaws.services.lambda.runtime.Context;
 import java.time.Duration;
