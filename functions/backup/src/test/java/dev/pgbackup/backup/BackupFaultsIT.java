@@ -14,6 +14,7 @@ import dev.pgbackup.testsupport.BackupFiles;
 import dev.pgbackup.testsupport.FakeTools;
 import dev.pgbackup.testsupport.FaultProxy;
 import dev.pgbackup.testsupport.MotoServer;
+import dev.pgbackup.testsupport.SeedData;
 import dev.pgbackup.testsupport.TestContext;
 import dev.pgbackup.testsupport.TestPostgres;
 import dev.pgbackup.testsupport.TestStack;
@@ -404,7 +405,14 @@ class BackupFaultsIT {
 
     @Test
     void theDatabaseEndingTheDumpSessionFailsTheBackupAndLeavesNothing() throws Exception {
-        String database = BackupWorkerIT.bigSource();
+        // COPY text of the orders is about twice what pg_dump writes; what is left after the 9 MB the wrapper passes
+        // on must be far more than the loopback socket buffers (~10 MB) hold, or the server may finish its COPY
+        // into them before the session is ended and the dump succeeds (it did, under load, with 14,000 rows)
+        String database = "huge_source";
+        if (!pg.databaseExists(database)) {
+            pg.createDatabase(database);
+            SeedData.seed(pg, database, 45000, "huge");
+        }
         // more than one part of real output, then the wrapper stops reading until the test has ended the
         // session (pg_dump blocks on its full pipe in the middle of COPY); pipefail keeps pg_dump's exit code
         Path tools = FakeTools.wrapping("pg_dump", "set -o pipefail\n\"$REAL\" \"$@\" | { head -c 9000000; "
@@ -417,7 +425,10 @@ class BackupFaultsIT {
             List<String> sessions = Waits.until(Duration.ofSeconds(60), "pg_dump paused in its COPY", () -> {
                 assertFalse(worker.isDone(), () -> "the backup ended first: " + worker.join());
                 List<String> s = f.newDumpSessions();
-                return Files.exists(tools.resolve("paused")) && !s.isEmpty() ? s : null;
+                // the server itself blocked on the client mid-COPY: ending the session now must cut the data
+                return Files.exists(tools.resolve("paused")) && !s.isEmpty() && pg.query("postgres",
+                        "select 1 from pg_stat_activity where pid = " + s.get(0)
+                                + " and state = 'active' and wait_event = 'ClientWrite'").size() == 1 ? s : null;
             });
             assertEquals(1, sessions.size(), sessions.toString());
             assertFalse(pgDumps().isEmpty(), "the probe for a running pg_dump sees this one");
