@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: installs what it needs (project-local), builds the
-# PostgreSQL client layer, runs unit and integration tests (real PostgreSQL, real pg_dump/pg_restore,
-# moto S3/SSM over HTTP; every AWS call they record evaluated against template.yaml's IAM), then checks the SAM
+# PostgreSQL client layer (x86_64; arm64 cross-compiled and proven under qemu-user), runs unit and
+# integration tests (real PostgreSQL, real pg_dump/pg_restore, moto S3/SSM over HTTP; every AWS call they record evaluated against template.yaml's IAM), then checks the SAM
 # template (validate --lint, build without a container).
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -12,6 +12,10 @@ ensure_iam_tools
 ensure_faketime
 ensure_layer
 log "Layer verified: $(tail -3 /tmp/pgbackup-layer-verify.log | tr '\n' ' ')"
+arm64_t0=$SECONDS
+ensure_layer_arm64
+log "arm64 layer verified under qemu-user in $((SECONDS - arm64_t0)) s: $(tail -1 /tmp/pgbackup-layer-arm64-verify.log);\
+ $(tail -1 /tmp/pgbackup-layer-arm64-live.log)"
 
 log "Unit and integration tests (mvn verify)"
 mvn -B -ntp verify
@@ -43,7 +47,9 @@ for fn in BackupApiFunction BackupWorkerFunction BackupWorkerManagedFunction Lis
     RetentionPreviewFunction RestoreApiFunction RestoreWorkerFunction RestoreWorkerManagedFunction RestoreDrillFunction; do
   ls "$ROOT/.aws-sam/build/$fn/lib/"*-lambda.jar >/dev/null
 done
-bash "$ROOT/layers/postgresql-client/verify.sh" "$ROOT/.aws-sam/build/PostgresClientLayer" >/dev/null
+for layer in PostgresClientLayer PostgresClientLayerArm64; do
+  bash "$ROOT/layers/postgresql-client/verify.sh" "$ROOT/.aws-sam/build/$layer" >/dev/null
+done
 
 log "Local run, end to end: the README's curl workflow against two local environments"
 SKIP_BUILD=1 "$ROOT/scripts/e2e-local.sh"
