@@ -156,6 +156,8 @@ glibc_needed() { # newest GLIBC_x.y in the version-needs of FILE
   echo "stamp: $(stamp)"
   echo "rpath: DT_RPATH \$ORIGIN/../lib (bin/), \$ORIGIN/../../../lib (postgresql/<major>/bin/), libs \$ORIGIN; patchelf $(patchelf --version | awk '{print $2}')"
   for m in "${MAJORS[@]}"; do sed "s/^/[$m] /" "${BUILT[$m]}/info.txt"; done
+  # A cross build's bundled libraries come from its sysroot (provenance '?' above): what it holds.
+  [ "$LAYER_ARCH" = "$HOST_ARCH" ] || sed "s|^|sysroot $CROSS_SR: |" "$CROSS_SR/manifest"
   echo "lib/ (libpq from PG $NEWEST): $(cd "$OUT_DIR/lib" && ls | paste -sd' ')"
   echo "${RDS_CA_INFO:-certs/: none}"
   echo "glibc needed (newest GLIBC_ symbol version per file):"

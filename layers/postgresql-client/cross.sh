@@ -3,8 +3,9 @@
 #
 # recipe.sh stays the one recipe: its text is part of every cache key, so the native build (and
 # its cache) must not change for the sake of a cross build. It runs gcc, strip and ldd by name and
-# `env -i ... ldd`; here those names lead to the target's tools, the libraries come from Debian's
-# multiarch -dev packages, and the target's binaries run under qemu-user (no binfmt needed).
+# `env -i ... ldd`; here those names lead to the target's tools, the libraries come from the
+# target's Debian -dev packages unpacked into a sysroot in the cache, and the target's binaries
+# run under qemu-user (no binfmt needed).
 # Needs from build.sh: log, die, SUDO, CACHE, HERE, LAYER_ARCH, OS_ID, OS_VERSION_ID. Debian/Ubuntu hosts only.
 #
 #   cross_deps         install the cross toolchain and qemu-user (host packages)
@@ -17,7 +18,7 @@ case "$LAYER_ARCH" in
          CROSS_LDSO=ld-linux-aarch64.so.1 CROSS_MACHINE=AArch64 ;;
   *) die "no cross recipe for LAYER_ARCH=$LAYER_ARCH (arm64 only)" ;;
 esac
-[ "$(recipe_pm)" = deb ] || die "cross builds need a Debian/Ubuntu host (multiarch); build $LAYER_ARCH natively instead"
+[ "$(recipe_pm)" = deb ] || die "cross builds need a Debian/Ubuntu host (apt-get, dpkg-deb); build $LAYER_ARCH natively instead"
 CROSS_SYSROOT="/usr/$CROSS_TRIPLE"   # the cross glibc: qemu-user's -L, holds the target's dynamic loader
 
 # The target's -dev packages: the native recipe's keyed ones that are -dev packages (a -dev
@@ -48,7 +49,7 @@ cross_deps() {
 # architecture, nothing installed): /etc/apt and dpkg's database are neither changed nor read
 # for state. The manifest (package, version, sha256) is part of the cross cache key.
 cross_sysroot() {
-  local apt="$CACHE/apt/sysroot-$CROSS_DPKG_ARCH" debs="$CACHE/apt/sysroot-$CROSS_DPKG_ARCH/debs" p pkgs=() deps
+  local apt="$CACHE/apt/sysroot-$CROSS_DPKG_ARCH" debs="$CACHE/apt/sysroot-$CROSS_DPKG_ARCH/debs" p pkgs=() deps=()
   mkdir -p "$apt/state/lists/partial" "$apt/cache/archives/partial" "$debs"
   local opts=(-q -o "APT::Architecture=$CROSS_DPKG_ARCH" -o "APT::Architectures::=$CROSS_DPKG_ARCH"
               -o "Dir::State=$apt/state" -o "Dir::Cache=$apt/cache" -o Dir::State::status=/dev/null
@@ -57,10 +58,10 @@ cross_sysroot() {
   # Each -dev package and the libraries it depends on (not glibc: the cross toolchain's).
   for p in $(cross_dev_packages); do
     pkgs+=("$p")
-    deps="$(apt-cache "${opts[@]}" depends --no-recommends --no-suggests --no-conflicts --no-breaks \
+    mapfile -t deps < <(apt-cache "${opts[@]}" depends --no-recommends --no-suggests --no-conflicts --no-breaks \
               --no-replaces --no-enhances "$p" | awk '$1 == "Depends:" {print $2}' | grep -E '^(lib|zlib)' \
-              | grep -vE '^(libc6|libc-dev|libc6-dev)$' || true)"
-    pkgs+=($deps)
+              | grep -vE '^(libc6|libc-dev|libc6-dev)$' || true)
+    pkgs+=("${deps[@]}")
   done
   rm -f "$debs"/*.deb
   (cd "$debs" && apt-get "${opts[@]}" download "${pkgs[@]}" >"$apt/download.log" 2>&1) \
@@ -108,7 +109,8 @@ exec /usr/bin/env -u LD_LIBRARY_PATH \"\$(command -v \$CROSS_QEMU)\" -L \"\$CROS
 case \"\${1:-}\" in --version) exec /usr/bin/ldd --version ;; esac
 for f in \"\$@\"; do
   [ \$# -gt 1 ] && echo \"\$f:\"
-  target-run \"\$CROSS_SYSROOT/lib/\$CROSS_LDSO\" --list \"\$f\"
+  # ldd prints the loader itself without '=>'; the loader's own listing names it with its path.
+  target-run \"\$CROSS_SYSROOT/lib/\$CROSS_LDSO\" --list \"\$f\" | awk '!(\$1 ~ /^\\// && \$2 == \"=>\")'
 done"
   # env: keeps the shims on PATH through env -i, and runs a target binary under qemu.
   cross_shim env "args=()
