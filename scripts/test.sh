@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: installs what it needs (project-local), builds the
 # PostgreSQL client layer (x86_64; arm64 cross-compiled and proven under qemu-user), runs unit and
-# integration tests (real PostgreSQL, real pg_dump/pg_restore, moto S3/SSM over HTTP; every AWS call they record evaluated against template.yaml's IAM), then checks the SAM
-# template (validate --lint, build without a container).
+# integration tests (real PostgreSQL, real pg_dump/pg_restore, moto S3/SSM over HTTP; every AWS call
+# they record evaluated against template.yaml's IAM), then checks the SAM template (validate --lint,
+# build without a container).
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
