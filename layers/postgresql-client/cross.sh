@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Cross-compiling the layer for another architecture (sourced by build.sh after recipe.sh, only
 # when LAYER_ARCH is not the build host's; not run on its own).
 #

@@ -75,10 +75,10 @@ xenv() {
 }
 # xldd LD_LIBRARY_PATH FILE: ldd's listing of FILE (empty LD_LIBRARY_PATH: none set).
 xldd() {
-  local llp=(); [ -n "$1" ] && llp=(LD_LIBRARY_PATH="$1")
-  if [ -z "$QEMU" ]; then env -i "${llp[@]}" ldd "$2"; return; fi
+  local vars=(); [ -n "$1" ] && vars=(LD_LIBRARY_PATH="$1")
+  if [ -z "$QEMU" ]; then env -i "${vars[@]}" ldd "$2"; return; fi
   # ldd prints the loader itself without '=>'; the loader's own listing names it with its path.
-  xenv "${llp[@]}" "$QEMU_SYSROOT/lib/$LDSO" --list "$2" | awk '!($1 ~ /^\// && $2 == "=>")'
+  xenv "${vars[@]}" "$QEMU_SYSROOT/lib/$LDSO" --list "$2" | awk '!($1 ~ /^\// && $2 == "=>")'
   return "${PIPESTATUS[0]}"
 }
 [ -f "$LAYER/postgresql/build-info.txt" ] && sed 's/^/  | /' "$LAYER/postgresql/build-info.txt" | grep -Ev '^  \| (  [a-z/0-9]+/[a-z_.0-9]+: GLIBC_|glibc needed)'
