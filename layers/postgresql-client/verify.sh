@@ -8,6 +8,11 @@
 #   MAX_GLIBC=2.34        newest glibc symbol version allowed (AL2023 ships glibc 2.34)
 #   MAX_BYTES=262144000   Lambda's unzipped limit (250 MiB) for function + all layers
 #   CHROOT_TEST=auto      auto: run the chroot test when root; 1: require it; 0: skip
+#   QEMU_SYSROOT          for a layer of another architecture (arm64 on an x86_64 host): the
+#                         target glibc qemu-user runs it on (default /usr/aarch64-linux-gnu,
+#                         Debian's libc6-arm64-cross). Every check below then runs the layer's
+#                         programs under `qemu-aarch64 -L QEMU_SYSROOT`, and the target's
+#                         dynamic loader (`ld-linux-aarch64.so.1 --list`) stands in for ldd.
 #
 # Checks (any failure -> exit 1):
 #   1. layout: bin/ + postgresql/<major>/bin/ hold pg_dump, pg_restore, psql as real ELF
@@ -51,6 +56,32 @@ for tool in readelf ldd du; do
   command -v "$tool" >/dev/null || { echo "verify: '$tool' missing (install binutils / libc-bin)" >&2; exit 2; }
 done
 echo "layer: $LAYER"
+
+# A layer built for another architecture runs under qemu-user: QEMU is empty for a native one.
+QEMU=""; LDSO=""
+layer_machine="$(readelf -h "$LAYER/bin/pg_dump" 2>/dev/null | awk -F: '/Machine/{gsub(/^ +/,"",$2); print $2}')"
+if [ "$layer_machine" = AArch64 ] && [ "$(uname -m)" != aarch64 ]; then
+  QEMU="$(command -v qemu-aarch64)" || { echo "verify: arm64 layer: qemu-aarch64 missing (apt-get install qemu-user)" >&2; exit 2; }
+  QEMU_SYSROOT="${QEMU_SYSROOT:-/usr/aarch64-linux-gnu}"; LDSO=ld-linux-aarch64.so.1
+  [ -f "$QEMU_SYSROOT/lib/$LDSO" ] || { echo "verify: $QEMU_SYSROOT/lib/$LDSO missing (apt-get install libc6-arm64-cross)" >&2; exit 2; }
+  echo "arm64 layer on $(uname -m): every program runs under $QEMU -L $QEMU_SYSROOT ($("$QEMU" --version | head -n1))"
+fi
+# xenv VAR=VALUE... PROGRAM ARGS...: `env -i VAR=VALUE... PROGRAM ARGS...`; a target program runs
+# under qemu, and the variables are given to it (-E), not to the host's qemu.
+xenv() {
+  if [ -z "$QEMU" ]; then env -i "$@"; return; fi
+  local e=()
+  while [[ "${1:-}" == *=* ]]; do e+=(-E "$1"); shift; done
+  env -i "$QEMU" -L "$QEMU_SYSROOT" "${e[@]}" "$@"
+}
+# xldd LD_LIBRARY_PATH FILE: ldd's listing of FILE (empty LD_LIBRARY_PATH: none set).
+xldd() {
+  local vars=(); [ -n "$1" ] && vars=(LD_LIBRARY_PATH="$1")
+  if [ -z "$QEMU" ]; then env -i "${vars[@]}" ldd "$2"; return; fi
+  # ldd prints the loader itself without '=>'; the loader's own listing names it with its path.
+  xenv "${vars[@]}" "$QEMU_SYSROOT/lib/$LDSO" --list "$2" | awk '!($1 ~ /^\// && $2 == "=>")'
+  return "${PIPESTATUS[0]}"
+}
 [ -f "$LAYER/postgresql/build-info.txt" ] && sed 's/^/  | /' "$LAYER/postgresql/build-info.txt" | grep -Ev '^  \| (  [a-z/0-9]+/[a-z_.0-9]+: GLIBC_|glibc needed)'
 
 is_elf() { [ "$(head -c 4 "$1" 2>/dev/null | od -An -c | tr -d ' ')" = '177ELF' ]; }
@@ -87,7 +118,7 @@ if [ "$(wc -l <<<"$arches")" -eq 1 ]; then ok "architecture: $arches"; else fail
 section "2. --version under env -i LD_LIBRARY_PATH=<layer>/lib"
 declare -A VERSION=()
 for f in "${BINS[@]}"; do
-  if out="$(env -i LD_LIBRARY_PATH="$LAYER/lib" "$f" --version 2>&1)"; then
+  if out="$(xenv LD_LIBRARY_PATH="$LAYER/lib" "$f" --version 2>&1)"; then
     ok "${f#"$LAYER"/}: $out"; VERSION[$f]="$out"
   else
     fail "${f#"$LAYER"/} --version: $out"
@@ -110,8 +141,7 @@ check_ldd() {
   local label="$1" llp="$2"; shift 2
   local f out bad n=0
   for f in "$@"; do
-    if [ -n "$llp" ]; then out="$(env -i LD_LIBRARY_PATH="$llp" ldd "$f" 2>&1)"
-    else out="$(env -i ldd "$f" 2>&1)"; fi
+    out="$(xldd "$llp" "$f" 2>&1)"
     if grep -q 'not found' <<<"$out"; then
       fail "$label: ${f#"$LAYER"/}: $(grep 'not found' <<<"$out" | tr -s ' \t' ' ' | paste -sd,)"; n=$((n+1)); continue
     fi
@@ -124,7 +154,7 @@ check_ldd() {
   [ "$n" -eq 0 ] && ok "$label: $# files, all libraries resolve inside $LAYER/lib"
   return "$n"
 }
-section "3. ldd under env -i LD_LIBRARY_PATH=<layer>/lib"
+section "3. ldd$([ -n "$QEMU" ] && echo " ($LDSO --list under qemu)") under env -i LD_LIBRARY_PATH=<layer>/lib"
 check_ldd "layer lib path" "$LAYER/lib" "${BINS[@]}" "${LIBS[@]}"
 needed_outside="$(for f in "${BINS[@]}" "${LIBS[@]}"; do readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; done | sort -u \
   | while read -r so; do [[ "$so" =~ $GLIBC_SONAME_RE ]] || [ -f "$LAYER/lib/$so" ] || echo "$so"; done)"
@@ -147,7 +177,7 @@ check_ldd "Lambda order (LD_LIBRARY_PATH=$SYS_DIRS:<layer>/lib)" "$SYS_DIRS:$LAY
 check_ldd "no LD_LIBRARY_PATH (env -i)" "" "${BINS[@]}" "${LIBS[@]}"
 n=0
 for f in "${BINS[@]}"; do
-  out="$(env -i "$f" --version 2>&1)" || { fail "${f#"$LAYER"/} --version fails with an empty environment: $out"; n=$((n+1)); }
+  out="$(xenv "$f" --version 2>&1)" || { fail "${f#"$LAYER"/} --version fails with an empty environment: $out"; n=$((n+1)); }
 done
 [ "$n" -eq 0 ] && ok "all ${#BINS[@]} binaries (every major) run --version under env -i (no LD_LIBRARY_PATH)"
 
@@ -193,7 +223,7 @@ fi
 for m in "${MAJORS[@]}"; do
   # Port 1 on localhost: refused at once. Without SSL, libpq rejects sslmode=require
   # before connecting.
-  out="$(env -i LD_LIBRARY_PATH="$LAYER/lib" "$LAYER/postgresql/$m/bin/psql" \
+  out="$(xenv LD_LIBRARY_PATH="$LAYER/lib" "$LAYER/postgresql/$m/bin/psql" \
           "host=127.0.0.1 port=1 sslmode=require connect_timeout=3 user=x dbname=x" -c 'select 1' 2>&1)"
   if grep -qi 'not compiled in\|invalid sslmode' <<<"$out"; then fail "PG $m psql: $out"
   elif grep -qi 'connection refused\|could not connect\|connection to server' <<<"$out"; then ok "PG $m psql accepts sslmode=require (probe: $(head -n1 <<<"$out" | cut -c1-90)...)"
@@ -214,7 +244,7 @@ for m in "${MAJORS[@]}"; do
   [ -z "$missing" ] && ok "PG $m pg_dump links $(grep -E '^(libz|libzstd|liblz4)\.so' <<<"$needed" | paste -sd' ') (bundled)" \
     || fail "PG $m pg_dump: not linked or not bundled:$missing"
   for spec in $specs; do
-    out="$(env -i "$pd" --compress="$spec" "host=127.0.0.1 port=1 connect_timeout=3 user=x dbname=x" 2>&1)"
+    out="$(xenv "$pd" --compress="$spec" "host=127.0.0.1 port=1 connect_timeout=3 user=x dbname=x" 2>&1)"
     if grep -qi 'compress\|not support\|invalid' <<<"$out"; then fail "PG $m pg_dump --compress=$spec rejected: $out"
     elif grep -qi 'connection refused\|could not connect\|connection to server' <<<"$out"; then ok "PG $m pg_dump --compress=$spec accepted"
     else warn "PG $m pg_dump --compress=$spec probe gave unexpected output: $out"; fi
@@ -239,14 +269,24 @@ elif [ "$(id -u)" != 0 ] || ! command -v chroot >/dev/null; then
 else
   CHROOT="$(command -v chroot)"
   root="$(mktemp -d /tmp/pg-layer-chroot.XXXXXX)"
-  # glibc's own files, located through the host's resolution of the layer binaries.
-  for p in $(env -i LD_LIBRARY_PATH="$LAYER/lib" ldd "${BINS[@]}" 2>/dev/null \
+  # glibc's own files, located through the host's resolution of the layer binaries (a target
+  # glibc file is under QEMU_SYSROOT).
+  host_file() { if [ -n "$QEMU" ] && [ -e "$QEMU_SYSROOT$1" ]; then echo "$QEMU_SYSROOT$1"; else echo "$1"; fi; }
+  for p in $(for f in "${BINS[@]}"; do xldd "$LAYER/lib" "$f" 2>/dev/null; done \
              | awk '/=>/{print $1, $3}' | while read -r so path; do
                  [[ "$so" =~ $GLIBC_SONAME_RE ]] && echo "$path"; done | sort -u); do
-    mkdir -p "$root$(dirname "$p")"; cp -L "$p" "$root$p"
+    mkdir -p "$root$(dirname "$p")"; cp -L "$(host_file "$p")" "$root$p"
   done
   interp="$(readelf -l "$LAYER/bin/psql" | sed -n 's/.*interpreter: \(.*\)\]/\1/p')"
-  mkdir -p "$root$(dirname "$interp")" "$root/tmp" "$root/etc"; cp -L "$interp" "$root$interp"
+  mkdir -p "$root$(dirname "$interp")" "$root/tmp" "$root/etc"; cp -L "$(host_file "$interp")" "$root$interp"
+  # A target layer runs on the host's qemu-user, copied in with its own (host) libraries.
+  IN_CHROOT=()
+  if [ -n "$QEMU" ]; then
+    for p in "$QEMU" $(ldd "$QEMU" | awk '/=>/{print $3} /^\t\//{print $1}'); do
+      mkdir -p "$root$(dirname "$p")"; cp -L "$p" "$root$p"
+    done
+    IN_CHROOT=("$QEMU")
+  fi
   cp -a "$LAYER" "$root/opt"
   chmod 1777 "$root/tmp"
   echo "  chroot contents outside /opt: $(cd "$root" && find . -type f ! -path './opt/*' | sort | paste -sd' ')"
@@ -259,12 +299,12 @@ else
   n=0
   for f in "${BINS[@]}"; do
     rel="/opt/${f#"$LAYER"/}"
-    out="$(env -i LD_LIBRARY_PATH=/opt/lib "$CHROOT" "$root" "$rel" --version 2>&1)" || { fail "chroot $rel --version: $out"; n=$((n+1)); }
+    out="$(env -i LD_LIBRARY_PATH=/opt/lib "$CHROOT" "$root" "${IN_CHROOT[@]}" "$rel" --version 2>&1)" || { fail "chroot $rel --version: $out"; n=$((n+1)); }
     if [ -z "$norpath" ] && [ -z "$runpath" ] && [ "$procmounted" = 1 ]; then
-      out="$(env -i "$CHROOT" "$root" "$rel" --version 2>&1)" || { fail "chroot (no LD_LIBRARY_PATH) $rel --version: $out"; n=$((n+1)); }
+      out="$(env -i "$CHROOT" "$root" "${IN_CHROOT[@]}" "$rel" --version 2>&1)" || { fail "chroot (no LD_LIBRARY_PATH) $rel --version: $out"; n=$((n+1)); }
     fi
   done
-  out="$(env -i LD_LIBRARY_PATH=/opt/lib "$CHROOT" "$root" /opt/bin/psql "host=127.0.0.1 port=1 sslmode=require connect_timeout=3 user=x dbname=x" -c 'select 1' 2>&1)"
+  out="$(env -i LD_LIBRARY_PATH=/opt/lib "$CHROOT" "$root" "${IN_CHROOT[@]}" /opt/bin/psql "host=127.0.0.1 port=1 sslmode=require connect_timeout=3 user=x dbname=x" -c 'select 1' 2>&1)"
   grep -qi 'not compiled in' <<<"$out" && { fail "chroot psql sslmode=require: $out"; n=$((n+1)); }
   [ "$n" -eq 0 ] && ok "all ${#BINS[@]} binaries run in the chroot (with LD_LIBRARY_PATH=/opt/lib$( [ -z "$norpath$runpath" ] && [ "$procmounted" = 1 ] && echo ' and with an empty environment'))"
   [ "$procmounted" = 0 ] && [ -z "$norpath$runpath" ] && warn "could not mount /proc in the chroot: empty-environment run (RPATH \$ORIGIN) not tested there"
