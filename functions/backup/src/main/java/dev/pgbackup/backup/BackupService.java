@@ -42,8 +42,8 @@ import java.util.List;
 import java.util.function.Supplier;
 
 /**
- * One backup: checks, {@code pg_dump -Fc} streamed into a multipart upload, then its manifest, the
- * completion record and retention. The backup object exists only if pg_dump exited 0 and the upload
+ * One backup: checks, the server's roles ({@link RoleCapture}), {@code pg_dump -Fc} streamed into a multipart
+ * upload, then the roles beside it, its manifest, the completion record and retention. The backup object exists only if pg_dump exited 0 and the upload
  * completed; otherwise nothing is left behind.
  */
 public class BackupService {
@@ -125,6 +125,8 @@ public class BackupService {
         if (exists) {
             throw Failure.conflict(BackupName.alreadyExists(request.filename()));
         }
+        // the roles first, in memory: pg_dumpall failing fails the backup before anything is written
+        RoleCapture.Captured roles = timings.time("roles", () -> captureRoles(login, pgDump, deadline, secrets));
         Long expected = timings.time("previous", this::previousSize);
         Instant started = clock.instant();
         List<String> notes = new ArrayList<>();
@@ -154,7 +156,7 @@ public class BackupService {
                 .withEncryption(encryption.manifestEncryption(), encryption.kmsKeyId())
                 .withDatabaseBytes(server.databaseBytes());
         progress.phase("recording and retention", null);
-        timings.time("record", () -> recordOrDiscard(request, manifest, rowCounts, secrets));
+        timings.time("record", () -> recordOrDiscard(request, manifest, rowCounts, roles, deadline, secrets));
         // from here on the backup is restorable: what follows must not turn it into a failure
         timings.time("state", () -> attempt(notes, "completion record not written: a restore will ask for a new "
                 + "backup", () -> records.write(keys.lastBackup(), new LastBackup(request.filename(), request.jobId(),
@@ -173,10 +175,12 @@ public class BackupService {
      * job fails, saying why.
      */
     private void recordOrDiscard(Request request, Manifest manifest, Map<String, Long> rowCounts,
-                                 List<String> secrets) {
+                                 RoleCapture.Captured roles, Deadline deadline, List<String> secrets) {
         try {
-            catalog.verifyReadable(catalog.writeRecords(manifest, rowCounts));
-        } catch (RuntimeException e) {
+            Manifest withRoles = manifest.withGlobals(RoleCapture.upload(roles, archives, encryption, keys,
+                    request.filename(), deadline));
+            catalog.verifyReadable(catalog.writeRecords(withRoles, rowCounts));
+        } catch (RuntimeException | IOException e) {
             String why = Redactor.scrub(e instanceof Failure ? e.getMessage() : e.getClass().getSimpleName() + ": "
                     + e.getMessage(), secrets);
             String removed;
@@ -189,6 +193,15 @@ public class BackupService {
             }
             throw Failure.server("Backup failed: its records could not be written and read back as a restore reads "
                     + "them (" + why + "); " + removed, why);
+        }
+    }
+
+    private RoleCapture.Captured captureRoles(DatabaseLogin login, PgTools.Installation pgDump, Deadline deadline,
+                                              List<String> secrets) {
+        try {
+            return login.attemptTool(db -> RoleCapture.take(pgTools, pgDump, db, deadline, secrets));
+        } catch (DatabaseLogin.Refused refused) {
+            throw failure(refused);
         }
     }
 
