@@ -178,11 +178,15 @@ public final class RestoreService {
                 return outcome(plan, archive, millis, null, false, 1, notes, List.of(), null, null);
             }
             return swap(admin, plan, archive, deadline, notes);
+        } catch (RestoreFailure f) {
+            throw f.withRolesCreated(plan.rolesCreated());
         } catch (SQLException e) {
-            throw RestoreFailure.unchanged(plan.target(), "Restore failed: " + sqlMessage(e, plan));
+            throw RestoreFailure.unchanged(plan.target(), "Restore failed: " + sqlMessage(e, plan))
+                    .withRolesCreated(plan.rolesCreated());
         } catch (DatabaseLogin.Refused refused) {
             // refused at the admin connection or at a streamed pg_restore into the new database, which is dropped
-            throw RestoreFailure.unchanged(plan.target(), "Restore failed: " + refused.reason(), refused.diagnostic());
+            throw RestoreFailure.unchanged(plan.target(), "Restore failed: " + refused.reason(), refused.diagnostic())
+                    .withRolesCreated(plan.rolesCreated());
         }
     }
 

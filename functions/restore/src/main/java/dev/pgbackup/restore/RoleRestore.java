@@ -75,7 +75,7 @@ final class RoleRestore {
                     .filter(x -> x.startsWith("CREATE ROLE")).count());
             throw RestoreFailure.unchanged(target, "Restore failed while creating the backup's roles ("
                     + dev.pgbackup.common.audit.Redactor.scrub(String.valueOf(e.getMessage()), plan.secrets())
-                    + "); the database was not touched; roles created before the failure remain: "
+                    + "); roles created before the failure remain: "
                     + (created.isEmpty() ? "none" : names(created)));
         }
         plan.rolesCreated().addAll(steps.created());

@@ -48,13 +48,15 @@ final class RoleStatements {
 
     static final String FLAG_NAMES = "SUPERUSER|INHERIT|CREATEROLE|CREATEDB|LOGIN|REPLICATION|BYPASSRLS";
     private static final String IDENT = "(\"(?:[^\"]|\"\")+\"|[a-z_][a-z0-9_$]*)";
+    private static final String LITERAL = "'(?:[^']|'')*'";
     private static final Pattern CREATE = Pattern.compile("CREATE ROLE " + IDENT + ";");
     private static final Pattern ALTER = Pattern.compile("ALTER ROLE " + IDENT + " WITH((?: (?:NO)?(?:" + FLAG_NAMES
             + "))*)( CONNECTION LIMIT (-?\\d{1,10}))?( VALID UNTIL '((?:[^']|'')*)')?;");
-    private static final Pattern GRANT = Pattern.compile("GRANT " + IDENT + " TO " + IDENT
-            + "(?: WITH (ADMIN OPTION|[A-Z]+ (?:TRUE|FALSE)(?:, [A-Z]+ (?:TRUE|FALSE))*))?(?: GRANTED BY " + IDENT
-            + ")?;");
-    private static final Pattern OPTION = Pattern.compile("([A-Z]+) (TRUE|FALSE)");
+    /** A membership option: ADMIN OPTION (every version), INHERIT / SET TRUE|FALSE (pg_dumpall 16 and later). */
+    private static final String OPTION_TEXT = "(?:ADMIN OPTION|[A-Z]+ (?:TRUE|FALSE))";
+    private static final Pattern GRANT = Pattern.compile("GRANT " + IDENT + " TO " + IDENT + "(?: WITH ("
+            + OPTION_TEXT + "(?:, " + OPTION_TEXT + ")*))?(?: GRANTED BY " + IDENT + ")?;");
+    private static final Pattern OPTION = Pattern.compile("([A-Z]+) (TRUE|FALSE|OPTION)");
     /** Lines that are recognised and not restored, by what they are. */
     private static final Map<String, Pattern> NOT_RESTORED = kinds();
 
@@ -62,8 +64,9 @@ final class RoleStatements {
         Map<String, Pattern> k = new LinkedHashMap<>();
         k.put("role settings", Pattern.compile("ALTER ROLE " + IDENT + "(?: IN DATABASE " + IDENT + ")? SET .*;",
                 Pattern.DOTALL));
-        k.put("role comments", Pattern.compile("COMMENT ON ROLE " + IDENT + " IS '.*';", Pattern.DOTALL));
-        k.put("security labels", Pattern.compile("SECURITY LABEL FOR .* ON ROLE " + IDENT + " IS .*;", Pattern.DOTALL));
+        k.put("role comments", Pattern.compile("COMMENT ON ROLE " + IDENT + " IS " + LITERAL + ";"));
+        k.put("security labels", Pattern.compile("SECURITY LABEL FOR [a-z_0-9\"]+ ON ROLE " + IDENT + " IS "
+                + LITERAL + ";"));
         k.put("tablespaces", Pattern.compile("(?:CREATE|ALTER|COMMENT ON|SECURITY LABEL FOR .* ON) TABLESPACE .*;"
                 + "|(?:GRANT|REVOKE) .* ON TABLESPACE .*;", Pattern.DOTALL));
         k.put("parameter privileges", Pattern.compile("(?:GRANT|REVOKE) .* ON PARAMETER .*;", Pattern.DOTALL));
@@ -84,8 +87,7 @@ final class RoleStatements {
         for (int i = 0; i < lines.length; i++) {
             int first = i;
             StringBuilder statement = new StringBuilder(lines[i]);
-            // standard_conforming_strings: a quote is doubled inside a literal, so an odd count leaves one open
-            while (quotes(statement) % 2 == 1 && i + 1 < lines.length) {
+            while (open(statement) && i + 1 < lines.length) {
                 statement.append('\n').append(lines[++i]);
             }
             String line = statement.toString();
@@ -131,7 +133,7 @@ final class RoleStatements {
         Map<String, Boolean> flags = new LinkedHashMap<>();
         for (String word : m.group(2).trim().split(" ")) {
             if (!word.isEmpty()) {
-                boolean no = word.startsWith("NO") && !word.equals("NOTHING");
+                boolean no = word.startsWith("NO");
                 flags.put(no ? word.substring(2) : word, !no);
             }
         }
@@ -142,13 +144,13 @@ final class RoleStatements {
 
     private static Membership membership(Matcher m, String line) throws Unrecognised {
         String with = m.group(3);
-        boolean admin = "ADMIN OPTION".equals(with);
+        boolean admin = false;
         Boolean inherit = null;
         Boolean set = null;
-        if (with != null && !admin) {
+        if (with != null) {
             Matcher o = OPTION.matcher(with);
             while (o.find()) {
-                boolean value = "TRUE".equals(o.group(2));
+                boolean value = !"FALSE".equals(o.group(2));
                 switch (o.group(1)) {
                     case "ADMIN" -> admin = value;
                     case "INHERIT" -> inherit = value;
@@ -169,14 +171,21 @@ final class RoleStatements {
         return token;
     }
 
-    private static int quotes(CharSequence s) {
-        int n = 0;
+    /**
+     * Whether a 'literal' or a "quoted identifier" is still open at the end: with standard_conforming_strings (which
+     * pg_dumpall sets) a quote inside either is doubled, so each quote character toggles its own kind.
+     */
+    private static boolean open(CharSequence s) {
+        char in = 0;
         for (int i = 0; i < s.length(); i++) {
-            if (s.charAt(i) == '\'') {
-                n++;
+            char c = s.charAt(i);
+            if (in == 0 && (c == '\'' || c == '"')) {
+                in = c;
+            } else if (c == in) {
+                in = 0;
             }
         }
-        return n;
+        return in != 0;
     }
 
     private static String shortened(String line) {
