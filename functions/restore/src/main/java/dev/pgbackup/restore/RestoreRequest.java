@@ -47,7 +47,7 @@ public record RestoreRequest(boolean copy, List<String> tables, RoleOptions role
     }
 
     /** The same restore, doing {@code options} with the backup's roles. */
-    RestoreRequest withRoles(RoleOptions options) {
+    public RestoreRequest withRoles(RoleOptions options) {
         return new RestoreRequest(copy, tables, options);
     }
 

@@ -6,8 +6,8 @@ package dev.pgbackup.restore;
  * owners and grants (pg_restore without --no-owner --no-acl), refused up front when the target lacks a role they
  * name, unless the missing roles are created. Neither: the default, --no-owner --no-acl, roles untouched.
  */
-record RoleOptions(boolean createMissing, boolean ownership) {
-    static final RoleOptions NONE = new RoleOptions(false, false);
+public record RoleOptions(boolean createMissing, boolean ownership) {
+    public static final RoleOptions NONE = new RoleOptions(false, false);
     static final String CREATE_MISSING = "create-missing";
     static final String OWNERSHIP = "ownership";
 
