@@ -43,8 +43,8 @@ import java.util.function.Supplier;
 
 /**
  * One backup: checks, the server's roles ({@link RoleCapture}), {@code pg_dump -Fc} streamed into a multipart
- * upload, then the roles beside it, its manifest, the completion record and retention. The backup object exists only if pg_dump exited 0 and the upload
- * completed; otherwise nothing is left behind.
+ * upload, then the roles beside it, its manifest, the completion record and retention. The backup object exists
+ * only if pg_dump exited 0 and the upload completed; otherwise nothing is left behind.
  */
 public class BackupService {
     /** The backup to make: its job, its name (of this environment) and its retention class. */

@@ -28,7 +28,7 @@ import java.util.concurrent.TimeUnit;
  * memory (a few hundred bytes a role): a failure here fails the backup before anything is written.
  */
 final class RoleCapture {
-    /** pg_dumpall's output and the roles the database references (null: more than {@link RoleGlobals#MAX_REFERENCED}). */
+    /** pg_dumpall's output and the roles the database references (null: over {@link RoleGlobals#MAX_REFERENCED}). */
     record Captured(byte[] sql, List<String> referenced) {
     }
 
@@ -40,7 +40,8 @@ final class RoleCapture {
             + "select d.refobjid from pg_shdepend d join pg_database db on db.oid = d.dbid "
             + "where db.datname = current_database() and d.refclassid = 'pg_authid'::regclass "
             + "and d.deptype in ('o', 'a', 'i') "
-            + "union select n.nspowner from pg_namespace n where n.nspname !~ '^pg_' and n.nspname <> 'information_schema' "
+            + "union select n.nspowner from pg_namespace n "
+            + "where n.nspname !~ '^pg_' and n.nspname <> 'information_schema' "
             + "union select c.relowner from pg_class c join pg_namespace n on n.oid = c.relnamespace "
             + "where n.nspname !~ '^pg_' and n.nspname <> 'information_schema') "
             + "and r.rolname !~ '^pg_' order by 1 limit " + (RoleGlobals.MAX_REFERENCED + 1);

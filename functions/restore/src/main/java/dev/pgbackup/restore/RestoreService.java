@@ -228,8 +228,8 @@ public final class RestoreService {
         }
         List<String> secrets = login.secrets();
         ArchiveSource source = new ArchiveSource(archives, backup, manifest, config.appName(), cipher, names.target());
-        ArchiveReads reads = new ArchiveReads(pgTools, archives, backup, manifest, names.target(), jobId, secrets, source)
-                .withOwnership(request.roles().ownership());
+        ArchiveReads reads = new ArchiveReads(pgTools, archives, backup, manifest, names.target(), jobId, secrets,
+                source).withOwnership(request.roles().ownership());
         // read before anything is touched: a script that cannot be read refuses the restore with nothing changed
         List<String> notes = new ArrayList<>();
         Optional<Sanitizer.Script> script = sanitizer.scriptFor(backup, names.target(), notes);

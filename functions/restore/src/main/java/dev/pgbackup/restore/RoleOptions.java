@@ -20,7 +20,10 @@ public record RoleOptions(boolean createMissing, boolean ownership) {
         if (!any()) {
             return null;
         }
-        return createMissing && ownership ? CREATE_MISSING + "," + OWNERSHIP : createMissing ? CREATE_MISSING : OWNERSHIP;
+        if (createMissing && ownership) {
+            return CREATE_MISSING + "," + OWNERSHIP;
+        }
+        return createMissing ? CREATE_MISSING : OWNERSHIP;
     }
 
     /** The options {@link #encoded()} wrote; anything else is none (a worker then finds its payload disagreeing). */

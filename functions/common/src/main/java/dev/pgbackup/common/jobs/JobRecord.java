@@ -72,7 +72,8 @@ public record JobRecord(
     /** The same job with the database it wrote (a copy's new name). */
     public JobRecord withDatabase(String written) {
         return new JobRecord(jobId, type, status, environment, filename, requestedBy, trigger, createdAt, finishedAt,
-                durationMs, bytes, message, details, diagnostic, timings, progress, failure, into, tables, written, roles);
+                durationMs, bytes, message, details, diagnostic, timings, progress, failure, into, tables, written,
+                roles);
     }
 
     public JobRecord succeeded(Instant now, Long bytes, String message, String details) {
@@ -98,13 +99,15 @@ public record JobRecord(
     /** The same job with the time each step took. */
     public JobRecord withTimings(java.util.Map<String, Long> steps) {
         return new JobRecord(jobId, type, status, environment, filename, requestedBy, trigger, createdAt, finishedAt,
-                durationMs, bytes, message, details, diagnostic, steps, progress, failure, into, tables, database, roles);
+                durationMs, bytes, message, details, diagnostic, steps, progress, failure, into, tables, database,
+                roles);
     }
 
     /** The same running job with its progress. */
     public JobRecord withProgress(Progress now) {
         return new JobRecord(jobId, type, status, environment, filename, requestedBy, trigger, createdAt, finishedAt,
-                durationMs, bytes, message, details, diagnostic, timings, now, failure, into, tables, database, roles);
+                durationMs, bytes, message, details, diagnostic, timings, now, failure, into, tables, database,
+                roles);
     }
 
     public boolean finished() {
