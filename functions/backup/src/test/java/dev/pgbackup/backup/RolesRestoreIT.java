@@ -47,6 +47,7 @@ class RolesRestoreIT {
 
     @BeforeAll
     static void backUpTheSource() {
+        BackupFaultsIT.seed();
         source = TestPostgres.get();
         if (!source.databaseExists(SOURCE_DB)) {
             source.admin("create role shop_owner nologin");
@@ -162,19 +163,10 @@ class RolesRestoreIT {
     }
 
     @Test
-    void aFailingPgDumpallFailsTheBackupWithItsDiagnosticAndLeavesNothing() throws Exception {
+    void aFailingPgDumpallFailsTheBackupWithItsDiagnosticAndLeavesNothing() {
         // the layer's tools, but a pg_dumpall that fails as one refused by the server would
-        java.nio.file.Path layer = java.nio.file.Files.createTempDirectory("layer-");
-        java.nio.file.Path real = dev.pgbackup.testsupport.RepoPaths.pgToolsDir();
-        java.nio.file.Files.createDirectories(layer.resolve("bin"));
-        for (String tool : List.of("pg_dump", "pg_restore", "psql")) {
-            java.nio.file.Files.createSymbolicLink(layer.resolve("bin").resolve(tool), real.resolve("bin").resolve(tool));
-        }
-        java.nio.file.Files.createSymbolicLink(layer.resolve("lib"), real.resolve("lib"));
-        java.nio.file.Path dumpall = layer.resolve("bin/pg_dumpall");
-        java.nio.file.Files.writeString(dumpall, "#!/bin/sh\necho 'pg_dumpall: error: query failed: ERROR:  "
-                + "permission denied for table pg_authid' >&2\nexit 1\n");
-        dumpall.toFile().setExecutable(true);
+        java.nio.file.Path layer = dev.pgbackup.testsupport.FakeTools.wrapping("pg_dumpall",
+                "echo 'pg_dumpall: error: query failed: ERROR:  permission denied for table pg_authid' >&2\nexit 1");
         String bucket = "roles-" + UUID.randomUUID().toString().substring(0, 8);
         TestStack.createBucket(bucket);
         TestStack stack = TestStack.create("production", bucket, SOURCE_DB, Map.of("PG_TOOLS_DIR", layer.toString()),
@@ -191,6 +183,39 @@ class RolesRestoreIT {
         assertTrue(failed.diagnostic().contains("permission denied for table pg_authid"), failed.diagnostic());
         assertEquals(List.of(), stack.keys(""), "no archive, no roles, no manifest, no upload left");
         assertEquals(List.of(), stack.s3.listMultipartUploads(b -> b.bucket(bucket)).uploads());
+    }
+
+    /** The roles object is written like the archive: an upload S3 refuses fails the backup, nothing stays. */
+    @Test
+    void aRolesUploadS3RefusesIsNoBackup() {
+        try (BackupFaultsIT.Fixture f = new BackupFaultsIT.Fixture(BackupWorkerIT.SOURCE_DB, Map.of())) {
+            dev.pgbackup.testsupport.FaultProxy.Rule refused = f.proxy.when(dev.pgbackup.testsupport.FaultProxy.s3(
+                    null, "pgbackup/manifests/.*\\.globals\\.sql", null))
+                    .respondS3Error(500, "InternalError", "injected by the test");
+
+            Map<String, Object> result = BackupFaultsIT.failedRun(f);
+
+            assertTrue(refused.injected() >= 1, f.proxy.requests().toString());
+            String message = (String) result.get("message");
+            assertTrue(message.startsWith("Backup failed: its records could not be written and read back as a restore "
+                    + "reads them ("), message);
+            f.assertNothingLeftBehind();
+        }
+    }
+
+    /** The roles read back other than written (a store that changed them): no backup, nothing left behind. */
+    @Test
+    void rolesThatReadBackDamagedAreNoBackup() {
+        try (BackupFaultsIT.Fixture f = new BackupFaultsIT.Fixture(BackupWorkerIT.SOURCE_DB, Map.of())) {
+            f.proxy.when(dev.pgbackup.testsupport.FaultProxy.s3("GET", "pgbackup/manifests/.*\\.globals\\.sql", null))
+                    .respond(200, "application/octet-stream", "CREATE ROLE intruder;");
+
+            Map<String, Object> result = BackupFaultsIT.failedRun(f);
+
+            assertTrue(((String) result.get("message")).contains("do not match the size and checksum recorded when "
+                    + "they were written"), String.valueOf(result.get("message")));
+            f.assertNothingLeftBehind();
+        }
     }
 
     /** Queried on both servers, compared by name: the roles, their memberships, owners, grants, default privileges. */
