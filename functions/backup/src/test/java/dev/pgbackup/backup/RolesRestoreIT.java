@@ -147,6 +147,34 @@ class RolesRestoreIT {
     }
 
     @Test
+    void clientSideEncryptedRolesAreStoredEncryptedAndDecryptedAsTheArchiveIs() {
+        String bucket = "roles-" + UUID.randomUUID().toString().substring(0, 8);
+        TestStack.createBucket(bucket);
+        fresh = TestPostgres.startFresh();
+        fresh.admin("alter role " + TestPostgres.APP_USER + " createrole");
+        TestStack staging = TestStack.create("staging", bucket, TARGET_DB, Map.of("RESTORE_SOURCE_ENVIRONMENTS",
+                "production", "RESTORE_JOBS", "1"), production.clock);
+        staging.putParameters(fresh.url(TARGET_DB));
+        TestStack encrypting = TestStack.create("production", bucket, SOURCE_DB, Map.of("CLIENT_SIDE_ENCRYPTION",
+                "true", "BackupKeyReaderRoleArns", staging.restoreRoles()), production.clock);
+        String name = BackupName.create(encrypting.wiring.config, encrypting.clock.instant()).filename();
+        BackupWorkerHandler.service(encrypting.wiring).run(new BackupService.Request(JobStore.newJobId(), name,
+                BackupClass.ON_DEMAND), Deadline.in(Duration.ofMinutes(10)));
+
+        String stored = new String(encrypting.s3.getObjectAsBytes(b -> b.bucket(bucket)
+                .key("pgbackup/manifests/pharmatracker-production/" + name + ".globals.sql")).asByteArray(),
+                java.nio.charset.StandardCharsets.ISO_8859_1);
+        assertFalse(stored.contains("CREATE ROLE"), "the roles are encrypted like the archive");
+        RestoreService.Outcome done = RestoreWorkerHandler.service(staging.wiring).run(JobStore.newJobId(), name,
+                RestoreRequest.REPLACE.withRoles(new RoleOptions(true, true)), Deadline.in(Duration.ofMinutes(10)),
+                ProgressReporter.none());
+
+        assertTrue(done.rolesCreated().contains("shop_owner"), done.rolesCreated().toString());
+        assertEquals(List.of("shop_owner"), fresh.query(TARGET_DB,
+                "select relowner::regrole::text from pg_class where relname = 'orders'"));
+    }
+
+    @Test
     void ownershipWithoutTheRolesIsRefusedBeforeAnythingChanges() {
         TestStack staging = target();
         List<String> databases = fresh.query("postgres", "select datname from pg_database order by 1");
