@@ -93,9 +93,10 @@ final class RoleCapture {
             throw Failure.server("Backup failed: the layer has no pg_dumpall for PostgreSQL " + major.major()
                     + " (rebuild and redeploy the postgresql-client layer); no backup was written");
         }
-        // pg_dumpall connects to 'postgres' unless told: the configured database is the one the user may reach
+        // pg_dumpall connects to 'postgres' unless told: the configured database is the one the user may reach;
+        // its -l value is expanded as a connection string, so it is given as one naming just the database
         List<String> args = List.of("--globals-only", "--no-role-passwords", "--no-password",
-                "--database=" + db.database());
+                "--database=" + dev.pgbackup.restore.DatabaseNames.conninfoDbname(db.database()));
         byte[] out;
         int exit;
         RunningTool tool;

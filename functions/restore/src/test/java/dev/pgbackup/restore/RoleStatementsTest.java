@@ -12,7 +12,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * pg_dumpall --globals-only --no-role-passwords output as pg_dumpall 15 and 16 wrote it (of servers holding the
+ * pg_dumpall --globals-only --no-role-passwords output as pg_dumpall 15, 16 and 18 wrote it (of servers holding the
  * roles below), and the lines the parser must refuse.
  */
 class RoleStatementsTest {
@@ -167,6 +167,68 @@ class RoleStatementsTest {
         assertEquals(List.of(new RoleStatements.Membership("app_group", "app_reader", false, false, null),
                 new RoleStatements.Membership("app_owner", "app_reader", true, true, null)), p.memberships());
         assertEquals(Map.of("role comments", 1, "tablespaces", 1, "parameter privileges", 1), p.skipped());
+    }
+
+    /** pg_dumpall 18.6 of a PostgreSQL 18 server (blank lines squeezed). */
+    static final String PG18 = """
+            --
+            -- PostgreSQL database cluster dump
+            --
+
+            \\restrict WTipn9qiHcfTz4nk9ko2n0hFn5SF8TQQH1EXYqCT06rqKcrvI8maAA4ALkR4Sdi
+
+            SET default_transaction_read_only = off;
+
+            SET client_encoding = 'UTF8';
+            SET standard_conforming_strings = on;
+
+            --
+            -- Roles
+            --
+
+            CREATE ROLE app_group;
+            ALTER ROLE app_group WITH NOSUPERUSER NOINHERIT NOCREATEROLE NOCREATEDB NOLOGIN NOREPLICATION NOBYPASSRLS;
+            CREATE ROLE app_owner;
+            ALTER ROLE app_owner WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB NOLOGIN NOREPLICATION NOBYPASSRLS;
+            CREATE ROLE app_reader;
+            ALTER ROLE app_reader WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN NOREPLICATION NOBYPASSRLS CONNECTION LIMIT 5 VALID UNTIL '2030-01-01 00:00:00+00';
+            CREATE ROLE postgres;
+            ALTER ROLE postgres WITH SUPERUSER INHERIT CREATEROLE CREATEDB LOGIN REPLICATION BYPASSRLS;
+
+            --
+            -- User Configurations
+            --
+
+            --
+            -- User Config "app_reader"
+            --
+
+            ALTER ROLE app_reader SET work_mem TO '8MB';
+
+            --
+            -- Role memberships
+            --
+
+            GRANT app_group TO app_reader WITH INHERIT FALSE, SET FALSE GRANTED BY postgres;
+            GRANT app_owner TO app_reader WITH ADMIN OPTION, INHERIT TRUE GRANTED BY postgres;
+
+            \\unrestrict WTipn9qiHcfTz4nk9ko2n0hFn5SF8TQQH1EXYqCT06rqKcrvI8maAA4ALkR4Sdi
+
+            --
+            -- PostgreSQL database cluster dump complete
+            --
+
+            """;
+
+    @Test
+    void pgDumpall18() throws Exception {
+        RoleStatements.Parsed p = RoleStatements.parse(PG18);
+
+        assertEquals(List.of("app_group", "app_owner", "app_reader", "postgres"),
+                p.roles().stream().map(RoleStatements.Role::name).toList());
+        assertEquals(List.of(new RoleStatements.Membership("app_group", "app_reader", false, false, false),
+                new RoleStatements.Membership("app_owner", "app_reader", true, true, null)), p.memberships());
+        assertEquals(Map.of("role settings", 1), p.skipped());
     }
 
     @Test
