@@ -29,22 +29,28 @@ import java.util.concurrent.TimeUnit;
  */
 final class RoleCapture {
     /** pg_dumpall's output and the roles the database references (null: over {@link RoleGlobals#MAX_REFERENCED}). */
-    record Captured(byte[] sql, List<String> referenced) {
+    record Captured(byte[] sql, List<String> referenced, List<String> owners) {
     }
 
     /**
      * Roles recorded as owners ('o'), in grants ('a') or initial privileges ('i') of this database's objects, and
      * the owners of its schemas and relations (objects of the bootstrap superuser have no pg_shdepend rows).
      */
-    static final String REFERENCED = "select distinct r.rolname from pg_roles r where r.oid in ("
-            + "select d.refobjid from pg_shdepend d join pg_database db on db.oid = d.dbid "
-            + "where db.datname = current_database() and d.refclassid = 'pg_authid'::regclass "
-            + "and d.deptype in ('o', 'a', 'i') "
-            + "union select n.nspowner from pg_namespace n "
-            + "where n.nspname !~ '^pg_' and n.nspname <> 'information_schema' "
-            + "union select c.relowner from pg_class c join pg_namespace n on n.oid = c.relnamespace "
-            + "where n.nspname !~ '^pg_' and n.nspname <> 'information_schema') "
-            + "and r.rolname !~ '^pg_' order by 1 limit " + (RoleGlobals.MAX_REFERENCED + 1);
+    static final String REFERENCED = referenced("'o', 'a', 'i'");
+    /** The owners among them (default privileges are owned by the role they are for). */
+    static final String OWNERS = referenced("'o'");
+
+    private static String referenced(String deptypes) {
+        return "select distinct r.rolname from pg_roles r where r.oid in ("
+                + "select d.refobjid from pg_shdepend d join pg_database db on db.oid = d.dbid "
+                + "where db.datname = current_database() and d.refclassid = 'pg_authid'::regclass "
+                + "and d.deptype in (" + deptypes + ") "
+                + "union select n.nspowner from pg_namespace n "
+                + "where n.nspname !~ '^pg_' and n.nspname <> 'information_schema' "
+                + "union select c.relowner from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+                + "where n.nspname !~ '^pg_' and n.nspname <> 'information_schema') "
+                + "and r.rolname !~ '^pg_' order by 1 limit " + (RoleGlobals.MAX_REFERENCED + 1);
+    }
 
     private RoleCapture() {
     }
@@ -53,7 +59,7 @@ final class RoleCapture {
                          List<String> secrets) {
         byte[] sql = dumpGlobals(tools, major, db, deadline, secrets);
         try {
-            return new Captured(sql, referenced(db));
+            return new Captured(sql, roles(db, REFERENCED), roles(db, OWNERS));
         } catch (SQLException e) {
             String detail = Redactor.scrub(String.valueOf(e.getMessage()), secrets);
             throw Failure.server("Backup failed: the roles the database references could not be read ("
@@ -69,7 +75,7 @@ final class RoleCapture {
                               String filename, Deadline deadline) throws IOException {
         InputStream body = encryption.wrap(new java.io.ByteArrayInputStream(roles.sql()), contextName(filename));
         ArchiveStorage.Uploaded stored = archives.upload(keys.globals(filename), body, deadline, () -> { });
-        return new RoleGlobals(stored.bytes(), stored.sha256(), roles.referenced());
+        return new RoleGlobals(stored.bytes(), stored.sha256(), roles.referenced(), roles.owners());
     }
 
     /** The file name a client-side encryption of the roles is bound to (a restore checks it). */
@@ -77,9 +83,9 @@ final class RoleCapture {
         return filename + ".globals.sql";
     }
 
-    private static List<String> referenced(DbConnection db) throws SQLException {
+    private static List<String> roles(DbConnection db, String query) throws SQLException {
         List<String> names = new ArrayList<>();
-        try (Connection c = db.open(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(REFERENCED)) {
+        try (Connection c = db.open(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(query)) {
             while (rs.next()) {
                 names.add(rs.getString(1));
             }

@@ -106,6 +106,8 @@ class RolesRestoreIT {
         assertNotNull(manifest.globals());
         assertTrue(manifest.globals().referenced().containsAll(List.of("shop_owner", "shop_readers")),
                 manifest.globals().referenced().toString());
+        assertTrue(manifest.globals().owners().contains("shop_owner"), manifest.globals().owners().toString());
+        assertFalse(manifest.globals().owners().contains("shop_readers"), "a grantee owns nothing");
         String globals = production.raw("pgbackup/manifests/pharmatracker-production/" + backup + ".globals.sql");
         assertTrue(globals.contains("CREATE ROLE shop_reader;"), globals);
         assertFalse(globals.contains("PASSWORD"), "no password hash leaves the server");
@@ -188,6 +190,29 @@ class RolesRestoreIT {
         assertTrue(refused.getMessage().contains("shop_owner"), refused.getMessage());
         assertEquals(databases, fresh.query("postgres", "select datname from pg_database order by 1"));
         assertEquals(roles, fresh.query("postgres", "select rolname from pg_roles order by 1"));
+    }
+
+    @Test
+    void ownershipByAUserThatCannotSetRoleToTheOwnersIsRefusedBeforeAnyDatabaseIsCreated() {
+        TestStack staging = target();
+        for (String role : List.of("shop_owner", "shop_readers", "shop_reader")) {
+            fresh.admin("create role " + role);
+        }
+        List<String> databases = fresh.query("postgres", "select datname from pg_database order by 1");
+
+        Failure refused = assertThrows(Failure.class, () -> restore(staging, new RoleOptions(false, true)));
+
+        assertEquals(409, refused.status(), refused.getMessage());
+        assertTrue(refused.getMessage().startsWith("Restore refused: the restoring user '" + TestPostgres.APP_USER
+                + "' may not give objects to shop_owner (ownership needs membership in each owner: GRANT "
+                + "\"shop_owner\" TO \"" + TestPostgres.APP_USER + "\""), refused.getMessage());
+        assertEquals(databases, fresh.query("postgres", "select datname from pg_database order by 1"));
+
+        // once the user may act as the owner, the same restore gives the objects their owners
+        fresh.admin("grant shop_owner to " + TestPostgres.APP_USER);
+        restore(staging, new RoleOptions(false, true));
+        assertEquals(List.of("shop_owner"), fresh.query(TARGET_DB,
+                "select relowner::regrole::text from pg_class where relname = 'orders'"));
     }
 
     @Test

@@ -79,7 +79,42 @@ final class RoleRestore {
                     + (created.isEmpty() ? "none" : names(created)));
         }
         plan.rolesCreated().addAll(steps.created());
+        if (options.ownership() && !found.superuser()) {
+            requireSetRole(plan, admin, manifest.globals().owners(), serverMajor);
+        }
         return notes(steps, parsed, options);
+    }
+
+    /**
+     * pg_restore gives objects to their owners with ALTER ... OWNER TO, which a user that is no superuser may do only
+     * for roles it can SET ROLE to (a member, before 16): checked before any database is created, naming the roles.
+     */
+    private static void requireSetRole(RestoreService.Plan plan, DbConnection admin, List<String> owners, int major) {
+        if (owners == null || owners.isEmpty()) {
+            return;
+        }
+        List<String> cannot = new ArrayList<>();
+        try (Connection c = admin.open(); java.sql.PreparedStatement s = c.prepareStatement("select r from unnest(?) r "
+                + "where not pg_has_role(current_user, r, ?) order by 1")) {
+            s.setArray(1, c.createArrayOf("text", owners.toArray()));
+            s.setString(2, major >= 16 ? "SET" : "MEMBER");
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    cannot.add(rs.getString(1));
+                }
+            }
+        } catch (SQLException e) {
+            throw RestoreFailure.unchanged(plan.target(), "Restore failed: the restoring user's memberships could not "
+                    + "be read (" + dev.pgbackup.common.audit.Redactor.scrub(String.valueOf(e.getMessage()),
+                    plan.secrets()) + ")");
+        }
+        if (!cannot.isEmpty()) {
+            String user = admin.user();
+            throw RestoreFailure.refused(plan.target(), "Restore refused: the restoring user '" + user + "' may not "
+                    + "give objects to " + names(cannot) + " (ownership needs membership in each owner: GRANT "
+                    + AdminSession.q(cannot.get(0)) + " TO " + AdminSession.q(user) + ", ...), or restore without "
+                    + "\"ownership\"");
+        }
     }
 
     private static List<String> notes(RolePlan.Steps steps, RoleStatements.Parsed parsed, RoleOptions options) {
