@@ -70,7 +70,7 @@ LAYER="$ROOT/layers/postgresql-client/build"
 ln -s "$LAYER/lib" "$SLOW_TOOLS/lib"; ln -s "$LAYER/certs" "$SLOW_TOOLS/certs" 2>/dev/null || true
 for dir in bin $(cd "$LAYER" && ls -d postgresql/*/bin); do
   mkdir -p "$SLOW_TOOLS/$dir"
-  for tool in pg_restore psql; do ln -s "$LAYER/$dir/$tool" "$SLOW_TOOLS/$dir/$tool"; done
+  for tool in pg_restore pg_dumpall psql; do ln -s "$LAYER/$dir/$tool" "$SLOW_TOOLS/$dir/$tool"; done
   # shellcheck disable=SC2016 # $1 and $@ belong to the generated wrapper script, not to this one
   printf '#!/bin/bash\n[ "$1" = --version ] || sleep 3\nexec "%s" "$@"\n' "$LAYER/$dir/pg_dump" > "$SLOW_TOOLS/$dir/pg_dump"
   chmod +x "$SLOW_TOOLS/$dir/pg_dump"

@@ -25,8 +25,8 @@
 # versions); later runs only assemble the tree.
 #
 # Output layout (contract relied on by the Java code):
-#   bin/{pg_dump,pg_restore,psql}                 newest bundled major (real files)
-#   postgresql/<major>/bin/{pg_dump,pg_restore,psql}
+#   bin/{pg_dump,pg_restore,pg_dumpall,psql}      newest bundled major (real files)
+#   postgresql/<major>/bin/{pg_dump,pg_restore,pg_dumpall,psql}
 #   lib/                                          every non-glibc shared library needed
 #                                                 (libpq: the newest major's)
 #   postgresql/build-info.txt                     sources, sha256, flags, compiler, glibc needs
@@ -39,7 +39,7 @@ if [ "${1:-}" = --stamp ]; then MODE=stamp; else OUT_DIR="${1:?usage: build.sh O
 PG_MAJORS="${PG_MAJORS:-15 16 18}"   # 17: see README.md ("PostgreSQL 17")
 LOCK="${PG_SOURCES_LOCK:-$HERE/sources.lock}"
 OS_RELEASE="${OS_RELEASE_FILE:-/etc/os-release}"
-TOOLS=(pg_dump pg_restore psql)
+TOOLS=(pg_dump pg_restore pg_dumpall psql)
 LAYER_ARCH="${LAYER_ARCH:-x86_64}"
 
 log() { echo "[pg-layer] $*" >&2; }

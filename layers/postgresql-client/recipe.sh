@@ -14,7 +14,8 @@ RECIPE_CONFIGURE=(--prefix=/opt --disable-rpath --disable-nls --without-readline
                   --without-gssapi --without-ldap --without-pam
                   --with-openssl --with-zlib --with-lz4 --with-zstd)
 RECIPE_CFLAGS="-O2"
-# What pg_dump, pg_restore and psql need, in order: the generated headers first (errcodes.h
+# What pg_dump, pg_restore, pg_dumpall (src/bin/pg_dump builds it too) and psql need, in order:
+# the generated headers first (errcodes.h
 # & co.: building a directory alone with -j would race for them), then each directory
 # (its Makefile builds libpq, src/common, src/port and src/fe_utils on demand).
 RECIPE_MAKE=("src/backend generated-headers" src/interfaces/libpq src/bin/pg_dump src/bin/psql)
@@ -183,7 +184,8 @@ recipe_build() { # MAJOR -> prints the cache entry directory
     make -C "$src/$d" -j"$jobs" $target >>"$tmp/make.log" 2>&1 \
       || { tail -n 40 "$tmp/make.log" >&2; die "PG $m: make -C $step failed (log: $tmp/make.log)"; }
   done
-  cp "$src/src/bin/pg_dump/pg_dump" "$src/src/bin/pg_dump/pg_restore" "$src/src/bin/psql/psql" "$out/bin/"
+  cp "$src/src/bin/pg_dump/pg_dump" "$src/src/bin/pg_dump/pg_restore" "$src/src/bin/pg_dump/pg_dumpall" \
+     "$src/src/bin/psql/psql" "$out/bin/"
   cp -L "$src/src/interfaces/libpq/libpq.so.5" "$out/lib/"
   strip --strip-unneeded "$out"/bin/* "$out/lib/libpq.so.5"
 

@@ -15,7 +15,7 @@
 #                         dynamic loader (`ld-linux-aarch64.so.1 --list`) stands in for ldd.
 #
 # Checks (any failure -> exit 1):
-#   1. layout: bin/ + postgresql/<major>/bin/ hold pg_dump, pg_restore, psql as real ELF
+#   1. layout: bin/ + postgresql/<major>/bin/ hold pg_dump, pg_restore, pg_dumpall, psql as real ELF
 #      files (no symlinks anywhere); bin/ is the newest major.
 #   2. every binary runs --version under `env -i LD_LIBRARY_PATH=<layer>/lib`.
 #   3. ldd of every binary and bundled library: nothing "not found", and every non-glibc
@@ -41,7 +41,7 @@ LAYER="${1:-$HERE/build}"
 MAX_GLIBC="${MAX_GLIBC:-2.34}"
 MAX_BYTES="${MAX_BYTES:-262144000}"
 CHROOT_TEST="${CHROOT_TEST:-auto}"
-TOOLS=(pg_dump pg_restore psql)
+TOOLS=(pg_dump pg_restore pg_dumpall psql)
 GLIBC_SONAME_RE='^(ld-linux[^ ]*|ld64\.so[^ ]*|libc\.so\.[0-9]+|libm\.so\.[0-9]+|libmvec\.so\.[0-9]+|libpthread\.so\.[0-9]+|libdl\.so\.[0-9]+|librt\.so\.[0-9]+|libresolv\.so\.[0-9]+|libutil\.so\.[0-9]+|libanl\.so\.[0-9]+|libnss_[a-z0-9_]+\.so\.[0-9]+|libBrokenLocale\.so\.[0-9]+|libthread_db\.so\.[0-9]+|libc_malloc_debug\.so\.[0-9]+)$'
 
 FAILS=0

@@ -24,7 +24,6 @@ import dev.pgbackup.common.storage.ArchiveStorage;
 import dev.pgbackup.common.storage.BackupCatalog;
 import dev.pgbackup.common.storage.BackupClass;
 import dev.pgbackup.common.storage.BackupName;
-import dev.pgbackup.common.storage.BackupObject;
 import dev.pgbackup.common.storage.LastBackup;
 import dev.pgbackup.common.storage.Manifest;
 import dev.pgbackup.common.storage.ObjectStore;
@@ -43,9 +42,9 @@ import java.util.List;
 import java.util.function.Supplier;
 
 /**
- * One backup: checks, {@code pg_dump -Fc} streamed into a multipart upload, then its manifest, the
- * completion record and retention. The backup object exists only if pg_dump exited 0 and the upload
- * completed; otherwise nothing is left behind.
+ * One backup: checks, the server's roles ({@link RoleCapture}), {@code pg_dump -Fc} streamed into a multipart
+ * upload, then the roles beside it, its manifest, the completion record and retention. The backup object exists
+ * only if pg_dump exited 0 and the upload completed; otherwise nothing is left behind.
  */
 public class BackupService {
     /** The backup to make: its job, its name (of this environment) and its retention class. */
@@ -61,11 +60,6 @@ public class BackupService {
                           List<String> deleted, List<String> notes, Map<String, Long> timings, DumpScope scope,
                           int credentialRereads, String encryption, long databaseBytes, Long rowsCounted,
                           Long previousBytes) {
-    }
-
-    /** What the retention step did: the backups it deleted, and the size of the one before this of its class. */
-    private record Retained(List<String> deleted, Long previousBytes) {
-        static final Retained NOTHING = new Retained(List.of(), null);
     }
 
     private static final Pattern DUMPING = Pattern.compile("dumping contents of table \"?([^\"]+)\"?");
@@ -84,7 +78,7 @@ public class BackupService {
     private final StateKeys keys;
     private final PgTools pgTools;
     private final Supplier<DatabaseLogin> logins;
-    private final RetentionPolicy retention;
+    private final RetentionStep retention;
     private final Compression compression;
     private final DumpScope scope;
     private final BackupWindow window;
@@ -106,7 +100,7 @@ public class BackupService {
         this.keys = keys;
         this.pgTools = pgTools;
         this.logins = logins;
-        this.retention = retention;
+        this.retention = new RetentionStep(catalog, retention, clock);
         this.compression = compression;
         this.scope = scope;
         this.window = window;
@@ -136,6 +130,8 @@ public class BackupService {
         if (exists) {
             throw Failure.conflict(BackupName.alreadyExists(request.filename()));
         }
+        // the roles first, in memory: pg_dumpall failing fails the backup before anything is written
+        RoleCapture.Captured roles = timings.time("roles", () -> captureRoles(login, pgDump, deadline, secrets));
         Long expected = timings.time("previous", this::previousSize);
         Instant started = clock.instant();
         List<String> notes = new ArrayList<>();
@@ -165,12 +161,12 @@ public class BackupService {
                 .withEncryption(encryption.manifestEncryption(), encryption.kmsKeyId())
                 .withDatabaseBytes(server.databaseBytes());
         progress.phase("recording and retention", null);
-        timings.time("record", () -> recordOrDiscard(request, manifest, rowCounts, secrets));
+        timings.time("record", () -> recordOrDiscard(request, manifest, rowCounts, roles, deadline, secrets));
         // from here on the backup is restorable: what follows must not turn it into a failure
         timings.time("state", () -> attempt(notes, "completion record not written: a restore will ask for a new "
                 + "backup", () -> records.write(keys.lastBackup(), new LastBackup(request.filename(), request.jobId(),
                         started, completed, uploaded.bytes(), server.databaseBytes()))));
-        Retained retained = timings.time("retention", () -> retain(request.filename(), notes));
+        RetentionStep.Retained retained = timings.time("retention", () -> retention.run(request.filename(), notes));
         return new Outcome(request.filename(), uploaded.bytes(), uploaded.sha256(), pgDump.version(),
                 compression.toString(), retained.deleted(), notes, timings.ordered(), scope, login.rereads(),
                 encryption.describe(), server.databaseBytes(), total(rowCounts), retained.previousBytes());
@@ -182,10 +178,12 @@ public class BackupService {
      * job fails, saying why.
      */
     private void recordOrDiscard(Request request, Manifest manifest, Map<String, Long> rowCounts,
-                                 List<String> secrets) {
+                                 RoleCapture.Captured roles, Deadline deadline, List<String> secrets) {
         try {
-            catalog.verifyReadable(catalog.writeRecords(manifest, rowCounts));
-        } catch (RuntimeException e) {
+            Manifest withRoles = manifest.withGlobals(RoleCapture.upload(roles, archives, encryption, keys,
+                    request.filename(), deadline));
+            catalog.verifyReadable(catalog.writeRecords(withRoles, rowCounts));
+        } catch (RuntimeException | IOException e) {
             String why = Redactor.scrub(e instanceof Failure ? e.getMessage() : e.getClass().getSimpleName() + ": "
                     + e.getMessage(), secrets);
             String removed;
@@ -198,6 +196,15 @@ public class BackupService {
             }
             throw Failure.server("Backup failed: its records could not be written and read back as a restore reads "
                     + "them (" + why + "); " + removed, why);
+        }
+    }
+
+    private RoleCapture.Captured captureRoles(DatabaseLogin login, PgTools.Installation pgDump, Deadline deadline,
+                                              List<String> secrets) {
+        try {
+            return login.attemptTool(db -> RoleCapture.take(pgTools, pgDump, db, deadline, secrets));
+        } catch (DatabaseLogin.Refused refused) {
+            throw failure(refused);
         }
     }
 
@@ -311,31 +318,6 @@ public class BackupService {
     /** The credentials were refused again after the source was read again: the backup fails in those words. */
     private static Failure failure(DatabaseLogin.Refused refused) {
         return Failure.server("Backup failed: " + refused.reason() + "; no backup was written", refused.diagnostic());
-    }
-
-    /**
-     * Retention, from one listing that contains the backup just made; the same listing (taken before anything is
-     * deleted) names the previous backup of its class, for the size-drop metric, at no extra call.
-     */
-    private Retained retain(String justMade, List<String> notes) {
-        List<BackupCatalog.Entry> mine;
-        try {
-            mine = catalog.listMine();
-        } catch (RuntimeException e) {
-            notes.add("retention skipped, nothing deleted (" + e.getClass().getSimpleName() + ")");
-            return Retained.NOTHING;
-        }
-        Long previous = BackupCatalog.previousOfClass(mine, justMade).map(BackupObject::size).orElse(null);
-        List<String> deleted = new ArrayList<>();
-        attempt(notes, "retention skipped, nothing deleted", () -> deleted.addAll(applyRetention(mine, justMade)));
-        return new Retained(deleted, previous);
-    }
-
-    /** Deletes what the retention policy chooses, from a listing that contains the backup just made. */
-    List<String> applyRetention(List<BackupCatalog.Entry> mine, String justMade) {
-        List<RetentionPolicy.Deletion> doomed = retention.choose(mine, justMade, clock.instant());
-        catalog.delete(doomed.stream().map(RetentionPolicy.Deletion::entry).toList());
-        return doomed.stream().map(d -> d.filename() + " (" + d.reason() + ")").toList();
     }
 
     private static Long total(Map<String, Long> rowCounts) {

@@ -465,10 +465,11 @@ class BackupWorkerIT {
         assertFalse(after.contains(scheduled.get(0)), after.toString());
         assertTrue(after.containsAll(onDemand.subList(3, 5)));
         assertEquals(5, after.size(), "three scheduled (two old, the new one) and two on-demand: " + after);
-        // and the deleted backups' manifests and row counts went with them
+        // and the deleted backups' manifests, row counts and roles went with them
         List<String> manifests = keys(stack.s3, bucket).stream().filter(k -> k.startsWith("pgbackup/manifests/")).toList();
         assertEquals(3, manifests.stream().filter(k -> k.endsWith(".json")).count(), manifests.toString());
         assertEquals(3, manifests.stream().filter(k -> k.endsWith(".counts.json.gz")).count(), manifests.toString());
+        assertEquals(3, manifests.stream().filter(k -> k.endsWith(".globals.sql")).count(), manifests.toString());
         BackupMetricsChecks.sizeRatiosCompareLikeWithLike(stack, onDemand, scheduled, nightly);
     }
 

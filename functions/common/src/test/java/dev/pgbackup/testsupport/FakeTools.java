@@ -14,7 +14,7 @@ import java.util.stream.Stream;
  * names, or that fails in a chosen way. The real tools still run.
  */
 public final class FakeTools {
-    private static final String[] TOOLS = {"pg_dump", "pg_restore", "psql"};
+    private static final String[] TOOLS = {"pg_dump", "pg_restore", "pg_dumpall", "psql"};
 
     private FakeTools() {
     }

@@ -56,6 +56,11 @@ public final class TestPostgres {
         }));
     }
 
+    /** A new server of the tests' own major, with no role but the superuser and APP_USER. The caller stops it. */
+    public static TestPostgres startFresh() {
+        return start(EmbeddedPostgres.builder());
+    }
+
     private static TestPostgres start(EmbeddedPostgres.Builder builder) {
         try {
             Path hba = Files.createTempFile("pg_hba", ".conf");

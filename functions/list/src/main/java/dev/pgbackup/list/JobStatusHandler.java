@@ -56,6 +56,9 @@ public class JobStatusHandler implements RequestHandler<APIGatewayV2HTTPEvent, A
         if (job.tables() != null) {
             view.put("tables", job.tables());
         }
+        if (job.roles() != null) {
+            view.put("roles", job.roles());
+        }
         if (job.database() != null) {
             view.put("database", job.database());
         }

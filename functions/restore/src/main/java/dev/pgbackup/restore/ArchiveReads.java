@@ -64,6 +64,8 @@ final class ArchiveReads {
     private final String jobId;
     private final List<String> secrets;
     private final ArchiveSource source;
+    /** Owners and grants restored (pg_restore without --no-owner --no-acl): the roles were checked first. */
+    private boolean ownership;
 
     ArchiveReads(PgTools tools, ArchiveStorage archives, BackupObject backup, Optional<Manifest> manifest,
                  String target, String jobId, List<String> secrets, ArchiveSource source) {
@@ -150,6 +152,12 @@ final class ArchiveReads {
         }
     }
 
+    /** Restores owners and grants too: the caller made sure the target has the roles they name. */
+    ArchiveReads withOwnership(boolean restore) {
+        this.ownership = restore;
+        return this;
+    }
+
     /** Whether the archive in S3 is the workers' encryption of the dump. */
     boolean encrypted() {
         return source.encrypted();
@@ -166,6 +174,7 @@ final class ArchiveReads {
                      Deadline deadline, ProgressReporter progress) {
         List<String> args = new java.util.ArrayList<>(List.of("--no-owner", "--no-acl", "--exit-on-error",
                 "--single-transaction", "--no-password", "--verbose", "--dbname=" + DatabaseNames.conninfoDbname(database)));
+        args.removeAll(ownership ? List.of("--no-owner", "--no-acl") : List.of());
         if (useList != null) {
             args.add("--use-list=" + useList);
         }
@@ -272,6 +281,7 @@ final class ArchiveReads {
                              ProgressReporter progress) {
         List<String> args = new java.util.ArrayList<>(List.of("--no-owner", "--no-acl", "--exit-on-error",
                 "--jobs=" + jobs, "--no-password", "--verbose", "--dbname=" + DatabaseNames.conninfoDbname(database)));
+        args.removeAll(ownership ? List.of("--no-owner", "--no-acl") : List.of());
         if (useList != null) {
             args.add("--use-list=" + useList);
         }

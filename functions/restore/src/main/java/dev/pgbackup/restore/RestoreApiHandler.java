@@ -37,7 +37,8 @@ public class RestoreApiHandler implements RequestHandler<APIGatewayV2HTTPEvent, 
         return wiring.edge.serve("restore.request", "Restore could not be started", event, (who, audit) -> {
             RestoreBody body = RestoreBody.parse(event, wiring.config.maxBodyBytes());
             RestoreRequest request = body.request();
-            audit.with("into", request.copy() ? RestoreRequest.INTO_COPY : null).with("tables", request.tables());
+            audit.with("into", request.copy() ? RestoreRequest.INTO_COPY : null).with("tables", request.tables())
+                    .with("roles", request.roles().encoded());
             BackupObject backup = checks.approve(body.filename(), body.passkey(), request, audit);
             RestoreStarter.Started started = starter.start(backup, who.subject(), request,
                     JobAnswers.waitUntil(wiring.ticker, wiring.config.waitBudget(), context));

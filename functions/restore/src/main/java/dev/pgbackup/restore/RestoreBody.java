@@ -13,10 +13,11 @@ import java.util.Set;
 /**
  * The restore request's body, strictly: {@code filename} and {@code passkey} (strings), and optionally {@code into}
  * ("copy": a new database beside the current one) and {@code tables} / {@code schemas} (a table-only restore, always
- * into a copy). Anything else, or anything of another shape, is a 400 before any check runs.
+ * into a copy), {@code roles} ("create-missing") and {@code ownership} (a boolean): {@link RoleOptions}. Anything
+ * else, or anything of another shape, is a 400 before any check runs.
  */
 record RestoreBody(String filename, String passkey, RestoreRequest request) {
-    static final Set<String> FIELDS = Set.of("filename", "passkey", "into", "tables", "schemas");
+    static final Set<String> FIELDS = Set.of("filename", "passkey", "into", "tables", "schemas", "roles", "ownership");
 
     static RestoreBody parse(APIGatewayV2HTTPEvent event, int maxBytes) {
         Map<String, JsonNode> fields = ApiRequest.object(event, maxBytes, FIELDS, false);
@@ -31,19 +32,40 @@ record RestoreBody(String filename, String passkey, RestoreRequest request) {
             }
             copy = true;
         }
+        RoleOptions roles = roleOptions(fields);
         List<String> names = new ArrayList<>(names(fields, "tables", true));
         for (String schema : names(fields, "schemas", false)) {
             names.add(schema + ".*");
         }
         if (names.isEmpty()) {
-            return new RestoreBody(filename, passkey, copy ? RestoreRequest.COPY : RestoreRequest.REPLACE);
+            return new RestoreBody(filename, passkey, (copy ? RestoreRequest.COPY : RestoreRequest.REPLACE)
+                    .withRoles(roles));
         }
         // a few tables never replace a whole database: they always go into a copy ("into" may say so, or be left out)
         Set<String> unique = new LinkedHashSet<>(names);
         if (unique.size() > RestoreRequest.MAX_TABLES) {
             throw Failure.badRequest("At most " + RestoreRequest.MAX_TABLES + " tables and schemas in one restore");
         }
-        return new RestoreBody(filename, passkey, RestoreRequest.tables(List.copyOf(unique)));
+        return new RestoreBody(filename, passkey, RestoreRequest.tables(List.copyOf(unique)).withRoles(roles));
+    }
+
+    /** {@code "roles": "create-missing"} and {@code "ownership": true|false}, each optional. */
+    static RoleOptions roleOptions(Map<String, JsonNode> fields) {
+        boolean create = false;
+        if (fields.containsKey("roles")) {
+            JsonNode roles = fields.get("roles");
+            if (!roles.isTextual() || !RoleOptions.CREATE_MISSING.equals(roles.textValue())) {
+                throw Failure.badRequest("Field 'roles' must be \"" + RoleOptions.CREATE_MISSING + "\" (create the "
+                        + "backup's roles this server lacks); leave it out to leave the server's roles as they are");
+            }
+            create = true;
+        }
+        JsonNode ownership = fields.get("ownership");
+        if (ownership != null && !ownership.isBoolean()) {
+            throw Failure.badRequest("Field 'ownership' must be true or false (true: restore the backup's owners and "
+                    + "grants, which needs their roles on this server)");
+        }
+        return new RoleOptions(create, ownership != null && ownership.booleanValue());
     }
 
     private static String string(Map<String, JsonNode> fields, String name) {

@@ -61,6 +61,20 @@ public final class RestoreFailure extends Failure {
         return new RestoreFailure(cause.kind(), reason, cause.diagnostic(), TargetState.DROPPED, target, null);
     }
 
+    /**
+     * The same failure naming the roles the restore created before it failed: roles belong to the server, they stay
+     * (they own nothing yet and have no password), and the operator is told which.
+     */
+    public RestoreFailure withRolesCreated(java.util.List<String> roles) {
+        if (roles.isEmpty()) {
+            return this;
+        }
+        RestoreFailure named = new RestoreFailure(kind(), reason + "; the roles it created remain on the server: "
+                + RoleRestore.names(roles), diagnostic(), state, target, renamedTo);
+        named.setStackTrace(getStackTrace());
+        return named;
+    }
+
     public TargetState state() {
         return state;
     }

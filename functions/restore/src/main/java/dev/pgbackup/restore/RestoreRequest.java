@@ -11,8 +11,9 @@ import java.util.regex.Pattern;
  * What a restore writes: over the environment's database (the seed's restore), or a new database beside it
  * ({@code copy}), optionally of only some tables ({@code "schema.table"}, or {@code "schema.*"} for every table of a
  * schema). A copy never replaces anything, so it needs no safety backup; a table-only restore is always a copy.
+ * {@code roles}: what it does with the roles the backup recorded ({@link RoleOptions}).
  */
-public record RestoreRequest(boolean copy, List<String> tables) {
+public record RestoreRequest(boolean copy, List<String> tables, RoleOptions roles) {
     /** The seed's restore: the environment's database replaced. */
     public static final RestoreRequest REPLACE = new RestoreRequest(false, null);
     /** A whole backup into a new database beside the environment's. */
@@ -27,7 +28,12 @@ public record RestoreRequest(boolean copy, List<String> tables) {
     static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]{0,62}");
     static final int MAX_TABLES = WorkerPayload.MAX_TABLES;
 
+    public RestoreRequest(boolean copy, List<String> tables) {
+        this(copy, tables, RoleOptions.NONE);
+    }
+
     public RestoreRequest {
+        roles = roles == null ? RoleOptions.NONE : roles;
         if (tables != null) {
             if (!copy) {
                 throw new IllegalArgumentException("a table-only restore is always a copy");
@@ -38,6 +44,11 @@ public record RestoreRequest(boolean copy, List<String> tables) {
 
     public static RestoreRequest tables(List<String> names) {
         return new RestoreRequest(true, names);
+    }
+
+    /** The same restore, doing {@code options} with the backup's roles. */
+    public RestoreRequest withRoles(RoleOptions options) {
+        return new RestoreRequest(copy, tables, options);
     }
 
     /** Whether {@code name} is "schema.table" or "schema.*" of valid identifiers. */
@@ -58,17 +69,19 @@ public record RestoreRequest(boolean copy, List<String> tables) {
 
     /** The job as the API records it. */
     JobRecord on(JobRecord job) {
-        return copy ? job.into(INTO_COPY, tables) : job;
+        return (copy ? job.into(INTO_COPY, tables) : job).withRoles(roles.encoded());
     }
 
     /** What the environment's own job record says the job restores. */
     static RestoreRequest of(JobRecord job) {
-        return INTO_COPY.equals(job.into()) ? new RestoreRequest(true, job.tables()) : REPLACE;
+        return (INTO_COPY.equals(job.into()) ? new RestoreRequest(true, job.tables()) : REPLACE)
+                .withRoles(RoleOptions.decode(job.roles()));
     }
 
     /** Whether the invoke payload asks for exactly this restore. */
     boolean matches(WorkerPayload payload, Config.RestoreMode mode) {
-        return how(mode).equals(payload.how()) && Objects.equals(tables, payload.tables());
+        return how(mode).equals(payload.how()) && Objects.equals(tables, payload.tables())
+                && Objects.equals(roles.encoded(), payload.roles());
     }
 
     /** For messages: "tables public.orders, sales.*". */

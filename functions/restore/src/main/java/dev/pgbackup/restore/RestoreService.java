@@ -39,7 +39,8 @@ public final class RestoreService {
                           String preRestoreCopy, boolean preRestoreCopyKept, String pgRestoreVersion,
                           String dumpedFrom, long pgRestoreMillis, boolean checksumVerified, int jobs,
                           List<String> notes, Map<String, Long> timings, String leftOut, int credentialRereads,
-                          List<String> droppedCopies, String copy, List<String> tables, String sanitized) {
+                          List<String> droppedCopies, String copy, List<String> tables, String sanitized,
+                          List<String> rolesCreated) {
         /** Whether the restore wrote a new database beside the environment's ({@code copy}) instead of replacing it. */
         public boolean beside() {
             return copy != null;
@@ -80,7 +81,8 @@ public final class RestoreService {
     /** One restore's inputs, decided before any database is touched. */
     record Plan(String jobId, BackupObject backup, Optional<Manifest> manifest, DatabaseLogin login, DatabaseNames names,
                 ArchiveReads reads, List<String> secrets, ProgressReporter progress, Timings timings,
-                RestoreRequest request, Optional<Sanitizer.Script> script, List<String> notes) {
+                RestoreRequest request, Optional<Sanitizer.Script> script, List<String> notes,
+                List<String> rolesCreated) {
         String target() {
             return names.target();
         }
@@ -104,6 +106,7 @@ public final class RestoreService {
     private final FreeStorage freeStorage;
     private final Sanitizer sanitizer;
     private final CopyExpiry copies;
+    private final RoleRestore roles;
 
     /**
      * {@code scratch}: where a parallel restore downloads the archive (the worker's ephemeral storage);
@@ -117,6 +120,7 @@ public final class RestoreService {
         this.sanitizer = new Sanitizer(config.refresh(), secrets, objects, config.environment());
         this.copies = new CopyExpiry(objects, keys, clock, config.copies(), audit);
         this.cipher = cipher;
+        this.roles = new RoleRestore(catalog, cipher, config.appName());
         this.freeStorage = freeStorage;
         this.created = new CreatedDatabases(objects, keys, clock);
         this.config = config;
@@ -158,6 +162,7 @@ public final class RestoreService {
         try (AdminSession admin = timings.time("connect", () -> openAdmin(plan))) {
             Archive archive = new Archive(checked, chooseRestoreTool(checked, admin.serverMajor(), plan.target()));
             List<String> notes = plan.notes();
+            notes.addAll(timings.time("roles", () -> roles.apply(plan, request.roles(), admin.serverMajor())));
             notes.addAll(new SwapProtocol(admin, objects, keys, clock).repair());
             dropLeftovers(admin, plan.target(), notes);
             copies.dropExpired(admin, jobId, notes);
@@ -173,11 +178,15 @@ public final class RestoreService {
                 return outcome(plan, archive, millis, null, false, 1, notes, List.of(), null, null);
             }
             return swap(admin, plan, archive, deadline, notes);
+        } catch (RestoreFailure f) {
+            throw f.withRolesCreated(plan.rolesCreated());
         } catch (SQLException e) {
-            throw RestoreFailure.unchanged(plan.target(), "Restore failed: " + sqlMessage(e, plan));
+            throw RestoreFailure.unchanged(plan.target(), "Restore failed: " + sqlMessage(e, plan))
+                    .withRolesCreated(plan.rolesCreated());
         } catch (DatabaseLogin.Refused refused) {
             // refused at the admin connection or at a streamed pg_restore into the new database, which is dropped
-            throw RestoreFailure.unchanged(plan.target(), "Restore failed: " + refused.reason(), refused.diagnostic());
+            throw RestoreFailure.unchanged(plan.target(), "Restore failed: " + refused.reason(), refused.diagnostic())
+                    .withRolesCreated(plan.rolesCreated());
         }
     }
 
@@ -219,12 +228,13 @@ public final class RestoreService {
         }
         List<String> secrets = login.secrets();
         ArchiveSource source = new ArchiveSource(archives, backup, manifest, config.appName(), cipher, names.target());
-        ArchiveReads reads = new ArchiveReads(pgTools, archives, backup, manifest, names.target(), jobId, secrets, source);
+        ArchiveReads reads = new ArchiveReads(pgTools, archives, backup, manifest, names.target(), jobId, secrets,
+                source).withOwnership(request.roles().ownership());
         // read before anything is touched: a script that cannot be read refuses the restore with nothing changed
         List<String> notes = new ArrayList<>();
         Optional<Sanitizer.Script> script = sanitizer.scriptFor(backup, names.target(), notes);
         return new Plan(jobId, backup, manifest, login, names, reads, secrets, progress, timings, request, script,
-                notes);
+                notes, new ArrayList<>());
     }
 
     /** The backup's manifest; one this stack may not decrypt (SSE-KMS under its environment's key) is refused here. */
@@ -478,7 +488,7 @@ public final class RestoreService {
                 kept, archive.pgRestore().version(), archive.checked().dumpedFrom(), millis, verified, jobs, notes,
                 plan.timings().ordered(), plan.manifest().flatMap(Manifest::leftOut).orElse(null),
                 plan.login().rereads(), droppedCopies, copy, tables,
-                plan.script().map(Sanitizer.Script::describe).orElse(null));
+                plan.script().map(Sanitizer.Script::describe).orElse(null), List.copyOf(plan.rolesCreated()));
     }
 
     /** The restored database gets the old one's owner when we may do that; otherwise it stays ours. */

@@ -50,7 +50,8 @@ public final class RestoreStarter {
         JobStart started;
         try {
             started = runner.startAndWait(job, config.restoreWorkerFunction(), new WorkerPayload(jobId,
-                    config.environment(), backup.filename(), request.how(config.restoreMode()), request.tables()),
+                    config.environment(), backup.filename(), request.how(config.restoreMode()), request.tables(),
+                    request.roles().encoded()),
                     waitUntil);
         } catch (RuntimeException e) {
             lock.release(jobId); // the job record could not even be written: no worker was invoked

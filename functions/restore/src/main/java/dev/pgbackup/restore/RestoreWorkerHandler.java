@@ -86,7 +86,7 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
                 .with("subject", job.requestedBy()).with("trigger", job.trigger()).with("environment", job.environment())
                 .with("filename", job.filename())
                 .with("mode", request.copy() ? RestoreRequest.COPY_HOW : wiring.config.restoreMode().name())
-                .with("tables", request.tables());
+                .with("tables", request.tables()).with("roles", request.roles().encoded());
         JobRecord finished = refusal.isPresent()
                 ? job.failed(wiring.clock.instant(), "Restore refused: " + refusal.get() + "; nothing was changed", null)
                 : run(job, request, deadline, audit);
@@ -144,7 +144,8 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
                     .with("checksumVerified", outcome.checksumVerified()).with("jobs", outcome.jobs())
                     .with("timings", outcome.timings()).with("leftOut", outcome.leftOut())
                     .with("credentialsReread", outcome.credentialRereads() > 0 ? true : null)
-                    .with("copy", outcome.copy()).with("sanitized", outcome.sanitized());
+                    .with("copy", outcome.copy()).with("sanitized", outcome.sanitized())
+                    .with("rolesCreated", outcome.rolesCreated().isEmpty() ? null : outcome.rolesCreated());
             JobRecord done = job.succeeded(wiring.clock.instant(), outcome.bytes(), message(outcome), outcome.details())
                     .withTimings(outcome.timings());
             return outcome.beside() ? done.withDatabase(outcome.copy()) : done;

@@ -103,6 +103,7 @@ class IamBoundariesIT {
             List<String> written = new ArrayList<>(keysOfOther);
             written.add("pgbackup/manifests/" + prefix + "/" + prefix + FILE + ".scheduled.json");
             written.add("pgbackup/manifests/" + prefix + "/" + prefix + FILE + ".counts.json.gz");
+            written.add("pgbackup/manifests/" + prefix + "/" + prefix + FILE + ".globals.sql");
             written.add(prefix + FILE);
             for (String function : functions(from)) {
                 for (String key : written) {

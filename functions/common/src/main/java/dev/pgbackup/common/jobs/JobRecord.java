@@ -31,7 +31,8 @@ public record JobRecord(
         String failure,
         String into,
         java.util.List<String> tables,
-        String database) {
+        String database,
+        String roles) {
 
     /** Where a running job is: its phase, bytes done of the expected total, and the item it works on. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -48,7 +49,7 @@ public record JobRecord(
     public static JobRecord started(String jobId, Type type, String environment, String filename, String requestedBy,
                                     String trigger, Instant now) {
         return new JobRecord(jobId, type, Status.RUNNING, environment, filename, requestedBy, trigger, now,
-                null, null, null, null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /**
@@ -58,13 +59,21 @@ public record JobRecord(
     public JobRecord into(String into, java.util.List<String> tables) {
         return new JobRecord(jobId, type, status, environment, filename, requestedBy, trigger, createdAt, finishedAt,
                 durationMs, bytes, message, details, diagnostic, timings, progress, failure, into,
-                tables == null ? null : java.util.List.copyOf(tables), database);
+                tables == null ? null : java.util.List.copyOf(tables), database, roles);
+    }
+
+    /** The same restore job with what it does with the backup's roles ({@code roles}: null for nothing). */
+    public JobRecord withRoles(String options) {
+        return new JobRecord(jobId, type, status, environment, filename, requestedBy, trigger, createdAt, finishedAt,
+                durationMs, bytes, message, details, diagnostic, timings, progress, failure, into, tables, database,
+                options);
     }
 
     /** The same job with the database it wrote (a copy's new name). */
     public JobRecord withDatabase(String written) {
         return new JobRecord(jobId, type, status, environment, filename, requestedBy, trigger, createdAt, finishedAt,
-                durationMs, bytes, message, details, diagnostic, timings, progress, failure, into, tables, written);
+                durationMs, bytes, message, details, diagnostic, timings, progress, failure, into, tables, written,
+                roles);
     }
 
     public JobRecord succeeded(Instant now, Long bytes, String message, String details) {
@@ -84,19 +93,21 @@ public record JobRecord(
                              String kind) {
         return new JobRecord(jobId, type, status, environment, filename, requestedBy, trigger, createdAt, now,
                 now.toEpochMilli() - createdAt.toEpochMilli(), bytes, message, details, diagnostic, timings, null, kind,
-                into, tables, database);
+                into, tables, database, roles);
     }
 
     /** The same job with the time each step took. */
     public JobRecord withTimings(java.util.Map<String, Long> steps) {
         return new JobRecord(jobId, type, status, environment, filename, requestedBy, trigger, createdAt, finishedAt,
-                durationMs, bytes, message, details, diagnostic, steps, progress, failure, into, tables, database);
+                durationMs, bytes, message, details, diagnostic, steps, progress, failure, into, tables, database,
+                roles);
     }
 
     /** The same running job with its progress. */
     public JobRecord withProgress(Progress now) {
         return new JobRecord(jobId, type, status, environment, filename, requestedBy, trigger, createdAt, finishedAt,
-                durationMs, bytes, message, details, diagnostic, timings, now, failure, into, tables, database);
+                durationMs, bytes, message, details, diagnostic, timings, now, failure, into, tables, database,
+                roles);
     }
 
     public boolean finished() {

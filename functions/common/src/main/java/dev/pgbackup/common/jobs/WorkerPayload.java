@@ -11,14 +11,22 @@ import java.util.Optional;
  * write (backup) or read (restore), and how (the backup's class, or the restore mode, or COPY for a restore into a
  * new database beside the environment's); a restore of only some tables names them. A worker checks it against its
  * own configuration and against the record or lock its own environment wrote; nothing another environment could
- * have written decides what it does.
+ * have written decides what it does. {@code roles}: what a restore does with the backup's roles (null: nothing).
  */
-public record WorkerPayload(String jobId, String environment, String filename, String how, List<String> tables) {
+public record WorkerPayload(String jobId, String environment, String filename, String how, List<String> tables,
+                            String roles) {
     /** The most table names a payload carries (the API accepts no more). */
     public static final int MAX_TABLES = 100;
+    private static final java.util.Set<String> REQUIRED = java.util.Set.of("jobId", "environment", "filename", "how");
+    private static final java.util.Set<String> KNOWN =
+            java.util.Set.of("jobId", "environment", "filename", "how", "tables", "roles");
 
     public WorkerPayload(String jobId, String environment, String filename, String how) {
-        this(jobId, environment, filename, how, null);
+        this(jobId, environment, filename, how, null, null);
+    }
+
+    public WorkerPayload(String jobId, String environment, String filename, String how, List<String> tables) {
+        this(jobId, environment, filename, how, tables, null);
     }
 
     public Map<String, Object> toMap() {
@@ -30,15 +38,22 @@ public record WorkerPayload(String jobId, String environment, String filename, S
         if (tables != null) {
             map.put("tables", tables);
         }
+        if (roles != null) {
+            map.put("roles", roles);
+        }
         return map;
     }
 
     /**
      * The payload, if the event is one: four strings and a job id of the right shape, and optionally a list of table
-     * names; empty otherwise.
+     * names and the role options; empty otherwise.
      */
     public static Optional<WorkerPayload> from(Map<String, Object> event) {
-        if (event == null || (event.size() != 4 && !(event.size() == 5 && event.containsKey("tables")))) {
+        if (event == null || !event.keySet().containsAll(REQUIRED) || !KNOWN.containsAll(event.keySet())) {
+            return Optional.empty();
+        }
+        Object roles = event.get("roles");
+        if (roles != null && !(roles instanceof String r && r.length() <= 40)) {
             return Optional.empty();
         }
         Object jobId = event.get("jobId");
@@ -62,6 +77,7 @@ public record WorkerPayload(String jobId, String environment, String filename, S
                 tables.add(name);
             }
         }
-        return Optional.of(new WorkerPayload(id, env, file, h, tables == null ? null : List.copyOf(tables)));
+        return Optional.of(new WorkerPayload(id, env, file, h, tables == null ? null : List.copyOf(tables),
+                (String) roles));
     }
 }

@@ -140,6 +140,27 @@ public final class BackupCatalog {
     }
 
     /**
+     * The roles object the backup recorded, as stored (client-side encrypted when the archive is), checked against
+     * the size and SHA-256 its manifest records; empty for a backup without one (before 2026-12).
+     */
+    public Optional<byte[]> globals(BackupObject backup, Manifest manifest) {
+        RoleGlobals recorded = manifest.globals();
+        if (recorded == null) {
+            return Optional.empty();
+        }
+        String key = keys.of(backup.environment()).globals(backup.filename());
+        int max = RoleGlobals.MAX_BYTES + 64 * 1024;
+        byte[] bytes = store.get(key, max).orElseThrow(() -> dev.pgbackup.common.failure.Failure.server("The roles "
+                + key + " that the manifest of " + backup.filename() + " names are missing")).bytes();
+        String sha256 = dev.pgbackup.common.Hashes.hex(dev.pgbackup.common.Hashes.sha256(bytes));
+        if (bytes.length != recorded.bytes() || !recorded.sha256().equals(sha256)) {
+            throw dev.pgbackup.common.failure.Failure.server("The roles " + key + " of " + backup.filename()
+                    + " do not match the size and checksum recorded when they were written");
+        }
+        return Optional.of(bytes);
+    }
+
+    /**
      * Reads a new backup back as a restore and a drill will (the object, its manifest, its row counts) and checks it
      * is what was written: a backup is reported only once this holds. Throws what a restore would meet.
      */
@@ -157,14 +178,16 @@ public final class BackupCatalog {
                     + "written");
         }
         rowCounts(backup, read);
+        globals(backup, read);
     }
 
     /** Removes a backup that is not one (its records could not be read back): the archive and what was written. */
     public void discard(String filename, BackupClass backupClass) {
-        store.deleteAll(List.of(filename, keys.manifest(filename, backupClass), keys.rowCounts(filename)));
+        store.deleteAll(List.of(filename, keys.manifest(filename, backupClass), keys.rowCounts(filename),
+                keys.globals(filename)));
     }
 
-    /** Deletes these backups of this environment, their manifests and row counts (absent ones are no error). */
+    /** Deletes these backups of this environment, their manifests, row counts and roles (absent ones are no error). */
     public void delete(List<Entry> doomed) {
         List<String> objects = new ArrayList<>();
         for (Entry e : doomed) {
@@ -172,6 +195,7 @@ public final class BackupCatalog {
             if (e.hasManifest()) {
                 objects.add(keys.manifest(e.backup().filename(), e.backupClass()));
                 objects.add(keys.rowCounts(e.backup().filename()));
+                objects.add(keys.globals(e.backup().filename()));
             }
         }
         store.deleteAll(objects);

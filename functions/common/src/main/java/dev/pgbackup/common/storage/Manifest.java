@@ -17,7 +17,8 @@ import java.util.Map;
  * {@code pg_database_size} when it was dumped, the room a restore needs (null in older manifests). {@code encryption}:
  * {@link dev.pgbackup.common.config.EncryptionSettings#CLIENT_SIDE} when the workers encrypted the archive (null:
  * S3 holds pg_dump's archive itself); {@code kmsKeyId}: the key of its SSE-KMS and of its client-side encryption
- * (null: the bucket's default encryption).
+ * (null: the bucket's default encryption). {@code globals}: its roles object ({@link RoleGlobals}; null in backups
+ * written before 2026-12, which restore without roles).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
@@ -40,7 +41,8 @@ public record Manifest(
         String kmsKeyId,
         Integer countedTables,
         String rowCountsSha256,
-        Long databaseBytes) {
+        Long databaseBytes,
+        RoleGlobals globals) {
     /** Manifests are read whole: one written before row counts had their own object holds up to 2,000 inline. */
     public static final int MAX_BYTES = 1024 * 1024;
 
@@ -50,7 +52,7 @@ public record Manifest(
                     String compression, Map<String, Object> extra, Map<String, Long> rowCounts, DumpScope scope,
                     String encryption, String kmsKeyId) {
         this(filename, environment, backupClass, jobId, startedAt, completedAt, bytes, sha256, pgDumpVersion,
-                serverVersion, compression, extra, rowCounts, scope, encryption, kmsKeyId, null, null, null);
+                serverVersion, compression, extra, rowCounts, scope, encryption, kmsKeyId, null, null, null, null);
     }
 
     /** A manifest of a whole-database dump (no {@code scope}: nothing left out), without row counts or encryption. */
@@ -58,7 +60,7 @@ public record Manifest(
                     Instant completedAt, long bytes, String sha256, String pgDumpVersion, String serverVersion,
                     String compression, Map<String, Object> extra) {
         this(filename, environment, backupClass, jobId, startedAt, completedAt, bytes, sha256, pgDumpVersion,
-                serverVersion, compression, extra, null, null, null, null, null, null, null);
+                serverVersion, compression, extra, null, null, null, null, null, null, null, null);
     }
 
     /**
@@ -69,21 +71,28 @@ public record Manifest(
         return new Manifest(filename, environment, backupClass, jobId, startedAt, completedAt, bytes, sha256,
                 pgDumpVersion, serverVersion, compression, extra,
                 counts == null ? null : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(counts)), scope,
-                encryption, kmsKeyId, countedTables, rowCountsSha256, databaseBytes);
+                encryption, kmsKeyId, countedTables, rowCountsSha256, databaseBytes, globals);
     }
 
     /** The same manifest, its row counts in their own object of {@code tables} tables and this SHA-256. */
     public Manifest withRowCountsObject(int tables, String countsSha256) {
         return new Manifest(filename, environment, backupClass, jobId, startedAt, completedAt, bytes, sha256,
                 pgDumpVersion, serverVersion, compression, extra, rowCounts, scope, encryption, kmsKeyId, tables,
-                countsSha256, databaseBytes);
+                countsSha256, databaseBytes, globals);
     }
 
     /** The same manifest of a database of {@code bytes} (pg_database_size): the room a restore of it needs. */
     public Manifest withDatabaseBytes(Long bytes) {
         return new Manifest(filename, environment, backupClass, jobId, startedAt, completedAt, this.bytes, sha256,
                 pgDumpVersion, serverVersion, compression, extra, rowCounts, scope, encryption, kmsKeyId, countedTables,
-                rowCountsSha256, bytes);
+                rowCountsSha256, bytes, globals);
+    }
+
+    /** The same manifest with the backup's roles object described by {@code recorded}. */
+    public Manifest withGlobals(RoleGlobals recorded) {
+        return new Manifest(filename, environment, backupClass, jobId, startedAt, completedAt, bytes, sha256,
+                pgDumpVersion, serverVersion, compression, extra, rowCounts, scope, encryption, kmsKeyId, countedTables,
+                rowCountsSha256, databaseBytes, recorded);
     }
 
     /** Whether the backup recorded row counts (inline or in their own object). */
@@ -95,14 +104,14 @@ public record Manifest(
     public Manifest withScope(DumpScope dumped) {
         return new Manifest(filename, environment, backupClass, jobId, startedAt, completedAt, bytes, sha256,
                 pgDumpVersion, serverVersion, compression, extra, rowCounts, dumped, encryption, kmsKeyId,
-                countedTables, rowCountsSha256, databaseBytes);
+                countedTables, rowCountsSha256, databaseBytes, globals);
     }
 
     /** The same manifest of an archive encrypted as {@code how} under {@code keyId} (nulls: as S3's default). */
     public Manifest withEncryption(String how, String keyId) {
         return new Manifest(filename, environment, backupClass, jobId, startedAt, completedAt, bytes, sha256,
                 pgDumpVersion, serverVersion, compression, extra, rowCounts, scope, how, keyId, countedTables,
-                rowCountsSha256, databaseBytes);
+                rowCountsSha256, databaseBytes, globals);
     }
 
     /** What the dump left out, for a restore to say, if anything. */

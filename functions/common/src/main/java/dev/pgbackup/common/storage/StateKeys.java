@@ -83,6 +83,14 @@ public record StateKeys(String app, String environment) {
         return manifestPrefix() + filename + ".counts.json.gz";
     }
 
+    /**
+     * A backup's roles ({@code pg_dumpall --globals-only --no-role-passwords}), beside its manifest: the same IAM
+     * prefix, written and encrypted as its archive is.
+     */
+    public String globals(String filename) {
+        return manifestPrefix() + filename + ".globals.sql";
+    }
+
     /** The backups of this environment at the bucket root, where the previous implementation wrote them. */
     public String backupPrefix() {
         return app + "-" + environment + "-on-";

@@ -24,4 +24,17 @@ class WorkerPayloadTest {
         assertTrue(WorkerPayload.from(Map.of("jobId", p.jobId())).isEmpty(), "the old payload shape");
         assertTrue(WorkerPayload.from(null).isEmpty());
     }
+
+    @Test
+    void aRestoreMayCarryItsRoleOptionsAsOneShortString() {
+        WorkerPayload p = new WorkerPayload(JobStore.newJobId(), "staging", "app-staging-on-x.dump", "SWAP", null,
+                "create-missing,ownership");
+        assertEquals(p, WorkerPayload.from(p.toMap()).orElseThrow());
+        Map<String, Object> list = new HashMap<>(p.toMap());
+        list.put("roles", java.util.List.of("create-missing"));
+        assertTrue(WorkerPayload.from(list).isEmpty());
+        Map<String, Object> missing = new HashMap<>(p.toMap());
+        missing.remove("how");
+        assertTrue(WorkerPayload.from(missing).isEmpty(), "a required field missing, an optional one there");
+    }
 }
