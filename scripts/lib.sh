@@ -23,7 +23,7 @@ check_toolchain() {
 # moto (S3/SSM emulator) and aws-sam-cli in .venv, reinstalled only when requirements change. requirements-dev.txt
 # pins every package with its hashes (generated from requirements-dev.in: docs/dependencies.md), so pip installs
 # exactly those files or nothing. The pinned pip goes first, alone: the one a venv comes with may be too old to
-# install the rest in hash mode (Python 3.11's 23.x mistakes boto3 for an unpinned package beside boto3[crt]).
+# install the rest in hash mode (Python 3.11's 23.x takes aws-sam-cli's boto3-stubs[...] for an unpinned package).
 ensure_venv() {
   local stamp="$VENV/.requirements.sha" req="$ROOT/requirements-dev.txt"
   local want; want="$(sha256sum "$req" | cut -d' ' -f1)"
