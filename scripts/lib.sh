@@ -21,15 +21,19 @@ check_toolchain() {
   need npm "install npm (Debian: apt-get install npm)"
 }
 
-# moto (S3/SSM emulator) and aws-sam-cli in .venv, reinstalled only when requirements change
+# moto (S3/SSM emulator) and aws-sam-cli in .venv, reinstalled only when requirements change. requirements-dev.txt
+# pins every package with its hashes (generated from requirements-dev.in: docs/dependencies.md), so pip installs
+# exactly those files or nothing. The pinned pip goes first, alone: the one a venv comes with may be too old to
+# install the rest in hash mode (Python 3.11's 23.x takes aws-sam-cli's boto3-stubs[...] for an unpinned package).
 ensure_venv() {
-  local stamp="$VENV/.requirements.sha"
-  local want; want="$(sha256sum "$ROOT/requirements-dev.txt" | cut -d' ' -f1)"
+  local stamp="$VENV/.requirements.sha" req="$ROOT/requirements-dev.txt"
+  local want; want="$(sha256sum "$req" | cut -d' ' -f1)"
   if [ ! -x "$VENV/bin/moto_server" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     log "Installing moto and aws-sam-cli into .venv"
     python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check --upgrade pip
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/requirements-dev.txt"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check --require-hashes --no-deps \
+      -r <(awk '/^[^ #]/ { pin = /^pip==/ } pin' "$req")
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check --require-hashes -r "$req"
     echo "$want" > "$stamp"
   fi
 }

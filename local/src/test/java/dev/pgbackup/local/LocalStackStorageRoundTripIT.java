@@ -2,7 +2,7 @@ package dev.pgbackup.local;
 
 import java.net.URI;
 import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
-import org.testcontainers.containers.localstack.LocalStackContainer;
+import org.testcontainers.localstack.LocalStackContainer;
 import org.testcontainers.junit.jupiter.Container;
 import org.testcontainers.junit.jupiter.Testcontainers;
 import org.testcontainers.utility.DockerImageName;
@@ -19,7 +19,7 @@ class LocalStackStorageRoundTripIT extends StorageRoundTripContract {
     static final LocalStackContainer LOCALSTACK = new LocalStackContainer(DockerImageName.parse(
             System.getenv().getOrDefault("LOCALSTACK_IMAGE", "localstack/localstack:latest"))
             .asCompatibleSubstituteFor("localstack/localstack"))
-            .withServices(LocalStackContainer.Service.S3, LocalStackContainer.Service.SSM)
+            .withServices("s3", "ssm")
             .withEnv("LOCALSTACK_AUTH_TOKEN", System.getenv().getOrDefault("LOCALSTACK_AUTH_TOKEN", ""));
 
     @Override

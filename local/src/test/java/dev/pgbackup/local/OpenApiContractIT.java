@@ -9,10 +9,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
-import com.networknt.schema.JsonSchema;
-import com.networknt.schema.JsonSchemaFactory;
-import com.networknt.schema.SpecVersion;
-import com.networknt.schema.ValidationMessage;
 import dev.pgbackup.testsupport.MotoServer;
 import dev.pgbackup.testsupport.RepoPaths;
 import dev.pgbackup.testsupport.SeedData;
@@ -147,12 +143,7 @@ class OpenApiContractIT {
         assertTrue(response != null, method + " " + template + ": status " + status + " is not documented");
         response = resolve(response);
         JsonNode schemaNode = response.get("content").get("application/json").get("schema");
-        ObjectNode root = JSON.createObjectNode();
-        root.put("$schema", "https://json-schema.org/draft/2020-12/schema");
-        root.set("components", spec.get("components"));
-        schemaNode.fields().forEachRemaining(f -> root.set(f.getKey(), f.getValue()));
-        JsonSchema schema = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012).getSchema(root);
-        Set<ValidationMessage> problems = schema.validate(body);
+        List<String> problems = OpenApiSchemas.problems(OpenApiSchemas.rooted(spec, schemaNode), body);
         assertTrue(problems.isEmpty(), () -> method + " " + route + " " + status + ": " + problems + " in " + body);
         produced.add(method + " " + route + " " + status);
     }
@@ -410,11 +401,7 @@ class OpenApiContractIT {
 
     /** Whether {@code value} is valid against {@code schemaNode} of the document (its $refs resolved there). */
     private static boolean allows(JsonNode schemaNode, JsonNode value) {
-        ObjectNode root = JSON.createObjectNode();
-        root.put("$schema", "https://json-schema.org/draft/2020-12/schema");
-        root.set("components", spec.get("components"));
-        schemaNode.fields().forEachRemaining(f -> root.set(f.getKey(), f.getValue()));
-        return JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012).getSchema(root).validate(value).isEmpty();
+        return OpenApiSchemas.problems(OpenApiSchemas.rooted(spec, schemaNode), value).isEmpty();
     }
 
     /** Fires a restore drill (the local schedule route), waits for it and returns its job as the API answers it. */
