@@ -1,5 +1,8 @@
 package dev.pgbackup.restore;
 
+import static dev.pgbackup.common.failure.Verdict.RESTORE_FAILED;
+import static dev.pgbackup.common.failure.Verdict.RESTORE_REFUSED;
+
 import dev.pgbackup.common.audit.Redactor;
 import dev.pgbackup.common.config.Config;
 import dev.pgbackup.common.db.DatabaseLogin;
@@ -181,11 +184,11 @@ public final class RestoreService {
         } catch (RestoreFailure f) {
             throw f.withRolesCreated(plan.rolesCreated());
         } catch (SQLException e) {
-            throw RestoreFailure.unchanged(plan.target(), "Restore failed: " + sqlMessage(e, plan))
+            throw RestoreFailure.unchanged(plan.target(), RESTORE_FAILED, sqlMessage(e, plan))
                     .withRolesCreated(plan.rolesCreated());
         } catch (DatabaseLogin.Refused refused) {
             // refused at the admin connection or at a streamed pg_restore into the new database, which is dropped
-            throw RestoreFailure.unchanged(plan.target(), "Restore failed: " + refused.reason(), refused.diagnostic())
+            throw RestoreFailure.unchanged(plan.target(), RESTORE_FAILED, refused.clause(), refused.diagnostic())
                     .withRolesCreated(plan.rolesCreated());
         }
     }
@@ -195,7 +198,7 @@ public final class RestoreService {
         try {
             return contents.choose(plan.request().tables());
         } catch (TableSelection.Refused refused) {
-            throw RestoreFailure.notInBackup(plan.target(), "Restore refused: " + refused.getMessage() + " (backup "
+            throw RestoreFailure.notInBackup(plan.target(), refused.getMessage() + " (backup "
                     + plan.backup().filename() + "); nothing was created");
         }
     }
@@ -209,7 +212,7 @@ public final class RestoreService {
             // the job's first connection: refused, the source is read again once (a rotated password)
             return plan.login().attempt(db -> AdminSession.open(db, plan.secrets()));
         } catch (SQLException e) {
-            throw RestoreFailure.unchanged(plan.target(), "Restore failed: cannot connect to the database: "
+            throw RestoreFailure.unchanged(plan.target(), RESTORE_FAILED, "cannot connect to the database: "
                     + ToolErrors.meaning("the database", sqlMessage(e, plan)), sqlMessage(e, plan));
         }
     }
@@ -223,7 +226,7 @@ public final class RestoreService {
         DatabaseNames names = new DatabaseNames(login.connection().database());
         Optional<Manifest> manifest = manifest(backup, names.target());
         if (manifest.isPresent() && manifest.get().bytes() != backup.size()) {
-            throw RestoreFailure.unchanged(names.target(), "Restore failed: backup file " + filename + " has "
+            throw RestoreFailure.unchanged(names.target(), RESTORE_FAILED, "backup file " + filename + " has "
                     + backup.size() + " bytes but " + manifest.get().bytes() + " were recorded when it was written");
         }
         List<String> secrets = login.secrets();
@@ -255,7 +258,7 @@ public final class RestoreService {
         try {
             return pgTools.pgRestoreFor(checked.dumpedByMajor(), checked.dumpedBy(), serverMajor);
         } catch (Failure f) {
-            throw RestoreFailure.unchanged(target, "Restore refused: " + f.getMessage());
+            throw RestoreFailure.unchanged(target, RESTORE_REFUSED, f.getMessage());
         }
     }
 
@@ -277,7 +280,7 @@ public final class RestoreService {
             // the swap's retries stop at the deadline; starting it with less left could end them before the
             // sessions are gone, for nothing (the restored copy is dropped either way)
             if (deadline.remaining().compareTo(SwapProtocol.MIN_TIME) < 0) {
-                throw RestoreFailure.unchanged(target, "Restore failed: less than " + SwapProtocol.MIN_TIME.toSeconds()
+                throw RestoreFailure.unchanged(target, RESTORE_FAILED, "less than " + SwapProtocol.MIN_TIME.toSeconds()
                         + " s were left before the worker's time limit to swap the databases (the restored copy is "
                         + "dropped)");
             }
@@ -394,7 +397,7 @@ public final class RestoreService {
             java.nio.file.Files.writeString(file, chosen.useList());
             return file;
         } catch (java.io.IOException e) {
-            throw RestoreFailure.unchanged(plan.target(), "Restore failed: the list of entries to restore could not "
+            throw RestoreFailure.unchanged(plan.target(), RESTORE_FAILED, "the list of entries to restore could not "
                     + "be written to the worker's disk (" + e.getClass().getSimpleName() + ")");
         }
     }
@@ -461,7 +464,7 @@ public final class RestoreService {
         Long needed = plan.manifest().map(Manifest::databaseBytes).orElse(null);
         FreeStorage.refusal(freeStorage.read(), needed, config.serverSpace().marginPercent(), notes)
                 .ifPresent(why -> {
-                    throw RestoreFailure.refused(plan.target(), "Restore refused: " + why);
+                    throw RestoreFailure.refused(plan.target(), why);
                 });
     }
 
