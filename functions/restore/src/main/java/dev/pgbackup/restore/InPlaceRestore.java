@@ -52,7 +52,7 @@ final class InPlaceRestore {
         String checked = plan.backup().eTag();
         boolean same = catalog.find(plan.backup().filename()).map(b -> b.eTag().equals(checked)).orElse(false);
         if (!same) {
-            throw RestoreFailure.unchanged(target, RESTORE_FAILED, "backup file " + plan.backup().filename()
+            throw RestoreFailure.failed(target, "backup file " + plan.backup().filename()
                     + " changed or disappeared after it was checked");
         }
         Optional<AdminSession.DatabaseFacts> facts = admin.facts(target);
@@ -79,7 +79,7 @@ final class InPlaceRestore {
             admin.dropDatabase(target);
         } catch (SQLException e) {
             admin.tryExecute("ALTER DATABASE " + AdminSession.q(target) + " ALLOW_CONNECTIONS true");
-            throw RestoreFailure.unchanged(target, RESTORE_FAILED, "the database could not be dropped for an in-place "
+            throw RestoreFailure.failed(target, "the database could not be dropped for an in-place "
                     + "restore: " + admin.message(e));
         }
     }

@@ -39,6 +39,15 @@ public final class RestoreFailure extends Failure {
         return unchanged(target, verdict, reason, null);
     }
 
+    /** The commonest: the restore failed and the target was not touched. */
+    public static RestoreFailure failed(String target, String reason, String diagnostic) {
+        return unchanged(target, Verdict.RESTORE_FAILED, reason, diagnostic);
+    }
+
+    public static RestoreFailure failed(String target, String reason) {
+        return unchanged(target, Verdict.RESTORE_FAILED, reason, null);
+    }
+
     /** Worded whole by someone else (a KMS refusal, an interruption): no verdict opens it. */
     public static RestoreFailure unchanged(String target, String statement, String diagnostic) {
         return unchanged(target, null, statement, diagnostic);

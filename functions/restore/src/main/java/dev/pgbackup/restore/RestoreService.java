@@ -1,13 +1,11 @@
 package dev.pgbackup.restore;
 
-import static dev.pgbackup.common.failure.Verdict.RESTORE_FAILED;
-import static dev.pgbackup.common.failure.Verdict.RESTORE_REFUSED;
-
 import dev.pgbackup.common.audit.Redactor;
 import dev.pgbackup.common.config.Config;
 import dev.pgbackup.common.db.DatabaseLogin;
 import dev.pgbackup.common.db.PgTools;
 import dev.pgbackup.common.failure.Failure;
+import dev.pgbackup.common.failure.Verdict;
 import dev.pgbackup.common.db.ToolErrors;
 import dev.pgbackup.common.time.Deadline;
 import dev.pgbackup.common.jobs.ProgressReporter;
@@ -184,11 +182,11 @@ public final class RestoreService {
         } catch (RestoreFailure f) {
             throw f.withRolesCreated(plan.rolesCreated());
         } catch (SQLException e) {
-            throw RestoreFailure.unchanged(plan.target(), RESTORE_FAILED, sqlMessage(e, plan))
+            throw RestoreFailure.failed(plan.target(), sqlMessage(e, plan))
                     .withRolesCreated(plan.rolesCreated());
         } catch (DatabaseLogin.Refused refused) {
             // refused at the admin connection or at a streamed pg_restore into the new database, which is dropped
-            throw RestoreFailure.unchanged(plan.target(), RESTORE_FAILED, refused.clause(), refused.diagnostic())
+            throw RestoreFailure.failed(plan.target(), refused.clause(), refused.diagnostic())
                     .withRolesCreated(plan.rolesCreated());
         }
     }
@@ -212,7 +210,7 @@ public final class RestoreService {
             // the job's first connection: refused, the source is read again once (a rotated password)
             return plan.login().attempt(db -> AdminSession.open(db, plan.secrets()));
         } catch (SQLException e) {
-            throw RestoreFailure.unchanged(plan.target(), RESTORE_FAILED, "cannot connect to the database: "
+            throw RestoreFailure.failed(plan.target(), "cannot connect to the database: "
                     + ToolErrors.meaning("the database", sqlMessage(e, plan)), sqlMessage(e, plan));
         }
     }
@@ -226,7 +224,7 @@ public final class RestoreService {
         DatabaseNames names = new DatabaseNames(login.connection().database());
         Optional<Manifest> manifest = manifest(backup, names.target());
         if (manifest.isPresent() && manifest.get().bytes() != backup.size()) {
-            throw RestoreFailure.unchanged(names.target(), RESTORE_FAILED, "backup file " + filename + " has "
+            throw RestoreFailure.failed(names.target(), "backup file " + filename + " has "
                     + backup.size() + " bytes but " + manifest.get().bytes() + " were recorded when it was written");
         }
         List<String> secrets = login.secrets();
@@ -258,7 +256,7 @@ public final class RestoreService {
         try {
             return pgTools.pgRestoreFor(checked.dumpedByMajor(), checked.dumpedBy(), serverMajor);
         } catch (Failure f) {
-            throw RestoreFailure.unchanged(target, RESTORE_REFUSED, f.getMessage());
+            throw RestoreFailure.unchanged(target, Verdict.RESTORE_REFUSED, f.getMessage());
         }
     }
 
@@ -280,9 +278,8 @@ public final class RestoreService {
             // the swap's retries stop at the deadline; starting it with less left could end them before the
             // sessions are gone, for nothing (the restored copy is dropped either way)
             if (deadline.remaining().compareTo(SwapProtocol.MIN_TIME) < 0) {
-                throw RestoreFailure.unchanged(target, RESTORE_FAILED, "less than " + SwapProtocol.MIN_TIME.toSeconds()
-                        + " s were left before the worker's time limit to swap the databases (the restored copy is "
-                        + "dropped)");
+                throw RestoreFailure.failed(target, "less than " + SwapProtocol.MIN_TIME.toSeconds() + " s were left "
+                        + "before the worker's time limit to swap the databases (the restored copy is dropped)");
             }
             facts.ifPresent(f -> copyOwner(admin, fresh, f, notes));
             if (facts.isPresent()) {
@@ -397,7 +394,7 @@ public final class RestoreService {
             java.nio.file.Files.writeString(file, chosen.useList());
             return file;
         } catch (java.io.IOException e) {
-            throw RestoreFailure.unchanged(plan.target(), RESTORE_FAILED, "the list of entries to restore could not "
+            throw RestoreFailure.failed(plan.target(), "the list of entries to restore could not "
                     + "be written to the worker's disk (" + e.getClass().getSimpleName() + ")");
         }
     }

@@ -1,7 +1,5 @@
 package dev.pgbackup.restore;
 
-import static dev.pgbackup.common.failure.Verdict.RESTORE_FAILED;
-
 import dev.pgbackup.common.db.DbConnection;
 import dev.pgbackup.common.storage.ArchiveCipher;
 import dev.pgbackup.common.storage.BackupCatalog;
@@ -54,7 +52,7 @@ final class RoleRestore {
         try {
             found = plan.login().attempt(RoleRestore::target);
         } catch (SQLException e) {
-            throw RestoreFailure.unchanged(target, RESTORE_FAILED, "the server's roles could not be read ("
+            throw RestoreFailure.failed(target, "the server's roles could not be read ("
                     + dev.pgbackup.common.audit.Redactor.scrub(String.valueOf(e.getMessage()), plan.secrets())
                     + "); nothing was changed");
         }
@@ -106,7 +104,7 @@ final class RoleRestore {
                 }
             }
         } catch (SQLException e) {
-            throw RestoreFailure.unchanged(plan.target(), RESTORE_FAILED, "the restoring user's memberships could not "
+            throw RestoreFailure.failed(plan.target(), "the restoring user's memberships could not "
                     + "be read (" + dev.pgbackup.common.audit.Redactor.scrub(String.valueOf(e.getMessage()),
                     plan.secrets()) + ")");
         }
@@ -158,7 +156,7 @@ final class RoleRestore {
             if (e instanceof RestoreFailure f) {
                 throw f;
             }
-            throw RestoreFailure.unchanged(target, RESTORE_FAILED, "the roles of backup " + plan.backup().filename()
+            throw RestoreFailure.failed(target, "the roles of backup " + plan.backup().filename()
                     + " could not be read (" + (e instanceof dev.pgbackup.common.failure.Failure ? e.getMessage()
                     : e.getClass().getSimpleName()) + "); nothing was changed");
         }

@@ -1,6 +1,5 @@
 package dev.pgbackup.restore;
 
-import static dev.pgbackup.common.failure.Verdict.RESTORE_FAILED;
 import static dev.pgbackup.common.failure.Verdict.RESTORE_REFUSED;
 
 import dev.pgbackup.common.Hashes;
@@ -114,7 +113,7 @@ final class Sanitizer {
             throws SQLException {
         long seconds = deadline.remaining().minus(RESERVED).toSeconds();
         if (seconds < 1) {
-            throw RestoreFailure.unchanged(target, RESTORE_FAILED, "no time was left before the worker's time limit to "
+            throw RestoreFailure.failed(target, "no time was left before the worker's time limit to "
                     + "run the sanitising script " + script.describe() + " (the restored copy is dropped)");
         }
         try (Connection c = database.open()) {
@@ -140,7 +139,7 @@ final class Sanitizer {
         }
         String primary = e instanceof org.postgresql.util.PSQLException p && p.getServerErrorMessage() != null
                 ? p.getServerErrorMessage().getMessage() : e.getClass().getSimpleName();
-        return RestoreFailure.unchanged(target, RESTORE_FAILED, "the sanitising script " + script.describe()
+        return RestoreFailure.failed(target, "the sanitising script " + script.describe()
                 + " failed with SQLSTATE " + state + (condition == null ? "" : " (" + condition + ")")
                 + " (the restored database is dropped)", "sanitising script: ERROR " + state
                 + ": " + primary);
