@@ -438,11 +438,11 @@ public final class RestoreService {
             List<CreatedDatabases.Entry> copies = created.of(CreatedDatabases.Kind.PRE_RESTORE, target);
             int keep = config.preRestoreCopiesToKeep();
             for (CreatedDatabases.Entry old : copies.subList(Math.min(keep, copies.size()), copies.size())) {
-                Optional<String> what = created.drop(admin, old);
-                if (what.isPresent() && what.get().startsWith("dropped ")) {
+                Optional<CreatedDatabases.Dropping> what = created.drop(admin, old);
+                if (what.isPresent() && what.get().dropped()) {
                     dropped.add(old.name());
                 } else {
-                    what.ifPresent(n -> notes.add(n + "; it was kept"));
+                    what.ifPresent(d -> notes.add(d.note() + "; it was kept"));
                 }
             }
         } catch (SQLException | RuntimeException e) {
@@ -509,8 +509,8 @@ public final class RestoreService {
      */
     private void dropLeftovers(AdminSession admin, String target, List<String> notes) throws SQLException {
         for (CreatedDatabases.Entry e : created.of(CreatedDatabases.Kind.RESTORING, target)) {
-            created.drop(admin, e).ifPresent(n -> notes.add(n.startsWith("dropped ") ? n
-                    + " left by an earlier restore that did not finish" : n));
+            created.drop(admin, e).ifPresent(d -> notes.add(d.dropped() ? d.note()
+                    + " left by an earlier restore that did not finish" : d.note()));
         }
     }
 }
