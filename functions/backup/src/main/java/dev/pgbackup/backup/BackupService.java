@@ -1,5 +1,7 @@
 package dev.pgbackup.backup;
 
+import static dev.pgbackup.common.failure.Verdict.BACKUP_FAILED;
+
 import dev.pgbackup.common.audit.Redactor;
 import dev.pgbackup.common.config.BackupWindow;
 import dev.pgbackup.common.config.Compression;
@@ -121,7 +123,7 @@ public class BackupService {
         ServerFacts server = timings.time("inspect", () -> inspect(login, secrets));
         window.check(keys.environment(), server.databaseBytes(), "pg_database_size");
         if (!scope.includesAnyOf(server.schemas())) {
-            throw Failure.server("Backup failed: no schema of the database matches BACKUP_INCLUDE_SCHEMAS ("
+            throw Failure.server(BACKUP_FAILED, "no schema of the database matches BACKUP_INCLUDE_SCHEMAS ("
                     + String.join(", ", scope.includeSchemas()) + "); no backup was written");
         }
         List<String> scopeArgs = scope.pgDumpArguments(server.schemas());
@@ -194,7 +196,7 @@ public class BackupService {
                 removed = "the archive " + request.filename() + " could not be removed (" + d.getClass().getSimpleName()
                         + "): do not restore it";
             }
-            throw Failure.server("Backup failed: its records could not be written and read back as a restore reads "
+            throw Failure.server(BACKUP_FAILED, "its records could not be written and read back as a restore reads "
                     + "them (" + why + "); " + removed, why);
         }
     }
@@ -278,10 +280,10 @@ public class BackupService {
             dump.warnings().forEach(w -> warnings.add("pg_dump warned: " + Redactor.scrub(w, secrets)));
             return done;
         } catch (PgDumpStream.DumpFailed e) {
-            throw Failure.server("Backup failed: " + e.getMessage() + ": " + ToolErrors.meaning("pg_dump", e.stderr)
+            throw Failure.server(BACKUP_FAILED, e.getMessage() + ": " + ToolErrors.meaning("pg_dump", e.stderr)
                     + " (no backup was written; details in job " + request.jobId() + ")", e.stderr);
         } catch (IOException e) {
-            throw Failure.server("Backup failed: " + Redactor.scrub(e.getMessage(), secrets)
+            throw Failure.server(BACKUP_FAILED, Redactor.scrub(e.getMessage(), secrets)
                     + " (no backup was written)");
         }
     }
@@ -317,7 +319,7 @@ public class BackupService {
 
     /** The credentials were refused again after the source was read again: the backup fails in those words. */
     private static Failure failure(DatabaseLogin.Refused refused) {
-        return Failure.server("Backup failed: " + refused.reason() + "; no backup was written", refused.diagnostic());
+        return Failure.server(BACKUP_FAILED, refused.clause() + "; no backup was written", refused.diagnostic());
     }
 
     private static Long total(Map<String, Long> rowCounts) {

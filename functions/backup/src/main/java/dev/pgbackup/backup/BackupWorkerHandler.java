@@ -1,5 +1,7 @@
 package dev.pgbackup.backup;
 
+import static dev.pgbackup.common.failure.Verdict.BACKUP_REFUSED;
+
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import dev.pgbackup.common.Wiring;
@@ -87,7 +89,8 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
             audit.write("REFUSED");
             return Map.of("status", "REFUSED", "message", refused.getMessage());
         }
-        JobRecord failed = refused.job.failed(wiring.clock.instant(), "Backup refused: " + refused.getMessage(), null);
+        JobRecord failed = refused.job.failed(wiring.clock.instant(), BACKUP_REFUSED.message(refused.getMessage()),
+                null);
         try {
             wiring.jobs.save(failed);
             wiring.metrics.backup(failed, JobMetrics.BackupFacts.NONE);
@@ -109,8 +112,8 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
                 "schedule", "refresh", wiring.clock.instant());
         Lock.Outcome taken = lock.acquire(jobId, "schedule", filename);
         if (!taken.acquired()) {
-            JobRecord refused = job.failed(wiring.clock.instant(), "Backup refused: a backup of '"
-                    + wiring.config.environment() + "' is already running (job " + taken.holder().jobId() + ")", null);
+            JobRecord refused = job.failed(wiring.clock.instant(), BACKUP_REFUSED.message("a backup of '"
+                    + wiring.config.environment() + "' is already running (job " + taken.holder().jobId() + ")"), null);
             wiring.jobs.save(refused);
             wiring.metrics.backup(refused, JobMetrics.BackupFacts.NONE);
             return refused;

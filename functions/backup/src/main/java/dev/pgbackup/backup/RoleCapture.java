@@ -1,15 +1,17 @@
 package dev.pgbackup.backup;
 
+import static dev.pgbackup.common.failure.Verdict.BACKUP_FAILED;
+
 import dev.pgbackup.common.audit.Redactor;
 import dev.pgbackup.common.db.DbConnection;
 import dev.pgbackup.common.db.PgTools;
 import dev.pgbackup.common.db.RunningTool;
 import dev.pgbackup.common.db.ToolErrors;
 import dev.pgbackup.common.failure.Failure;
-import dev.pgbackup.common.jobs.Deadline;
 import dev.pgbackup.common.storage.ArchiveStorage;
 import dev.pgbackup.common.storage.RoleGlobals;
 import dev.pgbackup.common.storage.StateKeys;
+import dev.pgbackup.common.time.Deadline;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -62,7 +64,7 @@ final class RoleCapture {
             return new Captured(sql, roles(db, REFERENCED), roles(db, OWNERS));
         } catch (SQLException e) {
             String detail = Redactor.scrub(String.valueOf(e.getMessage()), secrets);
-            throw Failure.server("Backup failed: the roles the database references could not be read ("
+            throw Failure.server(BACKUP_FAILED, "the roles the database references could not be read ("
                     + detail + "); no backup was written", detail);
         }
     }
@@ -96,7 +98,7 @@ final class RoleCapture {
     private static byte[] dumpGlobals(PgTools tools, PgTools.Installation major, DbConnection db, Deadline deadline,
                                       List<String> secrets) {
         if (!Files.isExecutable(major.tool("pg_dumpall"))) {
-            throw Failure.server("Backup failed: the layer has no pg_dumpall for PostgreSQL " + major.major()
+            throw Failure.server(BACKUP_FAILED, "the layer has no pg_dumpall for PostgreSQL " + major.major()
                     + " (rebuild and redeploy the postgresql-client layer); no backup was written");
         }
         // pg_dumpall connects to 'postgres' unless told: the configured database is the one the user may reach;
@@ -109,7 +111,7 @@ final class RoleCapture {
         try {
             tool = tools.start(major, "pg_dumpall", args, db);
         } catch (IOException e) {
-            throw Failure.server("Backup failed: pg_dumpall could not be started (" + e.getClass().getSimpleName()
+            throw Failure.server(BACKUP_FAILED, "pg_dumpall could not be started (" + e.getClass().getSimpleName()
                     + "); no backup was written");
         }
         try (tool) {
@@ -120,19 +122,19 @@ final class RoleCapture {
             exit = out.length > RoleGlobals.MAX_BYTES ? -2
                     : tool.waitFor(Math.max(1, deadline.remaining().toSeconds()), TimeUnit.SECONDS);
         } catch (IOException e) {
-            throw Failure.server("Backup failed: reading pg_dumpall's output failed (" + e.getClass().getSimpleName()
+            throw Failure.server(BACKUP_FAILED, "reading pg_dumpall's output failed (" + e.getClass().getSimpleName()
                     + "); no backup was written");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw Failure.server("Backup interrupted while pg_dumpall ran; no backup was written");
         }
         if (exit == -2) {
-            throw Failure.server("Backup failed: pg_dumpall --globals-only wrote more than " + RoleGlobals.MAX_BYTES
+            throw Failure.server(BACKUP_FAILED, "pg_dumpall --globals-only wrote more than " + RoleGlobals.MAX_BYTES
                     + " bytes; no backup was written");
         }
         if (exit != 0) {
             String why = Redactor.scrub(tool.diagnostic(), secrets);
-            throw Failure.server("Backup failed: pg_dumpall --globals-only (the roles) "
+            throw Failure.server(BACKUP_FAILED, "pg_dumpall --globals-only (the roles) "
                     + (exit < 0 ? "did not finish in time" : "exited with code " + exit) + ": "
                     + ToolErrors.meaning("pg_dumpall", why) + " (no backup was written)", why);
         }

@@ -143,7 +143,7 @@ final class ArchiveReads {
 
     private void requireRead(ArchiveFeed.Result r, PgTools.Installation pgRestore) {
         if (r.timedOut()) {
-            throw RestoreFailure.unchanged(target, "Restore failed: reading backup file " + backup.filename()
+            throw RestoreFailure.failed(target, "reading backup file " + backup.filename()
                     + " did not finish before the worker's time limit");
         }
         if (!r.ok()) {
@@ -191,13 +191,13 @@ final class ArchiveReads {
                     }
                 }, null, useList != null);
         if (r.timedOut()) {
-            throw RestoreFailure.unchanged(target, "Restore failed: pg_restore did not finish before the worker's "
+            throw RestoreFailure.failed(target, "pg_restore did not finish before the worker's "
                     + "time limit and was stopped");
         }
         if (!r.ok()) {
             // an S3 failure is the cause: pg_restore then fails on the short input it was given
             String exit = r.readError() == null && r.exitCode() > 0 ? "pg_restore exited with code " + r.exitCode() + ": " : "";
-            throw RestoreFailure.unchanged(target, "Restore failed: " + exit + meaning(r) + " (details in job " + jobId
+            throw RestoreFailure.failed(target, exit + meaning(r) + " (details in job " + jobId
                     + ")", diagnostic(r));
         }
         verifyChecksum(r);
@@ -237,7 +237,7 @@ final class ArchiveReads {
             return timings.time("pg_restore", () -> runParallel(pgRestore, db, database, archive, useList, jobs,
                     entries, deadline, progress));
         } catch (java.io.IOException e) {
-            throw RestoreFailure.unchanged(target, "Restore failed: the backup could not be written to the worker's "
+            throw RestoreFailure.failed(target, "the backup could not be written to the worker's "
                     + "disk (" + e.getClass().getSimpleName() + ")");
         } finally {
             deleteQuietly(file);
@@ -249,7 +249,7 @@ final class ArchiveReads {
         try {
             source.decryptFile(encrypted, plain);
         } catch (java.io.IOException e) {
-            throw RestoreFailure.unchanged(target, "Restore failed: the downloaded backup could not be decrypted to the "
+            throw RestoreFailure.failed(target, "the downloaded backup could not be decrypted to the "
                     + "worker's disk (" + e.getClass().getSimpleName() + ")");
         }
     }
@@ -258,7 +258,7 @@ final class ArchiveReads {
         try {
             return archives.download(backup.filename(), backup.eTag(), file, deadline);
         } catch (java.io.IOException e) {
-            throw RestoreFailure.unchanged(target, "Restore failed: reading the backup from S3 failed (details in job "
+            throw RestoreFailure.failed(target, "reading the backup from S3 failed (details in job "
                     + jobId + ")", Redactor.scrub(String.valueOf(e.getMessage()), secrets));
         }
     }
@@ -266,11 +266,11 @@ final class ArchiveReads {
     /** The file must be the object that was checked, byte for byte (and the recorded checksum, when there is one). */
     private void verifyDownload(ArchiveStorage.Uploaded got) {
         if (got.bytes() != backup.size()) {
-            throw RestoreFailure.unchanged(target, "Restore failed: the download of " + backup.filename() + " has "
+            throw RestoreFailure.failed(target, "the download of " + backup.filename() + " has "
                     + got.bytes() + " bytes, the object " + backup.size());
         }
         if (manifest.isPresent() && manifest.get().sha256() != null && !manifest.get().sha256().equals(got.sha256())) {
-            throw RestoreFailure.unchanged(target, "Restore failed: backup file " + backup.filename()
+            throw RestoreFailure.failed(target, "backup file " + backup.filename()
                     + " does not match the checksum recorded when it was written (SHA-256 " + manifest.get().sha256()
                     + ", " + manifest.get().bytes() + " bytes); it was changed or damaged in storage");
         }
@@ -317,17 +317,17 @@ final class ArchiveReads {
             int code = tool.waitFor(deadline.remaining().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
             if (code < 0) {
                 tool.destroy();
-                throw RestoreFailure.unchanged(target, "Restore failed: pg_restore did not finish before the worker's "
+                throw RestoreFailure.failed(target, "pg_restore did not finish before the worker's "
                         + "time limit and was stopped");
             }
             if (code != 0) {
                 String diagnostic = Redactor.scrub(tool.diagnostic(), secrets);
-                throw RestoreFailure.unchanged(target, "Restore failed: pg_restore exited with code " + code + ": "
+                throw RestoreFailure.failed(target, "pg_restore exited with code " + code + ": "
                         + ToolErrors.meaning("pg_restore", diagnostic) + " (details in job " + jobId + ")", diagnostic);
             }
             return (System.nanoTime() - started) / 1_000_000;
         } catch (java.io.IOException e) {
-            throw RestoreFailure.unchanged(target, "Restore failed: pg_restore's output could not be read");
+            throw RestoreFailure.failed(target, "pg_restore's output could not be read");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw RestoreFailure.unchanged(target, "Restore interrupted");
@@ -359,7 +359,7 @@ final class ArchiveReads {
         ArchiveStorage.Uploaded read = source.encrypted() ? source.ciphertextRead().orElse(null)
                 : r.sha256() == null ? null : new ArchiveStorage.Uploaded(r.bytesFed(), r.sha256());
         if (read == null || !read.sha256().equals(manifest.get().sha256()) || read.bytes() != manifest.get().bytes()) {
-            throw RestoreFailure.unchanged(target, "Restore failed: backup file " + backup.filename()
+            throw RestoreFailure.failed(target, "backup file " + backup.filename()
                     + " does not match the checksum recorded when it was written (SHA-256 " + manifest.get().sha256()
                     + ", " + manifest.get().bytes() + " bytes); it was changed or damaged in storage");
         }

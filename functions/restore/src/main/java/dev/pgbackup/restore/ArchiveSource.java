@@ -1,5 +1,7 @@
 package dev.pgbackup.restore;
 
+import static dev.pgbackup.common.failure.Verdict.RESTORE_REFUSED;
+
 import dev.pgbackup.common.failure.Failure;
 import dev.pgbackup.common.storage.ArchiveCipher;
 import dev.pgbackup.common.storage.ArchiveStorage;
@@ -126,7 +128,7 @@ final class ArchiveSource {
             return RestoreFailure.unchanged(target, KmsRefusal.restoreMessage(backup.filename(), backup.environment()),
                     String.valueOf(e.getCause() == null ? e.getMessage() : e.getCause().getMessage()));
         }
-        return RestoreFailure.unchanged(target, "Restore refused: backup file " + backup.filename() + " is not the "
+        return RestoreFailure.unchanged(target, RESTORE_REFUSED, "backup file " + backup.filename() + " is not the "
                 + "encrypted archive of that name: " + e.getMessage());
     }
 

@@ -74,12 +74,12 @@ final class CopyExpiry {
 
     private Optional<String> drop(AdminSession admin, CreatedDatabases.Entry e, String jobId, String reason,
                                   List<String> notes) throws SQLException {
-        Optional<String> what = created.drop(admin, e);
+        Optional<CreatedDatabases.Dropping> what = created.drop(admin, e);
         if (what.isEmpty()) {
             return Optional.empty(); // gone already (dropped by hand), or another database now has the name: forgotten
         }
-        if (!what.get().startsWith("dropped ")) {
-            notes.add(what.get() + "; it was kept");
+        if (!what.get().dropped()) {
+            notes.add(what.get().note() + "; it was kept");
             return Optional.empty();
         }
         audit.entry("restore.copy.drop").with("jobId", jobId).with("database", e.name()).with("kind", "copy")

@@ -75,10 +75,10 @@ final class CreatedDatabases {
 
     /**
      * Drops the entry's database if the server still has it under that name and OID, and forgets the entry when the
-     * database is gone (dropped now, or before by someone else). Returns what happened, for the job's notes; a
-     * database under that name with another OID is not ours and is left alone.
+     * database is gone (dropped now, or before by someone else). Returns what happened, empty when there was nothing
+     * to drop; a database under that name with another OID is not ours and is left alone.
      */
-    Optional<String> drop(AdminSession admin, Entry e) throws SQLException {
+    Optional<Dropping> drop(AdminSession admin, Entry e) throws SQLException {
         Optional<Long> oid = admin.oid(e.name());
         if (oid.isEmpty() || oid.get() != e.oid()) {
             remove(e.name(), e.oid());
@@ -86,10 +86,14 @@ final class CreatedDatabases {
         }
         Optional<String> failed = admin.dropQuietly(e.name());
         if (failed.isPresent()) {
-            return failed;
+            return Optional.of(new Dropping(false, failed.get()));
         }
         remove(e.name(), e.oid());
-        return Optional.of("dropped '" + e.name() + "'");
+        return Optional.of(new Dropping(true, "dropped '" + e.name() + "'"));
+    }
+
+    /** Whether {@link #drop} dropped the database, and its note for the job (what was dropped, or why it stayed). */
+    record Dropping(boolean dropped, String note) {
     }
 
     private void change(UnaryOperator<List<Entry>> edit) {

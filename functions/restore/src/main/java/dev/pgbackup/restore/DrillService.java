@@ -203,8 +203,8 @@ public final class DrillService {
             made.put(e.name(), e.createdAt());
         }
         for (String name : DrillRules.abandoned(made, clock.instant(), staleAfter)) {
-            created.drop(admin, byName.get(name)).ifPresent(n -> notes.add(n.startsWith("dropped ")
-                    ? n + " left by an earlier drill that did not finish" : n));
+            created.drop(admin, byName.get(name)).ifPresent(d -> notes.add(d.dropped()
+                    ? d.note() + " left by an earlier drill that did not finish" : d.note()));
         }
     }
 

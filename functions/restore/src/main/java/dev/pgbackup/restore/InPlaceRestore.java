@@ -1,5 +1,8 @@
 package dev.pgbackup.restore;
 
+import static dev.pgbackup.common.failure.Verdict.RESTORE_FAILED;
+import static dev.pgbackup.common.failure.Verdict.RESTORE_REFUSED;
+
 import dev.pgbackup.common.db.PgTools;
 import dev.pgbackup.common.failure.Failure;
 import dev.pgbackup.common.time.Deadline;
@@ -38,7 +41,7 @@ final class InPlaceRestore {
         Duration needed = Duration.ofMillis(READ_FACTOR * checkMillis).plus(EXTRA_TIME);
         Duration left = deadline.remaining();
         if (left.compareTo(needed) < 0) {
-            throw RestoreFailure.unchanged(target, "Restore refused: reading backup file " + plan.backup().filename()
+            throw RestoreFailure.unchanged(target, RESTORE_REFUSED, "reading backup file " + plan.backup().filename()
                     + " took " + String.format(java.util.Locale.ROOT, "%.1f", checkMillis / 1000.0)
                     + " s, so an in-place restore needs about " + needed.toSeconds() + " s but only "
                     + left.toSeconds() + " s are left before the worker's time limit; raise the worker's timeout or "
@@ -49,7 +52,7 @@ final class InPlaceRestore {
         String checked = plan.backup().eTag();
         boolean same = catalog.find(plan.backup().filename()).map(b -> b.eTag().equals(checked)).orElse(false);
         if (!same) {
-            throw RestoreFailure.unchanged(target, "Restore failed: backup file " + plan.backup().filename()
+            throw RestoreFailure.failed(target, "backup file " + plan.backup().filename()
                     + " changed or disappeared after it was checked");
         }
         Optional<AdminSession.DatabaseFacts> facts = admin.facts(target);
@@ -63,10 +66,10 @@ final class InPlaceRestore {
         } catch (Failure f) {
             throw RestoreFailure.afterDrop(target, f);
         } catch (SQLException e) {
-            throw RestoreFailure.afterDrop(target, Failure.server("Restore failed: " + admin.message(e)));
+            throw RestoreFailure.afterDrop(target, Failure.server(RESTORE_FAILED, admin.message(e)));
         } catch (RuntimeException e) {
             // whatever failed (S3's second read, the tools, a bug), the target is gone and the message must say so
-            throw RestoreFailure.afterDrop(target, Failure.server("Restore failed: " + e.getClass().getSimpleName()));
+            throw RestoreFailure.afterDrop(target, Failure.server(RESTORE_FAILED, e.getClass().getSimpleName()));
         }
     }
 
@@ -76,7 +79,7 @@ final class InPlaceRestore {
             admin.dropDatabase(target);
         } catch (SQLException e) {
             admin.tryExecute("ALTER DATABASE " + AdminSession.q(target) + " ALLOW_CONNECTIONS true");
-            throw RestoreFailure.unchanged(target, "Restore failed: the database could not be dropped for an in-place "
+            throw RestoreFailure.failed(target, "the database could not be dropped for an in-place "
                     + "restore: " + admin.message(e));
         }
     }

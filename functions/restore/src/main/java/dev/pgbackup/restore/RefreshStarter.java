@@ -1,5 +1,8 @@
 package dev.pgbackup.restore;
 
+import static dev.pgbackup.common.failure.Verdict.REFRESH_FAILED;
+import static dev.pgbackup.common.failure.Verdict.REFRESH_REFUSED;
+
 import dev.pgbackup.common.Wiring;
 import dev.pgbackup.common.audit.AuditLog;
 import dev.pgbackup.common.config.Config;
@@ -96,7 +99,7 @@ public final class RefreshStarter {
             return finishFailed(job, e, audit, false);
         }
         if (newest.isEmpty()) {
-            return finishFailed(job, Failure.conflict("Refresh failed: there is no complete backup of '" + source.get()
+            return finishFailed(job, Failure.conflict(REFRESH_FAILED, "there is no complete backup of '" + source.get()
                     + "' to restore; nothing was changed"), audit, false);
         }
         BackupObject backup = newest.get();
@@ -105,7 +108,7 @@ public final class RefreshStarter {
         audit.with("filename", backup.filename());
         Lock.Outcome taken = lock.acquire(jobId, SUBJECT, backup.filename());
         if (!taken.acquired()) {
-            return finishFailed(job, Failure.conflict("Refresh refused: a restore of '" + config.environment()
+            return finishFailed(job, Failure.conflict(REFRESH_REFUSED, "a restore of '" + config.environment()
                     + "' is already running (job " + taken.holder().jobId() + "); nothing was changed"), audit, false);
         }
         try (LockHeartbeat heartbeat = LockHeartbeat.start(lock, jobId, LockHeartbeat.EVERY)) {
@@ -113,7 +116,7 @@ public final class RefreshStarter {
             JobRecord safetyBackup = safety.take(deadline);
             audit.with("safetyBackup", safetyBackup.filename()).with("safetyBackupJob", safetyBackup.jobId());
             if (safetyBackup.status() != JobRecord.Status.SUCCEEDED) {
-                throw Failure.server("Refresh failed: the safety backup of '" + config.environment() + "' did not "
+                throw Failure.server(REFRESH_FAILED, "the safety backup of '" + config.environment() + "' did not "
                         + "succeed (job " + safetyBackup.jobId() + ": " + safetyBackup.message() + "); nothing was "
                         + "changed");
             }

@@ -1,5 +1,7 @@
 package dev.pgbackup.restore;
 
+import static dev.pgbackup.common.failure.Verdict.SAFETY_CHECK_FAILED;
+
 import dev.pgbackup.common.audit.AuditLog;
 import dev.pgbackup.common.auth.Passkey;
 import dev.pgbackup.common.config.Config;
@@ -90,7 +92,7 @@ public final class RestoreChecks {
 
     private void checkSource(BackupObject backup) {
         if (!config.acceptsRestoreFrom(backup.environment())) {
-            throw Failure.conflict("Safety check failed: backups of '" + backup.environment() + "' may not be restored "
+            throw Failure.conflict(SAFETY_CHECK_FAILED, "backups of '" + backup.environment() + "' may not be restored "
                     + "into '" + config.environment() + "' (this stack accepts backups of: "
                     + String.join(", ", config.restoreSources()) + ")");
         }
@@ -125,7 +127,7 @@ public final class RestoreChecks {
         }
         Optional<LastRestore> lastRestore = records.read(keys.lastRestore(), LastRestore.class);
         if (lastRestore.isPresent() && !recent.get().startedAt().isAfter(lastRestore.get().changedAt())) {
-            throw Failure.conflict("Safety check failed: the newest backup of '" + config.environment() + "' started "
+            throw Failure.conflict(SAFETY_CHECK_FAILED, "the newest backup of '" + config.environment() + "' started "
                     + "before its last restore (job " + lastRestore.get().jobId() + ") changed the database, so it "
                     + "would not bring back what was written since. Please create a backup first (POST "
                     + "/api/setting/backup) and then retry restore.");
@@ -134,9 +136,9 @@ public final class RestoreChecks {
 
     public static String noRecentBackupMessage(String environment, Duration window) {
         long minutes = window.toMinutes();
-        return "Safety check failed: No recent backup found from '" + environment + "' environment within last "
+        return SAFETY_CHECK_FAILED.message("No recent backup found from '" + environment + "' environment within last "
                 + minutes + (minutes == 1 ? " minute" : " minutes")
-                + ". Please create a backup first (POST /api/setting/backup) and then retry restore.";
+                + ". Please create a backup first (POST /api/setting/backup) and then retry restore.");
     }
 
     /**

@@ -1,5 +1,7 @@
 package dev.pgbackup.restore;
 
+import static dev.pgbackup.common.failure.Verdict.DRILL_REFUSED;
+
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import dev.pgbackup.common.Wiring;
@@ -155,8 +157,8 @@ public class RestoreDrillHandler implements RequestHandler<Map<String, Object>, 
 
     /** Another drill of this environment holds the lock: this one is recorded as not run. */
     private Map<String, Object> refuse(JobRecord job, Lock.Holder holder) {
-        JobRecord refused = job.failed(wiring.clock.instant(), "Restore drill refused: a restore drill of '"
-                + job.environment() + "' is already running (job " + holder.jobId() + "); this one did not run", null);
+        JobRecord refused = job.failed(wiring.clock.instant(), DRILL_REFUSED.message("a restore drill of '"
+                + job.environment() + "' is already running (job " + holder.jobId() + "); this one did not run"), null);
         wiring.jobs.save(refused);
         wiring.audit.entry("restore.drill").with("jobId", job.jobId()).with("runningJob", holder.jobId())
                 .with("message", refused.message()).write("REFUSED");

@@ -1,6 +1,7 @@
 package dev.pgbackup.restore;
 
 import dev.pgbackup.common.failure.Failure;
+import dev.pgbackup.common.failure.Verdict;
 
 /**
  * A restore that stopped, with what state it left the target in as data: the message a caller reads ends
@@ -17,48 +18,66 @@ public final class RestoreFailure extends Failure {
         RENAMED_AWAY
     }
 
-    private final String reason;
     private final TargetState state;
     private final String target;
     private final String renamedTo;
 
-    private RestoreFailure(Kind kind, String reason, String diagnostic, TargetState state, String target,
-                           String renamedTo) {
-        super(kind, reason + describe(state, target, renamedTo), diagnostic);
-        this.reason = reason;
+    private RestoreFailure(Kind kind, Verdict verdict, String reason, String diagnostic, TargetState state,
+                           String target, String renamedTo) {
+        super(kind, verdict, reason, describe(state, target, renamedTo), diagnostic);
         this.state = state;
         this.target = target;
         this.renamedTo = renamedTo;
     }
 
     /** The target was not touched. */
-    public static RestoreFailure unchanged(String target, String reason, String diagnostic) {
-        return new RestoreFailure(Kind.SERVER, reason, diagnostic, TargetState.UNCHANGED, target, null);
+    public static RestoreFailure unchanged(String target, Verdict verdict, String reason, String diagnostic) {
+        return new RestoreFailure(Kind.SERVER, verdict, reason, diagnostic, TargetState.UNCHANGED, target, null);
     }
 
-    public static RestoreFailure unchanged(String target, String reason) {
-        return unchanged(target, reason, null);
+    public static RestoreFailure unchanged(String target, Verdict verdict, String reason) {
+        return unchanged(target, verdict, reason, null);
+    }
+
+    /** The commonest: the restore failed and the target was not touched. */
+    public static RestoreFailure failed(String target, String reason, String diagnostic) {
+        return unchanged(target, Verdict.RESTORE_FAILED, reason, diagnostic);
+    }
+
+    public static RestoreFailure failed(String target, String reason) {
+        return unchanged(target, Verdict.RESTORE_FAILED, reason, null);
+    }
+
+    /** Worded whole by someone else (a KMS refusal, an interruption): no verdict opens it. */
+    public static RestoreFailure unchanged(String target, String statement, String diagnostic) {
+        return unchanged(target, null, statement, diagnostic);
+    }
+
+    public static RestoreFailure unchanged(String target, String statement) {
+        return unchanged(target, null, statement, null);
     }
 
     /** A safety check refused the restore before anything was touched (409, like the other safety checks). */
     public static RestoreFailure refused(String target, String reason) {
-        return new RestoreFailure(Kind.CONFLICT, reason, null, TargetState.UNCHANGED, target, null);
+        return new RestoreFailure(Kind.CONFLICT, Verdict.RESTORE_REFUSED, reason, null, TargetState.UNCHANGED, target,
+                null);
     }
 
     /** The request names something the backup does not have (a table): nothing was created (404). */
     public static RestoreFailure notInBackup(String target, String reason) {
-        return new RestoreFailure(Kind.NOT_FOUND, reason, null, TargetState.UNCHANGED, target, null);
+        return new RestoreFailure(Kind.NOT_FOUND, Verdict.RESTORE_REFUSED, reason, null, TargetState.UNCHANGED, target,
+                null);
     }
 
     /** The original database is now named {@code renamedTo}; the message says how to put it back. */
-    public static RestoreFailure renamedAway(String target, String reason, String renamedTo) {
-        return new RestoreFailure(Kind.SERVER, reason, null, TargetState.RENAMED_AWAY, target, renamedTo);
+    public static RestoreFailure renamedAway(String target, String statement, String renamedTo) {
+        return new RestoreFailure(Kind.SERVER, null, statement, null, TargetState.RENAMED_AWAY, target, renamedTo);
     }
 
     /** The same failure after an in-place drop: whatever happened next, the target is gone. */
     public static RestoreFailure afterDrop(String target, Failure cause) {
-        String reason = cause instanceof RestoreFailure r ? r.reason : cause.getMessage();
-        return new RestoreFailure(cause.kind(), reason, cause.diagnostic(), TargetState.DROPPED, target, null);
+        return new RestoreFailure(cause.kind(), cause.verdict(), cause.reason(), cause.diagnostic(),
+                TargetState.DROPPED, target, null);
     }
 
     /**
@@ -69,8 +88,8 @@ public final class RestoreFailure extends Failure {
         if (roles.isEmpty()) {
             return this;
         }
-        RestoreFailure named = new RestoreFailure(kind(), reason + "; the roles it created remain on the server: "
-                + RoleRestore.names(roles), diagnostic(), state, target, renamedTo);
+        RestoreFailure named = new RestoreFailure(kind(), verdict(), reason() + "; the roles it created remain on the "
+                + "server: " + RoleRestore.names(roles), diagnostic(), state, target, renamedTo);
         named.setStackTrace(getStackTrace());
         return named;
     }
@@ -81,11 +100,6 @@ public final class RestoreFailure extends Failure {
 
     public String target() {
         return target;
-    }
-
-    /** What went wrong, without the sentence about the target (a drill says what it did with its scratch copy). */
-    public String reason() {
-        return reason;
     }
 
     private static String describe(TargetState state, String target, String renamedTo) {

@@ -5,6 +5,7 @@ import dev.pgbackup.common.config.Config;
 import dev.pgbackup.common.db.DatabaseLogin;
 import dev.pgbackup.common.db.PgTools;
 import dev.pgbackup.common.failure.Failure;
+import dev.pgbackup.common.failure.Verdict;
 import dev.pgbackup.common.db.ToolErrors;
 import dev.pgbackup.common.time.Deadline;
 import dev.pgbackup.common.jobs.ProgressReporter;
@@ -181,11 +182,11 @@ public final class RestoreService {
         } catch (RestoreFailure f) {
             throw f.withRolesCreated(plan.rolesCreated());
         } catch (SQLException e) {
-            throw RestoreFailure.unchanged(plan.target(), "Restore failed: " + sqlMessage(e, plan))
+            throw RestoreFailure.failed(plan.target(), sqlMessage(e, plan))
                     .withRolesCreated(plan.rolesCreated());
         } catch (DatabaseLogin.Refused refused) {
             // refused at the admin connection or at a streamed pg_restore into the new database, which is dropped
-            throw RestoreFailure.unchanged(plan.target(), "Restore failed: " + refused.reason(), refused.diagnostic())
+            throw RestoreFailure.failed(plan.target(), refused.clause(), refused.diagnostic())
                     .withRolesCreated(plan.rolesCreated());
         }
     }
@@ -195,7 +196,7 @@ public final class RestoreService {
         try {
             return contents.choose(plan.request().tables());
         } catch (TableSelection.Refused refused) {
-            throw RestoreFailure.notInBackup(plan.target(), "Restore refused: " + refused.getMessage() + " (backup "
+            throw RestoreFailure.notInBackup(plan.target(), refused.getMessage() + " (backup "
                     + plan.backup().filename() + "); nothing was created");
         }
     }
@@ -209,7 +210,7 @@ public final class RestoreService {
             // the job's first connection: refused, the source is read again once (a rotated password)
             return plan.login().attempt(db -> AdminSession.open(db, plan.secrets()));
         } catch (SQLException e) {
-            throw RestoreFailure.unchanged(plan.target(), "Restore failed: cannot connect to the database: "
+            throw RestoreFailure.failed(plan.target(), "cannot connect to the database: "
                     + ToolErrors.meaning("the database", sqlMessage(e, plan)), sqlMessage(e, plan));
         }
     }
@@ -223,7 +224,7 @@ public final class RestoreService {
         DatabaseNames names = new DatabaseNames(login.connection().database());
         Optional<Manifest> manifest = manifest(backup, names.target());
         if (manifest.isPresent() && manifest.get().bytes() != backup.size()) {
-            throw RestoreFailure.unchanged(names.target(), "Restore failed: backup file " + filename + " has "
+            throw RestoreFailure.failed(names.target(), "backup file " + filename + " has "
                     + backup.size() + " bytes but " + manifest.get().bytes() + " were recorded when it was written");
         }
         List<String> secrets = login.secrets();
@@ -255,7 +256,7 @@ public final class RestoreService {
         try {
             return pgTools.pgRestoreFor(checked.dumpedByMajor(), checked.dumpedBy(), serverMajor);
         } catch (Failure f) {
-            throw RestoreFailure.unchanged(target, "Restore refused: " + f.getMessage());
+            throw RestoreFailure.unchanged(target, Verdict.RESTORE_REFUSED, f.getMessage());
         }
     }
 
@@ -277,9 +278,8 @@ public final class RestoreService {
             // the swap's retries stop at the deadline; starting it with less left could end them before the
             // sessions are gone, for nothing (the restored copy is dropped either way)
             if (deadline.remaining().compareTo(SwapProtocol.MIN_TIME) < 0) {
-                throw RestoreFailure.unchanged(target, "Restore failed: less than " + SwapProtocol.MIN_TIME.toSeconds()
-                        + " s were left before the worker's time limit to swap the databases (the restored copy is "
-                        + "dropped)");
+                throw RestoreFailure.failed(target, "less than " + SwapProtocol.MIN_TIME.toSeconds() + " s were left "
+                        + "before the worker's time limit to swap the databases (the restored copy is dropped)");
             }
             facts.ifPresent(f -> copyOwner(admin, fresh, f, notes));
             if (facts.isPresent()) {
@@ -394,7 +394,7 @@ public final class RestoreService {
             java.nio.file.Files.writeString(file, chosen.useList());
             return file;
         } catch (java.io.IOException e) {
-            throw RestoreFailure.unchanged(plan.target(), "Restore failed: the list of entries to restore could not "
+            throw RestoreFailure.failed(plan.target(), "the list of entries to restore could not "
                     + "be written to the worker's disk (" + e.getClass().getSimpleName() + ")");
         }
     }
@@ -438,11 +438,11 @@ public final class RestoreService {
             List<CreatedDatabases.Entry> copies = created.of(CreatedDatabases.Kind.PRE_RESTORE, target);
             int keep = config.preRestoreCopiesToKeep();
             for (CreatedDatabases.Entry old : copies.subList(Math.min(keep, copies.size()), copies.size())) {
-                Optional<String> what = created.drop(admin, old);
-                if (what.isPresent() && what.get().startsWith("dropped ")) {
+                Optional<CreatedDatabases.Dropping> what = created.drop(admin, old);
+                if (what.isPresent() && what.get().dropped()) {
                     dropped.add(old.name());
                 } else {
-                    what.ifPresent(n -> notes.add(n + "; it was kept"));
+                    what.ifPresent(d -> notes.add(d.note() + "; it was kept"));
                 }
             }
         } catch (SQLException | RuntimeException e) {
@@ -461,7 +461,7 @@ public final class RestoreService {
         Long needed = plan.manifest().map(Manifest::databaseBytes).orElse(null);
         FreeStorage.refusal(freeStorage.read(), needed, config.serverSpace().marginPercent(), notes)
                 .ifPresent(why -> {
-                    throw RestoreFailure.refused(plan.target(), "Restore refused: " + why);
+                    throw RestoreFailure.refused(plan.target(), why);
                 });
     }
 
@@ -509,8 +509,8 @@ public final class RestoreService {
      */
     private void dropLeftovers(AdminSession admin, String target, List<String> notes) throws SQLException {
         for (CreatedDatabases.Entry e : created.of(CreatedDatabases.Kind.RESTORING, target)) {
-            created.drop(admin, e).ifPresent(n -> notes.add(n.startsWith("dropped ") ? n
-                    + " left by an earlier restore that did not finish" : n));
+            created.drop(admin, e).ifPresent(d -> notes.add(d.dropped() ? d.note()
+                    + " left by an earlier restore that did not finish" : d.note()));
         }
     }
 }

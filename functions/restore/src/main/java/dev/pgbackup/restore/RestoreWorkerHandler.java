@@ -1,5 +1,8 @@
 package dev.pgbackup.restore;
 
+import static dev.pgbackup.common.failure.Verdict.RESTORE_FAILED;
+import static dev.pgbackup.common.failure.Verdict.RESTORE_REFUSED;
+
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import dev.pgbackup.common.Wiring;
@@ -88,7 +91,8 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
                 .with("mode", request.copy() ? RestoreRequest.COPY_HOW : wiring.config.restoreMode().name())
                 .with("tables", request.tables()).with("roles", request.roles().encoded());
         JobRecord finished = refusal.isPresent()
-                ? job.failed(wiring.clock.instant(), "Restore refused: " + refusal.get() + "; nothing was changed", null)
+                ? job.failed(wiring.clock.instant(), RESTORE_REFUSED.message(refusal.get() + "; nothing was changed"),
+                        null)
                 : run(job, request, deadline, audit);
         lifecycle.finish(finished, audit);
         return finished.summary();
@@ -104,8 +108,9 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
         } catch (RuntimeException e) {
             AuditLog.Entry audit = wiring.audit.entry("restore.job").with("jobId", job.jobId())
                     .with("error", e.getClass().getSimpleName());
-            JobRecord failed = job.failed(wiring.clock.instant(), "Restore failed: the job could not be claimed ("
-                    + e.getClass().getSimpleName() + "); nothing was changed", String.valueOf(e.getMessage()));
+            String why = "the job could not be claimed (" + e.getClass().getSimpleName() + "); nothing was changed";
+            JobRecord failed = job.failed(wiring.clock.instant(), RESTORE_FAILED.message(why),
+                    String.valueOf(e.getMessage()));
             lifecycle.finish(failed, audit);
             throw e;
         }

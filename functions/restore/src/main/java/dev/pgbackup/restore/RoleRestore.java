@@ -44,7 +44,7 @@ final class RoleRestore {
         }
         String target = plan.target();
         Manifest manifest = plan.manifest().filter(m -> m.globals() != null).orElseThrow(() -> RestoreFailure.refused(
-                target, "Restore refused: backup " + plan.backup().filename() + " was written without its roles "
+                target, "backup " + plan.backup().filename() + " was written without its roles "
                         + "(before pg_dumpall was part of a backup); restore it without \"roles\" and \"ownership\""));
         RoleStatements.Parsed parsed = parse(plan, manifest);
         DbConnection admin = plan.login().connection().withDatabase(AdminSession.MAINTENANCE_DATABASE);
@@ -52,7 +52,7 @@ final class RoleRestore {
         try {
             found = plan.login().attempt(RoleRestore::target);
         } catch (SQLException e) {
-            throw RestoreFailure.unchanged(target, "Restore failed: the server's roles could not be read ("
+            throw RestoreFailure.failed(target, "the server's roles could not be read ("
                     + dev.pgbackup.common.audit.Redactor.scrub(String.valueOf(e.getMessage()), plan.secrets())
                     + "); nothing was changed");
         }
@@ -60,7 +60,7 @@ final class RoleRestore {
                 found.createRole(), found.createDb(), serverMajor);
         RolePlan.Steps steps = RolePlan.plan(parsed, manifest.globals().referenced(), onServer, options);
         if (!steps.missing().isEmpty()) {
-            throw RestoreFailure.refused(target, "Restore refused: the database's owners and grants name roles this "
+            throw RestoreFailure.refused(target, "the database's owners and grants name roles this "
                     + "server does not have (" + names(steps.missing()) + "); create them, or add \"roles\": \""
                     + RoleOptions.CREATE_MISSING + "\"; nothing was changed");
         }
@@ -104,13 +104,13 @@ final class RoleRestore {
                 }
             }
         } catch (SQLException e) {
-            throw RestoreFailure.unchanged(plan.target(), "Restore failed: the restoring user's memberships could not "
+            throw RestoreFailure.failed(plan.target(), "the restoring user's memberships could not "
                     + "be read (" + dev.pgbackup.common.audit.Redactor.scrub(String.valueOf(e.getMessage()),
                     plan.secrets()) + ")");
         }
         if (!cannot.isEmpty()) {
             String user = admin.user();
-            throw RestoreFailure.refused(plan.target(), "Restore refused: the restoring user '" + user + "' may not "
+            throw RestoreFailure.refused(plan.target(), "the restoring user '" + user + "' may not "
                     + "give objects to " + names(cannot) + " (ownership needs membership in each owner: GRANT "
                     + AdminSession.q(cannot.get(0)) + " TO " + AdminSession.q(user) + ", ...), or restore without "
                     + "\"ownership\"");
@@ -150,13 +150,13 @@ final class RoleRestore {
             }
             return RoleStatements.parse(new String(sql, StandardCharsets.UTF_8));
         } catch (RoleStatements.Unrecognised e) {
-            throw RestoreFailure.refused(target, "Restore refused: the roles of backup " + plan.backup().filename()
+            throw RestoreFailure.refused(target, "the roles of backup " + plan.backup().filename()
                     + " cannot be read: " + e.getMessage() + "; nothing was changed");
         } catch (IOException | RuntimeException e) {
             if (e instanceof RestoreFailure f) {
                 throw f;
             }
-            throw RestoreFailure.unchanged(target, "Restore failed: the roles of backup " + plan.backup().filename()
+            throw RestoreFailure.failed(target, "the roles of backup " + plan.backup().filename()
                     + " could not be read (" + (e instanceof dev.pgbackup.common.failure.Failure ? e.getMessage()
                     : e.getClass().getSimpleName()) + "); nothing was changed");
         }

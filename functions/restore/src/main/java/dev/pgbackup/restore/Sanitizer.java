@@ -1,5 +1,7 @@
 package dev.pgbackup.restore;
 
+import static dev.pgbackup.common.failure.Verdict.RESTORE_REFUSED;
+
 import dev.pgbackup.common.Hashes;
 import dev.pgbackup.common.auth.SecretSource;
 import dev.pgbackup.common.config.RefreshSettings;
@@ -95,7 +97,7 @@ final class Sanitizer {
     }
 
     private static RestoreFailure unreadable(String target, String source, String why, String diagnostic) {
-        return RestoreFailure.unchanged(target, "Restore refused: the sanitising script " + source + " could not be read ("
+        return RestoreFailure.unchanged(target, RESTORE_REFUSED, "the sanitising script " + source + " could not be read ("
                 + why + "); a backup of another environment is never restored without it", diagnostic);
     }
 
@@ -111,7 +113,7 @@ final class Sanitizer {
             throws SQLException {
         long seconds = deadline.remaining().minus(RESERVED).toSeconds();
         if (seconds < 1) {
-            throw RestoreFailure.unchanged(target, "Restore failed: no time was left before the worker's time limit to "
+            throw RestoreFailure.failed(target, "no time was left before the worker's time limit to "
                     + "run the sanitising script " + script.describe() + " (the restored copy is dropped)");
         }
         try (Connection c = database.open()) {
@@ -137,7 +139,7 @@ final class Sanitizer {
         }
         String primary = e instanceof org.postgresql.util.PSQLException p && p.getServerErrorMessage() != null
                 ? p.getServerErrorMessage().getMessage() : e.getClass().getSimpleName();
-        return RestoreFailure.unchanged(target, "Restore failed: the sanitising script " + script.describe()
+        return RestoreFailure.failed(target, "the sanitising script " + script.describe()
                 + " failed with SQLSTATE " + state + (condition == null ? "" : " (" + condition + ")")
                 + " (the restored database is dropped)", "sanitising script: ERROR " + state
                 + ": " + primary);

@@ -138,7 +138,7 @@ final class SwapProtocol {
         int left = 0;
         for (int attempt = 1; ; attempt++) {
             if (deadline.passed()) {
-                throw RestoreFailure.unchanged(target, "Restore failed: the database '" + target + "' could not be "
+                throw RestoreFailure.failed(target, "the database '" + target + "' could not be "
                         + "taken out of use before the worker's time limit" + why(left, lastError));
             }
             left = admin.terminateSessions(target, deadline);
@@ -153,7 +153,7 @@ final class SwapProtocol {
                 boolean retry = "55006".equals(e.getSQLState()) || "55P03".equals(e.getSQLState());
                 lastError = admin.message(e);
                 if (!retry || attempt >= RENAME_ATTEMPTS) {
-                    throw RestoreFailure.unchanged(target, "Restore failed: could not take the database '" + target
+                    throw RestoreFailure.failed(target, "could not take the database '" + target
                             + "' out of use" + why(left, lastError));
                 }
                 AdminSession.pause(Duration.ofMillis(Math.min(100L * attempt, deadline.remaining().toMillis())));

@@ -9,6 +9,7 @@ import com.auth0.jwt.interfaces.DecodedJWT;
 import com.auth0.jwt.interfaces.Verification;
 import dev.pgbackup.common.config.Config;
 import dev.pgbackup.common.failure.Failure;
+import dev.pgbackup.common.failure.Verdict;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
@@ -68,7 +69,8 @@ public final class JwtAuthenticator {
             throw unauthenticated("Invalid token: a subject (sub) is required");
         }
         if (!roles(jwt).contains(policy.requiredRole())) {
-            throw new Failure(Failure.Kind.FORBIDDEN, "Access denied: role " + policy.requiredRole() + " is required");
+            throw new Failure(Failure.Kind.FORBIDDEN, Verdict.ACCESS_DENIED,
+                    "role " + policy.requiredRole() + " is required");
         }
         return new Caller(subject);
     }

@@ -1,6 +1,7 @@
 package dev.pgbackup.common.config;
 
 import dev.pgbackup.common.failure.Failure;
+import dev.pgbackup.common.failure.Verdict;
 import java.time.Duration;
 import java.util.Locale;
 
@@ -31,8 +32,8 @@ public record BackupWindow(Duration window, double megabytesPerSecond, Config.Wo
                 + "WorkerTimeoutSeconds up to 5400), or set BackupRateMBps to a rate measured on this database"
                 : "Set BackupRateMBps to a rate measured on this database if it is faster; beyond 90 minutes a backup "
                 + "needs a container task (see docs/limits.md, 'Beyond 90 minutes')";
-        throw new Failure(Failure.Kind.UNPROCESSABLE, "Backup refused: the database of '" + environment + "' is "
-                + gigabytes(databaseBytes) + " (" + source + "); at " + rate() + " a backup takes about "
+        throw new Failure(Failure.Kind.UNPROCESSABLE, Verdict.BACKUP_REFUSED, "the database of '" + environment
+                + "' is " + gigabytes(databaseBytes) + " (" + source + "); at " + rate() + " a backup takes about "
                 + minutes(estimate(databaseBytes)) + ", longer than the " + minutes(window) + " a backup may run on "
                 + "this stack. Nothing was started. " + advice);
     }

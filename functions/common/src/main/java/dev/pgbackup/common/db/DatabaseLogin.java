@@ -31,7 +31,7 @@ public final class DatabaseLogin {
         }
 
         /** The message as a clause: "the database refused the credentials from ... (re-read once ...)". */
-        public String reason() {
+        public String clause() {
             return reason;
         }
     }

@@ -18,11 +18,27 @@ public class Failure extends RuntimeException {
     }
 
     private final Kind kind;
+    private final Verdict verdict;
+    private final String reason;
     private final String diagnostic;
 
     public Failure(Kind kind, String message, String diagnostic) {
-        super(message);
+        this(kind, null, message, "", diagnostic);
+    }
+
+    public Failure(Kind kind, Verdict verdict, String reason) {
+        this(kind, verdict, reason, "", null);
+    }
+
+    /**
+     * The message is the verdict's words (when there is one), the reason, then {@code tail}: what a kind of failure
+     * adds after the reason (a restore's target state), which a caller reading the reason does not want.
+     */
+    protected Failure(Kind kind, Verdict verdict, String reason, String tail, String diagnostic) {
+        super((verdict == null ? reason : verdict.message(reason)) + tail);
         this.kind = kind;
+        this.verdict = verdict;
+        this.reason = reason;
         this.diagnostic = diagnostic;
     }
 
@@ -50,12 +66,39 @@ public class Failure extends RuntimeException {
         return new Failure(Kind.SERVER, message, diagnostic);
     }
 
+    public static Failure conflict(Verdict verdict, String reason) {
+        return new Failure(Kind.CONFLICT, verdict, reason);
+    }
+
+    public static Failure server(Verdict verdict, String reason) {
+        return new Failure(Kind.SERVER, verdict, reason);
+    }
+
+    public static Failure server(Verdict verdict, String reason, String diagnostic) {
+        return new Failure(Kind.SERVER, verdict, reason, "", diagnostic);
+    }
+
     public Kind kind() {
         return kind;
     }
 
     public int status() {
         return kind.status;
+    }
+
+    /** The words the message opens with; null when it has none (its reason is then the whole statement). */
+    public final Verdict verdict() {
+        return verdict;
+    }
+
+    /** Why, without the verdict's words and without what a kind of failure appends (the message minus both). */
+    public final String reason() {
+        return reason;
+    }
+
+    /** The verdict's words and the reason: the message without what a kind of failure appends after it. */
+    public final String statement() {
+        return verdict == null ? reason : verdict.message(reason);
     }
 
     /** Scrubbed detail for operators (stderr of a tool, a driver message); never part of an answer. */

@@ -108,7 +108,7 @@ class DatabaseLoginTest {
         assertEquals("The database refused the credentials from the Secrets Manager secret in DB_SECRET_ARN (re-read "
                 + "once after a possible rotation)", refused.getMessage());
         assertEquals("the database refused the credentials from the Secrets Manager secret in DB_SECRET_ARN (re-read "
-                + "once after a possible rotation)", refused.reason());
+                + "once after a possible rotation)", refused.clause());
         assertFalse(refused.diagnostic().contains("wrong-pass-1"), refused.diagnostic());
         assertTrue(refused.diagnostic().contains("password authentication failed"), refused.diagnostic());
         assertEquals(2, store.reads);
