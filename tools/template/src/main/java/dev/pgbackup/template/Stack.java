@@ -34,7 +34,6 @@ public final class Stack {
         this.template = template;
         this.name = name;
         this.physicalIds = Map.copyOf(physicalIds);
-        this.resources = template.section("Resources");
         List<String> problems = new ArrayList<>();
         for (String p : given.keySet()) {
             if (!template.parameterNames().contains(p)) {
@@ -50,15 +49,21 @@ public final class Stack {
                 continue;
             }
             check(p, declaration, value, problems);
-            parameters.put(p, String.valueOf(declaration.get("Type")).startsWith("CommaDelimitedList")
-                    || String.valueOf(declaration.get("Type")).startsWith("List<") ? split(value) : value);
+            parameters.put(p, isList(String.valueOf(declaration.get("Type"))) ? split(value) : value);
         }
+        Map<String, Map<String, Object>> all = new LinkedHashMap<>(template.section("Resources"));
         if (problems.isEmpty()) {
             problems.addAll(brokenRules());
+            all.putAll(ForEach.expand(template.loops, this::resolve));
         }
+        this.resources = all;
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException("CloudFormation would refuse stack " + name + ": " + String.join("; ", problems));
         }
+    }
+
+    private static boolean isList(String type) {
+        return type.startsWith("CommaDelimitedList") || type.startsWith("List<");
     }
 
     private static List<Object> split(String value) {
@@ -79,13 +84,17 @@ public final class Stack {
                 problems.add(name + " must be a number: " + value);
             }
         }
+        // a list's AllowedValues and AllowedPattern hold for each of its items
+        List<String> items = isList(type) ? split(value).stream().map(String::valueOf).toList() : List.of(value);
         Object allowed = declaration.get("AllowedValues");
-        if (allowed instanceof List<?> values && values.stream().map(String::valueOf).noneMatch(value::equals)) {
-            problems.add(name + " must be one of " + values + ": " + value);
-        }
-        Object pattern = declaration.get("AllowedPattern");
-        if (pattern instanceof String regex && !Pattern.compile(regex).matcher(value).matches()) {
-            problems.add(name + " must match " + regex + ": " + value);
+        for (String item : items) {
+            if (allowed instanceof List<?> values && values.stream().map(String::valueOf).noneMatch(item::equals)) {
+                problems.add(name + " must be one of " + values + ": " + value);
+            }
+            Object pattern = declaration.get("AllowedPattern");
+            if (pattern instanceof String regex && !Pattern.compile(regex).matcher(item).matches()) {
+                problems.add(name + " must match " + regex + ": " + value);
+            }
         }
     }
 
@@ -258,6 +267,13 @@ public final class Stack {
                 if (physicalId(id).equals(arn)) {
                     policies.add(new Policy(id, (Map<String, Object>) properties(id).get("PolicyDocument")));
                 }
+            }
+        }
+        // policies that name the role themselves (AWS::IAM::Policy)
+        for (String id : resourcesOfType("AWS::IAM::Policy")) {
+            Map<String, Object> policy = properties(id);
+            if (((List<Object>) policy.getOrDefault("Roles", List.of())).contains(physicalId(roleLogicalId))) {
+                policies.add(new Policy(text(policy.get("PolicyName")), (Map<String, Object>) policy.get("PolicyDocument")));
             }
         }
         return policies;
