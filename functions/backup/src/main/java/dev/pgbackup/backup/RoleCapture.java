@@ -6,7 +6,7 @@ import dev.pgbackup.common.db.PgTools;
 import dev.pgbackup.common.db.RunningTool;
 import dev.pgbackup.common.db.ToolErrors;
 import dev.pgbackup.common.failure.Failure;
-import dev.pgbackup.common.jobs.Deadline;
+import dev.pgbackup.common.time.Deadline;
 import dev.pgbackup.common.storage.ArchiveStorage;
 import dev.pgbackup.common.storage.RoleGlobals;
 import dev.pgbackup.common.storage.StateKeys;
