@@ -25,7 +25,7 @@ public final class Stack {
 
     private final SamTemplate template;
     public final String name;
-    private final Map<String, Object> parameters = new LinkedHashMap<>();
+    private final Map<String, Object> parameters;
     private final Map<String, String> physicalIds;
     private final Map<String, Boolean> conditions = new HashMap<>();
     private final Map<String, Map<String, Object>> resources;
@@ -35,22 +35,7 @@ public final class Stack {
         this.name = name;
         this.physicalIds = Map.copyOf(physicalIds);
         List<String> problems = new ArrayList<>();
-        for (String p : given.keySet()) {
-            if (!template.parameterNames().contains(p)) {
-                problems.add("template.yaml has no parameter " + p);
-            }
-        }
-        for (String p : template.parameterNames()) {
-            Map<String, Object> declaration = template.parameter(p);
-            Object fallback = declaration.get("Default");
-            String value = given.containsKey(p) ? given.get(p) : fallback == null ? null : String.valueOf(fallback);
-            if (value == null) {
-                problems.add("parameter " + p + " has no default and was not given");
-                continue;
-            }
-            check(p, declaration, value, problems);
-            parameters.put(p, isList(String.valueOf(declaration.get("Type"))) ? split(value) : value);
-        }
+        this.parameters = ParameterValues.of(template, given, problems);
         Map<String, Map<String, Object>> all = new LinkedHashMap<>(template.section("Resources"));
         if (problems.isEmpty()) {
             problems.addAll(brokenRules());
@@ -59,42 +44,6 @@ public final class Stack {
         this.resources = all;
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException("CloudFormation would refuse stack " + name + ": " + String.join("; ", problems));
-        }
-    }
-
-    private static boolean isList(String type) {
-        return type.startsWith("CommaDelimitedList") || type.startsWith("List<");
-    }
-
-    private static List<Object> split(String value) {
-        List<Object> items = new ArrayList<>();
-        for (String item : value.split(",", -1)) {
-            items.add(item.trim());
-        }
-        return items;
-    }
-
-    @SuppressWarnings("unchecked")
-    private static void check(String name, Map<String, Object> declaration, String value, List<String> problems) {
-        String type = String.valueOf(declaration.get("Type"));
-        if (type.equals("Number")) {
-            try {
-                Double.parseDouble(value);
-            } catch (NumberFormatException e) {
-                problems.add(name + " must be a number: " + value);
-            }
-        }
-        // a list's AllowedValues and AllowedPattern hold for each of its items
-        List<String> items = isList(type) ? split(value).stream().map(String::valueOf).toList() : List.of(value);
-        Object allowed = declaration.get("AllowedValues");
-        for (String item : items) {
-            if (allowed instanceof List<?> values && values.stream().map(String::valueOf).noneMatch(item::equals)) {
-                problems.add(name + " must be one of " + values + ": " + value);
-            }
-            Object pattern = declaration.get("AllowedPattern");
-            if (pattern instanceof String regex && !Pattern.compile(regex).matcher(item).matches()) {
-                problems.add(name + " must match " + regex + ": " + value);
-            }
         }
     }
 
