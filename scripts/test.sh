@@ -55,7 +55,7 @@ log "SAM template: validate --lint"
 "$VENV/bin/sam" validate --lint --region us-east-1
 
 log "SAM build (no container): every function and the layer"
-"$VENV/bin/sam" build --region us-east-1 --build-dir "$ROOT/.aws-sam/build" >/tmp/pgbackup-sam-build.log 2>&1 \
+"$VENV/bin/sam" build --language-extensions --region us-east-1 --build-dir "$ROOT/.aws-sam/build" >/tmp/pgbackup-sam-build.log 2>&1 \
   || { tail -50 /tmp/pgbackup-sam-build.log >&2; echo "sam build failed" >&2; exit 1; }
 tail -5 /tmp/pgbackup-sam-build.log
 for fn in BackupApiFunction BackupWorkerFunction BackupWorkerManagedFunction ListBackupsFunction JobStatusFunction \

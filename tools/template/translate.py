@@ -23,6 +23,11 @@ class NoManagedPolicies:
 def main(path):
     with open(path, encoding="utf-8") as f:
         template = yaml_parse(f.read())
+    # Fn::ForEach (AWS::LanguageExtensions) expands per parameter set, which CloudFormation does before the SAM
+    # transform: aside here, expanded by the resolver with the stack's parameters
+    loops = {k: v for k, v in template.get("Resources", {}).items() if k.startswith("Fn::ForEach::")}
+    for key in loops:
+        del template["Resources"][key]
     for resource in template.get("Resources", {}).values():
         properties = resource.get("Properties", {})
         for key in ("CodeUri", "ContentUri"):
@@ -30,7 +35,9 @@ def main(path):
                 properties[key] = "s3://local-build/" + properties[key].strip("/")
     # the translator asks for a region only to name pseudo parameters; the resolver supplies its own
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    json.dump(transform(template, {}, NoManagedPolicies()), sys.stdout, indent=1, sort_keys=True)
+    cloudformation = transform(template, {}, NoManagedPolicies())
+    cloudformation["Resources"].update(loops)
+    json.dump(cloudformation, sys.stdout, indent=1, sort_keys=True)
 
 
 if __name__ == "__main__":

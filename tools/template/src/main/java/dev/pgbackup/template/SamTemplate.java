@@ -28,10 +28,22 @@ public final class SamTemplate {
     private static final Map<Path, SamTemplate> LOADED = new ConcurrentHashMap<>();
 
     final Map<String, Object> cloudFormation;
+    /** The Resources section's Fn::ForEach loops, which each stack expands with its parameters. */
+    final Map<String, List<Object>> loops = new LinkedHashMap<>();
     private final Map<String, Map<String, Object>> parameters;
 
-    private SamTemplate(Map<String, Object> cloudFormation) {
-        this.cloudFormation = cloudFormation;
+    @SuppressWarnings("unchecked")
+    private SamTemplate(Map<String, Object> translated) {
+        Map<String, Object> resources = new LinkedHashMap<>();
+        ((Map<String, Object>) translated.getOrDefault("Resources", Map.of())).forEach((id, resource) -> {
+            if (id.startsWith(ForEach.PREFIX)) {
+                loops.put(id, (List<Object>) resource);
+            } else {
+                resources.put(id, resource);
+            }
+        });
+        this.cloudFormation = new LinkedHashMap<>(translated);
+        this.cloudFormation.put("Resources", resources);
         this.parameters = section("Parameters");
     }
 

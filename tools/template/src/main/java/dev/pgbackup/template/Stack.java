@@ -25,7 +25,7 @@ public final class Stack {
 
     private final SamTemplate template;
     public final String name;
-    private final Map<String, Object> parameters = new LinkedHashMap<>();
+    private final Map<String, Object> parameters;
     private final Map<String, String> physicalIds;
     private final Map<String, Boolean> conditions = new HashMap<>();
     private final Map<String, Map<String, Object>> resources;
@@ -34,58 +34,16 @@ public final class Stack {
         this.template = template;
         this.name = name;
         this.physicalIds = Map.copyOf(physicalIds);
-        this.resources = template.section("Resources");
         List<String> problems = new ArrayList<>();
-        for (String p : given.keySet()) {
-            if (!template.parameterNames().contains(p)) {
-                problems.add("template.yaml has no parameter " + p);
-            }
-        }
-        for (String p : template.parameterNames()) {
-            Map<String, Object> declaration = template.parameter(p);
-            Object fallback = declaration.get("Default");
-            String value = given.containsKey(p) ? given.get(p) : fallback == null ? null : String.valueOf(fallback);
-            if (value == null) {
-                problems.add("parameter " + p + " has no default and was not given");
-                continue;
-            }
-            check(p, declaration, value, problems);
-            parameters.put(p, String.valueOf(declaration.get("Type")).startsWith("CommaDelimitedList")
-                    || String.valueOf(declaration.get("Type")).startsWith("List<") ? split(value) : value);
-        }
+        this.parameters = ParameterValues.of(template, given, problems);
+        Map<String, Map<String, Object>> all = new LinkedHashMap<>(template.section("Resources"));
         if (problems.isEmpty()) {
             problems.addAll(brokenRules());
+            all.putAll(ForEach.expand(template.loops, this::resolve));
         }
+        this.resources = all;
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException("CloudFormation would refuse stack " + name + ": " + String.join("; ", problems));
-        }
-    }
-
-    private static List<Object> split(String value) {
-        List<Object> items = new ArrayList<>();
-        for (String item : value.split(",", -1)) {
-            items.add(item.trim());
-        }
-        return items;
-    }
-
-    @SuppressWarnings("unchecked")
-    private static void check(String name, Map<String, Object> declaration, String value, List<String> problems) {
-        String type = String.valueOf(declaration.get("Type"));
-        if (type.equals("Number")) {
-            try {
-                Double.parseDouble(value);
-            } catch (NumberFormatException e) {
-                problems.add(name + " must be a number: " + value);
-            }
-        }
-        Object allowed = declaration.get("AllowedValues");
-        if (allowed instanceof List<?> values && values.stream().map(String::valueOf).noneMatch(value::equals)) {
-            problems.add(name + " must be one of " + values + ": " + value);
-        }
-        Object pattern = declaration.get("AllowedPattern");
-        if (pattern instanceof String regex && !Pattern.compile(regex).matcher(value).matches()) {
-            problems.add(name + " must match " + regex + ": " + value);
         }
     }
 
@@ -258,6 +216,13 @@ public final class Stack {
                 if (physicalId(id).equals(arn)) {
                     policies.add(new Policy(id, (Map<String, Object>) properties(id).get("PolicyDocument")));
                 }
+            }
+        }
+        // policies that name the role themselves (AWS::IAM::Policy)
+        for (String id : resourcesOfType("AWS::IAM::Policy")) {
+            Map<String, Object> policy = properties(id);
+            if (((List<Object>) policy.getOrDefault("Roles", List.of())).contains(physicalId(roleLogicalId))) {
+                policies.add(new Policy(text(policy.get("PolicyName")), (Map<String, Object>) policy.get("PolicyDocument")));
             }
         }
         return policies;
