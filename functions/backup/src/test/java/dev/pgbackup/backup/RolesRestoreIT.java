@@ -7,12 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pgbackup.common.failure.Failure;
-import dev.pgbackup.common.jobs.Deadline;
 import dev.pgbackup.common.jobs.JobStore;
 import dev.pgbackup.common.jobs.ProgressReporter;
 import dev.pgbackup.common.storage.BackupClass;
 import dev.pgbackup.common.storage.BackupName;
 import dev.pgbackup.common.storage.Manifest;
+import dev.pgbackup.common.time.Deadline;
 import dev.pgbackup.restore.RestoreRequest;
 import dev.pgbackup.restore.RestoreService;
 import dev.pgbackup.restore.RestoreWorkerHandler;
