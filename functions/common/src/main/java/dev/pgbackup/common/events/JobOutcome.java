@@ -7,7 +7,7 @@ import dev.pgbackup.common.jobs.JobRecord;
  * Built from the job record's public fields only: never the diagnostic (a tool's own words, which can quote rows
  * and host names), never a secret.
  */
-public record JobOutcome(String app, String environment, String jobId, String filename, String trigger, String status,
+record JobOutcome(String app, String environment, String jobId, String filename, String trigger, String status,
                          String message, Long bytes, Long durationMs, String finishedAt) {
     public static final String SOURCE = "pgbackup";
 

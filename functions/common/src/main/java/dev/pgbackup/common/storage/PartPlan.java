@@ -9,7 +9,7 @@ package dev.pgbackup.common.storage;
  * {@code buffer / MAX_IN_FLIGHT} each against a budget of {@code buffer} bytes: at most {@link #MAX_IN_FLIGHT} small
  * parts, and never more than {@code buffer} bytes of large ones (a fixed bound, however large the database).
  */
-public record PartPlan(long firstPart, long maxPart, long buffer) {
+record PartPlan(long firstPart, long maxPart, long buffer) {
     private static final long MIB = 1024 * 1024;
     /** S3 takes at most 10,000 parts of 5 MiB to 5 GiB (the last may be smaller). */
     static final int MAX_PARTS = 10_000;
