@@ -51,11 +51,11 @@ public final class AwsClients {
         return builder.build();
     }
 
-    public static AwsClients fromEnvironment() {
+    static AwsClients fromEnvironment() {
         return from(System.getenv());
     }
 
-    public static AwsClients from(Map<String, String> env) {
+    static AwsClients from(Map<String, String> env) {
         String url = Variable.AWS_ENDPOINT_URL.in(env);
         return new AwsClients(url == null ? Optional.empty() : Optional.of(URI.create(url)),
                 Boolean.parseBoolean(Variable.S3_FORCE_PATH_STYLE.orDefault(env)));

@@ -55,7 +55,7 @@ public final class Wiring {
     public final StateKeys keys;
     public final ArchiveStorage archives;
     public final SecretSource secrets;
-    public final JwtAuthenticator auth;
+    final JwtAuthenticator auth;
     public final ApiEdge edge;
     public final Passkey passkey;
     public final PgTools pgTools;

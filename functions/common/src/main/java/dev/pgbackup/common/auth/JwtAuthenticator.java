@@ -25,7 +25,7 @@ import java.util.Map;
 public final class JwtAuthenticator {
     static final int MAX_TOKEN_LENGTH = 8192;
     /** HS256 keys shorter than the hash output are guessable offline from any one token. */
-    public static final int MIN_SECRET_BYTES = 32;
+    static final int MIN_SECRET_BYTES = 32;
     private static final long LEEWAY_SECONDS = 30;
     private static final String INVALID = "Invalid or expired token";
 

@@ -14,11 +14,11 @@ import java.util.Locale;
 public record BackupWindow(Duration window, double megabytesPerSecond, Config.WorkerCompute compute) {
 
     /** How long a backup of {@code databaseBytes} takes at the configured rate. */
-    public Duration estimate(long databaseBytes) {
+    Duration estimate(long databaseBytes) {
         return Duration.ofMillis((long) Math.ceil(databaseBytes / (megabytesPerSecond * 1000.0)));
     }
 
-    public boolean fits(long databaseBytes) {
+    boolean fits(long databaseBytes) {
         return estimate(databaseBytes).compareTo(window) <= 0;
     }
 

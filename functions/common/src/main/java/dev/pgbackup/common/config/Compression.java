@@ -10,7 +10,7 @@ import java.util.regex.Pattern;
  */
 public record Compression(Method method, int level) {
     /** A method, its level range, the level pg_dump uses by default, and the first pg_dump that writes it. */
-    public enum Method {
+    enum Method {
         ZSTD(1, 19, 3, 16), LZ4(1, 12, 1, 16), GZIP(1, 9, 6, 0), NONE(0, 0, 0, 0);
 
         final int minLevel;

@@ -14,9 +14,9 @@ import java.util.Optional;
 public record DrillSettings(String verificationUrlParameter, boolean recordRowCounts, Duration alarmAfter,
                             Config.WorkerLimits worker) {
     /** The drill function's Lambda timeout can never exceed standard Lambda's. */
-    public static final Duration MAX_TIMEOUT = Duration.ofSeconds(900);
+    static final Duration MAX_TIMEOUT = Duration.ofSeconds(900);
     /** The drill function's EventInvokeConfig in template.yaml (part of a drill's staleness). */
-    public static final Duration MAX_EVENT_AGE = Duration.ofSeconds(300);
+    static final Duration MAX_EVENT_AGE = Duration.ofSeconds(300);
 
     public Optional<String> verificationServer() {
         return verificationUrlParameter.isEmpty() ? Optional.empty() : Optional.of(verificationUrlParameter);

@@ -13,7 +13,7 @@ public record Notifications(String eventBus, String topicArn) {
     /** A standard topic of any partition; FIFO topics would need a message group, so they are refused. */
     private static final Pattern TOPIC = Pattern.compile("arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}");
 
-    public static final Notifications OFF = new Notifications(null, null);
+    static final Notifications OFF = new Notifications(null, null);
 
     /** Reads EVENT_BUS_NAME and NOTIFICATION_TOPIC_ARN (unset or empty: off), adding what is wrong to {@code problems}. */
     static Notifications read(Map<String, String> env, List<String> problems) {

@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
 public record RefreshSettings(String sourceEnvironment, String sanitizeParameter, String sanitizeS3Key) {
     private static final Pattern KEY_NAME = Pattern.compile("[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*");
 
-    public static final RefreshSettings OFF = new RefreshSettings("", null, null);
+    static final RefreshSettings OFF = new RefreshSettings("", null, null);
 
     /** The scheduled refresh's source, when the schedule is on. */
     public Optional<String> source() {
@@ -31,7 +31,7 @@ public record RefreshSettings(String sourceEnvironment, String sanitizeParameter
      * Where a stack's sanitising script may live in the bucket: under its own prefix, which only the operator (and no
      * other stack's role) writes, so no other environment can choose what runs inside this one's databases.
      */
-    public static String scriptPrefix(String app, String environment) {
+    static String scriptPrefix(String app, String environment) {
         return "pgbackup/sanitize/" + app + "-" + environment + "/";
     }
 

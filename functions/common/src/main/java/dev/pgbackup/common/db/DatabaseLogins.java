@@ -34,7 +34,7 @@ public final class DatabaseLogins {
     }
 
     /** Where the credentials come from, for messages any caller may read. */
-    public String describe() {
+    String describe() {
         return source.describe();
     }
 

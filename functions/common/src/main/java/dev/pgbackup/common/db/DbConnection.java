@@ -98,7 +98,7 @@ public final class DbConnection {
     }
 
     /** The server is not authenticated: neither verify-ca nor verify-full (a man in the middle could read the dump). */
-    public boolean unverifiedTls() {
+    boolean unverifiedTls() {
         return !sslMode.equals("verify-ca") && !sslMode.equals("verify-full");
     }
 
@@ -109,7 +109,7 @@ public final class DbConnection {
                 : java.util.Optional.empty();
     }
 
-    public String sslRootCert() {
+    String sslRootCert() {
         return sslRootCert;
     }
 
@@ -127,11 +127,11 @@ public final class DbConnection {
         return new DbConnection(host, port, otherDatabase, user, password, sslMode, sslRootCert);
     }
 
-    public String host() {
+    String host() {
         return host;
     }
 
-    public int port() {
+    int port() {
         return port;
     }
 
@@ -148,12 +148,12 @@ public final class DbConnection {
         return password;
     }
 
-    public String sslMode() {
+    String sslMode() {
         return sslMode;
     }
 
     /** Variables for libpq children (pg_dump, pg_restore, psql): the password travels here, not in argv. */
-    public Map<String, String> libpqEnvironment() {
+    Map<String, String> libpqEnvironment() {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("PGHOST", host);
         env.put("PGPORT", Integer.toString(port));
@@ -171,11 +171,11 @@ public final class DbConnection {
         return env;
     }
 
-    public String jdbcUrl() {
+    String jdbcUrl() {
         return "jdbc:postgresql://" + host + ":" + port + "/" + database;
     }
 
-    public Properties jdbcProperties() {
+    Properties jdbcProperties() {
         Properties p = new Properties();
         p.setProperty("user", user);
         if (password != null) {

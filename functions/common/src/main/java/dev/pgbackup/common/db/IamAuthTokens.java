@@ -26,7 +26,7 @@ public final class IamAuthTokens {
     private final Region region;
     private final Clock clock;
 
-    public IamAuthTokens(AwsCredentialsProvider credentials, Region region, Clock clock) {
+    IamAuthTokens(AwsCredentialsProvider credentials, Region region, Clock clock) {
         this.credentials = credentials;
         this.region = region;
         this.clock = clock;
@@ -39,7 +39,7 @@ public final class IamAuthTokens {
     }
 
     /** {@code host:port/?Action=connect&DBUser=user&X-Amz-...}: the password for one connection opened now. */
-    public String token(String host, int port, String user) {
+    String token(String host, int port, String user) {
         SdkHttpRequest connect = SdkHttpRequest.builder()
                 .method(SdkHttpMethod.GET)
                 .protocol("https")

@@ -45,7 +45,7 @@ public class PgTools {
         this.root = root;
     }
 
-    public Path root() {
+    Path root() {
         return root;
     }
 

@@ -29,7 +29,7 @@ public final class RunningTool implements AutoCloseable {
         return new RunningTool(name, builder.start(), stderrLines);
     }
 
-    public String name() {
+    String name() {
         return name;
     }
 

@@ -7,9 +7,9 @@ import dev.pgbackup.common.jobs.JobRecord;
  * Built from the job record's public fields only: never the diagnostic (a tool's own words, which can quote rows
  * and host names), never a secret.
  */
-public record JobOutcome(String app, String environment, String jobId, String filename, String trigger, String status,
+record JobOutcome(String app, String environment, String jobId, String filename, String trigger, String status,
                          String message, Long bytes, Long durationMs, String finishedAt) {
-    public static final String SOURCE = "pgbackup";
+    static final String SOURCE = "pgbackup";
 
     public static JobOutcome of(String app, JobRecord job) {
         return new JobOutcome(app, job.environment(), job.jobId(), job.filename(), job.trigger(), job.status().name(),
@@ -17,7 +17,7 @@ public record JobOutcome(String app, String environment, String jobId, String fi
     }
 
     /** "Backup Succeeded", "Backup Failed", "Restore Succeeded" or "Restore Failed". */
-    public static String detailType(JobRecord job) {
+    static String detailType(JobRecord job) {
         String what = job.type() == JobRecord.Type.BACKUP ? "Backup" : "Restore";
         return what + (job.status() == JobRecord.Status.SUCCEEDED ? " Succeeded" : " Failed");
     }

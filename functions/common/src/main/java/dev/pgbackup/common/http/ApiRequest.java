@@ -24,7 +24,7 @@ public final class ApiRequest {
     }
 
     /** The body as bytes; 413 past {@code maxBytes}. An absent body is empty. */
-    public static byte[] body(APIGatewayV2HTTPEvent event, int maxBytes) {
+    static byte[] body(APIGatewayV2HTTPEvent event, int maxBytes) {
         String raw = event.getBody();
         if (raw == null) {
             return new byte[0];
@@ -118,7 +118,7 @@ public final class ApiRequest {
     }
 
     /** Echoes attacker-controlled text only in a short, printable form. */
-    public static String printable(String text) {
+    static String printable(String text) {
         String cleaned = text.replaceAll("[^\\x20-\\x7E]", "?");
         return cleaned.length() > 64 ? cleaned.substring(0, 64) + "..." : cleaned;
     }

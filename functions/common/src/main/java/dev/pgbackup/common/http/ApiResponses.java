@@ -26,7 +26,7 @@ public final class ApiResponses {
         return json(200, success(fields));
     }
 
-    public static Map<String, Object> success(Map<String, ?> fields) {
+    static Map<String, Object> success(Map<String, ?> fields) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("success", true);
         body.putAll(fields);

@@ -76,7 +76,7 @@ public final class JobAnswers {
         }
     }
 
-    public static Map<String, Object> running(JobRecord job, Duration window) {
+    static Map<String, Object> running(JobRecord job, Duration window) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("success", true);
         body.put("status", "RUNNING");

@@ -19,7 +19,7 @@ public final class JobMetrics {
     public static final String NAMESPACE = "PgBackup";
     public static final String APP = "App";
     public static final String ENVIRONMENT = "Environment";
-    public static final String TRIGGER = "Trigger";
+    static final String TRIGGER = "Trigger";
     public static final List<String> BY_ENVIRONMENT = List.of(APP, ENVIRONMENT);
     public static final List<String> BY_TRIGGER = List.of(APP, ENVIRONMENT, TRIGGER);
 

@@ -104,7 +104,7 @@ public record JobRecord(
     }
 
     /** The same running job with its progress. */
-    public JobRecord withProgress(Progress now) {
+    JobRecord withProgress(Progress now) {
         return new JobRecord(jobId, type, status, environment, filename, requestedBy, trigger, createdAt, finishedAt,
                 durationMs, bytes, message, details, diagnostic, timings, now, failure, into, tables, database,
                 roles);

@@ -35,7 +35,7 @@ public final class JobStore {
         return UUID.randomUUID().toString();
     }
 
-    public static boolean isJobId(String id) {
+    static boolean isJobId(String id) {
         return id != null && JOB_ID.matcher(id).matches();
     }
 
@@ -48,7 +48,7 @@ public final class JobStore {
      * read (If-Match): once the final record is written, no progress write, however late, can replace it.
      * False when nothing was written (the job has finished, or its record changed in between).
      */
-    public boolean saveProgress(String jobId, JobRecord.Progress progress) {
+    boolean saveProgress(String jobId, JobRecord.Progress progress) {
         String key = keys.job(jobId);
         Optional<Records.Versioned<JobRecord>> current = records.readVersioned(key, JobRecord.class);
         if (current.isEmpty() || current.get().value().finished()) {

@@ -43,7 +43,7 @@ public final class Lock {
         this.clock = clock;
     }
 
-    public String key() {
+    String key() {
         return key;
     }
 
@@ -74,7 +74,7 @@ public final class Lock {
      * Rewrites the lock while {@code jobId} holds it, conditional on the version read (If-Match): its staleness
      * starts again. False when the job no longer holds it (released, or taken over as stale).
      */
-    public boolean renew(String jobId) {
+    boolean renew(String jobId) {
         Optional<Records.Versioned<Holder>> current = read();
         if (current.isEmpty() || !heldBy(current.get(), jobId)) {
             return false;

@@ -29,7 +29,7 @@ public final class Timings {
         steps.merge(step, millis, Long::sum);
     }
 
-    public Map<String, Long> asMap() {
+    Map<String, Long> asMap() {
         synchronized (steps) {
             return Map.copyOf(new LinkedHashMap<>(steps));
         }

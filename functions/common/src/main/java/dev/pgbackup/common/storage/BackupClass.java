@@ -16,7 +16,7 @@ public enum BackupClass {
         this.key = key;
     }
 
-    public static Optional<BackupClass> fromKey(String key) {
+    static Optional<BackupClass> fromKey(String key) {
         for (BackupClass c : values()) {
             if (c.key.equals(key)) {
                 return Optional.of(c);

@@ -44,7 +44,7 @@ public record Manifest(
         Long databaseBytes,
         RoleGlobals globals) {
     /** Manifests are read whole: one written before row counts had their own object holds up to 2,000 inline. */
-    public static final int MAX_BYTES = 1024 * 1024;
+    static final int MAX_BYTES = 1024 * 1024;
 
     /** Without row counts in their own object (every manifest before 2026-12). */
     public Manifest(String filename, String environment, BackupClass backupClass, String jobId, Instant startedAt,
@@ -75,7 +75,7 @@ public record Manifest(
     }
 
     /** The same manifest, its row counts in their own object of {@code tables} tables and this SHA-256. */
-    public Manifest withRowCountsObject(int tables, String countsSha256) {
+    Manifest withRowCountsObject(int tables, String countsSha256) {
         return new Manifest(filename, environment, backupClass, jobId, startedAt, completedAt, bytes, sha256,
                 pgDumpVersion, serverVersion, compression, extra, rowCounts, scope, encryption, kmsKeyId, tables,
                 countsSha256, databaseBytes, globals);

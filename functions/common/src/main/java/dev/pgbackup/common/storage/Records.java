@@ -45,7 +45,7 @@ public final class Records {
     }
 
     /** As {@link #write}, under the environment's KMS key ({@link ObjectStore#putSealed}). */
-    public void writeSealed(String key, Object value) {
+    void writeSealed(String key, Object value) {
         store.putSealed(key, bytes(key, value));
     }
 

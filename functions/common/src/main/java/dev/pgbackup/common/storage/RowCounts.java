@@ -25,16 +25,16 @@ public final class RowCounts {
     /** Tables a backup counts at most (beyond: no counts, and the job says why). */
     public static final int MAX_TABLES = 100_000;
     /** The compressed object's bound: 100,000 keys of 127 bytes are about 14 MB before compression. */
-    public static final int MAX_BYTES = 32 * 1024 * 1024;
+    static final int MAX_BYTES = 32 * 1024 * 1024;
 
     /** The object as written: its bytes, how many tables it holds, and their SHA-256 (recorded in the manifest). */
-    public record Encoded(byte[] bytes, int tables, String sha256) {
+    record Encoded(byte[] bytes, int tables, String sha256) {
     }
 
     private RowCounts() {
     }
 
-    public static Encoded encode(Map<String, Long> counts) {
+    static Encoded encode(Map<String, Long> counts) {
         if (counts.size() > MAX_TABLES) {
             throw Failure.server("row counts of " + counts.size() + " tables, more than the " + MAX_TABLES
                     + " a backup records");
@@ -57,7 +57,7 @@ public final class RowCounts {
      * The counts in {@code bytes}, which must be what the manifest recorded ({@code tables}, {@code sha256}): read
      * as a stream of entries, never more than {@link #MAX_TABLES}.
      */
-    public static Map<String, Long> decode(String key, byte[] bytes, int tables, String sha256) {
+    static Map<String, Long> decode(String key, byte[] bytes, int tables, String sha256) {
         if (!Hashes.hex(Hashes.sha256(bytes)).equals(sha256)) {
             throw Failure.server("The row counts " + key + " do not match the checksum their manifest recorded");
         }

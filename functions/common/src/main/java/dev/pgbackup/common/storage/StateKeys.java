@@ -16,7 +16,7 @@ public record StateKeys(String app, String environment) {
     }
 
     /** {@code <app>-<environment>}: unambiguous because neither name may contain '-'. */
-    public String scope() {
+    String scope() {
         return app + "-" + environment;
     }
 
@@ -92,7 +92,7 @@ public record StateKeys(String app, String environment) {
     }
 
     /** The backups of this environment at the bucket root, where the previous implementation wrote them. */
-    public String backupPrefix() {
+    String backupPrefix() {
         return app + "-" + environment + "-on-";
     }
 
