@@ -37,7 +37,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 LAYER="$(cd "${1:-$HERE/build}" && pwd)"
 CACHE="${PG_LAYER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pgbackup-layer}"
 # Embedded server version per major (Maven Central; Renovate keeps them current, renovate.json).
-declare -A SERVER_VERSION=([15]=15.20.0 [16]=16.16.0 [17]=17.12.0 [18]=18.7.0)
+declare -A SERVER_VERSION=([15]=15.19.0 [16]=16.13.0 [17]=17.7.0 [18]=18.1.0)
 case "$(uname -m)" in
   x86_64) SERVER_ARCH=amd64 ;; aarch64) SERVER_ARCH=arm64v8 ;;
   *) echo "live-test: no embedded server binaries for $(uname -m)" >&2; exit 2 ;;

@@ -207,7 +207,8 @@ class EncryptionIT {
         assertEquals(ServerSideEncryption.AWS_KMS, head.serverSideEncryption());
         assertEquals(p.productionKey, head.ssekmsKeyId());
         List<String> records = p.production.keys("pgbackup/manifests/pharmatracker-production/");
-        assertEquals(2, records.size(), "the manifest and the row counts: " + records);
+        assertEquals(List.of(".counts.json.gz", ".globals.sql", ".on-demand.json"), records.stream().map(k -> k.substring(
+                k.lastIndexOf(".dump") + 5)).sorted().toList(), "the row counts, the roles and the manifest: " + records);
         for (String key : records) {
             HeadObjectResponse recordHead = p.production.stack.s3.headObject(b -> b.bucket(p.bucket).key(key));
             assertEquals(ServerSideEncryption.AWS_KMS, recordHead.serverSideEncryption(), key);
