@@ -71,9 +71,7 @@ class RolesRestoreIT {
         TestStack.createBucket(bucket);
         MutableClock clock = new MutableClock(Instant.now());
         production = TestStack.create("production", bucket, SOURCE_DB, Map.of(), clock);
-        backup = BackupName.create(production.wiring.config, clock.instant()).filename();
-        BackupWorkerHandler.service(production.wiring).run(new BackupService.Request(JobStore.newJobId(), backup,
-                BackupClass.ON_DEMAND), Deadline.in(Duration.ofMinutes(10)));
+        backup = backUp(production);
         manifest = production.wiring.catalog.manifest(production.wiring.catalog.find(backup).orElseThrow())
                 .orElseThrow();
     }
@@ -85,18 +83,38 @@ class RolesRestoreIT {
         }
     }
 
-    /** A staging stack whose database is on a new server, accepting production's backups. */
-    private TestStack target() {
-        fresh = TestPostgres.startFresh();
-        fresh.admin("alter role " + TestPostgres.APP_USER + " createrole");
-        TestStack staging = TestStack.create("staging", production.bucket, TARGET_DB, Map.of(
-                "RESTORE_SOURCE_ENVIRONMENTS", "production", "RESTORE_JOBS", "1"), production.clock);
-        staging.putParameters(fresh.url(TARGET_DB));
-        return staging;
+    /** A staging stack whose database is on a new server, and a backup of the source that it may read. */
+    private record Target(TestStack staging, String backup) {
     }
 
-    private static RestoreService.Outcome restore(TestStack staging, RoleOptions options) {
-        return RestoreWorkerHandler.service(staging.wiring).run(JobStore.newJobId(), backup,
+    /**
+     * Staging first, then a production stack naming staging's restore roles as readers of its key, as
+     * docs/deploy.md orders a two-environment deploy (without it, staging's worker may not decrypt production's
+     * manifest: IamEvaluationIT judges these calls), and a backup of the source by that production.
+     */
+    private Target target() {
+        fresh = TestPostgres.startFresh();
+        fresh.admin("alter role " + TestPostgres.APP_USER + " createrole");
+        String bucket = "roles-" + UUID.randomUUID().toString().substring(0, 8);
+        TestStack.createBucket(bucket);
+        TestStack staging = TestStack.create("staging", bucket, TARGET_DB, Map.of(
+                "RESTORE_SOURCE_ENVIRONMENTS", "production", "RESTORE_JOBS", "1"), production.clock);
+        staging.putParameters(fresh.url(TARGET_DB));
+        TestStack source = TestStack.create("production", bucket, SOURCE_DB,
+                Map.of("BackupKeyReaderRoleArns", staging.restoreRoles()), production.clock);
+        return new Target(staging, backUp(source));
+    }
+
+    /** An on-demand backup of the source by {@code stack}'s backup worker; its name. */
+    private static String backUp(TestStack stack) {
+        String name = BackupName.create(stack.wiring.config, stack.clock.instant()).filename();
+        backups(stack).run(new BackupService.Request(JobStore.newJobId(), name, BackupClass.ON_DEMAND),
+                Deadline.in(Duration.ofMinutes(10)));
+        return name;
+    }
+
+    private static RestoreService.Outcome restore(Target target, RoleOptions options) {
+        return restores(target.staging()).run(JobStore.newJobId(), target.backup(),
                 RestoreRequest.REPLACE.withRoles(options), Deadline.in(Duration.ofMinutes(10)),
                 ProgressReporter.none());
     }
@@ -116,9 +134,9 @@ class RolesRestoreIT {
 
     @Test
     void withoutOptionsARestoreIntoAFreshServerWorksAsBefore() {
-        TestStack staging = target();
+        Target into = target();
 
-        RestoreService.Outcome done = restore(staging, RoleOptions.NONE);
+        RestoreService.Outcome done = restore(into, RoleOptions.NONE);
 
         assertEquals(TARGET_DB, done.database());
         assertEquals(List.of("50"), fresh.query(TARGET_DB, "select count(*) from shop.orders"));
@@ -130,9 +148,9 @@ class RolesRestoreIT {
 
     @Test
     void bothOptionsGiveTheFreshServerTheSourcesRolesOwnersAndGrants() {
-        TestStack staging = target();
+        Target into = target();
 
-        RestoreService.Outcome done = restore(staging, new RoleOptions(true, true));
+        RestoreService.Outcome done = restore(into, new RoleOptions(true, true));
 
         assertTrue(done.rolesCreated().containsAll(List.of("shop_owner", "shop_readers", "shop_reader")),
                 done.rolesCreated().toString());
@@ -159,15 +177,13 @@ class RolesRestoreIT {
         staging.putParameters(fresh.url(TARGET_DB));
         TestStack encrypting = TestStack.create("production", bucket, SOURCE_DB, Map.of("CLIENT_SIDE_ENCRYPTION",
                 "true", "BackupKeyReaderRoleArns", staging.restoreRoles()), production.clock);
-        String name = BackupName.create(encrypting.wiring.config, encrypting.clock.instant()).filename();
-        BackupWorkerHandler.service(encrypting.wiring).run(new BackupService.Request(JobStore.newJobId(), name,
-                BackupClass.ON_DEMAND), Deadline.in(Duration.ofMinutes(10)));
+        String name = backUp(encrypting);
 
         String stored = new String(encrypting.s3.getObjectAsBytes(b -> b.bucket(bucket)
                 .key("pgbackup/manifests/pharmatracker-production/" + name + ".globals.sql")).asByteArray(),
                 java.nio.charset.StandardCharsets.ISO_8859_1);
         assertFalse(stored.contains("CREATE ROLE"), "the roles are encrypted like the archive");
-        RestoreService.Outcome done = RestoreWorkerHandler.service(staging.wiring).run(JobStore.newJobId(), name,
+        RestoreService.Outcome done = restores(staging).run(JobStore.newJobId(), name,
                 RestoreRequest.REPLACE.withRoles(new RoleOptions(true, true)), Deadline.in(Duration.ofMinutes(10)),
                 ProgressReporter.none());
 
@@ -178,11 +194,11 @@ class RolesRestoreIT {
 
     @Test
     void ownershipWithoutTheRolesIsRefusedBeforeAnythingChanges() {
-        TestStack staging = target();
+        Target into = target();
         List<String> databases = fresh.query("postgres", "select datname from pg_database order by 1");
         List<String> roles = fresh.query("postgres", "select rolname from pg_roles order by 1");
 
-        Failure refused = assertThrows(Failure.class, () -> restore(staging, new RoleOptions(false, true)));
+        Failure refused = assertThrows(Failure.class, () -> restore(into, new RoleOptions(false, true)));
 
         assertEquals(409, refused.status(), refused.getMessage());
         assertTrue(refused.getMessage().startsWith("Restore refused: the database's owners and grants name roles this "
@@ -194,13 +210,13 @@ class RolesRestoreIT {
 
     @Test
     void ownershipByAUserThatCannotSetRoleToTheOwnersIsRefusedBeforeAnyDatabaseIsCreated() {
-        TestStack staging = target();
+        Target into = target();
         for (String role : List.of("shop_owner", "shop_readers", "shop_reader")) {
             fresh.admin("create role " + role);
         }
         List<String> databases = fresh.query("postgres", "select datname from pg_database order by 1");
 
-        Failure refused = assertThrows(Failure.class, () -> restore(staging, new RoleOptions(false, true)));
+        Failure refused = assertThrows(Failure.class, () -> restore(into, new RoleOptions(false, true)));
 
         assertEquals(409, refused.status(), refused.getMessage());
         assertTrue(refused.getMessage().startsWith("Restore refused: the restoring user '" + TestPostgres.APP_USER
@@ -210,7 +226,7 @@ class RolesRestoreIT {
 
         // once the user may act as the owner, the same restore gives the objects their owners
         fresh.admin("grant shop_owner to " + TestPostgres.APP_USER);
-        restore(staging, new RoleOptions(false, true));
+        restore(into, new RoleOptions(false, true));
         assertEquals(List.of("shop_owner"), fresh.query(TARGET_DB,
                 "select relowner::regrole::text from pg_class where relname = 'orders'"));
     }
@@ -226,7 +242,7 @@ class RolesRestoreIT {
                 production.clock);
         String name = BackupName.create(stack.wiring.config, stack.clock.instant()).filename();
 
-        Failure failed = assertThrows(Failure.class, () -> BackupWorkerHandler.service(stack.wiring).run(
+        Failure failed = assertThrows(Failure.class, () -> backups(stack).run(
                 new BackupService.Request(JobStore.newJobId(), name, BackupClass.ON_DEMAND),
                 Deadline.in(Duration.ofMinutes(5))));
 
@@ -285,4 +301,14 @@ class RolesRestoreIT {
                     + "join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'shop' order by 1",
             "select defaclrole::regrole || ' ' || defaclnamespace::regnamespace || ' ' || defaclobjtype::text || ' ' "
                     + "|| defaclacl::text from pg_default_acl order by 1");
+
+    /** The backup worker's service as that function runs it: its own environment, its calls recorded for IAM. */
+    private static BackupService backups(TestStack stack) {
+        return BackupWorkerHandler.service(stack.wiringOf(BackupWorkerHandler.class));
+    }
+
+    /** The restore worker's service as that function runs it: its own environment, its calls recorded for IAM. */
+    private static RestoreService restores(TestStack stack) {
+        return RestoreWorkerHandler.service(stack.wiringOf(RestoreWorkerHandler.class));
+    }
 }

@@ -72,18 +72,21 @@ class ScheduledRefreshIT {
             pg.createDatabase(stagingDb);
             SeedData.seed(pg, stagingDb, 100, "staging-data");
             SeedData.seedPersonalData(pg, stagingDb, "staging");
-            production = TestStack.create("production", bucket, productionDb, Map.of(), clock);
             Map<String, String> env = new HashMap<>(Map.of("RESTORE_JOBS", "1"));
             env.putAll(stagingOverrides);
             staging = TestStack.create("staging", bucket, stagingDb, env, clock);
+            // deployed after staging, naming its restore roles as readers of production's key (docs/deploy.md):
+            // without it staging's worker may not decrypt production's manifest in AWS (IamEvaluationIT judges it)
+            production = TestStack.create("production", bucket, productionDb,
+                    Map.of("BackupKeyReaderRoleArns", staging.restoreRoles()), clock);
             staging.worker(staging.env.get("RESTORE_WORKER_FUNCTION"), (payload, context) ->
-                    new RestoreWorkerHandler(staging.wiring).handleRequest(map(payload), context));
+                    staging.handler(RestoreWorkerHandler.class).handleRequest(map(payload), context));
             stagingBefore = pg.snapshot(stagingDb);
         }
 
         /** A scheduled backup of production, as its schedule takes one. */
         String backUpProduction() {
-            Map<String, Object> result = new BackupWorkerHandler(production.wiring).handleRequest(
+            Map<String, Object> result = production.handler(BackupWorkerHandler.class).handleRequest(
                     schedule(Map.of()), new TestContext(Duration.ofMinutes(15)));
             assertEquals("SUCCEEDED", result.get("status"), result.toString());
             return (String) result.get("filename");
@@ -92,7 +95,7 @@ class ScheduledRefreshIT {
         Map<String, Object> refresh(String executionId) {
             Map<String, Object> event = schedule(RefreshStarter.detail());
             event.put("id", executionId);
-            Map<String, Object> result = new BackupWorkerHandler(staging.wiring).handleRequest(event,
+            Map<String, Object> result = staging.handler(BackupWorkerHandler.class).handleRequest(event,
                     new TestContext(Duration.ofMinutes(15)));
             staging.awaitWorkers();
             return result;
@@ -315,7 +318,7 @@ class ScheduledRefreshIT {
         assertEquals(e.stagingBefore, e.pg.snapshot(e.stagingDb));
 
         TestStack off = TestStack.create("staging", e.bucket, e.stagingDb, Map.of(), e.clock);
-        assertEquals("IGNORED", new BackupWorkerHandler(off.wiring).handleRequest(schedule(RefreshStarter.detail()),
+        assertEquals("IGNORED", off.handler(BackupWorkerHandler.class).handleRequest(schedule(RefreshStarter.detail()),
                 new TestContext(Duration.ofMinutes(1))).get("status"));
     }
 }

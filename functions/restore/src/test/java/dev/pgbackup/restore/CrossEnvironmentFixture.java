@@ -70,7 +70,7 @@ final class CrossEnvironmentFixture {
         productionBackup = BackupFiles.name("production", clock.instant().minus(Duration.ofHours(3)));
         BackupFiles.upload(stack.s3, bucket, productionBackup, productionDump());
         stack.worker(stack.env.get("RESTORE_WORKER_FUNCTION"), (payload, context) ->
-                new RestoreWorkerHandler(stack.wiring).handleRequest(RestoreIT.map(payload), context));
+                stack.handler(RestoreWorkerHandler.class).handleRequest(RestoreIT.map(payload), context));
     }
 
     /** A backup of staging as it is now, completed now on the stack's clock: the safety backup. */
@@ -99,7 +99,7 @@ final class CrossEnvironmentFixture {
     }
 
     APIGatewayV2HTTPResponse restore(Map<String, Object> body) {
-        APIGatewayV2HTTPResponse response = new RestoreApiHandler(stack.wiring).handleRequest(
+        APIGatewayV2HTTPResponse response = stack.handler(RestoreApiHandler.class).handleRequest(
                 ApiEvents.request("POST", "/api/setting/restore", TestStack.bearer(stack.token("ops@example.com",
                         "WEB_ACCESS")), Json.write(body)), new TestContext(Duration.ofSeconds(30)));
         responses.add(response.getBody());

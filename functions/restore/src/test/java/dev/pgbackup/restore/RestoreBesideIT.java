@@ -101,7 +101,7 @@ class RestoreBesideIT {
 
         // no restore for a day: the restore worker's hourly sweep drops them
         f.clock.advance(Duration.ofHours(24));
-        Map<String, Object> swept = new RestoreWorkerHandler(f.stack.wiring).handleRequest(Map.of("source", "aws.events",
+        Map<String, Object> swept = f.stack.handler(RestoreWorkerHandler.class).handleRequest(Map.of("source", "aws.events",
                 "detail-type", "Scheduled Event", "id", "sweep-1", "detail", Map.of("task", "copy-sweep")),
                 new TestContext(Duration.ofMinutes(5)));
 
@@ -110,7 +110,7 @@ class RestoreBesideIT {
         assertEquals(List.of(), f.journal());
         assertEquals(1, dropLines(f, third, "expired: older than RestoreCopyExpiryHours (24 h)"));
         assertEquals(1, dropLines(f, fourth, "expired: older than RestoreCopyExpiryHours (24 h)"));
-        assertEquals("NOTHING_EXPIRED", new RestoreWorkerHandler(f.stack.wiring).handleRequest(Map.of("source",
+        assertEquals("NOTHING_EXPIRED", f.stack.handler(RestoreWorkerHandler.class).handleRequest(Map.of("source",
                 "aws.events", "detail", Map.of("task", "copy-sweep")), new TestContext(Duration.ofMinutes(5)))
                 .get("status"));
     }

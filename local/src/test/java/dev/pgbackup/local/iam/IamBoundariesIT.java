@@ -87,6 +87,28 @@ class IamBoundariesIT {
         return stack.functions().stream().map(Stack.Function::logicalId).toList();
     }
 
+    /**
+     * The sanitising script is the operator's: it is read by the restore, never written or deleted by any function of
+     * either stack (its own or the other's), and no function reads the other environment's script parameter.
+     */
+    List<Request> sanitisingScripts() {
+        List<Request> denied = new ArrayList<>();
+        for (Stack stack : List.of(STAGING, PRODUCTION)) {
+            for (String function : functions(stack)) {
+                for (String env : List.of("staging", "production")) {
+                    String script = "pgbackup/sanitize/pharmatracker-" + env + "/mask.sql";
+                    denied.add(s3(stack, function, "s3:PutObject", script, function + " writes " + script));
+                    denied.add(s3(stack, function, "s3:DeleteObject", script, function + " deletes " + script));
+                }
+                String other = stack == STAGING ? "production" : "staging";
+                denied.add(IamRequests.request(stack, function, "ssm:GetParameter", "arn:aws:ssm:us-east-1:123456789012:"
+                        + "parameter/pharmatracker/" + other + "/sanitize-script", Map.of(), null, null,
+                        function + " reads " + other + "'s sanitising script"));
+            }
+        }
+        return denied;
+    }
+
     /** The must-be-denied table. */
     List<Request> mustBeDenied() {
         List<Request> denied = new ArrayList<>();
@@ -220,6 +242,7 @@ class IamBoundariesIT {
         for (Request allowed : allowedInTheBucket()) {
             denied.add(IamRequests.overHttp(allowed));
         }
+        denied.addAll(sanitisingScripts());
         return denied;
     }
 
