@@ -5,7 +5,7 @@ import static dev.pgbackup.bench.Benchmark.RUNS;
 import static dev.pgbackup.bench.Benchmark.SIZES;
 import static dev.pgbackup.bench.Benchmark.heading;
 import static dev.pgbackup.bench.Benchmark.millisSince;
-import static dev.pgbackup.bench.Benchmark.run;
+import static dev.pgbackup.bench.Baselines.run;
 import static dev.pgbackup.bench.Benchmark.unchecked;
 
 import dev.pgbackup.backup.BackupService;
@@ -51,7 +51,7 @@ final class CompressionChoice {
                 versions.put(c, dumpTool.version());
                 Path file = bench.work.resolve("compression.dump");
                 Runnable bare = () -> {
-                    alone.computeIfAbsent(c, k -> new ArrayList<>()).add(unchecked(() -> bench.pgDump(dumpTool, db,
+                    alone.computeIfAbsent(c, k -> new ArrayList<>()).add(unchecked(() -> bench.baselines.pgDump(dumpTool, db,
                             List.of(compression.pgDumpArgument(dumpTool.major())), file)));
                     aloneBytes.computeIfAbsent(c, k -> new ArrayList<>()).add(unchecked(() -> Files.size(file)));
                     unchecked(() -> Files.deleteIfExists(file));

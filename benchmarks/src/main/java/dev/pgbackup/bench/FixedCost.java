@@ -5,7 +5,7 @@ import static dev.pgbackup.bench.Benchmark.RUNS;
 import static dev.pgbackup.bench.Benchmark.collect;
 import static dev.pgbackup.bench.Benchmark.heading;
 import static dev.pgbackup.bench.Benchmark.millisSince;
-import static dev.pgbackup.bench.Benchmark.run;
+import static dev.pgbackup.bench.Baselines.run;
 
 import dev.pgbackup.backup.BackupService;
 import dev.pgbackup.common.config.Compression;
@@ -62,7 +62,7 @@ final class FixedCost {
         long archive = 0;
         for (int run = 0; run < RUNS; run++) {
             Path file = bench.work.resolve("small.dump");
-            dumpAlone.add(bench.pgDump(dumpTool, db, List.of(Compression.parse(Compression.DEFAULT)
+            dumpAlone.add(bench.baselines.pgDump(dumpTool, db, List.of(Compression.parse(Compression.DEFAULT)
                     .pgDumpArgument(dumpTool.major())), file));
             Files.deleteIfExists(file);
             long t = System.nanoTime();
@@ -72,7 +72,7 @@ final class FixedCost {
             collect(backupSteps, o.timings());
             bench.download(source.s3, o.filename(), file);
             PgTools.Installation restoreTool = bench.restoreToolFor(o.pgDumpVersion());
-            restoreAlone.add(bench.pgRestore(restoreTool, file, 1));
+            restoreAlone.add(bench.baselines.pgRestore(restoreTool, file, 1));
             Files.deleteIfExists(file);
             t = System.nanoTime();
             bench.pg.createDatabase("bench_create_probe"); // what the bare restore's timing leaves out, the product's has

@@ -71,7 +71,7 @@ final class ManyTables {
         String restoreVersion = null;
         long manifestBytes = 0;
         for (int run = 0; run < Benchmark.RUNS; run++) {
-            add(ms, "dump alone", b.pgDump(dumpTool, DB, dumpArgs, file));
+            add(ms, "dump alone", b.baselines.pgDump(dumpTool, DB, dumpArgs, file));
             Files.deleteIfExists(file);
             long t = System.nanoTime();
             BackupService.Outcome counted = b.backup(source);
@@ -85,8 +85,8 @@ final class ManyTables {
             b.download(source.s3, o.filename(), file);
             PgTools.Installation restoreTool = b.restoreToolFor(o.pgDumpVersion());
             restoreVersion = restoreTool.version();
-            add(ms, "restore -j1 alone", b.pgRestore(restoreTool, file, 1));
-            add(ms, "restore -j2 alone", b.pgRestore(restoreTool, file, 2));
+            add(ms, "restore -j1 alone", b.baselines.pgRestore(restoreTool, file, 1));
+            add(ms, "restore -j2 alone", b.baselines.pgRestore(restoreTool, file, 2));
             Files.deleteIfExists(file);
             t = System.nanoTime();
             RestoreService.Outcome r = b.restore(streaming, o.filename());

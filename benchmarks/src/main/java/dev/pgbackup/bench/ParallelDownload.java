@@ -1,10 +1,10 @@
 package dev.pgbackup.bench;
 
 import static dev.pgbackup.bench.Benchmark.LONG;
-import static dev.pgbackup.bench.Benchmark.awsEnv;
+import static dev.pgbackup.bench.Baselines.awsEnv;
 import static dev.pgbackup.bench.Benchmark.heading;
 import static dev.pgbackup.bench.Benchmark.millisSince;
-import static dev.pgbackup.bench.Benchmark.runPipe;
+import static dev.pgbackup.bench.Baselines.runPipe;
 
 import dev.pgbackup.common.time.Deadline;
 import dev.pgbackup.testsupport.FaultProxy;

@@ -4,7 +4,7 @@ import static dev.pgbackup.bench.Benchmark.RUNS;
 import static dev.pgbackup.bench.Benchmark.collect;
 import static dev.pgbackup.bench.Benchmark.heading;
 import static dev.pgbackup.bench.Benchmark.millisSince;
-import static dev.pgbackup.bench.Benchmark.run;
+import static dev.pgbackup.bench.Baselines.run;
 
 import dev.pgbackup.backup.BackupService;
 import dev.pgbackup.common.config.Compression;
@@ -56,14 +56,14 @@ final class PipeComparison {
         String pipe = "pipe: pg_dump -Fc | boto3 upload_fileobj -> moto";
         String product = "product backup (" + def + ", the default) -> moto";
         for (int run = 0; run < RUNS; run++) {
-            add(ms, gzipAlone, bench.pgDump(dumpTool, db, List.of(), file));
+            add(ms, gzipAlone, bench.baselines.pgDump(dumpTool, db, List.of(), file));
             add(bytes, gzipAlone, Files.size(file));
             Files.deleteIfExists(file);
-            add(ms, zstdAlone, bench.pgDump(dumpTool, db, List.of(def.pgDumpArgument(dumpTool.major())), file));
+            add(ms, zstdAlone, bench.baselines.pgDump(dumpTool, db, List.of(def.pgDumpArgument(dumpTool.major())), file));
             add(bytes, zstdAlone, Files.size(file));
             Files.deleteIfExists(file);
             String key = "user-pipe/" + UUID.randomUUID() + ".dump";
-            add(ms, pipe, bench.pipeBackup(dumpTool, db, key));
+            add(ms, pipe, bench.baselines.pipeBackup(dumpTool, db, key));
             add(bytes, pipe, source.s3.headObject(b -> b.bucket(bench.bucket).key(key)).contentLength());
             long t = System.nanoTime();
             BackupService.Outcome o = bench.backup(source);
@@ -98,9 +98,9 @@ final class PipeComparison {
         String par = "product, parallel (RESTORE_JOBS=2): download, pg_restore -j 2, swap";
         Map<String, Map<String, List<Long>>> steps = new LinkedHashMap<>();
         for (int run = 0; run < RUNS; run++) {
-            add(rms, alone1, bench.pgRestore(restoreTool, file, 1));
-            add(rms, alone2, bench.pgRestore(restoreTool, file, 2));
-            add(rms, pipeR, bench.pipeRestore(restoreTool, kept));
+            add(rms, alone1, bench.baselines.pgRestore(restoreTool, file, 1));
+            add(rms, alone2, bench.baselines.pgRestore(restoreTool, file, 2));
+            add(rms, pipeR, bench.baselines.pipeRestore(restoreTool, kept));
             for (TestStack s : List.of(streaming, parallel)) {
                 String label = s == streaming ? stream : par;
                 long t = System.nanoTime();

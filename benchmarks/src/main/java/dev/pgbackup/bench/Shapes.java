@@ -91,7 +91,7 @@ final class Shapes {
         restores.print();
         System.out.println();
         System.out.println("Peak memory, one backup and one restore per shape, each in its own JVM with Lambda's flags ("
-                + String.join(" ", Benchmark.workerJvmFlags()) + "; JVM + tools sampled every 50 ms):");
+                + String.join(" ", WorkerJvm.flags()) + "; JVM + tools sampled every 50 ms):");
         memory.print();
         System.out.println();
         reasons.forEach(System.out::println);
@@ -124,9 +124,9 @@ final class Shapes {
         for (int run = 0; run < Benchmark.RUNS; run++) {
             BackupService.Outcome[] made = new BackupService.Outcome[1];
             List<Runnable> order = new ArrayList<>(List.of(
-                    () -> timed(ms, ALONE, () -> b.pgDump(dumpTool, db, List.of(compress, "--no-sync"),
+                    () -> timed(ms, ALONE, () -> b.baselines.pgDump(dumpTool, db, List.of(compress, "--no-sync"),
                             Path.of("/dev/null"))),
-                    () -> timed(ms, PIPE, () -> b.pipeBackup(dumpTool, db, "user-pipe/" + UUID.randomUUID() + ".dump",
+                    () -> timed(ms, PIPE, () -> b.baselines.pipeBackup(dumpTool, db, "user-pipe/" + UUID.randomUUID() + ".dump",
                             compress)),
                     () -> made[0] = timed(ms, PRODUCT, () -> b.backup(source))));
             // each goes first in turn, so that none always runs on the warmest cache
@@ -138,10 +138,10 @@ final class Shapes {
             archive = o.bytes();
             b.download(source.s3, o.filename(), file);
             PgTools.Installation restoreTool = b.restoreToolFor(o.pgDumpVersion());
-            timed(ms, J1, () -> b.pgRestore(restoreTool, file, 1));
-            timed(ms, J2, () -> b.pgRestore(restoreTool, file, 2));
+            timed(ms, J1, () -> b.baselines.pgRestore(restoreTool, file, 1));
+            timed(ms, J2, () -> b.baselines.pgRestore(restoreTool, file, 2));
             Files.deleteIfExists(file);
-            timed(ms, PIPE_RESTORE, () -> b.pipeRestore(restoreTool, o.filename()));
+            timed(ms, PIPE_RESTORE, () -> b.baselines.pipeRestore(restoreTool, o.filename()));
             for (TestStack s : List.of(chosen, streamed)) {
                 String label = s == chosen ? CHOSEN_MODE : STREAMED;
                 RestoreService.Outcome r = timed(ms, label, () -> b.restore(s, o.filename()));
@@ -187,8 +187,8 @@ final class Shapes {
 
     /** One backup and one restore (RESTORE_JOBS unset) of this shape, each in a JVM of its own, for peak memory. */
     private void peakMemory(String shape, String db, String target, TestStack chosen) throws Exception {
-        Map<String, Object> backup = b.child("backup", "production", b.bucket, db);
-        Map<String, Object> restore = b.child("restore", "staging", b.bucket, target, (String) backup.get("file"));
+        Map<String, Object> backup = WorkerJvm.child("backup", "production", b.bucket, db);
+        Map<String, Object> restore = WorkerJvm.child("restore", "staging", b.bucket, target, (String) backup.get("file"));
         b.dropPreRestoreCopies(chosen);
         b.purge(chosen.s3, Set.of());
         int jobs = ((Number) restore.get("jobs")).intValue();
