@@ -101,6 +101,14 @@ final class ManyTables {
             System.out.printf("  run %d of %d done%n", run + 1, Benchmark.RUNS);
         }
         System.out.printf("pg_dump %s, pg_restore %s%n", dumpTool.version(), restoreVersion);
+        report(ms, manifestBytes, backupSteps, restoreSteps);
+        pg.dropDatabase(TARGET);
+        pg.dropDatabase(DB);
+    }
+
+    /** The product against the bare tools, per table; whether its manifest can still be read; its steps. */
+    private void report(Map<String, List<Long>> ms, long manifestBytes, Map<String, List<Long>> backupSteps,
+                        Map<String, List<Long>> restoreSteps) {
         Report.Table t = new Report.Table("", "bare tool ms", "product ms", "product / bare", "bare ms per table",
                 "product ms per table", "product's extra ms per table");
         row(t, "backup (pg_dump alone -> file / product -> S3)", ms.get("dump alone"), ms.get("backup"));
@@ -117,8 +125,6 @@ final class ManyTables {
                         : "restorable");
         steps("backup", backupSteps);
         steps("restore, streamed", restoreSteps);
-        pg.dropDatabase(TARGET);
-        pg.dropDatabase(DB);
     }
 
     /** The product's steps, to see which of them grow with the number of tables. */
