@@ -65,6 +65,16 @@ class OpenApiSchemaBoundsIT {
     @Test
     void theServerAcceptsExactlyWhatTheSchemasAllow() throws Exception {
         String token = token("staging", "WEB_ACCESS");
+        List<String> disagreements = new ArrayList<>();
+        environments(token, disagreements);
+        JsonNode restoreRequest = spec.at("/paths/~1api~1setting~1restore/post/requestBody/content/application~1json/schema");
+        fileNames(token, restoreRequest, disagreements);
+        optionalFields(token, restoreRequest, disagreements);
+        assertEquals(List.of(), disagreements, "the server and docs/openapi.yaml disagree");
+    }
+
+    /** The environment filter of the listing, on both sides of its schema. */
+    private static void environments(String token, List<String> disagreements) throws Exception {
         JsonNode environment = spec.at("/paths/~1api~1setting~1backups/get/parameters/0");
         assertEquals("environment", environment.get("name").asText());
         // without a maxLength the document allows any length: 1000 characters must then be accepted too
@@ -74,7 +84,6 @@ class OpenApiSchemaBoundsIT {
                 ("a-".repeat(longestEnvironment)).substring(0, longestEnvironment - 1) + "b",
                 "A", "-a", "a-", "a--b", "_a", "a b", " ", "../x", "a.b", "a/b", "\u00e9t\u00e9");
         Set<Boolean> sides = new TreeSet<>();
-        List<String> disagreements = new ArrayList<>();
         for (String value : environments) {
             boolean allowed = allows(environment.get("schema"), JSON.getNodeFactory().textNode(value));
             sides.add(allowed);
@@ -86,8 +95,10 @@ class OpenApiSchemaBoundsIT {
             }
         }
         assertEquals(Set.of(false, true), sides, "values on both sides of the environment's schema");
+    }
 
-        JsonNode restoreRequest = spec.at("/paths/~1api~1setting~1restore/post/requestBody/content/application~1json/schema");
+    /** Backup file names in a restore request, on both sides of their schema. */
+    private static void fileNames(String token, JsonNode restoreRequest, List<String> disagreements) throws Exception {
         int longestName = spec.at("/components/schemas/BackupFileName/maxLength").asInt();
         String stamp = "-on-2026-11-28-at-02-00-00-AM-IST.dump";
         String longest = "pharmatracker-" + "e".repeat(longestName - "pharmatracker-".length() - stamp.length()) + stamp;
@@ -110,7 +121,7 @@ class OpenApiSchemaBoundsIT {
                 "pharmatracker-staging-on-2026-11-28-at-02-00-00-AM-IST.dump.gz",
                 "../pharmatracker-staging-on-2026-11-28-at-02-00-00-AM-IST.dump",
                 "pharmatracker-on-2026-11-28-at-02-00-00-AM-IST.dump");
-        sides.clear();
+        Set<Boolean> sides = new TreeSet<>();
         for (String name : names) {
             ObjectNode body = JSON.createObjectNode().put("filename", name).put("passkey", PASSKEY);
             boolean allowed = allows(restoreRequest, body);
@@ -124,6 +135,11 @@ class OpenApiSchemaBoundsIT {
             }
         }
         assertEquals(Set.of(false, true), sides, "names on both sides of the file name's schema");
+    }
+
+    /** The optional fields of a restore request, on both sides of the request's schema. */
+    private static void optionalFields(String token, JsonNode restoreRequest, List<String> disagreements)
+            throws Exception {
         // the optional fields, at their bounds: with a name of the right shape that is no backup, what the document
         // allows is a 404 (every check before the file's passed), what it forbids a 400
         String unknown = "pharmatracker-production-on-2020-01-01-at-02-00-00-AM-IST.dump";
@@ -140,7 +156,7 @@ class OpenApiSchemaBoundsIT {
                 "\"tables\":[" + String.join(",", java.util.Collections.nCopies(101, "\"public.t\"")) + "]",
                 "\"schemas\":[\"sales\"]", "\"schemas\":[\"sales.orders\"]", "\"schemas\":[]",
                 "\"schemas\":[\"sales\"],\"tables\":[\"public.orders\"]", "\"database\":\"x\"");
-        sides.clear();
+        Set<Boolean> sides = new TreeSet<>();
         for (String extra : extras) {
             String body = "{\"filename\":\"" + unknown + "\",\"passkey\":\"" + PASSKEY + "\"," + extra + "}";
             boolean allowed = allows(restoreRequest, JSON.readTree(body));
@@ -152,6 +168,5 @@ class OpenApiSchemaBoundsIT {
             }
         }
         assertEquals(Set.of(false, true), sides, "bodies on both sides of the request's schema");
-        assertEquals(List.of(), disagreements, "the server and docs/openapi.yaml disagree");
     }
 }
