@@ -1,34 +1,24 @@
 package dev.pgbackup.bench;
 
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
-import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import dev.pgbackup.backup.BackupService;
 import dev.pgbackup.backup.BackupWorkerHandler;
-import dev.pgbackup.common.Json;
-import dev.pgbackup.common.config.Compression;
 import dev.pgbackup.common.db.PgTools;
 import dev.pgbackup.common.time.Deadline;
 import dev.pgbackup.common.jobs.JobStore;
 import dev.pgbackup.common.storage.BackupClass;
 import dev.pgbackup.common.storage.BackupName;
-import dev.pgbackup.common.storage.StateKeys;
 import dev.pgbackup.list.ListBackupsHandler;
 import dev.pgbackup.restore.RestoreService;
 import dev.pgbackup.restore.RestoreWorkerHandler;
-import dev.pgbackup.testsupport.ApiEvents;
-import dev.pgbackup.testsupport.BackupFiles;
 import dev.pgbackup.testsupport.FaultProxy;
 import dev.pgbackup.testsupport.MotoServer;
 import dev.pgbackup.testsupport.RepoPaths;
-import dev.pgbackup.testsupport.TestContext;
 import dev.pgbackup.testsupport.TestPostgres;
 import dev.pgbackup.testsupport.TestStack;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -38,16 +28,8 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Pattern;
-import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
@@ -73,7 +55,7 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * Settings: {@code BENCH_SIZES} (MB of pg_database_size, default 250,1000), {@code BENCH_RUNS} (3),
  * {@code BENCH_ONLY} (comma-separated parts), {@code BENCH_COMPRESSIONS}, {@code BENCH_FIXED_MB} (5),
  * {@code BENCH_LIST_BACKUPS} (2000), {@code BENCH_WORKER_MEMORY_MB} (2048: the worker JVM's memory, see
- * {@link #workerJvmFlags()}), {@code BENCH_WORKER_JVM_OPTS} (more flags for the worker JVM, e.g. -Xlog:gc; its
+ * {@link WorkerJvm#flags()}), {@code BENCH_WORKER_JVM_OPTS} (more flags for the worker JVM, e.g. -Xlog:gc; its
  * output is then shown).
  */
 public final class Benchmark {
@@ -99,6 +81,8 @@ public final class Benchmark {
     final Path work;
     final Path python;
     final Path pipeScript;
+    /** What the product is measured against: the tools alone and the user's pipe. */
+    final Baselines baselines;
     private final Map<Long, String> databases = new LinkedHashMap<>();
     final Map<String, Long> sizes = new HashMap<>();
     private final List<String[]> requirements = new ArrayList<>();
@@ -119,6 +103,7 @@ public final class Benchmark {
         work = Files.createTempDirectory("pgbackup-bench-");
         python = RepoPaths.root().resolve(".venv/bin/python");
         pipeScript = Path.of(System.getProperty("bench.pipe", RepoPaths.root().resolve("benchmarks/pipe.py").toString()));
+        baselines = new Baselines(pg, tools, bucket, python, pipeScript);
     }
 
     public static void main(String[] args) throws Exception {
@@ -180,47 +165,6 @@ public final class Benchmark {
         timings.forEach((k, v) -> steps.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
     }
 
-    /**
-     * The JVM of a Lambda worker of BENCH_WORKER_MEMORY_MB as Lambda's Java runtime starts it (heap 85%, metaspace 10%,
-     * code cache 5% of the memory, serial GC, C1 only), seeing that much memory.
-     */
-    static List<String> workerJvmFlags() {
-        long m = Long.parseLong(WORKER_MEMORY_MB);
-        return List.of("-XX:MaxRAM=" + m + "m", "-XX:MaxHeapSize=" + (m * 85 / 100) + "m",
-                "-XX:MaxMetaspaceSize=" + (m * 10 / 100) + "m", "-XX:ReservedCodeCacheSize=" + (m * 5 / 100) + "m",
-                "-XX:+UseSerialGC", "-XX:+TieredCompilation", "-XX:TieredStopAtLevel=1");
-    }
-
-    /** Runs {@link WorkerProcess} in a new JVM and returns its RESULT. */
-    Map<String, Object> child(String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java")));
-        cmd.addAll(workerJvmFlags());
-        String extra = env("BENCH_WORKER_JVM_OPTS", "");
-        if (!extra.isEmpty()) {
-            cmd.addAll(List.of(extra.split("\\s+")));
-        }
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"),
-                "-Drepo.root=" + RepoPaths.root(), "-Dbench.endpoint=" + MotoServer.get().endpoint(),
-                "-Daws.region=us-east-1", "-Daws.accessKeyId=test", "-Daws.secretAccessKey=test",
-                WorkerProcess.class.getName()));
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        p.getOutputStream().close();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        int code = p.waitFor();
-        String line = out.lines().filter(l -> l.startsWith("RESULT ")).findFirst().orElse(null);
-        if (code != 0 || line == null) {
-            throw new IllegalStateException("worker process " + List.of(args) + " failed (" + code + "): " + out);
-        }
-        if (!extra.isEmpty()) { // diagnostics asked for (e.g. -Xlog:gc): show what the child printed
-            out.lines().filter(l -> !l.startsWith("RESULT ")).forEach(l -> System.out.println("    | " + l));
-        }
-        @SuppressWarnings("unchecked")
-        Map<String, Object> result = Json.MAPPER.readValue(line.substring("RESULT ".length()), Map.class);
-        return result;
-    }
-
-
     BackupService.Outcome backup(TestStack stack) {
         String name = BackupName.create(stack.wiring.config, Instant.now().plusSeconds(sequence++)).filename();
         return BackupWorkerHandler.service(stack.wiring).run(new BackupService.Request(JobStore.newJobId(), name,
@@ -275,115 +219,6 @@ public final class Benchmark {
         int major = Integer.parseInt(dumpedBy.replaceAll("^(\\d+).*", "$1"));
         return tools.pgRestoreFor(major, dumpedBy, serverMajor);
     }
-
-
-    /** {@code pg_dump -Fc [extra] --file=<file>} of {@code db}, by {@code tool}; milliseconds. */
-    long pgDump(PgTools.Installation tool, String db, List<String> extra, Path file) {
-        List<String> cmd = new ArrayList<>(List.of(tool.tool("pg_dump").toString(), "--format=custom"));
-        cmd.addAll(extra);
-        cmd.addAll(List.of("--no-password", "--file=" + file));
-        return run(cmd, tools.environmentFor(pg.connection(db)));
-    }
-
-    /**
-     * {@code pg_restore} of {@code file} into a new database (created and dropped outside the timing), with the
-     * product's options: one job in a single transaction, or {@code --jobs}.
-     */
-    long pgRestore(PgTools.Installation tool, Path file, int jobs) {
-        String db = "bench_plain";
-        pg.dropDatabase(db);
-        pg.createDatabase(db);
-        try {
-            return run(List.of(tool.tool("pg_restore").toString(), "--no-owner", "--no-acl", "--exit-on-error",
-                    jobs == 1 ? "--single-transaction" : "--jobs=" + jobs, "--no-password", "--dbname=" + db,
-                    file.toString()), tools.environmentFor(pg.connection(db)));
-        } finally {
-            pg.dropDatabase(db);
-        }
-    }
-
-    /** {@code pg_dump -Fc | python pipe.py upload} (pg_dump's default compression); milliseconds. */
-    long pipeBackup(PgTools.Installation tool, String db, String key) {
-        return pipeBackup(tool, db, key, "");
-    }
-
-    /** {@code pg_dump -Fc <dumpArgument> | python pipe.py upload}: the pipe with a compression of its own. */
-    long pipeBackup(PgTools.Installation tool, String db, String key, String dumpArgument) {
-        Map<String, String> env = new HashMap<>(tools.environmentFor(pg.connection(db)));
-        env.putAll(awsEnv(MotoServer.get().endpoint().toString()));
-        long t0 = System.nanoTime();
-        runPipe(List.of("/bin/bash", "-c", "set -o pipefail; \"$0\" --format=custom $5 --no-password | \"$1\" \"$2\" "
-                + "upload \"$3\" \"$4\"", tool.tool("pg_dump").toString(), python.toString(), pipeScript.toString(),
-                bucket, key, dumpArgument), env, false);
-        return millisSince(t0);
-    }
-
-    /** {@code python pipe.py download | pg_restore --single-transaction} into a new database; milliseconds. */
-    long pipeRestore(PgTools.Installation tool, String key) {
-        String db = "bench_plain";
-        pg.dropDatabase(db);
-        pg.createDatabase(db);
-        try {
-            Map<String, String> env = new HashMap<>(tools.environmentFor(pg.connection(db)));
-            env.putAll(awsEnv(MotoServer.get().endpoint().toString()));
-            long t0 = System.nanoTime();
-            runPipe(List.of("/bin/bash", "-c", "set -o pipefail; \"$0\" \"$1\" download \"$2\" \"$3\" | \"$4\" "
-                    + "--no-owner --no-acl --exit-on-error --single-transaction --no-password --dbname=\"$5\"",
-                    python.toString(), pipeScript.toString(), bucket, key, tool.tool("pg_restore").toString(), db), env,
-                    false);
-            return millisSince(t0);
-        } finally {
-            pg.dropDatabase(db);
-        }
-    }
-
-    static Map<String, String> awsEnv(String endpoint) {
-        Map<String, String> env = new HashMap<>();
-        env.put("AWS_ENDPOINT_URL", endpoint);
-        env.put("AWS_ACCESS_KEY_ID", "test");
-        env.put("AWS_SECRET_ACCESS_KEY", "test");
-        env.put("AWS_DEFAULT_REGION", "us-east-1");
-        env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
-        env.put("HOME", System.getProperty("java.io.tmpdir"));
-        return env;
-    }
-
-    static long run(List<String> cmd, Map<String, String> env) {
-        long t0 = System.nanoTime();
-        runPipe(cmd, env, false);
-        return millisSince(t0);
-    }
-
-    /** Runs a command; fails with its output on a non-zero exit. Returns stdout as a number when asked. */
-    static long runPipe(List<String> cmd, Map<String, String> env, boolean stdoutIsNumber) {
-        try {
-            ProcessBuilder builder = new ProcessBuilder(cmd);
-            builder.environment().clear();
-            builder.environment().putAll(env);
-            Path err = Files.createTempFile("bench-", ".err");
-            builder.redirectError(err.toFile());
-            if (!stdoutIsNumber) {
-                builder.redirectOutput(ProcessBuilder.Redirect.DISCARD);
-            }
-            Process p = builder.start();
-            p.getOutputStream().close();
-            String out = stdoutIsNumber ? new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim() : "";
-            int code = p.waitFor();
-            String stderr = Files.readString(err);
-            Files.deleteIfExists(err);
-            if (code != 0) {
-                throw new IllegalStateException(cmd.get(0) + " " + cmd.get(1) + "... exited " + code + ": "
-                        + stderr.substring(Math.max(0, stderr.length() - 2000)));
-            }
-            return stdoutIsNumber ? Long.parseLong(out) : 0;
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-    }
-
 
     /** The seeded database of about {@code mb} MB (pg_database_size), seeded on first use. */
     String database(long mb) throws Exception {

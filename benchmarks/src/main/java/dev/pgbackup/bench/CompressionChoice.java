@@ -5,7 +5,7 @@ import static dev.pgbackup.bench.Benchmark.RUNS;
 import static dev.pgbackup.bench.Benchmark.SIZES;
 import static dev.pgbackup.bench.Benchmark.heading;
 import static dev.pgbackup.bench.Benchmark.millisSince;
-import static dev.pgbackup.bench.Benchmark.run;
+import static dev.pgbackup.bench.Baselines.run;
 import static dev.pgbackup.bench.Benchmark.unchecked;
 
 import dev.pgbackup.backup.BackupService;
@@ -39,28 +39,24 @@ final class CompressionChoice {
         for (String c : COMPRESSIONS) {
             stacks.put(c, bench.warm(TestStack.create("production", bench.bucket, db, Map.of("BACKUP_COMPRESSION", c))));
         }
-        Map<String, List<Long>> alone = new LinkedHashMap<>();
-        Map<String, List<Long>> aloneBytes = new LinkedHashMap<>();
-        Map<String, List<Long>> product = new LinkedHashMap<>();
-        Map<String, List<Long>> productBytes = new LinkedHashMap<>();
-        Map<String, String> versions = new LinkedHashMap<>();
+        Timings m = new Timings();
         for (int run = 0; run < RUNS; run++) {
             for (String c : COMPRESSIONS) {
                 Compression compression = Compression.parse(c);
                 PgTools.Installation dumpTool = bench.tools.pgDumpFor(bench.serverMajor, compression);
-                versions.put(c, dumpTool.version());
+                m.versions.put(c, dumpTool.version());
                 Path file = bench.work.resolve("compression.dump");
                 Runnable bare = () -> {
-                    alone.computeIfAbsent(c, k -> new ArrayList<>()).add(unchecked(() -> bench.pgDump(dumpTool, db,
+                    m.alone.computeIfAbsent(c, k -> new ArrayList<>()).add(unchecked(() -> bench.baselines.pgDump(dumpTool, db,
                             List.of(compression.pgDumpArgument(dumpTool.major())), file)));
-                    aloneBytes.computeIfAbsent(c, k -> new ArrayList<>()).add(unchecked(() -> Files.size(file)));
+                    m.aloneBytes.computeIfAbsent(c, k -> new ArrayList<>()).add(unchecked(() -> Files.size(file)));
                     unchecked(() -> Files.deleteIfExists(file));
                 };
                 Runnable viaProduct = () -> {
                     long t = System.nanoTime();
                     BackupService.Outcome o = bench.backup(stacks.get(c));
-                    product.computeIfAbsent(c, k -> new ArrayList<>()).add(millisSince(t));
-                    productBytes.computeIfAbsent(c, k -> new ArrayList<>()).add(o.bytes());
+                    m.product.computeIfAbsent(c, k -> new ArrayList<>()).add(millisSince(t));
+                    m.productBytes.computeIfAbsent(c, k -> new ArrayList<>()).add(o.bytes());
                     bench.purge(stacks.get(c).s3, Set.of());
                 };
                 // alternate which goes first, so that neither always runs on a warmer cache
@@ -74,19 +70,33 @@ final class CompressionChoice {
             }
             System.out.printf("  run %d of %d done%n", run + 1, RUNS);
         }
+        report(db, mb, m);
+    }
+
+    /** Per BACKUP_COMPRESSION: pg_dump alone and the product, time and size of each run; the pg_dump used. */
+    private static final class Timings {
+        final Map<String, List<Long>> alone = new LinkedHashMap<>();
+        final Map<String, List<Long>> aloneBytes = new LinkedHashMap<>();
+        final Map<String, List<Long>> product = new LinkedHashMap<>();
+        final Map<String, List<Long>> productBytes = new LinkedHashMap<>();
+        final Map<String, String> versions = new LinkedHashMap<>();
+    }
+
+    /** Each compression against gzip:6 (time and size), remembered for {@link #recommend()}, and the requirement. */
+    private void report(String db, long mb, Timings m) {
         String base = "gzip:6";
-        long gzipMs = product.containsKey(base) ? Report.median(product.get(base)) : -1;
-        long gzipBytes = productBytes.containsKey(base) ? Report.median(productBytes.get(base)) : -1;
+        long gzipMs = m.product.containsKey(base) ? Report.median(m.product.get(base)) : -1;
+        long gzipBytes = m.productBytes.containsKey(base) ? Report.median(m.productBytes.get(base)) : -1;
         Report.Table t = new Report.Table("BACKUP_COMPRESSION", "pg_dump", "pg_dump alone ms", "alone MB",
                 "product ms", "product MB", "product/alone", "MB/s of database", "gzip:6 time / this",
                 "size / gzip:6", "2.5x faster, no larger");
         for (String c : COMPRESSIONS) {
-            long p = Report.median(product.get(c));
-            long pb = Report.median(productBytes.get(c));
+            long p = Report.median(m.product.get(c));
+            long pb = Report.median(m.productBytes.get(c));
             boolean meets = gzipMs > 0 && gzipMs >= 2.5 * p && pb <= gzipBytes;
-            t.row(c + (c.equals(Compression.DEFAULT) ? " (default)" : ""), versions.get(c),
-                    Report.ms(Report.median(alone.get(c))), Report.mb(Report.median(aloneBytes.get(c))),
-                    Report.ms(p), Report.mb(pb), Report.ratio(p, Report.median(alone.get(c))),
+            t.row(c + (c.equals(Compression.DEFAULT) ? " (default)" : ""), m.versions.get(c),
+                    Report.ms(Report.median(m.alone.get(c))), Report.mb(Report.median(m.aloneBytes.get(c))),
+                    Report.ms(p), Report.mb(pb), Report.ratio(p, Report.median(m.alone.get(c))),
                     String.format("%.1f", bench.sizes.get(db) / 1e3 / p),
                     gzipMs > 0 ? String.format("%.2fx", (double) gzipMs / p) : "-",
                     gzipBytes > 0 ? String.format("%.2f", (double) pb / gzipBytes) : "-",
@@ -94,9 +104,9 @@ final class CompressionChoice {
             compressionResults.computeIfAbsent(c, k -> new LinkedHashMap<>()).put(mb, new long[]{p, pb, meets ? 1 : 0});
         }
         t.print();
-        if (gzipMs > 0 && product.containsKey(Compression.DEFAULT)) {
-            long d = Report.median(product.get(Compression.DEFAULT));
-            long db2 = Report.median(productBytes.get(Compression.DEFAULT));
+        if (gzipMs > 0 && m.product.containsKey(Compression.DEFAULT)) {
+            long d = Report.median(m.product.get(Compression.DEFAULT));
+            long db2 = Report.median(m.productBytes.get(Compression.DEFAULT));
             bench.requirement("default (" + Compression.DEFAULT + ") backup >= 2.5x faster than gzip:6, archive no larger ("
                     + db + ")", String.format("%.2fx faster, %.2f of the size", (double) gzipMs / d,
                     (double) db2 / gzipBytes), gzipMs >= 2.5 * d && db2 <= gzipBytes);

@@ -5,7 +5,7 @@ import static dev.pgbackup.bench.Benchmark.RUNS;
 import static dev.pgbackup.bench.Benchmark.collect;
 import static dev.pgbackup.bench.Benchmark.heading;
 import static dev.pgbackup.bench.Benchmark.millisSince;
-import static dev.pgbackup.bench.Benchmark.run;
+import static dev.pgbackup.bench.Baselines.run;
 
 import dev.pgbackup.backup.BackupService;
 import dev.pgbackup.common.config.Compression;
@@ -52,60 +52,71 @@ final class FixedCost {
         bench.dropPreRestoreCopies(target);
         bench.purge(source.s3, Set.of());
 
-        List<Long> dumpAlone = new ArrayList<>();
-        List<Long> backups = new ArrayList<>();
-        List<Long> restoreAlone = new ArrayList<>();
-        List<Long> restores = new ArrayList<>();
-        List<Long> createDatabase = new ArrayList<>();
-        Map<String, List<Long>> backupSteps = new LinkedHashMap<>();
-        Map<String, List<Long>> restoreSteps = new LinkedHashMap<>();
-        long archive = 0;
-        for (int run = 0; run < RUNS; run++) {
-            Path file = bench.work.resolve("small.dump");
-            dumpAlone.add(bench.pgDump(dumpTool, db, List.of(Compression.parse(Compression.DEFAULT)
-                    .pgDumpArgument(dumpTool.major())), file));
-            Files.deleteIfExists(file);
-            long t = System.nanoTime();
-            BackupService.Outcome o = bench.backup(source);
-            backups.add(millisSince(t));
-            archive = o.bytes();
-            collect(backupSteps, o.timings());
-            bench.download(source.s3, o.filename(), file);
-            PgTools.Installation restoreTool = bench.restoreToolFor(o.pgDumpVersion());
-            restoreAlone.add(bench.pgRestore(restoreTool, file, 1));
-            Files.deleteIfExists(file);
-            t = System.nanoTime();
-            bench.pg.createDatabase("bench_create_probe"); // what the bare restore's timing leaves out, the product's has
-            createDatabase.add(millisSince(t));
-            bench.pg.dropDatabase("bench_create_probe");
-            t = System.nanoTime();
-            RestoreService.Outcome r = bench.restore(target, o.filename());
-            restores.add(millisSince(t));
-            collect(restoreSteps, r.timings());
-            bench.dropPreRestoreCopies(target);
-            bench.purge(source.s3, Set.of());
-        }
+        Runs warm = warmRuns(db, source, target, dumpTool);
         System.out.printf("database %s: %s MB (pg_database_size; an empty database is %s MB), archive %s MB%n", db,
-                Report.mb(bytes), Report.mb(Seeder.size(bench.pg, "postgres")), Report.mb(archive));
-        long fixedBackup = Report.median(backups) - Report.median(dumpAlone);
-        long fixedRestore = Report.median(restores) - Report.median(restoreAlone);
+                Report.mb(bytes), Report.mb(Seeder.size(bench.pg, "postgres")), Report.mb(warm.archive));
+        long fixedBackup = Report.median(warm.backups) - Report.median(warm.dumpAlone);
+        long fixedRestore = Report.median(warm.restores) - Report.median(warm.restoreAlone);
         new Report.Table("", "bare tool ms", "product ms", "fixed cost ms", "first call in this JVM ms")
-                .row("backup (pg_dump alone -> file / product -> S3)", Report.ms(Report.median(dumpAlone)),
-                        Report.ms(Report.median(backups)), Report.ms(fixedBackup), Report.ms(coldBackup))
+                .row("backup (pg_dump alone -> file / product -> S3)", Report.ms(Report.median(warm.dumpAlone)),
+                        Report.ms(Report.median(warm.backups)), Report.ms(fixedBackup), Report.ms(coldBackup))
                 .row("restore (pg_restore -j1 alone <- file / product, streamed, swap)",
-                        Report.ms(Report.median(restoreAlone)), Report.ms(Report.median(restores)),
+                        Report.ms(Report.median(warm.restoreAlone)), Report.ms(Report.median(warm.restores)),
                         Report.ms(fixedRestore), Report.ms(coldRestore))
                 .print();
         System.out.println();
         System.out.println("The product's per-step timings (Outcome.timings(), median ms; 'outside the steps' is the "
                 + "time around run() not in any step; the first call in this JVM beside it):");
-        stepTable("backup", backupSteps, backups, cold.timings(), coldBackup);
-        stepTable("restore", restoreSteps, restores, coldRestoreOutcome.timings(), coldRestore);
+        stepTable("backup", warm.backupSteps, warm.backups, cold.timings(), coldBackup);
+        stepTable("restore", warm.restoreSteps, warm.restores, coldRestoreOutcome.timings(), coldRestore);
         System.out.printf("CREATE DATABASE alone (outside the bare pg_restore's time; inside the product's, outside its "
-                + "steps): median %d ms%n", Report.median(createDatabase));
+                + "steps): median %d ms%n", Report.median(warm.createDatabase));
         bench.requirement("fixed cost of a backup < 500 ms (warm)", fixedBackup + " ms", fixedBackup < 500);
         bench.requirement("fixed cost of a restore < 500 ms (warm)", fixedRestore + " ms", fixedRestore < 500);
         bench.pg.dropDatabase("bench_small_target");
+    }
+
+    /** The timings of the warm calls, RUNS of each, and the product's per-step timings. */
+    private static final class Runs {
+        final List<Long> dumpAlone = new ArrayList<>();
+        final List<Long> backups = new ArrayList<>();
+        final List<Long> restoreAlone = new ArrayList<>();
+        final List<Long> restores = new ArrayList<>();
+        final List<Long> createDatabase = new ArrayList<>();
+        final Map<String, List<Long>> backupSteps = new LinkedHashMap<>();
+        final Map<String, List<Long>> restoreSteps = new LinkedHashMap<>();
+        long archive;
+    }
+
+    /** RUNS backups and restores after the first (cold) ones, each beside the bare tool doing the same. */
+    private Runs warmRuns(String db, TestStack source, TestStack target, PgTools.Installation dumpTool) throws Exception {
+        Runs w = new Runs();
+        for (int run = 0; run < RUNS; run++) {
+            Path file = bench.work.resolve("small.dump");
+            w.dumpAlone.add(bench.baselines.pgDump(dumpTool, db, List.of(Compression.parse(Compression.DEFAULT)
+                    .pgDumpArgument(dumpTool.major())), file));
+            Files.deleteIfExists(file);
+            long t = System.nanoTime();
+            BackupService.Outcome o = bench.backup(source);
+            w.backups.add(millisSince(t));
+            w.archive = o.bytes();
+            collect(w.backupSteps, o.timings());
+            bench.download(source.s3, o.filename(), file);
+            PgTools.Installation restoreTool = bench.restoreToolFor(o.pgDumpVersion());
+            w.restoreAlone.add(bench.baselines.pgRestore(restoreTool, file, 1));
+            Files.deleteIfExists(file);
+            t = System.nanoTime();
+            bench.pg.createDatabase("bench_create_probe"); // what the bare restore's timing leaves out, the product's has
+            w.createDatabase.add(millisSince(t));
+            bench.pg.dropDatabase("bench_create_probe");
+            t = System.nanoTime();
+            RestoreService.Outcome r = bench.restore(target, o.filename());
+            w.restores.add(millisSince(t));
+            collect(w.restoreSteps, r.timings());
+            bench.dropPreRestoreCopies(target);
+            bench.purge(source.s3, Set.of());
+        }
+        return w;
     }
 
     static void stepTable(String what, Map<String, List<Long>> steps, List<Long> totals,

@@ -71,7 +71,7 @@ final class ManyTables {
         String restoreVersion = null;
         long manifestBytes = 0;
         for (int run = 0; run < Benchmark.RUNS; run++) {
-            add(ms, "dump alone", b.pgDump(dumpTool, DB, dumpArgs, file));
+            add(ms, "dump alone", b.baselines.pgDump(dumpTool, DB, dumpArgs, file));
             Files.deleteIfExists(file);
             long t = System.nanoTime();
             BackupService.Outcome counted = b.backup(source);
@@ -85,8 +85,8 @@ final class ManyTables {
             b.download(source.s3, o.filename(), file);
             PgTools.Installation restoreTool = b.restoreToolFor(o.pgDumpVersion());
             restoreVersion = restoreTool.version();
-            add(ms, "restore -j1 alone", b.pgRestore(restoreTool, file, 1));
-            add(ms, "restore -j2 alone", b.pgRestore(restoreTool, file, 2));
+            add(ms, "restore -j1 alone", b.baselines.pgRestore(restoreTool, file, 1));
+            add(ms, "restore -j2 alone", b.baselines.pgRestore(restoreTool, file, 2));
             Files.deleteIfExists(file);
             t = System.nanoTime();
             RestoreService.Outcome r = b.restore(streaming, o.filename());
@@ -101,6 +101,14 @@ final class ManyTables {
             System.out.printf("  run %d of %d done%n", run + 1, Benchmark.RUNS);
         }
         System.out.printf("pg_dump %s, pg_restore %s%n", dumpTool.version(), restoreVersion);
+        report(ms, manifestBytes, backupSteps, restoreSteps);
+        pg.dropDatabase(TARGET);
+        pg.dropDatabase(DB);
+    }
+
+    /** The product against the bare tools, per table; whether its manifest can still be read; its steps. */
+    private void report(Map<String, List<Long>> ms, long manifestBytes, Map<String, List<Long>> backupSteps,
+                        Map<String, List<Long>> restoreSteps) {
         Report.Table t = new Report.Table("", "bare tool ms", "product ms", "product / bare", "bare ms per table",
                 "product ms per table", "product's extra ms per table");
         row(t, "backup (pg_dump alone -> file / product -> S3)", ms.get("dump alone"), ms.get("backup"));
@@ -117,8 +125,6 @@ final class ManyTables {
                         : "restorable");
         steps("backup", backupSteps);
         steps("restore, streamed", restoreSteps);
-        pg.dropDatabase(TARGET);
-        pg.dropDatabase(DB);
     }
 
     /** The product's steps, to see which of them grow with the number of tables. */

@@ -1,10 +1,10 @@
 package dev.pgbackup.bench;
 
 import static dev.pgbackup.bench.Benchmark.LONG;
-import static dev.pgbackup.bench.Benchmark.awsEnv;
+import static dev.pgbackup.bench.Baselines.awsEnv;
 import static dev.pgbackup.bench.Benchmark.heading;
 import static dev.pgbackup.bench.Benchmark.millisSince;
-import static dev.pgbackup.bench.Benchmark.runPipe;
+import static dev.pgbackup.bench.Baselines.runPipe;
 
 import dev.pgbackup.common.time.Deadline;
 import dev.pgbackup.testsupport.FaultProxy;
@@ -58,19 +58,7 @@ final class ParallelDownload {
                 proxy.clearRequests();
                 AtomicBoolean running = new AtomicBoolean(true);
                 AtomicInteger most = new AtomicInteger();
-                Thread sampler = new Thread(() -> {
-                    while (running.get()) {
-                        int inFlight = proxy.requests(r -> r.method().equals("GET") && key.equals(r.key())
-                                && r.status() == 0).size();
-                        most.accumulateAndGet(inFlight, Math::max);
-                        try {
-                            Thread.sleep(5);
-                        } catch (InterruptedException e) {
-                            return;
-                        }
-                    }
-                });
-                sampler.start();
+                Thread sampler = startSampler(proxy, key, running, most);
                 long t0 = System.nanoTime();
                 long got;
                 if (who.startsWith("product")) {
@@ -95,5 +83,23 @@ final class ParallelDownload {
         System.out.println("(S3 answers GET ?partNumber=N of a multipart object with part N and the parts count, and the "
                 + "SDK then fetches the other parts at once; moto answers it with the whole object and no parts count "
                 + "(only its HEAD gives the count), so against moto the product's parallel download is one GET)");
+    }
+
+    /** Counts the GETs of {@code key} in flight at the proxy every 5 ms, keeping the most, while {@code running}. */
+    private static Thread startSampler(FaultProxy proxy, String key, AtomicBoolean running, AtomicInteger most) {
+        Thread sampler = new Thread(() -> {
+            while (running.get()) {
+                int inFlight = proxy.requests(r -> r.method().equals("GET") && key.equals(r.key())
+                        && r.status() == 0).size();
+                most.accumulateAndGet(inFlight, Math::max);
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        sampler.start();
+        return sampler;
     }
 }

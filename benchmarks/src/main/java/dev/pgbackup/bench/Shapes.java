@@ -91,7 +91,7 @@ final class Shapes {
         restores.print();
         System.out.println();
         System.out.println("Peak memory, one backup and one restore per shape, each in its own JVM with Lambda's flags ("
-                + String.join(" ", Benchmark.workerJvmFlags()) + "; JVM + tools sampled every 50 ms):");
+                + String.join(" ", WorkerJvm.flags()) + "; JVM + tools sampled every 50 ms):");
         memory.print();
         System.out.println();
         reasons.forEach(System.out::println);
@@ -111,9 +111,6 @@ final class Shapes {
         TestStack source = b.warm(TestStack.create("production", b.bucket, db, Map.of()));
         TestStack chosen = b.warm(TestStack.create("staging", b.bucket, target, Map.of()));
         TestStack streamed = b.warm(TestStack.create("staging", b.bucket, target, Map.of("RESTORE_JOBS", "1")));
-        Compression def = Compression.parse(Compression.DEFAULT);
-        PgTools.Installation dumpTool = b.tools.pgDumpFor(b.serverMajor, def);
-        String compress = def.pgDumpArgument(dumpTool.major());
         Map<String, List<Long>> ms = new LinkedHashMap<>();
         Map<String, List<Long>> backupSteps = new LinkedHashMap<>();
         Map<String, Map<String, List<Long>>> restoreSteps = new LinkedHashMap<>();
@@ -122,26 +119,15 @@ final class Shapes {
         Path file = b.work.resolve("shape.dump");
         cpu.clear();
         for (int run = 0; run < Benchmark.RUNS; run++) {
-            BackupService.Outcome[] made = new BackupService.Outcome[1];
-            List<Runnable> order = new ArrayList<>(List.of(
-                    () -> timed(ms, ALONE, () -> b.pgDump(dumpTool, db, List.of(compress, "--no-sync"),
-                            Path.of("/dev/null"))),
-                    () -> timed(ms, PIPE, () -> b.pipeBackup(dumpTool, db, "user-pipe/" + UUID.randomUUID() + ".dump",
-                            compress)),
-                    () -> made[0] = timed(ms, PRODUCT, () -> b.backup(source))));
-            // each goes first in turn, so that none always runs on the warmest cache
-            for (int i = 0; i < order.size(); i++) {
-                order.get((i + run) % order.size()).run();
-            }
-            BackupService.Outcome o = made[0];
+            BackupService.Outcome o = backupsInTurn(run, ms, db, source);
             Benchmark.collect(backupSteps, o.timings());
             archive = o.bytes();
             b.download(source.s3, o.filename(), file);
             PgTools.Installation restoreTool = b.restoreToolFor(o.pgDumpVersion());
-            timed(ms, J1, () -> b.pgRestore(restoreTool, file, 1));
-            timed(ms, J2, () -> b.pgRestore(restoreTool, file, 2));
+            timed(ms, J1, () -> b.baselines.pgRestore(restoreTool, file, 1));
+            timed(ms, J2, () -> b.baselines.pgRestore(restoreTool, file, 2));
             Files.deleteIfExists(file);
-            timed(ms, PIPE_RESTORE, () -> b.pipeRestore(restoreTool, o.filename()));
+            timed(ms, PIPE_RESTORE, () -> b.baselines.pipeRestore(restoreTool, o.filename()));
             for (TestStack s : List.of(chosen, streamed)) {
                 String label = s == chosen ? CHOSEN_MODE : STREAMED;
                 RestoreService.Outcome r = timed(ms, label, () -> b.restore(s, o.filename()));
@@ -161,6 +147,32 @@ final class Shapes {
         cpuTable();
         steps("backup", backupSteps);
         restoreSteps.forEach((label, steps) -> steps("restore, " + label, steps));
+        report(shape, size, archive, mode, ms);
+        pg.dropDatabase(target);
+        pg.dropDatabase(db);
+    }
+
+    /** The tool alone, the pipe and the product, one backup each; returns the product's. */
+    private BackupService.Outcome backupsInTurn(int run, Map<String, List<Long>> ms, String db, TestStack source) {
+        Compression def = Compression.parse(Compression.DEFAULT);
+        PgTools.Installation dumpTool = b.tools.pgDumpFor(b.serverMajor, def);
+        String compress = def.pgDumpArgument(dumpTool.major());
+        BackupService.Outcome[] made = new BackupService.Outcome[1];
+        List<Runnable> order = new ArrayList<>(List.of(
+                () -> timed(ms, ALONE, () -> b.baselines.pgDump(dumpTool, db, List.of(compress, "--no-sync"),
+                        Path.of("/dev/null"))),
+                () -> timed(ms, PIPE, () -> b.baselines.pipeBackup(dumpTool, db, "user-pipe/" + UUID.randomUUID() + ".dump",
+                        compress)),
+                () -> made[0] = timed(ms, PRODUCT, () -> b.backup(source))));
+        // each goes first in turn, so that none always runs on the warmest cache
+        for (int i = 0; i < order.size(); i++) {
+            order.get((i + run) % order.size()).run();
+        }
+        return made[0];
+    }
+
+    /** The shape's rows in the summary tables, and the requirements it is held to. */
+    private void report(String shape, long size, long archive, String mode, Map<String, List<Long>> ms) {
         long alone = median(ms, ALONE);
         long pipe = median(ms, PIPE);
         long product = median(ms, PRODUCT);
@@ -181,14 +193,12 @@ final class Shapes {
             b.requirement("chosen restore parallel and faster than pg_restore -j1 from a file (" + shape + ")",
                     mode + ", " + Report.ratio(chosenMs, j1), !mode.equals("streamed") && chosenMs < j1);
         }
-        pg.dropDatabase(target);
-        pg.dropDatabase(db);
     }
 
     /** One backup and one restore (RESTORE_JOBS unset) of this shape, each in a JVM of its own, for peak memory. */
     private void peakMemory(String shape, String db, String target, TestStack chosen) throws Exception {
-        Map<String, Object> backup = b.child("backup", "production", b.bucket, db);
-        Map<String, Object> restore = b.child("restore", "staging", b.bucket, target, (String) backup.get("file"));
+        Map<String, Object> backup = WorkerJvm.child("backup", "production", b.bucket, db);
+        Map<String, Object> restore = WorkerJvm.child("restore", "staging", b.bucket, target, (String) backup.get("file"));
         b.dropPreRestoreCopies(chosen);
         b.purge(chosen.s3, Set.of());
         int jobs = ((Number) restore.get("jobs")).intValue();

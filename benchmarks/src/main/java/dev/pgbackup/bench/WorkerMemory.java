@@ -3,8 +3,7 @@ package dev.pgbackup.bench;
 import static dev.pgbackup.bench.Benchmark.RUNS;
 import static dev.pgbackup.bench.Benchmark.SIZES;
 import static dev.pgbackup.bench.Benchmark.heading;
-import static dev.pgbackup.bench.Benchmark.run;
-import static dev.pgbackup.bench.Benchmark.workerJvmFlags;
+import static dev.pgbackup.bench.Baselines.run;
 
 import dev.pgbackup.backup.BackupWorkerHandler;
 import dev.pgbackup.common.config.Compression;
@@ -31,7 +30,7 @@ final class WorkerMemory {
     void measure(long mb) throws Exception {
         String db = bench.database(mb);
         heading("Peak RSS of the worker: " + db + " (" + Report.mb(bench.sizes.get(db)) + " MB), each job in its own JVM "
-                + "(" + String.join(" ", workerJvmFlags()) + "), median of " + RUNS);
+                + "(" + String.join(" ", WorkerJvm.flags()) + "), median of " + RUNS);
         // the stacks the children run in (their SSM parameters, keys and variables)
         TestStack source = TestStack.create("production", bench.bucket, db, Map.of());
         String targetDb = "bench_target";
@@ -41,14 +40,14 @@ final class WorkerMemory {
         TestStack parallel = TestStack.create("staging", bench.bucket, targetDb, Map.of("RESTORE_JOBS", "2"));
         Map<String, Map<String, List<Long>>> m = new LinkedHashMap<>();
         for (int run = 0; run < RUNS; run++) {
-            Map<String, Object> b = bench.child(with(List.of("backup", "production", bench.bucket, db), source,
+            Map<String, Object> b = WorkerJvm.child(with(List.of("backup", "production", bench.bucket, db), source,
                     BackupWorkerHandler.class));
             record(m, "backup (" + Compression.DEFAULT + ", the default)", b);
             String file = (String) b.get("file");
-            record(m, "restore, streaming (RESTORE_JOBS=1)", bench.child(with(List.of("restore", "staging", bench.bucket, targetDb,
+            record(m, "restore, streaming (RESTORE_JOBS=1)", WorkerJvm.child(with(List.of("restore", "staging", bench.bucket, targetDb,
                     file), streaming, RestoreWorkerHandler.class)));
             bench.dropPreRestoreCopies(streaming);
-            record(m, "restore, parallel (RESTORE_JOBS=2)", bench.child(with(List.of("restore", "staging", bench.bucket, targetDb,
+            record(m, "restore, parallel (RESTORE_JOBS=2)", WorkerJvm.child(with(List.of("restore", "staging", bench.bucket, targetDb,
                     file), parallel, RestoreWorkerHandler.class)));
             bench.dropPreRestoreCopies(parallel);
             bench.purge(streaming.s3, Set.of());

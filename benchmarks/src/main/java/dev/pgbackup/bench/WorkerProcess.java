@@ -60,23 +60,7 @@ public final class WorkerProcess {
                 });
         AtomicLong peakTree = new AtomicLong();
         AtomicLong peakTools = new AtomicLong();
-        Thread sampler = new Thread(() -> {
-            while (!Thread.currentThread().isInterrupted()) {
-                long self = kb(ProcessHandle.current().pid(), "VmRSS");
-                // a child between fork and exec still shows the JVM's pages (comm "java"/"jspawnhelper"): not a tool
-                long tools = ProcessHandle.current().descendants().filter(p -> !spawning(p.pid()))
-                        .mapToLong(p -> kb(p.pid(), "VmRSS")).sum();
-                peakTree.accumulateAndGet(self + tools, Math::max);
-                peakTools.accumulateAndGet(tools, Math::max);
-                try {
-                    Thread.sleep(50);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        }, "rss-sampler");
-        sampler.setDaemon(true);
-        sampler.start();
+        Thread sampler = startSampler(peakTree, peakTools);
         Map<String, Object> result = new LinkedHashMap<>();
         long start = System.nanoTime();
         if (op.equals("backup")) {
@@ -104,6 +88,28 @@ public final class WorkerProcess {
         System.out.println("RESULT " + Json.write(result));
         System.out.flush();
         System.exit(0);
+    }
+
+    /** Samples the RSS of this JVM and of its tools every 50 ms, keeping the peaks, until interrupted. */
+    private static Thread startSampler(AtomicLong peakTree, AtomicLong peakTools) {
+        Thread sampler = new Thread(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                long self = kb(ProcessHandle.current().pid(), "VmRSS");
+                // a child between fork and exec still shows the JVM's pages (comm "java"/"jspawnhelper"): not a tool
+                long tools = ProcessHandle.current().descendants().filter(p -> !spawning(p.pid()))
+                        .mapToLong(p -> kb(p.pid(), "VmRSS")).sum();
+                peakTree.accumulateAndGet(self + tools, Math::max);
+                peakTools.accumulateAndGet(tools, Math::max);
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "rss-sampler");
+        sampler.setDaemon(true);
+        sampler.start();
+        return sampler;
     }
 
     private static boolean spawning(long pid) {

@@ -1,14 +1,20 @@
 package dev.pgbackup.local;
 
+import static dev.pgbackup.local.OpenApiFixture.HTTP;
+import static dev.pgbackup.local.OpenApiFixture.JSON;
+import static dev.pgbackup.local.OpenApiFixture.PASSKEY;
+import static dev.pgbackup.local.OpenApiFixture.call;
+import static dev.pgbackup.local.OpenApiFixture.produced;
+import static dev.pgbackup.local.OpenApiFixture.secret;
+import static dev.pgbackup.local.OpenApiFixture.spec;
+import static dev.pgbackup.local.OpenApiFixture.token;
+import static dev.pgbackup.local.OpenApiFixture.validate;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.auth0.jwt.JWT;
 import com.auth0.jwt.algorithms.Algorithm;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.pgbackup.testsupport.MotoServer;
 import dev.pgbackup.testsupport.RepoPaths;
 import dev.pgbackup.testsupport.SeedData;
@@ -16,21 +22,14 @@ import dev.pgbackup.testsupport.TestPostgres;
 import dev.pgbackup.testsupport.TestStack;
 import dev.pgbackup.testsupport.Waits;
 import java.net.URI;
-import java.net.URLEncoder;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,26 +38,17 @@ import org.junit.jupiter.api.Test;
  * docs/openapi.yaml against the real handlers, over HTTP through the local run: every answer's status
  * must be documented for its operation and its body must validate against the documented schema
  * (JSON Schema 2020-12, as OpenAPI 3.1 defines it); and every documented 2xx/4xx answer must have been
- * produced at least once, so the document cannot drift from the code in either direction.
+ * produced at least once, so the document cannot drift from the code in either direction. The inputs at the bounds
+ * of their schemas are {@link OpenApiSchemaBoundsIT}.
  */
 class OpenApiContractIT {
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static final String BUCKET = "openapi-contract-bucket";
-    /** Each environment's own secret, as in AWS. */
-    private static String secret(String environment) {
-        return "openapi-contract-jwt-secret-of-" + environment + "-0123456789";
-    }
-    private static final String PASSKEY = "openapi-contract-passkey";
-
-    private static JsonNode spec;
     private static LocalRun staging;
     private static LocalRun production;
-    private static final Set<String> produced = new TreeSet<>();
 
     @BeforeAll
     static void start() throws Exception {
-        spec = new YAMLMapper().readTree(RepoPaths.root().resolve("docs/openapi.yaml").toFile());
+        OpenApiFixture.loadDocument();
         TestPostgres pg = TestPostgres.get();
         TestStack.createBucket(BUCKET);
         for (String db : new String[] {"openapi_staging", "openapi_production"}) {
@@ -66,30 +56,13 @@ class OpenApiContractIT {
             pg.createDatabase(db);
             SeedData.seed(pg, db, 100, db);
         }
-        staging = LocalRun.start(env("staging", pg.url("openapi_staging"), "20"), RepoPaths.root(), RecordedCalls.INSTANCE);
+        staging = LocalRun.start(OpenApiFixture.env(BUCKET, "staging", pg.url("openapi_staging"), "20"), RepoPaths.root(),
+                RecordedCalls.INSTANCE);
         // a wait budget of 0: every job answers 202; staging may restore production's backups (deployed after it)
-        Map<String, String> productionEnv = env("production", pg.url("openapi_production"), "0");
+        Map<String, String> productionEnv = OpenApiFixture.env(BUCKET, "production", pg.url("openapi_production"), "0");
         productionEnv.put("BackupKeyReaderRoleArns", staging.output("RestoreWorkerRoleArn") + ","
                 + staging.output("RestoreApiRoleArn"));
         production = LocalRun.start(productionEnv, RepoPaths.root(), RecordedCalls.INSTANCE);
-    }
-
-    private static Map<String, String> env(String environment, String dbUrl, String waitBudget) {
-        Map<String, String> env = new HashMap<>();
-        env.put("ENVIRONMENT", environment);
-        env.put("APP_NAME", "pharmatracker");
-        env.put("PORT", "0");
-        env.put("BUCKET_NAME", BUCKET);
-        env.put("AWS_ENDPOINT_URL", MotoServer.get().endpoint().toString());
-        env.put("DATABASE_URL", dbUrl);
-        env.put("JWT_SECRET", secret(environment));
-        env.put("RESTORE_PASSKEY", PASSKEY);
-        env.put("WAIT_BUDGET_SECONDS", waitBudget);
-        env.put("DB_URL_PARAMETER", "/openapi/" + environment + "/db-url");
-        env.put("JWT_SECRET_PARAMETER", "/openapi/" + environment + "/jwt-secret");
-        env.put("RESTORE_PASSKEY_PARAMETER", "/openapi/" + environment + "/restore-passkey");
-        env.put("PG_TOOLS_DIR", RepoPaths.pgToolsDir().toString());
-        return env;
     }
 
     @AfterAll
@@ -100,64 +73,6 @@ class OpenApiContractIT {
         if (staging != null) {
             staging.close();
         }
-    }
-
-    private static String token(String environment, String... roles) {
-        return JWT.create().withSubject("openapi-test").withArrayClaim("roles", roles)
-                .withExpiresAt(Instant.now().plus(Duration.ofHours(1))).sign(Algorithm.HMAC256(secret(environment)));
-    }
-
-    /** Calls the local API and checks the answer against the document; returns the body. */
-    private static JsonNode call(LocalRun run, String method, String path, String token, String body, int expected)
-            throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + run.port() + path))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        if (token != null) {
-            request.header("Authorization", "Bearer " + token);
-        }
-        if (body != null) {
-            request.header("Content-Type", "application/json");
-        }
-        HttpResponse<String> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(expected, response.statusCode(), () -> method + " " + path + ": " + response.body());
-        assertTrue(response.headers().firstValue("content-type").orElse("").startsWith("application/json"));
-        JsonNode json = JSON.readTree(response.body());
-        validate(method, path, response.statusCode(), json);
-        return json;
-    }
-
-    static void validate(String method, String path, int status, JsonNode body) {
-        String rawPath = path.contains("?") ? path.substring(0, path.indexOf('?')) : path;
-        String template = null;
-        for (Iterator<String> it = spec.get("paths").fieldNames(); it.hasNext(); ) {
-            String candidate = it.next();
-            if (Pattern.matches(candidate.replaceAll("\\{[^}]+}", "[^/]+"), rawPath)) {
-                template = candidate;
-            }
-        }
-        assertTrue(template != null, "path not in docs/openapi.yaml: " + rawPath);
-        String route = template;
-        JsonNode operation = spec.get("paths").get(route).get(method.toLowerCase());
-        assertTrue(operation != null, method + " " + template + " not in docs/openapi.yaml");
-        JsonNode response = operation.get("responses").get(Integer.toString(status));
-        assertTrue(response != null, method + " " + template + ": status " + status + " is not documented");
-        response = resolve(response);
-        JsonNode schemaNode = response.get("content").get("application/json").get("schema");
-        List<String> problems = OpenApiSchemas.problems(OpenApiSchemas.rooted(spec, schemaNode), body);
-        assertTrue(problems.isEmpty(), () -> method + " " + route + " " + status + ": " + problems + " in " + body);
-        produced.add(method + " " + route + " " + status);
-    }
-
-    private static JsonNode resolve(JsonNode node) {
-        while (node.has("$ref")) {
-            String[] parts = node.get("$ref").asText().substring(2).split("/");
-            JsonNode target = spec;
-            for (String p : parts) {
-                target = target.get(p);
-            }
-            node = target;
-        }
-        return node;
     }
 
     @Test
@@ -281,127 +196,6 @@ class OpenApiContractIT {
                 })));
         documented.removeAll(produced);
         assertEquals(Set.of(), documented, "documented answers never produced by the handlers");
-    }
-
-    /**
-     * The inputs' schemas at their bounds: values the document allows (the longest environment, the extreme dates
-     * its pattern lets through, another app's name) and values just past them. The document decides which is
-     * which; the server must never refuse with 400 what it allows, nor answer anything but 400 to what it forbids.
-     */
-    @Test
-    void theServerAcceptsExactlyWhatTheSchemasAllow() throws Exception {
-        String token = token("staging", "WEB_ACCESS");
-        JsonNode environment = spec.at("/paths/~1api~1setting~1backups/get/parameters/0");
-        assertEquals("environment", environment.get("name").asText());
-        // without a maxLength the document allows any length: 1000 characters must then be accepted too
-        int longestEnvironment = environment.at("/schema/maxLength").asInt(1000);
-        List<String> environments = List.of("staging", "a", "0", "a_-_b", "qa-east-1", "", "a".repeat(100),
-                "a".repeat(1000), "a".repeat(longestEnvironment), "a".repeat(longestEnvironment + 1),
-                ("a-".repeat(longestEnvironment)).substring(0, longestEnvironment - 1) + "b",
-                "A", "-a", "a-", "a--b", "_a", "a b", " ", "../x", "a.b", "a/b", "\u00e9t\u00e9");
-        Set<Boolean> sides = new TreeSet<>();
-        List<String> disagreements = new ArrayList<>();
-        for (String value : environments) {
-            boolean allowed = allows(environment.get("schema"), JSON.getNodeFactory().textNode(value));
-            sides.add(allowed);
-            String query = URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
-            HttpResponse<String> answer = send(staging, "GET", "/api/setting/backups?environment=" + query, token, null);
-            if (answer.statusCode() != (allowed ? 200 : 400)) {
-                disagreements.add("environment '" + shortened(value) + "' (" + value.length() + " chars, the document "
-                        + (allowed ? "allows" : "forbids") + " it): " + answer.statusCode() + " " + shortened(answer.body()));
-            }
-        }
-        assertEquals(Set.of(false, true), sides, "values on both sides of the environment's schema");
-
-        JsonNode restoreRequest = spec.at("/paths/~1api~1setting~1restore/post/requestBody/content/application~1json/schema");
-        int longestName = spec.at("/components/schemas/BackupFileName/maxLength").asInt();
-        String stamp = "-on-2026-11-28-at-02-00-00-AM-IST.dump";
-        String longest = "pharmatracker-" + "e".repeat(longestName - "pharmatracker-".length() - stamp.length()) + stamp;
-        List<String> names = List.of(
-                "pharmatracker-staging-on-2020-01-01-at-02-00-00-AM-IST.dump",
-                "pharmatracker-staging-on-0000-00-00-at-00-00-00-AM-A.dump",
-                "pharmatracker-production-on-9999-99-99-at-99-99-99-PM-ZZZZZZ.dump",
-                "pharmatracker-staging-on-2026-02-30-at-10-00-00-AM-IST.dump",
-                "pharmatracker-staging-on-2026-11-28-at-13-00-00-PM-IST.dump",
-                "otherapp-production-on-2026-11-28-at-02-00-00-AM-IST.dump",
-                "0-0-on-0000-00-00-at-00-00-00-AM-A.dump",
-                "0-on-0000-00-00-at-00-00-00-AM-A.dump",
-                longest, longest.replace("pharmatracker-", "pharmatracker-e"),
-                "pharmatracker-staging-on-2026-11-28-at-02-00-00-am-IST.dump",
-                "pharmatracker-staging-on-2026-11-28-at-02-00-00-AM-ISTABCD.dump",
-                "pharmatracker-staging-on-2026-11-28-at-2-00-00-AM-IST.dump",
-                "pharmatracker-Staging-on-2026-11-28-at-02-00-00-AM-IST.dump",
-                "pharmatracker-_staging-on-2026-11-28-at-02-00-00-AM-IST.dump",
-                "pharmatracker-staging-on-2026-11-28-at-02-00-00-AM-IST.DUMP",
-                "pharmatracker-staging-on-2026-11-28-at-02-00-00-AM-IST.dump.gz",
-                "../pharmatracker-staging-on-2026-11-28-at-02-00-00-AM-IST.dump",
-                "pharmatracker-on-2026-11-28-at-02-00-00-AM-IST.dump");
-        sides.clear();
-        for (String name : names) {
-            ObjectNode body = JSON.createObjectNode().put("filename", name).put("passkey", PASSKEY);
-            boolean allowed = allows(restoreRequest, body);
-            sides.add(allowed);
-            HttpResponse<String> answer = send(staging, "POST", "/api/setting/restore", token, body.toString());
-            String message = JSON.readTree(answer.body()).path("message").asText();
-            if (answer.statusCode() != (allowed ? 404 : 400)
-                    || (allowed && !message.equals("Backup file not found: " + name))) {
-                disagreements.add("filename '" + shortened(name) + "' (" + name.length() + " chars, the document "
-                        + (allowed ? "allows" : "forbids") + " it): " + answer.statusCode() + " " + shortened(answer.body()));
-            }
-        }
-        assertEquals(Set.of(false, true), sides, "names on both sides of the file name's schema");
-        // the optional fields, at their bounds: with a name of the right shape that is no backup, what the document
-        // allows is a 404 (every check before the file's passed), what it forbids a 400
-        String unknown = "pharmatracker-production-on-2020-01-01-at-02-00-00-AM-IST.dump";
-        String maxIdentifier = "t".repeat(63);
-        List<String> extras = List.of(
-                "\"into\":\"copy\"", "\"into\":\"replace\"", "\"into\":\"\"", "\"into\":null",
-                "\"tables\":[\"public.orders\"]", "\"tables\":[\"public.orders\"],\"into\":\"copy\"",
-                "\"tables\":[\"public.orders\"],\"into\":\"current\"", "\"tables\":[]",
-                "\"tables\":\"public.orders\"", "\"tables\":[\"orders\"]", "\"tables\":[\"a.b.c\"]",
-                "\"tables\":[\"public.*\"]", "\"tables\":[\"Sales.Orders_2026$\"]",
-                "\"tables\":[\"_s." + maxIdentifier + "\"]", "\"tables\":[\"_s." + maxIdentifier + "t\"]",
-                "\"tables\":[\"public.order s\"]", "\"tables\":[1]",
-                "\"tables\":[" + String.join(",", java.util.Collections.nCopies(100, "\"public.t\"")) + "]",
-                "\"tables\":[" + String.join(",", java.util.Collections.nCopies(101, "\"public.t\"")) + "]",
-                "\"schemas\":[\"sales\"]", "\"schemas\":[\"sales.orders\"]", "\"schemas\":[]",
-                "\"schemas\":[\"sales\"],\"tables\":[\"public.orders\"]", "\"database\":\"x\"");
-        sides.clear();
-        for (String extra : extras) {
-            String body = "{\"filename\":\"" + unknown + "\",\"passkey\":\"" + PASSKEY + "\"," + extra + "}";
-            boolean allowed = allows(restoreRequest, JSON.readTree(body));
-            sides.add(allowed);
-            HttpResponse<String> answer = send(staging, "POST", "/api/setting/restore", token, body);
-            if (answer.statusCode() != (allowed ? 404 : 400)) {
-                disagreements.add("body with " + shortened(extra) + " (the document " + (allowed ? "allows" : "forbids")
-                        + " it): " + answer.statusCode() + " " + shortened(answer.body()));
-            }
-        }
-        assertEquals(Set.of(false, true), sides, "bodies on both sides of the request's schema");
-        assertEquals(List.of(), disagreements, "the server and docs/openapi.yaml disagree");
-    }
-
-    private static String shortened(String text) {
-        return text.length() <= 80 ? text : text.substring(0, 60) + "...(" + text.length() + " chars)";
-    }
-
-    /** Calls the local API; the answer must be documented for the operation and match its schema. */
-    private static HttpResponse<String> send(LocalRun run, String method, String path, String token, String body)
-            throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + run.port() + path))
-                .header("Authorization", "Bearer " + token)
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        if (body != null) {
-            request.header("Content-Type", "application/json");
-        }
-        HttpResponse<String> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
-        validate(method, path, response.statusCode(), JSON.readTree(response.body()));
-        return response;
-    }
-
-    /** Whether {@code value} is valid against {@code schemaNode} of the document (its $refs resolved there). */
-    private static boolean allows(JsonNode schemaNode, JsonNode value) {
-        return OpenApiSchemas.problems(OpenApiSchemas.rooted(spec, schemaNode), value).isEmpty();
     }
 
     /** Fires a restore drill (the local schedule route), waits for it and returns its job as the API answers it. */

@@ -1,12 +1,13 @@
 package dev.pgbackup.template;
 
+import static dev.pgbackup.template.Intrinsics.text;
+
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * template.yaml deployed with one parameter set, as far as a test can know it without AWS: each resource whose
@@ -21,21 +22,22 @@ public final class Stack {
     public static final String REGION = "us-east-1";
     public static final String PARTITION = "aws";
 
-    private static final Object NO_VALUE = new Object();
-
     private final SamTemplate template;
     public final String name;
     private final Map<String, Object> parameters;
-    private final Map<String, String> physicalIds;
     private final Map<String, Boolean> conditions = new HashMap<>();
     private final Map<String, Map<String, Object>> resources;
+    /** What Ref/Fn::GetAtt of its resources return, and the resolver of its intrinsic functions (both ask it back). */
+    private final PhysicalIds ids;
+    private final Intrinsics intrinsics;
 
     Stack(SamTemplate template, String name, Map<String, String> given, Map<String, String> physicalIds) {
         this.template = template;
         this.name = name;
-        this.physicalIds = Map.copyOf(physicalIds);
         List<String> problems = new ArrayList<>();
         this.parameters = ParameterValues.of(template, given, problems);
+        this.ids = new PhysicalIds(this, physicalIds);
+        this.intrinsics = new Intrinsics(this, template, parameters, ids);
         Map<String, Map<String, Object>> all = new LinkedHashMap<>(template.section("Resources"));
         if (problems.isEmpty()) {
             problems.addAll(brokenRules());
@@ -186,7 +188,7 @@ public final class Stack {
             Map<String, Object> role = (Map<String, Object>) resources.get(id).get("Properties");
             Object getAtt = ((Map<String, Object>) role.get("Role")).get("Fn::GetAtt");
             String roleId = String.valueOf(((List<Object>) getAtt).get(0));
-            functions.add(new Function(id, physicalId(id), text(p.get("Handler")), Map.copyOf(environment), roleId,
+            functions.add(new Function(id, ids.of(id), text(p.get("Handler")), Map.copyOf(environment), roleId,
                     text(p.get("Role")), Integer.parseInt(text(p.getOrDefault("Timeout", 3))),
                     Integer.parseInt(text(p.getOrDefault("MemorySize", 128)))));
         }
@@ -213,7 +215,7 @@ public final class Stack {
         }
         for (Object arn : (List<Object>) role.getOrDefault("ManagedPolicyArns", List.of())) {
             for (String id : resourcesOfType("AWS::IAM::ManagedPolicy")) {
-                if (physicalId(id).equals(arn)) {
+                if (ids.of(id).equals(arn)) {
                     policies.add(new Policy(id, (Map<String, Object>) properties(id).get("PolicyDocument")));
                 }
             }
@@ -221,7 +223,7 @@ public final class Stack {
         // policies that name the role themselves (AWS::IAM::Policy)
         for (String id : resourcesOfType("AWS::IAM::Policy")) {
             Map<String, Object> policy = properties(id);
-            if (((List<Object>) policy.getOrDefault("Roles", List.of())).contains(physicalId(roleLogicalId))) {
+            if (((List<Object>) policy.getOrDefault("Roles", List.of())).contains(ids.of(roleLogicalId))) {
                 policies.add(new Policy(text(policy.get("PolicyName")), (Map<String, Object>) policy.get("PolicyDocument")));
             }
         }
@@ -247,276 +249,6 @@ public final class Stack {
 
     /** Resolves any template fragment for this stack. */
     public Object resolve(Object node) {
-        Object value = resolveValue(node);
-        return value == NO_VALUE ? null : value;
-    }
-
-    @SuppressWarnings("unchecked")
-    private Object resolveValue(Object node) {
-        if (node instanceof Map<?, ?> map) {
-            if (map.size() == 1) {
-                String key = String.valueOf(map.keySet().iterator().next());
-                Object argument = map.values().iterator().next();
-                if (key.equals("Ref") || key.equals("Condition") || key.startsWith("Fn::")) {
-                    return function(key, argument);
-                }
-            }
-            Map<String, Object> out = new LinkedHashMap<>();
-            for (Map.Entry<?, ?> e : map.entrySet()) {
-                Object v = resolveValue(e.getValue());
-                if (v != NO_VALUE) {
-                    out.put(String.valueOf(e.getKey()), v);
-                }
-            }
-            return out;
-        }
-        if (node instanceof List<?> list) {
-            List<Object> out = new ArrayList<>();
-            for (Object item : list) {
-                Object v = resolveValue(item);
-                if (v != NO_VALUE) {
-                    out.add(v);
-                }
-            }
-            return out;
-        }
-        return node;
-    }
-
-    @SuppressWarnings("unchecked")
-    private Object function(String name, Object argument) {
-        switch (name) {
-            case "Ref":
-                return ref(String.valueOf(argument), true);
-            case "Condition":
-                return condition(String.valueOf(argument));
-            case "Fn::If": {
-                List<Object> a = (List<Object>) argument;
-                return resolveValue(condition(String.valueOf(a.get(0))) ? a.get(1) : a.get(2));
-            }
-            case "Fn::Equals": {
-                List<Object> a = (List<Object>) argument;
-                return text(resolveValue(a.get(0))).equals(text(resolveValue(a.get(1))));
-            }
-            case "Fn::Not":
-                return !(Boolean) resolveValue(((List<Object>) argument).get(0));
-            case "Fn::And":
-                return ((List<Object>) argument).stream().allMatch(c -> (Boolean) resolveValue(c));
-            case "Fn::Or":
-                return ((List<Object>) argument).stream().anyMatch(c -> (Boolean) resolveValue(c));
-            case "Fn::EachMemberEquals": {
-                List<Object> a = (List<Object>) argument;
-                String expected = text(resolveValue(a.get(1)));
-                return list(resolveValue(a.get(0))).stream().allMatch(v -> text(v).equals(expected));
-            }
-            case "Fn::Contains": {
-                List<Object> a = (List<Object>) argument;
-                String wanted = text(resolveValue(a.get(1)));
-                return list(resolveValue(a.get(0))).stream().anyMatch(v -> text(v).equals(wanted));
-            }
-            case "Fn::Sub":
-                return sub(argument);
-            case "Fn::GetAtt": {
-                List<Object> a = argument instanceof String s ? List.of(s.substring(0, s.indexOf('.')),
-                        s.substring(s.indexOf('.') + 1)) : (List<Object>) argument;
-                return getAtt(text(resolveValue(a.get(0))), text(resolveValue(a.get(1))));
-            }
-            case "Fn::Join": {
-                List<Object> a = (List<Object>) argument;
-                if (!(a.get(0) instanceof String d)) {
-                    // CloudFormation refuses a delimiter that is not a literal string (a Fn::Sub, say)
-                    throw new IllegalStateException("Fn::Join delimiter must be a string: " + a.get(0));
-                }
-                List<String> parts = new ArrayList<>();
-                for (Object item : list(resolveValue(a.get(1)))) {
-                    parts.add(text(item));
-                }
-                return String.join(d, parts);
-            }
-            case "Fn::Select": {
-                List<Object> a = (List<Object>) argument;
-                int index = Integer.parseInt(text(resolveValue(a.get(0))));
-                List<Object> items = list(resolveValue(a.get(1)));
-                if (index < 0 || index >= items.size()) {
-                    throw new IllegalStateException("Fn::Select index " + index + " outside " + items);
-                }
-                return items.get(index);
-            }
-            case "Fn::Split": {
-                List<Object> a = (List<Object>) argument;
-                String delimiter = text(resolveValue(a.get(0)));
-                List<Object> parts = new ArrayList<>();
-                for (String part : text(resolveValue(a.get(1))).split(Pattern.quote(delimiter), -1)) {
-                    parts.add(part);
-                }
-                return parts;
-            }
-            case "Fn::FindInMap": {
-                List<Object> a = (List<Object>) argument;
-                Map<String, Object> mappings = (Map<String, Object>) template.cloudFormation.getOrDefault("Mappings", Map.of());
-                Map<String, Object> map = (Map<String, Object>) mappings.get(text(resolveValue(a.get(0))));
-                Map<String, Object> top = map == null ? null : (Map<String, Object>) map.get(text(resolveValue(a.get(1))));
-                Object value = top == null ? null : top.get(text(resolveValue(a.get(2))));
-                if (value == null) {
-                    throw new IllegalStateException("Fn::FindInMap found nothing: " + argument);
-                }
-                return resolveValue(value);
-            }
-            case "Fn::Base64":
-                return java.util.Base64.getEncoder().encodeToString(text(resolveValue(argument))
-                        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            case "Fn::GetAZs":
-                return List.of(REGION + "a", REGION + "b", REGION + "c");
-            default:
-                throw new IllegalStateException("the resolver does not know " + name + " (add it to Stack)");
-        }
-    }
-
-    private static String text(Object value) {
-        if (value instanceof String s) {
-            return s;
-        }
-        if (value instanceof Number || value instanceof Boolean) {
-            return String.valueOf(value);
-        }
-        throw new IllegalStateException("not a string: " + value);
-    }
-
-    @SuppressWarnings("unchecked")
-    private static List<Object> list(Object value) {
-        if (value instanceof List<?> l) {
-            return (List<Object>) l;
-        }
-        throw new IllegalStateException("not a list: " + value);
-    }
-
-    @SuppressWarnings("unchecked")
-    private Object sub(Object argument) {
-        String text;
-        Map<String, Object> variables = new HashMap<>();
-        if (argument instanceof String s) {
-            text = s;
-        } else {
-            List<Object> a = (List<Object>) argument;
-            text = (String) a.get(0);
-            ((Map<String, Object>) a.get(1)).forEach((k, v) -> variables.put(k, resolveValue(v)));
-        }
-        StringBuilder out = new StringBuilder();
-        int i = 0;
-        while (i < text.length()) {
-            int start = text.indexOf("${", i);
-            if (start < 0) {
-                out.append(text, i, text.length());
-                break;
-            }
-            out.append(text, i, start);
-            int end = text.indexOf('}', start);
-            String inner = text.substring(start + 2, end);
-            if (inner.startsWith("!")) {
-                out.append("${").append(inner.substring(1)).append('}');
-            } else if (variables.containsKey(inner)) {
-                out.append(text(variables.get(inner)));
-            } else if (inner.contains(".") && !inner.startsWith("AWS::")) {
-                out.append(getAtt(inner.substring(0, inner.indexOf('.')), inner.substring(inner.indexOf('.') + 1)));
-            } else {
-                out.append(text(ref(inner, false)));
-            }
-            i = end + 1;
-        }
-        return out.toString();
-    }
-
-    private Object ref(String target, boolean listAllowed) {
-        switch (target) {
-            case "AWS::Region":
-                return REGION;
-            case "AWS::AccountId":
-                return ACCOUNT;
-            case "AWS::Partition":
-                return PARTITION;
-            case "AWS::URLSuffix":
-                return "amazonaws.com";
-            case "AWS::StackName":
-                return name;
-            case "AWS::StackId":
-                return "arn:aws:cloudformation:" + REGION + ":" + ACCOUNT + ":stack/" + name + "/00000000";
-            case "AWS::NoValue":
-                return NO_VALUE;
-            default:
-                break;
-        }
-        if (parameters.containsKey(target)) {
-            Object value = parameters.get(target);
-            if (value instanceof List<?> l && !listAllowed) {
-                throw new IllegalStateException("a list parameter in Fn::Sub: " + target);
-            }
-            return value;
-        }
-        return physicalId(target);
-    }
-
-    /** What Ref of a resource returns, per type: a name, an ARN or an id, as CloudFormation documents it. */
-    private String physicalId(String logicalId) {
-        String type = type(logicalId);
-        String given = physicalIds.get(logicalId);
-        String generated = given != null ? given : named(logicalId, type);
-        switch (type) {
-            case "AWS::KMS::Key":
-                // Ref is the key id; a key made elsewhere (moto) is known by its ARN
-                return generated.substring(generated.lastIndexOf('/') + 1);
-            case "AWS::SNS::Topic":
-                return given != null ? given : "arn:aws:sns:" + REGION + ":" + ACCOUNT + ":" + generated;
-            case "AWS::IAM::ManagedPolicy":
-                return "arn:aws:iam::" + ACCOUNT + ":policy/" + generated;
-            case "AWS::Lambda::Alias":
-                return "arn:aws:lambda:" + REGION + ":" + ACCOUNT + ":function:" + properties(logicalId).get("FunctionName")
-                        + ":" + properties(logicalId).get("Name");
-            default:
-                return generated;
-        }
-    }
-
-    /** The name a resource has: the one its properties give, else one CloudFormation would make from the stack's. */
-    private String named(String logicalId, String type) {
-        String property = switch (type) {
-            case "AWS::Lambda::Function" -> "FunctionName";
-            case "AWS::IAM::Role" -> "RoleName";
-            case "AWS::IAM::ManagedPolicy" -> "ManagedPolicyName";
-            case "AWS::SNS::Topic" -> "TopicName";
-            case "AWS::S3::Bucket" -> "BucketName";
-            case "AWS::Logs::LogGroup" -> "LogGroupName";
-            default -> null;
-        };
-        Object value = property == null ? null : properties(logicalId).get(property);
-        String fallback = name + "-" + logicalId;
-        return value != null ? String.valueOf(value) : type.equals("AWS::S3::Bucket") ? fallback.toLowerCase() : fallback;
-    }
-
-    private String getAtt(String logicalId, String attribute) {
-        String type = type(logicalId);
-        String key = type + "." + attribute;
-        switch (key) {
-            case "AWS::IAM::Role.Arn": {
-                Object path = properties(logicalId).getOrDefault("Path", "/");
-                return "arn:aws:iam::" + ACCOUNT + ":role" + path + physicalId(logicalId);
-            }
-            case "AWS::KMS::Key.Arn": {
-                String given = physicalIds.get(logicalId);
-                return given != null ? given : "arn:aws:kms:" + REGION + ":" + ACCOUNT + ":key/" + physicalId(logicalId);
-            }
-            case "AWS::Lambda::Function.Arn":
-                return "arn:aws:lambda:" + REGION + ":" + ACCOUNT + ":function:" + physicalId(logicalId);
-            case "AWS::S3::Bucket.Arn":
-                return "arn:aws:s3:::" + physicalId(logicalId);
-            case "AWS::SNS::Topic.TopicName": {
-                String arn = physicalId(logicalId);
-                return arn.substring(arn.lastIndexOf(':') + 1);
-            }
-            case "AWS::Logs::LogGroup.Arn":
-                return "arn:aws:logs:" + REGION + ":" + ACCOUNT + ":log-group:" + physicalId(logicalId) + ":*";
-            default:
-                // an attribute only AWS knows (an API id, a generated endpoint): a stand-in naming it
-                return logicalId + "." + attribute;
-        }
+        return intrinsics.resolve(node);
     }
 }
