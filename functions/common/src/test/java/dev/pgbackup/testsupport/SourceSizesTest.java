@@ -19,19 +19,13 @@ import org.junit.jupiter.api.io.TempDir;
 class SourceSizesTest {
     /** Files over 350 lines, with the lines they may have at most. */
     static final Map<String, Integer> LARGE_FILES = Map.ofEntries(
-            Map.entry("tools/template/src/main/java/dev/pgbackup/template/Stack.java", 522),
-            Map.entry("local/src/test/java/dev/pgbackup/local/EncryptionIT.java", 552),
             Map.entry("functions/backup/src/test/java/dev/pgbackup/backup/BackupWorkerIT.java", 518),
             Map.entry("functions/restore/src/main/java/dev/pgbackup/restore/RestoreService.java", 516),
-            Map.entry("local/src/main/java/dev/pgbackup/local/LocalRun.java", 474),
             Map.entry("functions/restore/src/test/java/dev/pgbackup/restore/RestoreDrillIT.java", 473),
-            Map.entry("local/src/test/java/dev/pgbackup/local/OpenApiContractIT.java", 465),
-            Map.entry("benchmarks/src/main/java/dev/pgbackup/bench/Benchmark.java", 461),
             Map.entry("functions/backup/src/test/java/dev/pgbackup/backup/BackupFaultsIT.java", 452),
             Map.entry("functions/restore/src/test/java/dev/pgbackup/restore/RestoreRulesTest.java", 422),
             Map.entry("functions/common/src/test/java/dev/pgbackup/testsupport/FaultProxyTest.java", 402),
-            Map.entry("functions/restore/src/main/java/dev/pgbackup/restore/ArchiveReads.java", 387),
-            Map.entry("local/src/test/java/dev/pgbackup/local/RuntimeEmulatorIT.java", 374));
+            Map.entry("functions/restore/src/main/java/dev/pgbackup/restore/ArchiveReads.java", 387));
 
     /** Methods over 60 lines ("path#name"), with the lines they may have at most. */
     static final Map<String, Integer> LONG_METHODS = Map.ofEntries(
@@ -40,29 +34,18 @@ class SourceSizesTest {
             Map.entry("local/src/test/java/dev/pgbackup/local/OpenApiContractIT.java#realAnswersMatchTheDocument", 121),
             Map.entry("local/src/test/java/dev/pgbackup/local/RuntimeEmulatorIT.java"
                     + "#everyEventFileRunsUnderTheLambdaRuntime", 117),
-            Map.entry("benchmarks/src/main/java/dev/pgbackup/bench/PipeComparison.java#measure", 104),
-            Map.entry("local/src/test/java/dev/pgbackup/local/OpenApiContractIT.java"
-                    + "#theServerAcceptsExactlyWhatTheSchemasAllow", 91),
-            Map.entry("benchmarks/src/main/java/dev/pgbackup/bench/Shapes.java#shape", 87),
             Map.entry("local/src/test/java/dev/pgbackup/local/iam/IamEvaluationIT.java"
                     + "#everyRecordedCallIsAllowedAndNothingIsIgnored", 87),
-            Map.entry("tools/template/src/main/java/dev/pgbackup/template/Stack.java#function", 87),
             Map.entry("functions/backup/src/test/java/dev/pgbackup/backup/ScheduledRefreshIT.java"
                     + "#theScheduleRefreshesStagingWithProductionsNewestBackupMaskedBeforeAnyoneSeesIt", 84),
-            Map.entry("benchmarks/src/main/java/dev/pgbackup/bench/FixedCost.java#measure", 76),
-            Map.entry("benchmarks/src/main/java/dev/pgbackup/bench/Listing.java#measure", 75),
             Map.entry("local/src/test/java/dev/pgbackup/local/StorageRoundTripContract.java"
                     + "#backupListDownloadAndRestoreRoundTrip", 75),
-            Map.entry("benchmarks/src/main/java/dev/pgbackup/bench/ManyTables.java#run", 74),
             Map.entry("functions/restore/src/test/java/dev/pgbackup/restore/RestoreChecksumsIT.java"
                     + "#anArchiveReplacedAfterItsCheckIsNotRestored", 73),
             Map.entry("local/src/test/java/dev/pgbackup/local/iam/IamSimulator.java#evaluate", 73),
-            Map.entry("benchmarks/src/main/java/dev/pgbackup/bench/CompressionChoice.java#measure", 71),
             Map.entry("functions/restore/src/main/java/dev/pgbackup/restore/ArchiveFeed.java#run", 66),
             Map.entry("functions/list/src/test/java/dev/pgbackup/list/ListBackupsIT.java#fillTheBucket", 65),
-            Map.entry("functions/common/src/main/java/dev/pgbackup/common/config/ConfigReader.java#read", 64),
-            Map.entry("benchmarks/src/main/java/dev/pgbackup/bench/WorkerProcess.java#main", 63),
-            Map.entry("benchmarks/src/main/java/dev/pgbackup/bench/ParallelDownload.java#measure", 62));
+            Map.entry("functions/common/src/main/java/dev/pgbackup/common/config/ConfigReader.java#read", 64));
 
     private static final Path ROOT = RepoPaths.root();
 
