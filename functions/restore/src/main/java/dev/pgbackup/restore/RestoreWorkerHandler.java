@@ -92,10 +92,11 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
                 .with("mode", request.copy() ? RestoreRequest.COPY_HOW : wiring.config.restoreMode().name())
                 .with("tables", request.tables()).with("roles", request.roles().encoded());
         JobRecord finished = refusal.isPresent()
-                ? job.failed(wiring.clock.instant(), RESTORE_REFUSED.message(refusal.get() + "; nothing was changed"),
-                        null)
-                : run(job, request, deadline, audit);
-        shell.finish(finished, audit, policy);
+                ? shell.finish(job.failed(wiring.clock.instant(),
+                        RESTORE_REFUSED.message(refusal.get() + "; nothing was changed"), null), audit, policy)
+                : shell.run(job, audit, policy,
+                        (running, progress) -> restores.run(running.jobId(), running.filename(), request, deadline,
+                                progress));
         return finished.summary();
     }
 
@@ -125,11 +126,6 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
                     + "' (another restore may be running)");
             default -> Optional.empty();
         };
-    }
-
-    private JobRecord run(JobRecord job, RestoreRequest request, Deadline deadline, AuditLog.Entry audit) {
-        return shell.run(job, audit, policy,
-                (running, progress) -> restores.run(running.jobId(), running.filename(), request, deadline, progress));
     }
 
     /**
