@@ -44,6 +44,11 @@ final class BackupPolicy implements JobPolicy<BackupService.Outcome> {
     }
 
     @Override
+    public boolean countsRefusals() {
+        return true;
+    }
+
+    @Override
     public Collection<String> secrets() {
         return secrets.get();
     }

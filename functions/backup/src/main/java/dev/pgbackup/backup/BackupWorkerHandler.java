@@ -90,16 +90,8 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
             audit.write("REFUSED");
             return Map.of("status", "REFUSED", "message", refused.getMessage());
         }
-        JobRecord failed = refused.job.failed(wiring.clock.instant(), BACKUP_REFUSED.message(refused.getMessage()),
-                null);
-        try {
-            wiring.jobs.save(failed);
-            wiring.metrics.backup(failed, JobMetrics.BackupFacts.NONE);
-        } finally {
-            wiring.events.publish(failed).addTo(audit);
-            audit.write("REFUSED");
-        }
-        return failed.summary();
+        return shell.refuse(refused.job.failed(wiring.clock.instant(), BACKUP_REFUSED.message(refused.getMessage()),
+                null), audit, policy).summary();
     }
 
     /**

@@ -65,6 +65,11 @@ final class DrillPolicy implements JobPolicy<DrillService.Outcome> {
     }
 
     @Override
+    public boolean countsRefusals() {
+        return false;
+    }
+
+    @Override
     public Collection<String> secrets() {
         return secrets.get();
     }

@@ -107,8 +107,7 @@ public class RestoreDrillHandler implements RequestHandler<Map<String, Object>, 
     }
 
     private JobRecord run(JobRecord job, Deadline deadline, AuditLog.Entry audit) {
-        DrillPolicy policy = new DrillPolicy(wiring.jobs, wiring.catalog, wiring.records, wiring.keys, wiring.metrics,
-                wiring.clock, this::secrets);
+        DrillPolicy policy = policy();
         return shell.run(job, audit, policy, (running, progress) -> {
             audit.with("filename", running.filename());
             return drills.run(running.jobId(), policy.backup(), deadline, progress);
@@ -119,10 +118,14 @@ public class RestoreDrillHandler implements RequestHandler<Map<String, Object>, 
     private Map<String, Object> refuse(JobRecord job, Lock.Holder holder) {
         JobRecord refused = job.failed(wiring.clock.instant(), DRILL_REFUSED.message("a restore drill of '"
                 + job.environment() + "' is already running (job " + holder.jobId() + "); this one did not run"), null);
-        wiring.jobs.save(refused);
-        wiring.audit.entry("restore.drill").with("jobId", job.jobId()).with("runningJob", holder.jobId())
-                .with("message", refused.message()).write("REFUSED");
-        return refused.summary();
+        return shell.refuse(refused, wiring.audit.entry("restore.drill").with("jobId", job.jobId())
+                .with("runningJob", holder.jobId()).with("message", refused.message()), policy()).summary();
+    }
+
+    /** A new policy for each drill: it holds the backup the drill chose. */
+    private DrillPolicy policy() {
+        return new DrillPolicy(wiring.jobs, wiring.catalog, wiring.records, wiring.keys, wiring.metrics, wiring.clock,
+                this::secrets);
     }
 
     /** The database passwords the drill read (the environment's and the verification server's), to scrub. */

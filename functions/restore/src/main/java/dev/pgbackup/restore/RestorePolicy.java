@@ -56,6 +56,12 @@ final class RestorePolicy implements JobPolicy<RestoreService.Outcome> {
         return true;
     }
 
+    /** Not asked: a refused restore ends through {@code finish}, which always writes the metric. */
+    @Override
+    public boolean countsRefusals() {
+        return true;
+    }
+
     @Override
     public Collection<String> secrets() {
         return secrets.get();

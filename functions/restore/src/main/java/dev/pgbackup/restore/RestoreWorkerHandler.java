@@ -14,8 +14,6 @@ import dev.pgbackup.common.worker.PayloadCheck;
 import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.jobs.Lock;
 import dev.pgbackup.common.jobs.WorkerPayload;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -30,7 +28,7 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
     private final Wiring wiring;
     private final RestoreService restores;
     private final Lock lock;
-    private final CopyExpiry copies;
+    private final CopySweep sweep;
     private final JobShell shell;
     private final RestorePolicy policy;
     private final PayloadCheck check;
@@ -44,7 +42,8 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
         this.wiring = wiring;
         this.restores = service(wiring);
         this.lock = wiring.restoreLock();
-        this.copies = new CopyExpiry(wiring.objects, wiring.keys, wiring.clock, wiring.config.copies(), wiring.audit);
+        this.sweep = new CopySweep(new CopyExpiry(wiring.objects, wiring.keys, wiring.clock, wiring.config.copies(),
+                wiring.audit), wiring.audit, wiring.config.environment(), wiring::database, wiring::databaseSecrets);
         this.shell = new JobShell(wiring.jobs, lock, wiring.events, wiring::warnAboutTls, wiring.clock);
         this.policy = new RestorePolicy(wiring.records, wiring.keys, wiring.audit, wiring.metrics, wiring.clock,
                 wiring.config.preRestoreCopiesToKeep(), wiring::databaseSecrets);
@@ -63,7 +62,7 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
     public Map<String, Object> handleRequest(Map<String, Object> event, Context context) {
         Deadline deadline = Deadline.fromContext(wiring.ticker, context, Config.WorkerLimits.SAFETY_MARGIN);
         if (isSweep(event)) {
-            return sweep();
+            return sweep.sweep();
         }
         Optional<WorkerPayload> payload = WorkerPayload.from(event);
         if (payload.isEmpty()) {
@@ -126,34 +125,6 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
                     + "' (another restore may be running)");
             default -> Optional.empty();
         };
-    }
-
-    /**
-     * The copies' hourly sweep (its own schedule): expired restores beside the environment's database are dropped even
-     * when no restore or drill runs. It reads the journal first and connects to the server only when a copy has
-     * expired. It takes no lock: a restore running meanwhile touches only copies being built, which are not expired
-     * ones, and a drop of a copy two of them chose at once happens once.
-     */
-    private Map<String, Object> sweep() {
-        AuditLog.Entry audit = wiring.audit.entry("restore.copy.sweep").with("environment", wiring.config.environment());
-        try {
-            if (!copies.anyExpired()) {
-                audit.write("NOTHING_EXPIRED");
-                return Map.of("status", "NOTHING_EXPIRED");
-            }
-            List<String> notes = new ArrayList<>();
-            List<String> dropped;
-            try (AdminSession admin = AdminSession.open(wiring.database(), wiring.databaseSecrets())) {
-                dropped = copies.dropExpired(admin, null, notes);
-            }
-            audit.with("dropped", dropped).with("notes", notes.isEmpty() ? null : notes).write("SWEPT");
-            return Map.of("status", "SWEPT", "dropped", dropped);
-        } catch (java.sql.SQLException | RuntimeException e) {
-            // nothing lost: the next sweep, restore or drill tries again
-            audit.with("error", e.getClass().getSimpleName()).with("diagnostic", dev.pgbackup.common.audit.Redactor
-                    .scrub(String.valueOf(e.getMessage()), wiring.databaseSecrets())).write("FAILED");
-            return Map.of("status", "FAILED");
-        }
     }
 
     @SuppressWarnings("unchecked")

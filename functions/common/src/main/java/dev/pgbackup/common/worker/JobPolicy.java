@@ -24,6 +24,9 @@ public interface JobPolicy<O> {
      */
     boolean recordsErrors();
 
+    /** Whether a job refused before it ran ({@link JobShell#refuse}) writes the type's metric. */
+    boolean countsRefusals();
+
     /** The values to scrub from a failure's diagnostic (the database passwords). */
     Collection<String> secrets();
 

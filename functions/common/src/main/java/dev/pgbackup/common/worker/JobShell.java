@@ -78,6 +78,24 @@ public final class JobShell {
         return finish(finished, audit, policy, outcome);
     }
 
+    /**
+     * Records a job refused before it ran because another job holds the lock it needed (so there is no lock to
+     * release): the record, the metric if the type counts refusals, then, even if those failed, the event and the
+     * REFUSED audit line.
+     */
+    public <O> JobRecord refuse(JobRecord refused, AuditLog.Entry audit, JobPolicy<O> policy) {
+        try {
+            jobs.save(refused);
+            if (policy.countsRefusals()) {
+                policy.metric(refused, null);
+            }
+        } finally {
+            (policy.announces() ? events : JobEvents.OFF).publish(refused).addTo(audit);
+            audit.write("REFUSED");
+        }
+        return refused;
+    }
+
     /** Ends a job that did not run (refused, or not claimable) the way a job that ran ends. */
     public <O> JobRecord finish(JobRecord finished, AuditLog.Entry audit, JobPolicy<O> policy) {
         return finish(finished, audit, policy, null);

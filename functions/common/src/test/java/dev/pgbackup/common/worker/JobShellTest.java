@@ -38,6 +38,7 @@ class JobShellTest {
     class Policy implements JobPolicy<Long> {
         boolean announces = true;
         boolean recordsErrors;
+        boolean countsRefusals = true;
         final List<String> failures = new ArrayList<>();
 
         @Override
@@ -58,6 +59,11 @@ class JobShellTest {
         @Override
         public boolean recordsErrors() {
             return recordsErrors;
+        }
+
+        @Override
+        public boolean countsRefusals() {
+            return countsRefusals;
         }
 
         @Override
@@ -220,5 +226,35 @@ class JobShellTest {
         assertTrue(lock.holder().isEmpty());
         assertEquals(List.of("metric FAILED null", "event FAILED record FAILED"), steps);
         assertEquals("FAILED", auditLine().get("result").asText());
+    }
+
+    @Test
+    void aJobRefusedBeforeItRanIsRecordedCountedAnnouncedAndLoggedAndTouchesNoLock() throws Exception {
+        String other = "55555555-5555-5555-5555-555555555555";
+        assertTrue(lock.acquire(other, "bob", "g.dump").acquired());
+        JobRecord refused = job.failed(stack.clock.instant(), "Backup refused: another is running", null);
+
+        assertEquals(refused, shell.refuse(refused, stack.wiring.audit.entry("backup.job"), policy));
+
+        assertEquals(refused, stored());
+        assertEquals(other, lock.holder().orElseThrow().jobId(), "the running job's lock is not touched");
+        assertEquals(List.of("metric FAILED null", "event FAILED record FAILED"), steps);
+        JsonNode line = auditLine();
+        assertEquals("REFUSED", line.get("result").asText());
+        assertEquals("event-1", line.get("eventId").asText());
+    }
+
+    @Test
+    void aTypeThatCountsNoRefusalsAndAnnouncesNothingOnlyRecordsAndLogsThem() throws Exception {
+        policy.countsRefusals = false;
+        policy.announces = false;
+        JobRecord refused = job.failed(stack.clock.instant(), "Restore drill refused: another is running", null);
+
+        shell.refuse(refused, stack.wiring.audit.entry("restore.drill"), policy);
+
+        assertEquals(refused, stored());
+        assertTrue(steps.isEmpty(), String.valueOf(steps));
+        assertEquals("REFUSED", auditLine().get("result").asText());
+        assertNull(auditLine().get("eventId"));
     }
 }
