@@ -9,7 +9,6 @@ import dev.pgbackup.common.jobs.Lock;
 import dev.pgbackup.common.jobs.LockHeartbeat;
 import dev.pgbackup.common.jobs.ProgressReporter;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.function.Consumer;
 
 /**
@@ -30,20 +29,13 @@ public final class JobShell {
     private final JobEvents events;
     private final Consumer<AuditLog.Entry> warnings;
     private final Clock clock;
-    private final Duration heartbeat;
 
     public JobShell(JobStore jobs, Lock lock, JobEvents events, Consumer<AuditLog.Entry> warnings, Clock clock) {
-        this(jobs, lock, events, warnings, clock, LockHeartbeat.EVERY);
-    }
-
-    JobShell(JobStore jobs, Lock lock, JobEvents events, Consumer<AuditLog.Entry> warnings, Clock clock,
-             Duration heartbeat) {
         this.jobs = jobs;
         this.lock = lock;
         this.events = events;
         this.warnings = warnings;
         this.clock = clock;
-        this.heartbeat = heartbeat;
     }
 
     /** Runs {@code job} and ends it, whatever happened; returns its final record. */
@@ -57,7 +49,8 @@ public final class JobShell {
                 jobs.save(current);
             }
             // the heartbeat stops before finish() releases the lock; until then the lock cannot go stale under the job
-            LockHeartbeat renewal = policy.renewsLock() ? LockHeartbeat.start(lock, job.jobId(), heartbeat) : null;
+            LockHeartbeat renewal = policy.renewsLock()
+                    ? LockHeartbeat.start(lock, job.jobId(), LockHeartbeat.EVERY) : null;
             try (renewal; ProgressReporter progress = new ProgressReporter(jobs, current, clock)) {
                 outcome = work.run(current, progress);
             }
