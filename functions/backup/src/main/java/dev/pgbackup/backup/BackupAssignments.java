@@ -8,6 +8,7 @@ import dev.pgbackup.common.jobs.Lock;
 import dev.pgbackup.common.jobs.WorkerPayload;
 import dev.pgbackup.common.storage.BackupClass;
 import dev.pgbackup.common.storage.BackupName;
+import dev.pgbackup.common.worker.PayloadCheck;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -67,27 +68,23 @@ public final class BackupAssignments {
 
     /** The API's job from its payload; empty when there is nothing to run (unknown, finished, already claimed). */
     Optional<Assignment> fromPayload(WorkerPayload payload) {
-        if (!payload.environment().equals(config.environment())) {
-            throw new Refused(null, "the job is for environment '" + payload.environment() + "', not this one");
-        }
-        Optional<JobRecord> found = jobs.find(payload.jobId())
-                .filter(j -> !j.finished() && j.type() == JobRecord.Type.BACKUP);
-        if (found.isEmpty()) {
-            return Optional.empty();
-        }
-        JobRecord job = found.get();
         boolean mine = BackupName.parse(config.appName(), payload.filename())
                 .filter(n -> n.environment().equals(config.environment())).isPresent();
-        if (!mine || !payload.filename().equals(job.filename()) || !BackupClass.ON_DEMAND.key.equals(payload.how())) {
-            throw new Refused(job, "the job record and the invoke payload disagree (file or class); nothing was written");
-        }
-        boolean holds = lock.holder().filter(h -> job.jobId().equals(h.jobId()) && job.filename().equals(h.filename()))
-                .isPresent();
-        if (!holds) {
-            throw new Refused(job, "this job does not hold the backup lock of '" + config.environment()
-                    + "' (another backup may be running); nothing was written");
-        }
-        return jobs.claim(job.jobId()) ? Optional.of(new Assignment(job, BackupClass.ON_DEMAND)) : Optional.empty();
+        PayloadCheck.Verdict verdict = new PayloadCheck(config.environment(), jobs, lock, JobRecord.Type.BACKUP)
+                .check(payload, job -> mine && BackupClass.ON_DEMAND.key.equals(payload.how()));
+        JobRecord job = verdict.job();
+        return switch (verdict.found()) {
+            case OTHER_ENVIRONMENT -> throw new Refused(null, "the job is for environment '" + payload.environment()
+                    + "', not this one");
+            case DISAGREES -> throw new Refused(job,
+                    "the job record and the invoke payload disagree (file or class); nothing was written");
+            case LOCK_NOT_HELD -> throw new Refused(job, "this job does not hold the backup lock of '"
+                    + config.environment() + "' (another backup may be running); nothing was written");
+            case NOT_RUNNING -> Optional.empty();
+            // empty when another delivery claimed it first
+            case ACCEPTED -> jobs.claim(job.jobId()) ? Optional.of(new Assignment(job, BackupClass.ON_DEMAND))
+                    : Optional.empty();
+        };
     }
 
     /**

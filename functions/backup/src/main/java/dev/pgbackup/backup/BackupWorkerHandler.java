@@ -9,12 +9,9 @@ import dev.pgbackup.common.audit.AuditLog;
 import dev.pgbackup.common.jobs.JobMetrics;
 import dev.pgbackup.common.config.Config;
 import dev.pgbackup.common.time.Deadline;
-import dev.pgbackup.common.jobs.JobFailures;
-import dev.pgbackup.common.worker.JobLifecycle;
+import dev.pgbackup.common.worker.JobShell;
 import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.jobs.Lock;
-import dev.pgbackup.common.jobs.LockHeartbeat;
-import dev.pgbackup.common.jobs.ProgressReporter;
 import dev.pgbackup.common.jobs.WorkerPayload;
 import dev.pgbackup.common.retention.RetentionPolicy;
 import java.util.Map;
@@ -31,6 +28,8 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
     private final Lock lock;
     private final BackupAssignments assignments;
     private final dev.pgbackup.restore.RefreshStarter refresh;
+    private final JobShell shell;
+    private final BackupPolicy policy;
 
     public BackupWorkerHandler() {
         this(Wiring.fromEnvironment());
@@ -43,6 +42,8 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
         this.assignments = new BackupAssignments(wiring.config, wiring.jobs, lock,
                 name -> wiring.catalog.find(name).isPresent(), wiring.clock);
         this.refresh = new dev.pgbackup.restore.RefreshStarter(wiring);
+        this.shell = new JobShell(wiring.jobs, lock, wiring.events, wiring::warnAboutTls, wiring.clock);
+        this.policy = new BackupPolicy(wiring.metrics, wiring.clock, wiring::databaseSecrets);
     }
 
     /** The backup service wired from the stack's parts (also what tests and benchmarks run directly). */
@@ -89,16 +90,8 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
             audit.write("REFUSED");
             return Map.of("status", "REFUSED", "message", refused.getMessage());
         }
-        JobRecord failed = refused.job.failed(wiring.clock.instant(), BACKUP_REFUSED.message(refused.getMessage()),
-                null);
-        try {
-            wiring.jobs.save(failed);
-            wiring.metrics.backup(failed, JobMetrics.BackupFacts.NONE);
-        } finally {
-            wiring.events.publish(failed).addTo(audit);
-            audit.write("REFUSED");
-        }
-        return failed.summary();
+        return shell.refuse(refused.job.failed(wiring.clock.instant(), BACKUP_REFUSED.message(refused.getMessage()),
+                null), audit, policy).summary();
     }
 
     /**
@@ -133,36 +126,8 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
                 .with("subject", job.requestedBy()).with("trigger", job.trigger())
                 .with("environment", job.environment()).with("filename", job.filename())
                 .with("class", assignment.backupClass().key);
-        JobRecord finished;
-        JobMetrics.BackupFacts facts = JobMetrics.BackupFacts.NONE;
-        ProgressReporter progress = new ProgressReporter(wiring.jobs, job, wiring.clock);
-        // stopped before the lock is released below; until then the lock cannot go stale under a running job
-        LockHeartbeat heartbeat = LockHeartbeat.start(lock, job.jobId(), LockHeartbeat.EVERY);
-        try (heartbeat; progress) {
-            BackupService.Outcome outcome = backups.run(
-                    new BackupService.Request(job.jobId(), job.filename(), assignment.backupClass()), deadline, progress);
-            finished = job.succeeded(wiring.clock.instant(), outcome.bytes(),
-                    "Database backup created successfully: " + outcome.filename(),
-                    "pg_dump " + outcome.pgDumpVersion() + ", " + outcome.compression() + "; " + outcome.encryption()
-                            + "; sha256 " + outcome.sha256()
-                            + "; retention deleted "
-                            + outcome.deleted().size()
-                            + (outcome.scope().everything() ? "" : "; scope: " + outcome.scope().describe())
-                            + (outcome.notes().isEmpty() ? "" : "; " + String.join("; ", outcome.notes())));
-            finished = finished.withTimings(outcome.timings());
-            facts = new JobMetrics.BackupFacts(outcome.databaseBytes(), outcome.rowsCounted(), outcome.previousBytes());
-            audit.with("pgDump", outcome.pgDumpVersion()).with("compression", outcome.compression())
-                    .with("encryption", outcome.encryption())
-                    .with("sha256", outcome.sha256()).with("timings", outcome.timings())
-                    .with("retentionDeleted", outcome.deleted()).with("notes", outcome.notes())
-                    .with("scope", outcome.scope().everything() ? null : outcome.scope().describe())
-                    .with("credentialsReread", outcome.credentialRereads() > 0 ? true : null);
-        } catch (RuntimeException e) {
-            finished = JobFailures.failed(job, e, wiring.clock.instant(), "Backup", wiring.databaseSecrets());
-            audit.with("diagnostic", finished.diagnostic());
-        }
-        JobMetrics.BackupFacts measured = facts;
-        return new JobLifecycle(wiring.jobs, lock, wiring.events, f -> wiring.metrics.backup(f, measured),
-                wiring::warnAboutTls).finish(finished, audit);
+        return shell.run(job, audit, policy, (running, progress) -> backups.run(
+                new BackupService.Request(running.jobId(), running.filename(), assignment.backupClass()), deadline,
+                progress));
     }
 }

@@ -8,15 +8,11 @@ import dev.pgbackup.common.Wiring;
 import dev.pgbackup.common.audit.AuditLog;
 import dev.pgbackup.common.config.Config;
 import dev.pgbackup.common.db.DbConnection;
-import dev.pgbackup.common.events.JobEvents;
 import dev.pgbackup.common.time.Deadline;
-import dev.pgbackup.common.jobs.JobFailures;
-import dev.pgbackup.common.worker.JobLifecycle;
+import dev.pgbackup.common.worker.JobShell;
 import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.jobs.JobStore;
 import dev.pgbackup.common.jobs.Lock;
-import dev.pgbackup.common.jobs.ProgressReporter;
-import dev.pgbackup.common.storage.BackupObject;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,6 +35,7 @@ public class RestoreDrillHandler implements RequestHandler<Map<String, Object>, 
     private final DrillService drills;
     private final Lock lock;
     private final DrillWatch watch;
+    private final JobShell shell;
 
     public RestoreDrillHandler() {
         this(Wiring.fromEnvironment());
@@ -47,11 +44,11 @@ public class RestoreDrillHandler implements RequestHandler<Map<String, Object>, 
     public RestoreDrillHandler(Wiring wiring) {
         this.wiring = wiring;
         this.drills = service(wiring);
-
         this.lock = new Lock(wiring.records, wiring.keys.drillLock(), wiring.config.drill().worker().staleAfter(),
                 wiring.clock);
         this.watch = new DrillWatch(wiring.records, wiring.keys, wiring.config.drill().alarmAfter(), wiring.audit,
                 wiring.metrics, wiring.clock);
+        this.shell = new JobShell(wiring.jobs, lock, wiring.events, wiring::warnAboutTls, wiring.clock);
     }
 
     /** The drill service wired from the stack's parts. */
@@ -106,63 +103,29 @@ public class RestoreDrillHandler implements RequestHandler<Map<String, Object>, 
         }
         AuditLog.Entry audit = wiring.audit.entry("restore.drill").with("jobId", jobId).with("trigger", trigger)
                 .with("environment", job.environment());
-        JobRecord finished = run(job, deadline, audit);
-        finish(finished, audit);
-        return finished.summary();
+        return run(job, deadline, audit).summary();
     }
 
     private JobRecord run(JobRecord job, Deadline deadline, AuditLog.Entry audit) {
-        JobRecord current = job;
-        try {
-            wiring.jobs.save(current);
-            BackupObject backup = DrillRules.newest(wiring.catalog.listMine(), job.environment())
-                    .orElseThrow(() -> DrillFailure.noBackup(job.environment())).backup();
-            current = JobRecord.started(job.jobId(), job.type(), job.environment(), backup.filename(),
-                    job.requestedBy(), job.trigger(), job.createdAt());
-            wiring.jobs.save(current);
-            audit.with("filename", backup.filename());
-            ProgressReporter progress = new ProgressReporter(wiring.jobs, current, wiring.clock);
-            DrillService.Outcome outcome;
-            try (progress) {
-                outcome = drills.run(job.jobId(), backup, deadline, progress);
-            }
-            audit.with("server", outcome.server()).with("scratch", outcome.scratch()).with("tables", outcome.tables())
-                    .with("rowCountsCompared", outcome.counted()).with("checksumVerified", outcome.checksumVerified())
-                    .with("pgRestore", outcome.pgRestoreVersion()).with("timings", outcome.timings());
-            recordSuccess(current, outcome, audit);
-            return current.succeeded(wiring.clock.instant(), outcome.bytes(), outcome.message(), outcome.details())
-                    .withTimings(outcome.timings());
-        } catch (RuntimeException e) {
-            JobRecord failed = JobFailures.failed(current, e, wiring.clock.instant(), "Restore drill", secrets());
-            audit.with("diagnostic", failed.diagnostic());
-            return failed;
-        }
-    }
-
-    /** What the drill watch compares with its limit; without it the alarm fires, the drill itself stands. */
-    private void recordSuccess(JobRecord job, DrillService.Outcome outcome, AuditLog.Entry audit) {
-        try {
-            wiring.records.write(wiring.keys.lastDrill(), new LastDrill(job.jobId(), outcome.filename(),
-                    wiring.clock.instant(), outcome.tables(), outcome.counted()));
-        } catch (RuntimeException e) {
-            audit.with("lastDrillNotRecorded", e.getClass().getSimpleName());
-        }
-    }
-
-    /** Drills announce no event: their alarm is the drill watch's. */
-    private void finish(JobRecord finished, AuditLog.Entry audit) {
-        new JobLifecycle(wiring.jobs, lock, JobEvents.OFF, wiring.metrics::drill, wiring::warnAboutTls)
-                .finish(finished, audit);
+        DrillPolicy policy = policy();
+        return shell.run(job, audit, policy, (running, progress) -> {
+            audit.with("filename", running.filename());
+            return drills.run(running.jobId(), policy.backup(), deadline, progress);
+        });
     }
 
     /** Another drill of this environment holds the lock: this one is recorded as not run. */
     private Map<String, Object> refuse(JobRecord job, Lock.Holder holder) {
         JobRecord refused = job.failed(wiring.clock.instant(), DRILL_REFUSED.message("a restore drill of '"
                 + job.environment() + "' is already running (job " + holder.jobId() + "); this one did not run"), null);
-        wiring.jobs.save(refused);
-        wiring.audit.entry("restore.drill").with("jobId", job.jobId()).with("runningJob", holder.jobId())
-                .with("message", refused.message()).write("REFUSED");
-        return refused.summary();
+        return shell.refuse(refused, wiring.audit.entry("restore.drill").with("jobId", job.jobId())
+                .with("runningJob", holder.jobId()).with("message", refused.message()), policy()).summary();
+    }
+
+    /** A new policy for each drill: it holds the backup the drill chose. */
+    private DrillPolicy policy() {
+        return new DrillPolicy(wiring.jobs, wiring.catalog, wiring.records, wiring.keys, wiring.metrics, wiring.clock,
+                this::secrets);
     }
 
     /** The database passwords the drill read (the environment's and the verification server's), to scrub. */

@@ -9,16 +9,11 @@ import dev.pgbackup.common.Wiring;
 import dev.pgbackup.common.audit.AuditLog;
 import dev.pgbackup.common.config.Config;
 import dev.pgbackup.common.time.Deadline;
-import dev.pgbackup.common.jobs.JobFailures;
-import dev.pgbackup.common.worker.JobLifecycle;
+import dev.pgbackup.common.worker.JobShell;
+import dev.pgbackup.common.worker.PayloadCheck;
 import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.jobs.Lock;
-import dev.pgbackup.common.jobs.LockHeartbeat;
-import dev.pgbackup.common.jobs.ProgressReporter;
 import dev.pgbackup.common.jobs.WorkerPayload;
-import dev.pgbackup.common.storage.LastRestore;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -33,8 +28,10 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
     private final Wiring wiring;
     private final RestoreService restores;
     private final Lock lock;
-    private final CopyExpiry copies;
-    private final JobLifecycle lifecycle;
+    private final CopySweep sweep;
+    private final JobShell shell;
+    private final RestorePolicy policy;
+    private final PayloadCheck check;
     static final String SWEEP_TASK = "copy-sweep";
 
     public RestoreWorkerHandler() {
@@ -45,9 +42,12 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
         this.wiring = wiring;
         this.restores = service(wiring);
         this.lock = wiring.restoreLock();
-        this.copies = new CopyExpiry(wiring.objects, wiring.keys, wiring.clock, wiring.config.copies(), wiring.audit);
-        this.lifecycle = new JobLifecycle(wiring.jobs, lock, wiring.events, wiring.metrics::restore,
-                wiring::warnAboutTls);
+        this.sweep = new CopySweep(new CopyExpiry(wiring.objects, wiring.keys, wiring.clock, wiring.config.copies(),
+                wiring.audit), wiring.audit, wiring.config.environment(), wiring::database, wiring::databaseSecrets);
+        this.shell = new JobShell(wiring.jobs, lock, wiring.events, wiring::warnAboutTls, wiring.clock);
+        this.policy = new RestorePolicy(wiring.records, wiring.keys, wiring.audit, wiring.metrics, wiring.clock,
+                wiring.config.preRestoreCopiesToKeep(), wiring::databaseSecrets);
+        this.check = new PayloadCheck(wiring.config.environment(), wiring.jobs, lock, JobRecord.Type.RESTORE);
     }
 
     /** The restore service wired from the stack's parts (also what tests and benchmarks run directly). */
@@ -62,25 +62,25 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
     public Map<String, Object> handleRequest(Map<String, Object> event, Context context) {
         Deadline deadline = Deadline.fromContext(wiring.ticker, context, Config.WorkerLimits.SAFETY_MARGIN);
         if (isSweep(event)) {
-            return sweep();
+            return sweep.sweep();
         }
         Optional<WorkerPayload> payload = WorkerPayload.from(event);
         if (payload.isEmpty()) {
             return ignored(null, "not a restore job payload");
         }
         WorkerPayload p = payload.get();
-        if (!p.environment().equals(wiring.config.environment())) {
+        PayloadCheck.Verdict verdict = check.check(p,
+                job -> RestoreRequest.of(job).matches(p, wiring.config.restoreMode()));
+        if (verdict.found() == PayloadCheck.Found.OTHER_ENVIRONMENT) {
             wiring.audit.entry("restore.job").with("jobId", p.jobId())
                     .with("reason", "the job is for environment '" + p.environment() + "', not this one").write("REFUSED");
             return Map.of("status", "REFUSED");
         }
-        Optional<JobRecord> found = wiring.jobs.find(p.jobId())
-                .filter(j -> !j.finished() && j.type() == JobRecord.Type.RESTORE);
-        if (found.isEmpty()) {
+        if (verdict.found() == PayloadCheck.Found.NOT_RUNNING) {
             return ignored(p.jobId(), "no running restore job with that id");
         }
-        JobRecord job = found.get();
-        Optional<String> refusal = refusal(p, job);
+        JobRecord job = verdict.job();
+        Optional<String> refusal = refusal(verdict, job);
         if (refusal.isEmpty() && !claim(job)) {
             return ignored(job.jobId(), "already claimed by another invocation");
         }
@@ -91,10 +91,11 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
                 .with("mode", request.copy() ? RestoreRequest.COPY_HOW : wiring.config.restoreMode().name())
                 .with("tables", request.tables()).with("roles", request.roles().encoded());
         JobRecord finished = refusal.isPresent()
-                ? job.failed(wiring.clock.instant(), RESTORE_REFUSED.message(refusal.get() + "; nothing was changed"),
-                        null)
-                : run(job, request, deadline, audit);
-        lifecycle.finish(finished, audit);
+                ? shell.finish(job.failed(wiring.clock.instant(),
+                        RESTORE_REFUSED.message(refusal.get() + "; nothing was changed"), null), audit, policy)
+                : shell.run(job, audit, policy,
+                        (running, progress) -> restores.run(running.jobId(), running.filename(), request, deadline,
+                                progress));
         return finished.summary();
     }
 
@@ -111,113 +112,19 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
             String why = "the job could not be claimed (" + e.getClass().getSimpleName() + "); nothing was changed";
             JobRecord failed = job.failed(wiring.clock.instant(), RESTORE_FAILED.message(why),
                     String.valueOf(e.getMessage()));
-            lifecycle.finish(failed, audit);
+            shell.finish(failed, audit, policy);
             throw e;
         }
     }
 
     /** Why this invocation may not run the job: the payload must match the job record and the lock's holder. */
-    private Optional<String> refusal(WorkerPayload p, JobRecord job) {
-        if (!p.filename().equals(job.filename()) || !RestoreRequest.of(job).matches(p, wiring.config.restoreMode())) {
-            return Optional.of("the job record and the invoke payload disagree (file, mode or tables)");
-        }
-        boolean holds = lock.holder().filter(h -> job.jobId().equals(h.jobId()) && job.filename().equals(h.filename()))
-                .isPresent();
-        return holds ? Optional.empty() : Optional.of("this job does not hold the restore lock of '"
-                + job.environment() + "' (another restore may be running)");
-    }
-
-    private JobRecord run(JobRecord job, RestoreRequest request, Deadline deadline, AuditLog.Entry audit) {
-        ProgressReporter progress = new ProgressReporter(wiring.jobs, job, wiring.clock);
-        // stopped before finish() releases the lock; until then the lock cannot go stale under a running restore
-        LockHeartbeat heartbeat = LockHeartbeat.start(lock, job.jobId(), LockHeartbeat.EVERY);
-        try (heartbeat; progress) {
-            RestoreService.Outcome outcome = restores.run(job.jobId(), job.filename(), request, deadline, progress);
-            if (!outcome.beside()) {
-                recordChange(job); // a copy replaces nothing: the next restore's way back is still the same backup
-            }
-            for (String copy : outcome.droppedCopies()) {
-                // one line per database dropped: an operator looking for a vanished copy finds who dropped it and why
-                wiring.audit.entry("restore.copy.drop").with("jobId", job.jobId()).with("database", copy)
-                        .with("target", outcome.database()).with("reason", "more than PreRestoreCopiesToKeep ("
-                                + wiring.config.preRestoreCopiesToKeep() + ") pre-restore copies of the target")
-                        .write("DROPPED");
-            }
-            audit.with("database", outcome.database()).with("preRestoreCopy", outcome.preRestoreCopy())
-                    .with("preRestoreCopyKept", outcome.preRestoreCopyKept())
-                    .with("pgRestore", outcome.pgRestoreVersion()).with("pgRestoreMs", outcome.pgRestoreMillis())
-                    .with("checksumVerified", outcome.checksumVerified()).with("jobs", outcome.jobs())
-                    .with("timings", outcome.timings()).with("leftOut", outcome.leftOut())
-                    .with("credentialsReread", outcome.credentialRereads() > 0 ? true : null)
-                    .with("copy", outcome.copy()).with("sanitized", outcome.sanitized())
-                    .with("rolesCreated", outcome.rolesCreated().isEmpty() ? null : outcome.rolesCreated());
-            JobRecord done = job.succeeded(wiring.clock.instant(), outcome.bytes(), message(outcome), outcome.details())
-                    .withTimings(outcome.timings());
-            return outcome.beside() ? done.withDatabase(outcome.copy()) : done;
-        } catch (RuntimeException | Error e) {
-            // every step that touches the target turns its failures into a RestoreFailure saying how it left it;
-            // anything else stopped before (or is an Error, after which nothing is known)
-            boolean changed = e instanceof RestoreFailure r ? r.state() != RestoreFailure.TargetState.UNCHANGED
-                    : e instanceof Error;
-            if (changed) {
-                recordChange(job); // the next restore needs a safety backup taken after this one
-            }
-            JobRecord failed = JobFailures.failed(job, e, wiring.clock.instant(), "Restore", wiring.databaseSecrets());
-            audit.with("diagnostic", failed.diagnostic());
-            if (e instanceof Error error) {
-                lifecycle.finish(failed, audit);
-                throw error;
-            }
-            return failed;
-        }
-    }
-
-    /** The seed's message for a restore over the database; a copy's also says where it went. */
-    static String message(RestoreService.Outcome outcome) {
-        String left = outcome.leftOut() == null ? "" : " (" + outcome.leftOut() + ")";
-        if (!outcome.beside()) {
-            return "Database restored successfully from backup: " + outcome.filename() + left;
-        }
-        return "Database restored successfully from backup: " + outcome.filename() + " into the new database '"
-                + outcome.copy() + "' beside '" + outcome.database() + "'"
-                + (outcome.tables() == null ? "" : " (tables " + String.join(", ", outcome.tables()) + ")") + left;
-    }
-
-    private void recordChange(JobRecord job) {
-        try {
-            wiring.records.write(wiring.keys.lastRestore(),
-                    new LastRestore(job.jobId(), job.filename(), wiring.clock.instant()));
-        } catch (RuntimeException e) {
-            // without it the next restore's safety check is the 5-minute window alone, as before
-        }
-    }
-
-    /**
-     * The copies' hourly sweep (its own schedule): expired restores beside the environment's database are dropped even
-     * when no restore or drill runs. It reads the journal first and connects to the server only when a copy has
-     * expired. It takes no lock: a restore running meanwhile touches only copies being built, which are not expired
-     * ones, and a drop of a copy two of them chose at once happens once.
-     */
-    private Map<String, Object> sweep() {
-        AuditLog.Entry audit = wiring.audit.entry("restore.copy.sweep").with("environment", wiring.config.environment());
-        try {
-            if (!copies.anyExpired()) {
-                audit.write("NOTHING_EXPIRED");
-                return Map.of("status", "NOTHING_EXPIRED");
-            }
-            List<String> notes = new ArrayList<>();
-            List<String> dropped;
-            try (AdminSession admin = AdminSession.open(wiring.database(), wiring.databaseSecrets())) {
-                dropped = copies.dropExpired(admin, null, notes);
-            }
-            audit.with("dropped", dropped).with("notes", notes.isEmpty() ? null : notes).write("SWEPT");
-            return Map.of("status", "SWEPT", "dropped", dropped);
-        } catch (java.sql.SQLException | RuntimeException e) {
-            // nothing lost: the next sweep, restore or drill tries again
-            audit.with("error", e.getClass().getSimpleName()).with("diagnostic", dev.pgbackup.common.audit.Redactor
-                    .scrub(String.valueOf(e.getMessage()), wiring.databaseSecrets())).write("FAILED");
-            return Map.of("status", "FAILED");
-        }
+    private static Optional<String> refusal(PayloadCheck.Verdict verdict, JobRecord job) {
+        return switch (verdict.found()) {
+            case DISAGREES -> Optional.of("the job record and the invoke payload disagree (file, mode or tables)");
+            case LOCK_NOT_HELD -> Optional.of("this job does not hold the restore lock of '" + job.environment()
+                    + "' (another restore may be running)");
+            default -> Optional.empty();
+        };
     }
 
     @SuppressWarnings("unchecked")
