@@ -155,47 +155,10 @@ final class AdminSession implements AutoCloseable {
         String name = setting.substring(0, eq);
         String value = setting.substring(eq + 1);
         String values = LIST_SETTINGS.contains(name.toLowerCase(java.util.Locale.ROOT))
-                ? String.join(", ", splitList(value).stream().map(AdminSession::lit).toList())
+                ? String.join(", ", SettingList.split(value).stream().map(AdminSession::lit).toList())
                 : lit(value);
         return Optional.of((role == null ? "ALTER DATABASE " + q(database) : "ALTER ROLE " + q(role) + " IN DATABASE "
                 + q(database)) + " SET " + name + " TO " + values);
-    }
-
-    /** A list setting's elements: comma-separated, each possibly a double-quoted identifier ("" inside quotes). */
-    static List<String> splitList(String value) {
-        List<String> out = new ArrayList<>();
-        int i = 0;
-        while (i < value.length()) {
-            while (i < value.length() && (value.charAt(i) == ' ' || value.charAt(i) == ',')) {
-                i++;
-            }
-            if (i >= value.length()) {
-                break;
-            }
-            StringBuilder element = new StringBuilder();
-            if (value.charAt(i) == '"') {
-                i++;
-                while (i < value.length()) {
-                    char c = value.charAt(i++);
-                    if (c == '"') {
-                        if (i < value.length() && value.charAt(i) == '"') {
-                            element.append('"');
-                            i++;
-                        } else {
-                            break;
-                        }
-                    } else {
-                        element.append(c);
-                    }
-                }
-            } else {
-                while (i < value.length() && value.charAt(i) != ',') {
-                    element.append(value.charAt(i++));
-                }
-            }
-            out.add(element.toString().strip());
-        }
-        return out;
     }
 
     /** The OID of the database of that name, if there is one: a name can be reused, an OID cannot be mistaken. */
@@ -241,6 +204,25 @@ final class AdminSession implements AutoCloseable {
             }
         });
         execute(sql.toString());
+    }
+
+    void rename(String database, String to) throws SQLException {
+        execute("ALTER DATABASE " + q(database) + " RENAME TO " + q(to));
+    }
+
+    /** Lets new connections into {@code database}, or not; false when this role may not (not its owner). */
+    boolean allowConnections(String database, boolean allow) {
+        return tryExecute("ALTER DATABASE " + q(database) + " ALLOW_CONNECTIONS " + allow);
+    }
+
+    /** Gives {@code database} to {@code owner} when that is not us; a refusal is the note returned (it stays ours). */
+    Optional<String> giveTo(String database, String owner) {
+        if (owner == null || owner.equals(currentUser)
+                || tryExecute("ALTER DATABASE " + q(database) + " OWNER TO " + q(owner))) {
+            return Optional.empty();
+        }
+        return Optional.of("the restored database is owned by '" + currentUser + "' (could not give it to '"
+                + owner + "')");
     }
 
     /**

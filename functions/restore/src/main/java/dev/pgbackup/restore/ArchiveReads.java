@@ -4,7 +4,6 @@ import dev.pgbackup.common.audit.Redactor;
 import dev.pgbackup.common.db.DbConnection;
 import dev.pgbackup.common.db.PgTools;
 import dev.pgbackup.common.db.ToolErrors;
-import dev.pgbackup.common.db.RunningTool;
 import dev.pgbackup.common.time.Deadline;
 import dev.pgbackup.common.jobs.ProgressReporter;
 import dev.pgbackup.common.jobs.Timings;
@@ -27,8 +26,7 @@ final class ArchiveReads {
     private static final Pattern DUMPED_FROM = Pattern.compile("(?m)^;\\s+Dumped from database version: (\\S+)");
     private static final Pattern DUMPED_BY = Pattern.compile("(?m)^;\\s+Dumped by pg_dump version: (\\S+)");
     /** pg_restore --verbose: the data is in, the indexes and constraints are being built. */
-    private static final Pattern BUILDING = Pattern.compile("creating (INDEX|CONSTRAINT|FK CONSTRAINT|TRIGGER)");
-    private static final Pattern FINISHED_ITEM = Pattern.compile("finished item \\d+ (.*)");
+    static final Pattern BUILDING = Pattern.compile("creating (INDEX|CONSTRAINT|FK CONSTRAINT|TRIGGER)");
     private static final Pattern PROCESSING = Pattern.compile("processing data for table \"?([^\"]+)\"?");
     private static final int LIST_HEAD = 256 * 1024;
 
@@ -172,12 +170,7 @@ final class ArchiveReads {
     /** As above, restoring only the entries {@code useList} names (pg_restore --use-list), when not null. */
     long restoreInto(PgTools.Installation pgRestore, DbConnection db, String database, java.nio.file.Path useList,
                      Deadline deadline, ProgressReporter progress) {
-        List<String> args = new java.util.ArrayList<>(List.of("--no-owner", "--no-acl", "--exit-on-error",
-                "--single-transaction", "--no-password", "--verbose", "--dbname=" + DatabaseNames.conninfoDbname(database)));
-        args.removeAll(ownership ? List.of("--no-owner", "--no-acl") : List.of());
-        if (useList != null) {
-            args.add("--use-list=" + useList);
-        }
+        List<String> args = restoreArgs("--single-transaction", database, useList);
         progress.phase("restoring data", backup.size());
         AtomicReference<String> table = new AtomicReference<>();
         AtomicBoolean building = new AtomicBoolean();
@@ -206,8 +199,7 @@ final class ArchiveReads {
 
     /**
      * Downloads the archive (parallel part requests) into {@code dir}, checks its size and checksum, and runs
-     * {@code pg_restore --jobs} from the file into {@code database}; the file is gone afterwards, whatever
-     * happened. --jobs cannot be combined with --single-transaction: the swap that follows is the all-or-nothing.
+     * {@code pg_restore --jobs} from the file into {@code database} ({@link ParallelRestore}).
      */
     long restoreFromFile(PgTools.Installation pgRestore, DbConnection db, String database, java.nio.file.Path dir,
                          int jobs, int entries, Deadline deadline, ProgressReporter progress, Timings timings) {
@@ -218,130 +210,19 @@ final class ArchiveReads {
     long restoreFromFile(PgTools.Installation pgRestore, DbConnection db, String database, java.nio.file.Path dir,
                          java.nio.file.Path useList, int jobs, int entries, Deadline deadline, ProgressReporter progress,
                          Timings timings) {
-        java.nio.file.Path file = null;
-        java.nio.file.Path plain = null;
-        try {
-            file = java.nio.file.Files.createTempFile(dir, "restore-" + jobId + "-", ".dump");
-            java.nio.file.Path local = file;
-            progress.phase("downloading", backup.size());
-            ArchiveStorage.Uploaded got = timings.time("download", () -> download(local, deadline));
-            verifyDownload(got);
-            if (source.encrypted()) {
-                plain = java.nio.file.Files.createTempFile(dir, "restore-" + jobId + "-", ".plain.dump");
-                java.nio.file.Path decrypted = plain;
-                timings.time("decrypt", () -> decryptFile(local, decrypted));
-                deleteQuietly(file);
-            }
-            java.nio.file.Path archive = plain != null ? plain : local;
-            progress.phase("restoring data", null);
-            return timings.time("pg_restore", () -> runParallel(pgRestore, db, database, archive, useList, jobs,
-                    entries, deadline, progress));
-        } catch (java.io.IOException e) {
-            throw RestoreFailure.failed(target, "the backup could not be written to the worker's "
-                    + "disk (" + e.getClass().getSimpleName() + ")");
-        } finally {
-            deleteQuietly(file);
-            deleteQuietly(plain);
-        }
+        return new ParallelRestore(tools, archives, source, backup, manifest, target, jobId, secrets).run(pgRestore,
+                db, database, restoreArgs("--jobs=" + jobs, database, useList), dir, entries, deadline, progress, timings);
     }
 
-    private void decryptFile(java.nio.file.Path encrypted, java.nio.file.Path plain) {
-        try {
-            source.decryptFile(encrypted, plain);
-        } catch (java.io.IOException e) {
-            throw RestoreFailure.failed(target, "the downloaded backup could not be decrypted to the "
-                    + "worker's disk (" + e.getClass().getSimpleName() + ")");
-        }
-    }
-
-    private ArchiveStorage.Uploaded download(java.nio.file.Path file, Deadline deadline) {
-        try {
-            return archives.download(backup.filename(), backup.eTag(), file, deadline);
-        } catch (java.io.IOException e) {
-            throw RestoreFailure.failed(target, "reading the backup from S3 failed (details in job "
-                    + jobId + ")", Redactor.scrub(String.valueOf(e.getMessage()), secrets));
-        }
-    }
-
-    /** The file must be the object that was checked, byte for byte (and the recorded checksum, when there is one). */
-    private void verifyDownload(ArchiveStorage.Uploaded got) {
-        if (got.bytes() != backup.size()) {
-            throw RestoreFailure.failed(target, "the download of " + backup.filename() + " has "
-                    + got.bytes() + " bytes, the object " + backup.size());
-        }
-        if (manifest.isPresent() && manifest.get().sha256() != null && !manifest.get().sha256().equals(got.sha256())) {
-            throw RestoreFailure.failed(target, "backup file " + backup.filename()
-                    + " does not match the checksum recorded when it was written (SHA-256 " + manifest.get().sha256()
-                    + ", " + manifest.get().bytes() + " bytes); it was changed or damaged in storage");
-        }
-    }
-
-    private long runParallel(PgTools.Installation pgRestore, DbConnection db, String database, java.nio.file.Path file,
-                             java.nio.file.Path useList, int jobs, int entries, Deadline deadline,
-                             ProgressReporter progress) {
+    /** pg_restore's options for a restore into {@code database}; {@code how}: in one transaction, or with jobs. */
+    private List<String> restoreArgs(String how, String database, java.nio.file.Path useList) {
         List<String> args = new java.util.ArrayList<>(List.of("--no-owner", "--no-acl", "--exit-on-error",
-                "--jobs=" + jobs, "--no-password", "--verbose", "--dbname=" + DatabaseNames.conninfoDbname(database)));
+                how, "--no-password", "--verbose", "--dbname=" + DatabaseNames.conninfoDbname(database)));
         args.removeAll(ownership ? List.of("--no-owner", "--no-acl") : List.of());
         if (useList != null) {
             args.add("--use-list=" + useList);
         }
-        args.add(file.toString());
-        java.util.concurrent.atomic.AtomicInteger finished = new java.util.concurrent.atomic.AtomicInteger();
-        AtomicBoolean building = new AtomicBoolean();
-        long started = System.nanoTime();
-        RunningTool tool;
-        try {
-            tool = tools.start(pgRestore, "pg_restore", args, db.withDatabase(database), line -> {
-                Matcher m = FINISHED_ITEM.matcher(line);
-                if (m.find()) {
-                    progress.items(finished.incrementAndGet(), entries, m.group(1));
-                }
-                if (BUILDING.matcher(line).find() && building.compareAndSet(false, true)) {
-                    progress.phase("building indexes", null);
-                }
-            });
-        } catch (java.io.IOException e) {
-            throw dev.pgbackup.common.failure.Failure.server(PgTools.PG_RESTORE_MISSING);
-        }
-        try (tool) {
-            tool.stdin().close();
-            Thread drain = new Thread(() -> {
-                try {
-                    tool.stdout().transferTo(java.io.OutputStream.nullOutputStream());
-                } catch (java.io.IOException ignored) {
-                    // the tool was stopped
-                }
-            }, "pg_restore-stdout");
-            drain.setDaemon(true);
-            drain.start();
-            int code = tool.waitFor(deadline.remaining().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-            if (code < 0) {
-                tool.destroy();
-                throw RestoreFailure.failed(target, "pg_restore did not finish before the worker's "
-                        + "time limit and was stopped");
-            }
-            if (code != 0) {
-                String diagnostic = Redactor.scrub(tool.diagnostic(), secrets);
-                throw RestoreFailure.failed(target, "pg_restore exited with code " + code + ": "
-                        + ToolErrors.meaning("pg_restore", diagnostic) + " (details in job " + jobId + ")", diagnostic);
-            }
-            return (System.nanoTime() - started) / 1_000_000;
-        } catch (java.io.IOException e) {
-            throw RestoreFailure.failed(target, "pg_restore's output could not be read");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw RestoreFailure.unchanged(target, "Restore interrupted");
-        }
-    }
-
-    private static void deleteQuietly(java.nio.file.Path file) {
-        if (file != null) {
-            try {
-                java.nio.file.Files.deleteIfExists(file);
-            } catch (java.io.IOException ignored) {
-                // /tmp is the worker's own; the next invocation's run does not depend on it
-            }
-        }
+        return args;
     }
 
     private ArchiveStorage.Reading open() {

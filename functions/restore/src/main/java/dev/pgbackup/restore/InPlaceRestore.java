@@ -9,6 +9,7 @@ import dev.pgbackup.common.time.Deadline;
 import dev.pgbackup.common.storage.BackupCatalog;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -17,23 +18,30 @@ import java.util.Optional;
  * intact, as is a restore without the time to finish; a failure after the drop leaves an empty database, and
  * its failure says so.
  */
-final class InPlaceRestore {
+final class InPlaceRestore implements RestoreStrategy {
     /** The target is dropped only with this much time, plus 3x the archive check's time, left. */
     static final Duration EXTRA_TIME = Duration.ofSeconds(60);
     static final int READ_FACTOR = 3;
 
-    private final AdminSession admin;
-    private final RestoreService.Plan plan;
     private final BackupCatalog catalog;
 
-    InPlaceRestore(AdminSession admin, RestoreService.Plan plan, BackupCatalog catalog) {
-        this.admin = admin;
-        this.plan = plan;
+    InPlaceRestore(BackupCatalog catalog) {
         this.catalog = catalog;
     }
 
+    @Override
+    public Done run(AdminSession admin, RestoreService.Plan plan, RestoreService.Archive archive, Deadline deadline,
+                    List<String> notes) throws SQLException {
+        long start = System.nanoTime();
+        long millis = replace(admin, plan, archive.pgRestore(), archive.checked().millis(), deadline);
+        plan.timings().add("pg_restore", (System.nanoTime() - start) / 1_000_000);
+        Fill.analyze(plan, plan.target(), deadline, notes);
+        return new Done(millis, 1, null, false, List.of(), null, null);
+    }
+
     /** Returns pg_restore's time. */
-    long run(PgTools.Installation pgRestore, long checkMillis, Deadline deadline) throws SQLException {
+    private long replace(AdminSession admin, RestoreService.Plan plan, PgTools.Installation pgRestore, long checkMillis,
+                         Deadline deadline) throws SQLException {
         String target = plan.target();
         // The restore streams the same bytes again and also writes them into tables and builds the indexes,
         // so it takes longer than the check's read: with less than 3 x that + 60 s left it would likely be
@@ -57,7 +65,7 @@ final class InPlaceRestore {
         }
         Optional<AdminSession.DatabaseFacts> facts = admin.facts(target);
         if (facts.isPresent()) {
-            drop(target);
+            drop(admin, target);
         }
         try {
             admin.createDatabase(target, facts);
@@ -73,12 +81,12 @@ final class InPlaceRestore {
         }
     }
 
-    private void drop(String target) {
-        admin.tryExecute("ALTER DATABASE " + AdminSession.q(target) + " ALLOW_CONNECTIONS false");
+    private static void drop(AdminSession admin, String target) {
+        admin.allowConnections(target, false);
         try {
             admin.dropDatabase(target);
         } catch (SQLException e) {
-            admin.tryExecute("ALTER DATABASE " + AdminSession.q(target) + " ALLOW_CONNECTIONS true");
+            admin.allowConnections(target, true);
             throw RestoreFailure.failed(target, "the database could not be dropped for an in-place "
                     + "restore: " + admin.message(e));
         }

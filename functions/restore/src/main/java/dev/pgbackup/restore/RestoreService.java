@@ -27,12 +27,10 @@ import java.util.function.Supplier;
 /**
  * One restore of the environment's own database (from configuration, never from the request) from a backup
  * of any allowed environment, in named steps: find the backup, check the archive, open the server, repair
- * what an interrupted restore left, then the swap or the in-place mode.
- *
- * <p>Swap mode (default): restored into a new database; only when pg_restore exited 0 and every byte matched
- * the recorded checksum does {@link SwapProtocol} put it in the target's place. Any failure before the swap
- * drops the new database and leaves the target as it was. In-place mode ({@link InPlaceRestore}): the
- * previous implementation's drop-and-recreate, after reading the whole archive first.
+ * what an interrupted restore left, then hand the server to one {@link RestoreStrategy}: {@link SwapRestore} (the
+ * default), {@link InPlaceRestore} (by configuration: the previous implementation's drop-and-recreate, after reading
+ * the whole archive first) or {@link CopyRestore} (a restore beside the environment's database). Failures are mapped
+ * here, whichever strategy ran.
  */
 public final class RestoreService {
     /** What a finished restore reports. */
@@ -89,8 +87,12 @@ public final class RestoreService {
         }
     }
 
-    /** The archive as checked, and the pg_restore chosen for it and for the server. */
-    record Archive(ArchiveReads.Checked checked, PgTools.Installation pgRestore) {
+    /**
+     * The archive as checked, the pg_restore chosen for it and for the server, and the entries a table-only restore
+     * chose from it (empty: all of them).
+     */
+    record Archive(ArchiveReads.Checked checked, PgTools.Installation pgRestore,
+                   Optional<TableSelection.Chosen> chosen) {
     }
 
     private final Config config;
@@ -100,14 +102,15 @@ public final class RestoreService {
     private final StateKeys keys;
     private final PgTools pgTools;
     private final Supplier<DatabaseLogin> logins;
-    private final java.nio.file.Path scratch;
     private final Clock clock;
     private final Supplier<dev.pgbackup.common.storage.ArchiveCipher> cipher;
-    private final CreatedDatabases created;
-    private final FreeStorage freeStorage;
     private final Sanitizer sanitizer;
     private final CopyExpiry copies;
     private final RoleRestore roles;
+    private final KeptCopies kept;
+    private final RestoreStrategy swapRestore;
+    private final RestoreStrategy copyRestore;
+    private final RestoreStrategy inPlaceRestore;
 
     /**
      * {@code scratch}: where a parallel restore downloads the archive (the worker's ephemeral storage);
@@ -122,8 +125,6 @@ public final class RestoreService {
         this.copies = new CopyExpiry(objects, keys, clock, config.copies(), audit);
         this.cipher = cipher;
         this.roles = new RoleRestore(catalog, cipher, config.appName());
-        this.freeStorage = freeStorage;
-        this.created = new CreatedDatabases(objects, keys, clock);
         this.config = config;
         this.objects = objects;
         this.archives = archives;
@@ -131,8 +132,13 @@ public final class RestoreService {
         this.keys = keys;
         this.pgTools = pgTools;
         this.logins = logins;
-        this.scratch = scratch;
         this.clock = clock;
+        this.kept = new KeptCopies(new CreatedDatabases(objects, keys, clock), config.preRestoreCopiesToKeep());
+        Fill fill = new Fill(sanitizer, scratch, config.restoreJobs());
+        ServerRoom room = new ServerRoom(freeStorage, config.serverSpace().marginPercent());
+        this.swapRestore = new SwapRestore(fill, kept, room, objects, keys, clock);
+        this.copyRestore = new CopyRestore(fill, kept, room, copies, config.copies().expiry(), clock);
+        this.inPlaceRestore = new InPlaceRestore(catalog);
     }
 
     public Outcome run(String jobId, String filename, Deadline deadline) {
@@ -161,24 +167,16 @@ public final class RestoreService {
             checked = timings.time("check", () -> plan.reads().check(pgTools.newestPgRestore(), inPlace, deadline));
         }
         try (AdminSession admin = timings.time("connect", () -> openAdmin(plan))) {
-            Archive archive = new Archive(checked, chooseRestoreTool(checked, admin.serverMajor(), plan.target()));
+            Archive archive = new Archive(checked, chooseRestoreTool(checked, admin.serverMajor(), plan.target()),
+                    selection);
             List<String> notes = plan.notes();
             notes.addAll(timings.time("roles", () -> roles.apply(plan, request.roles(), admin.serverMajor())));
             notes.addAll(new SwapProtocol(admin, objects, keys, clock).repair());
-            dropLeftovers(admin, plan.target(), notes);
+            kept.dropLeftovers(admin, plan.target(), notes);
             copies.dropExpired(admin, jobId, notes);
-            if (request.copy()) {
-                return copy(admin, plan, archive, selection, deadline, notes);
-            }
-            if (inPlace) {
-                long start = System.nanoTime();
-                long millis = new InPlaceRestore(admin, plan, catalog).run(archive.pgRestore(), checked.millis(),
-                        deadline);
-                timings.add("pg_restore", (System.nanoTime() - start) / 1_000_000);
-                analyze(plan, plan.target(), deadline, notes);
-                return outcome(plan, archive, millis, null, false, 1, notes, List.of(), null, null);
-            }
-            return swap(admin, plan, archive, deadline, notes);
+            RestoreStrategy strategy = request.copy() ? copyRestore
+                    : inPlace ? inPlaceRestore : swapRestore;
+            return outcome(plan, archive, strategy.run(admin, plan, archive, deadline, notes), notes);
         } catch (RestoreFailure f) {
             throw f.withRolesCreated(plan.rolesCreated());
         } catch (SQLException e) {
@@ -260,257 +258,13 @@ public final class RestoreService {
         }
     }
 
-    private Outcome swap(AdminSession admin, Plan plan, Archive archive, Deadline deadline, List<String> notes)
-            throws SQLException {
-        String target = plan.target();
-        Optional<AdminSession.DatabaseFacts> facts = admin.facts(target);
-        checkSpace(plan, notes);
-        String fresh = plan.names().restoring(clock.instant(), admin.databaseNames()::contains);
-        admin.createDatabase(fresh, facts);
-        CreatedDatabases.Entry building = created.add(fresh, admin.oid(fresh).orElseThrow(),
-                CreatedDatabases.Kind.RESTORING, target, plan.jobId());
-        CreatedDatabases.Entry copy = null;
-        boolean swapped = false;
-        long millis;
-        int jobs = parallelJobs(plan, archive.checked(), notes);
-        try {
-            millis = fill(plan, archive, fresh, Optional.empty(), jobs, deadline, notes);
-            // the swap's retries stop at the deadline; starting it with less left could end them before the
-            // sessions are gone, for nothing (the restored copy is dropped either way)
-            if (deadline.remaining().compareTo(SwapProtocol.MIN_TIME) < 0) {
-                throw RestoreFailure.failed(target, "less than " + SwapProtocol.MIN_TIME.toSeconds() + " s were left "
-                        + "before the worker's time limit to swap the databases (the restored copy is dropped)");
-            }
-            facts.ifPresent(f -> copyOwner(admin, fresh, f, notes));
-            if (facts.isPresent()) {
-                // what was set on the target itself is in no dump: it goes with the name, not with the copy
-                notes.addAll(admin.carrySettings(target, fresh));
-            }
-            if (facts.isPresent()) {
-                // journalled before the rename: the entry names the target's OID under the copy's name, which exists
-                // only once the rename has happened, so an entry of a swap that never got there matches nothing
-                copy = created.add(plan.names().preRestore(clock.instant(), admin.databaseNames()::contains),
-                        admin.oid(target).orElseThrow(), CreatedDatabases.Kind.PRE_RESTORE, target, plan.jobId());
-            }
-            plan.progress().phase("swapping", null);
-            long swapStart = System.nanoTime();
-            new SwapProtocol(admin, objects, keys, clock).swap(plan.jobId(), fresh, target,
-                    copy == null ? null : copy.name(), facts.isPresent(), deadline, notes);
-            plan.timings().add("swap", (System.nanoTime() - swapStart) / 1_000_000);
-            swapped = true;
-        } finally {
-            if (!swapped) {
-                forgetAfterFailure(admin, building, copy, notes);
-            }
-        }
-        attempt(notes, "the journal still names the restored database under its former name", () -> created.remove(
-                building.name(), building.oid()));
-        List<String> dropped = copy == null ? List.of() : boundCopies(admin, target, copy.name(), notes);
-        boolean kept = copy != null && !dropped.contains(copy.name());
-        return outcome(plan, archive, millis, copy == null ? null : copy.name(), kept, jobs, notes, dropped, null, null);
-    }
-
-    /**
-     * A restore beside the environment's database: a new database {@code <db>_copy_<ts>}, filled, sanitised and analysed
-     * exactly as a swap restore fills the one it swaps in, then kept under its own name (the environment's database is
-     * not touched: not renamed, not locked, none of its sessions ended). Journalled as a copy, which expires.
-     */
-    private Outcome copy(AdminSession admin, Plan plan, Archive archive, Optional<TableSelection.Chosen> selection,
-                         Deadline deadline, List<String> notes) throws SQLException {
-        String target = plan.target();
-        Optional<AdminSession.DatabaseFacts> facts = admin.facts(target);
-        copies.makeRoom(admin, plan.jobId(), notes);
-        checkSpace(plan, notes);
-        String name = plan.names().copy(clock.instant(), admin.databaseNames()::contains);
-        admin.createDatabase(name, facts);
-        // journalled as being built until it is whole: a killed worker's half-made copy is dropped as a leftover
-        CreatedDatabases.Entry building = created.add(name, admin.oid(name).orElseThrow(),
-                CreatedDatabases.Kind.RESTORING, target, plan.jobId());
-        boolean done = false;
-        long millis;
-        int jobs = parallelJobs(plan, archive.checked(), notes);
-        try {
-            millis = fill(plan, archive, name, selection, jobs, deadline, notes);
-            facts.ifPresent(f -> copyOwner(admin, name, f, notes));
-            created.add(name, building.oid(), CreatedDatabases.Kind.COPY, target, plan.jobId());
-            done = true;
-        } finally {
-            if (!done) {
-                forgetAfterFailure(admin, building, null, notes);
-            }
-        }
-        notes.add("the copy is dropped after " + config.copies().expiry().toHours() + " h (RestoreCopyExpiryHours)");
-        return outcome(plan, archive, millis, null, false, jobs, notes, List.of(), name,
-                selection.map(TableSelection.Chosen::tables).orElse(null));
-    }
-
-    /**
-     * Fills a new database from the archive (all of it, or the entries a table-only restore chose), then runs the
-     * sanitising script in it and gathers its statistics: everything that happens before anyone can use it. Returns
-     * pg_restore's time.
-     */
-    private long fill(Plan plan, Archive archive, String database, Optional<TableSelection.Chosen> selection, int jobs,
-                      Deadline deadline, List<String> notes) throws SQLException {
-        java.nio.file.Path useList = selection.isEmpty() ? null : writeUseList(plan, selection.get());
-        long millis;
-        try {
-            millis = jobs > 1
-                    ? plan.reads().restoreFromFile(archive.pgRestore(), plan.login().connection(), database, scratch,
-                            useList, jobs, archive.checked().entries(), deadline, plan.progress(), plan.timings())
-                    : plan.timings().time("pg_restore", () -> plan.login().attemptTool(db -> plan.reads()
-                            .restoreInto(archive.pgRestore(), db, database, useList, deadline, plan.progress())));
-        } finally {
-            deleteQuietly(useList);
-        }
-        if (plan.script().isPresent()) {
-            Sanitizer.Script script = plan.script().get();
-            plan.progress().phase("sanitising", null);
-            long start = System.nanoTime();
-            plan.login().attempt(db -> {
-                sanitizer.run(db.withDatabase(database), script, deadline, plan.target(), selection.isPresent());
-                return null;
-            });
-            plan.timings().add("sanitize", (System.nanoTime() - start) / 1_000_000);
-        }
-        analyze(plan, database, deadline, notes);
-        return millis;
-    }
-
-    /** Planner statistics for the restored database, timed as "analyze". */
-    private static void analyze(Plan plan, String database, Deadline deadline, List<String> notes) throws SQLException {
-        plan.progress().phase("gathering statistics", null);
-        long start = System.nanoTime();
-        plan.login().attempt(db -> {
-            Statistics.analyze(db.withDatabase(database), deadline, notes);
-            return null;
-        });
-        plan.timings().add("analyze", (System.nanoTime() - start) / 1_000_000);
-    }
-
-    private java.nio.file.Path writeUseList(Plan plan, TableSelection.Chosen chosen) {
-        try {
-            java.nio.file.Path file = java.nio.file.Files.createTempFile(scratch, "restore-" + plan.jobId() + "-",
-                    ".list");
-            java.nio.file.Files.writeString(file, chosen.useList());
-            return file;
-        } catch (java.io.IOException e) {
-            throw RestoreFailure.failed(plan.target(), "the list of entries to restore could not "
-                    + "be written to the worker's disk (" + e.getClass().getSimpleName() + ")");
-        }
-    }
-
-    private static void deleteQuietly(java.nio.file.Path file) {
-        if (file != null) {
-            try {
-                java.nio.file.Files.deleteIfExists(file);
-            } catch (java.io.IOException ignored) {
-                // /tmp is the worker's own
-            }
-        }
-    }
-
-    /**
-     * The restore failed: its half-built database is dropped, and neither it nor the copy's entry stays in the journal.
-     * If the original is under the copy's name (a swap whose renames both failed), it is not in the journal either, so
-     * nothing but the swap journal's repair ever touches it.
-     */
-    private void forgetAfterFailure(AdminSession admin, CreatedDatabases.Entry building, CreatedDatabases.Entry copy,
-                                    List<String> notes) {
-        Optional<String> notDropped = admin.dropQuietly(building.name());
-        notDropped.ifPresent(notes::add);
-        if (notDropped.isEmpty()) {
-            attempt(notes, "the journal still names the dropped '" + building.name() + "'",
-                    () -> created.remove(building.name(), building.oid()));
-        }
-        if (copy != null) {
-            CreatedDatabases.Entry c = copy;
-            attempt(notes, "the journal still names '" + c.name() + "'", () -> created.remove(c.name(), c.oid()));
-        }
-    }
-
-    /**
-     * Keeps the newest PreRestoreCopiesToKeep copies of this target that this stack's journal holds (0: none) and
-     * drops the others; returns the names dropped. Only after a successful swap, so a failed restore never costs a copy.
-     */
-    private List<String> boundCopies(AdminSession admin, String target, String made, List<String> notes) {
-        List<String> dropped = new ArrayList<>();
-        try {
-            List<CreatedDatabases.Entry> copies = created.of(CreatedDatabases.Kind.PRE_RESTORE, target);
-            int keep = config.preRestoreCopiesToKeep();
-            for (CreatedDatabases.Entry old : copies.subList(Math.min(keep, copies.size()), copies.size())) {
-                Optional<CreatedDatabases.Dropping> what = created.drop(admin, old);
-                if (what.isPresent() && what.get().dropped()) {
-                    dropped.add(old.name());
-                } else {
-                    what.ifPresent(d -> notes.add(d.note() + "; it was kept"));
-                }
-            }
-        } catch (SQLException | RuntimeException e) {
-            notes.add("older pre-restore copies were not bounded this time (" + e.getClass().getSimpleName() + ")");
-        }
-        List<String> older = dropped.stream().filter(n -> !n.equals(made)).toList();
-        if (!older.isEmpty()) {
-            notes.add("dropped " + older.size() + " older pre-restore cop" + (older.size() == 1 ? "y" : "ies")
-                    + " beyond the " + config.preRestoreCopiesToKeep() + " kept: " + String.join(", ", older));
-        }
-        return dropped;
-    }
-
-    /** Room for the new database on the server, before it is created: refused with the numbers when it does not fit. */
-    private void checkSpace(Plan plan, List<String> notes) {
-        Long needed = plan.manifest().map(Manifest::databaseBytes).orElse(null);
-        FreeStorage.refusal(freeStorage.read(), needed, config.serverSpace().marginPercent(), notes)
-                .ifPresent(why -> {
-                    throw RestoreFailure.refused(plan.target(), why);
-                });
-    }
-
-    private static void attempt(List<String> notes, String whatIfNot, Runnable step) {
-        try {
-            step.run();
-        } catch (RuntimeException e) {
-            notes.add(whatIfNot + " (" + e.getClass().getSimpleName() + ")");
-        }
-    }
-
-    /** pg_restore jobs for this archive, as {@link RestorePlan} chooses them; why goes into the job's details. */
-    private int parallelJobs(Plan plan, ArchiveReads.Checked checked, List<String> notes) {
-        RestorePlan.Choice choice = RestorePlan.choose(config.restoreJobs(), Runtime.getRuntime().availableProcessors(),
-                checked.contents(), plan.backup().size(), plan.reads().encrypted(), RestorePlan.usable(scratch));
-        notes.add(choice.reason());
-        return choice.jobs();
-    }
-
-    private Outcome outcome(Plan plan, Archive archive, long millis, String old, boolean kept, int jobs,
-                            List<String> notes, List<String> droppedCopies, String copy, List<String> tables) {
+    private Outcome outcome(Plan plan, Archive archive, RestoreStrategy.Done done, List<String> notes) {
         boolean verified = plan.manifest().map(m -> m.sha256() != null).orElse(false);
-        return new Outcome(plan.backup().filename(), plan.backup().size(), config.restoreMode(), plan.target(), old,
-                kept, archive.pgRestore().version(), archive.checked().dumpedFrom(), millis, verified, jobs, notes,
+        return new Outcome(plan.backup().filename(), plan.backup().size(), config.restoreMode(), plan.target(),
+                done.preRestoreCopy(), done.preRestoreCopyKept(), archive.pgRestore().version(),
+                archive.checked().dumpedFrom(), done.pgRestoreMillis(), verified, done.jobs(), notes,
                 plan.timings().ordered(), plan.manifest().flatMap(Manifest::leftOut).orElse(null),
-                plan.login().rereads(), droppedCopies, copy, tables,
+                plan.login().rereads(), done.droppedCopies(), done.copy(), done.tables(),
                 plan.script().map(Sanitizer.Script::describe).orElse(null), List.copyOf(plan.rolesCreated()));
-    }
-
-    /** The restored database gets the old one's owner when we may do that; otherwise it stays ours. */
-    private static void copyOwner(AdminSession admin, String fresh, AdminSession.DatabaseFacts facts,
-                                  List<String> notes) {
-        if (facts.owner() == null || facts.owner().equals(admin.currentUser())) {
-            return;
-        }
-        if (!admin.tryExecute("ALTER DATABASE " + AdminSession.q(fresh) + " OWNER TO " + AdminSession.q(facts.owner()))) {
-            notes.add("the restored database is owned by '" + admin.currentUser() + "' (could not give it to '"
-                    + facts.owner() + "')");
-        }
-    }
-
-    /**
-     * Databases a killed worker left half-built for this target: only those this stack's journal holds, under the
-     * name and OID it recorded (the restore lock is ours, so none of them is being built now).
-     */
-    private void dropLeftovers(AdminSession admin, String target, List<String> notes) throws SQLException {
-        for (CreatedDatabases.Entry e : created.of(CreatedDatabases.Kind.RESTORING, target)) {
-            created.drop(admin, e).ifPresent(d -> notes.add(d.dropped() ? d.note()
-                    + " left by an earlier restore that did not finish" : d.note()));
-        }
     }
 }

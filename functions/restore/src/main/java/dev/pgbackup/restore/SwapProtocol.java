@@ -56,8 +56,8 @@ final class SwapProtocol {
         List<String> notes = new ArrayList<>();
         Set<String> names = admin.databaseNames();
         if (!names.contains(j.target()) && names.contains(j.old())) {
-            admin.execute("ALTER DATABASE " + AdminSession.q(j.old()) + " RENAME TO " + AdminSession.q(j.target()));
-            admin.tryExecute("ALTER DATABASE " + AdminSession.q(j.target()) + " ALLOW_CONNECTIONS true");
+            admin.rename(j.old(), j.target());
+            admin.allowConnections(j.target(), true);
             notes.add("repaired the swap of job " + j.jobId() + ", interrupted between its renames: '" + j.old()
                     + "' is '" + j.target() + "' again");
         }
@@ -69,13 +69,13 @@ final class SwapProtocol {
     void swap(String jobId, String fresh, String target, String old, boolean targetExists, Deadline deadline,
               List<String> notes) throws SQLException {
         if (!targetExists) {
-            admin.execute("ALTER DATABASE " + AdminSession.q(fresh) + " RENAME TO " + AdminSession.q(target));
+            admin.rename(fresh, target);
             return;
         }
         records.write(keys.swapJournal(), new Journal(jobId, target, fresh, old, clock.instant()));
         // no statement of the swap waits long for a lock: each attempt stays within the deadline
         boolean lockTimeout = admin.tryExecute("SET lock_timeout = " + AdminSession.TERMINATE_WAIT_MS);
-        boolean blocked = admin.tryExecute("ALTER DATABASE " + AdminSession.q(target) + " ALLOW_CONNECTIONS false");
+        boolean blocked = admin.allowConnections(target, false);
         if (!blocked) {
             notes.add("new connections could not be blocked during the swap (not the database owner)");
         }
@@ -84,7 +84,7 @@ final class SwapProtocol {
             renameAway(target, old, deadline);
             original = old;
             try {
-                admin.execute("ALTER DATABASE " + AdminSession.q(fresh) + " RENAME TO " + AdminSession.q(target));
+                admin.rename(fresh, target);
             } catch (SQLException e) {
                 undo(target, old, e);
                 original = target;
@@ -100,7 +100,7 @@ final class SwapProtocol {
             throw e;
         } finally {
             if (blocked) {
-                admin.tryExecute("ALTER DATABASE " + AdminSession.q(original) + " ALLOW_CONNECTIONS true");
+                admin.allowConnections(original, true);
             }
             if (lockTimeout) {
                 admin.tryExecute("RESET lock_timeout");
@@ -111,7 +111,7 @@ final class SwapProtocol {
 
     private void undo(String target, String old, SQLException cause) {
         try {
-            admin.execute("ALTER DATABASE " + AdminSession.q(old) + " RENAME TO " + AdminSession.q(target));
+            admin.rename(old, target);
         } catch (SQLException undo) {
             // the journal stays: the next restore puts the original back
             throw RestoreFailure.renamedAway(target, "Restore failed while swapping databases ("
@@ -146,7 +146,7 @@ final class SwapProtocol {
                 continue; // ending the sessions used up the time: fail above, without renaming now
             }
             try {
-                admin.execute("ALTER DATABASE " + AdminSession.q(target) + " RENAME TO " + AdminSession.q(old));
+                admin.rename(target, old);
                 return;
             } catch (SQLException e) {
                 // 55006: sessions still connected; 55P03: a lock not granted within lock_timeout

@@ -23,7 +23,7 @@ class DatabaseSettingsTest {
     void aListSettingIsOneLiteralPerElement() {
         assertEquals(Optional.of("ALTER DATABASE \"app\" SET search_path TO '$user', 'My Schema', 'public'"),
                 AdminSession.settingStatement(null, "app", "search_path=\"$user\", \"My Schema\", public"));
-        assertEquals(List.of("a\"b", "c"), AdminSession.splitList("\"a\"\"b\",c"));
+        assertEquals(List.of("a\"b", "c"), SettingList.split("\"a\"\"b\",c"));
     }
 
     @Test

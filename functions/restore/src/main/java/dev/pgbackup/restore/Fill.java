@@ -1,0 +1,97 @@
+package dev.pgbackup.restore;
+
+import dev.pgbackup.common.time.Deadline;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Fills a new database from the archive (all of it, or the entries a table-only restore chose), streamed or from a
+ * downloaded copy with parallel jobs, then runs the sanitising script in it and gathers its statistics: everything
+ * that happens before anyone can use it.
+ */
+final class Fill {
+    private final Sanitizer sanitizer;
+    /** Where a parallel restore downloads the archive, and a table-only restore writes its use-list. */
+    private final Path scratch;
+    private final int configuredJobs;
+
+    Fill(Sanitizer sanitizer, Path scratch, int configuredJobs) {
+        this.sanitizer = sanitizer;
+        this.scratch = scratch;
+        this.configuredJobs = configuredJobs;
+    }
+
+    /** pg_restore jobs for this archive, as {@link RestorePlan} chooses them; why goes into the job's details. */
+    int jobs(RestoreService.Plan plan, ArchiveReads.Checked checked, List<String> notes) {
+        RestorePlan.Choice choice = RestorePlan.choose(configuredJobs, Runtime.getRuntime().availableProcessors(),
+                checked.contents(), plan.backup().size(), plan.reads().encrypted(), RestorePlan.usable(scratch));
+        notes.add(choice.reason());
+        return choice.jobs();
+    }
+
+    /** Fills {@code database}, sanitises and analyses it; returns pg_restore's time. */
+    long into(RestoreService.Plan plan, RestoreService.Archive archive, String database,
+              Optional<TableSelection.Chosen> selection, int jobs, Deadline deadline, List<String> notes)
+            throws SQLException {
+        Path useList = selection.isEmpty() ? null : writeUseList(plan, selection.get());
+        long millis;
+        try {
+            millis = jobs > 1
+                    ? plan.reads().restoreFromFile(archive.pgRestore(), plan.login().connection(), database, scratch,
+                            useList, jobs, archive.checked().entries(), deadline, plan.progress(), plan.timings())
+                    : plan.timings().time("pg_restore", () -> plan.login().attemptTool(db -> plan.reads()
+                            .restoreInto(archive.pgRestore(), db, database, useList, deadline, plan.progress())));
+        } finally {
+            deleteQuietly(useList);
+        }
+        if (plan.script().isPresent()) {
+            Sanitizer.Script script = plan.script().get();
+            plan.progress().phase("sanitising", null);
+            long start = System.nanoTime();
+            plan.login().attempt(db -> {
+                sanitizer.run(db.withDatabase(database), script, deadline, plan.target(), selection.isPresent());
+                return null;
+            });
+            plan.timings().add("sanitize", (System.nanoTime() - start) / 1_000_000);
+        }
+        analyze(plan, database, deadline, notes);
+        return millis;
+    }
+
+    /** Planner statistics for the restored database, timed as "analyze". */
+    static void analyze(RestoreService.Plan plan, String database, Deadline deadline, List<String> notes)
+            throws SQLException {
+        plan.progress().phase("gathering statistics", null);
+        long start = System.nanoTime();
+        plan.login().attempt(db -> {
+            Statistics.analyze(db.withDatabase(database), deadline, notes);
+            return null;
+        });
+        plan.timings().add("analyze", (System.nanoTime() - start) / 1_000_000);
+    }
+
+    private Path writeUseList(RestoreService.Plan plan, TableSelection.Chosen chosen) {
+        try {
+            Path file = Files.createTempFile(scratch, "restore-" + plan.jobId() + "-", ".list");
+            Files.writeString(file, chosen.useList());
+            return file;
+        } catch (IOException e) {
+            throw RestoreFailure.failed(plan.target(), "the list of entries to restore could not "
+                    + "be written to the worker's disk (" + e.getClass().getSimpleName() + ")");
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        if (file != null) {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException ignored) {
+                // /tmp is the worker's own
+            }
+        }
+    }
+}

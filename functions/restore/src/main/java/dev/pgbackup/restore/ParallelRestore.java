@@ -1,0 +1,181 @@
+package dev.pgbackup.restore;
+
+import dev.pgbackup.common.audit.Redactor;
+import dev.pgbackup.common.db.DbConnection;
+import dev.pgbackup.common.db.PgTools;
+import dev.pgbackup.common.db.RunningTool;
+import dev.pgbackup.common.db.ToolErrors;
+import dev.pgbackup.common.jobs.ProgressReporter;
+import dev.pgbackup.common.jobs.Timings;
+import dev.pgbackup.common.storage.ArchiveStorage;
+import dev.pgbackup.common.storage.BackupObject;
+import dev.pgbackup.common.storage.Manifest;
+import dev.pgbackup.common.time.Deadline;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A parallel restore's read of the archive: downloaded (parallel part requests, pinned to the checked version) to the
+ * worker's disk, checked for size and checksum, decrypted there when the workers encrypted it, then restored by
+ * {@code pg_restore --jobs} from the file. --jobs cannot be combined with --single-transaction: the swap that follows
+ * is the all-or-nothing.
+ */
+final class ParallelRestore {
+    private static final Pattern FINISHED_ITEM = Pattern.compile("finished item \\d+ (.*)");
+
+    private final PgTools tools;
+    private final ArchiveStorage archives;
+    private final ArchiveSource source;
+    private final BackupObject backup;
+    private final Optional<Manifest> manifest;
+    private final String target;
+    private final String jobId;
+    private final List<String> secrets;
+
+    ParallelRestore(PgTools tools, ArchiveStorage archives, ArchiveSource source, BackupObject backup,
+                    Optional<Manifest> manifest, String target, String jobId, List<String> secrets) {
+        this.tools = tools;
+        this.archives = archives;
+        this.source = source;
+        this.backup = backup;
+        this.manifest = manifest;
+        this.target = target;
+        this.jobId = jobId;
+        this.secrets = secrets;
+    }
+
+    /**
+     * Downloads the archive into {@code dir}, checks it, and runs pg_restore with {@code args} (--jobs among them)
+     * from the file into {@code database}; the file is gone afterwards, whatever happened. Returns pg_restore's time.
+     */
+    long run(PgTools.Installation pgRestore, DbConnection db, String database, List<String> args, Path dir,
+             int entries, Deadline deadline, ProgressReporter progress, Timings timings) {
+        Path file = null;
+        Path plain = null;
+        try {
+            file = Files.createTempFile(dir, "restore-" + jobId + "-", ".dump");
+            Path local = file;
+            progress.phase("downloading", backup.size());
+            ArchiveStorage.Uploaded got = timings.time("download", () -> download(local, deadline));
+            verifyDownload(got);
+            if (source.encrypted()) {
+                plain = Files.createTempFile(dir, "restore-" + jobId + "-", ".plain.dump");
+                Path decrypted = plain;
+                timings.time("decrypt", () -> decryptFile(local, decrypted));
+                deleteQuietly(file);
+            }
+            Path archive = plain != null ? plain : local;
+            progress.phase("restoring data", null);
+            return timings.time("pg_restore", () -> runParallel(pgRestore, db, database, args, archive, entries,
+                    deadline, progress));
+        } catch (IOException e) {
+            throw RestoreFailure.failed(target, "the backup could not be written to the worker's "
+                    + "disk (" + e.getClass().getSimpleName() + ")");
+        } finally {
+            deleteQuietly(file);
+            deleteQuietly(plain);
+        }
+    }
+
+    private void decryptFile(Path encrypted, Path plain) {
+        try {
+            source.decryptFile(encrypted, plain);
+        } catch (IOException e) {
+            throw RestoreFailure.failed(target, "the downloaded backup could not be decrypted to the "
+                    + "worker's disk (" + e.getClass().getSimpleName() + ")");
+        }
+    }
+
+    private ArchiveStorage.Uploaded download(Path file, Deadline deadline) {
+        try {
+            return archives.download(backup.filename(), backup.eTag(), file, deadline);
+        } catch (IOException e) {
+            throw RestoreFailure.failed(target, "reading the backup from S3 failed (details in job "
+                    + jobId + ")", Redactor.scrub(String.valueOf(e.getMessage()), secrets));
+        }
+    }
+
+    /** The file must be the object that was checked, byte for byte (and the recorded checksum, when there is one). */
+    private void verifyDownload(ArchiveStorage.Uploaded got) {
+        if (got.bytes() != backup.size()) {
+            throw RestoreFailure.failed(target, "the download of " + backup.filename() + " has "
+                    + got.bytes() + " bytes, the object " + backup.size());
+        }
+        if (manifest.isPresent() && manifest.get().sha256() != null && !manifest.get().sha256().equals(got.sha256())) {
+            throw RestoreFailure.failed(target, "backup file " + backup.filename()
+                    + " does not match the checksum recorded when it was written (SHA-256 " + manifest.get().sha256()
+                    + ", " + manifest.get().bytes() + " bytes); it was changed or damaged in storage");
+        }
+    }
+
+    private long runParallel(PgTools.Installation pgRestore, DbConnection db, String database, List<String> options,
+                             Path file, int entries, Deadline deadline, ProgressReporter progress) {
+        List<String> args = new ArrayList<>(options);
+        args.add(file.toString());
+        AtomicInteger finished = new AtomicInteger();
+        AtomicBoolean building = new AtomicBoolean();
+        long started = System.nanoTime();
+        RunningTool tool;
+        try {
+            tool = tools.start(pgRestore, "pg_restore", args, db.withDatabase(database), line -> {
+                Matcher m = FINISHED_ITEM.matcher(line);
+                if (m.find()) {
+                    progress.items(finished.incrementAndGet(), entries, m.group(1));
+                }
+                if (ArchiveReads.BUILDING.matcher(line).find() && building.compareAndSet(false, true)) {
+                    progress.phase("building indexes", null);
+                }
+            });
+        } catch (IOException e) {
+            throw dev.pgbackup.common.failure.Failure.server(PgTools.PG_RESTORE_MISSING);
+        }
+        try (tool) {
+            tool.stdin().close();
+            Thread drain = new Thread(() -> {
+                try {
+                    tool.stdout().transferTo(java.io.OutputStream.nullOutputStream());
+                } catch (IOException ignored) {
+                    // the tool was stopped
+                }
+            }, "pg_restore-stdout");
+            drain.setDaemon(true);
+            drain.start();
+            int code = tool.waitFor(deadline.remaining().toMillis(), TimeUnit.MILLISECONDS);
+            if (code < 0) {
+                tool.destroy();
+                throw RestoreFailure.failed(target, "pg_restore did not finish before the worker's "
+                        + "time limit and was stopped");
+            }
+            if (code != 0) {
+                String diagnostic = Redactor.scrub(tool.diagnostic(), secrets);
+                throw RestoreFailure.failed(target, "pg_restore exited with code " + code + ": "
+                        + ToolErrors.meaning("pg_restore", diagnostic) + " (details in job " + jobId + ")", diagnostic);
+            }
+            return (System.nanoTime() - started) / 1_000_000;
+        } catch (IOException e) {
+            throw RestoreFailure.failed(target, "pg_restore's output could not be read");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw RestoreFailure.unchanged(target, "Restore interrupted");
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        if (file != null) {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException ignored) {
+                // /tmp is the worker's own; the next invocation's run does not depend on it
+            }
+        }
+    }
+}
