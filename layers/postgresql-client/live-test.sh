@@ -21,7 +21,7 @@
 #   pg_dump -Fc streamed to a pipe with each compression M supports (15: none, gzip;
 #   16+: none, gzip, lz4, zstd), the archive header checked, restored from stdin with
 #   --single-transaction by M's pg_restore, data compared; a parallel restore (-j 2)
-#   from a file;
+#   from a file; pg_dumpall --globals-only --no-role-passwords (the backup's roles);
 #   pg_dump M against the server of major M-1 (when bundled), restored into server M.
 # Then: pg_restore of the newest major restores a zstd archive written by pg_dump 16;
 # bin/ (= newest major) dumps and restores; and, as root, pg_dump | pg_restore --list and
@@ -190,6 +190,22 @@ for m in "${MAJORS[@]}"; do
   else ok "sslmode=disable rejected by the server (as with rds.force_ssl)"; fi
   vf="$(run "$d" psql "host=localhost port=${PORT[$m]} user=postgres dbname=postgres sslmode=verify-full sslrootcert=$WORK/root.crt" -qAt -c 'select 1' 2>&1)" || true
   [ "$vf" = 1 ] && ok "sslmode=verify-full with sslrootcert works (bundled OpenSSL)" || fail "verify-full: $vf"
+  # the roles every backup stores beside its archive, as the product asks for them (RDS allows no password read)
+  da="$d"
+  if [ -n "$QEMU" ]; then
+    # pg_dumpall starts "pg_dump -V" beside itself, and qemu-user without binfmt_misc cannot start a foreign child:
+    # beside a copy of the arm64 pg_dumpall (its RPATH finds lib/ as in the layer), a pg_dump that runs the layer's
+    # arm64 pg_dump under qemu
+    da="$WORK/dumpall-$m/postgresql/$m/bin"
+    mkdir -p "$da" && ln -sfn "$LAYER/lib" "$WORK/dumpall-$m/lib" && cp "$d/pg_dumpall" "$da/"
+    printf '#!/bin/sh\nexec %s -L %s %s "$@"\n' "$QEMU" "$QEMU_SYSROOT" "$d/pg_dump" >"$da/pg_dump"
+    chmod +x "$da/pg_dump"
+  fi
+  if roles="$(run "$da" pg_dumpall -d "$(conn "$m") dbname=postgres" --globals-only --no-role-passwords 2>&1)"; then
+    grep -q '^CREATE ROLE postgres;' <<<"$roles" && ! grep -q 'SCRAM-SHA-256' <<<"$roles" \
+      && ok "pg_dumpall --globals-only --no-role-passwords: $(grep -c '^CREATE ROLE' <<<"$roles") role(s), no password" \
+      || fail "pg_dumpall --globals-only: $(head -c 300 <<<"$roles")"
+  else fail "pg_dumpall --globals-only exited non-zero: $(head -c 300 <<<"$roles")"; fi
 
   if [ "$m" -ge 16 ]; then
     for c in none gzip lz4 zstd; do dump_restore "pg_dump $m --compress=$c" "$d" "$m" "$d" "$m" "$c" --compress="$c"; done
