@@ -3,6 +3,9 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
+# Tool logs live in the clone, not /tmp: two runs on one machine must not quote each other's logs.
+TOOL_LOGS="$ROOT/.local/logs"
+mkdir -p "$TOOL_LOGS"
 export SAM_CLI_TELEMETRY=0
 
 log() { printf '\n==> %s\n' "$*"; }
@@ -78,8 +81,8 @@ ensure_layer() {
     log "Building the PostgreSQL client layer (layers/postgresql-client/build; was: ${have:-none}, want: $want)"
     make -C "$dir" local
   fi
-  bash "$ROOT/layers/postgresql-client/verify.sh" "$ROOT/layers/postgresql-client/build" >/tmp/pgbackup-layer-verify.log 2>&1 \
-    || { cat /tmp/pgbackup-layer-verify.log >&2; echo "layer verification failed" >&2; exit 1; }
+  bash "$ROOT/layers/postgresql-client/verify.sh" "$ROOT/layers/postgresql-client/build" >"$TOOL_LOGS/layer-verify.log" 2>&1 \
+    || { cat "$TOOL_LOGS/layer-verify.log" >&2; echo "layer verification failed" >&2; exit 1; }
 }
 
 # The arm64 (Graviton) layer: cross-compiled into layers/postgresql-client/build-arm64 (same stamp logic, its own
@@ -93,10 +96,10 @@ ensure_layer_arm64() {
     log "Building the arm64 PostgreSQL client layer (layers/postgresql-client/build-arm64; was: ${have:-none}, want: $want)"
     make -C "$dir" local LAYER_ARCH=arm64
   fi
-  bash "$dir/verify.sh" "$dir/build-arm64" >/tmp/pgbackup-layer-arm64-verify.log 2>&1 \
-    || { cat /tmp/pgbackup-layer-arm64-verify.log >&2; echo "arm64 layer verification failed" >&2; exit 1; }
-  bash "$dir/live-test.sh" "$dir/build-arm64" >/tmp/pgbackup-layer-arm64-live.log 2>&1 \
-    || { cat /tmp/pgbackup-layer-arm64-live.log >&2; echo "arm64 layer live test failed" >&2; exit 1; }
+  bash "$dir/verify.sh" "$dir/build-arm64" >"$TOOL_LOGS/layer-arm64-verify.log" 2>&1 \
+    || { cat "$TOOL_LOGS/layer-arm64-verify.log" >&2; echo "arm64 layer verification failed" >&2; exit 1; }
+  bash "$dir/live-test.sh" "$dir/build-arm64" >"$TOOL_LOGS/layer-arm64-live.log" 2>&1 \
+    || { cat "$TOOL_LOGS/layer-arm64-live.log" >&2; echo "arm64 layer live test failed" >&2; exit 1; }
 }
 
 # libfaketime (Debian: faketime), for the unit tests under a moved clock: a test whose fixed instant meets the

@@ -19,11 +19,11 @@ check_scripts
 ensure_faketime
 ensure_layer
 ensure_cli
-log "Layer verified: $(tail -3 /tmp/pgbackup-layer-verify.log | tr '\n' ' ')"
+log "Layer verified: $(tail -3 "$TOOL_LOGS/layer-verify.log" | tr '\n' ' ')"
 arm64_t0=$SECONDS
 ensure_layer_arm64
-log "arm64 layer verified under qemu-user in $((SECONDS - arm64_t0)) s: $(tail -1 /tmp/pgbackup-layer-arm64-verify.log);\
- $(tail -1 /tmp/pgbackup-layer-arm64-live.log)"
+log "arm64 layer verified under qemu-user in $((SECONDS - arm64_t0)) s: $(tail -1 "$TOOL_LOGS/layer-arm64-verify.log");\
+ $(tail -1 "$TOOL_LOGS/layer-arm64-live.log")"
 
 log "CLI unit tests (cli/: tokens, options, exit codes, passkey, against a fake API)"
 cli_unit_tests() { (cd "$ROOT/cli" && PYTHONPATH=src .venv/bin/python -m unittest discover -s tests -t . -q); }
@@ -55,9 +55,9 @@ log "SAM template: validate --lint"
 "$VENV/bin/sam" validate --lint --region us-east-1
 
 log "SAM build (no container): every function and the layer"
-"$VENV/bin/sam" build --language-extensions --region us-east-1 --build-dir "$ROOT/.aws-sam/build" >/tmp/pgbackup-sam-build.log 2>&1 \
-  || { tail -50 /tmp/pgbackup-sam-build.log >&2; echo "sam build failed" >&2; exit 1; }
-tail -5 /tmp/pgbackup-sam-build.log
+"$VENV/bin/sam" build --language-extensions --region us-east-1 --build-dir "$ROOT/.aws-sam/build" >"$TOOL_LOGS/sam-build.log" 2>&1 \
+  || { tail -50 "$TOOL_LOGS/sam-build.log" >&2; echo "sam build failed" >&2; exit 1; }
+tail -5 "$TOOL_LOGS/sam-build.log"
 for fn in BackupApiFunction BackupWorkerFunction BackupWorkerManagedFunction ListBackupsFunction JobStatusFunction \
     RetentionPreviewFunction RestoreApiFunction RestoreWorkerFunction RestoreWorkerManagedFunction RestoreDrillFunction; do
   ls "$ROOT/.aws-sam/build/$fn/lib/"*-lambda.jar >/dev/null

@@ -112,11 +112,10 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=localhost" \
 cp "$WORK/server.crt" "$WORK/root.crt"
 echo "$PASS" >"$WORK/pwfile"
 
-# Servers: one per bundled major.
-base=$(( 20000 + RANDOM % 30000 ))
+# Servers: one per bundled major, each on a random free-looking port; a port taken between the pick and the
+# start (another run on the machine) costs a retry on another port, not the run.
 for m in "${MAJORS[@]}"; do
   SBIN[$m]="$(server_bin "$m")"
-  PORT[$m]=$((base + m))
   s="$WORK/srv-$m"
   cp "$WORK/server.key" "$WORK/server.crt" "$WORK/pwfile" "$s/"
   chmod 0600 "$s/server.key"
@@ -125,9 +124,14 @@ for m in "${MAJORS[@]}"; do
     --auth-local=scram-sha-256 --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$s/initdb.log" 2>&1 \
     || { cat "$s/initdb.log"; echo "live-test: initdb $m failed" >&2; exit 1; }
   printf 'hostssl all all 127.0.0.1/32 scram-sha-256\nhostnossl all all 127.0.0.1/32 reject\n' >"$s/data/pg_hba.conf"
-  "${RUNAS[@]}" "${SBIN[$m]}/pg_ctl" -D "$s/data" -w -l "$s/server.log" start -o \
-    "-c port=${PORT[$m]} -c listen_addresses=127.0.0.1 -c unix_socket_directories=$s -c ssl=on -c ssl_cert_file=$s/server.crt -c ssl_key_file=$s/server.key -c shared_buffers=16MB -c max_connections=20" >/dev/null \
-    || { cat "$s/server.log"; exit 1; }
+  for attempt in 1 2 3 4 5; do
+    PORT[$m]=$(( 20000 + RANDOM % 30000 ))
+    "${RUNAS[@]}" "${SBIN[$m]}/pg_ctl" -D "$s/data" -w -l "$s/server.log" start -o \
+      "-c port=${PORT[$m]} -c listen_addresses=127.0.0.1 -c unix_socket_directories=$s -c ssl=on -c ssl_cert_file=$s/server.crt -c ssl_key_file=$s/server.key -c shared_buffers=16MB -c max_connections=20" >/dev/null \
+      && break
+    grep -q "could not bind" "$s/server.log" && [ "$attempt" -lt 5 ] && continue
+    cat "$s/server.log"; exit 1
+  done
   echo "== server $m: $("${SBIN[$m]}/postgres" --version) on 127.0.0.1:${PORT[$m]} (hostssl + scram only)"
 done
 
