@@ -19,7 +19,7 @@ import java.util.Set;
  * A connection to the server's maintenance database, with what the server is (its major decides which
  * statements exist) and who we are, read once when it opens: no step can run before these are known.
  */
-final class AdminSession implements AutoCloseable {
+final class AdminSession implements AdminOps {
     static final String MAINTENANCE_DATABASE = "postgres";
     /** Longest wait for one session to end (pg_terminate_backend's timeout, PostgreSQL 14+). */
     static final long TERMINATE_WAIT_MS = 5000;
@@ -64,7 +64,8 @@ final class AdminSession implements AutoCloseable {
         }
     }
 
-    int serverMajor() {
+    @Override
+    public int serverMajor() {
         return serverMajor;
     }
 
@@ -87,13 +88,15 @@ final class AdminSession implements AutoCloseable {
         }
     }
 
-    String message(SQLException e) {
+    @Override
+    public String message(SQLException e) {
         String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         return Redactor.scrub(m.replaceAll("\\s+", " ").trim(), secrets);
     }
 
     /** The names of the server's databases right now. */
-    Set<String> databaseNames() throws SQLException {
+    @Override
+    public Set<String> databaseNames() throws SQLException {
         Set<String> names = new HashSet<>();
         try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery("select datname from pg_database")) {
             while (rs.next()) {
@@ -114,7 +117,8 @@ final class AdminSession implements AutoCloseable {
      * {@code ALTER DATABASE ... SET} and {@code ALTER ROLE ... IN DATABASE ... SET} settings and its comment. Each one
      * this role may not set becomes a note (the old database keeps it); returns the notes.
      */
-    List<String> carrySettings(String from, String to) throws SQLException {
+    @Override
+    public List<String> carrySettings(String from, String to) throws SQLException {
         List<String> notes = new ArrayList<>();
         try (PreparedStatement ps = connection.prepareStatement(
                 "select r.rolname, unnest(s.setconfig) from pg_db_role_setting s join pg_database d "
@@ -162,7 +166,8 @@ final class AdminSession implements AutoCloseable {
     }
 
     /** The OID of the database of that name, if there is one: a name can be reused, an OID cannot be mistaken. */
-    Optional<Long> oid(String database) throws SQLException {
+    @Override
+    public Optional<Long> oid(String database) throws SQLException {
         try (PreparedStatement ps = connection.prepareStatement("select oid from pg_database where datname = ?")) {
             ps.setString(1, database);
             try (ResultSet rs = ps.executeQuery()) {
@@ -171,7 +176,8 @@ final class AdminSession implements AutoCloseable {
         }
     }
 
-    Optional<DatabaseFacts> facts(String database) throws SQLException {
+    @Override
+    public Optional<DatabaseFacts> facts(String database) throws SQLException {
         try (PreparedStatement ps = connection.prepareStatement(
                 "select pg_encoding_to_char(d.encoding), d.datcollate, d.datctype, "
                         + "to_jsonb(d) ->> 'datlocprovider', "
@@ -189,7 +195,8 @@ final class AdminSession implements AutoCloseable {
     }
 
     /** From template0 (nothing of template1's extras), with the target's encoding and locale. */
-    void createDatabase(String name, Optional<DatabaseFacts> like) throws SQLException {
+    @Override
+    public void createDatabase(String name, Optional<DatabaseFacts> like) throws SQLException {
         StringBuilder sql = new StringBuilder("CREATE DATABASE ").append(q(name)).append(" TEMPLATE template0");
         like.ifPresent(f -> {
             sql.append(" ENCODING ").append(lit(f.encoding()))
@@ -206,17 +213,20 @@ final class AdminSession implements AutoCloseable {
         execute(sql.toString());
     }
 
-    void rename(String database, String to) throws SQLException {
+    @Override
+    public void rename(String database, String to) throws SQLException {
         execute("ALTER DATABASE " + q(database) + " RENAME TO " + q(to));
     }
 
     /** Lets new connections into {@code database}, or not; false when this role may not (not its owner). */
-    boolean allowConnections(String database, boolean allow) {
+    @Override
+    public boolean allowConnections(String database, boolean allow) {
         return tryExecute("ALTER DATABASE " + q(database) + " ALLOW_CONNECTIONS " + allow);
     }
 
     /** Gives {@code database} to {@code owner} when that is not us; a refusal is the note returned (it stays ours). */
-    Optional<String> giveTo(String database, String owner) {
+    @Override
+    public Optional<String> giveTo(String database, String owner) {
         if (owner == null || owner.equals(currentUser)
                 || tryExecute("ALTER DATABASE " + q(database) + " OWNER TO " + q(owner))) {
             return Optional.empty();
@@ -229,7 +239,8 @@ final class AdminSession implements AutoCloseable {
      * Ends every other session on {@code database}, waiting for each at most 5 s and never past
      * {@code until} (when not null): the sessions not reached by then count as not ended.
      */
-    int terminateSessions(String database, Deadline until) throws SQLException {
+    @Override
+    public int terminateSessions(String database, Deadline until) throws SQLException {
         List<Integer> pids = new ArrayList<>();
         try (PreparedStatement ps = connection.prepareStatement(
                 "select pid from pg_stat_activity where datname = ? and pid <> pg_backend_pid()")) {
@@ -261,7 +272,8 @@ final class AdminSession implements AutoCloseable {
         return failed;
     }
 
-    void dropDatabase(String database) throws SQLException {
+    @Override
+    public void dropDatabase(String database) throws SQLException {
         if (serverMajor >= 13) {
             try {
                 execute("DROP DATABASE IF EXISTS " + q(database) + " WITH (FORCE)");
@@ -289,14 +301,14 @@ final class AdminSession implements AutoCloseable {
         }
     }
 
-    /** Drops {@code database}; a failure becomes a note, never an exception (this runs on failure paths). */
-    Optional<String> dropQuietly(String database) {
-        try {
-            dropDatabase(database);
-            return Optional.empty();
-        } catch (SQLException e) {
-            return Optional.of("the database '" + database + "' could not be dropped: " + message(e));
-        }
+    @Override
+    public boolean limitLockWait() {
+        return tryExecute("SET lock_timeout = " + TERMINATE_WAIT_MS);
+    }
+
+    @Override
+    public void resetLockWait() {
+        tryExecute("RESET lock_timeout");
     }
 
     static void pause(Duration d) {

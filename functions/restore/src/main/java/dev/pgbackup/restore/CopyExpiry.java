@@ -48,7 +48,7 @@ final class CopyExpiry {
     }
 
     /** Drops the copies older than the expiry; returns the names dropped. {@code jobId} is the job doing it, if any. */
-    List<String> dropExpired(AdminSession admin, String jobId, List<String> notes) throws SQLException {
+    List<String> dropExpired(AdminOps admin, String jobId, List<String> notes) throws SQLException {
         Instant now = clock.instant();
         List<String> dropped = new ArrayList<>();
         for (CreatedDatabases.Entry e : copies()) {
@@ -61,7 +61,7 @@ final class CopyExpiry {
     }
 
     /** Before a new copy is made: the oldest copies go until, with the new one, at most RestoreCopiesToKeep exist. */
-    List<String> makeRoom(AdminSession admin, String jobId, List<String> notes) throws SQLException {
+    List<String> makeRoom(AdminOps admin, String jobId, List<String> notes) throws SQLException {
         List<CreatedDatabases.Entry> copies = copies();
         int keep = Math.max(0, settings.keep() - 1);
         List<String> dropped = new ArrayList<>();
@@ -72,7 +72,7 @@ final class CopyExpiry {
         return dropped;
     }
 
-    private Optional<String> drop(AdminSession admin, CreatedDatabases.Entry e, String jobId, String reason,
+    private Optional<String> drop(AdminOps admin, CreatedDatabases.Entry e, String jobId, String reason,
                                   List<String> notes) throws SQLException {
         Optional<CreatedDatabases.Dropping> what = created.drop(admin, e);
         if (what.isEmpty()) {

@@ -30,7 +30,7 @@ final class CopyRestore implements RestoreStrategy {
     }
 
     @Override
-    public Done run(AdminSession admin, RestoreService.Plan plan, RestoreService.Archive archive, Deadline deadline,
+    public Done run(AdminOps admin, RestoreService.Plan plan, RestoreService.Archive archive, Deadline deadline,
                     List<String> notes) throws SQLException {
         Optional<AdminSession.DatabaseFacts> facts = admin.facts(plan.target());
         copies.makeRoom(admin, plan.jobId(), notes);

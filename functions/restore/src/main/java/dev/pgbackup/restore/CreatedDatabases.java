@@ -78,7 +78,7 @@ final class CreatedDatabases {
      * database is gone (dropped now, or before by someone else). Returns what happened, empty when there was nothing
      * to drop; a database under that name with another OID is not ours and is left alone.
      */
-    Optional<Dropping> drop(AdminSession admin, Entry e) throws SQLException {
+    Optional<Dropping> drop(AdminOps admin, Entry e) throws SQLException {
         Optional<Long> oid = admin.oid(e.name());
         if (oid.isEmpty() || oid.get() != e.oid()) {
             remove(e.name(), e.oid());

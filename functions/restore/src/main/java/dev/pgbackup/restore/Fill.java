@@ -14,13 +14,13 @@ import java.util.Optional;
  * that happens before anyone can use it.
  */
 final class Fill {
-    private final Sanitizer sanitizer;
+    private final RestoreServer server;
     /** Where a parallel restore downloads the archive, and a table-only restore writes its use-list. */
     private final Path scratch;
     private final int configuredJobs;
 
-    Fill(Sanitizer sanitizer, Path scratch, int configuredJobs) {
-        this.sanitizer = sanitizer;
+    Fill(RestoreServer server, Path scratch, int configuredJobs) {
+        this.server = server;
         this.scratch = scratch;
         this.configuredJobs = configuredJobs;
     }
@@ -41,21 +41,16 @@ final class Fill {
         long millis;
         try {
             millis = jobs > 1
-                    ? plan.reads().restoreFromFile(archive.pgRestore(), plan.login().connection(), database, scratch,
-                            useList, jobs, archive.checked().entries(), deadline, plan.progress(), plan.timings())
-                    : plan.timings().time("pg_restore", () -> plan.login().attemptTool(db -> plan.reads()
-                            .restoreInto(archive.pgRestore(), db, database, useList, deadline, plan.progress())));
+                    ? server.parallel(plan, archive, database, useList, jobs, deadline)
+                    : plan.timings().time("pg_restore", () -> server.stream(plan, archive.pgRestore(), database,
+                            useList, deadline));
         } finally {
             deleteQuietly(useList);
         }
         if (plan.script().isPresent()) {
-            Sanitizer.Script script = plan.script().get();
             plan.progress().phase("sanitising", null);
             long start = System.nanoTime();
-            plan.login().attempt(db -> {
-                sanitizer.run(db.withDatabase(database), script, deadline, plan.target(), selection.isPresent());
-                return null;
-            });
+            server.sanitize(plan, database, deadline, selection.isPresent());
             plan.timings().add("sanitize", (System.nanoTime() - start) / 1_000_000);
         }
         analyze(plan, database, deadline, notes);
@@ -63,14 +58,11 @@ final class Fill {
     }
 
     /** Planner statistics for the restored database, timed as "analyze". */
-    static void analyze(RestoreService.Plan plan, String database, Deadline deadline, List<String> notes)
+    void analyze(RestoreService.Plan plan, String database, Deadline deadline, List<String> notes)
             throws SQLException {
         plan.progress().phase("gathering statistics", null);
         long start = System.nanoTime();
-        plan.login().attempt(db -> {
-            Statistics.analyze(db.withDatabase(database), deadline, notes);
-            return null;
-        });
+        server.analyze(plan, database, deadline, notes);
         plan.timings().add("analyze", (System.nanoTime() - start) / 1_000_000);
     }
 

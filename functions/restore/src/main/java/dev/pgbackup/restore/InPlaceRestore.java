@@ -24,23 +24,27 @@ final class InPlaceRestore implements RestoreStrategy {
     static final int READ_FACTOR = 3;
 
     private final BackupCatalog catalog;
+    private final Fill fill;
+    private final RestoreServer server;
 
-    InPlaceRestore(BackupCatalog catalog) {
+    InPlaceRestore(BackupCatalog catalog, Fill fill, RestoreServer server) {
         this.catalog = catalog;
+        this.fill = fill;
+        this.server = server;
     }
 
     @Override
-    public Done run(AdminSession admin, RestoreService.Plan plan, RestoreService.Archive archive, Deadline deadline,
+    public Done run(AdminOps admin, RestoreService.Plan plan, RestoreService.Archive archive, Deadline deadline,
                     List<String> notes) throws SQLException {
         long start = System.nanoTime();
         long millis = replace(admin, plan, archive.pgRestore(), archive.checked().millis(), deadline);
         plan.timings().add("pg_restore", (System.nanoTime() - start) / 1_000_000);
-        Fill.analyze(plan, plan.target(), deadline, notes);
+        fill.analyze(plan, plan.target(), deadline, notes);
         return new Done(millis, 1, null, false, List.of(), null, null);
     }
 
     /** Returns pg_restore's time. */
-    private long replace(AdminSession admin, RestoreService.Plan plan, PgTools.Installation pgRestore, long checkMillis,
+    private long replace(AdminOps admin, RestoreService.Plan plan, PgTools.Installation pgRestore, long checkMillis,
                          Deadline deadline) throws SQLException {
         String target = plan.target();
         // The restore streams the same bytes again and also writes them into tables and builds the indexes,
@@ -69,8 +73,7 @@ final class InPlaceRestore implements RestoreStrategy {
         }
         try {
             admin.createDatabase(target, facts);
-            return plan.login().attemptTool(db -> plan.reads().restoreInto(pgRestore, db, target, deadline,
-                    plan.progress()));
+            return server.stream(plan, pgRestore, target, null, deadline);
         } catch (Failure f) {
             throw RestoreFailure.afterDrop(target, f);
         } catch (SQLException e) {
@@ -81,7 +84,7 @@ final class InPlaceRestore implements RestoreStrategy {
         }
     }
 
-    private static void drop(AdminSession admin, String target) {
+    private static void drop(AdminOps admin, String target) {
         admin.allowConnections(target, false);
         try {
             admin.dropDatabase(target);

@@ -23,7 +23,7 @@ final class KeptCopies {
      * Databases a killed worker left half-built for this target: only those this stack's journal holds, under the
      * name and OID it recorded (the restore lock is ours, so none of them is being built now).
      */
-    void dropLeftovers(AdminSession admin, String target, List<String> notes) throws SQLException {
+    void dropLeftovers(AdminOps admin, String target, List<String> notes) throws SQLException {
         for (CreatedDatabases.Entry e : created.of(CreatedDatabases.Kind.RESTORING, target)) {
             created.drop(admin, e).ifPresent(d -> notes.add(d.dropped() ? d.note()
                     + " left by an earlier restore that did not finish" : d.note()));
@@ -34,7 +34,7 @@ final class KeptCopies {
      * Creates {@code name} like the target ({@code facts}), journalled as being built until it is whole: a killed
      * worker's half-made database is dropped as a leftover.
      */
-    CreatedDatabases.Entry build(AdminSession admin, String name, Optional<AdminSession.DatabaseFacts> facts,
+    CreatedDatabases.Entry build(AdminOps admin, String name, Optional<AdminSession.DatabaseFacts> facts,
                                  RestoreService.Plan plan) throws SQLException {
         admin.createDatabase(name, facts);
         return journal(name, admin.oid(name).orElseThrow(), CreatedDatabases.Kind.RESTORING, plan);
@@ -55,7 +55,7 @@ final class KeptCopies {
      * If the original is under the copy's name (a swap whose renames both failed), it is not in the journal either, so
      * nothing but the swap journal's repair ever touches it.
      */
-    void forgetAfterFailure(AdminSession admin, CreatedDatabases.Entry building, CreatedDatabases.Entry copy,
+    void forgetAfterFailure(AdminOps admin, CreatedDatabases.Entry building, CreatedDatabases.Entry copy,
                             List<String> notes) {
         Optional<String> notDropped = admin.dropQuietly(building.name());
         notDropped.ifPresent(notes::add);
@@ -73,7 +73,7 @@ final class KeptCopies {
      * Keeps the newest PreRestoreCopiesToKeep copies of this target that this stack's journal holds (0: none) and
      * drops the others; returns the names dropped. Only after a successful swap, so a failed restore never costs a copy.
      */
-    List<String> bound(AdminSession admin, String target, String made, List<String> notes) {
+    List<String> bound(AdminOps admin, String target, String made, List<String> notes) {
         List<String> dropped = new ArrayList<>();
         try {
             List<CreatedDatabases.Entry> copies = created.of(CreatedDatabases.Kind.PRE_RESTORE, target);

@@ -100,7 +100,9 @@ public final class RestoreService {
     private final ArchiveStorage archives;
     private final BackupCatalog catalog;
     private final StateKeys keys;
+    /** The tools ArchiveReads runs; the restore's own use of pg_restore goes through {@link #server}. */
     private final PgTools pgTools;
+    private final RestoreServer server;
     private final Supplier<DatabaseLogin> logins;
     private final Clock clock;
     private final Supplier<dev.pgbackup.common.storage.ArchiveCipher> cipher;
@@ -121,6 +123,17 @@ public final class RestoreService {
                           Clock clock, Supplier<dev.pgbackup.common.storage.ArchiveCipher> cipher,
                           FreeStorage freeStorage, dev.pgbackup.common.auth.SecretSource secrets,
                           dev.pgbackup.common.audit.AuditLog audit) {
+        this(config, objects, archives, catalog, keys, pgTools, logins, scratch, clock, cipher, freeStorage, secrets, audit,
+                new PostgresRestoreServer(pgTools, new Sanitizer(config.refresh(), secrets, objects,
+                        config.environment()), scratch));
+    }
+
+    /** As above, with the server (and the pg_restore that writes to it) given: the seam the unit tests use. */
+    RestoreService(Config config, ObjectStore objects, ArchiveStorage archives, BackupCatalog catalog,
+                   StateKeys keys, PgTools pgTools, Supplier<DatabaseLogin> logins, java.nio.file.Path scratch,
+                   Clock clock, Supplier<dev.pgbackup.common.storage.ArchiveCipher> cipher,
+                   FreeStorage freeStorage, dev.pgbackup.common.auth.SecretSource secrets,
+                   dev.pgbackup.common.audit.AuditLog audit, RestoreServer server) {
         this.sanitizer = new Sanitizer(config.refresh(), secrets, objects, config.environment());
         this.copies = new CopyExpiry(objects, keys, clock, config.copies(), audit);
         this.cipher = cipher;
@@ -131,14 +144,15 @@ public final class RestoreService {
         this.catalog = catalog;
         this.keys = keys;
         this.pgTools = pgTools;
+        this.server = server;
         this.logins = logins;
         this.clock = clock;
         this.kept = new KeptCopies(new CreatedDatabases(objects, keys, clock), config.preRestoreCopiesToKeep());
-        Fill fill = new Fill(sanitizer, scratch, config.restoreJobs());
+        Fill fill = new Fill(server, scratch, config.restoreJobs());
         ServerRoom room = new ServerRoom(freeStorage, config.serverSpace().marginPercent());
         this.swapRestore = new SwapRestore(fill, kept, room, objects, keys, clock);
         this.copyRestore = new CopyRestore(fill, kept, room, copies, config.copies().expiry(), clock);
-        this.inPlaceRestore = new InPlaceRestore(catalog);
+        this.inPlaceRestore = new InPlaceRestore(catalog, fill, server);
     }
 
     public Outcome run(String jobId, String filename, Deadline deadline) {
@@ -160,13 +174,12 @@ public final class RestoreService {
         ArchiveReads.Checked checked;
         if (request.tables() != null) {
             TableSelection.Parser contents = new TableSelection.Parser();
-            checked = timings.time("check", () -> plan.reads().listWithDependencies(pgTools.newestPgRestore(),
-                    deadline, contents));
+            checked = timings.time("check", () -> server.listWithDependencies(plan, deadline, contents));
             selection = Optional.of(choose(plan, contents.parsed()));
         } else {
-            checked = timings.time("check", () -> plan.reads().check(pgTools.newestPgRestore(), inPlace, deadline));
+            checked = timings.time("check", () -> server.check(plan, inPlace, deadline));
         }
-        try (AdminSession admin = timings.time("connect", () -> openAdmin(plan))) {
+        try (AdminOps admin = timings.time("connect", () -> openAdmin(plan))) {
             Archive archive = new Archive(checked, chooseRestoreTool(checked, admin.serverMajor(), plan.target()),
                     selection);
             List<String> notes = plan.notes();
@@ -203,10 +216,9 @@ public final class RestoreService {
         return Redactor.scrub(String.valueOf(e.getMessage()).replaceAll("\\s+", " "), plan.secrets());
     }
 
-    private static AdminSession openAdmin(Plan plan) {
+    private AdminOps openAdmin(Plan plan) {
         try {
-            // the job's first connection: refused, the source is read again once (a rotated password)
-            return plan.login().attempt(db -> AdminSession.open(db, plan.secrets()));
+            return server.open(plan);
         } catch (SQLException e) {
             throw RestoreFailure.failed(plan.target(), "cannot connect to the database: "
                     + ToolErrors.meaning("the database", sqlMessage(e, plan)), sqlMessage(e, plan));
@@ -252,7 +264,7 @@ public final class RestoreService {
     /** A pg_restore that reads the archive and can restore into this server, or a refusal before anything changes. */
     private PgTools.Installation chooseRestoreTool(ArchiveReads.Checked checked, int serverMajor, String target) {
         try {
-            return pgTools.pgRestoreFor(checked.dumpedByMajor(), checked.dumpedBy(), serverMajor);
+            return server.pgRestoreFor(checked, serverMajor);
         } catch (Failure f) {
             throw RestoreFailure.unchanged(target, Verdict.RESTORE_REFUSED, f.getMessage());
         }

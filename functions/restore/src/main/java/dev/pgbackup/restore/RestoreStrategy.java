@@ -15,6 +15,6 @@ interface RestoreStrategy {
                 List<String> droppedCopies, String copy, List<String> tables) {
     }
 
-    Done run(AdminSession admin, RestoreService.Plan plan, RestoreService.Archive archive, Deadline deadline,
+    Done run(AdminOps admin, RestoreService.Plan plan, RestoreService.Archive archive, Deadline deadline,
              List<String> notes) throws SQLException;
 }

@@ -31,12 +31,12 @@ final class SwapProtocol {
     record Journal(String jobId, String target, String fresh, String old, Instant startedAt) {
     }
 
-    private final AdminSession admin;
+    private final AdminOps admin;
     private final Records records;
     private final StateKeys keys;
     private final Clock clock;
 
-    SwapProtocol(AdminSession admin, ObjectStore objects, StateKeys keys, Clock clock) {
+    SwapProtocol(AdminOps admin, ObjectStore objects, StateKeys keys, Clock clock) {
         this.admin = admin;
         this.records = new Records(objects);
         this.keys = keys;
@@ -74,7 +74,7 @@ final class SwapProtocol {
         }
         records.write(keys.swapJournal(), new Journal(jobId, target, fresh, old, clock.instant()));
         // no statement of the swap waits long for a lock: each attempt stays within the deadline
-        boolean lockTimeout = admin.tryExecute("SET lock_timeout = " + AdminSession.TERMINATE_WAIT_MS);
+        boolean lockTimeout = admin.limitLockWait();
         boolean blocked = admin.allowConnections(target, false);
         if (!blocked) {
             notes.add("new connections could not be blocked during the swap (not the database owner)");
@@ -103,7 +103,7 @@ final class SwapProtocol {
                 admin.allowConnections(original, true);
             }
             if (lockTimeout) {
-                admin.tryExecute("RESET lock_timeout");
+                admin.resetLockWait();
             }
         }
         clearJournal(notes);

@@ -31,7 +31,7 @@ final class SwapRestore implements RestoreStrategy {
     }
 
     @Override
-    public Done run(AdminSession admin, RestoreService.Plan plan, RestoreService.Archive archive, Deadline deadline,
+    public Done run(AdminOps admin, RestoreService.Plan plan, RestoreService.Archive archive, Deadline deadline,
                     List<String> notes) throws SQLException {
         String target = plan.target();
         Optional<AdminSession.DatabaseFacts> facts = admin.facts(target);
