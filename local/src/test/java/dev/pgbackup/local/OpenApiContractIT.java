@@ -79,11 +79,23 @@ class OpenApiContractIT {
     void realAnswersMatchTheDocument() throws Exception {
         String token = token("staging", "WEB_ACCESS");
         String productionToken = token("production", "WEB_ACCESS");
+        String big = "{\"filename\":\"" + "a".repeat(5000) + "\",\"passkey\":\"x\"}";
+
+        everyOperationRefusesAMissingExpiredOrUnentitledToken();
+        String productionFile = backupAnswers(token, productionToken, big);
+        aBusyOrTooLargeBackupIsRefused(token);
+        unknownJobsAndADrillWithoutABackup(token);
+        String restoreProduction = restoreAnswersInTheirOrder(token, productionFile, big);
+        restoresBesideTheCurrentDatabase(token, restoreProduction);
+        aRestoreInTheBackgroundAndASecondWhileItRuns(productionToken, restoreProduction);
+        everyDocumentedAnswerWasProduced();
+    }
+
+    /** Every operation: 401 without a token or with an expired one, 403 without the role. */
+    private void everyOperationRefusesAMissingExpiredOrUnentitledToken() throws Exception {
         String noRole = token("staging", "REPORTS");
         String expired = JWT.create().withSubject("x").withArrayClaim("roles", new String[] {"WEB_ACCESS"})
                 .withExpiresAt(Instant.now().minus(Duration.ofHours(1))).sign(Algorithm.HMAC256(secret("staging")));
-        String big = "{\"filename\":\"" + "a".repeat(5000) + "\",\"passkey\":\"x\"}";
-
         for (String[] op : new String[][] {{"POST", "/api/setting/backup"}, {"GET", "/api/setting/backups"},
                 {"POST", "/api/setting/restore"}, {"GET", "/api/setting/jobs/some-job"},
                 {"GET", "/api/setting/retention"}}) {
@@ -91,7 +103,10 @@ class OpenApiContractIT {
             call(staging, op[0], op[1], expired, null, 401);
             call(staging, op[0], op[1], noRole, null, 403);
         }
+    }
 
+    /** Backups: 400 and 413 for bodies, 401 for another environment's token, 202 past the budget; returns its file. */
+    private String backupAnswers(String token, String productionToken, String big) throws Exception {
         // backups: 200 in budget, 202 past it, 400 and 413 for bodies
         call(staging, "POST", "/api/setting/backup", token, "{\"force\":true}", 400);
         call(staging, "POST", "/api/setting/backup", token, big, 413);
@@ -110,6 +125,11 @@ class OpenApiContractIT {
             }
         });
         String productionFile = call(production, "GET", jobUrl, productionToken, null, 200).get("filename").asText();
+        return productionFile;
+    }
+
+    /** 409 while the lock is held, 422 for a database too large for the window. */
+    private void aBusyOrTooLargeBackupIsRefused(String token) throws Exception {
         // while a backup of an environment runs (its lock held), another request is a 409
         String lock = "pgbackup/locks/pharmatracker-staging/backup.lock";
         try (var s3 = new dev.pgbackup.common.AwsClients(java.util.Optional.of(MotoServer.get().endpoint()), true).s3()) {
@@ -128,12 +148,19 @@ class OpenApiContractIT {
                     + "20000.0 GB (pg_database_size at its last backup)"), tooBig.toString());
             s3.deleteObject(b -> b.bucket(BUCKET).key(last));
         }
+    }
+
+    /** An unknown job is a 404; a drill without a backup of the environment fails, naming no file. */
+    private void unknownJobsAndADrillWithoutABackup(String token) throws Exception {
         call(staging, "GET", "/api/setting/jobs/no-such-job", token, null, 404);
         // a restore drill's job, as the job status answers it: without a backup of staging yet, no file
         JsonNode noBackup = drill(staging, token);
         assertEquals("Restore drill failed: there is no backup of 'staging' to restore", noBackup.get("message").asText());
         assertTrue(noBackup.get("filename").isNull(), noBackup.toString());
+    }
 
+    /** Restores: the checks in order (safety, body, passkey), then 200; the request body that restores. */
+    private String restoreAnswersInTheirOrder(String token, String productionFile, String big) throws Exception {
         // restore: the checks in order, then 200 and 202
         String restoreProduction = "{\"filename\":\"" + productionFile + "\",\"passkey\":\"" + PASSKEY + "\"}";
         JsonNode safety = call(staging, "POST", "/api/setting/restore", token, restoreProduction, 409);
@@ -156,7 +183,11 @@ class OpenApiContractIT {
         assertEquals("Invalid restore passkey", wrong.get("message").asText());
         JsonNode restored = call(staging, "POST", "/api/setting/restore", token, restoreProduction, 200);
         assertEquals("Database restored successfully from backup: " + productionFile, restored.get("message").asText());
-        // beside the current database: the whole backup, then one table; a table the backup lacks is a 404
+        return restoreProduction;
+    }
+
+    /** Beside the current database: the whole backup, then one table; a table the backup lacks is a 404. */
+    private void restoresBesideTheCurrentDatabase(String token, String restoreProduction) throws Exception {
         JsonNode copy = call(staging, "POST", "/api/setting/restore", token, restoreProduction.replace("}",
                 ",\"into\":\"copy\"}"), 200);
         assertTrue(copy.get("database").asText().startsWith("openapi_staging_copy_"), copy.toString());
@@ -171,6 +202,10 @@ class OpenApiContractIT {
                 ",\"tables\":[\"public.no_such_table\"]}"), 404);
         assertTrue(noTable.get("message").asText().startsWith("Restore refused: the backup has no table "
                 + "public.no_such_table"), noTable.toString());
+    }
+
+    /** Production restores past its budget in the background (202), and answers a second request meanwhile. */
+    private void aRestoreInTheBackgroundAndASecondWhileItRuns(String productionToken, String restoreProduction) throws Exception {
         JsonNode restoring = call(production, "POST", "/api/setting/restore", productionToken, restoreProduction, 202);
         String restoreUrl = restoring.get("statusUrl").asText();
         // a second restore while the first holds the lock (its job is still RUNNING, or already done)
@@ -185,8 +220,10 @@ class OpenApiContractIT {
         });
         assertEquals("SUCCEEDED", call(production, "GET", restoreUrl, productionToken, null, 200).get("status").asText());
         assertTrue(second != null);
+    }
 
-        // every documented 2xx/4xx answer was produced (5xx need a broken bucket, tool or worker)
+    /** Every documented 2xx/4xx answer was produced (5xx need a broken bucket, tool or worker). */
+    private void everyDocumentedAnswerWasProduced() throws Exception {
         Set<String> documented = new TreeSet<>();
         spec.get("paths").fields().forEachRemaining(p -> p.getValue().fields().forEachRemaining(op ->
                 op.getValue().get("responses").fieldNames().forEachRemaining(status -> {

@@ -99,6 +99,26 @@ class RuntimeEmulatorIT {
         String token = stack.token("rie-test", "WEB_ACCESS");
         Map<String, List<String>> seen = new LinkedHashMap<>();
 
+        AsCommitted committed = eachFileAsCommitted(files, seen);
+        String scheduledBackup = committed.scheduledBackup();
+        assertTrue(scheduledBackup != null, "events/ holds a scheduled backup event");
+        String snapshotBefore = pg.snapshot(DB).toString();
+        theDrillRestoresTheScheduledBackup(committed.drillEvent(), scheduledBackup, snapshotBefore);
+
+        // 2. with a valid token
+        listAndRetentionShowTheScheduledBackup(token, scheduledBackup);
+        anOnDemandBackupRunsAndItsJobReportsIt(token);
+        String restoreOfTheScheduledBackup = restoreRefusesAWrongPasskeyAndAMissingFile(token, scheduledBackup);
+        theRestoreWorkerBringsTheDataBack(restoreOfTheScheduledBackup, scheduledBackup, snapshotBefore);
+        everyFileRanAndNoSecretReachedALog(seen);
+    }
+
+    /** What the files as committed gave: the scheduled backup made, and the drill event to run once it exists. */
+    private record AsCommitted(String scheduledBackup, String drillEvent) {
+    }
+
+    /** Each file exactly as committed, in turn. */
+    private AsCommitted eachFileAsCommitted(List<Path> files, Map<String, List<String>> seen) throws Exception {
         // 1. each file exactly as committed: the API functions refuse its placeholder token (401); the
         //    scheduled event makes a real backup; the restore drill event runs once that backup exists
         String scheduledBackup = null;
@@ -126,9 +146,12 @@ class RuntimeEmulatorIT {
                 assertEquals("Invalid or expired token", answer.body().get("message").asText());
             }
         }
-        assertTrue(scheduledBackup != null, "events/ holds a scheduled backup event");
-        String snapshotBefore = pg.snapshot(DB).toString();
+        return new AsCommitted(scheduledBackup, drillEvent);
+    }
 
+    /** The restore drill restores the scheduled backup beside the database and leaves the database as it was. */
+    private void theDrillRestoresTheScheduledBackup(String drillEvent, String scheduledBackup, String snapshotBefore)
+            throws Exception {
         // the restore drill: the scheduled backup (with the row counts the backup worker recorded) restored into a
         // scratch database, checked against them, dropped; the environment's database untouched
         assertTrue(drillEvent != null, "events/ holds a restore drill event");
@@ -140,8 +163,10 @@ class RuntimeEmulatorIT {
                 + "dropped"), drill::toString);
         assertEquals(List.of(), pg.databases(DB + "_drill_"));
         assertEquals(snapshotBefore, pg.snapshot(DB).toString());
+    }
 
-        // 2. with a valid token
+    /** List and retention preview with a valid token. */
+    private void listAndRetentionShowTheScheduledBackup(String token, String scheduledBackup) throws Exception {
         // list: every environment's backups, newest first
         Answer list = api("ListBackupsFunction", event("list-backups.json", Map.of(TOKEN_PLACEHOLDER, token)));
         assertEquals(200, list.status(), list::toString);
@@ -153,7 +178,10 @@ class RuntimeEmulatorIT {
         assertEquals(scheduledBackup, retention.body().get("keep").get(0).get("filename").asText());
         assertEquals("scheduled: one of the newest 30", retention.body().get("keep").get(0).get("reasons").get(0).asText());
         assertEquals(0, retention.body().get("delete").size());
+    }
 
+    /** The backup API hands the job to the worker, which runs it; the job status reports it. */
+    private void anOnDemandBackupRunsAndItsJobReportsIt(String token) throws Exception {
         // backup API: the job is handed to the worker (async invoke) -> 202; the worker runs it; the job
         // status endpoint reports it
         Answer started = api("BackupApiFunction", event("backup.json", Map.of(TOKEN_PLACEHOLDER, token)));
@@ -174,7 +202,10 @@ class RuntimeEmulatorIT {
         // the file's own job id is unknown
         Answer unknownJob = api("JobStatusFunction", event("job-status.json", Map.of(TOKEN_PLACEHOLDER, token)));
         assertEquals(404, unknownJob.status(), unknownJob::toString);
+    }
 
+    /** Restores the files as committed ask for are refused; returns the restore event for the scheduled backup. */
+    private String restoreRefusesAWrongPasskeyAndAMissingFile(String token, String scheduledBackup) throws Exception {
         // restore: the placeholder passkey is wrong; the file's backup name does not exist in this bucket
         Answer wrongPasskey = api("RestoreApiFunction", event("restore.json", Map.of(TOKEN_PLACEHOLDER, token)));
         assertEquals(403, wrongPasskey.status(), wrongPasskey::toString);
@@ -184,17 +215,25 @@ class RuntimeEmulatorIT {
         Answer notFound = api("RestoreApiFunction", restoreEvent);
         assertEquals(404, notFound.status(), notFound::toString);
         assertEquals("Backup file not found: " + missing, notFound.body().get("message").asText());
+        return restoreEvent.replace(missing, scheduledBackup);
+    }
 
+    /** The restore worker (swap mode) brings the backed-up data back. */
+    private void theRestoreWorkerBringsTheDataBack(String restoreOfTheScheduledBackup, String scheduledBackup,
+            String snapshotBefore) throws Exception {
         // restore of the scheduled backup: 202, the restore worker (swap mode) runs it, the data is back
         pg.execute(DB, "set role app_owner; delete from orders where id % 2 = 0");
-        Answer restoring = api("RestoreApiFunction", restoreEvent.replace(missing, scheduledBackup));
+        Answer restoring = api("RestoreApiFunction", restoreOfTheScheduledBackup);
         assertEquals(202, restoring.status(), restoring::toString);
         JsonNode restored = invoke("RestoreWorkerFunction", payload(restoring.body().get("jobId").asText(),
                 scheduledBackup, "SWAP"));
         assertEquals("SUCCEEDED", restored.get("status").asText(), restored::toString);
         assertEquals("Database restored successfully from backup: " + scheduledBackup, restored.get("message").asText());
         assertEquals(snapshotBefore, pg.snapshot(DB).toString(), "the database equals the backed-up one");
+    }
 
+    /** Every file ran against the function it is for; no passkey or password reached a log. */
+    private void everyFileRanAndNoSecretReachedALog(Map<String, List<String>> seen) throws Exception {
         assertEquals(Map.of(
                 "BackupApiFunction", List.of("backup.json"),
                 "BackupWorkerFunction", List.of("scheduled-backup.json", "scheduled-refresh.json"),

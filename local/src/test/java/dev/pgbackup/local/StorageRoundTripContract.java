@@ -83,17 +83,7 @@ abstract class StorageRoundTripContract {
         pg.createDatabase(db);
         SeedData.seed(pg, db, 3000, name());
         AwsClients clients = new AwsClients(Optional.of(endpoint()), true);
-        Map<String, String> env = new HashMap<>();
-        env.put("APP_NAME", TestStack.APP);
-        env.put("ENVIRONMENT", "staging");
-        env.put("BUCKET_NAME", bucket);
-        env.put("DB_URL_PARAMETER", "/roundtrip/" + name() + "/db-url");
-        env.put("JWT_SECRET_PARAMETER", "/roundtrip/" + name() + "/jwt-secret");
-        env.put("RESTORE_PASSKEY_PARAMETER", "/roundtrip/" + name() + "/passkey");
-        env.put("BACKUP_WORKER_FUNCTION", "backup-worker");
-        env.put("RESTORE_WORKER_FUNCTION", "restore-worker");
-        env.put("PG_TOOLS_DIR", RepoPaths.pgToolsDir().toString());
-        env.put("WAIT_BUDGET_SECONDS", "120");
+        Map<String, String> env = environment(bucket);
         try (S3Client s3 = clients.s3(); SsmClient ssm = clients.ssm()) {
             s3.createBucket(b -> b.bucket(bucket));
             for (String[] p : new String[][] {{env.get("DB_URL_PARAMETER"), pg.url(db)},
@@ -102,20 +92,7 @@ abstract class StorageRoundTripContract {
                 ssm.putParameter(b -> b.name(p[0]).value(p[1]).type(ParameterType.SECURE_STRING).overwrite(true));
             }
             ExecutorService pool = Executors.newCachedThreadPool();
-            Map<String, Object> holder = new HashMap<>();
-            Wiring services = Wiring.forAws(Config.from(env), clients, Clock.systemUTC(), new AuditLog(),
-                    () -> (fn, payload) -> pool.submit(() -> {
-                Map<String, Object> event = readPayload(payload);
-                var worker = fn.equals("backup-worker") ? (BackupWorkerHandler) holder.get("backup")
-                        : (RestoreWorkerHandler) holder.get("restore");
-                if (worker instanceof BackupWorkerHandler b) {
-                    b.handleRequest(event, new TestContext(Duration.ofMinutes(15)));
-                } else if (worker instanceof RestoreWorkerHandler r) {
-                    r.handleRequest(event, new TestContext(Duration.ofMinutes(15)));
-                }
-            }));
-            holder.put("backup", new BackupWorkerHandler(services));
-            holder.put("restore", new RestoreWorkerHandler(services));
+            Wiring services = wiring(env, clients, pool);
             Map<String, String> auth = TestStack.bearer(TestStack.tokenFor("staging", Clock.systemUTC(), "roundtrip", "WEB_ACCESS"));
             try {
                 String before = pg.snapshot(db).toString();
@@ -149,6 +126,41 @@ abstract class StorageRoundTripContract {
                 pool.shutdownNow();
             }
         }
+    }
+
+    /** A staging stack's variables on {@code bucket}, its parameters under /roundtrip/<name>. */
+    private Map<String, String> environment(String bucket) {
+        Map<String, String> env = new HashMap<>();
+        env.put("APP_NAME", TestStack.APP);
+        env.put("ENVIRONMENT", "staging");
+        env.put("BUCKET_NAME", bucket);
+        env.put("DB_URL_PARAMETER", "/roundtrip/" + name() + "/db-url");
+        env.put("JWT_SECRET_PARAMETER", "/roundtrip/" + name() + "/jwt-secret");
+        env.put("RESTORE_PASSKEY_PARAMETER", "/roundtrip/" + name() + "/passkey");
+        env.put("BACKUP_WORKER_FUNCTION", "backup-worker");
+        env.put("RESTORE_WORKER_FUNCTION", "restore-worker");
+        env.put("PG_TOOLS_DIR", RepoPaths.pgToolsDir().toString());
+        env.put("WAIT_BUDGET_SECONDS", "120");
+        return env;
+    }
+
+    /** The stack's services, whose worker invocations run the worker handlers on {@code pool}. */
+    private Wiring wiring(Map<String, String> env, AwsClients clients, ExecutorService pool) {
+        Map<String, Object> holder = new HashMap<>();
+        Wiring services = Wiring.forAws(Config.from(env), clients, Clock.systemUTC(), new AuditLog(),
+                () -> (fn, payload) -> pool.submit(() -> {
+            Map<String, Object> event = readPayload(payload);
+            var worker = fn.equals("backup-worker") ? (BackupWorkerHandler) holder.get("backup")
+                    : (RestoreWorkerHandler) holder.get("restore");
+            if (worker instanceof BackupWorkerHandler b) {
+                b.handleRequest(event, new TestContext(Duration.ofMinutes(15)));
+            } else if (worker instanceof RestoreWorkerHandler r) {
+                r.handleRequest(event, new TestContext(Duration.ofMinutes(15)));
+            }
+        }));
+        holder.put("backup", new BackupWorkerHandler(services));
+        holder.put("restore", new RestoreWorkerHandler(services));
+        return services;
     }
 
     @SuppressWarnings("unchecked")

@@ -1,9 +1,14 @@
 package dev.pgbackup.backup;
 
+import static dev.pgbackup.common.worker.JobTraits.Trait.ANNOUNCES;
+import static dev.pgbackup.common.worker.JobTraits.Trait.COUNTS_REFUSALS;
+import static dev.pgbackup.common.worker.JobTraits.Trait.RENEWS_LOCK;
+
 import dev.pgbackup.common.audit.AuditLog;
 import dev.pgbackup.common.jobs.JobMetrics;
 import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.worker.JobPolicy;
+import dev.pgbackup.common.worker.JobTraits;
 import java.time.Clock;
 import java.util.Collection;
 import java.util.function.Supplier;
@@ -13,6 +18,8 @@ import java.util.function.Supplier;
  * Error is not recorded (the record goes stale, as it always has), and its metric carries the database's size.
  */
 final class BackupPolicy implements JobPolicy<BackupService.Outcome> {
+    private static final JobTraits TRAITS = JobTraits.of("Backup", RENEWS_LOCK, ANNOUNCES, COUNTS_REFUSALS);
+
     private final JobMetrics metrics;
     private final Clock clock;
     private final Supplier<? extends Collection<String>> secrets;
@@ -24,28 +31,8 @@ final class BackupPolicy implements JobPolicy<BackupService.Outcome> {
     }
 
     @Override
-    public String what() {
-        return "Backup";
-    }
-
-    @Override
-    public boolean renewsLock() {
-        return true;
-    }
-
-    @Override
-    public boolean announces() {
-        return true;
-    }
-
-    @Override
-    public boolean recordsErrors() {
-        return false;
-    }
-
-    @Override
-    public boolean countsRefusals() {
-        return true;
+    public JobTraits traits() {
+        return TRAITS;
     }
 
     @Override

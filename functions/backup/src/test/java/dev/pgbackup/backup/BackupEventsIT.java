@@ -37,11 +37,11 @@ class BackupEventsIT {
 
     @BeforeAll
     static void seed() {
-        BackupWorkerIT.seed();
+        BackupWorkerFixture.seed();
     }
 
     static TestStack stack(Map<String, String> env) {
-        return TestStack.create("production", BackupWorkerIT.newBucket(), BackupWorkerIT.SOURCE_DB, env);
+        return TestStack.create("production", BackupWorkerFixture.newBucket(), BackupWorkerFixture.SOURCE_DB, env);
     }
 
     /** The documented detail of a job's event, from its final record. */
@@ -67,7 +67,7 @@ class BackupEventsIT {
     }
 
     static JobRecord job(TestStack stack, Map<String, Object> result) {
-        return BackupWorkerIT.job(stack, result);
+        return BackupWorkerFixture.job(stack, result);
     }
 
     @Test
@@ -75,7 +75,7 @@ class BackupEventsIT {
         EventInbox inbox = EventInbox.create();
         TestStack stack = stack(inbox.env());
 
-        Map<String, Object> nightly = BackupWorkerIT.runScheduled(stack);
+        Map<String, Object> nightly = BackupWorkerFixture.runScheduled(stack);
 
         assertEquals("SUCCEEDED", nightly.get("status"), String.valueOf(nightly.get("message")));
         JobRecord job = job(stack, nightly);
@@ -89,7 +89,7 @@ class BackupEventsIT {
 
         String name = BackupFiles.name("production", Instant.now().plusSeconds(2));
         Map<String, Object> requested = stack.handler(BackupWorkerHandler.class).handleRequest(
-                BackupWorkerIT.apiJob(stack, name), new TestContext(Duration.ofMinutes(15)));
+                BackupWorkerFixture.apiJob(stack, name), new TestContext(Duration.ofMinutes(15)));
         assertEquals("SUCCEEDED", requested.get("status"));
         List<JsonNode> more = inbox.events();
         assertEquals(1, more.size(), more.toString());
@@ -101,10 +101,10 @@ class BackupEventsIT {
     void aFailedBackupIsAnEventAndOneMessageWithoutTheDiagnosticOrAnySecret() throws Exception {
         EventInbox inbox = EventInbox.create();
         TestStack stack = stack(inbox.env());
-        stack.putParameters(TestPostgres.get().url(BackupWorkerIT.SOURCE_DB).replace(TestPostgres.APP_PASSWORD,
+        stack.putParameters(TestPostgres.get().url(BackupWorkerFixture.SOURCE_DB).replace(TestPostgres.APP_PASSWORD,
                 WRONG_PASSWORD));
 
-        Map<String, Object> result = BackupWorkerIT.runScheduled(stack);
+        Map<String, Object> result = BackupWorkerFixture.runScheduled(stack);
 
         assertEquals("FAILED", result.get("status"));
         JobRecord job = job(stack, result);
@@ -137,7 +137,7 @@ class BackupEventsIT {
     void aRefusedBackupJobIsAFailedBackupToo() throws Exception {
         EventInbox inbox = EventInbox.create();
         TestStack stack = stack(inbox.env());
-        Map<String, Object> payload = new HashMap<>(BackupWorkerIT.apiJob(stack,
+        Map<String, Object> payload = new HashMap<>(BackupWorkerFixture.apiJob(stack,
                 BackupFiles.name("production", Instant.now())));
         payload.put("filename", BackupFiles.name("production", Instant.now().minusSeconds(3600)));
 
@@ -161,13 +161,13 @@ class BackupEventsIT {
         TestStack stack = stack(Map.of("EVENT_BUS_NAME", "no-such-bus-" + UUID.randomUUID().toString().substring(0, 8),
                 "NOTIFICATION_TOPIC_ARN", inbox.topicArn));
 
-        Map<String, Object> result = BackupWorkerIT.runScheduled(stack);
+        Map<String, Object> result = BackupWorkerFixture.runScheduled(stack);
 
         assertEquals("SUCCEEDED", result.get("status"), String.valueOf(result.get("message")));
         JobRecord job = job(stack, result);
         assertEquals(JobRecord.Status.SUCCEEDED, job.status());
         assertEquals("Database backup created successfully: " + job.filename(), job.message());
-        assertTrue(BackupWorkerIT.backupKeys(stack.s3, stack.bucket).contains(job.filename()));
+        assertTrue(BackupWorkerFixture.backupKeys(stack.s3, stack.bucket).contains(job.filename()));
         assertTrue(stack.audit().contains("\"eventsError\":\"ResourceNotFoundException\""), stack.audit());
         assertFalse(stack.audit().contains("\"eventId\""), stack.audit());
         assertTrue(stack.audit().contains("\"result\":\"SUCCEEDED\""));
@@ -177,12 +177,12 @@ class BackupEventsIT {
     void aBusThatRefusesOrFailsIsTriedAtMostTwiceAndNeverChangesTheOutcome() {
         try (FaultProxy proxy = FaultProxy.start(MotoServer.get().endpoint())) {
             EventInbox inbox = EventInbox.create();
-            TestStack stack = TestStack.create("production", BackupWorkerIT.newBucket(), BackupWorkerIT.SOURCE_DB,
+            TestStack stack = TestStack.create("production", BackupWorkerFixture.newBucket(), BackupWorkerFixture.SOURCE_DB,
                     inbox.env(), Clock.systemUTC(), proxy.endpoint());
             FaultProxy.Rule denied = proxy.when(FaultProxy.ssm("PutEvents")).respondSsmError(400,
                     "AccessDeniedException", "User is not authorized to perform: events:PutEvents");
 
-            Map<String, Object> first = BackupWorkerIT.runScheduled(stack);
+            Map<String, Object> first = BackupWorkerFixture.runScheduled(stack);
 
             assertEquals("SUCCEEDED", first.get("status"), String.valueOf(first.get("message")));
             assertEquals(JobRecord.Status.SUCCEEDED, job(stack, first).status());
@@ -196,12 +196,12 @@ class BackupEventsIT {
             // SNS speaks the query protocol: a POST to the endpoint's root (S3 requests name their bucket)
             FaultProxy.Rule lost = proxy.when(r -> r.ssmTarget() == null && "POST".equals(r.method())
                     && "/".equals(r.path())).dropConnection();
-            TestStack failing = TestStack.create("production", stack.bucket, BackupWorkerIT.SOURCE_DB, inbox.env(),
+            TestStack failing = TestStack.create("production", stack.bucket, BackupWorkerFixture.SOURCE_DB, inbox.env(),
                     Clock.systemUTC(), proxy.endpoint());
-            failing.putParameters(TestPostgres.get().url(BackupWorkerIT.SOURCE_DB).replace(TestPostgres.APP_PASSWORD,
+            failing.putParameters(TestPostgres.get().url(BackupWorkerFixture.SOURCE_DB).replace(TestPostgres.APP_PASSWORD,
                     WRONG_PASSWORD));
 
-            Map<String, Object> second = BackupWorkerIT.runScheduled(failing);
+            Map<String, Object> second = BackupWorkerFixture.runScheduled(failing);
 
             assertEquals("FAILED", second.get("status"));
             JobRecord job = job(failing, second);
@@ -221,12 +221,12 @@ class BackupEventsIT {
     void anEventTheBusAnswersButRefusesIsAnErrorToo() {
         try (FaultProxy proxy = FaultProxy.start(MotoServer.get().endpoint())) {
             EventInbox inbox = EventInbox.create();
-            TestStack stack = TestStack.create("production", BackupWorkerIT.newBucket(), BackupWorkerIT.SOURCE_DB,
+            TestStack stack = TestStack.create("production", BackupWorkerFixture.newBucket(), BackupWorkerFixture.SOURCE_DB,
                     inbox.env(), Clock.systemUTC(), proxy.endpoint());
             FaultProxy.Rule partly = proxy.when(FaultProxy.ssm("PutEvents")).respond(200, "application/x-amz-json-1.1",
                     "{\"FailedEntryCount\":1,\"Entries\":[{\"ErrorCode\":\"InternalFailure\",\"ErrorMessage\":\"injected\"}]}");
 
-            Map<String, Object> result = BackupWorkerIT.runScheduled(stack);
+            Map<String, Object> result = BackupWorkerFixture.runScheduled(stack);
 
             assertEquals("SUCCEEDED", result.get("status"), String.valueOf(result.get("message")));
             assertEquals(1, partly.injected());
@@ -240,10 +240,10 @@ class BackupEventsIT {
         EventInbox inbox = EventInbox.create();
         TestStack stack = stack(Map.of("EVENT_BUS_NAME", inbox.bus,
                 "NOTIFICATION_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:no-such-topic"));
-        stack.putParameters(TestPostgres.get().url(BackupWorkerIT.SOURCE_DB).replace(TestPostgres.APP_PASSWORD,
+        stack.putParameters(TestPostgres.get().url(BackupWorkerFixture.SOURCE_DB).replace(TestPostgres.APP_PASSWORD,
                 WRONG_PASSWORD));
 
-        Map<String, Object> result = BackupWorkerIT.runScheduled(stack);
+        Map<String, Object> result = BackupWorkerFixture.runScheduled(stack);
 
         assertEquals("FAILED", result.get("status"));
         JobRecord job = job(stack, result);

@@ -36,7 +36,7 @@ class BackupRowCountsIT {
     @BeforeAll
     static void server() {
         pg = TestPostgres.get();
-        BackupWorkerIT.pg = pg; // its helpers (restore by hand, the larger database) use it
+        BackupWorkerFixture.pg = pg; // its helpers (restore by hand, the larger database) use it
     }
 
     /** A fresh database: 200 customers, {@code orders} orders, a partitioned table with two partitions. */
@@ -84,7 +84,7 @@ class BackupRowCountsIT {
                   -c "insert into customers(name) select 'late ' || g from generate_series(1, 7) g" || exit 99
                 exec "$REAL" "$@"
                 """);
-        TestStack stack = TestStack.create("production", BackupWorkerIT.newBucket(), db,
+        TestStack stack = TestStack.create("production", BackupWorkerFixture.newBucket(), db,
                 Map.of("PG_TOOLS_DIR", tools.toString()));
         Map<String, Long> before = Map.of("public.customers", 200L, "public.orders", 300L,
                 "public.readings_2025", rows(db, "readings_2025"), "public.readings_2026", rows(db, "readings_2026"),
@@ -100,7 +100,7 @@ class BackupRowCountsIT {
         // the archive holds exactly the counted rows
         String restored = "counts_restored_" + UUID.randomUUID().toString().substring(0, 8);
         pg.createDatabase(restored);
-        BackupWorkerIT.pgRestore(BackupWorkerIT.download(stack.s3, stack.bucket, manifest.filename()), restored);
+        BackupWorkerFixture.pgRestore(BackupWorkerFixture.download(stack.s3, stack.bucket, manifest.filename()), restored);
         for (var e : counts(stack, manifest).entrySet()) {
             String[] parts = e.getKey().split("\\.", 2);
             assertEquals(e.getValue().longValue(), rows(restored, "\"" + parts[0] + "\".\"" + parts[1] + "\""),
@@ -117,7 +117,7 @@ class BackupRowCountsIT {
     void countingOffRecordsNoCountsAndDumpsItsOwnSnapshot() throws Exception {
         String db = database(50);
         Path tools = FakeTools.wrapping("pg_dump", "echo \"$@\" >> \"$ROOT/args.txt\"\nexec \"$REAL\" \"$@\"");
-        TestStack stack = TestStack.create("production", BackupWorkerIT.newBucket(), db,
+        TestStack stack = TestStack.create("production", BackupWorkerFixture.newBucket(), db,
                 Map.of("PG_TOOLS_DIR", tools.toString(), "RECORD_ROW_COUNTS", "false"));
 
         Manifest manifest = backUp(stack);
@@ -163,8 +163,8 @@ class BackupRowCountsIT {
 
     @Test
     void countingIsTimedOnTheLargerTestDatabase() {
-        String db = BackupWorkerIT.bigSource();
-        TestStack stack = TestStack.create("production", BackupWorkerIT.newBucket(), db, Map.of());
+        String db = BackupWorkerFixture.bigSource();
+        TestStack stack = TestStack.create("production", BackupWorkerFixture.newBucket(), db, Map.of());
         String name = BackupName.create(stack.wiring.config, Instant.now()).filename();
 
         BackupService.Outcome outcome = BackupWorkerHandler.service(stack.wiringOf(BackupWorkerHandler.class)).run(new BackupService.Request(

@@ -47,7 +47,7 @@ class RolesRestoreIT {
 
     @BeforeAll
     static void backUpTheSource() {
-        BackupFaultsIT.seed();
+        BackupFaultsFixture.seed();
         source = TestPostgres.get();
         if (!source.databaseExists(SOURCE_DB)) {
             source.admin("create role shop_owner nologin");
@@ -257,12 +257,12 @@ class RolesRestoreIT {
     /** The roles object is written like the archive: an upload S3 refuses fails the backup, nothing stays. */
     @Test
     void aRolesUploadS3RefusesIsNoBackup() {
-        try (BackupFaultsIT.Fixture f = new BackupFaultsIT.Fixture(BackupWorkerIT.SOURCE_DB, Map.of())) {
+        try (BackupFaultsFixture f = new BackupFaultsFixture(BackupWorkerFixture.SOURCE_DB, Map.of())) {
             dev.pgbackup.testsupport.FaultProxy.Rule refused = f.proxy.when(dev.pgbackup.testsupport.FaultProxy.s3(
                     null, "pgbackup/manifests/.*\\.globals\\.sql", null))
                     .respondS3Error(500, "InternalError", "injected by the test");
 
-            Map<String, Object> result = BackupFaultsIT.failedRun(f);
+            Map<String, Object> result = BackupFaultsFixture.failedRun(f);
 
             assertTrue(refused.injected() >= 1, f.proxy.requests().toString());
             String message = (String) result.get("message");
@@ -275,11 +275,11 @@ class RolesRestoreIT {
     /** The roles read back other than written (a store that changed them): no backup, nothing left behind. */
     @Test
     void rolesThatReadBackDamagedAreNoBackup() {
-        try (BackupFaultsIT.Fixture f = new BackupFaultsIT.Fixture(BackupWorkerIT.SOURCE_DB, Map.of())) {
+        try (BackupFaultsFixture f = new BackupFaultsFixture(BackupWorkerFixture.SOURCE_DB, Map.of())) {
             f.proxy.when(dev.pgbackup.testsupport.FaultProxy.s3("GET", "pgbackup/manifests/.*\\.globals\\.sql", null))
                     .respond(200, "application/octet-stream", "CREATE ROLE intruder;");
 
-            Map<String, Object> result = BackupFaultsIT.failedRun(f);
+            Map<String, Object> result = BackupFaultsFixture.failedRun(f);
 
             assertTrue(((String) result.get("message")).contains("do not match the size and checksum recorded when "
                     + "they were written"), String.valueOf(result.get("message")));

@@ -238,7 +238,17 @@ class ScheduledRefreshIT {
         assertTrue(job.details().contains("sanitised by ssm:" + e.staging.env.get("SANITIZE_SCRIPT_PARAMETER")
                 + " (sha256 " + sha256 + ")"), job.details());
         assertTrue(job.timings().containsKey("analyze"), job.timings().toString());
-        // production's newest rows, masked, analysed, in staging's place
+        stagingHoldsProductionsNewestRowsMaskedAndAnalysed(e);
+        JobRecord safety = theSafetyBackupAndTheWayBackAreKept(e, jobId);
+        auditAndEventsNameTheSchedule(e, inbox, jobId, safety);
+
+        // a repeated delivery of the same execution runs nothing
+        assertEquals("IGNORED", e.refresh(executionId).get("status"));
+        assertEquals(2, e.stagingJobs().size());
+    }
+
+    /** Production's newest rows, masked, analysed, in staging's place. */
+    private static void stagingHoldsProductionsNewestRowsMaskedAndAnalysed(Environments e) {
         assertEquals(MASKED_FIRST, e.firstCustomer());
         assertEquals(List.of("301", "0", "0"), e.pg.query(e.stagingDb, "select count(*) from orders union all select "
                 + "count(*) from sessions union all select count(*) from customers where email not like "
@@ -248,7 +258,10 @@ class ScheduledRefreshIT {
                 + "last_analyze is null"));
         assertTrue(Integer.parseInt(e.pg.query(e.stagingDb, "select count(*) from pg_stats where schemaname = 'public' "
                 + "and tablename = 'customers'").get(0)) > 0);
-        // staging's safety backup: taken by the schedule before the restore, an on-demand backup, restorable
+    }
+
+    /** Staging's safety backup (taken by the schedule before the restore, an on-demand backup) and the copy of staging as it was. */
+    private static JobRecord theSafetyBackupAndTheWayBackAreKept(Environments e, String jobId) {
         JobRecord safety = e.stagingJobs().stream().filter(j -> j.type() == JobRecord.Type.BACKUP).findFirst()
                 .orElseThrow();
         assertEquals(JobRecord.Status.SUCCEEDED, safety.status(), safety.toString());
@@ -262,7 +275,11 @@ class ScheduledRefreshIT {
         assertEquals(1, copies.size());
         assertEquals(e.stagingBefore, e.pg.snapshot(copies.get(0)), "the way back: staging as it was");
         assertEquals(List.of(), e.keys("pgbackup/locks/"));
-        // the same audit and events as any restore, the trigger saying who started it
+        return safety;
+    }
+
+    /** The same audit and events as any restore, the trigger saying who started it. */
+    private static void auditAndEventsNameTheSchedule(Environments e, EventInbox inbox, String jobId, JobRecord safety) {
         String audit = e.staging.audit();
         assertTrue(audit.lines().anyMatch(l -> l.contains("\"action\":\"restore.refresh\"")
                 && l.contains("\"safetyBackup\":\"" + safety.filename() + "\"") && l.contains("\"result\":\"STARTED\"")),
@@ -276,10 +293,6 @@ class ScheduledRefreshIT {
         assertTrue(events.stream().anyMatch(ev -> "Backup Succeeded".equals(ev.path("detail-type").asText())),
                 events.toString());
         assertFalse(audit.contains("example.invalid"), "the script's text is never logged");
-
-        // a repeated delivery of the same execution runs nothing
-        assertEquals("IGNORED", e.refresh(executionId).get("status"));
-        assertEquals(2, e.stagingJobs().size());
     }
 
     @Test

@@ -39,7 +39,7 @@ class TieredRetentionIT {
 
     @BeforeAll
     static void seed() {
-        BackupWorkerIT.seed();
+        BackupWorkerFixture.seed();
     }
 
     static String at(String environment, String localTime) {
@@ -59,7 +59,7 @@ class TieredRetentionIT {
 
     @Test
     void theWorkerDeletesWhatTheDryRunListedAndKeepsEveryTiersNewest() throws Exception {
-        TestStack stack = TestStack.create("production", BackupWorkerIT.newBucket(), BackupWorkerIT.SOURCE_DB,
+        TestStack stack = TestStack.create("production", BackupWorkerFixture.newBucket(), BackupWorkerFixture.SOURCE_DB,
                 Map.of("RETENTION_DAILY_DAYS", "3", "RETENTION_WEEKLY_WEEKS", "2", "RETENTION_MIN_COUNT", "1"), NOW);
         String legacy = at("production", "2026-10-01T02:00:00"); // the previous implementation's: no manifest
         stack.s3.putObject(b -> b.bucket(stack.bucket).key(legacy), RequestBody.fromString("PGDMP old"));
@@ -72,7 +72,7 @@ class TieredRetentionIT {
         stack.s3.putObject(b -> b.bucket(stack.bucket).key(staging), RequestBody.fromString("PGDMP staging"));
 
         List<String> listed = deletedByPreview(stack);
-        Map<String, Object> result = BackupWorkerIT.runScheduled(stack);
+        Map<String, Object> result = BackupWorkerFixture.runScheduled(stack);
 
         assertEquals("SUCCEEDED", result.get("status"), String.valueOf(result.get("message")));
         String made = (String) result.get("filename");
@@ -82,15 +82,15 @@ class TieredRetentionIT {
         assertEquals(expected, listed, "the dry run before the backup");
         // kept: the new one (daily and weekly for 2026-W48), the 27th and 26th (daily), the 20th (weekly, W47)
         assertEquals(List.of(made, nightly.get("20"), nightly.get("26"), nightly.get("27"), onDemand, staging).stream()
-                .sorted().toList(), BackupWorkerIT.backupKeys(stack.s3, stack.bucket));
-        List<String> manifests = BackupWorkerIT.keys(stack.s3, stack.bucket).stream()
+                .sorted().toList(), BackupWorkerFixture.backupKeys(stack.s3, stack.bucket));
+        List<String> manifests = BackupWorkerFixture.keys(stack.s3, stack.bucket).stream()
                 .filter(k -> k.startsWith("pgbackup/manifests/") && k.endsWith(".json"))
                 .map(k -> k.substring(k.lastIndexOf('/') + 1)).sorted()
                 .toList();
         assertEquals(List.of(made + ".scheduled.json", nightly.get("20") + ".scheduled.json",
                 nightly.get("26") + ".scheduled.json", nightly.get("27") + ".scheduled.json",
                 onDemand + ".on-demand.json").stream().sorted().toList(), manifests, "the deleted backups' went too");
-        JobRecord job = BackupWorkerIT.job(stack, result);
+        JobRecord job = BackupWorkerFixture.job(stack, result);
         assertTrue(job.details().contains("; retention deleted 4"), job.details());
         assertTrue(stack.audit().contains(nightly.get("25") + " (scheduled: not the newest backup of any of the last "
                 + "3 days or 2 ISO weeks, nor one of the newest 1)"), stack.audit());

@@ -58,7 +58,7 @@ import java.util.function.Predicate;
  * not see that request). A rule with only a {@link Rule#delay} forwards after the delay. The fault is recorded on the
  * request as soon as it is decided, its status once the answer is complete (0 if none was given).
  *
- * <p>What the clients make of the faults (AWS SDK 2.57, see FaultProxyTest): the url-connection client takes a body
+ * <p>What the clients make of the faults (AWS SDK 2.57, see FaultProxyFaultsTest): the url-connection client takes a body
  * cut short by an orderly close ({@link Rule#truncateResponseAfter}) as a clean end of stream unless the download is
  * checksum-validated; it resends a body-less request (GET, HEAD, DELETE) once by itself when the connection is
  * dropped, so such a request counts two drops per SDK attempt.

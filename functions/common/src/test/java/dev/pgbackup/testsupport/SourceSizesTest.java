@@ -19,31 +19,12 @@ import org.junit.jupiter.api.io.TempDir;
 class SourceSizesTest {
     /** Files over 350 lines, with the lines they may have at most. */
     static final Map<String, Integer> LARGE_FILES = Map.ofEntries(
-            Map.entry("functions/backup/src/test/java/dev/pgbackup/backup/BackupWorkerIT.java", 518),
             Map.entry("functions/restore/src/test/java/dev/pgbackup/restore/RestoreDrillIT.java", 473),
-            Map.entry("functions/backup/src/test/java/dev/pgbackup/backup/BackupFaultsIT.java", 452),
-            Map.entry("functions/restore/src/test/java/dev/pgbackup/restore/RestoreRulesTest.java", 422),
-            Map.entry("functions/common/src/test/java/dev/pgbackup/testsupport/FaultProxyTest.java", 402));
+            Map.entry("functions/restore/src/test/java/dev/pgbackup/restore/RestoreRulesTest.java", 422));
 
     /** Methods over 60 lines ("path#name"), with the lines they may have at most. */
     static final Map<String, Integer> LONG_METHODS = Map.ofEntries(
-            Map.entry("local/src/test/java/dev/pgbackup/local/iam/IamBoundariesIT.java#mustBeDenied", 134),
-            Map.entry("local/src/test/java/dev/pgbackup/local/iam/IamRequests.java#of", 124),
-            Map.entry("local/src/test/java/dev/pgbackup/local/OpenApiContractIT.java#realAnswersMatchTheDocument", 121),
-            Map.entry("local/src/test/java/dev/pgbackup/local/RuntimeEmulatorIT.java"
-                    + "#everyEventFileRunsUnderTheLambdaRuntime", 117),
-            Map.entry("local/src/test/java/dev/pgbackup/local/iam/IamEvaluationIT.java"
-                    + "#everyRecordedCallIsAllowedAndNothingIsIgnored", 87),
-            Map.entry("functions/backup/src/test/java/dev/pgbackup/backup/ScheduledRefreshIT.java"
-                    + "#theScheduleRefreshesStagingWithProductionsNewestBackupMaskedBeforeAnyoneSeesIt", 84),
-            Map.entry("local/src/test/java/dev/pgbackup/local/StorageRoundTripContract.java"
-                    + "#backupListDownloadAndRestoreRoundTrip", 75),
-            Map.entry("functions/restore/src/test/java/dev/pgbackup/restore/RestoreChecksumsIT.java"
-                    + "#anArchiveReplacedAfterItsCheckIsNotRestored", 73),
-            Map.entry("local/src/test/java/dev/pgbackup/local/iam/IamSimulator.java#evaluate", 73),
-            Map.entry("functions/restore/src/main/java/dev/pgbackup/restore/ArchiveFeed.java#run", 66),
-            Map.entry("functions/list/src/test/java/dev/pgbackup/list/ListBackupsIT.java#fillTheBucket", 65),
-            Map.entry("functions/common/src/main/java/dev/pgbackup/common/config/ConfigReader.java#read", 64));
+            Map.entry("functions/restore/src/main/java/dev/pgbackup/restore/ArchiveFeed.java#run", 66));
 
     private static final Path ROOT = RepoPaths.root();
 

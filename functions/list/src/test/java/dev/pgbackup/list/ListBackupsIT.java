@@ -66,6 +66,28 @@ class ListBackupsIT {
             }
         }
         String good = BackupFiles.name("production", Instant.parse("2026-01-15T04:30:00Z"));
+        addWhatIsNoBackup(good, start);
+        assertTrue(backups.size() + others.size() >= 1500, "at least 1,500 objects");
+
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        List<Future<?>> puts = new ArrayList<>();
+        int size = 0;
+        for (String key : backups) {
+            int bytes = 10 + (size++ % 97);
+            puts.add(pool.submit(() -> stack.s3.putObject(b -> b.bucket(bucket).key(key),
+                    RequestBody.fromBytes(new byte[bytes]))));
+        }
+        for (String key : others) {
+            puts.add(pool.submit(() -> stack.s3.putObject(b -> b.bucket(bucket).key(key), RequestBody.fromString("{}"))));
+        }
+        for (Future<?> put : puts) {
+            put.get();
+        }
+        pool.shutdown();
+    }
+
+    /** Objects that are not this environment's backups: records, locks, other apps' and malformed names. */
+    private static void addWhatIsNoBackup(String good, Instant start) {
         for (int n = 0; n < 150; n++) {
             others.add("jobs/" + UUID.randomUUID() + ".json");
         }
@@ -99,23 +121,6 @@ class ListBackupsIT {
                 "pharmatracker-" + "x".repeat(300) + "-on-2026-01-15-at-10-00-00-AM-IST.dump",
                 "README.txt",
                 "pharmatracker-"));
-        assertTrue(backups.size() + others.size() >= 1500, "at least 1,500 objects");
-
-        ExecutorService pool = Executors.newFixedThreadPool(8);
-        List<Future<?>> puts = new ArrayList<>();
-        int size = 0;
-        for (String key : backups) {
-            int bytes = 10 + (size++ % 97);
-            puts.add(pool.submit(() -> stack.s3.putObject(b -> b.bucket(bucket).key(key),
-                    RequestBody.fromBytes(new byte[bytes]))));
-        }
-        for (String key : others) {
-            puts.add(pool.submit(() -> stack.s3.putObject(b -> b.bucket(bucket).key(key), RequestBody.fromString("{}"))));
-        }
-        for (Future<?> put : puts) {
-            put.get();
-        }
-        pool.shutdown();
     }
 
     static APIGatewayV2HTTPResponse get(String path, Map<String, String> query, Map<String, String> headers) {

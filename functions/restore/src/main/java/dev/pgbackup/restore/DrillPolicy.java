@@ -9,6 +9,7 @@ import dev.pgbackup.common.storage.BackupObject;
 import dev.pgbackup.common.storage.Records;
 import dev.pgbackup.common.storage.StateKeys;
 import dev.pgbackup.common.worker.JobPolicy;
+import dev.pgbackup.common.worker.JobTraits;
 import java.time.Clock;
 import java.util.Collection;
 import java.util.function.Supplier;
@@ -19,6 +20,8 @@ import java.util.function.Supplier;
  * alarm is the drill watch's), an Error is not recorded, and a success is noted as the last drill.
  */
 final class DrillPolicy implements JobPolicy<DrillService.Outcome> {
+    private static final JobTraits TRAITS = JobTraits.of("Restore drill");
+
     private final JobStore jobs;
     private final BackupCatalog catalog;
     private final Records records;
@@ -45,28 +48,8 @@ final class DrillPolicy implements JobPolicy<DrillService.Outcome> {
     }
 
     @Override
-    public String what() {
-        return "Restore drill";
-    }
-
-    @Override
-    public boolean renewsLock() {
-        return false;
-    }
-
-    @Override
-    public boolean announces() {
-        return false;
-    }
-
-    @Override
-    public boolean recordsErrors() {
-        return false;
-    }
-
-    @Override
-    public boolean countsRefusals() {
-        return false;
+    public JobTraits traits() {
+        return TRAITS;
     }
 
     @Override

@@ -1,5 +1,10 @@
 package dev.pgbackup.restore;
 
+import static dev.pgbackup.common.worker.JobTraits.Trait.ANNOUNCES;
+import static dev.pgbackup.common.worker.JobTraits.Trait.COUNTS_REFUSALS;
+import static dev.pgbackup.common.worker.JobTraits.Trait.RECORDS_ERRORS;
+import static dev.pgbackup.common.worker.JobTraits.Trait.RENEWS_LOCK;
+
 import dev.pgbackup.common.audit.AuditLog;
 import dev.pgbackup.common.jobs.JobMetrics;
 import dev.pgbackup.common.jobs.JobRecord;
@@ -7,6 +12,7 @@ import dev.pgbackup.common.storage.LastRestore;
 import dev.pgbackup.common.storage.Records;
 import dev.pgbackup.common.storage.StateKeys;
 import dev.pgbackup.common.worker.JobPolicy;
+import dev.pgbackup.common.worker.JobTraits;
 import java.time.Clock;
 import java.util.Collection;
 import java.util.function.Supplier;
@@ -17,6 +23,10 @@ import java.util.function.Supplier;
  * restore, so that the next restore first takes a safety backup.
  */
 final class RestorePolicy implements JobPolicy<RestoreService.Outcome> {
+    /** COUNTS_REFUSALS is not asked: a refused restore ends through {@code finish}, which always writes the metric. */
+    private static final JobTraits TRAITS =
+            JobTraits.of("Restore", RENEWS_LOCK, ANNOUNCES, RECORDS_ERRORS, COUNTS_REFUSALS);
+
     private final Records records;
     private final StateKeys keys;
     private final AuditLog audit;
@@ -37,29 +47,8 @@ final class RestorePolicy implements JobPolicy<RestoreService.Outcome> {
     }
 
     @Override
-    public String what() {
-        return "Restore";
-    }
-
-    @Override
-    public boolean renewsLock() {
-        return true;
-    }
-
-    @Override
-    public boolean announces() {
-        return true;
-    }
-
-    @Override
-    public boolean recordsErrors() {
-        return true;
-    }
-
-    /** Not asked: a refused restore ends through {@code finish}, which always writes the metric. */
-    @Override
-    public boolean countsRefusals() {
-        return true;
+    public JobTraits traits() {
+        return TRAITS;
     }
 
     @Override

@@ -54,11 +54,26 @@ class RestoreChecksumsIT extends RestoreFixtures {
     @org.junit.jupiter.params.provider.ValueSource(strings = {"swap", "in-place"})
     void anArchiveReplacedAfterItsCheckIsNotRestored(String mode) {
         Fixture f = new Fixture(Map.of("RESTORE_MODE", mode));
-        // storage that lets the check read the archive, then replaces it (as a second writer would)
         dev.pgbackup.common.Wiring w = f.stack.wiringOf(RestoreWorkerHandler.class);
         dev.pgbackup.common.storage.ArchiveStorage real = w.archives;
+        dev.pgbackup.common.storage.ArchiveStorage replacing = replacingAfterItsCheck(real, mode, f);
+        dev.pgbackup.common.Wiring wiring = new dev.pgbackup.common.Wiring(w.config, w.clock, w.ticker, w.audit,
+                w.objects, replacing, w.secrets, () -> (fn, payload) -> { });
+        Map<String, Object> result = new RestoreWorkerHandler(wiring).handleRequest(startJob(f, f.productionBackup),
+                new TestContext(Duration.ofMinutes(15)));
+
+        assertEquals("FAILED", result.get("status"), String.valueOf(result.get("message")));
+        String message = (String) result.get("message");
+        assertTrue(message.endsWith("The database '" + f.target + "' was not changed"), message);
+        assertEquals(f.stagingSnapshot, pg.snapshot(f.target));
+        assertEquals(List.of(), pg.databases(f.target + "_"));
+    }
+
+    /** Storage that lets the check read the archive, then replaces it (as a second writer would). */
+    private static dev.pgbackup.common.storage.ArchiveStorage replacingAfterItsCheck(
+            dev.pgbackup.common.storage.ArchiveStorage real, String mode, Fixture f) {
         java.util.concurrent.atomic.AtomicInteger opens = new java.util.concurrent.atomic.AtomicInteger();
-        dev.pgbackup.common.storage.ArchiveStorage replacing = new dev.pgbackup.common.storage.ArchiveStorage() {
+        return new dev.pgbackup.common.storage.ArchiveStorage() {
             @Override
             public Uploaded upload(String key, java.io.InputStream body, dev.pgbackup.common.time.Deadline deadline,
                                    Runnable onFailure) throws IOException {
@@ -113,16 +128,6 @@ class RestoreChecksumsIT extends RestoreFixtures {
                         BackupFiles.dump(pg, f.target)));
             }
         };
-        dev.pgbackup.common.Wiring wiring = new dev.pgbackup.common.Wiring(w.config, w.clock, w.ticker, w.audit,
-                w.objects, replacing, w.secrets, () -> (fn, payload) -> { });
-        Map<String, Object> result = new RestoreWorkerHandler(wiring).handleRequest(startJob(f, f.productionBackup),
-                new TestContext(Duration.ofMinutes(15)));
-
-        assertEquals("FAILED", result.get("status"), String.valueOf(result.get("message")));
-        String message = (String) result.get("message");
-        assertTrue(message.endsWith("The database '" + f.target + "' was not changed"), message);
-        assertEquals(f.stagingSnapshot, pg.snapshot(f.target));
-        assertEquals(List.of(), pg.databases(f.target + "_"));
     }
 
     @Test

@@ -112,7 +112,18 @@ class IamBoundariesIT {
     /** The must-be-denied table. */
     List<Request> mustBeDenied() {
         List<Request> denied = new ArrayList<>();
-        // another environment's state, both ways, every function: no writes; no reads of what is not a backup source
+        anotherEnvironmentsState(denied);
+        apiFunctionsDoNoWorkersWork(denied);
+        keysAreTheirStacksAndTheirReaders(denied);
+        // plain HTTP: everything a function may do in the bucket is refused without TLS
+        for (Request allowed : allowedInTheBucket()) {
+            denied.add(IamRequests.overHttp(allowed));
+        }
+        return denied;
+    }
+
+    /** Another environment's state, both ways, every function: no writes; no reads of what is not a backup source. */
+    private void anotherEnvironmentsState(List<Request> denied) {
         for (Stack[] pair : new Stack[][] {{STAGING, PRODUCTION}, {PRODUCTION, STAGING}}) {
             Stack from = pair[0];
             String other = pair[1].parameters().get("EnvironmentName");
@@ -144,7 +155,10 @@ class IamBoundariesIT {
             denied.add(s3(PRODUCTION, function, "s3:GetObject", "pgbackup/manifests/pharmatracker-staging/pharmatracker-staging"
                     + FILE + ".scheduled.json", "production reads a staging manifest"));
         }
-        // the API functions never do a worker's work
+    }
+
+    /** The API functions never do a worker's work. */
+    private void apiFunctionsDoNoWorkersWork(List<Request> denied) {
         for (Stack stack : List.of(STAGING, PRODUCTION)) {
             String env = stack.parameters().get("EnvironmentName");
             String own = "pharmatracker-" + env;
@@ -168,22 +182,7 @@ class IamBoundariesIT {
                 denied.add(IamRequests.request(stack, function, "events:PutEvents",
                         "arn:aws:events:us-east-1:123456789012:event-bus/default", Map.of(), null, null, function + " announces a job"));
             }
-            for (String function : List.of("ListBackupsFunction", "JobStatusFunction", "RetentionPreviewFunction")) {
-                for (String key : List.of("pgbackup/jobs/" + own + "/0b3f.json", "pgbackup/locks/" + own + "/backup.lock",
-                        "pgbackup/state/" + own + "/last-backup.json")) {
-                    denied.add(s3(stack, function, "s3:PutObject", key, function + " writes " + key));
-                    denied.add(s3(stack, function, "s3:DeleteObject", key, function + " deletes " + key));
-                }
-                denied.add(s3(stack, function, "s3:GetObject", own + FILE, function + " reads a backup"));
-                for (String worker : List.of("BackupWorkerFunction", "RestoreWorkerFunction")) {
-                    denied.add(IamRequests.request(stack, function, "lambda:InvokeFunction", "arn:aws:lambda:us-east-1:123456789012:"
-                            + "function:" + stack.ref(worker), Map.of(), null, null, function + " starts the " + worker));
-                }
-                if (!function.equals("JobStatusFunction")) {
-                    denied.add(kms(stack, function, "kms:Decrypt", BUCKET_KEY, viaS3(), KeyPolicies.DEFAULT,
-                            function + " uses the bucket's key (it reads no object)"));
-                }
-            }
+            readOnlyFunctionsWriteNothing(denied, stack, own);
             denied.add(IamRequests.request(stack, "BackupApiFunction", "lambda:InvokeFunction", "arn:aws:lambda:us-east-1:"
                     + "123456789012:function:" + stack.ref("RestoreWorkerFunction"), Map.of(), null, null,
                     "the backup API starts a restore"));
@@ -199,7 +198,30 @@ class IamBoundariesIT {
             denied.add(IamRequests.request(PRODUCTION, function, "rds-db:connect", "arn:aws:rds-db:us-east-1:123456789012:"
                     + "dbuser:db-ABCDEFGHIJKL/backup_user", Map.of(), null, null, function + " connects to the database"));
         }
-        // a key is its stack's and its readers': nobody else decrypts, through S3 or directly
+    }
+
+    /** The list, job status and retention preview functions read; they write, start and decrypt nothing. */
+    private void readOnlyFunctionsWriteNothing(List<Request> denied, Stack stack, String own) {
+        for (String function : List.of("ListBackupsFunction", "JobStatusFunction", "RetentionPreviewFunction")) {
+            for (String key : List.of("pgbackup/jobs/" + own + "/0b3f.json", "pgbackup/locks/" + own + "/backup.lock",
+                    "pgbackup/state/" + own + "/last-backup.json")) {
+                denied.add(s3(stack, function, "s3:PutObject", key, function + " writes " + key));
+                denied.add(s3(stack, function, "s3:DeleteObject", key, function + " deletes " + key));
+            }
+            denied.add(s3(stack, function, "s3:GetObject", own + FILE, function + " reads a backup"));
+            for (String worker : List.of("BackupWorkerFunction", "RestoreWorkerFunction")) {
+                denied.add(IamRequests.request(stack, function, "lambda:InvokeFunction", "arn:aws:lambda:us-east-1:123456789012:"
+                        + "function:" + stack.ref(worker), Map.of(), null, null, function + " starts the " + worker));
+            }
+            if (!function.equals("JobStatusFunction")) {
+                denied.add(kms(stack, function, "kms:Decrypt", BUCKET_KEY, viaS3(), KeyPolicies.DEFAULT,
+                        function + " uses the bucket's key (it reads no object)"));
+            }
+        }
+    }
+
+    /** A key is its stack's and its readers': nobody else decrypts, through S3 or directly; nor outside its service. */
+    private void keysAreTheirStacksAndTheirReaders(List<Request> denied) {
         String production = key(PRODUCTION);
         Map<String, Object> productionPolicy = keys.of(production);
         for (String function : functions(STAGING)) {
@@ -230,6 +252,7 @@ class IamBoundariesIT {
                     anyDecrypt)), productionPolicy, "key policy", "a role of the account with kms:Decrypt on * reads "
                     + "production's backups"));
         }
+        // the bucket's and the SecureStrings' keys are used only through their services
         for (Stack stack : List.of(STAGING, PRODUCTION)) {
             for (String function : functions(stack)) {
                 denied.add(kms(stack, function, "kms:Decrypt", BUCKET_KEY, Map.of(), KeyPolicies.DEFAULT,
@@ -238,11 +261,6 @@ class IamBoundariesIT {
                         function + " uses the SecureStrings' key outside SSM"));
             }
         }
-        // plain HTTP: everything a function may do in the bucket is refused without TLS
-        for (Request allowed : allowedInTheBucket()) {
-            denied.add(IamRequests.overHttp(allowed));
-        }
-        return denied;
     }
 
     /** Requests each function needs in the bucket (their plain-HTTP twins must be denied). */

@@ -46,15 +46,7 @@ class IamEvaluationIT {
             requests.add(Map.entry(call, mine));
             all.addAll(mine);
         }
-        // and every kind of S3 request each function made (its first of each action in each stack) again over plain
-        // HTTP, which the bucket policy must refuse whatever the key
-        Map<String, Request> kinds = new LinkedHashMap<>();
-        for (Request r : all) {
-            if (r.action().startsWith("s3:")) {
-                kinds.putIfAbsent(r.principal() + " " + r.action(), IamRequests.overHttp(r));
-            }
-        }
-        List<Request> overHttp = List.copyOf(kinds.values());
+        List<Request> overHttp = overHttpKinds(all);
         long mapped = System.nanoTime();
         List<Request> batch = new ArrayList<>(all);
         batch.addAll(overHttp);
@@ -84,6 +76,32 @@ class IamEvaluationIT {
             }
         });
 
+        judgeOverHttp(overHttp, results, problems);
+
+        String report = report(recorded, all.size(), results.size(), byFunction, bySet, stacksBySet, problems.size())
+                + String.format("%n%d kinds of S3 request (each function's first of each action, per stack) replayed over "
+                + "plain HTTP: all denied by the bucket policy (DenyInsecureTransport) unless listed above%n", overHttp.size());
+        Files.writeString(Files.createDirectories(root.resolve("local/target/iam")).resolve("evaluation.txt"), report);
+        System.out.println(report);
+        assertNoProblems(problems);
+
+        everyFunctionWasExercised(template, recorded, byFunction);
+    }
+
+    /** Every kind of S3 request each function made (its first of each action in each stack) again over plain HTTP. */
+    private static List<Request> overHttpKinds(List<Request> all) {
+        Map<String, Request> kinds = new LinkedHashMap<>();
+        for (Request r : all) {
+            if (r.action().startsWith("s3:")) {
+                kinds.putIfAbsent(r.principal() + " " + r.action(), IamRequests.overHttp(r));
+            }
+        }
+        return List.copyOf(kinds.values());
+    }
+
+    /** The bucket policy must refuse each over plain HTTP, whatever the key. */
+    private static void judgeOverHttp(List<Request> overHttp, Map<Request, Result> results,
+                                      Map<String, List<String>> problems) {
         for (Request r : overHttp) {
             Result result = results.get(r);
             if (!result.denied() || !result.ignoredContextKeys().isEmpty()) {
@@ -91,19 +109,19 @@ class IamEvaluationIT {
                         .add(r.what() + " -> " + result.result() + " (allowed by " + result.allowedBy() + ")");
             }
         }
+    }
 
-        String report = report(recorded, all.size(), results.size(), byFunction, bySet, stacksBySet, problems.size())
-                + String.format("%n%d kinds of S3 request (each function's first of each action, per stack) replayed over "
-                + "plain HTTP: all denied by the bucket policy (DenyInsecureTransport) unless listed above%n", overHttp.size());
-        Path file = Files.createDirectories(root.resolve("local/target/iam")).resolve("evaluation.txt");
-        Files.writeString(file, report);
-        System.out.println(report);
+    /** No request the template does not allow, or that the evaluator could not judge. */
+    private static void assertNoProblems(Map<String, List<String>> problems) {
         assertTrue(problems.isEmpty(), () -> problems.size() + " distinct requests that template.yaml does not allow "
                 + "(or that the evaluator could not judge):\n\n" + String.join("\n\n", problems.values().stream()
                 .map(l -> l.get(0) + (l.size() > 1 ? "\n  (and " + (l.size() - 1) + " more calls like it)" : ""))
                 .toList()));
+    }
 
-        // the whole suite (no -Dit.test: Maven leaves the expression as it is) must exercise every function
+    /** The whole suite (no -Dit.test: Maven leaves the expression as it is) must exercise every function. */
+    private static void everyFunctionWasExercised(SamTemplate template, Recordings recorded,
+                                                  Map<String, Map<String, Integer>> byFunction) {
         String picked = System.getProperty("iam.picked.tests", "");
         if ((picked.isEmpty() || picked.startsWith("${")) && recorded.modules.containsAll(RECORDING_MODULES)) {
             // every function of both computes (the workers on Managed Instances are functions of their own)

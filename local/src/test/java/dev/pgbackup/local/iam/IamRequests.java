@@ -1,5 +1,11 @@
 package dev.pgbackup.local.iam;
 
+import static dev.pgbackup.local.iam.RecordedFields.bucket;
+import static dev.pgbackup.local.iam.RecordedFields.encryptionContext;
+import static dev.pgbackup.local.iam.RecordedFields.encryptionHeaders;
+import static dev.pgbackup.local.iam.RecordedFields.kmsKeyOf;
+import static dev.pgbackup.local.iam.RecordedFields.object;
+
 import dev.pgbackup.local.iam.Recordings.Call;
 import dev.pgbackup.template.SamTemplate;
 import dev.pgbackup.template.Stack;
@@ -52,7 +58,7 @@ final class IamRequests {
                            Map<String, Object> resourcePolicy, String resourcePolicyName, String what) {
         Stack.Function fn = function(stack, function);
         Caller caller = new Caller(stack, fn, stack.rolePolicies(fn.roleLogicalId()), stack.parameters());
-        return new Request(caller.role(), action, resource, caller.context(context), caller.policies, resourcePolicy,
+        return new Request(caller.role(), action, resource, caller.context(context), caller.policies(), resourcePolicy,
                 resourcePolicyName, what);
     }
 
@@ -81,10 +87,20 @@ final class IamRequests {
 
     List<Request> of(Call call) {
         Caller caller = caller(call.stack(), call.function());
+        List<Request> out = new ArrayList<>();
+        if (!objectCalls(caller, call, out) && !bucketCalls(caller, call, out) && !secretCalls(caller, call, out)
+                && !otherCalls(caller, call, out)) {
+            throw new IllegalStateException("no IAM mapping for " + call.service() + "." + call.operation()
+                    + " (add it to IamRequests): " + call.describe());
+        }
+        return out;
+    }
+
+    /** Calls on one object (S3 checks the object's ARN, KMS its key); false if {@code call} is none of them. */
+    private boolean objectCalls(Caller caller, Call call, List<Request> out) {
         Map<String, Object> q = call.request();
         Map<String, Object> r = call.response();
         boolean ok = call.failure() == null;
-        List<Request> out = new ArrayList<>();
         switch (call.service() + "." + call.operation()) {
             case "S3.GetObject" -> {
                 out.add(s3(caller, q.containsKey("VersionId") ? "s3:GetObjectVersion" : "s3:GetObject", object(q), Map.of(), call));
@@ -117,9 +133,26 @@ final class IamRequests {
             }
             case "S3.AbortMultipartUpload" -> out.add(s3(caller, "s3:AbortMultipartUpload", object(q), Map.of(), call));
             case "S3.ListParts" -> out.add(s3(caller, "s3:ListMultipartUploadParts", object(q), Map.of(), call));
-            case "S3.ListMultipartUploads" -> out.add(s3(caller, "s3:ListBucketMultipartUploads", bucket(q), Map.of(), call));
             case "S3.DeleteObject" -> out.add(s3(caller, q.containsKey("VersionId") ? "s3:DeleteObjectVersion"
                     : "s3:DeleteObject", object(q), Map.of(), call));
+            case "S3.CopyObject" -> {
+                String source = String.valueOf(q.get("CopySource"));
+                out.add(s3(caller, "s3:GetObject", "arn:aws:s3:::" + source.replaceFirst("\\?.*", ""), Map.of(), call));
+                out.add(s3(caller, "s3:PutObject", object(q), encryptionHeaders(q), call));
+                writeKey(caller, q, call, out);
+            }
+            default -> {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Calls on the bucket, and batch deletes (checked object by object); false if {@code call} is none. */
+    private boolean bucketCalls(Caller caller, Call call, List<Request> out) {
+        Map<String, Object> q = call.request();
+        switch (call.service() + "." + call.operation()) {
+            case "S3.ListMultipartUploads" -> out.add(s3(caller, "s3:ListBucketMultipartUploads", bucket(q), Map.of(), call));
             case "S3.DeleteObjects" -> {
                 // S3 checks s3:DeleteObject (or DeleteObjectVersion) for each object of the batch
                 Object delete = q.getOrDefault("Delete", Map.of());
@@ -140,12 +173,18 @@ final class IamRequests {
             }
             case "S3.ListObjectVersions" -> out.add(s3(caller, "s3:ListBucketVersions", bucket(q), Map.of(), call));
             case "S3.HeadBucket" -> out.add(s3(caller, "s3:ListBucket", bucket(q), Map.of(), call));
-            case "S3.CopyObject" -> {
-                String source = String.valueOf(q.get("CopySource"));
-                out.add(s3(caller, "s3:GetObject", "arn:aws:s3:::" + source.replaceFirst("\\?.*", ""), Map.of(), call));
-                out.add(s3(caller, "s3:PutObject", object(q), encryptionHeaders(q), call));
-                writeKey(caller, q, call, out);
+            default -> {
+                return false;
             }
+        }
+        return true;
+    }
+
+    /** Reads of SSM parameters and secrets, with their service's decryption; false if {@code call} is none. */
+    private boolean secretCalls(Caller caller, Call call, List<Request> out) {
+        Map<String, Object> q = call.request();
+        boolean ok = call.failure() == null;
+        switch (call.service() + "." + call.operation()) {
             case "Ssm.GetParameter" -> {
                 String arn = "arn:aws:ssm:" + REGION + ":" + ACCOUNT + ":parameter"
                         + (String.valueOf(q.get("Name")).startsWith("/") ? "" : "/") + q.get("Name");
@@ -167,6 +206,18 @@ final class IamRequests {
                 }
                 databaseLogin(caller, arn, call, out);
             }
+            default -> {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** KMS itself, invocations, events, notifications and metrics; false if {@code call} is none of them. */
+    private boolean otherCalls(Caller caller, Call call, List<Request> out) {
+        Map<String, Object> q = call.request();
+        Map<String, Object> r = call.response();
+        switch (call.service() + "." + call.operation()) {
             case "Kms.GenerateDataKey", "Kms.Decrypt", "Kms.Encrypt", "Kms.DescribeKey", "Kms.GenerateDataKeyWithoutPlaintext" -> {
                 String key = String.valueOf(q.getOrDefault("KeyId", r.get("KeyId")));
                 if (!key.startsWith("arn:")) {
@@ -174,7 +225,7 @@ final class IamRequests {
                 }
                 Map<String, Object> context = encryptionContext(q.get("EncryptionContext"));
                 out.add(new Request(caller.role(), "kms:" + call.operation(), key, caller.context(context),
-                        caller.policies, keys.of(key), keys.owner(key), call.describe()));
+                        caller.policies(), keys.of(key), keys.owner(key), call.describe()));
             }
             case "Lambda.Invoke" -> {
                 String name = String.valueOf(q.get("FunctionName"));
@@ -198,37 +249,21 @@ final class IamRequests {
             case "Sns.Publish" -> out.add(plain(caller, "sns:Publish", String.valueOf(q.get("TopicArn")), call));
             case "CloudWatch.GetMetricStatistics", "CloudWatch.GetMetricData" ->
                     out.add(plain(caller, "cloudwatch:" + call.operation(), "*", call));
-            default -> throw new IllegalStateException("no IAM mapping for " + call.service() + "." + call.operation()
-                    + " (add it to IamRequests): " + call.describe());
+            default -> {
+                return false;
+            }
         }
-        return out;
-    }
-
-    /** The function behind a call: its stack, its role's ARN and policies. */
-    private record Caller(Stack stack, Stack.Function function, List<Stack.Policy> policies,
-                          Map<String, String> parameters) {
-        String role() {
-            return function.roleArn();
-        }
-
-        /** The global condition keys of every request of this function, and the request's own. */
-        Map<String, Object> context(Map<String, Object> own) {
-            Map<String, Object> context = new TreeMap<>(own);
-            context.put("aws:PrincipalArn", role());
-            context.put("aws:PrincipalAccount", ACCOUNT);
-            context.put("aws:SecureTransport", "true");
-            return context;
-        }
+        return true;
     }
 
     private Request s3(Caller caller, String action, String resource, Map<String, Object> context, Call call) {
         String bucketName = resource.substring("arn:aws:s3:::".length()).split("/", 2)[0];
-        return new Request(caller.role(), action, resource, caller.context(context), caller.policies,
-                bucketPolicy(caller.stack, bucketName), "the bucket policy", call.describe());
+        return new Request(caller.role(), action, resource, caller.context(context), caller.policies(),
+                bucketPolicy(caller.stack(), bucketName), "the bucket policy", call.describe());
     }
 
     private static Request plain(Caller caller, String action, String resource, Call call) {
-        return new Request(caller.role(), action, resource, caller.context(Map.of()), caller.policies, null, null,
+        return new Request(caller.role(), action, resource, caller.context(Map.of()), caller.policies(), null, null,
                 call.describe());
     }
 
@@ -245,30 +280,6 @@ final class IamRequests {
             Stack creator = template.deploy(stack.name + "-bucket", parameters, Map.of());
             return (Map<String, Object>) creator.properties("BackupBucketPolicy").get("PolicyDocument");
         });
-    }
-
-    private static String object(Map<String, Object> q) {
-        return "arn:aws:s3:::" + q.get("Bucket") + "/" + q.get("Key");
-    }
-
-    private static String bucket(Map<String, Object> q) {
-        return "arn:aws:s3:::" + q.get("Bucket");
-    }
-
-    private static Map<String, Object> encryptionHeaders(Map<String, Object> q) {
-        Map<String, Object> context = new TreeMap<>();
-        if (q.get("ServerSideEncryption") != null) {
-            context.put("s3:x-amz-server-side-encryption", q.get("ServerSideEncryption"));
-        }
-        if (q.get("SSEKMSKeyId") != null) {
-            context.put("s3:x-amz-server-side-encryption-aws-kms-key-id", q.get("SSEKMSKeyId"));
-        }
-        return context;
-    }
-
-    private static String kmsKeyOf(Map<String, Object> response) {
-        return "aws:kms".equals(response.get("ServerSideEncryption")) || response.get("SSEKMSKeyId") != null
-                ? (String) response.get("SSEKMSKeyId") : null;
     }
 
     /** S3 writing an object: GenerateDataKey with the key the request names, else the bucket's default key. */
@@ -313,18 +324,8 @@ final class IamRequests {
                                Map<String, String> encryptionContext, Call call, String why) {
         Map<String, Object> context = encryptionContext(encryptionContext);
         context.put("kms:ViaService", service + "." + REGION + ".amazonaws.com");
-        return new Request(caller.role(), action, key, caller.context(context), caller.policies, keys.of(key),
+        return new Request(caller.role(), action, key, caller.context(context), caller.policies(), keys.of(key),
                 keys.owner(key), call.describe() + ": " + why);
-    }
-
-    private static Map<String, Object> encryptionContext(Object context) {
-        Map<String, Object> keys = new TreeMap<>();
-        if (context instanceof Map<?, ?> map && !map.isEmpty()) {
-            map.forEach((k, v) -> keys.put("kms:EncryptionContext:" + k, String.valueOf(v)));
-            keys.put("kms:EncryptionContextKeys", map.keySet().stream().map(String::valueOf).sorted().toList());
-        }
-        keys.put("kms:CallerAccount", ACCOUNT);
-        return keys;
     }
 
     /**

@@ -53,22 +53,7 @@ final class IamSimulator {
         List<Request> distinct = new ArrayList<>(new java.util.LinkedHashSet<>(requests));
         List<Map<String, Object>> batch = new ArrayList<>();
         for (int i = 0; i < distinct.size(); i++) {
-            Request r = distinct.get(i);
-            List<String> identity = new ArrayList<>();
-            for (Stack.Policy p : r.identity()) {
-                identity.add(id(policies, policyIds, p.name(), p.document()));
-            }
-            Map<String, Object> request = new LinkedHashMap<>();
-            request.put("id", Integer.toString(i));
-            request.put("principal", r.principal());
-            request.put("action", r.action());
-            request.put("resource", r.resource());
-            request.put("account", Stack.ACCOUNT);
-            request.put("context", r.context());
-            request.put("identityPolicies", identity);
-            request.put("resourcePolicy", r.resourcePolicy() == null ? null
-                    : id(policies, policyIds, r.resourcePolicyName(), r.resourcePolicy()));
-            batch.add(request);
+            batch.add(request(i, distinct.get(i), policies, policyIds));
         }
         try {
             Path dir = Files.createDirectories(root.resolve("local/target/iam"));
@@ -113,6 +98,26 @@ final class IamSimulator {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /** A request as evaluate.mjs reads it: its policies by id, each written once into {@code policies}. */
+    private static Map<String, Object> request(int i, Request r, Map<String, Object> policies,
+                                               Map<Object, String> policyIds) {
+        List<String> identity = new ArrayList<>();
+        for (Stack.Policy p : r.identity()) {
+            identity.add(id(policies, policyIds, p.name(), p.document()));
+        }
+        Map<String, Object> request = new LinkedHashMap<>();
+        request.put("id", Integer.toString(i));
+        request.put("principal", r.principal());
+        request.put("action", r.action());
+        request.put("resource", r.resource());
+        request.put("account", Stack.ACCOUNT);
+        request.put("context", r.context());
+        request.put("identityPolicies", identity);
+        request.put("resourcePolicy", r.resourcePolicy() == null ? null
+                : id(policies, policyIds, r.resourcePolicyName(), r.resourcePolicy()));
+        return request;
     }
 
     @SuppressWarnings("unchecked")

@@ -46,26 +46,14 @@ final class ConfigReader {
                 required(Variable.BUCKET_NAME),
                 zone(Variable.BACKUP_TIME_ZONE),
                 label(Variable.BACKUP_TIME_ZONE_LABEL),
-                new Config.RetentionSettings(
-                        integer(Variable.RETENTION_COUNT, 1),
-                        integer(Variable.ON_DEMAND_RETENTION_COUNT, 1),
-                        Duration.ofDays(integer(Variable.ON_DEMAND_RETENTION_DAYS, 1)),
-                        integer(Variable.RETENTION_DAILY_DAYS, 0),
-                        integer(Variable.RETENTION_WEEKLY_WEEKS, 0),
-                        integer(Variable.RETENTION_MONTHLY_MONTHS, 0),
-                        integer(Variable.RETENTION_MIN_COUNT, 0)),
+                retention(),
                 Notifications.read(env, problems),
                 optional(Variable.DB_URL_PARAMETER, ""),
                 DatabaseSource.read(env, problems),
                 DumpScope.read(env, problems),
                 required(Variable.JWT_SECRET_PARAMETER),
                 required(Variable.RESTORE_PASSKEY_PARAMETER),
-                new Config.JwtPolicy(
-                        optional(Variable.REQUIRED_ROLE),
-                        optional(Variable.ROLES_CLAIM),
-                        Duration.ofHours(integer(Variable.JWT_MAX_LIFETIME_HOURS, 1)),
-                        optional(Variable.JWT_AUDIENCE),
-                        optional(Variable.JWT_ISSUER)),
+                jwtPolicy(),
                 Duration.ofSeconds(integer(Variable.WAIT_BUDGET_SECONDS, 0)),
                 Duration.ofSeconds(integer(Variable.SECRET_CACHE_SECONDS, 0)),
                 Duration.ofMinutes(integer(Variable.RECENT_BACKUP_MINUTES, 1)),
@@ -97,6 +85,26 @@ final class ConfigReader {
             throw new IllegalStateException(String.join("; ", problems));
         }
         return config;
+    }
+
+    private Config.RetentionSettings retention() {
+        return new Config.RetentionSettings(
+                integer(Variable.RETENTION_COUNT, 1),
+                integer(Variable.ON_DEMAND_RETENTION_COUNT, 1),
+                Duration.ofDays(integer(Variable.ON_DEMAND_RETENTION_DAYS, 1)),
+                integer(Variable.RETENTION_DAILY_DAYS, 0),
+                integer(Variable.RETENTION_WEEKLY_WEEKS, 0),
+                integer(Variable.RETENTION_MONTHLY_MONTHS, 0),
+                integer(Variable.RETENTION_MIN_COUNT, 0));
+    }
+
+    private Config.JwtPolicy jwtPolicy() {
+        return new Config.JwtPolicy(
+                optional(Variable.REQUIRED_ROLE),
+                optional(Variable.ROLES_CLAIM),
+                Duration.ofHours(integer(Variable.JWT_MAX_LIFETIME_HOURS, 1)),
+                optional(Variable.JWT_AUDIENCE),
+                optional(Variable.JWT_ISSUER));
     }
 
     /** An RDS DB instance identifier: a letter, then letters, digits and single hyphens, at most 63. */

@@ -9,23 +9,8 @@ import java.util.Collection;
  * lifecycle. {@code O} is what the type's service returns when the job succeeds.
  */
 public interface JobPolicy<O> {
-    /** How an unexpected fault's message names the job: "Backup", "Restore", "Restore drill". */
-    String what();
-
-    /** Whether the job's lock is renewed while it runs; without it the lock's own staleness must outlast the job. */
-    boolean renewsLock();
-
-    /** Whether the job's outcome is announced as an event (drills: no, their alarm is the drill watch's). */
-    boolean announces();
-
-    /**
-     * Whether an {@link Error} (out of memory, a broken class) is recorded FAILED, lock released, before it goes on;
-     * otherwise the record stays RUNNING until the job store reports it dead and the lock goes stale.
-     */
-    boolean recordsErrors();
-
-    /** Whether a job refused before it ran ({@link JobShell#refuse}) writes the type's metric. */
-    boolean countsRefusals();
+    /** How failures name the job and which of the shell's optional steps it takes: one line per type. */
+    JobTraits traits();
 
     /** The values to scrub from a failure's diagnostic (the database passwords). */
     Collection<String> secrets();

@@ -49,19 +49,19 @@ public final class JobShell {
                 jobs.save(current);
             }
             // the heartbeat stops before finish() releases the lock; until then the lock cannot go stale under the job
-            LockHeartbeat renewal = policy.renewsLock()
+            LockHeartbeat renewal = policy.traits().renewsLock()
                     ? LockHeartbeat.start(lock, job.jobId(), LockHeartbeat.EVERY) : null;
             try (renewal; ProgressReporter progress = new ProgressReporter(jobs, current, clock)) {
                 outcome = work.run(current, progress);
             }
             finished = policy.succeeded(current, outcome, audit);
         } catch (RuntimeException | Error e) {
-            if (e instanceof Error && !policy.recordsErrors()) {
+            if (e instanceof Error && !policy.traits().recordsErrors()) {
                 throw e;
             }
             outcome = null;
             policy.failed(current, e);
-            finished = JobFailures.failed(current, e, clock.instant(), policy.what(), policy.secrets());
+            finished = JobFailures.failed(current, e, clock.instant(), policy.traits().what(), policy.secrets());
             audit.with("diagnostic", finished.diagnostic());
             if (e instanceof Error error) {
                 finish(finished, audit, policy, null);
@@ -79,11 +79,11 @@ public final class JobShell {
     public <O> JobRecord refuse(JobRecord refused, AuditLog.Entry audit, JobPolicy<O> policy) {
         try {
             jobs.save(refused);
-            if (policy.countsRefusals()) {
+            if (policy.traits().countsRefusals()) {
                 policy.metric(refused, null);
             }
         } finally {
-            (policy.announces() ? events : JobEvents.OFF).publish(refused).addTo(audit);
+            (policy.traits().announces() ? events : JobEvents.OFF).publish(refused).addTo(audit);
             audit.write("REFUSED");
         }
         return refused;
@@ -95,7 +95,7 @@ public final class JobShell {
     }
 
     private <O> JobRecord finish(JobRecord finished, AuditLog.Entry audit, JobPolicy<O> policy, O outcome) {
-        return new JobLifecycle(jobs, lock, policy.announces() ? events : JobEvents.OFF,
+        return new JobLifecycle(jobs, lock, policy.traits().announces() ? events : JobEvents.OFF,
                 f -> policy.metric(f, outcome), warnings).finish(finished, audit);
     }
 }

@@ -42,28 +42,8 @@ class JobShellTest {
         final List<String> failures = new ArrayList<>();
 
         @Override
-        public String what() {
-            return "Backup";
-        }
-
-        @Override
-        public boolean renewsLock() {
-            return true;
-        }
-
-        @Override
-        public boolean announces() {
-            return announces;
-        }
-
-        @Override
-        public boolean recordsErrors() {
-            return recordsErrors;
-        }
-
-        @Override
-        public boolean countsRefusals() {
-            return countsRefusals;
+        public JobTraits traits() {
+            return new JobTraits("Backup", true, announces, recordsErrors, countsRefusals);
         }
 
         @Override
