@@ -22,7 +22,7 @@ class ArchitectureTest {
      * Classes other than handlers that still take the whole composition root. The scheduled refresh is started
      * from the backup worker with the restore side's parts; to be cut down to what it uses (issue 22).
      */
-    private static final String STILL_TAKING_THE_ROOT = "dev.pgbackup.restore.RefreshStarter";
+    private static final String STILL_TAKING_THE_ROOT = "dev.pgbackup.restore.api.RefreshStarter";
 
     /**
      * Ours, and the Lambda runtime's interfaces that say which of ours are entry points. Test classes are left out

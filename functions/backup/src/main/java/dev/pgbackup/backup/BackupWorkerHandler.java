@@ -27,7 +27,7 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
     private final BackupService backups;
     private final Lock lock;
     private final BackupAssignments assignments;
-    private final dev.pgbackup.restore.RefreshStarter refresh;
+    private final dev.pgbackup.restore.api.RefreshStarter refresh;
     private final JobShell shell;
     private final BackupPolicy policy;
 
@@ -41,7 +41,7 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
         this.lock = wiring.backupLock();
         this.assignments = new BackupAssignments(wiring.config, wiring.jobs, lock,
                 name -> wiring.catalog.find(name).isPresent(), wiring.clock);
-        this.refresh = new dev.pgbackup.restore.RefreshStarter(wiring);
+        this.refresh = new dev.pgbackup.restore.api.RefreshStarter(wiring);
         this.shell = new JobShell(wiring.jobs, lock, wiring.events, wiring::warnAboutTls, wiring.clock);
         this.policy = new BackupPolicy(wiring.metrics, wiring.clock, wiring::databaseSecrets);
     }
@@ -59,7 +59,7 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
     @Override
     public Map<String, Object> handleRequest(Map<String, Object> event, Context context) {
         Deadline deadline = Deadline.fromContext(wiring.ticker, context, Config.WorkerLimits.SAFETY_MARGIN);
-        if (dev.pgbackup.restore.RefreshStarter.isRefresh(event)) {
+        if (dev.pgbackup.restore.api.RefreshStarter.isRefresh(event)) {
             return refresh.start(event, deadline, this::safetyBackup);
         }
         Optional<BackupAssignments.Assignment> assignment;

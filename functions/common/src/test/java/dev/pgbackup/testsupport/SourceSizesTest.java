@@ -20,9 +20,7 @@ class SourceSizesTest {
     /** Files over 350 lines, with the lines they may have at most. */
     static final Map<String, Integer> LARGE_FILES = Map.ofEntries(
             Map.entry("functions/backup/src/test/java/dev/pgbackup/backup/BackupWorkerIT.java", 518),
-            Map.entry("functions/restore/src/test/java/dev/pgbackup/restore/RestoreDrillIT.java", 473),
             Map.entry("functions/backup/src/test/java/dev/pgbackup/backup/BackupFaultsIT.java", 452),
-            Map.entry("functions/restore/src/test/java/dev/pgbackup/restore/RestoreRulesTest.java", 422),
             Map.entry("functions/common/src/test/java/dev/pgbackup/testsupport/FaultProxyTest.java", 402));
 
     /** Methods over 60 lines ("path#name"), with the lines they may have at most. */

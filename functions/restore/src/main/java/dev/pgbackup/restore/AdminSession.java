@@ -19,14 +19,14 @@ import java.util.Set;
  * A connection to the server's maintenance database, with what the server is (its major decides which
  * statements exist) and who we are, read once when it opens: no step can run before these are known.
  */
-final class AdminSession implements AutoCloseable {
+public final class AdminSession implements AutoCloseable {
     static final String MAINTENANCE_DATABASE = "postgres";
     /** Longest wait for one session to end (pg_terminate_backend's timeout, PostgreSQL 14+). */
     static final long TERMINATE_WAIT_MS = 5000;
     private static final int DROP_ATTEMPTS = 20;
 
     /** A database's encoding, locale and owner, which a rebuilt database keeps. */
-    record DatabaseFacts(String encoding, String collate, String ctype, String provider, String locale, String owner) {
+    public record DatabaseFacts(String encoding, String collate, String ctype, String provider, String locale, String owner) {
     }
 
     private final Connection connection;
@@ -41,7 +41,7 @@ final class AdminSession implements AutoCloseable {
         this.secrets = secrets;
     }
 
-    static AdminSession open(DbConnection db, List<String> secrets) throws SQLException {
+    public static AdminSession open(DbConnection db, List<String> secrets) throws SQLException {
         Connection c;
         try {
             c = db.withDatabase(MAINTENANCE_DATABASE).open();
@@ -64,7 +64,7 @@ final class AdminSession implements AutoCloseable {
         }
     }
 
-    int serverMajor() {
+    public int serverMajor() {
         return serverMajor;
     }
 
@@ -87,13 +87,13 @@ final class AdminSession implements AutoCloseable {
         }
     }
 
-    String message(SQLException e) {
+    public String message(SQLException e) {
         String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         return Redactor.scrub(m.replaceAll("\\s+", " ").trim(), secrets);
     }
 
     /** The names of the server's databases right now. */
-    Set<String> databaseNames() throws SQLException {
+    public Set<String> databaseNames() throws SQLException {
         Set<String> names = new HashSet<>();
         try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery("select datname from pg_database")) {
             while (rs.next()) {
@@ -162,7 +162,7 @@ final class AdminSession implements AutoCloseable {
     }
 
     /** The OID of the database of that name, if there is one: a name can be reused, an OID cannot be mistaken. */
-    Optional<Long> oid(String database) throws SQLException {
+    public Optional<Long> oid(String database) throws SQLException {
         try (PreparedStatement ps = connection.prepareStatement("select oid from pg_database where datname = ?")) {
             ps.setString(1, database);
             try (ResultSet rs = ps.executeQuery()) {
@@ -171,7 +171,7 @@ final class AdminSession implements AutoCloseable {
         }
     }
 
-    Optional<DatabaseFacts> facts(String database) throws SQLException {
+    public Optional<DatabaseFacts> facts(String database) throws SQLException {
         try (PreparedStatement ps = connection.prepareStatement(
                 "select pg_encoding_to_char(d.encoding), d.datcollate, d.datctype, "
                         + "to_jsonb(d) ->> 'datlocprovider', "
@@ -189,7 +189,7 @@ final class AdminSession implements AutoCloseable {
     }
 
     /** From template0 (nothing of template1's extras), with the target's encoding and locale. */
-    void createDatabase(String name, Optional<DatabaseFacts> like) throws SQLException {
+    public void createDatabase(String name, Optional<DatabaseFacts> like) throws SQLException {
         StringBuilder sql = new StringBuilder("CREATE DATABASE ").append(q(name)).append(" TEMPLATE template0");
         like.ifPresent(f -> {
             sql.append(" ENCODING ").append(lit(f.encoding()))
@@ -261,7 +261,7 @@ final class AdminSession implements AutoCloseable {
         return failed;
     }
 
-    void dropDatabase(String database) throws SQLException {
+    public void dropDatabase(String database) throws SQLException {
         if (serverMajor >= 13) {
             try {
                 execute("DROP DATABASE IF EXISTS " + q(database) + " WITH (FORCE)");

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.pgbackup.restore.api.RestoreApiFixture;
+import dev.pgbackup.restore.drill.RestoreDrillHandler;
 import dev.pgbackup.testsupport.MetricLines;
 import dev.pgbackup.testsupport.TestContext;
 import dev.pgbackup.testsupport.TestStack;
@@ -25,10 +27,10 @@ class RestoreMetricsTest {
     @Test
     @SuppressWarnings("unchecked")
     void aRestoreThatFailsWritesOneFailureWithItsDuration() {
-        RestoreRulesTest.Stack s = new RestoreRulesTest.Stack();
+        RestoreApiFixture.Stack s = new RestoreApiFixture.Stack();
         s.unit.onLaunch = (fn, payload) -> {
             s.unit.clock.set(UnitStack.T0.plusSeconds(7));
-            new RestoreWorkerHandler(s.unit.wiring).handleRequest((Map<String, Object>) RestoreRulesTest.parse(payload),
+            new RestoreWorkerHandler(s.unit.wiring).handleRequest((Map<String, Object>) RestoreApiFixture.parse(payload),
                     new TestContext(Duration.ofMinutes(15)));
         };
 
@@ -45,7 +47,7 @@ class RestoreMetricsTest {
         assertEquals("api", line.get("Trigger").asText());
         assertEquals(1, line.get("RestoreFailed").asInt());
         assertEquals(7.0, line.get("RestoreDurationSeconds").asDouble());
-        assertEquals(RestoreRulesTest.json(r).get("jobId"), line.get("jobId").asText());
+        assertEquals(RestoreApiFixture.json(r).get("jobId"), line.get("jobId").asText());
         assertFalse(line.has("RestoreBytes"));
     }
 

@@ -1,4 +1,4 @@
-package dev.pgbackup.restore;
+package dev.pgbackup.restore.drill;
 
 import dev.pgbackup.common.audit.Redactor;
 import dev.pgbackup.common.db.DbConnection;
@@ -15,6 +15,13 @@ import dev.pgbackup.common.storage.BackupObject;
 import dev.pgbackup.common.storage.KmsRefusal;
 import dev.pgbackup.common.storage.Manifest;
 import dev.pgbackup.common.storage.ObjectStore;
+import dev.pgbackup.restore.AdminSession;
+import dev.pgbackup.restore.ArchiveReads;
+import dev.pgbackup.restore.ArchiveSource;
+import dev.pgbackup.restore.CopyExpiry;
+import dev.pgbackup.restore.CreatedDatabases;
+import dev.pgbackup.restore.DatabaseNames;
+import dev.pgbackup.restore.FreeStorage;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;

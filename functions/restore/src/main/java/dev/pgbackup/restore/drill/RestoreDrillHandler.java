@@ -1,4 +1,4 @@
-package dev.pgbackup.restore;
+package dev.pgbackup.restore.drill;
 
 import static dev.pgbackup.common.failure.Verdict.DRILL_REFUSED;
 
@@ -13,6 +13,8 @@ import dev.pgbackup.common.worker.JobShell;
 import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.jobs.JobStore;
 import dev.pgbackup.common.jobs.Lock;
+import dev.pgbackup.restore.CloudWatchFreeStorage;
+import dev.pgbackup.restore.CopyExpiry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package dev.pgbackup.restore;
+package dev.pgbackup.restore.api;
 
 import static dev.pgbackup.common.failure.Verdict.REFRESH_FAILED;
 import static dev.pgbackup.common.failure.Verdict.REFRESH_REFUSED;
@@ -16,6 +16,7 @@ import dev.pgbackup.common.jobs.Lock;
 import dev.pgbackup.common.jobs.LockHeartbeat;
 import dev.pgbackup.common.jobs.WorkerPayload;
 import dev.pgbackup.common.storage.BackupObject;
+import dev.pgbackup.restore.RestoreRequest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Comparator;

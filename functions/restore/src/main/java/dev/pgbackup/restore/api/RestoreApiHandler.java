@@ -1,4 +1,4 @@
-package dev.pgbackup.restore;
+package dev.pgbackup.restore.api;
 
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
@@ -8,6 +8,7 @@ import dev.pgbackup.common.Wiring;
 import dev.pgbackup.common.http.JobAnswers;
 import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.storage.BackupObject;
+import dev.pgbackup.restore.RestoreRequest;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
