@@ -58,7 +58,7 @@ public final class ArchiveReads {
     private final ArchiveStorage archives;
     private final BackupObject backup;
     private final Optional<Manifest> manifest;
-    private final String target;
+    private final RestoreTarget target;
     private final String jobId;
     private final List<String> secrets;
     private final ArchiveSource source;
@@ -67,6 +67,11 @@ public final class ArchiveReads {
 
     public ArchiveReads(PgTools tools, ArchiveStorage archives, BackupObject backup, Optional<Manifest> manifest,
                  String target, String jobId, List<String> secrets, ArchiveSource source) {
+        this(tools, archives, backup, manifest, RestoreTarget.named(target), jobId, secrets, source);
+    }
+
+    public ArchiveReads(PgTools tools, ArchiveStorage archives, BackupObject backup, Optional<Manifest> manifest,
+                        RestoreTarget target, String jobId, List<String> secrets, ArchiveSource source) {
         this.source = source;
         this.tools = tools;
         this.archives = archives;

@@ -33,12 +33,17 @@ public final class ArchiveSource {
     private final Optional<Manifest> manifest;
     private final String app;
     private final Supplier<ArchiveCipher> cipher;
-    private final String target;
+    private final RestoreTarget target;
     private volatile boolean encrypted;
     private volatile Decrypting last;
 
     public ArchiveSource(ArchiveStorage archives, BackupObject backup, Optional<Manifest> manifest, String app,
                   Supplier<ArchiveCipher> cipher, String target) {
+        this(archives, backup, manifest, app, cipher, RestoreTarget.named(target));
+    }
+
+    public ArchiveSource(ArchiveStorage archives, BackupObject backup, Optional<Manifest> manifest, String app,
+                         Supplier<ArchiveCipher> cipher, RestoreTarget target) {
         this.archives = archives;
         this.backup = backup;
         this.manifest = manifest;
