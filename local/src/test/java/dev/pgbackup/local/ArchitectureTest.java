@@ -3,6 +3,7 @@ package dev.pgbackup.local;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.simpleNameEndingWith;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noFields;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import com.amazonaws.services.lambda.runtime.RequestHandler;
@@ -18,11 +19,6 @@ import org.junit.jupiter.api.Test;
  */
 class ArchitectureTest {
     private static final String COMPOSITION_ROOT = "dev.pgbackup.common.Wiring";
-    /**
-     * Classes other than handlers that still take the whole composition root. The scheduled refresh is started
-     * from the backup worker with the restore side's parts; to be cut down to what it uses (issue 22).
-     */
-    private static final String STILL_TAKING_THE_ROOT = "dev.pgbackup.restore.api.RefreshStarter";
 
     /**
      * Ours, and the Lambda runtime's interfaces that say which of ours are entry points. Test classes are left out
@@ -39,10 +35,18 @@ class ArchitectureTest {
         noClasses().that().resideInAPackage("dev.pgbackup..")
                 .and().haveSimpleNameNotEndingWith("Handler")
                 .and().resideOutsideOfPackages("dev.pgbackup.local..", "dev.pgbackup.common")
-                .and().doNotHaveFullyQualifiedName(STILL_TAKING_THE_ROOT)
                 .should().dependOnClassesThat().haveFullyQualifiedName(COMPOSITION_ROOT)
                 .because("a handler wires its service from the stack's parts; a service that takes the whole "
                         + "Wiring hides what it uses and cannot be built in a test without all of it")
+                .check(PRODUCTION);
+    }
+
+    @Test
+    void noClassOutsideCommonKeepsTheCompositionRoot() {
+        noFields().that().areDeclaredInClassesThat().resideOutsideOfPackage("dev.pgbackup.common..")
+                .should().haveRawType(COMPOSITION_ROOT)
+                .because("a handler unpacks Wiring once in its constructor and keeps the collaborators it uses; a "
+                        + "Wiring field hides what it uses behind a service locator")
                 .check(PRODUCTION);
     }
 
