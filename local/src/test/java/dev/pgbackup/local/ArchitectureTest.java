@@ -76,6 +76,22 @@ class ArchitectureTest {
     }
 
     @Test
+    void theRestoreFeaturesDependOnTheRestoreCoreNeverTheReverse() {
+        noClasses().that().resideInAPackage("dev.pgbackup.restore")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.pgbackup.restore.api..",
+                        "dev.pgbackup.restore.drill..")
+                .because("the worker and the core are what the API and the drill share")
+                .check(PRODUCTION);
+        noClasses().that().resideInAPackage("dev.pgbackup.restore.api..")
+                .should().dependOnClassesThat().resideInAPackage("dev.pgbackup.restore.drill..")
+                .check(PRODUCTION);
+        noClasses().that().resideInAPackage("dev.pgbackup.restore.drill..")
+                .should().dependOnClassesThat().resideInAPackage("dev.pgbackup.restore.api..")
+                .because("one feature is changed without reading the other")
+                .check(PRODUCTION);
+    }
+
+    @Test
     void theLambdaEntryPointsAreTheHandlers() {
         classes().that().resideInAnyPackage("dev.pgbackup.backup..", "dev.pgbackup.list..", "dev.pgbackup.restore..")
                 .and().implement(RequestHandler.class)

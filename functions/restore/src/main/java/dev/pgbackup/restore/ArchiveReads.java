@@ -65,7 +65,7 @@ public final class ArchiveReads {
     /** Owners and grants restored (pg_restore without --no-owner --no-acl): the roles were checked first. */
     private boolean ownership;
 
-    public ArchiveReads(PgTools tools, ArchiveStorage archives, BackupObject backup, Optional<Manifest> manifest,
+    ArchiveReads(PgTools tools, ArchiveStorage archives, BackupObject backup, Optional<Manifest> manifest,
                  String target, String jobId, List<String> secrets, ArchiveSource source) {
         this(tools, archives, backup, manifest, RestoreTarget.named(target), jobId, secrets, source);
     }

@@ -37,7 +37,7 @@ public final class ArchiveSource {
     private volatile boolean encrypted;
     private volatile Decrypting last;
 
-    public ArchiveSource(ArchiveStorage archives, BackupObject backup, Optional<Manifest> manifest, String app,
+    ArchiveSource(ArchiveStorage archives, BackupObject backup, Optional<Manifest> manifest, String app,
                   Supplier<ArchiveCipher> cipher, String target) {
         this(archives, backup, manifest, app, cipher, RestoreTarget.named(target));
     }
