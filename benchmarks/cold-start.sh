@@ -79,7 +79,7 @@ declare -A JAR=( [hello]="$WORK/hello.jar" [BackupApiFunction]="$(ls "$ROOT"/fun
 declare -A HANDLER=( [hello]=Hello [BackupApiFunction]=dev.pgbackup.backup.BackupApiHandler::handleRequest
   [ListBackupsFunction]=dev.pgbackup.list.ListBackupsHandler::handleRequest
   [JobStatusFunction]=dev.pgbackup.list.JobStatusHandler::handleRequest
-  [RestoreApiFunction]=dev.pgbackup.restore.RestoreApiHandler::handleRequest )
+  [RestoreApiFunction]=dev.pgbackup.restore.api.RestoreApiHandler::handleRequest )
 # the committed events without their Authorization header: the handler answers 401 before any secret or network
 for e in backup list-backups job-status restore; do
   python3 -c 'import json,sys; e=json.load(open(sys.argv[1])); e["headers"].pop("authorization",None); json.dump(e,open(sys.argv[2],"w"))' \

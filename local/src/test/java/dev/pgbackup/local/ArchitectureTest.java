@@ -3,6 +3,7 @@ package dev.pgbackup.local;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.simpleNameEndingWith;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noFields;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import com.amazonaws.services.lambda.runtime.RequestHandler;
@@ -18,11 +19,6 @@ import org.junit.jupiter.api.Test;
  */
 class ArchitectureTest {
     private static final String COMPOSITION_ROOT = "dev.pgbackup.common.Wiring";
-    /**
-     * Classes other than handlers that still take the whole composition root. The scheduled refresh is started
-     * from the backup worker with the restore side's parts; to be cut down to what it uses (issue 22).
-     */
-    private static final String STILL_TAKING_THE_ROOT = "dev.pgbackup.restore.RefreshStarter";
 
     /**
      * Ours, and the Lambda runtime's interfaces that say which of ours are entry points. Test classes are left out
@@ -39,10 +35,18 @@ class ArchitectureTest {
         noClasses().that().resideInAPackage("dev.pgbackup..")
                 .and().haveSimpleNameNotEndingWith("Handler")
                 .and().resideOutsideOfPackages("dev.pgbackup.local..", "dev.pgbackup.common")
-                .and().doNotHaveFullyQualifiedName(STILL_TAKING_THE_ROOT)
                 .should().dependOnClassesThat().haveFullyQualifiedName(COMPOSITION_ROOT)
                 .because("a handler wires its service from the stack's parts; a service that takes the whole "
                         + "Wiring hides what it uses and cannot be built in a test without all of it")
+                .check(PRODUCTION);
+    }
+
+    @Test
+    void noClassOutsideCommonKeepsTheCompositionRoot() {
+        noFields().that().areDeclaredInClassesThat().resideOutsideOfPackage("dev.pgbackup.common..")
+                .should().haveRawType(COMPOSITION_ROOT)
+                .because("a handler unpacks Wiring once in its constructor and keeps the collaborators it uses; a "
+                        + "Wiring field hides what it uses behind a service locator")
                 .check(PRODUCTION);
     }
 
@@ -68,6 +72,22 @@ class ArchitectureTest {
         noClasses().that().resideInAPackage("dev.pgbackup.restore..")
                 .should().dependOnClassesThat().resideInAnyPackage("dev.pgbackup.backup..", "dev.pgbackup.list..")
                 .because("backup may start a scheduled refresh on the restore side, never the reverse")
+                .check(PRODUCTION);
+    }
+
+    @Test
+    void theRestoreFeaturesDependOnTheRestoreCoreNeverTheReverse() {
+        noClasses().that().resideInAPackage("dev.pgbackup.restore")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.pgbackup.restore.api..",
+                        "dev.pgbackup.restore.drill..")
+                .because("the worker and the core are what the API and the drill share")
+                .check(PRODUCTION);
+        noClasses().that().resideInAPackage("dev.pgbackup.restore.api..")
+                .should().dependOnClassesThat().resideInAPackage("dev.pgbackup.restore.drill..")
+                .check(PRODUCTION);
+        noClasses().that().resideInAPackage("dev.pgbackup.restore.drill..")
+                .should().dependOnClassesThat().resideInAPackage("dev.pgbackup.restore.api..")
+                .because("one feature is changed without reading the other")
                 .check(PRODUCTION);
     }
 

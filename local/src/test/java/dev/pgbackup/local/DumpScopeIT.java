@@ -12,7 +12,7 @@ import dev.pgbackup.common.config.DumpScope;
 import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.storage.Manifest;
 import dev.pgbackup.list.JobStatusHandler;
-import dev.pgbackup.restore.RestoreApiHandler;
+import dev.pgbackup.restore.api.RestoreApiHandler;
 import dev.pgbackup.restore.RestoreWorkerHandler;
 import dev.pgbackup.testsupport.ApiEvents;
 import dev.pgbackup.testsupport.TestContext;

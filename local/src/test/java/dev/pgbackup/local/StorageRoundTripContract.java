@@ -14,7 +14,7 @@ import dev.pgbackup.common.audit.AuditLog;
 import dev.pgbackup.common.AwsClients;
 import dev.pgbackup.common.config.Config;
 import dev.pgbackup.list.ListBackupsHandler;
-import dev.pgbackup.restore.RestoreApiHandler;
+import dev.pgbackup.restore.api.RestoreApiHandler;
 import dev.pgbackup.restore.RestoreWorkerHandler;
 import dev.pgbackup.testsupport.ApiEvents;
 import dev.pgbackup.testsupport.RepoPaths;

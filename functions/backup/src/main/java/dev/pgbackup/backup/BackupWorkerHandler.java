@@ -12,8 +12,12 @@ import dev.pgbackup.common.time.Deadline;
 import dev.pgbackup.common.worker.JobShell;
 import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.jobs.Lock;
+import dev.pgbackup.common.jobs.JobStore;
 import dev.pgbackup.common.jobs.WorkerPayload;
 import dev.pgbackup.common.retention.RetentionPolicy;
+import dev.pgbackup.restore.api.RefreshStarter;
+import dev.pgbackup.restore.api.RestoreApiHandler;
+import java.time.Clock;
 import java.util.Map;
 import java.util.Optional;
 
@@ -23,11 +27,16 @@ import java.util.Optional;
  * lock, and one audit line.
  */
 public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, Map<String, Object>> {
-    private final Wiring wiring;
+    private final Config config;
+    private final Clock clock;
+    private final Deadline.Ticker ticker;
+    private final AuditLog auditLog;
+    private final JobStore jobs;
+    private final JobMetrics metrics;
     private final BackupService backups;
     private final Lock lock;
     private final BackupAssignments assignments;
-    private final dev.pgbackup.restore.RefreshStarter refresh;
+    private final RefreshStarter refresh;
     private final JobShell shell;
     private final BackupPolicy policy;
 
@@ -36,14 +45,31 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
     }
 
     public BackupWorkerHandler(Wiring wiring) {
-        this.wiring = wiring;
-        this.backups = service(wiring);
-        this.lock = wiring.backupLock();
-        this.assignments = new BackupAssignments(wiring.config, wiring.jobs, lock,
-                name -> wiring.catalog.find(name).isPresent(), wiring.clock);
-        this.refresh = new dev.pgbackup.restore.RefreshStarter(wiring);
-        this.shell = new JobShell(wiring.jobs, lock, wiring.events, wiring::warnAboutTls, wiring.clock);
-        this.policy = new BackupPolicy(wiring.metrics, wiring.clock, wiring::databaseSecrets);
+        this(wiring, wiring.backupLock());
+    }
+
+    private BackupWorkerHandler(Wiring w, Lock lock) {
+        this(w.config, w.clock, w.ticker, w.audit, w.jobs, w.metrics, service(w), lock,
+                new BackupAssignments(w.config, w.jobs, lock, name -> w.catalog.find(name).isPresent(), w.clock),
+                RestoreApiHandler.refresh(w), new JobShell(w.jobs, lock, w.events, w::warnAboutTls, w.clock),
+                new BackupPolicy(w.metrics, w.clock, w::databaseSecrets));
+    }
+
+    BackupWorkerHandler(Config config, Clock clock, Deadline.Ticker ticker, AuditLog auditLog, JobStore jobs,
+                        JobMetrics metrics, BackupService backups, Lock lock, BackupAssignments assignments,
+                        RefreshStarter refresh, JobShell shell, BackupPolicy policy) {
+        this.config = config;
+        this.clock = clock;
+        this.ticker = ticker;
+        this.auditLog = auditLog;
+        this.jobs = jobs;
+        this.metrics = metrics;
+        this.backups = backups;
+        this.lock = lock;
+        this.assignments = assignments;
+        this.refresh = refresh;
+        this.shell = shell;
+        this.policy = policy;
     }
 
     /** The backup service wired from the stack's parts (also what tests and benchmarks run directly). */
@@ -58,8 +84,8 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
 
     @Override
     public Map<String, Object> handleRequest(Map<String, Object> event, Context context) {
-        Deadline deadline = Deadline.fromContext(wiring.ticker, context, Config.WorkerLimits.SAFETY_MARGIN);
-        if (dev.pgbackup.restore.RefreshStarter.isRefresh(event)) {
+        Deadline deadline = Deadline.fromContext(ticker, context, Config.WorkerLimits.SAFETY_MARGIN);
+        if (RefreshStarter.isRefresh(event)) {
             return refresh.start(event, deadline, this::safetyBackup);
         }
         Optional<BackupAssignments.Assignment> assignment;
@@ -69,7 +95,7 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
             return refuse(refused);
         }
         if (assignment.isEmpty()) {
-            wiring.audit.entry("backup.job").with("reason", "no running backup job to take (unknown, finished or "
+            auditLog.entry("backup.job").with("reason", "no running backup job to take (unknown, finished or "
                     + "already claimed)").write("IGNORED");
             return Map.of("status", "IGNORED");
         }
@@ -84,13 +110,13 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
     }
 
     private Map<String, Object> refuse(BackupAssignments.Refused refused) {
-        AuditLog.Entry audit = wiring.audit.entry("backup.job")
+        AuditLog.Entry audit = auditLog.entry("backup.job")
                 .with("jobId", refused.job == null ? null : refused.job.jobId()).with("reason", refused.getMessage());
         if (refused.job == null) {
             audit.write("REFUSED");
             return Map.of("status", "REFUSED", "message", refused.getMessage());
         }
-        return shell.refuse(refused.job.failed(wiring.clock.instant(), BACKUP_REFUSED.message(refused.getMessage()),
+        return shell.refuse(refused.job.failed(clock.instant(), BACKUP_REFUSED.message(refused.getMessage()),
                 null), audit, policy).summary();
     }
 
@@ -99,19 +125,19 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
      * the backup lock (a backup already running refuses it: the refresh must not restore over writes no backup holds).
      */
     private JobRecord safetyBackup(Deadline deadline) {
-        String jobId = dev.pgbackup.common.jobs.JobStore.newJobId();
-        String filename = dev.pgbackup.common.storage.BackupName.create(wiring.config, wiring.clock.instant()).filename();
-        JobRecord job = JobRecord.started(jobId, JobRecord.Type.BACKUP, wiring.config.environment(), filename,
-                "schedule", "refresh", wiring.clock.instant());
+        String jobId = JobStore.newJobId();
+        String filename = dev.pgbackup.common.storage.BackupName.create(config, clock.instant()).filename();
+        JobRecord job = JobRecord.started(jobId, JobRecord.Type.BACKUP, config.environment(), filename,
+                "schedule", "refresh", clock.instant());
         Lock.Outcome taken = lock.acquire(jobId, "schedule", filename);
         if (!taken.acquired()) {
-            JobRecord refused = job.failed(wiring.clock.instant(), BACKUP_REFUSED.message("a backup of '"
-                    + wiring.config.environment() + "' is already running (job " + taken.holder().jobId() + ")"), null);
-            wiring.jobs.save(refused);
-            wiring.metrics.backup(refused, JobMetrics.BackupFacts.NONE);
+            JobRecord refused = job.failed(clock.instant(), BACKUP_REFUSED.message("a backup of '"
+                    + config.environment() + "' is already running (job " + taken.holder().jobId() + ")"), null);
+            jobs.save(refused);
+            metrics.backup(refused, JobMetrics.BackupFacts.NONE);
             return refused;
         }
-        wiring.jobs.save(job);
+        jobs.save(job);
         return runJob(new BackupAssignments.Assignment(job, dev.pgbackup.common.storage.BackupClass.ON_DEMAND),
                 deadline);
     }
@@ -122,7 +148,7 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
 
     private JobRecord runJob(BackupAssignments.Assignment assignment, Deadline deadline) {
         JobRecord job = assignment.job();
-        AuditLog.Entry audit = wiring.audit.entry("backup.job").with("jobId", job.jobId())
+        AuditLog.Entry audit = auditLog.entry("backup.job").with("jobId", job.jobId())
                 .with("subject", job.requestedBy()).with("trigger", job.trigger())
                 .with("environment", job.environment()).with("filename", job.filename())
                 .with("class", assignment.backupClass().key);

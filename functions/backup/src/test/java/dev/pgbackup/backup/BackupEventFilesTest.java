@@ -81,7 +81,7 @@ class BackupEventFilesTest {
         stack.objects.plant(stack.wiring.keys.of("production").manifest(production,
                 dev.pgbackup.common.storage.BackupClass.SCHEDULED), "{}", UnitStack.T0.minusSeconds(3590));
         BackupWorkerHandler worker = new BackupWorkerHandler(stack.wiring);
-        String jobId = dev.pgbackup.restore.RefreshStarter.scheduledJobId(stack.wiring.config,
+        String jobId = dev.pgbackup.restore.api.RefreshStarter.scheduledJobId(stack.wiring.config,
                 "7d3b1f0e-6a2c-4c8e-9f51-2b0d4e8a9c17");
 
         Map<String, Object> first = worker.handleRequest(event, new TestContext(Duration.ofMinutes(15)));

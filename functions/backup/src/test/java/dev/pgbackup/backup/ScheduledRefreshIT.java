@@ -10,7 +10,7 @@ import dev.pgbackup.common.Hashes;
 import dev.pgbackup.common.Json;
 import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.storage.LastRestore;
-import dev.pgbackup.restore.RefreshStarter;
+import dev.pgbackup.restore.api.RefreshStarter;
 import dev.pgbackup.restore.RestoreWorkerHandler;
 import dev.pgbackup.testsupport.EventInbox;
 import dev.pgbackup.testsupport.MotoServer;

@@ -128,6 +128,11 @@ public final class TestPostgres {
         return !query("postgres", "select 1 from pg_database where datname = '" + name + "'").isEmpty();
     }
 
+    /** The OID of a database, as the journal of created databases records it. */
+    public long databaseOid(String name) {
+        return Long.parseLong(query("postgres", "select oid from pg_database where datname = '" + name + "'").get(0));
+    }
+
     public List<String> databases(String prefix) {
         return query("postgres", "select datname from pg_database where datname like '" + prefix + "%' order by 1");
     }

@@ -5,38 +5,51 @@ import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import dev.pgbackup.common.Wiring;
+import dev.pgbackup.common.config.Config;
 import dev.pgbackup.common.failure.Failure;
+import dev.pgbackup.common.http.ApiEdge;
 import dev.pgbackup.common.http.ApiResponses;
 import dev.pgbackup.common.http.JobAnswers;
 import dev.pgbackup.common.jobs.JobRecord;
+import dev.pgbackup.common.jobs.JobStore;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * {@code GET /api/setting/jobs/{jobId}}: a backup, restore or restore drill job of this environment, as far as an
  * operator needs it (never the scrubbed diagnostic, which stays in the record and the log).
  */
 public class JobStatusHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
-    private final Wiring wiring;
+    private final ApiEdge edge;
+    private final JobStore jobs;
+    /** The limits of the function that runs each type of job: a job's window is its function's. */
+    private final Function<JobRecord.Type, Config.WorkerLimits> limits;
 
     public JobStatusHandler() {
         this(Wiring.fromEnvironment());
     }
 
     public JobStatusHandler(Wiring wiring) {
-        this.wiring = wiring;
+        this(wiring.edge, wiring.jobs, wiring::limitsOf);
+    }
+
+    JobStatusHandler(ApiEdge edge, JobStore jobs, Function<JobRecord.Type, Config.WorkerLimits> limits) {
+        this.edge = edge;
+        this.jobs = jobs;
+        this.limits = limits;
     }
 
     @Override
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
-        return wiring.edge.serve("job.status", "The job status could not be read", event, (who, audit) -> {
+        return edge.serve("job.status", "The job status could not be read", event, (who, audit) -> {
             String id = event.getPathParameters() != null && event.getPathParameters().get("jobId") != null
                     ? event.getPathParameters().get("jobId") : lastSegment(event.getRawPath());
             // only a UUID reaches the store: a path or traversal never does
-            JobRecord job = wiring.jobs.find(id).orElseThrow(() -> Failure.notFound("Job not found"));
+            JobRecord job = jobs.find(id).orElseThrow(() -> Failure.notFound("Job not found"));
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("success", job.status() != JobRecord.Status.FAILED);
-            body.putAll(view(job, wiring.limitsOf(job.type()).window()));
+            body.putAll(view(job, limits.apply(job.type()).window()));
             audit.with("jobId", job.jobId()).with("jobStatus", job.status().name()).with("status", 200).write("OK");
             return ApiResponses.json(200, body);
         });

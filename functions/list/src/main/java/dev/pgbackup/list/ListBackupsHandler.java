@@ -6,9 +6,12 @@ import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import dev.pgbackup.common.Wiring;
 import dev.pgbackup.common.failure.Failure;
+import dev.pgbackup.common.http.ApiEdge;
 import dev.pgbackup.common.http.ApiResponses;
+import dev.pgbackup.common.storage.BackupCatalog;
 import dev.pgbackup.common.storage.BackupName;
 import dev.pgbackup.common.storage.BackupObject;
+import dev.pgbackup.common.storage.ObjectStore;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,19 +23,27 @@ import java.util.Map;
  * rather than answering with a partial list.
  */
 public class ListBackupsHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
-    private final Wiring wiring;
+    private final ApiEdge edge;
+    private final ObjectStore objects;
+    private final BackupCatalog catalog;
 
     public ListBackupsHandler() {
         this(Wiring.fromEnvironment());
     }
 
     public ListBackupsHandler(Wiring wiring) {
-        this.wiring = wiring;
+        this(wiring.edge, wiring.objects, wiring.catalog);
+    }
+
+    ListBackupsHandler(ApiEdge edge, ObjectStore objects, BackupCatalog catalog) {
+        this.edge = edge;
+        this.objects = objects;
+        this.catalog = catalog;
     }
 
     @Override
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
-        return wiring.edge.serve("backups.list", "The backups could not be read", event, (who, audit) -> {
+        return edge.serve("backups.list", "The backups could not be read", event, (who, audit) -> {
             String environment = event.getQueryStringParameters() == null ? null
                     : event.getQueryStringParameters().get("environment");
             // absent or empty: every environment; anything else must be an environment a backup name can carry
@@ -41,8 +52,8 @@ public class ListBackupsHandler implements RequestHandler<APIGatewayV2HTTPEvent,
                 throw Failure.badRequest("Invalid environment: at most " + BackupName.MAX_ENVIRONMENT_LENGTH
                         + " lower-case letters, digits, '_' or '-' expected");
             }
-            wiring.objects.checkBucket();
-            List<Map<String, Object>> backups = wiring.catalog.listAll().stream()
+            objects.checkBucket();
+            List<Map<String, Object>> backups = catalog.listAll().stream()
                     .filter(b -> !filtered || b.environment().equals(environment))
                     .map(ListBackupsHandler::entry)
                     .toList();

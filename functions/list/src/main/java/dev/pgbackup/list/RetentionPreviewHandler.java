@@ -6,8 +6,12 @@ import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import dev.pgbackup.common.Wiring;
 import dev.pgbackup.common.config.Config;
+import dev.pgbackup.common.http.ApiEdge;
 import dev.pgbackup.common.http.ApiResponses;
 import dev.pgbackup.common.retention.RetentionPolicy;
+import dev.pgbackup.common.storage.BackupCatalog;
+import dev.pgbackup.common.storage.ObjectStore;
+import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,25 +22,36 @@ import java.util.Map;
  * It only lists: its function may not delete, read or write any object.
  */
 public class RetentionPreviewHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
-    private final Wiring wiring;
+    private final ApiEdge edge;
+    private final Config config;
+    private final ObjectStore objects;
+    private final BackupCatalog catalog;
+    private final Clock clock;
 
     public RetentionPreviewHandler() {
         this(Wiring.fromEnvironment());
     }
 
     public RetentionPreviewHandler(Wiring wiring) {
-        this.wiring = wiring;
+        this(wiring.edge, wiring.config, wiring.objects, wiring.catalog, wiring.clock);
+    }
+
+    RetentionPreviewHandler(ApiEdge edge, Config config, ObjectStore objects, BackupCatalog catalog, Clock clock) {
+        this.edge = edge;
+        this.config = config;
+        this.objects = objects;
+        this.catalog = catalog;
+        this.clock = clock;
     }
 
     @Override
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
-        return wiring.edge.serve("retention.preview", "The retention preview could not be computed", event,
+        return edge.serve("retention.preview", "The retention preview could not be computed", event,
                 (who, audit) -> {
-                    wiring.objects.checkBucket();
-                    Config config = wiring.config;
+                    objects.checkBucket();
                     // no backup was just made: nothing is spared for that reason, nothing waits for a listing
                     RetentionPolicy.Plan plan = new RetentionPolicy(config.retention(), config.timeZone())
-                            .plan(wiring.catalog.listMine(), null, wiring.clock.instant());
+                            .plan(catalog.listMine(), null, clock.instant());
                     Map<String, Object> body = new LinkedHashMap<>();
                     body.put("environment", config.environment());
                     body.put("policy", policy(config));

@@ -11,7 +11,7 @@ import java.util.Set;
  * creates, renames, gives away, closes and drops them. {@link AdminSession} is the real one (and holds the SQL); the
  * seam lets the strategies and {@link RestoreService} be tested against a server held in memory.
  */
-interface AdminOps extends AutoCloseable {
+public interface AdminOps extends AutoCloseable {
     int serverMajor();
 
     /** A failure's message for the job's details, with the job's secrets scrubbed. */

@@ -19,14 +19,14 @@ import java.util.Set;
  * A connection to the server's maintenance database, with what the server is (its major decides which
  * statements exist) and who we are, read once when it opens: no step can run before these are known.
  */
-final class AdminSession implements AdminOps {
+public final class AdminSession implements AdminOps {
     static final String MAINTENANCE_DATABASE = "postgres";
     /** Longest wait for one session to end (pg_terminate_backend's timeout, PostgreSQL 14+). */
     static final long TERMINATE_WAIT_MS = 5000;
     private static final int DROP_ATTEMPTS = 20;
 
     /** A database's encoding, locale and owner, which a rebuilt database keeps. */
-    record DatabaseFacts(String encoding, String collate, String ctype, String provider, String locale, String owner) {
+    public record DatabaseFacts(String encoding, String collate, String ctype, String provider, String locale, String owner) {
     }
 
     private final Connection connection;
@@ -41,7 +41,7 @@ final class AdminSession implements AdminOps {
         this.secrets = secrets;
     }
 
-    static AdminSession open(DbConnection db, List<String> secrets) throws SQLException {
+    public static AdminSession open(DbConnection db, List<String> secrets) throws SQLException {
         Connection c;
         try {
             c = db.withDatabase(MAINTENANCE_DATABASE).open();

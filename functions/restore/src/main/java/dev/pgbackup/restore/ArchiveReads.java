@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
  * a check before any database is touched, and the restore itself into a database. Failures say what they
  * mean; the tools' stderr stays in the diagnostic.
  */
-final class ArchiveReads {
+public final class ArchiveReads {
     private static final Pattern DUMPED_FROM = Pattern.compile("(?m)^;\\s+Dumped from database version: (\\S+)");
     private static final Pattern DUMPED_BY = Pattern.compile("(?m)^;\\s+Dumped by pg_dump version: (\\S+)");
     /** pg_restore --verbose: the data is in, the indexes and constraints are being built. */
@@ -34,14 +34,14 @@ final class ArchiveReads {
      * What the check learnt: the server and pg_dump versions in the header, the time it took, the checksum, and
      * how many entries the table of contents has (0 when it did not say).
      */
-    record Checked(String dumpedFrom, String dumpedBy, long millis, String sha256, int entries,
+    public record Checked(String dumpedFrom, String dumpedBy, long millis, String sha256, int entries,
                    TableOfContents.Counts contents) {
         Checked(String dumpedFrom, String dumpedBy, long millis, String sha256, int entries) {
             this(dumpedFrom, dumpedBy, millis, sha256, entries, TableOfContents.Counts.UNKNOWN);
         }
 
         /** The major of the pg_dump that wrote the archive (0 when the header does not say). */
-        int dumpedByMajor() {
+    public     int dumpedByMajor() {
             return major(dumpedBy);
         }
 
@@ -58,7 +58,7 @@ final class ArchiveReads {
     private final ArchiveStorage archives;
     private final BackupObject backup;
     private final Optional<Manifest> manifest;
-    private final String target;
+    private final RestoreTarget target;
     private final String jobId;
     private final List<String> secrets;
     private final ArchiveSource source;
@@ -67,6 +67,11 @@ final class ArchiveReads {
 
     ArchiveReads(PgTools tools, ArchiveStorage archives, BackupObject backup, Optional<Manifest> manifest,
                  String target, String jobId, List<String> secrets, ArchiveSource source) {
+        this(tools, archives, backup, manifest, RestoreTarget.named(target), jobId, secrets, source);
+    }
+
+    public ArchiveReads(PgTools tools, ArchiveStorage archives, BackupObject backup, Optional<Manifest> manifest,
+                        RestoreTarget target, String jobId, List<String> secrets, ArchiveSource source) {
         this.source = source;
         this.tools = tools;
         this.archives = archives;
@@ -97,14 +102,14 @@ final class ArchiveReads {
     }
 
     /** What a drill keeps of a table of contents: the header's facts and every TABLE entry ("schema name owner"). */
-    record Listing(Checked checked, List<String> tables) {
+    public record Listing(Checked checked, List<String> tables) {
     }
 
     /**
      * The check of a swap-mode restore, reading the whole table of contents as it streams (a drill compares its
      * tables with what it restored): only the TABLE entries are kept, so no schema is too large for it.
      */
-    Listing list(PgTools.Installation pgRestore, Deadline deadline) {
+    public Listing list(PgTools.Installation pgRestore, Deadline deadline) {
         List<String> tables = new java.util.ArrayList<>();
         java.util.concurrent.atomic.AtomicInteger entries = new java.util.concurrent.atomic.AtomicInteger();
         ArchiveFeed.Result r = ArchiveFeed.run(tools, pgRestore, List.of("--list"), null, this::open, deadline,
@@ -112,7 +117,7 @@ final class ArchiveReads {
                     if (!line.isBlank() && !line.startsWith(";")) {
                         entries.incrementAndGet();
                     }
-                    DrillRules.tableEntry(line).ifPresent(tables::add);
+                    TableOfContents.tableEntry(line).ifPresent(tables::add);
                 }, false);
         requireRead(r, pgRestore);
         String head = r.stdoutHead();
@@ -162,7 +167,7 @@ final class ArchiveReads {
     }
 
     /** Streams the archive into pg_restore connected to {@code database}; returns pg_restore's time. */
-    long restoreInto(PgTools.Installation pgRestore, DbConnection db, String database, Deadline deadline,
+    public long restoreInto(PgTools.Installation pgRestore, DbConnection db, String database, Deadline deadline,
                      ProgressReporter progress) {
         return restoreInto(pgRestore, db, database, null, deadline, progress);
     }

@@ -27,18 +27,23 @@ import java.util.function.Supplier;
  * decides) and that it is the archive of that name; its refusals name the backup's environment. The checksum in the manifest is of what S3
  * holds, so reads of an encrypted archive measure the ciphertext too.
  */
-final class ArchiveSource {
+public final class ArchiveSource {
     private final ArchiveStorage archives;
     private final BackupObject backup;
     private final Optional<Manifest> manifest;
     private final String app;
     private final Supplier<ArchiveCipher> cipher;
-    private final String target;
+    private final RestoreTarget target;
     private volatile boolean encrypted;
     private volatile Decrypting last;
 
     ArchiveSource(ArchiveStorage archives, BackupObject backup, Optional<Manifest> manifest, String app,
                   Supplier<ArchiveCipher> cipher, String target) {
+        this(archives, backup, manifest, app, cipher, RestoreTarget.named(target));
+    }
+
+    public ArchiveSource(ArchiveStorage archives, BackupObject backup, Optional<Manifest> manifest, String app,
+                         Supplier<ArchiveCipher> cipher, RestoreTarget target) {
         this.archives = archives;
         this.backup = backup;
         this.manifest = manifest;

@@ -16,7 +16,7 @@ import software.amazon.awssdk.services.cloudwatch.model.Statistic;
  * the last 15): what the instance had at its fullest lately. A failed read is not a refusal: the job says the space
  * was not checked and why.
  */
-final class CloudWatchFreeStorage implements FreeStorage {
+public final class CloudWatchFreeStorage implements FreeStorage {
     static final Duration LOOK_BACK = Duration.ofMinutes(15);
 
     private final Supplier<CloudWatchClient> cloudWatch;
@@ -30,7 +30,7 @@ final class CloudWatchFreeStorage implements FreeStorage {
     }
 
     /** The check this stack's configuration asks for: CloudWatch with DB_INSTANCE_IDENTIFIER set, else none. */
-    static FreeStorage of(Config config, AwsClients aws, Clock clock) {
+    public static FreeStorage of(Config config, AwsClients aws, Clock clock) {
         String instance = config.serverSpace().dbInstanceIdentifier();
         if (instance == null || aws == null) {
             return FreeStorage.unchecked("DB_INSTANCE_IDENTIFIER is not set (set DbInstanceIdentifier for an RDS "

@@ -18,13 +18,13 @@ import java.util.Optional;
  * exist with it. Only copies this stack's journal holds under their name and OID are ever dropped, each with an audit
  * line saying why: an operator looking for a vanished copy finds who dropped it.
  */
-final class CopyExpiry {
+public final class CopyExpiry {
     private final CreatedDatabases created;
     private final CopySettings settings;
     private final Clock clock;
     private final AuditLog audit;
 
-    CopyExpiry(ObjectStore objects, StateKeys keys, Clock clock, CopySettings settings, AuditLog audit) {
+    public CopyExpiry(ObjectStore objects, StateKeys keys, Clock clock, CopySettings settings, AuditLog audit) {
         this.created = new CreatedDatabases(objects, keys, clock);
         this.settings = settings;
         this.clock = clock;
@@ -48,7 +48,7 @@ final class CopyExpiry {
     }
 
     /** Drops the copies older than the expiry; returns the names dropped. {@code jobId} is the job doing it, if any. */
-    List<String> dropExpired(AdminOps admin, String jobId, List<String> notes) throws SQLException {
+    public List<String> dropExpired(AdminOps admin, String jobId, List<String> notes) throws SQLException {
         Instant now = clock.instant();
         List<String> dropped = new ArrayList<>();
         for (CreatedDatabases.Entry e : copies()) {

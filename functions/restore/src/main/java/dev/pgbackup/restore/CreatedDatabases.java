@@ -20,13 +20,13 @@ import java.util.function.UnaryOperator;
  * shared by several stacks (or a database called {@code X_pre}), a name pattern matches other people's databases.
  * Restores and drills run at the same time (different locks), so every change is a conditional write, retried.
  */
-final class CreatedDatabases {
+public final class CreatedDatabases {
     /** COPY: a restore's new database beside the target ({@code "into": "copy"}), bounded by {@link CopyExpiry}. */
-    enum Kind { RESTORING, PRE_RESTORE, DRILL, COPY }
+    public enum Kind { RESTORING, PRE_RESTORE, DRILL, COPY }
 
     /** A database we created (or, for a pre-restore copy, renamed the target to), by name and OID. */
     @JsonIgnoreProperties(ignoreUnknown = true)
-    record Entry(String name, long oid, Kind kind, String target, String jobId, Instant createdAt) {
+    public record Entry(String name, long oid, Kind kind, String target, String jobId, Instant createdAt) {
     }
 
     @JsonIgnoreProperties(ignoreUnknown = true)
@@ -39,14 +39,14 @@ final class CreatedDatabases {
     private final StateKeys keys;
     private final Clock clock;
 
-    CreatedDatabases(ObjectStore objects, StateKeys keys, Clock clock) {
+    public CreatedDatabases(ObjectStore objects, StateKeys keys, Clock clock) {
         this.records = new Records(objects);
         this.keys = keys;
         this.clock = clock;
     }
 
     /** Records a database this job created (or renamed into place), with the OID the server gave it. */
-    Entry add(String name, long oid, Kind kind, String target, String jobId) {
+    public Entry add(String name, long oid, Kind kind, String target, String jobId) {
         Entry entry = new Entry(name, oid, kind, target, jobId, clock.instant());
         change(list -> {
             List<Entry> next = new ArrayList<>(list);
@@ -58,17 +58,17 @@ final class CreatedDatabases {
     }
 
     /** Forgets a database (dropped, or now under another name: a restored database that became the target). */
-    void remove(String name, long oid) {
+    public void remove(String name, long oid) {
         change(list -> list.stream().filter(e -> !(e.name().equals(name) && e.oid() == oid)).toList());
     }
 
-    List<Entry> all() {
+    public List<Entry> all() {
         return records.read(keys.createdDatabases(), Journal.class).map(Journal::databases).map(List::copyOf)
                 .orElse(List.of());
     }
 
     /** This target's entries of one kind, newest first. */
-    List<Entry> of(Kind kind, String target) {
+    public List<Entry> of(Kind kind, String target) {
         return all().stream().filter(e -> e.kind() == kind && e.target().equals(target))
                 .sorted(Comparator.comparing(Entry::createdAt).reversed()).toList();
     }
@@ -78,7 +78,7 @@ final class CreatedDatabases {
      * database is gone (dropped now, or before by someone else). Returns what happened, empty when there was nothing
      * to drop; a database under that name with another OID is not ours and is left alone.
      */
-    Optional<Dropping> drop(AdminOps admin, Entry e) throws SQLException {
+    public Optional<Dropping> drop(AdminOps admin, Entry e) throws SQLException {
         Optional<Long> oid = admin.oid(e.name());
         if (oid.isEmpty() || oid.get() != e.oid()) {
             remove(e.name(), e.oid());
@@ -93,7 +93,7 @@ final class CreatedDatabases {
     }
 
     /** Whether {@link #drop} dropped the database, and its note for the job (what was dropped, or why it stayed). */
-    record Dropping(boolean dropped, String note) {
+    public record Dropping(boolean dropped, String note) {
     }
 
     private void change(UnaryOperator<List<Entry>> edit) {

@@ -8,7 +8,7 @@ import java.util.Optional;
  * writes included. The check itself ({@link #refusal}) is a rule on numbers; where the numbers come from (CloudWatch's
  * FreeStorageSpace of the RDS instance) is the implementation's.
  */
-interface FreeStorage {
+public interface FreeStorage {
     /** The server's free bytes, where they were read; or why they are not known. */
     record Reading(Long freeBytes, String source, String unknownBecause) {
         static Reading of(long freeBytes, String source) {

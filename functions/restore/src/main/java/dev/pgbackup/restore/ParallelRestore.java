@@ -37,12 +37,12 @@ final class ParallelRestore {
     private final ArchiveSource source;
     private final BackupObject backup;
     private final Optional<Manifest> manifest;
-    private final String target;
+    private final RestoreTarget target;
     private final String jobId;
     private final List<String> secrets;
 
     ParallelRestore(PgTools tools, ArchiveStorage archives, ArchiveSource source, BackupObject backup,
-                    Optional<Manifest> manifest, String target, String jobId, List<String> secrets) {
+                    Optional<Manifest> manifest, RestoreTarget target, String jobId, List<String> secrets) {
         this.tools = tools;
         this.archives = archives;
         this.source = source;

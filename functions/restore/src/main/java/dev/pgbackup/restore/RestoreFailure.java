@@ -19,20 +19,33 @@ public final class RestoreFailure extends Failure {
     }
 
     private final TargetState state;
-    private final String target;
+    private final RestoreTarget target;
     private final String renamedTo;
 
     private RestoreFailure(Kind kind, Verdict verdict, String reason, String diagnostic, TargetState state,
-                           String target, String renamedTo) {
+                           RestoreTarget target, String renamedTo) {
         super(kind, verdict, reason, describe(state, target, renamedTo), diagnostic);
         this.state = state;
         this.target = target;
         this.renamedTo = renamedTo;
     }
 
+    private RestoreFailure(Kind kind, Verdict verdict, String reason, String diagnostic, TargetState state,
+                           String target, String renamedTo) {
+        this(kind, verdict, reason, diagnostic, state, RestoreTarget.named(target), renamedTo);
+    }
+
     /** The target was not touched. */
-    public static RestoreFailure unchanged(String target, Verdict verdict, String reason, String diagnostic) {
+    public static RestoreFailure unchanged(RestoreTarget target, Verdict verdict, String reason, String diagnostic) {
         return new RestoreFailure(Kind.SERVER, verdict, reason, diagnostic, TargetState.UNCHANGED, target, null);
+    }
+
+    public static RestoreFailure unchanged(String target, Verdict verdict, String reason, String diagnostic) {
+        return unchanged(RestoreTarget.named(target), verdict, reason, diagnostic);
+    }
+
+    public static RestoreFailure unchanged(RestoreTarget target, Verdict verdict, String reason) {
+        return unchanged(target, verdict, reason, null);
     }
 
     public static RestoreFailure unchanged(String target, Verdict verdict, String reason) {
@@ -40,21 +53,37 @@ public final class RestoreFailure extends Failure {
     }
 
     /** The commonest: the restore failed and the target was not touched. */
-    public static RestoreFailure failed(String target, String reason, String diagnostic) {
+    public static RestoreFailure failed(RestoreTarget target, String reason, String diagnostic) {
         return unchanged(target, Verdict.RESTORE_FAILED, reason, diagnostic);
     }
 
-    public static RestoreFailure failed(String target, String reason) {
+    public static RestoreFailure failed(RestoreTarget target, String reason) {
         return unchanged(target, Verdict.RESTORE_FAILED, reason, null);
     }
 
+    public static RestoreFailure failed(String target, String reason, String diagnostic) {
+        return failed(RestoreTarget.named(target), reason, diagnostic);
+    }
+
+    public static RestoreFailure failed(String target, String reason) {
+        return failed(RestoreTarget.named(target), reason);
+    }
+
     /** Worded whole by someone else (a KMS refusal, an interruption): no verdict opens it. */
-    public static RestoreFailure unchanged(String target, String statement, String diagnostic) {
+    public static RestoreFailure unchanged(RestoreTarget target, String statement, String diagnostic) {
         return unchanged(target, null, statement, diagnostic);
     }
 
+    public static RestoreFailure unchanged(String target, String statement, String diagnostic) {
+        return unchanged(RestoreTarget.named(target), null, statement, diagnostic);
+    }
+
     public static RestoreFailure unchanged(String target, String statement) {
-        return unchanged(target, null, statement, null);
+        return unchanged(target, statement, null);
+    }
+
+    public static RestoreFailure unchanged(RestoreTarget target, String statement) {
+        return unchanged(target, statement, null);
     }
 
     /** A safety check refused the restore before anything was touched (409, like the other safety checks). */
@@ -99,10 +128,15 @@ public final class RestoreFailure extends Failure {
     }
 
     public String target() {
-        return target;
+        return target.toString();
     }
 
-    private static String describe(TargetState state, String target, String renamedTo) {
+    /** What became of the target; nothing for a scratch database, whose fate its drill states. */
+    private static String describe(TargetState state, RestoreTarget restored, String renamedTo) {
+        if (restored.isScratch()) {
+            return "";
+        }
+        String target = restored.database();
         return switch (state) {
             case UNCHANGED -> ". The database '" + target + "' was not changed";
             case DROPPED -> ". In-place mode: the database '" + target + "' had already been dropped and is now empty "

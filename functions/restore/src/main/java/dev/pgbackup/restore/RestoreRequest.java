@@ -20,13 +20,13 @@ public record RestoreRequest(boolean copy, List<String> tables, RoleOptions role
     public static final RestoreRequest COPY = new RestoreRequest(true, null);
     /** How the invoke payload names a restore into a new database ({@code how}); replacing ones name the mode. */
     static final String COPY_HOW = "COPY";
-    static final String INTO_COPY = "copy";
+    public static final String INTO_COPY = "copy";
     /**
      * An identifier as pg_restore --list prints it and this API accepts it: letters, digits, '_' and '$', at most 63
      * bytes (PostgreSQL's limit); no quoting, dots or spaces, so "schema.table" is never ambiguous.
      */
-    static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]{0,62}");
-    static final int MAX_TABLES = WorkerPayload.MAX_TABLES;
+    public static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]{0,62}");
+    public static final int MAX_TABLES = WorkerPayload.MAX_TABLES;
 
     public RestoreRequest(boolean copy, List<String> tables) {
         this(copy, tables, RoleOptions.NONE);
@@ -52,7 +52,7 @@ public record RestoreRequest(boolean copy, List<String> tables, RoleOptions role
     }
 
     /** Whether {@code name} is "schema.table" or "schema.*" of valid identifiers. */
-    static boolean validTableName(String name) {
+    public static boolean validTableName(String name) {
         int dot = name.indexOf('.');
         if (dot < 0) {
             return false;
@@ -63,12 +63,12 @@ public record RestoreRequest(boolean copy, List<String> tables, RoleOptions role
     }
 
     /** The payload's {@code how}: the restore mode for a restore over the database, COPY for one beside it. */
-    String how(Config.RestoreMode mode) {
+    public String how(Config.RestoreMode mode) {
         return copy ? COPY_HOW : mode.name();
     }
 
     /** The job as the API records it. */
-    JobRecord on(JobRecord job) {
+    public JobRecord on(JobRecord job) {
         return (copy ? job.into(INTO_COPY, tables) : job).withRoles(roles.encoded());
     }
 

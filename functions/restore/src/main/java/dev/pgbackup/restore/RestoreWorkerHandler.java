@@ -12,8 +12,10 @@ import dev.pgbackup.common.time.Deadline;
 import dev.pgbackup.common.worker.JobShell;
 import dev.pgbackup.common.worker.PayloadCheck;
 import dev.pgbackup.common.jobs.JobRecord;
+import dev.pgbackup.common.jobs.JobStore;
 import dev.pgbackup.common.jobs.Lock;
 import dev.pgbackup.common.jobs.WorkerPayload;
+import java.time.Clock;
 import java.util.Map;
 import java.util.Optional;
 
@@ -25,9 +27,12 @@ import java.util.Optional;
  * releases the lock, writes the job's outcome and one audit line.
  */
 public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>, Map<String, Object>> {
-    private final Wiring wiring;
+    private final Config config;
+    private final Clock clock;
+    private final Deadline.Ticker ticker;
+    private final AuditLog auditLog;
+    private final JobStore jobs;
     private final RestoreService restores;
-    private final Lock lock;
     private final CopySweep sweep;
     private final JobShell shell;
     private final RestorePolicy policy;
@@ -39,15 +44,32 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
     }
 
     public RestoreWorkerHandler(Wiring wiring) {
-        this.wiring = wiring;
-        this.restores = service(wiring);
-        this.lock = wiring.restoreLock();
-        this.sweep = new CopySweep(new CopyExpiry(wiring.objects, wiring.keys, wiring.clock, wiring.config.copies(),
-                wiring.audit), wiring.audit, wiring.config.environment(), wiring::database, wiring::databaseSecrets);
-        this.shell = new JobShell(wiring.jobs, lock, wiring.events, wiring::warnAboutTls, wiring.clock);
-        this.policy = new RestorePolicy(wiring.records, wiring.keys, wiring.audit, wiring.metrics, wiring.clock,
-                wiring.config.preRestoreCopiesToKeep(), wiring::databaseSecrets);
-        this.check = new PayloadCheck(wiring.config.environment(), wiring.jobs, lock, JobRecord.Type.RESTORE);
+        this(wiring, wiring.restoreLock());
+    }
+
+    private RestoreWorkerHandler(Wiring w, Lock lock) {
+        this(w.config, w.clock, w.ticker, w.audit, w.jobs, service(w),
+                new CopySweep(new CopyExpiry(w.objects, w.keys, w.clock, w.config.copies(), w.audit), w.audit,
+                        w.config.environment(), w::database, w::databaseSecrets),
+                new JobShell(w.jobs, lock, w.events, w::warnAboutTls, w.clock),
+                new RestorePolicy(w.records, w.keys, w.audit, w.metrics, w.clock, w.config.preRestoreCopiesToKeep(),
+                        w::databaseSecrets),
+                new PayloadCheck(w.config.environment(), w.jobs, lock, JobRecord.Type.RESTORE));
+    }
+
+    RestoreWorkerHandler(Config config, Clock clock, Deadline.Ticker ticker, AuditLog auditLog, JobStore jobs,
+                         RestoreService restores, CopySweep sweep, JobShell shell, RestorePolicy policy,
+                         PayloadCheck check) {
+        this.config = config;
+        this.clock = clock;
+        this.ticker = ticker;
+        this.auditLog = auditLog;
+        this.jobs = jobs;
+        this.restores = restores;
+        this.sweep = sweep;
+        this.shell = shell;
+        this.policy = policy;
+        this.check = check;
     }
 
     /** The restore service wired from the stack's parts (also what tests and benchmarks run directly). */
@@ -60,7 +82,7 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
 
     @Override
     public Map<String, Object> handleRequest(Map<String, Object> event, Context context) {
-        Deadline deadline = Deadline.fromContext(wiring.ticker, context, Config.WorkerLimits.SAFETY_MARGIN);
+        Deadline deadline = Deadline.fromContext(ticker, context, Config.WorkerLimits.SAFETY_MARGIN);
         if (isSweep(event)) {
             return sweep.sweep();
         }
@@ -70,9 +92,9 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
         }
         WorkerPayload p = payload.get();
         PayloadCheck.Verdict verdict = check.check(p,
-                job -> RestoreRequest.of(job).matches(p, wiring.config.restoreMode()));
+                job -> RestoreRequest.of(job).matches(p, config.restoreMode()));
         if (verdict.found() == PayloadCheck.Found.OTHER_ENVIRONMENT) {
-            wiring.audit.entry("restore.job").with("jobId", p.jobId())
+            auditLog.entry("restore.job").with("jobId", p.jobId())
                     .with("reason", "the job is for environment '" + p.environment() + "', not this one").write("REFUSED");
             return Map.of("status", "REFUSED");
         }
@@ -85,13 +107,13 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
             return ignored(job.jobId(), "already claimed by another invocation");
         }
         RestoreRequest request = RestoreRequest.of(job);
-        AuditLog.Entry audit = wiring.audit.entry("restore.job").with("jobId", job.jobId())
+        AuditLog.Entry audit = auditLog.entry("restore.job").with("jobId", job.jobId())
                 .with("subject", job.requestedBy()).with("trigger", job.trigger()).with("environment", job.environment())
                 .with("filename", job.filename())
-                .with("mode", request.copy() ? RestoreRequest.COPY_HOW : wiring.config.restoreMode().name())
+                .with("mode", request.copy() ? RestoreRequest.COPY_HOW : config.restoreMode().name())
                 .with("tables", request.tables()).with("roles", request.roles().encoded());
         JobRecord finished = refusal.isPresent()
-                ? shell.finish(job.failed(wiring.clock.instant(),
+                ? shell.finish(job.failed(clock.instant(),
                         RESTORE_REFUSED.message(refusal.get() + "; nothing was changed"), null), audit, policy)
                 : shell.run(job, audit, policy,
                         (running, progress) -> restores.run(running.jobId(), running.filename(), request, deadline,
@@ -105,12 +127,12 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
      */
     private boolean claim(JobRecord job) {
         try {
-            return wiring.jobs.claim(job.jobId());
+            return jobs.claim(job.jobId());
         } catch (RuntimeException e) {
-            AuditLog.Entry audit = wiring.audit.entry("restore.job").with("jobId", job.jobId())
+            AuditLog.Entry audit = auditLog.entry("restore.job").with("jobId", job.jobId())
                     .with("error", e.getClass().getSimpleName());
             String why = "the job could not be claimed (" + e.getClass().getSimpleName() + "); nothing was changed";
-            JobRecord failed = job.failed(wiring.clock.instant(), RESTORE_FAILED.message(why),
+            JobRecord failed = job.failed(clock.instant(), RESTORE_FAILED.message(why),
                     String.valueOf(e.getMessage()));
             shell.finish(failed, audit, policy);
             throw e;
@@ -134,7 +156,7 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
     }
 
     private Map<String, Object> ignored(String jobId, String reason) {
-        wiring.audit.entry("restore.job").with("jobId", jobId).with("reason", reason).write("IGNORED");
+        auditLog.entry("restore.job").with("jobId", jobId).with("reason", reason).write("IGNORED");
         return jobId == null ? Map.of("status", "IGNORED") : Map.of("status", "IGNORED", "jobId", jobId);
     }
 }

@@ -8,7 +8,7 @@ package dev.pgbackup.restore;
  */
 public record RoleOptions(boolean createMissing, boolean ownership) {
     public static final RoleOptions NONE = new RoleOptions(false, false);
-    static final String CREATE_MISSING = "create-missing";
+    public static final String CREATE_MISSING = "create-missing";
     static final String OWNERSHIP = "ownership";
 
     boolean any() {
@@ -16,7 +16,7 @@ public record RoleOptions(boolean createMissing, boolean ownership) {
     }
 
     /** As the job record and the invoke payload carry it: null for none. */
-    String encoded() {
+    public String encoded() {
         if (!any()) {
             return null;
         }

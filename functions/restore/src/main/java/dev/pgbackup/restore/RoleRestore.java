@@ -26,7 +26,7 @@ import java.util.function.Supplier;
  * a time. Roles belong to the server, not to a database: those created stay if the restore fails later (they own
  * nothing and cannot log in without a password); the failure's message names them.
  */
-final class RoleRestore {
+public final class RoleRestore {
     private final BackupCatalog catalog;
     private final Supplier<ArchiveCipher> cipher;
     private final String app;
@@ -187,7 +187,7 @@ final class RoleRestore {
     }
 
     /** At most 20 names, then how many more. */
-    static String names(java.util.Collection<String> names) {
+    public static String names(java.util.Collection<String> names) {
         List<String> all = List.copyOf(names);
         String shown = String.join(", ", all.subList(0, Math.min(20, all.size())));
         return all.size() > 20 ? shown + " and " + (all.size() - 20) + " more" : shown;

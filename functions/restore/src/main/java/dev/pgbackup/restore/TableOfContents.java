@@ -9,9 +9,16 @@ import java.util.regex.Pattern;
  * as {@code pg_restore --list} streams (nothing is kept, so a table of contents of any length is counted):
  * table data, indexes, constraints and foreign keys, the entries pg_restore --jobs runs at once.
  */
-final class TableOfContents implements Consumer<String> {
+public final class TableOfContents implements Consumer<String> {
     /** An entry: "id; catalog-oid oid KIND schema name owner", KIND one or more upper-case words. */
     private static final Pattern ENTRY = Pattern.compile("^\\d+;\\s+\\d+\\s+\\d+\\s+(.*)$");
+
+    /**
+     * A TABLE entry of {@code pg_restore --list}: "id; 1259 oid TABLE schema name owner". The catalog (1259,
+     * pg_class) tells it from "TABLE DATA" and "TABLE ATTACH" entries (catalog 0), whose words could otherwise be
+     * a schema's name.
+     */
+    private static final Pattern TABLE_ENTRY = Pattern.compile("^\\d+;\\s+1259\\s+\\d+\\s+TABLE (.*)$");
 
     /** The counts; {@code entries} is every entry, 0 when the table of contents was not read. */
     record Counts(int entries, int tableData, int indexes, int constraints, int foreignKeys) {
@@ -59,5 +66,11 @@ final class TableOfContents implements Consumer<String> {
 
     Counts counts() {
         return new Counts(entries, tableData, indexes, constraints, foreignKeys);
+    }
+
+    /** The "schema name owner" of one line of {@code pg_restore --list} when it is a TABLE entry. */
+    public static java.util.Optional<String> tableEntry(String line) {
+        Matcher m = TABLE_ENTRY.matcher(line);
+        return m.matches() ? java.util.Optional.of(m.group(1)) : java.util.Optional.empty();
     }
 }

@@ -3,6 +3,7 @@ package dev.pgbackup.restore;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import dev.pgbackup.common.Json;
 import dev.pgbackup.common.jobs.JobRecord;
+import dev.pgbackup.restore.api.RestoreApiHandler;
 import dev.pgbackup.testsupport.ApiEvents;
 import dev.pgbackup.testsupport.BackupFiles;
 import dev.pgbackup.testsupport.MotoServer;

@@ -140,7 +140,7 @@ class RestoreChecksumsIT extends RestoreFixtures {
         pg.admin("create database " + DatabaseNames.quoteIdent(fresh) + " owner " + TestPostgres.APP_USER);
         // which the killed worker had journalled when it created it
         new CreatedDatabases(f.stack.wiring.objects, f.stack.wiring.keys, Clock.systemUTC()).add(fresh,
-                RestoreDrillIT.oid(fresh), CreatedDatabases.Kind.RESTORING, f.target, "33333333-3333-3333-3333-333333333333");
+                pg.databaseOid(fresh), CreatedDatabases.Kind.RESTORING, f.target, "33333333-3333-3333-3333-333333333333");
         new dev.pgbackup.common.storage.Records(f.stack.wiring.objects).write(f.stack.wiring.keys.swapJournal(),
                 Map.of("jobId", "33333333-3333-3333-3333-333333333333", "target", f.target, "fresh", fresh, "old", old,
                         "startedAt", Instant.now().toString()));

@@ -11,6 +11,7 @@ import dev.pgbackup.common.config.Config;
 import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.jobs.WorkerPayload;
 import dev.pgbackup.common.Json;
+import dev.pgbackup.restore.api.RestoreApiHandler;
 import dev.pgbackup.testsupport.ApiEvents;
 import dev.pgbackup.testsupport.BackupFiles;
 import dev.pgbackup.testsupport.SeedData;

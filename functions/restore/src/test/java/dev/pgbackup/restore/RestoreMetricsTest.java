@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.pgbackup.restore.api.RestoreApiFixture;
 import dev.pgbackup.testsupport.MetricLines;
 import dev.pgbackup.testsupport.TestContext;
 import dev.pgbackup.testsupport.TestStack;
@@ -15,8 +16,8 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The metric lines restores and drills write, run through their workers in memory (no archives move and no database
- * answers: the jobs fail once started). A succeeded restore's numbers are JobMetricsTest's.
+ * The metric lines restores write, run through their worker in memory (no archives move and no database answers:
+ * the jobs fail once started). A succeeded restore's numbers are JobMetricsTest's; a drill's are DrillMetricsTest's.
  */
 class RestoreMetricsTest {
     static final List<List<String>> SETS = List.of(List.of("App", "Environment"),
@@ -25,10 +26,10 @@ class RestoreMetricsTest {
     @Test
     @SuppressWarnings("unchecked")
     void aRestoreThatFailsWritesOneFailureWithItsDuration() {
-        RestoreRulesTest.Stack s = new RestoreRulesTest.Stack();
+        RestoreApiFixture.Stack s = new RestoreApiFixture.Stack();
         s.unit.onLaunch = (fn, payload) -> {
             s.unit.clock.set(UnitStack.T0.plusSeconds(7));
-            new RestoreWorkerHandler(s.unit.wiring).handleRequest((Map<String, Object>) RestoreRulesTest.parse(payload),
+            new RestoreWorkerHandler(s.unit.wiring).handleRequest((Map<String, Object>) RestoreApiFixture.parse(payload),
                     new TestContext(Duration.ofMinutes(15)));
         };
 
@@ -45,22 +46,7 @@ class RestoreMetricsTest {
         assertEquals("api", line.get("Trigger").asText());
         assertEquals(1, line.get("RestoreFailed").asInt());
         assertEquals(7.0, line.get("RestoreDurationSeconds").asDouble());
-        assertEquals(RestoreRulesTest.json(r).get("jobId"), line.get("jobId").asText());
+        assertEquals(RestoreApiFixture.json(r).get("jobId"), line.get("jobId").asText());
         assertFalse(line.has("RestoreBytes"));
-    }
-
-    @Test
-    void aDrillWithNoBackupToRestoreWritesADrillFailure() {
-        UnitStack unit = UnitStack.create("production");
-
-        Map<String, Object> result = new RestoreDrillHandler(unit.wiring).handleRequest(Map.of(),
-                new TestContext(Duration.ofMinutes(15)));
-
-        assertEquals("FAILED", result.get("status"), String.valueOf(result));
-        JsonNode line = MetricLines.declaring(unit.audit(), "DrillFailed");
-        assertEquals(SETS, MetricLines.dimensions(line));
-        assertEquals(Map.of("DrillFailed", "Count", "DrillDurationSeconds", "Seconds"), MetricLines.declared(line));
-        assertEquals("invoke", line.get("Trigger").asText());
-        assertEquals(UnitStack.T0.toEpochMilli(), line.at("/_aws/Timestamp").asLong());
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
 import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.jobs.WorkerPayload;
+import dev.pgbackup.restore.api.RestoreApiFixture;
 import dev.pgbackup.testsupport.TestStack;
 import java.util.HashMap;
 import java.util.List;
@@ -39,29 +40,29 @@ class RestoreRolesRulesTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("badShapes")
     void anyOtherShapeIsRefusedBeforeAnyCheck(String name, String field, Object value, String message) {
-        RestoreRulesTest.Stack s = new RestoreRulesTest.Stack();
-        Map<String, Object> fields = new HashMap<>(RestoreBesideRulesTest.fields("filename", s.productionBackup,
+        RestoreApiFixture.Stack s = new RestoreApiFixture.Stack();
+        Map<String, Object> fields = new HashMap<>(RestoreApiFixture.fields("filename", s.productionBackup,
                 "passkey", TestStack.PASSKEY));
         fields.put(field, value);
 
-        APIGatewayV2HTTPResponse r = RestoreBesideRulesTest.post(s, fields);
+        APIGatewayV2HTTPResponse r = RestoreApiFixture.post(s, fields);
 
         assertEquals(400, r.getStatusCode(), r.getBody());
-        String said = (String) RestoreRulesTest.json(r).get("message");
+        String said = (String) RestoreApiFixture.json(r).get("message");
         assertTrue(said.startsWith(message), said);
         s.assertNothingStarted();
     }
 
     @Test
     void theOptionsGoIntoTheJobRecordAndThePayloadAndTheAuditLine() {
-        RestoreRulesTest.Stack s = new RestoreRulesTest.Stack(Map.of(), false);
+        RestoreApiFixture.Stack s = new RestoreApiFixture.Stack(Map.of(), false);
 
-        APIGatewayV2HTTPResponse started = RestoreBesideRulesTest.post(s, RestoreBesideRulesTest.fields("filename",
+        APIGatewayV2HTTPResponse started = RestoreApiFixture.post(s, RestoreApiFixture.fields("filename",
                 s.productionBackup, "passkey", TestStack.PASSKEY, "into", "copy", "roles", "create-missing",
                 "ownership", true));
 
         assertEquals(202, started.getStatusCode(), started.getBody());
-        Map<String, Object> payload = RestoreBesideRulesTest.map(s.unit.launches.get(0));
+        Map<String, Object> payload = RestoreApiFixture.map(s.unit.launches.get(0));
         assertEquals("create-missing,ownership", payload.get("roles"));
         JobRecord job = s.unit.wiring.jobs.find((String) payload.get("jobId")).orElseThrow();
         assertEquals("create-missing,ownership", job.roles());
@@ -78,16 +79,16 @@ class RestoreRolesRulesTest {
 
     @Test
     void ownershipAloneOrFalseIsWhatItSays() {
-        RestoreRulesTest.Stack alone = new RestoreRulesTest.Stack(Map.of(), false);
-        RestoreRulesTest.Stack off = new RestoreRulesTest.Stack(Map.of(), false);
+        RestoreApiFixture.Stack alone = new RestoreApiFixture.Stack(Map.of(), false);
+        RestoreApiFixture.Stack off = new RestoreApiFixture.Stack(Map.of(), false);
 
-        RestoreBesideRulesTest.post(alone, RestoreBesideRulesTest.fields("filename", alone.productionBackup, "passkey",
+        RestoreApiFixture.post(alone, RestoreApiFixture.fields("filename", alone.productionBackup, "passkey",
                 TestStack.PASSKEY, "into", "copy", "ownership", true));
-        RestoreBesideRulesTest.post(off, RestoreBesideRulesTest.fields("filename", off.productionBackup, "passkey",
+        RestoreApiFixture.post(off, RestoreApiFixture.fields("filename", off.productionBackup, "passkey",
                 TestStack.PASSKEY, "into", "copy", "ownership", false));
 
-        assertEquals("ownership", RestoreBesideRulesTest.map(alone.unit.launches.get(0)).get("roles"));
-        assertEquals(false, RestoreBesideRulesTest.map(off.unit.launches.get(0)).containsKey("roles"),
+        assertEquals("ownership", RestoreApiFixture.map(alone.unit.launches.get(0)).get("roles"));
+        assertEquals(false, RestoreApiFixture.map(off.unit.launches.get(0)).containsKey("roles"),
                 "no options: the payload of every restore before");
     }
 

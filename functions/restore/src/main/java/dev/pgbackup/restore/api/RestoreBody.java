@@ -1,9 +1,11 @@
-package dev.pgbackup.restore;
+package dev.pgbackup.restore.api;
 
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pgbackup.common.failure.Failure;
 import dev.pgbackup.common.http.ApiRequest;
+import dev.pgbackup.restore.RestoreRequest;
+import dev.pgbackup.restore.RoleOptions;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;

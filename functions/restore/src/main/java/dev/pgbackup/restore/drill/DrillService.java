@@ -1,4 +1,4 @@
-package dev.pgbackup.restore;
+package dev.pgbackup.restore.drill;
 
 import dev.pgbackup.common.audit.Redactor;
 import dev.pgbackup.common.db.DbConnection;
@@ -15,6 +15,14 @@ import dev.pgbackup.common.storage.BackupObject;
 import dev.pgbackup.common.storage.KmsRefusal;
 import dev.pgbackup.common.storage.Manifest;
 import dev.pgbackup.common.storage.ObjectStore;
+import dev.pgbackup.restore.AdminSession;
+import dev.pgbackup.restore.ArchiveReads;
+import dev.pgbackup.restore.ArchiveSource;
+import dev.pgbackup.restore.CopyExpiry;
+import dev.pgbackup.restore.CreatedDatabases;
+import dev.pgbackup.restore.DatabaseNames;
+import dev.pgbackup.restore.FreeStorage;
+import dev.pgbackup.restore.RestoreTarget;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
@@ -149,8 +157,10 @@ public final class DrillService {
                     () -> catalog.rowCounts(backup, manifest.get()).orElse(null));
             Server server = timings.time("secrets", servers);
             List<String> secrets = server.db().password() == null ? List.of() : List.of(server.db().password());
-            ArchiveSource source = new ArchiveSource(archives, backup, manifest, app, cipher, "(drill)");
-            ArchiveReads reads = new ArchiveReads(pgTools, archives, backup, manifest, "(drill)", jobId, secrets, source);
+            ArchiveSource source = new ArchiveSource(archives, backup, manifest, app, cipher,
+                    RestoreTarget.SCRATCH);
+            ArchiveReads reads = new ArchiveReads(pgTools, archives, backup, manifest, RestoreTarget.SCRATCH, jobId,
+                    secrets, source);
             progress.phase("checking the archive", backup.size());
             ArchiveReads.Listing listing = timings.time("check", () -> reads.list(pgTools.newestPgRestore(), deadline));
             return new Plan(backup, manifest, rowCounts, server, reads, listing, secrets);

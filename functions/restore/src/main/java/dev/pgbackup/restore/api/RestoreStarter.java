@@ -1,4 +1,4 @@
-package dev.pgbackup.restore;
+package dev.pgbackup.restore.api;
 
 import dev.pgbackup.common.config.Config;
 import dev.pgbackup.common.failure.Failure;
@@ -10,6 +10,7 @@ import dev.pgbackup.common.jobs.JobStore;
 import dev.pgbackup.common.jobs.Lock;
 import dev.pgbackup.common.jobs.WorkerPayload;
 import dev.pgbackup.common.storage.BackupObject;
+import dev.pgbackup.restore.RestoreRequest;
 import java.time.Clock;
 
 /**

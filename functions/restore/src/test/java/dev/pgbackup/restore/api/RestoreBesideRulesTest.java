@@ -1,10 +1,14 @@
-package dev.pgbackup.restore;
+package dev.pgbackup.restore.api;
 
+import static dev.pgbackup.restore.api.RestoreApiFixture.assertRefused;
+import static dev.pgbackup.restore.api.RestoreApiFixture.body;
+import static dev.pgbackup.restore.api.RestoreApiFixture.fields;
+import static dev.pgbackup.restore.api.RestoreApiFixture.map;
+import static dev.pgbackup.restore.api.RestoreApiFixture.post;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
-import dev.pgbackup.common.Json;
 import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.testsupport.TestStack;
 import java.util.ArrayList;
@@ -21,25 +25,10 @@ import org.junit.jupiter.api.Test;
 /**
  * The restore body's optional {@code into} and {@code tables}/{@code schemas}: a strict shape (anything else is a
  * 400 before any check), the passkey and source rules as for any restore, no safety backup for what replaces nothing,
- * and a job and worker payload that say exactly what to restore. The real restores are in {@link RestoreBesideIT}.
+ * and a job and worker payload that say exactly what to restore. The real restores are in
+ * {@link dev.pgbackup.restore.RestoreBesideIT}.
  */
 class RestoreBesideRulesTest {
-    static String body(Map<String, Object> fields) {
-        return Json.write(fields);
-    }
-
-    static Map<String, Object> fields(Object... keysAndValues) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        for (int i = 0; i < keysAndValues.length; i += 2) {
-            m.put((String) keysAndValues[i], keysAndValues[i + 1]);
-        }
-        return m;
-    }
-
-    static APIGatewayV2HTTPResponse post(RestoreRulesTest.Stack s, Map<String, Object> fields) {
-        return s.post(TestStack.bearer(s.unit.token("ops@example.com", "WEB_ACCESS")), body(fields));
-    }
-
     static Stream<Arguments> badShapes() {
         String pass = TestStack.PASSKEY;
         List<Arguments> cases = new ArrayList<>();
@@ -78,13 +67,13 @@ class RestoreBesideRulesTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("badShapes")
     void aBodyOfAnyOtherShapeIsRefusedBeforeAnyCheck(String name, Map<String, Object> fields, String message) {
-        RestoreRulesTest.Stack s = new RestoreRulesTest.Stack();
+        RestoreApiFixture.Stack s = new RestoreApiFixture.Stack();
         fields.put("filename", s.productionBackup);
 
         APIGatewayV2HTTPResponse r = post(s, fields);
 
         assertEquals(400, r.getStatusCode(), r.getBody());
-        String said = (String) RestoreRulesTest.json(r).get("message");
+        String said = (String) RestoreApiFixture.json(r).get("message");
         assertTrue(said.startsWith(message), said);
         assertTrue(!said.contains("drop table"), "hostile input is not echoed: " + said);
         s.assertNothingStarted();
@@ -92,17 +81,17 @@ class RestoreBesideRulesTest {
 
     @Test
     void aCopyNeedsThePasskeyAndAnAcceptedSourceButNoSafetyBackup() {
-        RestoreRulesTest.Stack s = new RestoreRulesTest.Stack(Map.of("RESTORE_SOURCE_ENVIRONMENTS", "production"),
+        RestoreApiFixture.Stack s = new RestoreApiFixture.Stack(Map.of("RESTORE_SOURCE_ENVIRONMENTS", "production"),
                 false);
 
-        RestoreRulesTest.assertRefused(post(s, fields("filename", s.productionBackup, "passkey", "wrong", "into", "copy")),
+        assertRefused(post(s, fields("filename", s.productionBackup, "passkey", "wrong", "into", "copy")),
                 403, RestoreChecks.INVALID_PASSKEY);
-        String own = s.unit.plantBackup("staging", RestoreRulesTest.T0.minusSeconds(3600));
-        RestoreRulesTest.assertRefused(post(s, fields("filename", own, "passkey", TestStack.PASSKEY, "into", "copy")),
+        String own = s.unit.plantBackup("staging", RestoreApiFixture.T0.minusSeconds(3600));
+        assertRefused(post(s, fields("filename", own, "passkey", TestStack.PASSKEY, "into", "copy")),
                 409, "Safety check failed: backups of 'staging' may not be restored into 'staging' (this stack accepts "
                         + "backups of: production)");
         // the same request without "into" replaces the database: the safety backup is required
-        RestoreRulesTest.assertRefused(post(s, fields("filename", s.productionBackup, "passkey", TestStack.PASSKEY)),
+        assertRefused(post(s, fields("filename", s.productionBackup, "passkey", TestStack.PASSKEY)),
                 409, RestoreChecks.noRecentBackupMessage("staging", java.time.Duration.ofMinutes(5)));
         s.assertNothingStarted();
 
@@ -110,17 +99,17 @@ class RestoreBesideRulesTest {
                 "into", "copy"));
 
         assertEquals(202, started.getStatusCode(), started.getBody());
-        assertEquals(List.of(Map.of("jobId", RestoreRulesTest.json(started).get("jobId"), "environment", "staging",
-                "filename", s.productionBackup, "how", "COPY")), s.unit.launches.stream().map(RestoreBesideRulesTest::map)
+        assertEquals(List.of(Map.of("jobId", RestoreApiFixture.json(started).get("jobId"), "environment", "staging",
+                "filename", s.productionBackup, "how", "COPY")), s.unit.launches.stream().map(RestoreApiFixture::map)
                 .toList());
-        JobRecord job = s.unit.wiring.jobs.find((String) RestoreRulesTest.json(started).get("jobId")).orElseThrow();
+        JobRecord job = s.unit.wiring.jobs.find((String) RestoreApiFixture.json(started).get("jobId")).orElseThrow();
         assertEquals("copy", job.into());
         assertEquals(null, job.tables());
     }
 
     @Test
     void tablesAndSchemasAreOneCopyOfThoseOnlyAndTheWorkerIsToldWhich() {
-        RestoreRulesTest.Stack s = new RestoreRulesTest.Stack(Map.of(), false);
+        RestoreApiFixture.Stack s = new RestoreApiFixture.Stack(Map.of(), false);
 
         APIGatewayV2HTTPResponse started = post(s, fields("filename", s.productionBackup, "passkey", TestStack.PASSKEY,
                 "tables", List.of("public.orders", "public.orders", "sales.invoices"), "schemas", List.of("audit")));
@@ -134,14 +123,5 @@ class RestoreBesideRulesTest {
         assertEquals(List.of("public.orders", "sales.invoices", "audit.*"), job.tables());
         assertTrue(s.unit.audit().contains("\"tables\":[\"public.orders\",\"sales.invoices\",\"audit.*\"]"),
                 s.unit.audit());
-    }
-
-    @SuppressWarnings("unchecked")
-    static Map<String, Object> map(String json) {
-        try {
-            return Json.MAPPER.readValue(json, Map.class);
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

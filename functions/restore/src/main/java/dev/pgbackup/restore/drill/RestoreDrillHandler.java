@@ -1,4 +1,4 @@
-package dev.pgbackup.restore;
+package dev.pgbackup.restore.drill;
 
 import static dev.pgbackup.common.failure.Verdict.DRILL_REFUSED;
 
@@ -13,12 +13,17 @@ import dev.pgbackup.common.worker.JobShell;
 import dev.pgbackup.common.jobs.JobRecord;
 import dev.pgbackup.common.jobs.JobStore;
 import dev.pgbackup.common.jobs.Lock;
+import dev.pgbackup.restore.CloudWatchFreeStorage;
+import dev.pgbackup.restore.CopyExpiry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Supplier;
 
 /**
  * The restore drill function, started by its own EventBridge schedule (or invoked by hand with {@code {}}): the
@@ -31,24 +36,48 @@ public class RestoreDrillHandler implements RequestHandler<Map<String, Object>, 
     static final String DRILL_TASK = "restore-drill";
     static final String WATCH_TASK = "drill-watch";
 
-    private final Wiring wiring;
+    private final Config config;
+    private final Clock clock;
+    private final Deadline.Ticker ticker;
+    private final AuditLog auditLog;
+    private final JobStore jobs;
     private final DrillService drills;
     private final Lock lock;
     private final DrillWatch watch;
     private final JobShell shell;
+    /** A new policy for each drill: it holds the backup the drill chose. */
+    private final Supplier<DrillPolicy> policies;
 
     public RestoreDrillHandler() {
         this(Wiring.fromEnvironment());
     }
 
     public RestoreDrillHandler(Wiring wiring) {
-        this.wiring = wiring;
-        this.drills = service(wiring);
-        this.lock = new Lock(wiring.records, wiring.keys.drillLock(), wiring.config.drill().worker().staleAfter(),
-                wiring.clock);
-        this.watch = new DrillWatch(wiring.records, wiring.keys, wiring.config.drill().alarmAfter(), wiring.audit,
-                wiring.metrics, wiring.clock);
-        this.shell = new JobShell(wiring.jobs, lock, wiring.events, wiring::warnAboutTls, wiring.clock);
+        this(wiring, new Lock(wiring.records, wiring.keys.drillLock(), wiring.config.drill().worker().staleAfter(),
+                wiring.clock), () -> secrets(wiring.databaseSecrets(),
+                wiring.config.drill().verificationServer().flatMap(wiring.secrets::peek)));
+    }
+
+    private RestoreDrillHandler(Wiring w, Lock lock, Supplier<List<String>> secrets) {
+        this(w.config, w.clock, w.ticker, w.audit, w.jobs, service(w), lock,
+                new DrillWatch(w.records, w.keys, w.config.drill().alarmAfter(), w.audit, w.metrics, w.clock),
+                new JobShell(w.jobs, lock, w.events, w::warnAboutTls, w.clock),
+                () -> new DrillPolicy(w.jobs, w.catalog, w.records, w.keys, w.metrics, w.clock, secrets));
+    }
+
+    RestoreDrillHandler(Config config, Clock clock, Deadline.Ticker ticker, AuditLog auditLog, JobStore jobs,
+                        DrillService drills, Lock lock, DrillWatch watch, JobShell shell,
+                        Supplier<DrillPolicy> policies) {
+        this.config = config;
+        this.clock = clock;
+        this.ticker = ticker;
+        this.auditLog = auditLog;
+        this.jobs = jobs;
+        this.drills = drills;
+        this.lock = lock;
+        this.watch = watch;
+        this.shell = shell;
+        this.policies = policies;
     }
 
     /** The drill service wired from the stack's parts. */
@@ -81,7 +110,7 @@ public class RestoreDrillHandler implements RequestHandler<Map<String, Object>, 
 
     @Override
     public Map<String, Object> handleRequest(Map<String, Object> event, Context context) {
-        Deadline deadline = Deadline.fromContext(wiring.ticker, context, Config.WorkerLimits.SAFETY_MARGIN);
+        Deadline deadline = Deadline.fromContext(ticker, context, Config.WorkerLimits.SAFETY_MARGIN);
         String task = task(event);
         if (WATCH_TASK.equals(task)) {
             return watch.check();
@@ -90,24 +119,24 @@ public class RestoreDrillHandler implements RequestHandler<Map<String, Object>, 
         if (task != null && !DRILL_TASK.equals(task)) {
             return ignored(null, "not a restore drill event (task '" + task + "')");
         }
-        String jobId = jobId(wiring.config, event);
-        if (!wiring.jobs.claim(jobId)) {
+        String jobId = jobId(config, event);
+        if (!jobs.claim(jobId)) {
             return ignored(jobId, "already claimed by another invocation (a repeated delivery)");
         }
         String trigger = event != null && "aws.events".equals(event.get("source")) ? "schedule" : "invoke";
-        JobRecord job = JobRecord.started(jobId, JobRecord.Type.DRILL, wiring.config.environment(), null, trigger,
-                trigger, wiring.clock.instant());
+        JobRecord job = JobRecord.started(jobId, JobRecord.Type.DRILL, config.environment(), null, trigger,
+                trigger, clock.instant());
         Lock.Outcome taken = lock.acquire(jobId, trigger, null);
         if (!taken.acquired()) {
             return refuse(job, taken.holder());
         }
-        AuditLog.Entry audit = wiring.audit.entry("restore.drill").with("jobId", jobId).with("trigger", trigger)
+        AuditLog.Entry audit = auditLog.entry("restore.drill").with("jobId", jobId).with("trigger", trigger)
                 .with("environment", job.environment());
         return run(job, deadline, audit).summary();
     }
 
     private JobRecord run(JobRecord job, Deadline deadline, AuditLog.Entry audit) {
-        DrillPolicy policy = policy();
+        DrillPolicy policy = policies.get();
         return shell.run(job, audit, policy, (running, progress) -> {
             audit.with("filename", running.filename());
             return drills.run(running.jobId(), policy.backup(), deadline, progress);
@@ -116,22 +145,19 @@ public class RestoreDrillHandler implements RequestHandler<Map<String, Object>, 
 
     /** Another drill of this environment holds the lock: this one is recorded as not run. */
     private Map<String, Object> refuse(JobRecord job, Lock.Holder holder) {
-        JobRecord refused = job.failed(wiring.clock.instant(), DRILL_REFUSED.message("a restore drill of '"
+        JobRecord refused = job.failed(clock.instant(), DRILL_REFUSED.message("a restore drill of '"
                 + job.environment() + "' is already running (job " + holder.jobId() + "); this one did not run"), null);
-        return shell.refuse(refused, wiring.audit.entry("restore.drill").with("jobId", job.jobId())
-                .with("runningJob", holder.jobId()).with("message", refused.message()), policy()).summary();
+        return shell.refuse(refused, auditLog.entry("restore.drill").with("jobId", job.jobId())
+                .with("runningJob", holder.jobId()).with("message", refused.message()), policies.get()).summary();
     }
 
-    /** A new policy for each drill: it holds the backup the drill chose. */
-    private DrillPolicy policy() {
-        return new DrillPolicy(wiring.jobs, wiring.catalog, wiring.records, wiring.keys, wiring.metrics, wiring.clock,
-                this::secrets);
-    }
-
-    /** The database passwords the drill read (the environment's and the verification server's), to scrub. */
-    private List<String> secrets() {
-        List<String> secrets = new ArrayList<>(wiring.databaseSecrets());
-        wiring.config.drill().verificationServer().flatMap(wiring.secrets::peek).ifPresent(url -> {
+    /**
+     * The database passwords the drill read (the environment's and, from its URL as last read, the verification
+     * server's), to scrub.
+     */
+    static List<String> secrets(List<String> database, Optional<String> verificationUrl) {
+        List<String> secrets = new ArrayList<>(database);
+        verificationUrl.ifPresent(url -> {
             try {
                 String password = DbConnection.parse(url).password();
                 if (password != null) {
@@ -152,7 +178,7 @@ public class RestoreDrillHandler implements RequestHandler<Map<String, Object>, 
     }
 
     private Map<String, Object> ignored(String jobId, String reason) {
-        wiring.audit.entry("restore.drill").with("jobId", jobId).with("reason", reason).write("IGNORED");
+        auditLog.entry("restore.drill").with("jobId", jobId).with("reason", reason).write("IGNORED");
         return jobId == null ? Map.of("status", "IGNORED") : Map.of("status", "IGNORED", "jobId", jobId);
     }
 }

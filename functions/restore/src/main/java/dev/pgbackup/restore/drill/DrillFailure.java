@@ -1,4 +1,4 @@
-package dev.pgbackup.restore;
+package dev.pgbackup.restore.drill;
 
 import dev.pgbackup.common.failure.Failure;
 import dev.pgbackup.common.failure.Verdict;

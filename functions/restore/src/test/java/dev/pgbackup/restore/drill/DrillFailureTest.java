@@ -1,9 +1,11 @@
-package dev.pgbackup.restore;
+package dev.pgbackup.restore.drill;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.pgbackup.common.failure.Failure;
 import dev.pgbackup.common.failure.Verdict;
+import dev.pgbackup.restore.RestoreFailure;
+import dev.pgbackup.restore.RoleRestore;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -1,6 +1,7 @@
-package dev.pgbackup.restore;
+package dev.pgbackup.restore.drill;
 
 import dev.pgbackup.common.storage.BackupCatalog;
+import dev.pgbackup.restore.TableOfContents;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -9,17 +10,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /** The decisions of a restore drill, apart from any I/O: which backup, what the archive lists, what must match. */
 final class DrillRules {
-    /**
-     * A TABLE entry of {@code pg_restore --list}: "id; 1259 oid TABLE schema name owner". The catalog (1259,
-     * pg_class) tells it from "TABLE DATA" and "TABLE ATTACH" entries (catalog 0), whose words could otherwise be
-     * a schema's name.
-     */
-    private static final Pattern TABLE_ENTRY = Pattern.compile("^\\d+;\\s+1259\\s+\\d+\\s+TABLE (.*)$");
     /** How many mismatches a message names before it says "and n more". */
     static final int NAMED = 5;
 
@@ -44,15 +37,9 @@ final class DrillRules {
     static List<String> tocTables(String list) {
         List<String> tables = new ArrayList<>();
         for (String line : list.split("\n")) {
-            tableEntry(line).ifPresent(tables::add);
+            TableOfContents.tableEntry(line).ifPresent(tables::add);
         }
         return tables;
-    }
-
-    /** The "schema name owner" of one line of {@code pg_restore --list} when it is a TABLE entry. */
-    static Optional<String> tableEntry(String line) {
-        Matcher m = TABLE_ENTRY.matcher(line);
-        return m.matches() ? Optional.of(m.group(1)) : Optional.empty();
     }
 
     /**

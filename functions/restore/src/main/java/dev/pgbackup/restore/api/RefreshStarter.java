@@ -1,29 +1,38 @@
-package dev.pgbackup.restore;
+package dev.pgbackup.restore.api;
 
 import static dev.pgbackup.common.failure.Verdict.REFRESH_FAILED;
 import static dev.pgbackup.common.failure.Verdict.REFRESH_REFUSED;
 
-import dev.pgbackup.common.Wiring;
 import dev.pgbackup.common.audit.AuditLog;
 import dev.pgbackup.common.config.Config;
 import dev.pgbackup.common.failure.Failure;
 import dev.pgbackup.common.time.Deadline;
+import dev.pgbackup.common.events.JobEvents;
 import dev.pgbackup.common.jobs.JobFailures;
+import dev.pgbackup.common.jobs.JobMetrics;
 import dev.pgbackup.common.jobs.JobRecord;
+import dev.pgbackup.common.jobs.JobRunner;
 import dev.pgbackup.common.jobs.JobStart;
 import dev.pgbackup.common.jobs.JobStore;
 import dev.pgbackup.common.jobs.Lock;
 import dev.pgbackup.common.jobs.LockHeartbeat;
 import dev.pgbackup.common.jobs.WorkerPayload;
+import dev.pgbackup.common.storage.BackupCatalog;
 import dev.pgbackup.common.storage.BackupObject;
+import dev.pgbackup.common.storage.ObjectStore;
+import dev.pgbackup.common.storage.StateKeys;
+import dev.pgbackup.restore.RestoreRequest;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Supplier;
 
 /**
  * The scheduled refresh of this environment from REFRESH_SOURCE_ENVIRONMENT (staging from production), started by the
@@ -47,15 +56,33 @@ public final class RefreshStarter {
         JobRecord take(Deadline deadline);
     }
 
-    private final Wiring wiring;
+    /** Where the refresh finds the source's newest complete backup. */
+    record Sources(ObjectStore objects, BackupCatalog catalog, StateKeys keys) {
+    }
+
+    /** Where a refresh that ends here tells of it; {@code secrets} are scrubbed from its message. */
+    record Outcomes(AuditLog audit, JobMetrics metrics, JobEvents events, Supplier<List<String>> secrets) {
+    }
+
+    private final Config config;
     private final RestoreChecks checks;
     private final Lock lock;
+    private final JobStore jobs;
+    private final JobRunner runner;
+    private final Sources sources;
+    private final Outcomes outcomes;
+    private final Clock clock;
 
-    public RefreshStarter(Wiring wiring) {
-        this.wiring = wiring;
-        this.checks = new RestoreChecks(wiring.config, wiring.passkey, wiring.objects, wiring.catalog, wiring.keys,
-                wiring.clock);
-        this.lock = wiring.restoreLock();
+    RefreshStarter(Config config, RestoreChecks checks, Lock lock, JobStore jobs, JobRunner runner, Sources sources,
+                   Outcomes outcomes, Clock clock) {
+        this.config = config;
+        this.checks = checks;
+        this.lock = lock;
+        this.jobs = jobs;
+        this.runner = runner;
+        this.sources = sources;
+        this.outcomes = outcomes;
+        this.clock = clock;
     }
 
     /** Whether a worker event is the refresh schedule's. */
@@ -73,10 +100,9 @@ public final class RefreshStarter {
     }
 
     public Map<String, Object> start(Map<String, Object> event, Deadline deadline, SafetyBackup safety) {
-        Config config = wiring.config;
         Object id = event.get("id");
         String jobId = id instanceof String s && !s.isBlank() ? scheduledJobId(config, s) : JobStore.newJobId();
-        AuditLog.Entry audit = wiring.audit.entry("restore.refresh").with("jobId", jobId).with("trigger", SUBJECT)
+        AuditLog.Entry audit = outcomes.audit().entry("restore.refresh").with("jobId", jobId).with("trigger", SUBJECT)
                 .with("environment", config.environment());
         Optional<String> source = config.refresh().source();
         if (source.isEmpty()) {
@@ -86,12 +112,12 @@ public final class RefreshStarter {
         }
         audit.with("source", source.get());
         // the delivery's own claim: the job's claim is the restore worker's, taken when it starts the job
-        if (!wiring.jobs.claim("refresh-" + jobId)) {
+        if (!jobs.claim("refresh-" + jobId)) {
             audit.with("reason", "already claimed (a repeated delivery)").write("IGNORED");
             return Map.of("status", "IGNORED", "jobId", jobId);
         }
         JobRecord job = JobRecord.started(jobId, JobRecord.Type.RESTORE, config.environment(), null, SUBJECT, SUBJECT,
-                wiring.clock.instant());
+                clock.instant());
         Optional<BackupObject> newest;
         try {
             newest = newestComplete(source.get());
@@ -112,7 +138,7 @@ public final class RefreshStarter {
                     + "' is already running (job " + taken.holder().jobId() + "); nothing was changed"), audit, false);
         }
         try (LockHeartbeat heartbeat = LockHeartbeat.start(lock, jobId, LockHeartbeat.EVERY)) {
-            wiring.jobs.save(job);
+            jobs.save(job);
             JobRecord safetyBackup = safety.take(deadline);
             audit.with("safetyBackup", safetyBackup.filename()).with("safetyBackupJob", safetyBackup.jobId());
             if (safetyBackup.status() != JobRecord.Status.SUCCEEDED) {
@@ -132,10 +158,9 @@ public final class RefreshStarter {
      * record, and finishes it. Launched without waiting: the refresh's time is the restore worker's own.
      */
     private Map<String, Object> handOver(JobRecord job, AuditLog.Entry audit) {
-        Config config = wiring.config;
         JobStart started;
         try {
-            started = wiring.runner.startAndWait(job, config.restoreWorkerFunction(), new WorkerPayload(job.jobId(),
+            started = runner.startAndWait(job, config.restoreWorkerFunction(), new WorkerPayload(job.jobId(),
                     config.environment(), job.filename(), RestoreRequest.REPLACE.how(config.restoreMode())),
                     Deadline.in(Duration.ZERO));
         } catch (RuntimeException e) {
@@ -158,9 +183,9 @@ public final class RefreshStarter {
      * passed over. Found by listing only: this worker may read no other environment's objects.
      */
     private Optional<BackupObject> newestComplete(String source) {
-        String prefix = wiring.keys.of(source).manifestPrefix();
+        String prefix = sources.keys().of(source).manifestPrefix();
         Set<String> recorded = new java.util.HashSet<>();
-        for (var m : wiring.objects.list(prefix)) {
+        for (var m : sources.objects().list(prefix)) {
             String rest = m.key().substring(prefix.length());
             for (var c : dev.pgbackup.common.storage.BackupClass.values()) {
                 if (rest.endsWith("." + c.key + ".json")) {
@@ -168,14 +193,14 @@ public final class RefreshStarter {
                 }
             }
         }
-        return wiring.catalog.listAll().stream().filter(b -> b.environment().equals(source))
+        return sources.catalog().listAll().stream().filter(b -> b.environment().equals(source))
                 .filter(b -> recorded.contains(b.filename()))
                 .max(Comparator.comparing(BackupObject::lastModified)
                         .thenComparing(b -> b.name().localTime()).thenComparing(BackupObject::filename));
     }
 
     private Map<String, Object> finishFailed(JobRecord job, RuntimeException e, AuditLog.Entry audit, boolean locked) {
-        JobRecord failed = JobFailures.failed(job, e, wiring.clock.instant(), "Refresh", wiring.databaseSecrets());
+        JobRecord failed = JobFailures.failed(job, e, clock.instant(), "Refresh", outcomes.secrets().get());
         if (locked) {
             try {
                 lock.release(job.jobId());
@@ -184,7 +209,7 @@ public final class RefreshStarter {
             }
         }
         try {
-            wiring.jobs.save(failed);
+            jobs.save(failed);
         } finally {
             publish(failed, audit);
             audit.with("message", failed.message()).with("diagnostic", failed.diagnostic()).write("FAILED");
@@ -194,8 +219,8 @@ public final class RefreshStarter {
 
     /** A refresh that ends here (no restore worker finishes it): its metric, then its event. */
     private void publish(JobRecord finished, AuditLog.Entry audit) {
-        wiring.metrics.restore(finished);
-        wiring.events.publish(finished).addTo(audit);
+        outcomes.metrics().restore(finished);
+        outcomes.events().publish(finished).addTo(audit);
     }
 
     /** What a refresh event looks like (the local run's trigger and the sample event send this). */

@@ -1,4 +1,4 @@
-package dev.pgbackup.restore;
+package dev.pgbackup.restore.api;
 
 import static dev.pgbackup.common.failure.Verdict.SAFETY_CHECK_FAILED;
 
@@ -15,6 +15,7 @@ import dev.pgbackup.common.storage.LastRestore;
 import dev.pgbackup.common.storage.ObjectStore;
 import dev.pgbackup.common.storage.Records;
 import dev.pgbackup.common.storage.StateKeys;
+import dev.pgbackup.restore.RestoreRequest;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
