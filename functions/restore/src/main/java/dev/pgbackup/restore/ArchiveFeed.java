@@ -108,14 +108,7 @@ final class ArchiveFeed {
             feeder.start();
             drain.start();
 
-            long waitMs = deadline.remaining().toMillis();
-            int code;
-            try {
-                code = tool.waitFor(waitMs, TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                code = -1;
-            }
+            int code = exitCode(tool, deadline);
             boolean timedOut = code < 0;
             if (timedOut) {
                 tool.destroy();
@@ -126,14 +119,26 @@ final class ArchiveFeed {
             abort(in, aborted);
             join(feeder);
             join(drain);
-            String stdout;
-            synchronized (head) {
-                stdout = head.toString(StandardCharsets.UTF_8);
-            }
-            return new Result(code, timedOut, stdout, fed.get(), expected, readError.get(), tool.diagnostic(),
+            return new Result(code, timedOut, textOf(head), fed.get(), expected, readError.get(), tool.diagnostic(),
                     (System.nanoTime() - started) / 1_000_000, feeder.isAlive() ? null : body.sha256Hex());
         } finally {
             abort(in, aborted);
+        }
+    }
+
+    /** The tool's exit code, or -1 when the deadline passed (or this thread was interrupted) first. */
+    private static int exitCode(RunningTool tool, Deadline deadline) {
+        try {
+            return tool.waitFor(deadline.remaining().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    private static String textOf(ByteArrayOutputStream head) {
+        synchronized (head) {
+            return head.toString(StandardCharsets.UTF_8);
         }
     }
 
