@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
 public record DatabaseSource(String urlParameter, String secretArn, String host, Integer port, String name,
                              String sslMode, String sslRootCert, boolean iamAuth, String iamUser) {
     static final String DEFAULT_OPTIONS = "sslmode=verify-full&sslrootcert=rds-ca.pem";
-    public static final List<String> SSL_MODES = List.of("disable", "allow", "prefer", "require", "verify-ca",
+    static final List<String> SSL_MODES = List.of("disable", "allow", "prefer", "require", "verify-ca",
             "verify-full");
     /** The modes that refuse a connection without TLS: RDS accepts IAM tokens only over TLS. */
     public static final Set<String> TLS_MODES = Set.of("require", "verify-ca", "verify-full");

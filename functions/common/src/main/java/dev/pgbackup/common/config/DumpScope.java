@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record DumpScope(List<String> includeSchemas, List<String> excludeSchemas, List<String> excludeTableData) {
-    public static final DumpScope EVERYTHING = new DumpScope(List.of(), List.of(), List.of());
+    static final DumpScope EVERYTHING = new DumpScope(List.of(), List.of(), List.of());
     static final int MAX_ENTRIES = 50;
     private static final String PART = "[a-z0-9_$*?]{1,63}";
     private static final Pattern SCHEMA = Pattern.compile(PART);

@@ -11,7 +11,7 @@ record JobOutcome(String app, String environment, String jobId, String filename,
                          String message, Long bytes, Long durationMs, String finishedAt) {
     static final String SOURCE = "pgbackup";
 
-    public static JobOutcome of(String app, JobRecord job) {
+    static JobOutcome of(String app, JobRecord job) {
         return new JobOutcome(app, job.environment(), job.jobId(), job.filename(), job.trigger(), job.status().name(),
                 job.message(), job.bytes(), job.durationMs(), job.finishedAt() == null ? null : job.finishedAt().toString());
     }

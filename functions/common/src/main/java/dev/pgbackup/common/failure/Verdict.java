@@ -24,7 +24,7 @@ public enum Verdict {
     }
 
     /** The opening words, with the colon and space the reason follows. */
-    public String words() {
+    String words() {
         return words;
     }
 

@@ -20,8 +20,8 @@ public final class JobMetrics {
     public static final String APP = "App";
     public static final String ENVIRONMENT = "Environment";
     static final String TRIGGER = "Trigger";
-    public static final List<String> BY_ENVIRONMENT = List.of(APP, ENVIRONMENT);
-    public static final List<String> BY_TRIGGER = List.of(APP, ENVIRONMENT, TRIGGER);
+    static final List<String> BY_ENVIRONMENT = List.of(APP, ENVIRONMENT);
+    static final List<String> BY_TRIGGER = List.of(APP, ENVIRONMENT, TRIGGER);
 
     /** Every metric the code writes, with its CloudWatch unit; {@code perTrigger} ones also carry the Trigger set. */
     public enum Metric {

@@ -24,7 +24,7 @@ public final class JobLifecycle {
      * {@code metric} writes the job's metric line; {@code warnings} adds what the audit line should warn of (a
      * connection without verified TLS); {@code events} is {@link JobEvents#OFF} for jobs that announce nothing.
      */
-    public JobLifecycle(JobStore jobs, Lock lock, JobEvents events, Consumer<JobRecord> metric,
+    JobLifecycle(JobStore jobs, Lock lock, JobEvents events, Consumer<JobRecord> metric,
                         Consumer<AuditLog.Entry> warnings) {
         this.jobs = jobs;
         this.lock = lock;
