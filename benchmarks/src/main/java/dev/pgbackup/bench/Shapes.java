@@ -143,7 +143,7 @@ final class Shapes {
             b.purge(source.s3, Set.of());
             System.out.printf("  run %d of %d done (load average %s)%n", run + 1, Benchmark.RUNS, Benchmark.loadAverage());
         }
-        peakMemory(shape, db, target, chosen);
+        peakMemory(shape, db, target, source, chosen);
         cpuTable();
         steps("backup", backupSteps);
         restoreSteps.forEach((label, steps) -> steps("restore, " + label, steps));
@@ -196,9 +196,13 @@ final class Shapes {
     }
 
     /** One backup and one restore (RESTORE_JOBS unset) of this shape, each in a JVM of its own, for peak memory. */
-    private void peakMemory(String shape, String db, String target, TestStack chosen) throws Exception {
-        Map<String, Object> backup = WorkerJvm.child("backup", "production", b.bucket, db);
-        Map<String, Object> restore = WorkerJvm.child("restore", "staging", b.bucket, target, (String) backup.get("file"));
+    private void peakMemory(String shape, String db, String target, TestStack source, TestStack chosen)
+            throws Exception {
+        // the children need their stack's variables, as the worker functions get them from template.yaml
+        Map<String, Object> backup = WorkerJvm.child(WorkerMemory.with(List.of("backup", "production", b.bucket, db),
+                source, dev.pgbackup.backup.BackupWorkerHandler.class));
+        Map<String, Object> restore = WorkerJvm.child(WorkerMemory.with(List.of("restore", "staging", b.bucket, target,
+                (String) backup.get("file")), chosen, dev.pgbackup.restore.RestoreWorkerHandler.class));
         b.dropPreRestoreCopies(chosen);
         b.purge(chosen.s3, Set.of());
         int jobs = ((Number) restore.get("jobs")).intValue();

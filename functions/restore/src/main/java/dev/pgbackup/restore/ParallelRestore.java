@@ -74,6 +74,8 @@ final class ParallelRestore {
                 deleteQuietly(file);
             }
             Path archive = plain != null ? plain : local;
+            // after the checksum: the patched file is no longer the object, and need not be
+            timings.time("offsets", () -> writeOffsets(archive));
             progress.phase("restoring data", null);
             return timings.time("pg_restore", () -> runParallel(pgRestore, db, database, args, archive, entries,
                     deadline, progress));
@@ -83,6 +85,18 @@ final class ParallelRestore {
         } finally {
             deleteQuietly(file);
             deleteQuietly(plain);
+        }
+    }
+
+    /**
+     * pg_dump wrote the archive to a pipe, without data offsets: filled in, each pg_restore job seeks to its table's
+     * data instead of scanning the blocks before it. Only an optimisation: an archive it cannot read is restored as is.
+     */
+    private static DataOffsets.Result writeOffsets(Path archive) {
+        try {
+            return DataOffsets.write(archive);
+        } catch (IOException e) {
+            return DataOffsets.Result.skipped(e.getClass().getSimpleName());
         }
     }
 
