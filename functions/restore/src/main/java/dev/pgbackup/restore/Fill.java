@@ -62,13 +62,19 @@ final class Fill {
         return millis;
     }
 
+    /**
+     * Connections ANALYZE shares the tables among: the work is the server's, and the smallest RDS instances have two
+     * vCPUs.
+     */
+    static final int ANALYZE_CONNECTIONS = 2;
+
     /** Planner statistics for the restored database, timed as "analyze". */
     static void analyze(RestoreService.Plan plan, String database, Deadline deadline, List<String> notes)
             throws SQLException {
         plan.progress().phase("gathering statistics", null);
         long start = System.nanoTime();
         plan.login().attempt(db -> {
-            Statistics.analyze(db.withDatabase(database), deadline, notes);
+            Statistics.analyze(db.withDatabase(database), deadline, notes, ANALYZE_CONNECTIONS);
             return null;
         });
         plan.timings().add("analyze", (System.nanoTime() - start) / 1_000_000);
