@@ -132,8 +132,9 @@ public class BackupService {
         if (exists) {
             throw Failure.conflict(BackupName.alreadyExists(request.filename()));
         }
-        // the roles first, in memory: pg_dumpall failing fails the backup before anything is written
-        RoleCapture.Captured roles = timings.time("roles", () -> captureRoles(login, pgDump, deadline, secrets));
+        // the roles in memory, beside the dump (pg_dumpall's start and queries would otherwise add to the backup's
+        // time); pg_dumpall failing still fails the backup, its archive removed
+        RolesAlongside capturing = RolesAlongside.start(timings, () -> captureRoles(login, pgDump, deadline, secrets));
         Long expected = timings.time("previous", this::previousSize);
         Instant started = clock.instant();
         List<String> notes = new ArrayList<>();
@@ -154,14 +155,11 @@ public class BackupService {
             }
             notes.addAll(0, counted);
         }
+        RoleCapture.Captured roles = capturing.await(() -> catalog.discard(request.filename(), request.backupClass()),
+                request.filename());
         // the archive is whole; it is a backup once what a restore and a drill read about it reads back as written
         Instant completed = clock.instant();
-        Manifest manifest = new Manifest(request.filename(), keys.environment(), request.backupClass(),
-                request.jobId(), started, completed, uploaded.bytes(), uploaded.sha256(), pgDump.version(),
-                server.version(), compression.toString(), null)
-                .withScope(scope.everything() ? null : scope)
-                .withEncryption(encryption.manifestEncryption(), encryption.kmsKeyId())
-                .withDatabaseBytes(server.databaseBytes());
+        Manifest manifest = manifest(request, started, completed, uploaded, pgDump, server);
         progress.phase("recording and retention", null);
         timings.time("record", () -> recordOrDiscard(request, manifest, rowCounts, roles, deadline, secrets));
         // from here on the backup is restorable: what follows must not turn it into a failure
@@ -172,6 +170,16 @@ public class BackupService {
         return new Outcome(request.filename(), uploaded.bytes(), uploaded.sha256(), pgDump.version(),
                 compression.toString(), retained.deleted(), notes, timings.ordered(), scope, login.rereads(),
                 encryption.describe(), server.databaseBytes(), total(rowCounts), retained.previousBytes());
+    }
+
+    private Manifest manifest(Request request, Instant started, Instant completed, ArchiveStorage.Uploaded uploaded,
+                              PgTools.Installation pgDump, ServerFacts server) {
+        return new Manifest(request.filename(), keys.environment(), request.backupClass(), request.jobId(), started,
+                completed, uploaded.bytes(), uploaded.sha256(), pgDump.version(), server.version(),
+                compression.toString(), null)
+                .withScope(scope.everything() ? null : scope)
+                .withEncryption(encryption.manifestEncryption(), encryption.kmsKeyId())
+                .withDatabaseBytes(server.databaseBytes());
     }
 
     /**

@@ -74,6 +74,8 @@ final class ParallelRestore {
                 deleteQuietly(file);
             }
             Path archive = plain != null ? plain : local;
+            // after the checksum: the patched file is no longer the object, and need not be
+            timings.time("offsets", () -> writeOffsets(archive));
             progress.phase("restoring data", null);
             return timings.time("pg_restore", () -> runParallel(pgRestore, db, database, args, archive, entries,
                     deadline, progress));
@@ -83,6 +85,18 @@ final class ParallelRestore {
         } finally {
             deleteQuietly(file);
             deleteQuietly(plain);
+        }
+    }
+
+    /**
+     * pg_dump wrote the archive to a pipe, without data offsets: filled in, each pg_restore job seeks to its table's
+     * data instead of scanning the blocks before it. Only an optimisation: an archive it cannot read is restored as is.
+     */
+    private static DataOffsets.Result writeOffsets(Path archive) {
+        try {
+            return DataOffsets.write(archive);
+        } catch (IOException e) {
+            return DataOffsets.Result.skipped(e.getClass().getSimpleName());
         }
     }
 
@@ -117,13 +131,35 @@ final class ParallelRestore {
         }
     }
 
+    /**
+     * pg_restore section by section: the schema by one job, then the data and then the indexes and constraints with
+     * --jobs. Run as one, pg_restore --jobs truncates every table it created before loading it (to skip WAL when
+     * wal_level is minimal, which RDS never is): a new file for the table and each of its indexes, per table, which
+     * made -j2 slower than -j1 on many small tables. A data section run on its own did not create the tables.
+     */
     private long runParallel(PgTools.Installation pgRestore, DbConnection db, String database, List<String> options,
                              Path file, int entries, Deadline deadline, ProgressReporter progress) {
-        List<String> args = new ArrayList<>(options);
-        args.add(file.toString());
         AtomicInteger finished = new AtomicInteger();
         AtomicBoolean building = new AtomicBoolean();
         long started = System.nanoTime();
+        List<String> oneJob = options.stream().filter(o -> !o.startsWith("--jobs=")).toList();
+        for (List<String> phase : List.of(with(oneJob, "--section=pre-data", file), with(options, "--section=data",
+                file), with(options, "--section=post-data", file))) {
+            runPhase(pgRestore, db, database, phase, entries, deadline, progress, finished, building);
+        }
+        return (System.nanoTime() - started) / 1_000_000;
+    }
+
+    private static List<String> with(List<String> options, String section, Path file) {
+        List<String> args = new ArrayList<>(options);
+        args.add(section);
+        args.add(file.toString());
+        return args;
+    }
+
+    private void runPhase(PgTools.Installation pgRestore, DbConnection db, String database, List<String> args,
+                          int entries, Deadline deadline, ProgressReporter progress, AtomicInteger finished,
+                          AtomicBoolean building) {
         RunningTool tool;
         try {
             tool = tools.start(pgRestore, "pg_restore", args, db.withDatabase(database), line -> {
@@ -160,7 +196,6 @@ final class ParallelRestore {
                 throw RestoreFailure.failed(target, "pg_restore exited with code " + code + ": "
                         + ToolErrors.meaning("pg_restore", diagnostic) + " (details in job " + jobId + ")", diagnostic);
             }
-            return (System.nanoTime() - started) / 1_000_000;
         } catch (IOException e) {
             throw RestoreFailure.failed(target, "pg_restore's output could not be read");
         } catch (InterruptedException e) {

@@ -11,6 +11,11 @@ import java.util.function.Consumer;
 final class PostgresRestoreServer implements RestoreServer {
     private final PgTools pgTools;
     private final Sanitizer sanitizer;
+    /**
+     * Connections ANALYZE shares the tables among: the work is the server's, and the smallest RDS instances have two
+     * vCPUs.
+     */
+    static final int ANALYZE_CONNECTIONS = 2;
     /** Where a parallel restore downloads the archive (the worker's ephemeral storage). */
     private final Path scratch;
 
@@ -70,7 +75,7 @@ final class PostgresRestoreServer implements RestoreServer {
     public void analyze(RestoreService.Plan plan, String database, Deadline deadline, List<String> notes)
             throws SQLException {
         plan.login().attempt(db -> {
-            Statistics.analyze(db.withDatabase(database), deadline, notes);
+            Statistics.analyze(db.withDatabase(database), deadline, notes, ANALYZE_CONNECTIONS);
             return null;
         });
     }
