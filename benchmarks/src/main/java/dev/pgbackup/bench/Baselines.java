@@ -123,7 +123,8 @@ final class Baselines {
             }
             Process p = builder.start();
             p.getOutputStream().close();
-            String out = stdoutIsNumber ? new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim() : "";
+            String out = stdoutIsNumber ? new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim()
+                    : "";
             int code = p.waitFor();
             String stderr = Files.readString(err);
             Files.deleteIfExists(err);

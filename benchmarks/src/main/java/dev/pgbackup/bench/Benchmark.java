@@ -102,7 +102,8 @@ public final class Benchmark {
         TestStack.createBucket(bucket);
         work = Files.createTempDirectory("pgbackup-bench-");
         python = RepoPaths.root().resolve(".venv/bin/python");
-        pipeScript = Path.of(System.getProperty("bench.pipe", RepoPaths.root().resolve("benchmarks/pipe.py").toString()));
+        pipeScript = Path
+                .of(System.getProperty("bench.pipe", RepoPaths.root().resolve("benchmarks/pipe.py").toString()));
         baselines = new Baselines(pg, tools, bucket, python, pipeScript);
     }
 
@@ -192,7 +193,7 @@ public final class Benchmark {
         stack.wiring.database();
         stack.wiring.catalog.listAll();
         String key = "bench-warmup-" + UUID.randomUUID();
-        stack.wiring.archives.upload(key, new ByteArrayInputStream(new byte[1024]), Deadline.in(LONG), () -> { });
+        stack.wiring.archives.upload(key, new ByteArrayInputStream(new byte[1024]), Deadline.in(LONG), () -> {});
         String eTag = stack.s3.headObject(b -> b.bucket(bucket).key(key)).eTag();
         Path file = work.resolve("warmup.bin");
         stack.wiring.archives.download(key, eTag, file, Deadline.in(LONG));
@@ -234,7 +235,7 @@ public final class Benchmark {
     }
 
     void requirement(String what, String measured, boolean met) {
-        requirements.add(new String[]{what, measured, met ? "met" : "NOT met"});
+        requirements.add(new String[] {what, measured, met ? "met" : "NOT met"});
     }
 
     private void summary(CompressionChoice compression) {

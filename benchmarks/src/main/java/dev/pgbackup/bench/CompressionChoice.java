@@ -37,7 +37,8 @@ final class CompressionChoice {
                 + "pg_dump alone to a local file, same pg_dump, median of " + RUNS);
         Map<String, TestStack> stacks = new LinkedHashMap<>();
         for (String c : COMPRESSIONS) {
-            stacks.put(c, bench.warm(TestStack.create("production", bench.bucket, db, Map.of("BACKUP_COMPRESSION", c))));
+            stacks.put(c,
+                    bench.warm(TestStack.create("production", bench.bucket, db, Map.of("BACKUP_COMPRESSION", c))));
         }
         Timings m = new Timings();
         for (int run = 0; run < RUNS; run++) {
@@ -47,8 +48,9 @@ final class CompressionChoice {
                 m.versions.put(c, dumpTool.version());
                 Path file = bench.work.resolve("compression.dump");
                 Runnable bare = () -> {
-                    m.alone.computeIfAbsent(c, k -> new ArrayList<>()).add(unchecked(() -> bench.baselines.pgDump(dumpTool, db,
-                            List.of(compression.pgDumpArgument(dumpTool.major())), file)));
+                    m.alone.computeIfAbsent(c, k -> new ArrayList<>())
+                            .add(unchecked(() -> bench.baselines.pgDump(dumpTool, db,
+                                    List.of(compression.pgDumpArgument(dumpTool.major())), file)));
                     m.aloneBytes.computeIfAbsent(c, k -> new ArrayList<>()).add(unchecked(() -> Files.size(file)));
                     unchecked(() -> Files.deleteIfExists(file));
                 };
@@ -101,15 +103,19 @@ final class CompressionChoice {
                     gzipMs > 0 ? String.format("%.2fx", (double) gzipMs / p) : "-",
                     gzipBytes > 0 ? String.format("%.2f", (double) pb / gzipBytes) : "-",
                     c.equals(base) ? "(baseline)" : meets ? "yes" : "no");
-            compressionResults.computeIfAbsent(c, k -> new LinkedHashMap<>()).put(mb, new long[]{p, pb, meets ? 1 : 0});
+            compressionResults.computeIfAbsent(c, k -> new LinkedHashMap<>()).put(mb,
+                    new long[] {p, pb, meets ? 1 : 0});
         }
         t.print();
         if (gzipMs > 0 && m.product.containsKey(Compression.DEFAULT)) {
             long d = Report.median(m.product.get(Compression.DEFAULT));
             long db2 = Report.median(m.productBytes.get(Compression.DEFAULT));
-            bench.requirement("default (" + Compression.DEFAULT + ") backup >= 2.5x faster than gzip:6, archive no larger ("
-                    + db + ")", String.format("%.2fx faster, %.2f of the size", (double) gzipMs / d,
-                    (double) db2 / gzipBytes), gzipMs >= 2.5 * d && db2 <= gzipBytes);
+            bench.requirement(
+                    "default (" + Compression.DEFAULT + ") backup >= 2.5x faster than gzip:6, archive no larger ("
+                            + db + ")",
+                    String.format("%.2fx faster, %.2f of the size", (double) gzipMs / d,
+                            (double) db2 / gzipBytes),
+                    gzipMs >= 2.5 * d && db2 <= gzipBytes);
         }
     }
 
@@ -141,9 +147,10 @@ final class CompressionChoice {
                     + "size measured.");
         } else {
             System.out.printf("Compression: meeting '2.5x faster than gzip:6, archive no larger' at every size: %s; "
-                            + "fastest at %d MB: %s, smallest archive among those: %s (current default %s).%n",
+                    + "fastest at %d MB: %s, smallest archive among those: %s (current default %s).%n",
                     compressionResults.entrySet().stream().filter(e -> e.getValue().values().stream()
-                            .allMatch(v -> v[2] == 1)).map(Map.Entry::getKey).toList(), largest, best, smallest,
+                            .allMatch(v -> v[2] == 1)).map(Map.Entry::getKey).toList(),
+                    largest, best, smallest,
                     Compression.DEFAULT);
         }
     }

@@ -32,7 +32,8 @@ final class FixedCost {
     }
 
     void measure() throws Exception {
-        heading("Fixed cost: a small database, product vs the bare tools (" + Compression.DEFAULT + ", the default; warm "
+        heading("Fixed cost: a small database, product vs the bare tools (" + Compression.DEFAULT
+                + ", the default; warm "
                 + "JVM; median of " + RUNS + ")");
         String db = "bench_small";
         long bytes = Seeder.seed(bench.pg, db, FIXED_MB * 1_000_000L + Seeder.size(bench.pg, "postgres"));
@@ -40,7 +41,8 @@ final class FixedCost {
         TestStack source = TestStack.create("production", bench.bucket, db, Map.of());
         TestStack target = TestStack.create("staging", bench.bucket, "bench_small_target", Map.of("RESTORE_JOBS", "1"));
         bench.pg.createDatabase("bench_small_target");
-        PgTools.Installation dumpTool = bench.tools.pgDumpFor(bench.serverMajor, Compression.parse(Compression.DEFAULT));
+        PgTools.Installation dumpTool = bench.tools.pgDumpFor(bench.serverMajor,
+                Compression.parse(Compression.DEFAULT));
 
         // the first calls in this JVM: class loading, SDK clients, Netty, the tools' --version probes
         long t0 = System.nanoTime();
@@ -69,8 +71,9 @@ final class FixedCost {
                 + "time around run() not in any step; the first call in this JVM beside it):");
         stepTable("backup", warm.backupSteps, warm.backups, cold.timings(), coldBackup);
         stepTable("restore", warm.restoreSteps, warm.restores, coldRestoreOutcome.timings(), coldRestore);
-        System.out.printf("CREATE DATABASE alone (outside the bare pg_restore's time; inside the product's, outside its "
-                + "steps): median %d ms%n", Report.median(warm.createDatabase));
+        System.out
+                .printf("CREATE DATABASE alone (outside the bare pg_restore's time; inside the product's, outside its "
+                        + "steps): median %d ms%n", Report.median(warm.createDatabase));
         bench.requirement("fixed cost of a backup < 500 ms (warm)", fixedBackup + " ms", fixedBackup < 500);
         bench.requirement("fixed cost of a restore < 500 ms (warm)", fixedRestore + " ms", fixedRestore < 500);
         bench.pg.dropDatabase("bench_small_target");
@@ -89,7 +92,8 @@ final class FixedCost {
     }
 
     /** RUNS backups and restores after the first (cold) ones, each beside the bare tool doing the same. */
-    private Runs warmRuns(String db, TestStack source, TestStack target, PgTools.Installation dumpTool) throws Exception {
+    private Runs warmRuns(String db, TestStack source, TestStack target, PgTools.Installation dumpTool)
+            throws Exception {
         Runs w = new Runs();
         for (int run = 0; run < RUNS; run++) {
             Path file = bench.work.resolve("small.dump");
@@ -120,7 +124,7 @@ final class FixedCost {
     }
 
     static void stepTable(String what, Map<String, List<Long>> steps, List<Long> totals,
-                                  Map<String, Long> cold, long coldTotal) {
+            Map<String, Long> cold, long coldTotal) {
         Report.Table t = new Report.Table(what + " step", "median ms", "first call ms");
         long sum = 0;
         for (Map.Entry<String, List<Long>> e : steps.entrySet()) {

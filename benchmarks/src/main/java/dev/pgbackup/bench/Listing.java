@@ -48,7 +48,7 @@ final class Listing {
         ListBackupsHandler handler = new ListBackupsHandler(s.wiring);
         String token = s.token("bench", "WEB_ACCESS");
         Report.Table t = new Report.Table("request", "median ms", "min ms", "max ms", "count in answer", "answer KB");
-        for (String filter : new String[]{null, "production"}) {
+        for (String filter : new String[] {null, "production"}) {
             List<Long> times = new ArrayList<>();
             APIGatewayV2HTTPResponse last = null;
             for (int i = 0; i < 7; i++) {
@@ -74,7 +74,8 @@ final class Listing {
                     Report.ms(times.stream().max(Long::compare).orElse(0L)), count,
                     String.format("%.0f", last.getBody().length() / 1024.0));
             if (filter == null) {
-                bench.requirement("listing " + LIST_BACKUPS + " backups < 1 s (warm, moto)", median + " ms", median < 1000);
+                bench.requirement("listing " + LIST_BACKUPS + " backups < 1 s (warm, moto)", median + " ms",
+                        median < 1000);
             }
         }
         t.print();
@@ -118,7 +119,7 @@ final class Listing {
         }
         pool.shutdown();
         System.out.printf("bucket %s: %d backups of this app (4 environments) + %d manifests + %d other keys = %d "
-                        + "objects (put in %.1f s)%n", listBucket, LIST_BACKUPS, LIST_BACKUPS, others, keys.size(),
+                + "objects (put in %.1f s)%n", listBucket, LIST_BACKUPS, LIST_BACKUPS, others, keys.size(),
                 (System.nanoTime() - t0) / 1e9);
     }
 }

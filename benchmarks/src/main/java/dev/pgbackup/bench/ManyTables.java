@@ -58,7 +58,8 @@ final class ManyTables {
         TestStack source = b.warm(TestStack.create("production", b.bucket, DB, Map.of()));
         // the restores read this one's backup: with row counts, the manifest of more than about 480 tables of
         // 63-byte names is over the 64 KiB a restore reads (see the note printed below)
-        TestStack uncounted = b.warm(TestStack.create("production", b.bucket, DB, Map.of("RECORD_ROW_COUNTS", "false")));
+        TestStack uncounted = b
+                .warm(TestStack.create("production", b.bucket, DB, Map.of("RECORD_ROW_COUNTS", "false")));
         TestStack streaming = b.warm(TestStack.create("staging", b.bucket, TARGET, Map.of("RESTORE_JOBS", "1")));
         TestStack parallel = b.warm(TestStack.create("staging", b.bucket, TARGET, Map.of("RESTORE_JOBS", "2")));
         PgTools.Installation dumpTool = b.tools.pgDumpFor(b.serverMajor, Compression.parse(Compression.DEFAULT));
@@ -108,7 +109,7 @@ final class ManyTables {
 
     /** The product against the bare tools, per table; whether its manifest can still be read; its steps. */
     private void report(Map<String, List<Long>> ms, long manifestBytes, Map<String, List<Long>> backupSteps,
-                        Map<String, List<Long>> restoreSteps) {
+            Map<String, List<Long>> restoreSteps) {
         Report.Table t = new Report.Table("", "bare tool ms", "product ms", "product / bare", "bare ms per table",
                 "product ms per table", "product's extra ms per table");
         row(t, "backup (pg_dump alone -> file / product -> S3)", ms.get("dump alone"), ms.get("backup"));

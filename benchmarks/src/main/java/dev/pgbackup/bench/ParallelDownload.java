@@ -44,11 +44,12 @@ final class ParallelDownload {
         try (FaultProxy proxy = FaultProxy.start(MotoServer.get().endpoint())) {
             TestStack s = TestStack.create("production", bench.bucket, "bench_small", Map.of(), Clock.systemUTC(),
                     proxy.endpoint());
-            s.wiring.archives.upload(key, new ByteArrayInputStream(data), Deadline.in(LONG), () -> { });
+            s.wiring.archives.upload(key, new ByteArrayInputStream(data), Deadline.in(LONG), () -> {});
             String eTag = s.s3.headObject(b -> b.bucket(bench.bucket).key(key)).eTag();
             Integer partsCount = s.s3.headObject(b -> b.bucket(bench.bucket).key(key).partNumber(1)).partsCount();
-            System.out.printf("object: %d MiB uploaded by the product's multipart uploader (ETag %s); HEAD ?partNumber=1 "
-                    + "reports parts count %s%n", data.length >> 20, eTag, partsCount);
+            System.out
+                    .printf("object: %d MiB uploaded by the product's multipart uploader (ETag %s); HEAD ?partNumber=1 "
+                            + "reports parts count %s%n", data.length >> 20, eTag, partsCount);
             proxy.when(FaultProxy.s3("GET", Pattern.quote(key), null)).delay(Duration.ofMillis(500));
             Report.Table t = new Report.Table("download", "ms", "GET requests", "with partNumber", "with Range",
                     "most at once", "bytes");
@@ -65,24 +66,28 @@ final class ParallelDownload {
                     Files.deleteIfExists(file);
                     got = s.wiring.archives.download(key, eTag, file, Deadline.in(LONG)).bytes();
                 } else {
-                    got = runPipe(List.of("/bin/bash", "-c", "set -o pipefail; \"$0\" \"$1\" download \"$2\" \"$3\" | wc -c",
-                            bench.python.toString(), bench.pipeScript.toString(), bench.bucket, key), awsEnv(proxy.endpoint().toString()),
+                    got = runPipe(
+                            List.of("/bin/bash", "-c", "set -o pipefail; \"$0\" \"$1\" download \"$2\" \"$3\" | wc -c",
+                                    bench.python.toString(), bench.pipeScript.toString(), bench.bucket, key),
+                            awsEnv(proxy.endpoint().toString()),
                             true);
                 }
                 long took = millisSince(t0);
                 running.set(false);
                 sampler.join();
                 List<FaultProxy.Request> gets = proxy.requests(r -> r.method().equals("GET") && key.equals(r.key()));
-                t.row(who, Report.ms(took), gets.size(), gets.stream().filter(r -> r.hasQueryParam("partNumber")).count(),
+                t.row(who, Report.ms(took), gets.size(),
+                        gets.stream().filter(r -> r.hasQueryParam("partNumber")).count(),
                         gets.stream().filter(r -> r.header("range") != null).count(), most.get(), got);
             }
             t.print();
             Files.deleteIfExists(file);
             s.s3.deleteObject(b -> b.bucket(bench.bucket).key(key));
         }
-        System.out.println("(S3 answers GET ?partNumber=N of a multipart object with part N and the parts count, and the "
-                + "SDK then fetches the other parts at once; moto answers it with the whole object and no parts count "
-                + "(only its HEAD gives the count), so against moto the product's parallel download is one GET)");
+        System.out
+                .println("(S3 answers GET ?partNumber=N of a multipart object with part N and the parts count, and the "
+                        + "SDK then fetches the other parts at once; moto answers it with the whole object and no parts count "
+                        + "(only its HEAD gives the count), so against moto the product's parallel download is one GET)");
     }
 
     /** Counts the GETs of {@code key} in flight at the proxy every 5 ms, keeping the most, while {@code running}. */

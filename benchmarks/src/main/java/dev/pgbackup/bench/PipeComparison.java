@@ -36,14 +36,17 @@ final class PipeComparison {
 
     void measure(long mb) throws Exception {
         String db = bench.database(mb);
-        heading("Against the pipe a user would build: " + db + " (" + Report.mb(bench.sizes.get(db)) + " MB), median of "
+        heading("Against the pipe a user would build: " + db + " (" + Report.mb(bench.sizes.get(db))
+                + " MB), median of "
                 + RUNS);
         TestStack source = bench.warm(TestStack.create("production", bench.bucket, db, Map.of()));
         String targetDb = "bench_target";
         bench.pg.dropDatabase(targetDb);
         bench.pg.createDatabase(targetDb);
-        TestStack streaming = bench.warm(TestStack.create("staging", bench.bucket, targetDb, Map.of("RESTORE_JOBS", "1")));
-        TestStack parallel = bench.warm(TestStack.create("staging", bench.bucket, targetDb, Map.of("RESTORE_JOBS", "2")));
+        TestStack streaming = bench
+                .warm(TestStack.create("staging", bench.bucket, targetDb, Map.of("RESTORE_JOBS", "1")));
+        TestStack parallel = bench
+                .warm(TestStack.create("staging", bench.bucket, targetDb, Map.of("RESTORE_JOBS", "2")));
         BackupService.Outcome last = backups(db, source);
         restores(db, source, streaming, parallel, last);
         bench.pg.dropDatabase(targetDb);
@@ -65,7 +68,8 @@ final class PipeComparison {
             add(ms, gzipAlone, bench.baselines.pgDump(dumpTool, db, List.of(), file));
             add(bytes, gzipAlone, Files.size(file));
             Files.deleteIfExists(file);
-            add(ms, zstdAlone, bench.baselines.pgDump(dumpTool, db, List.of(def.pgDumpArgument(dumpTool.major())), file));
+            add(ms, zstdAlone,
+                    bench.baselines.pgDump(dumpTool, db, List.of(def.pgDumpArgument(dumpTool.major())), file));
             add(bytes, zstdAlone, Files.size(file));
             Files.deleteIfExists(file);
             String key = "user-pipe/" + UUID.randomUUID() + ".dump";
@@ -77,25 +81,28 @@ final class PipeComparison {
             add(bytes, product, o.bytes());
             last = o;
             String keep = o.filename();
-            bench.purge(source.s3, Set.of(keep, new StateKeys(TestStack.APP, "production").manifest(keep, BackupClass.ON_DEMAND)));
+            bench.purge(source.s3,
+                    Set.of(keep, new StateKeys(TestStack.APP, "production").manifest(keep, BackupClass.ON_DEMAND)));
         }
         System.out.printf("backups (pg_dump %s):%n", dumpTool.version());
         Report.Table bt = new Report.Table("backup", "median ms", "archive MB", "MB/s of database", "product / this");
         long productMs = Report.median(ms.get(product));
         for (String k : ms.keySet()) {
             long m = Report.median(ms.get(k));
-            bt.row(k, Report.ms(m), Report.mb(Report.median(bytes.get(k))), String.format("%.1f", bench.sizes.get(db) / 1e3 / m),
+            bt.row(k, Report.ms(m), Report.mb(Report.median(bytes.get(k))),
+                    String.format("%.1f", bench.sizes.get(db) / 1e3 / m),
                     k.equals(product) ? "" : Report.ratio(productMs, m));
         }
         bt.print();
         long pipeMs = Report.median(ms.get(pipe));
-        bench.requirement("backup <= 0.9x the pipe (" + db + ")", Report.ratio(productMs, pipeMs), productMs <= 0.9 * pipeMs);
+        bench.requirement("backup <= 0.9x the pipe (" + db + ")", Report.ratio(productMs, pipeMs),
+                productMs <= 0.9 * pipeMs);
         return last;
     }
 
     /** Restores of all of the product's archive ({@code last}), so that only the transport and the mode differ. */
     private void restores(String db, TestStack source, TestStack streaming, TestStack parallel,
-                          BackupService.Outcome last) throws Exception {
+            BackupService.Outcome last) throws Exception {
         String kept = last.filename();
         String pgDumpVersion = last.pgDumpVersion();
         Path file = bench.work.resolve("pipe.dump");
@@ -127,8 +134,9 @@ final class PipeComparison {
         }
         Files.deleteIfExists(file);
         bench.purge(source.s3, Set.of());
-        System.out.printf("%nrestores of the product's archive (%s MB, written by pg_dump %s; pg_restore %s) into a new "
-                + "database:%n", Report.mb(archive), pgDumpVersion, restoreTool.version());
+        System.out
+                .printf("%nrestores of the product's archive (%s MB, written by pg_dump %s; pg_restore %s) into a new "
+                        + "database:%n", Report.mb(archive), pgDumpVersion, restoreTool.version());
         long a1 = Report.median(rms.get(alone1));
         long a2 = Report.median(rms.get(alone2));
         long pr = Report.median(rms.get(pipeR));
@@ -136,14 +144,16 @@ final class PipeComparison {
         long s1 = Report.median(rms.get(stream));
         long p2 = Report.median(rms.get(par));
         bench.requirement("streaming restore <= 1.0x the pipe (" + db + ")", Report.ratio(s1, pr), s1 <= pr);
-        bench.requirement("parallel restore (2 jobs) vs pg_restore -j 1 alone (" + db + ", 2 cores)", Report.ratio(p2, a1),
+        bench.requirement("parallel restore (2 jobs) vs pg_restore -j 1 alone (" + db + ", 2 cores)",
+                Report.ratio(p2, a1),
                 p2 < a1);
     }
 
     /** Each restore against the pipe ({@code pr}) and the tool alone ({@code a1}, {@code a2}), with the product's steps. */
     private void printRestores(String db, Map<String, List<Long>> rms, Map<String, Map<String, List<Long>>> steps,
-                               long pr, long a1, long a2) {
-        Report.Table rt = new Report.Table("restore", "median ms", "MB/s of database", "/ pipe", "/ pg_restore -j1 alone",
+            long pr, long a1, long a2) {
+        Report.Table rt = new Report.Table("restore", "median ms", "MB/s of database", "/ pipe",
+                "/ pg_restore -j1 alone",
                 "/ pg_restore -j2 alone", "product steps (median ms)");
         for (String k : rms.keySet()) {
             long m = Report.median(rms.get(k));

@@ -7,8 +7,7 @@ import java.util.List;
 
 /** Medians and Markdown tables (for docs/benchmarks.md, with the command and date of the run). */
 final class Report {
-    private Report() {
-    }
+    private Report() {}
 
     static long median(Collection<Long> values) {
         if (values.isEmpty()) {

@@ -27,8 +27,7 @@ final class Seeder {
             + "'pha','med','cin','tab','let','do','gen','ix','ol','ur','at','ion','ter','pre','con','dis','an','ine',"
             + "'be','sto'])";
 
-    private Seeder() {
-    }
+    private Seeder() {}
 
     /** One word: two or three syllables, the first ones skewed towards a few frequent ones. */
     static String word() {
@@ -98,7 +97,8 @@ final class Seeder {
         String w = word();
         return "set role app_owner; set synchronous_commit = off;\n"
                 + "insert into customers select g, initcap(" + w + ") || ' ' || initcap(" + w + "), "
-                + "'c' || g || '.' || " + w + " || '@' || " + pick("example.com", "mail.test", "corp.example", "shop.test")
+                + "'c' || g || '.' || " + w + " || '@' || "
+                + pick("example.com", "mail.test", "corp.example", "shop.test")
                 + ", " + pick("IN", "US", "GB", "DE", "SG", "AE", "FR", "AU", "CA", "JP")
                 + ", '+91 ' || lpad(((random() * 9999999999)::bigint)::text, 10, '0'), " + TIME
                 + ", round((random() * 100000)::numeric, 2), " + sentence(3, 15)

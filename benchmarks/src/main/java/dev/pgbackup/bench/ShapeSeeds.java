@@ -19,8 +19,7 @@ final class ShapeSeeds {
     static final long WIDE_ROWS = Long.parseLong(Benchmark.env("BENCH_WIDE_ROWS", "30000"));
     private static final long BATCH = 50_000;
 
-    private ShapeSeeds() {
-    }
+    private ShapeSeeds() {}
 
     /**
      * One table of {@link #BIG_ROWS} rows (an IoT or ledger shape: ids, a skewed device, times, a status, an amount,
@@ -36,7 +35,8 @@ final class ShapeSeeds {
                 """);
         inBatches(BIG_ROWS, BATCH, (from, to) -> pg.execute(db, "set role app_owner; set synchronous_commit = off;\n"
                 + "insert into readings select g, (power(random(), 2) * 50000)::int, " + Seeder.TIME + ", "
-                + Seeder.pick("ok", "ok", "warning", "late", "error", "retried") + ", round((random() * 10000)::numeric, 2), "
+                + Seeder.pick("ok", "ok", "warning", "late", "error", "retried")
+                + ", round((random() * 10000)::numeric, 2), "
                 + "upper(" + Seeder.token(16) + "), " + Seeder.sentence(3, 12) + ", jsonb_build_object('fw', "
                 + "'1.' || (random() * 9)::int || '.' || (random() * 20)::int, 'temp', round((random() * 40)::numeric, 1), "
                 + "'ok', random() < 0.95) from generate_series(" + from + ", " + to + ") g"));
@@ -67,7 +67,8 @@ final class ShapeSeeds {
                 + "insert into attachments select g, (random() * 100000)::bigint, " + Seeder.TIME + ", " + Seeder.TIME
                 + ", " + Seeder.pick("invoice", "report", "scan", "contract", "photo") + ", "
                 + Seeder.pick("final", "draft", "archived") + ", initcap(" + Seeder.sentence(3, 8) + "), "
-                + Seeder.pick("application/pdf", "image/jpeg", "image/png", "text/plain") + ", 1 + (random() * 40)::int, "
+                + Seeder.pick("application/pdf", "image/jpeg", "image/png", "text/plain")
+                + ", 1 + (random() * 40)::int, "
                 + "(random() * 1e7)::bigint, md5(random()::text), random() < 0.3, " + Seeder.sentence(600, 1200) + ", "
                 + "(select jsonb_agg(jsonb_build_object('line', i, 'sku', 'SKU-' || lpad(((random() * 99999)::int)::text, 5, '0'), "
                 + "'name', initcap(" + Seeder.word() + "), 'qty', 1 + (random() * 9)::int, 'price', "

@@ -68,8 +68,9 @@ final class Shapes {
         long t = System.nanoTime();
         T result = Benchmark.unchecked(op);
         add(ms, key, Benchmark.millisSince(t));
-        CpuMeter.since(before, meter.snapshot()).forEach((party, v) ->
-                cpu.computeIfAbsent(key, k -> new LinkedHashMap<>()).computeIfAbsent(party, k -> new ArrayList<>()).add(v));
+        CpuMeter.since(before, meter.snapshot())
+                .forEach((party, v) -> cpu.computeIfAbsent(key, k -> new LinkedHashMap<>())
+                        .computeIfAbsent(party, k -> new ArrayList<>()).add(v));
         return result;
     }
 
@@ -82,9 +83,11 @@ final class Shapes {
         for (String shape : CHOSEN) {
             shape(shape);
         }
-        Benchmark.heading("Shapes: the product against the same-compression pipe and the tool alone (" + Compression.DEFAULT
-                + "; medians of " + Benchmark.RUNS + ")");
-        System.out.println("Backups (alone: pg_dump -Fc --compress=" + Compression.DEFAULT + " --no-sync --file=/dev/null; pipe: the"
+        Benchmark.heading(
+                "Shapes: the product against the same-compression pipe and the tool alone (" + Compression.DEFAULT
+                        + "; medians of " + Benchmark.RUNS + ")");
+        System.out.println("Backups (alone: pg_dump -Fc --compress=" + Compression.DEFAULT
+                + " --no-sync --file=/dev/null; pipe: the"
                 + " same | boto3 upload_fileobj; product: the backup worker's service, row counts on):");
         backups.print();
         System.out.println();
@@ -93,8 +96,9 @@ final class Shapes {
                 + "swap):");
         restores.print();
         System.out.println();
-        System.out.println("Peak memory, one backup and one restore per shape, each in its own JVM with Lambda's flags ("
-                + String.join(" ", WorkerJvm.flags()) + "; JVM + tools sampled every 50 ms):");
+        System.out
+                .println("Peak memory, one backup and one restore per shape, each in its own JVM with Lambda's flags ("
+                        + String.join(" ", WorkerJvm.flags()) + "; JVM + tools sampled every 50 ms):");
         memory.print();
         System.out.println();
         reasons.forEach(System.out::println);
@@ -145,7 +149,8 @@ final class Shapes {
                 b.dropPreRestoreCopies(s);
             }
             b.purge(source.s3, Set.of());
-            System.out.printf("  run %d of %d done (load average %s)%n", run + 1, Benchmark.RUNS, Benchmark.loadAverage());
+            System.out.printf("  run %d of %d done (load average %s)%n", run + 1, Benchmark.RUNS,
+                    Benchmark.loadAverage());
         }
         peakMemory(shape, db, target, source, chosen);
         cpuTable();
@@ -165,8 +170,9 @@ final class Shapes {
         List<Runnable> order = new ArrayList<>(List.of(
                 () -> timed(ms, ALONE, () -> b.baselines.pgDump(dumpTool, db, List.of(compress, "--no-sync"),
                         Path.of("/dev/null"))),
-                () -> timed(ms, PIPE, () -> b.baselines.pipeBackup(dumpTool, db, "user-pipe/" + UUID.randomUUID() + ".dump",
-                        compress)),
+                () -> timed(ms, PIPE,
+                        () -> b.baselines.pipeBackup(dumpTool, db, "user-pipe/" + UUID.randomUUID() + ".dump",
+                                compress)),
                 () -> made[0] = timed(ms, PRODUCT, () -> b.backup(source))));
         // each goes first in turn, so that none always runs on the warmest cache
         for (int i = 0; i < order.size(); i++) {
@@ -188,7 +194,8 @@ final class Shapes {
         long streamedMs = median(ms, STREAMED);
         long parallelMs = median(ms, PARALLEL);
         restores.row(shape, Report.ms(j1), Report.ms(median(ms, J2)), Report.ms(pipeRestore),
-                Report.ms(chosenMs) + " (" + mode + ")", Report.ratio(chosenMs, pipeRestore), Report.ratio(chosenMs, j1),
+                Report.ms(chosenMs) + " (" + mode + ")", Report.ratio(chosenMs, pipeRestore),
+                Report.ratio(chosenMs, j1),
                 Report.ms(streamedMs), Report.ratio(streamedMs, pipeRestore), Report.ms(parallelMs),
                 Report.ratio(parallelMs, j1));
         b.requirement("backup <= 1.05x the same-compression pipe (" + shape + ")", Report.ratio(product, pipe),
@@ -242,7 +249,8 @@ final class Shapes {
 
     /** CPU ms by party for each operation of this shape (medians): where the work went, whatever the load. */
     private void cpuTable() {
-        Report.Table t = new Report.Table("operation (CPU ms, median)", "this JVM", "its children (tools, pipe)", "moto",
+        Report.Table t = new Report.Table("operation (CPU ms, median)", "this JVM", "its children (tools, pipe)",
+                "moto",
                 "PostgreSQL server", "total");
         cpu.forEach((op, parties) -> t.row(op, Report.ms(Report.median(parties.get("jvm"))),
                 Report.ms(Report.median(parties.get("tools"))), Report.ms(Report.median(parties.get("moto"))),

@@ -13,8 +13,7 @@ import java.util.Map;
  * memory is the worker's alone. Apart from {@link Benchmark}: the memory benchmarks are the only ones that need it.
  */
 final class WorkerJvm {
-    private WorkerJvm() {
-    }
+    private WorkerJvm() {}
 
     /**
      * The JVM of a Lambda worker of BENCH_WORKER_MEMORY_MB as Lambda's Java runtime starts it (heap 85%, metaspace 10%,

@@ -29,7 +29,8 @@ final class WorkerMemory {
 
     void measure(long mb) throws Exception {
         String db = bench.database(mb);
-        heading("Peak RSS of the worker: " + db + " (" + Report.mb(bench.sizes.get(db)) + " MB), each job in its own JVM "
+        heading("Peak RSS of the worker: " + db + " (" + Report.mb(bench.sizes.get(db))
+                + " MB), each job in its own JVM "
                 + "(" + String.join(" ", WorkerJvm.flags()) + "), median of " + RUNS);
         // the stacks the children run in (their SSM parameters, keys and variables)
         TestStack source = TestStack.create("production", bench.bucket, db, Map.of());
@@ -44,11 +45,13 @@ final class WorkerMemory {
                     BackupWorkerHandler.class));
             record(m, "backup (" + Compression.DEFAULT + ", the default)", b);
             String file = (String) b.get("file");
-            record(m, "restore, streaming (RESTORE_JOBS=1)", WorkerJvm.child(with(List.of("restore", "staging", bench.bucket, targetDb,
-                    file), streaming, RestoreWorkerHandler.class)));
+            record(m, "restore, streaming (RESTORE_JOBS=1)",
+                    WorkerJvm.child(with(List.of("restore", "staging", bench.bucket, targetDb,
+                            file), streaming, RestoreWorkerHandler.class)));
             bench.dropPreRestoreCopies(streaming);
-            record(m, "restore, parallel (RESTORE_JOBS=2)", WorkerJvm.child(with(List.of("restore", "staging", bench.bucket, targetDb,
-                    file), parallel, RestoreWorkerHandler.class)));
+            record(m, "restore, parallel (RESTORE_JOBS=2)",
+                    WorkerJvm.child(with(List.of("restore", "staging", bench.bucket, targetDb,
+                            file), parallel, RestoreWorkerHandler.class)));
             bench.dropPreRestoreCopies(parallel);
             bench.purge(streaming.s3, Set.of());
         }

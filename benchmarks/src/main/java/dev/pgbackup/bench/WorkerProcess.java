@@ -39,8 +39,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * sandbox's memory holds.
  */
 public final class WorkerProcess {
-    private WorkerProcess() {
-    }
+    private WorkerProcess() {}
 
     public static void main(String[] args) throws Exception {
         String op = args[0];

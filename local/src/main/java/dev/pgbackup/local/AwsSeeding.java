@@ -19,8 +19,7 @@ import software.amazon.awssdk.services.ssm.model.ParameterType;
  */
 final class AwsSeeding {
     /** The JWT secret the run signs its development token with, and where each secret came from (never the value). */
-    record Seeded(String jwtSecret, String jwtSecretNote, String passkeyNote) {
-    }
+    record Seeded(String jwtSecret, String jwtSecretNote, String passkeyNote) {}
 
     private final LocalEnvironment env;
     private final Config config;
@@ -51,7 +50,8 @@ final class AwsSeeding {
             }
             String[] jwt = secret(ssm, config.jwtSecretParameter(), "JWT_SECRET",
                     LocalRun.defaultJwtSecret(config.environment()));
-            String[] passkey = secret(ssm, config.restorePasskeyParameter(), "RESTORE_PASSKEY", LocalRun.DEFAULT_PASSKEY);
+            String[] passkey = secret(ssm, config.restorePasskeyParameter(), "RESTORE_PASSKEY",
+                    LocalRun.DEFAULT_PASSKEY);
             return new Seeded(jwt[0], jwt[1], passkey[1]);
         }
     }

@@ -9,8 +9,7 @@ import java.io.PrintStream;
  * only as where they came from (their printed defaults excepted).
  */
 final class Banner {
-    private Banner() {
-    }
+    private Banner() {}
 
     static void print(PrintStream out, LocalRun run) {
         Config config = run.config();
@@ -20,8 +19,9 @@ final class Banner {
         out.println("  API            " + base + "/api/setting/{backup,backups,restore,jobs/<jobId>}");
         EmbeddedDatabase embedded = run.embedded();
         if (embedded != null) {
-            out.println("  PostgreSQL     embedded, database '" + embedded.database() + "' on 127.0.0.1:" + embedded.port()
-                    + " (demo data; gone when this run stops)");
+            out.println(
+                    "  PostgreSQL     embedded, database '" + embedded.database() + "' on 127.0.0.1:" + embedded.port()
+                            + " (demo data; gone when this run stops)");
             out.println("                 inspect: layers/postgresql-client/build/bin/psql -h 127.0.0.1 -p "
                     + embedded.port() + " -U postgres -d " + embedded.database());
         } else {
@@ -53,9 +53,11 @@ final class Banner {
                 + "   (what EventBridge sends the backup worker)");
         out.println("  Restore drill  curl -X POST " + base + LocalRun.DRILL_ROUTE.substring(5)
                 + "   (the newest backup restored into a scratch database, checked, dropped)");
-        out.println("  Refresh        curl -X POST " + base + LocalRun.REFRESH_ROUTE.substring(5) + "   " + config.refresh()
+        out.println("  Refresh        curl -X POST " + base + LocalRun.REFRESH_ROUTE.substring(5) + "   " + config
+                .refresh()
                 .source().map(source -> "(a safety backup, then " + source + "'s newest backup restored here"
                         + (config.refresh().sanitizes() ? ", sanitised by " + config.refresh().sanitizeParameter() : "")
-                        + ")").orElse("(off: start with REFRESH_SOURCE_ENVIRONMENT=production)"));
+                        + ")")
+                .orElse("(off: start with REFRESH_SOURCE_ENVIRONMENT=production)"));
     }
 }

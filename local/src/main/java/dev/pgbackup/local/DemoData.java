@@ -6,8 +6,7 @@ package dev.pgbackup.local;
  * database holds, so a cross-environment restore is visible at a glance.
  */
 final class DemoData {
-    private DemoData() {
-    }
+    private DemoData() {}
 
     static String schema() {
         return """

@@ -63,7 +63,8 @@ final class EmbeddedDatabase implements AutoCloseable {
 
     /** What goes into the DB URL SecureString; never printed. */
     String url() {
-        return "postgresql://" + APP_USER + ":" + password + "@127.0.0.1:" + port() + "/" + database + "?sslmode=disable";
+        return "postgresql://" + APP_USER + ":" + password + "@127.0.0.1:" + port() + "/" + database
+                + "?sslmode=disable";
     }
 
     private void admin(String db, String sql) {

@@ -27,9 +27,8 @@ public final class InProcessWorkers implements WorkerLauncher, AutoCloseable {
     private final Duration timeout;
 
     private record Worker(Supplier<RequestHandler<Map<String, Object>, Map<String, Object>>> handler,
-                          ExecutorService pool, AtomicInteger inFlight, AtomicInteger peak,
-                          List<Map<String, Object>> results) {
-    }
+            ExecutorService pool, AtomicInteger inFlight, AtomicInteger peak,
+            List<Map<String, Object>> results) {}
 
     private final Map<String, Worker> workers = new ConcurrentHashMap<>();
 
@@ -38,7 +37,7 @@ public final class InProcessWorkers implements WorkerLauncher, AutoCloseable {
     }
 
     public void register(String functionName, int concurrency,
-                  Supplier<RequestHandler<Map<String, Object>, Map<String, Object>>> handler) {
+            Supplier<RequestHandler<Map<String, Object>, Map<String, Object>>> handler) {
         workers.put(functionName, new Worker(handler, Executors.newFixedThreadPool(concurrency, r -> {
             Thread t = new Thread(r, functionName);
             t.setDaemon(true);
@@ -83,7 +82,7 @@ public final class InProcessWorkers implements WorkerLauncher, AutoCloseable {
 
     private static Map<String, Object> parse(String json) {
         try {
-            return Json.MAPPER.readValue(json, new TypeReference<Map<String, Object>>() { });
+            return Json.MAPPER.readValue(json, new TypeReference<Map<String, Object>>() {});
         } catch (java.io.IOException e) {
             throw new IllegalArgumentException("worker payload is not a JSON object", e);
         }

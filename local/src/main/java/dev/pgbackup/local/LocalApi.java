@@ -40,12 +40,11 @@ import java.util.regex.Pattern;
 final class LocalApi implements AutoCloseable {
     /** API Gateway's payload limit; the handlers apply their own, much smaller, limit. */
     static final int MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
-    private static final DateTimeFormatter REQUEST_TIME =
-            DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ENGLISH).withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter REQUEST_TIME = DateTimeFormatter
+            .ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ENGLISH).withZone(ZoneOffset.UTC);
 
     record Route(String method, Pattern path, String routeKey, String pathParameter,
-                 RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> handler) {
-    }
+            RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> handler) {}
 
     private final List<Route> routes = new ArrayList<>();
     private final HttpServer server;
@@ -103,7 +102,8 @@ final class LocalApi implements AutoCloseable {
                 byte[] body = readBody(exchange.getRequestBody());
                 if (body == null) {
                     status = send(exchange, 413, Map.of("Content-Type", "application/json"),
-                            "{\"success\":false,\"message\":\"Request Entity Too Large\"}".getBytes(StandardCharsets.UTF_8));
+                            "{\"success\":false,\"message\":\"Request Entity Too Large\"}"
+                                    .getBytes(StandardCharsets.UTF_8));
                 } else {
                     APIGatewayV2HTTPEvent event = toEvent(exchange, route, match, rawPath, path, body);
                     APIGatewayV2HTTPResponse response;
@@ -113,7 +113,8 @@ final class LocalApi implements AutoCloseable {
                                 new LocalContext(route.routeKey(), Duration.ofSeconds(29), 1024));
                     } catch (RuntimeException | Error e) {
                         // API Gateway's answer to a function error
-                        System.err.println("[local] handler for " + route.routeKey() + " threw " + e.getClass().getName());
+                        System.err.println(
+                                "[local] handler for " + route.routeKey() + " threw " + e.getClass().getName());
                         response = APIGatewayV2HTTPResponse.builder().withStatusCode(500)
                                 .withHeaders(Map.of("Content-Type", "application/json"))
                                 .withBody("{\"success\":false,\"message\":\"Internal Server Error\"}").build();
@@ -133,7 +134,7 @@ final class LocalApi implements AutoCloseable {
     }
 
     static APIGatewayV2HTTPEvent toEvent(HttpExchange exchange, Route route, Matcher match, String rawPath, String path,
-                                         byte[] body) {
+            byte[] body) {
         Map<String, String> headers = new LinkedHashMap<>();
         List<String> cookies = new ArrayList<>();
         exchange.getRequestHeaders().forEach((name, values) -> {
@@ -235,11 +236,13 @@ final class LocalApi implements AutoCloseable {
         }
         headers.putIfAbsent("Content-Type", "application/json");
         String body = response.getBody() == null ? "" : response.getBody();
-        byte[] bytes = response.getIsBase64Encoded() ? Base64.getDecoder().decode(body) : body.getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = response.getIsBase64Encoded() ? Base64.getDecoder().decode(body)
+                : body.getBytes(StandardCharsets.UTF_8);
         return send(exchange, response.getStatusCode(), headers, bytes);
     }
 
-    private static int send(HttpExchange exchange, int status, Map<String, String> headers, byte[] body) throws IOException {
+    private static int send(HttpExchange exchange, int status, Map<String, String> headers, byte[] body)
+            throws IOException {
         headers.forEach((k, v) -> exchange.getResponseHeaders().set(k, v));
         exchange.getResponseHeaders().set("apigw-requestid", UUID.randomUUID().toString());
         exchange.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);

@@ -22,15 +22,42 @@ final class LocalContext implements Context {
         this.memoryMb = memoryMb;
     }
 
-    @Override public String getAwsRequestId() { return requestId; }
-    @Override public String getLogGroupName() { return "/aws/lambda/" + functionName; }
-    @Override public String getLogStreamName() { return "local"; }
-    @Override public String getFunctionName() { return functionName; }
-    @Override public String getFunctionVersion() { return "$LATEST"; }
-    @Override public String getInvokedFunctionArn() { return "arn:aws:lambda:local:000000000000:function:" + functionName; }
-    @Override public CognitoIdentity getIdentity() { return null; }
-    @Override public ClientContext getClientContext() { return null; }
-    @Override public int getMemoryLimitInMB() { return memoryMb; }
+    @Override
+    public String getAwsRequestId() {
+        return requestId;
+    }
+    @Override
+    public String getLogGroupName() {
+        return "/aws/lambda/" + functionName;
+    }
+    @Override
+    public String getLogStreamName() {
+        return "local";
+    }
+    @Override
+    public String getFunctionName() {
+        return functionName;
+    }
+    @Override
+    public String getFunctionVersion() {
+        return "$LATEST";
+    }
+    @Override
+    public String getInvokedFunctionArn() {
+        return "arn:aws:lambda:local:000000000000:function:" + functionName;
+    }
+    @Override
+    public CognitoIdentity getIdentity() {
+        return null;
+    }
+    @Override
+    public ClientContext getClientContext() {
+        return null;
+    }
+    @Override
+    public int getMemoryLimitInMB() {
+        return memoryMb;
+    }
 
     @Override
     public int getRemainingTimeInMillis() {
@@ -40,8 +67,14 @@ final class LocalContext implements Context {
     @Override
     public LambdaLogger getLogger() {
         return new LambdaLogger() {
-            @Override public void log(String message) { System.out.println(message); }
-            @Override public void log(byte[] message) { System.out.println(new String(message, StandardCharsets.UTF_8)); }
+            @Override
+            public void log(String message) {
+                System.out.println(message);
+            }
+            @Override
+            public void log(byte[] message) {
+                System.out.println(new String(message, StandardCharsets.UTF_8));
+            }
         };
     }
 }

@@ -84,8 +84,7 @@ public final class LocalRun implements AutoCloseable {
     public interface Recording {
         Recording NONE = new Recording() {
             @Override
-            public void deployed(Stack stack, Map<String, String> parameters, Map<String, String> physical) {
-            }
+            public void deployed(Stack stack, Map<String, String> parameters, Map<String, String> physical) {}
 
             @Override
             public List<ExecutionInterceptor> interceptors(Stack stack, String function) {
@@ -101,7 +100,8 @@ public final class LocalRun implements AutoCloseable {
     public static void main(String[] args) throws Exception {
         LocalRun run = new LocalRun(System.getenv(), Recording.NONE);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            System.out.println("\nStopping: HTTP server, workers, embedded PostgreSQL, moto (whatever this run started)");
+            System.out
+                    .println("\nStopping: HTTP server, workers, embedded PostgreSQL, moto (whatever this run started)");
             run.close();
         }, "local-shutdown"));
         try {

@@ -23,7 +23,8 @@ final class MotoProcess implements AutoCloseable {
     static MotoProcess start(Path root, int port) throws IOException {
         Path binary = root.resolve(".venv/bin/moto_server");
         if (!Files.isExecutable(binary)) {
-            throw new IllegalStateException("moto_server not found at " + binary + " (scripts/run-local.sh installs it)");
+            throw new IllegalStateException(
+                    "moto_server not found at " + binary + " (scripts/run-local.sh installs it)");
         }
         Path logDir = root.resolve(".local");
         Files.createDirectories(logDir);

@@ -33,7 +33,7 @@ final class ScheduleTrigger implements RequestHandler<APIGatewayV2HTTPEvent, API
     private final String off;
 
     private ScheduleTrigger(WorkerLauncher workers, String workerFunction, Map<String, Object> detail,
-                            UnaryOperator<String> jobOfExecution, String started, String off) {
+            UnaryOperator<String> jobOfExecution, String started, String off) {
         this.workers = workers;
         this.workerFunction = workerFunction;
         this.detail = detail;

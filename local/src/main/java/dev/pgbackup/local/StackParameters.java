@@ -11,8 +11,7 @@ import java.util.Map;
  * one place that translates the developer's variables into what an operator would pass to {@code sam deploy}.
  */
 final class StackParameters {
-    private StackParameters() {
-    }
+    private StackParameters() {}
 
     /**
      * The local defaults, then each function variable given (translated to the parameter of template.yaml that sets

@@ -47,8 +47,9 @@ final class ApiStack {
         RestoreWorkerHandler restores = stack.handler(RestoreWorkerHandler.class);
         stack.worker(stack.env.get("BACKUP_WORKER_FUNCTION"), (payload, context) -> backups.handleRequest(map(payload),
                 context));
-        stack.worker(stack.env.get("RESTORE_WORKER_FUNCTION"), (payload, context) -> restores.handleRequest(map(payload),
-                context));
+        stack.worker(stack.env.get("RESTORE_WORKER_FUNCTION"),
+                (payload, context) -> restores.handleRequest(map(payload),
+                        context));
         this.auth = TestStack.bearer(stack.token("ops@example.com", "WEB_ACCESS"));
     }
 
@@ -63,21 +64,24 @@ final class ApiStack {
     }
 
     Done backup() {
-        return follow(JobRecord.Type.BACKUP, stack.handler(BackupApiHandler.class).handleRequest(ApiEvents.request("POST", "/api/setting/backup",
-                auth, null), new TestContext(Duration.ofSeconds(30))));
+        return follow(JobRecord.Type.BACKUP,
+                stack.handler(BackupApiHandler.class).handleRequest(ApiEvents.request("POST", "/api/setting/backup",
+                        auth, null), new TestContext(Duration.ofSeconds(30))));
     }
 
     Done restore(String filename) {
         String body = "{\"filename\":\"" + filename + "\",\"passkey\":\"" + TestStack.PASSKEY + "\"}";
-        return follow(JobRecord.Type.RESTORE, stack.handler(RestoreApiHandler.class).handleRequest(ApiEvents.request("POST",
-                "/api/setting/restore", auth, body), new TestContext(Duration.ofSeconds(30))));
+        return follow(JobRecord.Type.RESTORE,
+                stack.handler(RestoreApiHandler.class).handleRequest(ApiEvents.request("POST",
+                        "/api/setting/restore", auth, body), new TestContext(Duration.ofSeconds(30))));
     }
 
     /** A restore drill as the schedule starts it (events/restore-drill.json's shape). */
     JobRecord drill() {
-        Map<String, Object> result = stack.handler(RestoreDrillHandler.class).handleRequest(Map.of("source", "aws.scheduler",
-                "detail-type", "Scheduled Event", "id", UUID.randomUUID().toString()),
-                new TestContext(Duration.ofMinutes(15)));
+        Map<String, Object> result = stack.handler(RestoreDrillHandler.class)
+                .handleRequest(Map.of("source", "aws.scheduler",
+                        "detail-type", "Scheduled Event", "id", UUID.randomUUID().toString()),
+                        new TestContext(Duration.ofMinutes(15)));
         return stack.wiring.jobs.find((String) result.get("jobId")).orElseThrow();
     }
 
@@ -111,7 +115,7 @@ final class ApiStack {
 
     private static Map<String, Object> map(String payload) {
         try {
-            return Json.MAPPER.readValue(payload, new TypeReference<Map<String, Object>>() { });
+            return Json.MAPPER.readValue(payload, new TypeReference<Map<String, Object>>() {});
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }

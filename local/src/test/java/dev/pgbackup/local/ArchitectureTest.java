@@ -58,7 +58,7 @@ class ArchitectureTest {
     @Test
     void theFunctionsDoNotKnowTheLocalRun() {
         noClasses().that().resideInAnyPackage("dev.pgbackup.common..", "dev.pgbackup.backup..",
-                        "dev.pgbackup.list..", "dev.pgbackup.restore..")
+                "dev.pgbackup.list..", "dev.pgbackup.restore..")
                 .should().dependOnClassesThat().resideInAPackage("dev.pgbackup.local..")
                 .because("the local run hosts the functions; what is deployed must not need it")
                 .check(PRODUCTION);

@@ -43,7 +43,8 @@ class CustomerManagedKeysIT {
         // the bucket as a stack with CreateBucket=true and BucketKmsKeyArn makes it
         stack.s3.putBucketEncryption(b -> b.bucket(bucket).serverSideEncryptionConfiguration(c -> c.rules(r -> r
                 .applyServerSideEncryptionByDefault(d -> d.sseAlgorithm(ServerSideEncryption.AWS_KMS)
-                        .kmsMasterKeyID(bucketKey)).bucketKeyEnabled(true))));
+                        .kmsMasterKeyID(bucketKey))
+                .bucketKeyEnabled(true))));
         Map<String, String> auth = TestStack.bearer(stack.token("ops@example.com", "WEB_ACCESS"));
 
         ApiStack.Done backup = api.backup();
@@ -57,7 +58,8 @@ class CustomerManagedKeysIT {
                 "/api/setting/jobs/" + backup.job().jobId(), auth, null), new TestContext(Duration.ofSeconds(30)));
         assertEquals(200, job.getStatusCode(), job.getBody());
         APIGatewayV2HTTPResponse preview = stack.handler(RetentionPreviewHandler.class).handleRequest(
-                ApiEvents.request("GET", "/api/setting/retention", auth, null), new TestContext(Duration.ofSeconds(30)));
+                ApiEvents.request("GET", "/api/setting/retention", auth, null),
+                new TestContext(Duration.ofSeconds(30)));
         assertEquals(200, preview.getStatusCode(), preview.getBody());
 
         ApiStack.Done restore = api.restore(filename);

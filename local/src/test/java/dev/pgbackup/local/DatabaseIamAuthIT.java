@@ -75,13 +75,15 @@ class DatabaseIamAuthIT {
 
         assertEquals("SUCCEEDED", backup.get("status"), String.valueOf(backup.get("message")));
         String unsigned = Files.readString(tools.resolve("token-unsigned"));
-        java.util.regex.Matcher date = java.util.regex.Pattern.compile("&X-Amz-Date=(\\d{8})T\\d{6}Z").matcher(unsigned);
+        java.util.regex.Matcher date = java.util.regex.Pattern.compile("&X-Amz-Date=(\\d{8})T\\d{6}Z")
+                .matcher(unsigned);
         assertTrue(date.find(), unsigned);
         assertTrue(unsigned.startsWith("localhost:" + tls.port() + "/?DBUser=" + IAM_USER + "&Action=connect"
                 + "&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date="), unsigned);
         assertTrue(unsigned.contains("&X-Amz-Expires=900"), unsigned);
         // signed with the function's credentials (the tests' static key "test") for rds-db in its region
-        assertTrue(unsigned.contains("&X-Amz-Credential=test%2F" + date.group(1) + "%2Fus-east-1%2Frds-db%2Faws4_request"),
+        assertTrue(
+                unsigned.contains("&X-Amz-Credential=test%2F" + date.group(1) + "%2Fus-east-1%2Frds-db%2Faws4_request"),
                 unsigned);
         assertEquals("signed\n", Files.readString(tools.resolve("token-signature")));
         List<String> argv = Files.readAllLines(tools.resolve("argv"));

@@ -91,7 +91,8 @@ class DatabaseSecretIT {
         stack.wiring.jobs.save(JobRecord.started(jobId, JobRecord.Type.RESTORE, stack.environment, filename, "ops",
                 "api", Instant.now()));
         return stack.handler(RestoreWorkerHandler.class).handleRequest(
-                new WorkerPayload(jobId, stack.environment, filename, "SWAP").toMap(), new TestContext(Duration.ofMinutes(5)));
+                new WorkerPayload(jobId, stack.environment, filename, "SWAP").toMap(),
+                new TestContext(Duration.ofMinutes(5)));
     }
 
     static int secretReads(FaultProxy proxy) {
@@ -222,8 +223,8 @@ class DatabaseSecretIT {
             Map<String, Object> backup = backup(stack);
             assertEquals("SUCCEEDED", backup.get("status"), String.valueOf(backup.get("message")));
             pg.execute(db.database(), "set role " + db.role() + "; delete from accounts where id > 50");
-            CompletableFuture<Map<String, Object>> job =
-                    CompletableFuture.supplyAsync(() -> restore(stack, (String) backup.get("filename")));
+            CompletableFuture<Map<String, Object>> job = CompletableFuture
+                    .supplyAsync(() -> restore(stack, (String) backup.get("filename")));
             Waits.until(Duration.ofMinutes(2), "pg_restore's first run", () -> Files.exists(tools.resolve("started")));
             Db rotated = db.rotated();
             TestSecrets.rotate(arn, rotated.secret());
@@ -253,7 +254,8 @@ class DatabaseSecretIT {
 
             assertEquals("FAILED", backup.get("status"));
             assertEquals("Backup failed: the database refused the credentials from the Secrets Manager secret in "
-                    + "DB_SECRET_ARN (re-read once after a possible rotation); no backup was written", backup.get("message"));
+                    + "DB_SECRET_ARN (re-read once after a possible rotation); no backup was written",
+                    backup.get("message"));
             assertEquals(2, secretReads(proxy), "read, then read again once");
             assertEquals(List.of(), backupObjects(stack));
             assertTrue(stack.wiring.backupLock().holder().isEmpty(), "the lock is released");

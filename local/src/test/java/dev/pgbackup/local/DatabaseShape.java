@@ -14,7 +14,7 @@ import java.util.TreeSet;
  * --no-owner --no-acl} prints it (entry by entry), and an inventory of the objects by kind.
  */
 record DatabaseShape(Map<String, String> columns, Map<String, List<String>> rows, Map<String, String> sequences,
-                     List<String> largeObjects, List<String> schema, List<String> inventory) {
+        List<String> largeObjects, List<String> schema, List<String> inventory) {
 
     static DatabaseShape of(TestPostgres pg, String database) {
         Map<String, String> columns = new LinkedHashMap<>();
@@ -80,7 +80,8 @@ record DatabaseShape(Map<String, String> columns, Map<String, List<String>> rows
             if (a == null || b == null) {
                 out.add("rows of " + table + ": " + (a == null ? "only in restored" : "only in source"));
             } else if (!a.equals(b)) {
-                out.add("rows of " + table + ": " + a.size() + " in source, " + b.size() + " restored; first difference: "
+                out.add("rows of " + table + ": " + a.size() + " in source, " + b.size()
+                        + " restored; first difference: "
                         + firstDifference(a, b));
             }
         }
@@ -101,7 +102,8 @@ record DatabaseShape(Map<String, String> columns, Map<String, List<String>> rows
      * pattern must match one (a reason that no longer holds is a stale one).
      */
     static List<String> unexpected(List<String> differences, Map<String, String> expected) {
-        List<java.util.regex.Pattern> patterns = expected.keySet().stream().map(java.util.regex.Pattern::compile).toList();
+        List<java.util.regex.Pattern> patterns = expected.keySet().stream().map(java.util.regex.Pattern::compile)
+                .toList();
         for (java.util.regex.Pattern p : patterns) {
             if (differences.stream().noneMatch(d -> p.matcher(d).lookingAt())) {
                 throw new AssertionError("no longer differs: " + p + " (" + expected.get(p.pattern()) + ")\n"

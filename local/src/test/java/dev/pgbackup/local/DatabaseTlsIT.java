@@ -55,7 +55,8 @@ class DatabaseTlsIT {
 
     static Map<String, Object> scheduledBackup(TestStack stack) {
         return stack.handler(BackupWorkerHandler.class).handleRequest(Map.of("source", "aws.events",
-                "detail-type", "Scheduled Event", "id", UUID.randomUUID().toString()), new TestContext(Duration.ofMinutes(5)));
+                "detail-type", "Scheduled Event", "id", UUID.randomUUID().toString()),
+                new TestContext(Duration.ofMinutes(5)));
     }
 
     @Test
@@ -74,7 +75,8 @@ class DatabaseTlsIT {
         stack.wiring.jobs.save(JobRecord.started(jobId, JobRecord.Type.RESTORE, "production", filename, "ops", "api",
                 Instant.now()));
         Map<String, Object> restore = stack.handler(RestoreWorkerHandler.class).handleRequest(
-                new WorkerPayload(jobId, "production", filename, "SWAP").toMap(), new TestContext(Duration.ofMinutes(5)));
+                new WorkerPayload(jobId, "production", filename, "SWAP").toMap(),
+                new TestContext(Duration.ofMinutes(5)));
         assertEquals("SUCCEEDED", restore.get("status"), String.valueOf(restore.get("message")));
     }
 
@@ -90,7 +92,8 @@ class DatabaseTlsIT {
             assertEquals("FAILED", backup.get("status"));
             assertEquals("Cannot connect to the database: the TLS connection to the database failed (certificate, host "
                     + "name or sslmode)", backup.get("message"));
-            assertTrue(stack.s3.listObjectsV2(b -> b.bucket(stack.bucket).prefix("pharmatracker-")).contents().isEmpty());
+            assertTrue(
+                    stack.s3.listObjectsV2(b -> b.bucket(stack.bucket).prefix("pharmatracker-")).contents().isEmpty());
             assertFalse(stack.audit().contains(TlsPostgres.PASSWORD));
         }
     }

@@ -57,16 +57,16 @@ class DumpScopeIT {
         Map<String, String> env = new HashMap<>(Map.of("RESTORE_JOBS", "1"));
         env.putAll(scope);
         TestStack stack = TestStack.create("staging", bucket, database, env);
-        stack.worker(stack.env.get("BACKUP_WORKER_FUNCTION"), (payload, context) ->
-                stack.handler(BackupWorkerHandler.class).handleRequest(map(payload), context));
-        stack.worker(stack.env.get("RESTORE_WORKER_FUNCTION"), (payload, context) ->
-                stack.handler(RestoreWorkerHandler.class).handleRequest(map(payload), context));
+        stack.worker(stack.env.get("BACKUP_WORKER_FUNCTION"),
+                (payload, context) -> stack.handler(BackupWorkerHandler.class).handleRequest(map(payload), context));
+        stack.worker(stack.env.get("RESTORE_WORKER_FUNCTION"),
+                (payload, context) -> stack.handler(RestoreWorkerHandler.class).handleRequest(map(payload), context));
         return stack;
     }
 
     static Map<String, Object> map(String json) {
         try {
-            return Json.MAPPER.readValue(json, new TypeReference<Map<String, Object>>() { });
+            return Json.MAPPER.readValue(json, new TypeReference<Map<String, Object>>() {});
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
@@ -97,7 +97,8 @@ class DumpScopeIT {
     static JobRecord onlyJob(TestStack stack, JobRecord.Type type) {
         String prefix = "pgbackup/jobs/pharmatracker-" + stack.environment + "/";
         return stack.s3.listObjectsV2(b -> b.bucket(stack.bucket).prefix(prefix)).contents().stream()
-                .map(o -> stack.wiring.jobs.find(o.key().substring(prefix.length(), o.key().length() - 5)).orElseThrow())
+                .map(o -> stack.wiring.jobs.find(o.key().substring(prefix.length(), o.key().length() - 5))
+                        .orElseThrow())
                 .filter(j -> j.type() == type).reduce((a, b) -> {
                     throw new AssertionError("more than one " + type + " job");
                 }).orElseThrow();
@@ -109,7 +110,8 @@ class DumpScopeIT {
                 new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
         com.fasterxml.jackson.databind.JsonNode spec = yaml.readTree(
                 dev.pgbackup.testsupport.RepoPaths.root().resolve("docs/openapi.yaml").toFile());
-        var root = OpenApiSchemas.rooted(spec, yaml.createObjectNode().put("$ref", "#/components/schemas/RestoreSucceeded"));
+        var root = OpenApiSchemas.rooted(spec,
+                yaml.createObjectNode().put("$ref", "#/components/schemas/RestoreSucceeded"));
         Map<String, Object> body = new java.util.LinkedHashMap<>(answer);
         body.remove("statusCode");
         var problems = OpenApiSchemas.problems(root, yaml.valueToTree(body));
@@ -136,11 +138,15 @@ class DumpScopeIT {
         assertEquals(200, backup.get("statusCode"), backup.toString());
         String filename = (String) backup.get("filename");
         JobRecord backupJob = onlyJob(stack, JobRecord.Type.BACKUP);
-        assertTrue(backupJob.details().contains("; scope: without schemas audit; without the data of tables public.events"),
+        assertTrue(
+                backupJob.details()
+                        .contains("; scope: without schemas audit; without the data of tables public.events"),
                 backupJob.details());
-        Manifest manifest = stack.wiring.catalog.manifest(stack.wiring.catalog.find(filename).orElseThrow()).orElseThrow();
+        Manifest manifest = stack.wiring.catalog.manifest(stack.wiring.catalog.find(filename).orElseThrow())
+                .orElseThrow();
         assertEquals(new DumpScope(List.of(), List.of("audit"), List.of("public.events")), manifest.scope());
-        pg.execute(database, "set role " + TestPostgres.APP_USER + "; update customers set name = 'renamed' where id > 400");
+        pg.execute(database,
+                "set role " + TestPostgres.APP_USER + "; update customers set name = 'renamed' where id > 400");
 
         Map<String, Object> restore = restore(stack, filename);
 

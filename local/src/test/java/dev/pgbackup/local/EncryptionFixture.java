@@ -41,8 +41,7 @@ final class EncryptionFixture {
     static Map<String, List<String>> productionSnapshot;
     static Map<String, List<String>> bigSnapshot;
 
-    private EncryptionFixture() {
-    }
+    private EncryptionFixture() {}
 
     /** Seeds production's databases once per JVM (both ITs call it) and takes their snapshots. */
     static void seed() {
@@ -60,7 +59,8 @@ final class EncryptionFixture {
     }
 
     static String newKey() {
-        try (KmsClient kms = new dev.pgbackup.common.AwsClients(java.util.Optional.of(MotoServer.get().endpoint()), true)
+        try (KmsClient kms = new dev.pgbackup.common.AwsClients(java.util.Optional.of(MotoServer.get().endpoint()),
+                true)
                 .kms()) {
             return kms.createKey(b -> b.description("pgbackup test key")).keyMetadata().arn();
         }
@@ -76,10 +76,10 @@ final class EncryptionFixture {
             Map<String, String> env = new HashMap<>(Map.of("RESTORE_JOBS", "1"));
             env.putAll(overrides);
             this.stack = TestStack.create(environment, bucket, database, env, Clock.systemUTC(), endpoint);
-            stack.worker(stack.env.get("BACKUP_WORKER_FUNCTION"), (payload, context) ->
-                    stack.handler(BackupWorkerHandler.class).handleRequest(map(payload), context));
-            stack.worker(stack.env.get("RESTORE_WORKER_FUNCTION"), (payload, context) ->
-                    stack.handler(RestoreWorkerHandler.class).handleRequest(map(payload), context));
+            stack.worker(stack.env.get("BACKUP_WORKER_FUNCTION"), (payload, context) -> stack
+                    .handler(BackupWorkerHandler.class).handleRequest(map(payload), context));
+            stack.worker(stack.env.get("RESTORE_WORKER_FUNCTION"), (payload, context) -> stack
+                    .handler(RestoreWorkerHandler.class).handleRequest(map(payload), context));
         }
 
         APIGatewayV2HTTPResponse backup() {
@@ -97,8 +97,10 @@ final class EncryptionFixture {
 
         APIGatewayV2HTTPResponse restore(String filename) {
             APIGatewayV2HTTPResponse r = stack.handler(RestoreApiHandler.class).handleRequest(ApiEvents.request("POST",
-                    "/api/setting/restore", auth(), "{\"filename\":\"" + filename + "\",\"passkey\":\"" + TestStack.PASSKEY
-                            + "\"}"), new TestContext(Duration.ofSeconds(30)));
+                    "/api/setting/restore", auth(),
+                    "{\"filename\":\"" + filename + "\",\"passkey\":\"" + TestStack.PASSKEY
+                            + "\"}"),
+                    new TestContext(Duration.ofSeconds(30)));
             stack.awaitWorkers();
             return r;
         }
@@ -145,13 +147,14 @@ final class EncryptionFixture {
         }
 
         Pair(Map<String, String> production, Map<String, String> staging, URI stagingEndpoint, String productionDb,
-             URI productionEndpoint) {
+                URI productionEndpoint) {
             TestStack.createBucket(bucket);
             pg.admin("create database " + target + " owner " + TestPostgres.APP_USER);
             SeedData.seed(pg, target, 100, "staging-data");
             stagingBefore = pg.snapshot(target);
             this.staging = new Env("staging", bucket, target, staging, stagingEndpoint);
-            Map<String, String> readers = new HashMap<>(Map.of("BackupKeyReaderRoleArns", this.staging.stack.restoreRoles()));
+            Map<String, String> readers = new HashMap<>(
+                    Map.of("BackupKeyReaderRoleArns", this.staging.stack.restoreRoles()));
             readers.putAll(production);
             this.production = new Env("production", bucket, productionDb, readers, productionEndpoint);
             this.productionKey = this.production.stack.env.get("BACKUP_KMS_KEY_ID");
@@ -177,12 +180,13 @@ final class EncryptionFixture {
 
     /** A restore drill of production's newest backup, as its schedule starts one. */
     static Map<String, Object> drill(Env env) {
-        return env.stack.handler(RestoreDrillHandler.class).handleRequest(Map.of(), new TestContext(Duration.ofMinutes(15)));
+        return env.stack.handler(RestoreDrillHandler.class).handleRequest(Map.of(),
+                new TestContext(Duration.ofMinutes(15)));
     }
 
     static Map<String, Object> map(String json) {
         try {
-            return Json.MAPPER.readValue(json, new TypeReference<Map<String, Object>>() { });
+            return Json.MAPPER.readValue(json, new TypeReference<Map<String, Object>>() {});
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }

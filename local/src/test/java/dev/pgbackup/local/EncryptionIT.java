@@ -5,7 +5,6 @@ import static dev.pgbackup.local.EncryptionFixture.CLIENT_SIDE;
 import static dev.pgbackup.local.EncryptionFixture.PRODUCTION_DB;
 import static dev.pgbackup.local.EncryptionFixture.bigSnapshot;
 import static dev.pgbackup.local.EncryptionFixture.drill;
-import static dev.pgbackup.local.EncryptionFixture.map;
 import static dev.pgbackup.local.EncryptionFixture.pg;
 import static dev.pgbackup.local.EncryptionFixture.productionSnapshot;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -53,8 +52,9 @@ class EncryptionIT {
             Pair p = new Pair(Map.of(), Map.of(), MotoServer.get().endpoint(), BIG_DB, recorder.endpoint());
             String filename = p.production.backedUp();
             // what S3 is asked for when the multipart upload starts (moto keeps the key, not the Bucket Key flag)
-            List<FaultProxy.Request> creates = recorder.requests(FaultProxy.s3("POST", java.util.regex.Pattern.quote(filename),
-                    "uploads"));
+            List<FaultProxy.Request> creates = recorder
+                    .requests(FaultProxy.s3("POST", java.util.regex.Pattern.quote(filename),
+                            "uploads"));
             assertEquals(1, creates.size(), "one multipart upload: " + recorder.requests());
             assertEquals("aws:kms", creates.get(0).header("x-amz-server-side-encryption"));
             assertEquals(p.productionKey, creates.get(0).header("x-amz-server-side-encryption-aws-kms-key-id"));
@@ -65,12 +65,15 @@ class EncryptionIT {
 
     private static void assertSseKmsAndRestorable(Pair p, String filename) {
         HeadObjectResponse head = p.production.stack.s3.headObject(b -> b.bucket(p.bucket).key(filename));
-        assertTrue(head.eTag().matches("\"?[0-9a-f]{32}-[2-9]\"?"), "a multipart upload of several parts: " + head.eTag());
+        assertTrue(head.eTag().matches("\"?[0-9a-f]{32}-[2-9]\"?"),
+                "a multipart upload of several parts: " + head.eTag());
         assertEquals(ServerSideEncryption.AWS_KMS, head.serverSideEncryption());
         assertEquals(p.productionKey, head.ssekmsKeyId());
         List<String> records = p.production.keys("pgbackup/manifests/pharmatracker-production/");
-        assertEquals(List.of(".counts.json.gz", ".globals.sql", ".on-demand.json"), records.stream().map(k -> k.substring(
-                k.lastIndexOf(".dump") + 5)).sorted().toList(), "the row counts, the roles and the manifest: " + records);
+        assertEquals(List.of(".counts.json.gz", ".globals.sql", ".on-demand.json"),
+                records.stream().map(k -> k.substring(
+                        k.lastIndexOf(".dump") + 5)).sorted().toList(),
+                "the row counts, the roles and the manifest: " + records);
         for (String key : records) {
             HeadObjectResponse recordHead = p.production.stack.s3.headObject(b -> b.bucket(p.bucket).key(key));
             assertEquals(ServerSideEncryption.AWS_KMS, recordHead.serverSideEncryption(), key);
@@ -97,7 +100,8 @@ class EncryptionIT {
         String filename = p.production.backedUp();
 
         HeadObjectResponse head = p.production.stack.s3.headObject(b -> b.bucket(p.bucket).key(filename));
-        assertTrue(head.eTag().matches("\"?[0-9a-f]{32}-[2-9]\"?"), "a multipart upload of several parts: " + head.eTag());
+        assertTrue(head.eTag().matches("\"?[0-9a-f]{32}-[2-9]\"?"),
+                "a multipart upload of several parts: " + head.eTag());
         assertEquals(ServerSideEncryption.AWS_KMS, head.serverSideEncryption());
         assertEquals(p.productionKey, head.ssekmsKeyId());
         byte[] object = p.production.object(filename);
@@ -106,7 +110,8 @@ class EncryptionIT {
         Map<String, Object> manifest = p.production.manifest("production", filename);
         assertEquals("aws-encryption-sdk", manifest.get("encryption"));
         assertEquals(p.productionKey, manifest.get("kmsKeyId"));
-        assertEquals(Hashes.hex(java.security.MessageDigest.getInstance("SHA-256").digest(object)), manifest.get("sha256"),
+        assertEquals(Hashes.hex(java.security.MessageDigest.getInstance("SHA-256").digest(object)),
+                manifest.get("sha256"),
                 "the checksum is of what S3 holds");
         assertEquals((long) object.length, ((Number) manifest.get("bytes")).longValue());
 
@@ -124,7 +129,8 @@ class EncryptionIT {
         com.amazonaws.encryptionsdk.ParsedCiphertext parsed = new com.amazonaws.encryptionsdk.ParsedCiphertext(archive);
         byte[] encrypted = parsed.getEncryptedKeyBlobs().get(0).getEncryptedDataKey();
         byte[] dataKey;
-        try (KmsClient kms = new dev.pgbackup.common.AwsClients(java.util.Optional.of(MotoServer.get().endpoint()), true)
+        try (KmsClient kms = new dev.pgbackup.common.AwsClients(java.util.Optional.of(MotoServer.get().endpoint()),
+                true)
                 .kms()) {
             dataKey = kms.decrypt(b -> b.ciphertextBlob(software.amazon.awssdk.core.SdkBytes.fromByteArray(encrypted))
                     .encryptionContext(parsed.getEncryptionContextMap())).plaintext().asByteArray();
@@ -168,7 +174,8 @@ class EncryptionIT {
                 .toString(), "--no-owner", "--no-acl", "--exit-on-error", "-h", "127.0.0.1",
                 "-p", Integer.toString(pg.port()), "-U", TestPostgres.APP_USER, "-d", scratch, plain.toString());
         restore.environment().put("PGPASSWORD", TestPostgres.APP_PASSWORD);
-        restore.environment().put("LD_LIBRARY_PATH", dev.pgbackup.testsupport.RepoPaths.pgToolsDir().resolve("lib").toString());
+        restore.environment().put("LD_LIBRARY_PATH",
+                dev.pgbackup.testsupport.RepoPaths.pgToolsDir().resolve("lib").toString());
         assertEquals(0, run(restore).code(), "pg_restore of the decrypted archive");
         assertEquals(productionSnapshot, pg.snapshot(scratch), "decrypted by hand, restored row for row");
 
@@ -196,7 +203,7 @@ class EncryptionIT {
         var backup = catalog.find(filename).orElseThrow();
         assertEquals(Map.of("public.customers", 200L, "public.orders", 1500L), catalog.rowCounts(backup,
                 catalog.manifest(backup).orElseThrow()).orElseThrow(), "the counts of the dumped snapshot beside the "
-                + "encryption");
+                        + "encryption");
 
         Map<String, Object> result = drill(p.production);
 
@@ -212,12 +219,15 @@ class EncryptionIT {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"backup", "restore"})
     void onlyTheWorkersJarCarriesTheEncryptionSdk(String module) throws IOException {
-        java.nio.file.Path target = dev.pgbackup.testsupport.RepoPaths.root().resolve("functions/" + module + "/target");
+        java.nio.file.Path target = dev.pgbackup.testsupport.RepoPaths.root()
+                .resolve("functions/" + module + "/target");
         String version = RuntimeEmulatorFixture.projectVersion();
         for (String prefix : List.of("com/amazonaws/encryptionsdk/", "software/amazon/cryptography/",
                 "org/bouncycastle/", "software/amazon/awssdk/services/kms/")) {
-            assertTrue(entries(target.resolve(module + "-" + version + "-lambda.jar"), prefix) > 0, "the worker has " + prefix);
-            assertEquals(0, entries(target.resolve(module + "-" + version + "-api.jar"), prefix), "the API has no " + prefix);
+            assertTrue(entries(target.resolve(module + "-" + version + "-lambda.jar"), prefix) > 0,
+                    "the worker has " + prefix);
+            assertEquals(0, entries(target.resolve(module + "-" + version + "-api.jar"), prefix),
+                    "the API has no " + prefix);
         }
         assertTrue(entries(target.resolve(module + "-" + version + "-api.jar"), "dev/pgbackup/") > 0);
     }
@@ -228,8 +238,7 @@ class EncryptionIT {
         }
     }
 
-    record Ran(int code, String output) {
-    }
+    record Ran(int code, String output) {}
 
     private static Ran run(ProcessBuilder process) throws IOException, InterruptedException {
         process.redirectErrorStream(true);

@@ -44,7 +44,8 @@ class EncryptionRefusalsIT {
         Pair p = new Pair(Map.of("BACKUP_KMS_KEY_ID", missing, "CLIENT_SIDE_ENCRYPTION", "true"));
         APIGatewayV2HTTPResponse r = p.production.backup();
         assertEquals(500, r.getStatusCode(), r.getBody());
-        assertEquals("Backup failed: the backup could not be encrypted with production's KMS key " + missing + " (the key "
+        assertEquals("Backup failed: the backup could not be encrypted with production's KMS key " + missing
+                + " (the key "
                 + "is disabled, scheduled for deletion or missing, or its policy does not grant this stack's backup "
                 + "worker) (no backup was written)", map(r.getBody()).get("message"), p.production.stack.audit());
         assertNothingWritten(p.production);
@@ -71,17 +72,21 @@ class EncryptionRefusalsIT {
             // what S3 answers when the key is disabled (moto's S3 does not ask KMS)
             FaultProxy.Rule rule = proxy.when(r -> r.key() != null && r.key().endsWith(".dump")
                     && (("POST".equals(r.method()) && r.hasQueryParam("uploads"))
-                        || ("PUT".equals(r.method()) && !r.hasQueryParam("partNumber"))))
-                    .respondS3Error(400, "KMS.DisabledException", "arn:aws:kms:us-east-1:123456789012:key/x is disabled.");
+                            || ("PUT".equals(r.method()) && !r.hasQueryParam("partNumber"))))
+                    .respondS3Error(400, "KMS.DisabledException",
+                            "arn:aws:kms:us-east-1:123456789012:key/x is disabled.");
             String bucket = "enc-" + UUID.randomUUID().toString().substring(0, 8);
             TestStack.createBucket(bucket);
             String key = newKey();
-            Env production = new Env("production", bucket, PRODUCTION_DB, Map.of("BACKUP_KMS_KEY_ID", key), proxy.endpoint());
+            Env production = new Env("production", bucket, PRODUCTION_DB, Map.of("BACKUP_KMS_KEY_ID", key),
+                    proxy.endpoint());
             APIGatewayV2HTTPResponse r = production.backup();
             assertEquals(500, r.getStatusCode(), r.getBody());
-            assertEquals("Backup failed: S3 refused the upload because of the KMS key " + key + " (KMS.DisabledException): "
+            assertEquals("Backup failed: S3 refused the upload because of the KMS key " + key
+                    + " (KMS.DisabledException): "
                     + "the key is disabled, scheduled for deletion or missing, or its policy does not grant this stack's "
-                    + "backup worker (no backup was written)", map(r.getBody()).get("message"), production.stack.audit());
+                    + "backup worker (no backup was written)", map(r.getBody()).get("message"),
+                    production.stack.audit());
             assertTrue(rule.injected() >= 1);
             assertNothingWritten(production);
         }
@@ -90,7 +95,8 @@ class EncryptionRefusalsIT {
     private static void assertNothingWritten(Env env) {
         assertEquals(List.of(), env.keys("pharmatracker-production-on-"), "no backup object");
         assertEquals(List.of(), env.keys("pgbackup/manifests/"), "no manifest");
-        assertTrue(env.stack.s3.listMultipartUploads(b -> b.bucket(env.stack.bucket)).uploads().isEmpty(), "no open upload");
+        assertTrue(env.stack.s3.listMultipartUploads(b -> b.bucket(env.stack.bucket)).uploads().isEmpty(),
+                "no open upload");
         assertEquals(List.of(), env.keys("pgbackup/locks/"), "lock released");
     }
 
@@ -104,8 +110,10 @@ class EncryptionRefusalsIT {
                     .respondS3Error(403, "AccessDenied", KMS_DENIED);
             APIGatewayV2HTTPResponse r = p.staging.restore(filename);
             assertEquals(403, r.getStatusCode(), r.getBody());
-            assertEquals("Backup file " + filename + " is encrypted with production's KMS key, which this stack may not use "
-                    + "(the key policy must grant this stack's restore role kms:Decrypt)", map(r.getBody()).get("message"),
+            assertEquals(
+                    "Backup file " + filename + " is encrypted with production's KMS key, which this stack may not use "
+                            + "(the key policy must grant this stack's restore role kms:Decrypt)",
+                    map(r.getBody()).get("message"),
                     p.staging.stack.audit());
             assertEquals(1, p.staging.keys("pgbackup/jobs/pharmatracker-staging/").size(), "no restore job beside the "
                     + "safety backup's");
@@ -124,9 +132,12 @@ class EncryptionRefusalsIT {
                     .respondS3Error(403, "AccessDenied", KMS_DENIED);
             APIGatewayV2HTTPResponse r = p.staging.restore(filename);
             assertEquals(500, r.getStatusCode(), r.getBody());
-            assertEquals("Backup file " + filename + " is encrypted with production's KMS key, which this stack may not use "
-                    + "(the key policy must grant this stack's restore role kms:Decrypt). The database '" + p.target
-                    + "' was not changed", map(r.getBody()).get("message"),
+            assertEquals(
+                    "Backup file " + filename + " is encrypted with production's KMS key, which this stack may not use "
+                            + "(the key policy must grant this stack's restore role kms:Decrypt). The database '"
+                            + p.target
+                            + "' was not changed",
+                    map(r.getBody()).get("message"),
                     p.staging.stack.audit());
             p.assertStagingUntouched();
         }
@@ -142,9 +153,12 @@ class EncryptionRefusalsIT {
                     .respondSsmError(400, "AccessDeniedException", KMS_DENIED);
             APIGatewayV2HTTPResponse r = p.staging.restore(filename);
             assertEquals(500, r.getStatusCode(), r.getBody());
-            assertEquals("Backup file " + filename + " is encrypted with production's KMS key, which this stack may not use "
-                    + "(the key policy must grant this stack's restore role kms:Decrypt). The database '" + p.target
-                    + "' was not changed", map(r.getBody()).get("message"),
+            assertEquals(
+                    "Backup file " + filename + " is encrypted with production's KMS key, which this stack may not use "
+                            + "(the key policy must grant this stack's restore role kms:Decrypt). The database '"
+                            + p.target
+                            + "' was not changed",
+                    map(r.getBody()).get("message"),
                     p.staging.stack.audit());
             assertTrue(denied.injected() >= 1, "KMS was asked for the data key");
             p.assertStagingUntouched();
@@ -163,7 +177,7 @@ class EncryptionRefusalsIT {
         assertEquals("Restore refused: backup file " + planted + " is not the encrypted archive of that name: its "
                 + "encryption context names environment 'staging', not 'production'. The database '" + p.target
                 + "' was not changed", map(r.getBody()).get("message"),
-                    p.staging.stack.audit());
+                p.staging.stack.audit());
         p.assertStagingUntouched();
     }
 

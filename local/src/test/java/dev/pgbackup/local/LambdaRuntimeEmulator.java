@@ -42,7 +42,8 @@ final class LambdaRuntimeEmulator implements AutoCloseable {
 
     static Path rieBinary() {
         Path venv = RepoPaths.root().resolve(".venv/lib");
-        try (Stream<Path> found = Files.find(venv, 6, (p, a) -> p.endsWith("samcli/local/rapid/aws-lambda-rie-x86_64"))) {
+        try (Stream<Path> found = Files.find(venv, 6,
+                (p, a) -> p.endsWith("samcli/local/rapid/aws-lambda-rie-x86_64"))) {
             return found.findFirst().orElseThrow(() -> new IllegalStateException(
                     "aws-lambda-rie-x86_64 not found under " + venv + " (aws-sam-cli installs it: scripts/test.sh)"));
         } catch (IOException e) {
@@ -53,7 +54,8 @@ final class LambdaRuntimeEmulator implements AutoCloseable {
     /** The runtime interface client and its serialization library, from this test's class path. */
     static List<String> runtimeInterfaceClient() {
         List<String> jars = Stream.of(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
-                .filter(p -> p.contains("aws-lambda-java-runtime-interface-client") || p.contains("aws-lambda-java-serialization"))
+                .filter(p -> p.contains("aws-lambda-java-runtime-interface-client")
+                        || p.contains("aws-lambda-java-serialization"))
                 .collect(Collectors.toList());
         if (jars.size() != 2) {
             throw new IllegalStateException("runtime interface client jars not on the test class path: " + jars);
@@ -63,12 +65,12 @@ final class LambdaRuntimeEmulator implements AutoCloseable {
 
     /** @param extraClassPath after the function's jar and the runtime client (the tests' call recorder) */
     static LambdaRuntimeEmulator start(String name, Path functionJar, String handler, Map<String, String> env,
-                                       Path logDir, List<String> extraClassPath) throws IOException {
+            Path logDir, List<String> extraClassPath) throws IOException {
         if (!Files.isRegularFile(functionJar)) {
             throw new IllegalStateException("packaged function missing: " + functionJar + " (mvn package builds it)");
         }
         // a free port can be taken by another process between our probe and the emulator's bind: try fresh ones
-        for (int attempt = 1; ; attempt++) {
+        for (int attempt = 1;; attempt++) {
             LambdaRuntimeEmulator rie = launch(name, functionJar, handler, env, logDir, extraClassPath);
             try {
                 rie.awaitListening();
@@ -83,7 +85,7 @@ final class LambdaRuntimeEmulator implements AutoCloseable {
     }
 
     private static LambdaRuntimeEmulator launch(String name, Path functionJar, String handler, Map<String, String> env,
-                                                Path logDir, List<String> extraClassPath) throws IOException {
+            Path logDir, List<String> extraClassPath) throws IOException {
         int port = freePort();
         int runtimeApiPort = freePort();
         List<String> classPath = new ArrayList<>();
@@ -120,7 +122,8 @@ final class LambdaRuntimeEmulator implements AutoCloseable {
                 return;
             } catch (IOException notYet) {
                 if (Instant.now().isAfter(until)) {
-                    throw new IllegalStateException(name + ": emulator not listening after 30 s: " + Files.readString(log));
+                    throw new IllegalStateException(
+                            name + ": emulator not listening after 30 s: " + Files.readString(log));
                 }
                 try {
                     process.waitFor(100, java.util.concurrent.TimeUnit.MILLISECONDS);
@@ -135,13 +138,14 @@ final class LambdaRuntimeEmulator implements AutoCloseable {
     /** A synchronous invoke, as {@code sam local invoke -e} does; returns the function's JSON result. */
     String invoke(String eventJson) throws IOException, InterruptedException {
         HttpRequest request = HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + port + "/2015-03-31/functions/function/invocations"))
+                URI.create("http://127.0.0.1:" + port + "/2015-03-31/functions/function/invocations"))
                 .timeout(Duration.ofMinutes(5))
                 .POST(HttpRequest.BodyPublishers.ofString(eventJson))
                 .build();
         HttpResponse<String> response = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() != 200) {
-            throw new IllegalStateException(name + ": emulator answered " + response.statusCode() + ": " + response.body());
+            throw new IllegalStateException(
+                    name + ": emulator answered " + response.statusCode() + ": " + response.body());
         }
         return response.body();
     }

@@ -34,7 +34,9 @@ class LimitsIT {
         pg.stop();
     }
 
-    enum Outcome { BACKUP_FAILS, RESTORE_FAILS, RESTORED_WITHOUT_IT }
+    enum Outcome {
+        BACKUP_FAILS, RESTORE_FAILS, RESTORED_WITHOUT_IT
+    }
 
     /**
      * {@code error}: what the tool's stderr (the job's diagnostic) says; {@code message}: what the job tells the
@@ -72,9 +74,10 @@ class LimitsIT {
                         LACKS_PRIVILEGE, "FOR ALL TABLES (and FOR TABLES IN SCHEMA) publications need a superuser"),
                 new Limit("subscription", Outcome.RESTORED_WITHOUT_IT,
                         "pg_dump warned: pg_dump: warning: subscriptions not dumped because current user is not a "
-                                + "superuser", "", List.of(
-                        "schema only in source: -- Name: from_elsewhere; Type: SUBSCRIPTION; Schema: -; Owner: -",
-                        "inventory only in source: subscription|from_elsewhere"),
+                                + "superuser",
+                        "", List.of(
+                                "schema only in source: -- Name: from_elsewhere; Type: SUBSCRIPTION; Schema: -; Owner: -",
+                                "inventory only in source: subscription|from_elsewhere"),
                         "pg_dump dumps subscriptions only for a superuser (it warns, and the backup succeeds without)"),
                 new Limit("superuser-large-object", Outcome.BACKUP_FAILS,
                         "permission denied for large object 4300001", LACKS_PRIVILEGE, List.of(),
@@ -123,13 +126,16 @@ class LimitsIT {
         System.out.printf("%s: restore %s: %s%n", limit.name(), restore.status(), restore.message());
         if (limit.outcome() == Outcome.RESTORE_FAILS) {
             assertEquals(JobRecord.Status.FAILED, restore.status(), limit.reason());
-            assertTrue(restore.message().startsWith("Restore failed: pg_restore exited with code 1: " + limit.message()),
+            assertTrue(
+                    restore.message().startsWith("Restore failed: pg_restore exited with code 1: " + limit.message()),
                     restore.message());
             assertTrue(restore.diagnostic().contains(limit.error()), restore.diagnostic());
-            assertEquals(List.of(), target0.differences(DatabaseShape.of(pg, trip.target())), "the target is unchanged");
+            assertEquals(List.of(), target0.differences(DatabaseShape.of(pg, trip.target())),
+                    "the target is unchanged");
             assertEquals(List.of(), pg.databases(trip.target() + "_"), "no restored copy is left");
         } else {
-            assertEquals(JobRecord.Status.SUCCEEDED, restore.status(), restore.message() + " / " + restore.diagnostic());
+            assertEquals(JobRecord.Status.SUCCEEDED, restore.status(),
+                    restore.message() + " / " + restore.diagnostic());
             assertEquals(limit.missing(), source0.differences(DatabaseShape.of(pg, trip.target())), limit.reason());
             // what the backup left out is said where the operator reads the backup: its job's details
             assertTrue(backup.details().contains(limit.error()), backup.details());

@@ -37,7 +37,8 @@ class LocalApiTest {
                 })
                 .route("GET /api/setting/jobs/{jobId}", (event, context) -> {
                     seen.set(event);
-                    return APIGatewayV2HTTPResponse.builder().withStatusCode(200).withBody("{\"success\":true}").build();
+                    return APIGatewayV2HTTPResponse.builder().withStatusCode(200).withBody("{\"success\":true}")
+                            .build();
                 });
         api.start();
     }
@@ -72,7 +73,8 @@ class LocalApiTest {
         assertEquals(Map.of("a", "1,2", "b", "x y"), event.getQueryStringParameters());
         assertEquals("Bearer abc", event.getHeaders().get("authorization"));
         assertEquals("V", event.getHeaders().get("x-custom-header"));
-        assertTrue(event.getHeaders().keySet().stream().allMatch(k -> k.equals(k.toLowerCase())), "lower-cased header names");
+        assertTrue(event.getHeaders().keySet().stream().allMatch(k -> k.equals(k.toLowerCase())),
+                "lower-cased header names");
         assertFalse(event.getHeaders().containsKey("cookie"));
         assertEquals(List.of("c1=1", "c2=2"), event.getCookies());
         assertEquals("{\"filename\":\"f\"}", event.getBody());

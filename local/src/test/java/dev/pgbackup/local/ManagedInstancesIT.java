@@ -93,7 +93,7 @@ class ManagedInstancesIT {
 
     private JsonNode call(String method, String path, int expected) throws Exception {
         HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + run.port() + path))
+                URI.create("http://127.0.0.1:" + run.port() + path))
                 .header("Authorization", "Bearer " + run.token())
                 .method(method, HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(expected, response.statusCode(), () -> method + " " + path + ": " + response.body());
@@ -102,7 +102,7 @@ class ManagedInstancesIT {
 
     private JsonNode post(String path, String body, int expected) throws Exception {
         HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + run.port() + path))
+                URI.create("http://127.0.0.1:" + run.port() + path))
                 .header("Authorization", "Bearer " + run.token()).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(expected, response.statusCode(), () -> path + ": " + response.body());
@@ -114,7 +114,7 @@ class ManagedInstancesIT {
         return Waits.until(Duration.ofMinutes(3), "job " + jobId, () -> {
             try {
                 HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + run.port()
-                                + "/api/setting/jobs/" + jobId)).header("Authorization", "Bearer " + run.token()).build(),
+                        + "/api/setting/jobs/" + jobId)).header("Authorization", "Bearer " + run.token()).build(),
                         HttpResponse.BodyHandlers.ofString());
                 JsonNode job = JSON.readTree(r.body());
                 return r.statusCode() == 200 && !"RUNNING".equals(job.get("status").asText()) ? job : null;
@@ -215,7 +215,8 @@ class ManagedInstancesIT {
 
         JsonNode job = finished(jobId);
         assertEquals("SUCCEEDED", job.get("status").asText(), job.toString());
-        assertEquals(List.of("0"), pg.query("mi_dup", "select count(*) from customers where name = 'after the backup'"));
+        assertEquals(List.of("0"),
+                pg.query("mi_dup", "select count(*) from customers where name = 'after the backup'"));
         assertEquals(1, pg.databases("mi_dup_pre_restore_").size(), "one swap, one kept copy");
         assertEquals(List.of(), keys("pgbackup/locks/pharmatracker-mi_dup/"), "the lock is free");
         assertNothingLeftRunning(tools);
@@ -229,14 +230,16 @@ class ManagedInstancesIT {
     void aWorkerPastItsDeadlineStopsItselfAndLeavesNothing() throws Exception {
         // pg_dump's output never ends: a worker that did not stop itself would wait for ever
         Path tools = FakeTools.wrapping("pg_dump", "\"$REAL\" \"$@\"\nexec sleep 600");
-        run = LocalRun.start(env("mi_late", tools, Map.of("WORKER_TIMEOUT_SECONDS", "60")), RepoPaths.root(), RecordedCalls.INSTANCE);
+        run = LocalRun.start(env("mi_late", tools, Map.of("WORKER_TIMEOUT_SECONDS", "60")), RepoPaths.root(),
+                RecordedCalls.INSTANCE);
 
         JsonNode started = post("/api/setting/backup", "{}", 202);
         assertEquals(15, started.get("maxDurationSeconds").asInt(), "60 s less the 45 s kept to stop and report");
         JsonNode job = finished(started.get("jobId").asText());
 
         assertEquals("FAILED", job.get("status").asText(), job.toString());
-        assertTrue(job.get("message").asText().contains("did not finish before the worker's time limit"), job.toString());
+        assertTrue(job.get("message").asText().contains("did not finish before the worker's time limit"),
+                job.toString());
         String filename = started.get("filename").asText();
         assertFalse(keys("pharmatracker-mi_late-").contains(filename), "no backup object");
         try (S3Client s3 = s3()) {
@@ -252,14 +255,16 @@ class ManagedInstancesIT {
         Path tools = FakeTools.wrapping("pg_dump", "touch \"$ROOT/ran\"\nexec \"$REAL\" \"$@\"");
         // 15 s at 10 kB/s: 150 kB, and a database is at least several MB
         run = LocalRun.start(env("mi_big", tools, Map.of("WORKER_TIMEOUT_SECONDS", "60",
-                "BACKUP_RATE_MB_PER_SECOND", "0.01", "WAIT_BUDGET_SECONDS", "20")), RepoPaths.root(), RecordedCalls.INSTANCE);
+                "BACKUP_RATE_MB_PER_SECOND", "0.01", "WAIT_BUDGET_SECONDS", "20")), RepoPaths.root(),
+                RecordedCalls.INSTANCE);
 
         JsonNode refused = post("/api/setting/backup", "{}", 422);
 
         String message = refused.get("message").asText();
         assertTrue(message.startsWith("Backup refused: the database of 'mi_big' is "), message);
         assertTrue(message.contains("(pg_database_size); at 0.01 MB/s a backup takes about"), message);
-        assertTrue(message.contains("longer than the 15 s a backup may run on this stack. Nothing was started."), message);
+        assertTrue(message.contains("longer than the 15 s a backup may run on this stack. Nothing was started."),
+                message);
         assertTrue(refused.has("jobId"), refused.toString());
         assertFalse(Files.exists(tools.resolve("ran")), "pg_dump never started");
         assertEquals(List.of(), keys("pharmatracker-mi_big-"), "no backup object");

@@ -47,8 +47,9 @@ class ManyTablesIT {
                   end loop;
                 end $$;
                 """.formatted(SCHEMAS, TABLES_PER_SCHEMA));
-        assertEquals(List.of(String.valueOf(SCHEMAS * TABLES_PER_SCHEMA)), pg.query(db, "select count(*) from pg_tables "
-                + "where schemaname like 'tenant\\_%' and length(tablename) = 63 and length(schemaname) = 63"));
+        assertEquals(List.of(String.valueOf(SCHEMAS * TABLES_PER_SCHEMA)),
+                pg.query(db, "select count(*) from pg_tables "
+                        + "where schemaname like 'tenant\\_%' and length(tablename) = 63 and length(schemaname) = 63"));
     }
 
     /** Every table's rows as one digest per table, in one query (2,000 tables, 2,000 digests). */

@@ -23,8 +23,7 @@ import java.util.stream.Stream;
 final class ObjectKinds {
     private static final Path FIXTURES = resources("fixtures/object-kinds");
 
-    private ObjectKinds() {
-    }
+    private ObjectKinds() {}
 
     /** Builds the owner part in {@code database}, as the database owner (the product's role, no superuser). */
     static void load(TestPostgres pg, String database) {
@@ -58,7 +57,8 @@ final class ObjectKinds {
         Path pgDump = RepoPaths.pgTool(pg.serverMajor(), "pg_dump");
         // pg_dump 17.6+/18 writes \restrict lines with a random key: equal schemas would differ on them
         return run(List.of(pgDump.toString(), "--schema-only", "--no-owner", "--no-acl", "--no-password"),
-                superuser(pg, database)).lines().filter(l -> !l.startsWith("\\restrict ") && !l.startsWith("\\unrestrict "))
+                superuser(pg, database)).lines()
+                .filter(l -> !l.startsWith("\\restrict ") && !l.startsWith("\\unrestrict "))
                 .reduce(new StringBuilder(), (b, l) -> b.append(l).append('\n'), StringBuilder::append).toString();
     }
 

@@ -56,7 +56,8 @@ class OpenApiContractIT {
             pg.createDatabase(db);
             SeedData.seed(pg, db, 100, db);
         }
-        staging = LocalRun.start(OpenApiFixture.env(BUCKET, "staging", pg.url("openapi_staging"), "20"), RepoPaths.root(),
+        staging = LocalRun.start(OpenApiFixture.env(BUCKET, "staging", pg.url("openapi_staging"), "20"),
+                RepoPaths.root(),
                 RecordedCalls.INSTANCE);
         // a wait budget of 0: every job answers 202; staging may restore production's backups (deployed after it)
         Map<String, String> productionEnv = OpenApiFixture.env(BUCKET, "production", pg.url("openapi_production"), "0");
@@ -111,7 +112,9 @@ class OpenApiContractIT {
         call(staging, "POST", "/api/setting/backup", token, "{\"force\":true}", 400);
         call(staging, "POST", "/api/setting/backup", token, big, 413);
         JsonNode restoreTooEarly = call(staging, "POST", "/api/setting/restore", token,
-                "{\"filename\":\"pharmatracker-production-on-2020-01-01-at-02-00-00-AM-IST.dump\",\"passkey\":\"" + PASSKEY + "\"}", 404);
+                "{\"filename\":\"pharmatracker-production-on-2020-01-01-at-02-00-00-AM-IST.dump\",\"passkey\":\""
+                        + PASSKEY + "\"}",
+                404);
         assertEquals("Backup file not found: pharmatracker-production-on-2020-01-01-at-02-00-00-AM-IST.dump",
                 restoreTooEarly.get("message").asText());
         call(staging, "POST", "/api/setting/backup", productionToken, null, 401); // another environment's token
@@ -119,7 +122,8 @@ class OpenApiContractIT {
         String jobUrl = started.get("statusUrl").asText();
         Waits.until(Duration.ofMinutes(2), "production backup job", () -> {
             try {
-                return !"RUNNING".equals(call(production, "GET", jobUrl, productionToken, null, 200).get("status").asText());
+                return !"RUNNING"
+                        .equals(call(production, "GET", jobUrl, productionToken, null, 200).get("status").asText());
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
@@ -132,7 +136,8 @@ class OpenApiContractIT {
     private void aBusyOrTooLargeBackupIsRefused(String token) throws Exception {
         // while a backup of an environment runs (its lock held), another request is a 409
         String lock = "pgbackup/locks/pharmatracker-staging/backup.lock";
-        try (var s3 = new dev.pgbackup.common.AwsClients(java.util.Optional.of(MotoServer.get().endpoint()), true).s3()) {
+        try (var s3 = new dev.pgbackup.common.AwsClients(java.util.Optional.of(MotoServer.get().endpoint()), true)
+                .s3()) {
             s3.putObject(b -> b.bucket(BUCKET).key(lock), software.amazon.awssdk.core.sync.RequestBody.fromString(
                     "{\"jobId\":\"65881bb1-8d97-426d-a460-ec4b18141994\",\"filename\":\"x\"}"));
             JsonNode running = call(staging, "POST", "/api/setting/backup", token, null, 409);
@@ -155,7 +160,8 @@ class OpenApiContractIT {
         call(staging, "GET", "/api/setting/jobs/no-such-job", token, null, 404);
         // a restore drill's job, as the job status answers it: without a backup of staging yet, no file
         JsonNode noBackup = drill(staging, token);
-        assertEquals("Restore drill failed: there is no backup of 'staging' to restore", noBackup.get("message").asText());
+        assertEquals("Restore drill failed: there is no backup of 'staging' to restore",
+                noBackup.get("message").asText());
         assertTrue(noBackup.get("filename").isNull(), noBackup.toString());
     }
 
@@ -164,11 +170,14 @@ class OpenApiContractIT {
         // restore: the checks in order, then 200 and 202
         String restoreProduction = "{\"filename\":\"" + productionFile + "\",\"passkey\":\"" + PASSKEY + "\"}";
         JsonNode safety = call(staging, "POST", "/api/setting/restore", token, restoreProduction, 409);
-        assertTrue(safety.get("message").asText().startsWith("Safety check failed: No recent backup found from 'staging'"));
+        assertTrue(safety.get("message").asText()
+                .startsWith("Safety check failed: No recent backup found from 'staging'"));
         JsonNode created = call(staging, "POST", "/api/setting/backup", token, null, 200);
         JsonNode drilled = drill(staging, token);
-        assertEquals(List.of("DRILL", "SUCCEEDED", created.get("filename").asText()), List.of(drilled.get("type").asText(),
-                drilled.get("status").asText(), drilled.get("filename").asText()), drilled.toString());
+        assertEquals(List.of("DRILL", "SUCCEEDED", created.get("filename").asText()),
+                List.of(drilled.get("type").asText(),
+                        drilled.get("status").asText(), drilled.get("filename").asText()),
+                drilled.toString());
         call(staging, "GET", "/api/setting/backups", token, null, 200);
         JsonNode filtered = call(staging, "GET", "/api/setting/backups?environment=staging", token, null, 200);
         assertEquals(created.get("filename").asText(), filtered.get("backups").get(0).get("filename").asText());
@@ -196,7 +205,8 @@ class OpenApiContractIT {
         JsonNode tableJob = call(staging, "GET", "/api/setting/jobs/" + jobThatMade(table.get("database").asText()),
                 token, null, 200);
         assertEquals(List.of("copy", "public.orders", table.get("database").asText()), List.of(
-                tableJob.get("into").asText(), tableJob.get("tables").get(0).asText(), tableJob.get("database").asText()),
+                tableJob.get("into").asText(), tableJob.get("tables").get(0).asText(),
+                tableJob.get("database").asText()),
                 tableJob.toString());
         JsonNode noTable = call(staging, "POST", "/api/setting/restore", token, restoreProduction.replace("}",
                 ",\"tables\":[\"public.no_such_table\"]}"), 404);
@@ -205,7 +215,8 @@ class OpenApiContractIT {
     }
 
     /** Production restores past its budget in the background (202), and answers a second request meanwhile. */
-    private void aRestoreInTheBackgroundAndASecondWhileItRuns(String productionToken, String restoreProduction) throws Exception {
+    private void aRestoreInTheBackgroundAndASecondWhileItRuns(String productionToken, String restoreProduction)
+            throws Exception {
         JsonNode restoring = call(production, "POST", "/api/setting/restore", productionToken, restoreProduction, 202);
         String restoreUrl = restoring.get("statusUrl").asText();
         // a second restore while the first holds the lock (its job is still RUNNING, or already done)
@@ -218,15 +229,16 @@ class OpenApiContractIT {
                 throw new IllegalStateException(e);
             }
         });
-        assertEquals("SUCCEEDED", call(production, "GET", restoreUrl, productionToken, null, 200).get("status").asText());
+        assertEquals("SUCCEEDED",
+                call(production, "GET", restoreUrl, productionToken, null, 200).get("status").asText());
         assertTrue(second != null);
     }
 
     /** Every documented 2xx/4xx answer was produced (5xx need a broken bucket, tool or worker). */
     private void everyDocumentedAnswerWasProduced() throws Exception {
         Set<String> documented = new TreeSet<>();
-        spec.get("paths").fields().forEachRemaining(p -> p.getValue().fields().forEachRemaining(op ->
-                op.getValue().get("responses").fieldNames().forEachRemaining(status -> {
+        spec.get("paths").fields().forEachRemaining(p -> p.getValue().fields()
+                .forEachRemaining(op -> op.getValue().get("responses").fieldNames().forEachRemaining(status -> {
                     if (!status.startsWith("5")) {
                         documented.add(op.getKey().toUpperCase() + " " + p.getKey() + " " + status);
                     }
@@ -238,7 +250,8 @@ class OpenApiContractIT {
     /** Fires a restore drill (the local schedule route), waits for it and returns its job as the API answers it. */
     /** The id of staging's job that made {@code database} (a 200 answer names the database, not the job). */
     private static String jobThatMade(String database) throws Exception {
-        try (var s3 = new dev.pgbackup.common.AwsClients(java.util.Optional.of(MotoServer.get().endpoint()), true).s3()) {
+        try (var s3 = new dev.pgbackup.common.AwsClients(java.util.Optional.of(MotoServer.get().endpoint()), true)
+                .s3()) {
             for (var o : s3.listObjectsV2Paginator(b -> b.bucket(BUCKET).prefix("pgbackup/jobs/pharmatracker-staging/"))
                     .contents()) {
                 JsonNode job = JSON.readTree(s3.getObjectAsBytes(b -> b.bucket(BUCKET).key(o.key())).asUtf8String());
@@ -259,7 +272,8 @@ class OpenApiContractIT {
         return Waits.until(Duration.ofMinutes(2), "the restore drill", () -> {
             try {
                 HttpResponse<String> job = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + run.port()
-                        + url)).header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
+                        + url)).header("Authorization", "Bearer " + token).build(),
+                        HttpResponse.BodyHandlers.ofString());
                 if (job.statusCode() == 404 || JSON.readTree(job.body()).get("status").asText().equals("RUNNING")) {
                     return null; // not written yet, or still running
                 }
@@ -273,7 +287,7 @@ class OpenApiContractIT {
     /** A restore while another may hold the lock: 409 (running) or 202; either must match the document. */
     private static JsonNode callAny(LocalRun run, String body, String token) throws Exception {
         HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + run.port() + "/api/setting/restore"))
+                URI.create("http://127.0.0.1:" + run.port() + "/api/setting/restore"))
                 .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
         JsonNode json = JSON.readTree(response.body());

@@ -38,8 +38,7 @@ final class OpenApiFixture {
     static final Set<String> produced = new TreeSet<>();
     static JsonNode spec;
 
-    private OpenApiFixture() {
-    }
+    private OpenApiFixture() {}
 
     /** Each environment's own secret, as in AWS. */
     static String secret(String environment) {
@@ -78,7 +77,8 @@ final class OpenApiFixture {
     static JsonNode call(LocalRun run, String method, String path, String token, String body, int expected)
             throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + run.port() + path))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+                .method(method,
+                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (token != null) {
             request.header("Authorization", "Bearer " + token);
         }
@@ -96,7 +96,7 @@ final class OpenApiFixture {
     static void validate(String method, String path, int status, JsonNode body) {
         String rawPath = path.contains("?") ? path.substring(0, path.indexOf('?')) : path;
         String template = null;
-        for (Iterator<String> it = spec.get("paths").fieldNames(); it.hasNext(); ) {
+        for (Iterator<String> it = spec.get("paths").fieldNames(); it.hasNext();) {
             String candidate = it.next();
             if (Pattern.matches(candidate.replaceAll("\\{[^}]+}", "[^/]+"), rawPath)) {
                 template = candidate;
@@ -136,7 +136,8 @@ final class OpenApiFixture {
             throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + run.port() + path))
                 .header("Authorization", "Bearer " + token)
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+                .method(method,
+                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (body != null) {
             request.header("Content-Type", "application/json");
         }

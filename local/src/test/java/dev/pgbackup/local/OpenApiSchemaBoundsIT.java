@@ -1,6 +1,5 @@
 package dev.pgbackup.local;
 
-import static dev.pgbackup.local.OpenApiFixture.HTTP;
 import static dev.pgbackup.local.OpenApiFixture.JSON;
 import static dev.pgbackup.local.OpenApiFixture.PASSKEY;
 import static dev.pgbackup.local.OpenApiFixture.allows;
@@ -67,7 +66,8 @@ class OpenApiSchemaBoundsIT {
         String token = token("staging", "WEB_ACCESS");
         List<String> disagreements = new ArrayList<>();
         environments(token, disagreements);
-        JsonNode restoreRequest = spec.at("/paths/~1api~1setting~1restore/post/requestBody/content/application~1json/schema");
+        JsonNode restoreRequest = spec
+                .at("/paths/~1api~1setting~1restore/post/requestBody/content/application~1json/schema");
         fileNames(token, restoreRequest, disagreements);
         optionalFields(token, restoreRequest, disagreements);
         assertEquals(List.of(), disagreements, "the server and docs/openapi.yaml disagree");
@@ -88,10 +88,12 @@ class OpenApiSchemaBoundsIT {
             boolean allowed = allows(environment.get("schema"), JSON.getNodeFactory().textNode(value));
             sides.add(allowed);
             String query = URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
-            HttpResponse<String> answer = send(staging, "GET", "/api/setting/backups?environment=" + query, token, null);
+            HttpResponse<String> answer = send(staging, "GET", "/api/setting/backups?environment=" + query, token,
+                    null);
             if (answer.statusCode() != (allowed ? 200 : 400)) {
                 disagreements.add("environment '" + shortened(value) + "' (" + value.length() + " chars, the document "
-                        + (allowed ? "allows" : "forbids") + " it): " + answer.statusCode() + " " + shortened(answer.body()));
+                        + (allowed ? "allows" : "forbids") + " it): " + answer.statusCode() + " "
+                        + shortened(answer.body()));
             }
         }
         assertEquals(Set.of(false, true), sides, "values on both sides of the environment's schema");
@@ -101,7 +103,8 @@ class OpenApiSchemaBoundsIT {
     private static void fileNames(String token, JsonNode restoreRequest, List<String> disagreements) throws Exception {
         int longestName = spec.at("/components/schemas/BackupFileName/maxLength").asInt();
         String stamp = "-on-2026-11-28-at-02-00-00-AM-IST.dump";
-        String longest = "pharmatracker-" + "e".repeat(longestName - "pharmatracker-".length() - stamp.length()) + stamp;
+        String longest = "pharmatracker-" + "e".repeat(longestName - "pharmatracker-".length() - stamp.length())
+                + stamp;
         List<String> names = List.of(
                 "pharmatracker-staging-on-2020-01-01-at-02-00-00-AM-IST.dump",
                 "pharmatracker-staging-on-0000-00-00-at-00-00-00-AM-A.dump",
@@ -131,7 +134,8 @@ class OpenApiSchemaBoundsIT {
             if (answer.statusCode() != (allowed ? 404 : 400)
                     || (allowed && !message.equals("Backup file not found: " + name))) {
                 disagreements.add("filename '" + shortened(name) + "' (" + name.length() + " chars, the document "
-                        + (allowed ? "allows" : "forbids") + " it): " + answer.statusCode() + " " + shortened(answer.body()));
+                        + (allowed ? "allows" : "forbids") + " it): " + answer.statusCode() + " "
+                        + shortened(answer.body()));
             }
         }
         assertEquals(Set.of(false, true), sides, "names on both sides of the file name's schema");

@@ -16,10 +16,10 @@ import java.util.List;
  */
 final class OpenApiSchemas {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final SchemaRegistry REGISTRY = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12);
+    private static final SchemaRegistry REGISTRY = SchemaRegistry
+            .withDefaultDialect(SpecificationVersion.DRAFT_2020_12);
 
-    private OpenApiSchemas() {
-    }
+    private OpenApiSchemas() {}
 
     /** A schema whose keywords are {@code schema}'s, beside the document's components. */
     static ObjectNode rooted(JsonNode document, JsonNode schema) {

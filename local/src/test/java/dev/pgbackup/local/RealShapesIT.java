@@ -90,7 +90,7 @@ class RealShapesIT {
         assertTrue(restored.details().contains(jobs == 1 ? "streamed from S3" : "with 2 jobs"), restored.details());
         assertEquals(List.of(), unexpected(before.differences(DatabaseShape.of(pg, trip.target()))));
         System.out.printf("PostgreSQL %d, RESTORE_JOBS=%d: %d objects of %d kinds, %d rows in %d tables, %d "
-                        + "sequences, %d large objects, %d schema entries: equal but for the expected%n", major, jobs,
+                + "sequences, %d large objects, %d schema entries: equal but for the expected%n", major, jobs,
                 before.inventory().size(), before.kinds().size(), before.rowCount(), before.rows().size(),
                 before.sequences().size(), before.largeObjects().size(), before.schema().size());
     }

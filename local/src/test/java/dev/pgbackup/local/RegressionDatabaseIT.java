@@ -78,8 +78,9 @@ class RegressionDatabaseIT {
         assertEquals(JobRecord.Status.SUCCEEDED, restored.status(), restored.message() + " / " + restored.diagnostic());
         DatabaseShape after = DatabaseShape.of(pg, trip.target());
         List<String> differences = before.differences(after);
-        List<String> children = pg.query("regression", "select format('%I.%I', n.nspname, c.relname) from pg_inherits i "
-                + "join pg_class c on c.oid = i.inhrelid join pg_namespace n on n.oid = c.relnamespace");
+        List<String> children = pg.query("regression",
+                "select format('%I.%I', n.nspname, c.relname) from pg_inherits i "
+                        + "join pg_class c on c.oid = i.inhrelid join pg_namespace n on n.oid = c.relnamespace");
         for (String d : differences.stream().filter(d -> d.startsWith("columns of ")).toList()) {
             String table = d.substring("columns of ".length(), d.indexOf(": "));
             assertTrue(children.contains(table), "not an inheritance child: " + d);
@@ -87,7 +88,7 @@ class RegressionDatabaseIT {
         }
         assertEquals(List.of(), DatabaseShape.unexpected(differences, EXPECTED));
         System.out.printf("the regression database of PostgreSQL %s: %d objects of %d kinds, %d rows in %d tables, %d "
-                        + "large objects, %d schema entries: equal but for the expected%n", sourceVersion(),
+                + "large objects, %d schema entries: equal but for the expected%n", sourceVersion(),
                 before.inventory().size(), before.kinds().size(), before.rowCount(), before.rows().size(),
                 before.largeObjects().size(), before.schema().size());
     }

@@ -28,7 +28,7 @@ record RoundTrip(TestPostgres pg, TestStack production, TestStack staging) {
     }
 
     static RoundTrip of(TestPostgres pg, String source, Map<String, String> productionSettings,
-                        Map<String, String> stagingSettings) {
+            Map<String, String> stagingSettings) {
         String bucket = "shapes-" + UUID.randomUUID().toString().substring(0, 8);
         TestStack.createBucket(bucket);
         Map<String, String> settings = new HashMap<>(stagingSettings);
@@ -47,7 +47,7 @@ record RoundTrip(TestPostgres pg, TestStack production, TestStack staging) {
     }
 
     private static TestStack stack(TestPostgres pg, String environment, String bucket, String database,
-                                   Map<String, String> settings) {
+            Map<String, String> settings) {
         TestStack stack = TestStack.create(environment, bucket, database, settings);
         stack.putParameters(pg.url(database));
         return stack;
@@ -63,9 +63,10 @@ record RoundTrip(TestPostgres pg, TestStack production, TestStack staging) {
 
     /** A scheduled backup of {@code stack}'s database; its job record, SUCCEEDED or FAILED. */
     static JobRecord backup(TestStack stack) {
-        Map<String, Object> result = stack.handler(BackupWorkerHandler.class).handleRequest(Map.of("source", "aws.events",
-                "detail-type", "Scheduled Event", "id", UUID.randomUUID().toString()),
-                new TestContext(Duration.ofMinutes(10)));
+        Map<String, Object> result = stack.handler(BackupWorkerHandler.class)
+                .handleRequest(Map.of("source", "aws.events",
+                        "detail-type", "Scheduled Event", "id", UUID.randomUUID().toString()),
+                        new TestContext(Duration.ofMinutes(10)));
         return stack.wiring.jobs.find((String) result.get("jobId")).orElseThrow();
     }
 
@@ -88,8 +89,9 @@ record RoundTrip(TestPostgres pg, TestStack production, TestStack staging) {
         assertTrue(staging.wiring.restoreLock().acquire(jobId, "ops", filename).acquired());
         staging.wiring.jobs.save(JobRecord.started(jobId, JobRecord.Type.RESTORE, staging.environment, filename, "ops",
                 "api", Instant.now()));
-        staging.handler(RestoreWorkerHandler.class).handleRequest(new WorkerPayload(jobId, staging.environment, filename,
-                "SWAP").toMap(), new TestContext(Duration.ofMinutes(10)));
+        staging.handler(RestoreWorkerHandler.class)
+                .handleRequest(new WorkerPayload(jobId, staging.environment, filename,
+                        "SWAP").toMap(), new TestContext(Duration.ofMinutes(10)));
         return staging.wiring.jobs.find(jobId).orElseThrow();
     }
 }

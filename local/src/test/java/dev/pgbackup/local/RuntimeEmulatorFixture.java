@@ -36,8 +36,7 @@ final class RuntimeEmulatorFixture {
     static TestPostgres pg;
     static TestStack stack;
 
-    private RuntimeEmulatorFixture() {
-    }
+    private RuntimeEmulatorFixture() {}
 
     /** Starts every function of template.yaml under the emulator, with the stack, database and bucket they use. */
     static void start() throws Exception {
@@ -96,7 +95,8 @@ final class RuntimeEmulatorFixture {
     /** The function's code: the module the template's CodeUri names (the SAM transform made it an S3 key). */
     @SuppressWarnings("unchecked")
     private static String codeUri(Stack.Function f) {
-        return String.valueOf(((Map<String, Object>) stack.template.properties(f.logicalId()).get("Code")).get("S3Key"));
+        return String
+                .valueOf(((Map<String, Object>) stack.template.properties(f.logicalId()).get("Code")).get("S3Key"));
     }
 
     /**
@@ -110,7 +110,8 @@ final class RuntimeEmulatorFixture {
         Files.writeString(file, GlobalCallRecorder.class.getName() + "\n");
         try {
             return List.of(registration.toString(),
-                    Path.of(GlobalCallRecorder.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
+                    Path.of(GlobalCallRecorder.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+                            .toString());
         } catch (java.net.URISyntaxException e) {
             throw new IOException(e);
         }
@@ -140,7 +141,8 @@ final class RuntimeEmulatorFixture {
                 .header("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/iam/aws4_request, "
                         + "SignedHeaders=host, Signature=0")
                 .POST(java.net.http.HttpRequest.BodyPublishers.ofString("Action=CreateRole&Version=2010-05-08"
-                        + "&RoleName=rie-workers&AssumeRolePolicyDocument=" + trust)).build(),
+                        + "&RoleName=rie-workers&AssumeRolePolicyDocument=" + trust))
+                .build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString());
         Matcher arn = Pattern.compile("<Arn>([^<]+)</Arn>").matcher(created.body());
         if (!arn.find()) {

@@ -65,8 +65,7 @@ class RuntimeEmulatorIT {
     }
 
     /** An API function's answer: status code and parsed body. */
-    private record Answer(int status, JsonNode body) {
-    }
+    private record Answer(int status, JsonNode body) {}
 
     private static Answer api(String function, String event) throws Exception {
         JsonNode response = invoke(function, event);
@@ -114,8 +113,7 @@ class RuntimeEmulatorIT {
     }
 
     /** What the files as committed gave: the scheduled backup made, and the drill event to run once it exists. */
-    private record AsCommitted(String scheduledBackup, String drillEvent) {
-    }
+    private record AsCommitted(String scheduledBackup, String drillEvent) {}
 
     /** Each file exactly as committed, in turn. */
     private AsCommitted eachFileAsCommitted(List<Path> files, Map<String, List<String>> seen) throws Exception {
@@ -173,10 +171,12 @@ class RuntimeEmulatorIT {
         assertEquals(scheduledBackup, list.body().get("backups").get(0).get("filename").asText());
         assertEquals(list.body().get("backups").size(), list.body().get("count").asInt());
         // the retention dry run: the scheduled backup is kept, as one of the newest (the stack's default rule)
-        Answer retention = api("RetentionPreviewFunction", event("retention-preview.json", Map.of(TOKEN_PLACEHOLDER, token)));
+        Answer retention = api("RetentionPreviewFunction",
+                event("retention-preview.json", Map.of(TOKEN_PLACEHOLDER, token)));
         assertEquals(200, retention.status(), retention::toString);
         assertEquals(scheduledBackup, retention.body().get("keep").get(0).get("filename").asText());
-        assertEquals("scheduled: one of the newest 30", retention.body().get("keep").get(0).get("reasons").get(0).asText());
+        assertEquals("scheduled: one of the newest 30",
+                retention.body().get("keep").get(0).get("reasons").get(0).asText());
         assertEquals(0, retention.body().get("delete").size());
     }
 
@@ -210,7 +210,8 @@ class RuntimeEmulatorIT {
         Answer wrongPasskey = api("RestoreApiFunction", event("restore.json", Map.of(TOKEN_PLACEHOLDER, token)));
         assertEquals(403, wrongPasskey.status(), wrongPasskey::toString);
         assertEquals("Invalid restore passkey", wrongPasskey.body().get("message").asText());
-        String restoreEvent = event("restore.json", Map.of(TOKEN_PLACEHOLDER, token, PASSKEY_PLACEHOLDER, TestStack.PASSKEY));
+        String restoreEvent = event("restore.json",
+                Map.of(TOKEN_PLACEHOLDER, token, PASSKEY_PLACEHOLDER, TestStack.PASSKEY));
         String missing = JSON.readTree(JSON.readTree(restoreEvent).get("body").asText()).get("filename").asText();
         Answer notFound = api("RestoreApiFunction", restoreEvent);
         assertEquals(404, notFound.status(), notFound::toString);
@@ -228,7 +229,8 @@ class RuntimeEmulatorIT {
         JsonNode restored = invoke("RestoreWorkerFunction", payload(restoring.body().get("jobId").asText(),
                 scheduledBackup, "SWAP"));
         assertEquals("SUCCEEDED", restored.get("status").asText(), restored::toString);
-        assertEquals("Database restored successfully from backup: " + scheduledBackup, restored.get("message").asText());
+        assertEquals("Database restored successfully from backup: " + scheduledBackup,
+                restored.get("message").asText());
         assertEquals(snapshotBefore, pg.snapshot(DB).toString(), "the database equals the backed-up one");
     }
 
@@ -241,19 +243,23 @@ class RuntimeEmulatorIT {
                 "ListBackupsFunction", List.of("list-backups.json"),
                 "RetentionPreviewFunction", List.of("retention-preview.json"),
                 "RestoreApiFunction", List.of("restore.json"),
-                "RestoreDrillFunction", List.of("restore-drill.json")), seen, "events/ and the functions they exercise");
+                "RestoreDrillFunction", List.of("restore-drill.json")), seen,
+                "events/ and the functions they exercise");
         String logs = functions.get("RestoreApiFunction").log() + functions.get("RestoreWorkerFunction").log()
                 + functions.get("RestoreDrillFunction").log();
         assertFalse(logs.contains(TestStack.PASSKEY), "the passkey never reaches a log");
-        assertTrue(functions.get("BackupWorkerFunction").log().contains("\"eventId\":\""), "the backups were announced");
-        assertTrue(functions.get("RestoreWorkerFunction").log().contains("\"eventId\":\""), "the restore was announced");
+        assertTrue(functions.get("BackupWorkerFunction").log().contains("\"eventId\":\""),
+                "the backups were announced");
+        assertTrue(functions.get("RestoreWorkerFunction").log().contains("\"eventId\":\""),
+                "the restore was announced");
         assertFalse(logs.contains(TestPostgres.APP_PASSWORD), "the database password never reaches a log");
     }
 
     /** What the API function's asynchronous invoke handed Lambda for the worker (as Lambda would deliver it). */
     private static String payload(String jobId, String filename, String how) {
-        return dev.pgbackup.common.Json.write(new dev.pgbackup.common.jobs.WorkerPayload(jobId, "staging", filename, how)
-                .toMap());
+        return dev.pgbackup.common.Json
+                .write(new dev.pgbackup.common.jobs.WorkerPayload(jobId, "staging", filename, how)
+                        .toMap());
     }
 
     private static String event(String file, Map<String, String> replacements) throws IOException {

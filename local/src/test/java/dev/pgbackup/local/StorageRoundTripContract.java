@@ -93,16 +93,19 @@ abstract class StorageRoundTripContract {
             }
             ExecutorService pool = Executors.newCachedThreadPool();
             Wiring services = wiring(env, clients, pool);
-            Map<String, String> auth = TestStack.bearer(TestStack.tokenFor("staging", Clock.systemUTC(), "roundtrip", "WEB_ACCESS"));
+            Map<String, String> auth = TestStack
+                    .bearer(TestStack.tokenFor("staging", Clock.systemUTC(), "roundtrip", "WEB_ACCESS"));
             try {
                 String before = pg.snapshot(db).toString();
                 APIGatewayV2HTTPResponse backup = new BackupApiHandler(services)
-                        .handleRequest(ApiEvents.request("POST", "/api/setting/backup", auth, null), new TestContext(Duration.ofSeconds(30)));
+                        .handleRequest(ApiEvents.request("POST", "/api/setting/backup", auth, null),
+                                new TestContext(Duration.ofSeconds(30)));
                 assertEquals(200, backup.getStatusCode(), backup.getBody());
                 String filename = JSON.readTree(backup.getBody()).get("filename").asText();
 
                 APIGatewayV2HTTPResponse list = new ListBackupsHandler(services)
-                        .handleRequest(ApiEvents.request("GET", "/api/setting/backups", auth, null), new TestContext(Duration.ofSeconds(30)));
+                        .handleRequest(ApiEvents.request("GET", "/api/setting/backups", auth, null),
+                                new TestContext(Duration.ofSeconds(30)));
                 JsonNode listed = JSON.readTree(list.getBody());
                 assertEquals(200, list.getStatusCode());
                 assertEquals(1, listed.get("count").asInt());
@@ -149,15 +152,15 @@ abstract class StorageRoundTripContract {
         Map<String, Object> holder = new HashMap<>();
         Wiring services = Wiring.forAws(Config.from(env), clients, Clock.systemUTC(), new AuditLog(),
                 () -> (fn, payload) -> pool.submit(() -> {
-            Map<String, Object> event = readPayload(payload);
-            var worker = fn.equals("backup-worker") ? (BackupWorkerHandler) holder.get("backup")
-                    : (RestoreWorkerHandler) holder.get("restore");
-            if (worker instanceof BackupWorkerHandler b) {
-                b.handleRequest(event, new TestContext(Duration.ofMinutes(15)));
-            } else if (worker instanceof RestoreWorkerHandler r) {
-                r.handleRequest(event, new TestContext(Duration.ofMinutes(15)));
-            }
-        }));
+                    Map<String, Object> event = readPayload(payload);
+                    var worker = fn.equals("backup-worker") ? (BackupWorkerHandler) holder.get("backup")
+                            : (RestoreWorkerHandler) holder.get("restore");
+                    if (worker instanceof BackupWorkerHandler b) {
+                        b.handleRequest(event, new TestContext(Duration.ofMinutes(15)));
+                    } else if (worker instanceof RestoreWorkerHandler r) {
+                        r.handleRequest(event, new TestContext(Duration.ofMinutes(15)));
+                    }
+                }));
         holder.put("backup", new BackupWorkerHandler(services));
         holder.put("restore", new RestoreWorkerHandler(services));
         return services;

@@ -53,7 +53,8 @@ class TemplateConfigurationIT {
                 Object declared = TEMPLATE.parameter(parameter).get("Default");
                 String templateDefault = declared == null ? "" : String.valueOf(declared);
                 if (!templateDefault.equals(v.fallback)) {
-                    differ.add(v + " defaults to '" + v.fallback + "' but " + parameter + " to '" + templateDefault + "'");
+                    differ.add(
+                            v + " defaults to '" + v.fallback + "' but " + parameter + " to '" + templateDefault + "'");
                 }
             });
         }

@@ -78,10 +78,13 @@ class TemplateDeployIT {
         for (Map<String, Object> group : (List<Map<String, Object>>) ui.get("ParameterGroups")) {
             grouped.addAll((List<String>) group.get("Parameters"));
         }
-        assertEquals(TEMPLATE.parameterNames().size(), grouped.size(), "each parameter in exactly one group: " + grouped);
-        assertEquals(new TreeSet<>(TEMPLATE.parameterNames()), new TreeSet<>(grouped), "the groups hold the parameters");
+        assertEquals(TEMPLATE.parameterNames().size(), grouped.size(),
+                "each parameter in exactly one group: " + grouped);
+        assertEquals(new TreeSet<>(TEMPLATE.parameterNames()), new TreeSet<>(grouped),
+                "the groups hold the parameters");
         Map<String, Object> labels = (Map<String, Object>) ui.get("ParameterLabels");
-        assertEquals(new TreeSet<>(TEMPLATE.parameterNames()), new TreeSet<>(labels.keySet()), "every parameter labelled");
+        assertEquals(new TreeSet<>(TEMPLATE.parameterNames()), new TreeSet<>(labels.keySet()),
+                "every parameter labelled");
     }
 
     @Test

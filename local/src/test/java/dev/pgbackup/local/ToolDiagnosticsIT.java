@@ -97,7 +97,8 @@ class ToolDiagnosticsIT {
             Future<ApiStack.Done> backup = pool.submit(stack::backup);
             String pid = Waits.until(Duration.ofMinutes(2), "pg_dump waiting for its lock", () -> pg.query("postgres",
                     "select pid from pg_stat_activity where datname = '" + db + "' and application_name = "
-                            + "'pg-backup-lambda' and wait_event_type = 'Lock' and query like 'LOCK TABLE%'").stream().findFirst().orElse(null));
+                            + "'pg-backup-lambda' and wait_event_type = 'Lock' and query like 'LOCK TABLE%'")
+                    .stream().findFirst().orElse(null));
             pg.query("postgres", "select pg_terminate_backend(" + pid + ")");
             holder.rollback();
 

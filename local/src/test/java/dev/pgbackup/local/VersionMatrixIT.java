@@ -14,7 +14,6 @@ import dev.pgbackup.testsupport.SeedData;
 import dev.pgbackup.testsupport.TestContext;
 import dev.pgbackup.testsupport.TestPostgres;
 import dev.pgbackup.testsupport.TestStack;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -73,8 +72,10 @@ class VersionMatrixIT {
     }
 
     static Map<String, Object> backup(TestStack stack) {
-        Map<String, Object> result = stack.handler(BackupWorkerHandler.class).handleRequest(Map.of("source", "aws.events",
-                "detail-type", "Scheduled Event", "id", UUID.randomUUID().toString()), new TestContext(Duration.ofMinutes(10)));
+        Map<String, Object> result = stack.handler(BackupWorkerHandler.class)
+                .handleRequest(Map.of("source", "aws.events",
+                        "detail-type", "Scheduled Event", "id", UUID.randomUUID().toString()),
+                        new TestContext(Duration.ofMinutes(10)));
         assertEquals("SUCCEEDED", result.get("status"), () -> stack.environment + ": " + result.get("message"));
         return result;
     }
@@ -84,8 +85,9 @@ class VersionMatrixIT {
         assertTrue(stack.wiring.restoreLock().acquire(jobId, "ops", filename).acquired());
         stack.wiring.jobs.save(JobRecord.started(jobId, JobRecord.Type.RESTORE, stack.environment, filename, "ops",
                 "api", Instant.now()));
-        return stack.handler(RestoreWorkerHandler.class).handleRequest(new WorkerPayload(jobId, stack.environment, filename,
-                "SWAP").toMap(), new TestContext(Duration.ofMinutes(10)));
+        return stack.handler(RestoreWorkerHandler.class)
+                .handleRequest(new WorkerPayload(jobId, stack.environment, filename,
+                        "SWAP").toMap(), new TestContext(Duration.ofMinutes(10)));
     }
 
     /** The rows and sequences (view and function text is formatted by each major its own way). */

@@ -25,8 +25,7 @@ import java.util.function.Predicate;
  */
 public final class BackupAssignments {
     /** A backup this invocation runs: it holds the lock and has claimed the job. */
-    record Assignment(JobRecord job, BackupClass backupClass) {
-    }
+    record Assignment(JobRecord job, BackupClass backupClass) {}
 
     /** A job this invocation may not run, and why; {@code job} is recorded FAILED when it is this environment's. */
     static final class Refused extends RuntimeException {

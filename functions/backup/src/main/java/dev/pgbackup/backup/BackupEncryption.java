@@ -19,7 +19,8 @@ public final class BackupEncryption {
     private final String environment;
     private final Supplier<ArchiveCipher> cipher;
 
-    public BackupEncryption(EncryptionSettings settings, String app, String environment, Supplier<ArchiveCipher> cipher) {
+    public BackupEncryption(EncryptionSettings settings, String app, String environment,
+            Supplier<ArchiveCipher> cipher) {
         this.settings = settings;
         this.app = app;
         this.environment = environment;
@@ -49,6 +50,7 @@ public final class BackupEncryption {
         if (!settings.serverSideKms()) {
             return "bucket default encryption";
         }
-        return "SSE-KMS " + settings.kmsKeyId() + (settings.clientSide() ? " and client-side " + EncryptionSettings.CLIENT_SIDE : "");
+        return "SSE-KMS " + settings.kmsKeyId()
+                + (settings.clientSide() ? " and client-side " + EncryptionSettings.CLIENT_SIDE : "");
     }
 }

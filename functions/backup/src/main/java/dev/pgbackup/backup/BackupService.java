@@ -50,8 +50,7 @@ import java.util.function.Supplier;
  */
 public class BackupService {
     /** The backup to make: its job, its name (of this environment) and its retention class. */
-    public record Request(String jobId, String filename, BackupClass backupClass) {
-    }
+    public record Request(String jobId, String filename, BackupClass backupClass) {}
 
     /**
      * What a finished backup reports; {@code deleted} are the old backups retention removed. {@code rowsCounted} (null
@@ -59,10 +58,9 @@ public class BackupService {
      * environment, null when none or when the listing failed) are for the job's metrics.
      */
     public record Outcome(String filename, long bytes, String sha256, String pgDumpVersion, String compression,
-                          List<String> deleted, List<String> notes, Map<String, Long> timings, DumpScope scope,
-                          int credentialRereads, String encryption, long databaseBytes, Long rowsCounted,
-                          Long previousBytes) {
-    }
+            List<String> deleted, List<String> notes, Map<String, Long> timings, DumpScope scope,
+            int credentialRereads, String encryption, long databaseBytes, Long rowsCounted,
+            Long previousBytes) {}
 
     private static final Pattern DUMPING = Pattern.compile("dumping contents of table \"?([^\"]+)\"?");
 
@@ -70,8 +68,7 @@ public class BackupService {
     static final int COUNT_SHARE = 10;
 
     /** The server and the database as the job's first connection found them; {@code schemas}: the user schemas. */
-    private record ServerFacts(int major, String version, long databaseBytes, List<String> schemas) {
-    }
+    private record ServerFacts(int major, String version, long databaseBytes, List<String> schemas) {}
 
     private final ObjectStore objects;
     private final ArchiveStorage archives;
@@ -90,9 +87,9 @@ public class BackupService {
     private final java.time.Duration lockWait;
 
     public BackupService(ObjectStore objects, ArchiveStorage archives, BackupCatalog catalog, StateKeys keys,
-                         PgTools pgTools, Supplier<DatabaseLogin> logins, RetentionPolicy retention,
-                         Compression compression, DumpScope scope, BackupWindow window, boolean recordRowCounts,
-                         Clock clock, BackupEncryption encryption, java.time.Duration lockWait) {
+            PgTools pgTools, Supplier<DatabaseLogin> logins, RetentionPolicy retention,
+            Compression compression, DumpScope scope, BackupWindow window, boolean recordRowCounts,
+            Clock clock, BackupEncryption encryption, java.time.Duration lockWait) {
         this.encryption = encryption;
         this.lockWait = lockWait;
         this.objects = objects;
@@ -164,7 +161,8 @@ public class BackupService {
         timings.time("record", () -> recordOrDiscard(request, manifest, rowCounts, roles, deadline, secrets));
         // from here on the backup is restorable: what follows must not turn it into a failure
         timings.time("state", () -> attempt(notes, "completion record not written: a restore will ask for a new "
-                + "backup", () -> records.write(keys.lastBackup(), new LastBackup(request.filename(), request.jobId(),
+                + "backup",
+                () -> records.write(keys.lastBackup(), new LastBackup(request.filename(), request.jobId(),
                         started, completed, uploaded.bytes(), server.databaseBytes()))));
         RetentionStep.Retained retained = timings.time("retention", () -> retention.run(request.filename(), notes));
         return new Outcome(request.filename(), uploaded.bytes(), uploaded.sha256(), pgDump.version(),
@@ -173,7 +171,7 @@ public class BackupService {
     }
 
     private Manifest manifest(Request request, Instant started, Instant completed, ArchiveStorage.Uploaded uploaded,
-                              PgTools.Installation pgDump, ServerFacts server) {
+            PgTools.Installation pgDump, ServerFacts server) {
         return new Manifest(request.filename(), keys.environment(), request.backupClass(), request.jobId(), started,
                 completed, uploaded.bytes(), uploaded.sha256(), pgDump.version(), server.version(),
                 compression.toString(), null)
@@ -188,7 +186,7 @@ public class BackupService {
      * job fails, saying why.
      */
     private void recordOrDiscard(Request request, Manifest manifest, Map<String, Long> rowCounts,
-                                 RoleCapture.Captured roles, Deadline deadline, List<String> secrets) {
+            RoleCapture.Captured roles, Deadline deadline, List<String> secrets) {
         try {
             Manifest withRoles = manifest.withGlobals(RoleCapture.upload(roles, archives, encryption, keys,
                     request.filename(), deadline));
@@ -210,7 +208,7 @@ public class BackupService {
     }
 
     private RoleCapture.Captured captureRoles(DatabaseLogin login, PgTools.Installation pgDump, Deadline deadline,
-                                              List<String> secrets) {
+            List<String> secrets) {
         try {
             return login.attemptTool(db -> RoleCapture.take(pgTools, pgDump, db, deadline, secrets));
         } catch (DatabaseLogin.Refused refused) {
@@ -240,8 +238,8 @@ public class BackupService {
      * fail before writing anything (its upload aborted), and it runs once more with the secret read again.
      */
     private ArchiveStorage.Uploaded dump(DatabaseLogin login, Request request, PgTools.Installation pgDump,
-                                         List<String> dumpArgs, Deadline deadline, List<String> secrets,
-                                         ProgressReporter progress, Long expected, List<String> warnings) {
+            List<String> dumpArgs, Deadline deadline, List<String> secrets,
+            ProgressReporter progress, Long expected, List<String> warnings) {
         try {
             return login.attemptTool(db -> dumpAndUpload(request, db, pgDump, dumpArgs, deadline, secrets, progress,
                     expected, warnings));
@@ -262,8 +260,8 @@ public class BackupService {
     }
 
     private ArchiveStorage.Uploaded dumpAndUpload(Request request, DbConnection db, PgTools.Installation pgDump,
-                                                  List<String> dumpArgs, Deadline deadline, List<String> secrets,
-                                                  ProgressReporter progress, Long expected, List<String> warnings) {
+            List<String> dumpArgs, Deadline deadline, List<String> secrets,
+            ProgressReporter progress, Long expected, List<String> warnings) {
         RunningTool dump;
         AtomicReference<String> table = new AtomicReference<>();
         try {
@@ -271,11 +269,11 @@ public class BackupService {
                     "--no-password", "--lock-wait-timeout=" + lockWait.toMillis(), "--verbose"));
             args.addAll(dumpArgs);
             dump = pgTools.start(pgDump, "pg_dump", args, db, line -> {
-                        Matcher m = DUMPING.matcher(line);
-                        if (m.find()) {
-                            table.set(m.group(1));
-                        }
-                    });
+                Matcher m = DUMPING.matcher(line);
+                if (m.find()) {
+                    table.set(m.group(1));
+                }
+            });
         } catch (IOException e) {
             throw Failure.server(PgTools.PG_DUMP_MISSING);
         }
@@ -304,7 +302,8 @@ public class BackupService {
             throw failure(refused);
         } catch (SQLException e) {
             String detail = Redactor.scrub(String.valueOf(e.getMessage()), secrets);
-            throw Failure.server("Cannot connect to the database: " + ToolErrors.meaning("the database", detail), detail);
+            throw Failure.server("Cannot connect to the database: " + ToolErrors.meaning("the database", detail),
+                    detail);
         }
     }
 

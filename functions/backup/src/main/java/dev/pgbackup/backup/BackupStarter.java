@@ -32,7 +32,7 @@ public final class BackupStarter {
     private final Clock clock;
 
     public BackupStarter(Config config, ObjectStore objects, BackupCatalog catalog, StateKeys keys, Lock lock,
-                         JobRunner runner, Clock clock) {
+            JobRunner runner, Clock clock) {
         this.config = config;
         this.objects = objects;
         this.catalog = catalog;

@@ -56,8 +56,8 @@ public class BackupWorkerHandler implements RequestHandler<Map<String, Object>, 
     }
 
     BackupWorkerHandler(Config config, Clock clock, Deadline.Ticker ticker, AuditLog auditLog, JobStore jobs,
-                        JobMetrics metrics, BackupService backups, Lock lock, BackupAssignments assignments,
-                        RefreshStarter refresh, JobShell shell, BackupPolicy policy) {
+            JobMetrics metrics, BackupService backups, Lock lock, BackupAssignments assignments,
+            RefreshStarter refresh, JobShell shell, BackupPolicy policy) {
         this.config = config;
         this.clock = clock;
         this.ticker = ticker;

@@ -13,8 +13,7 @@ import java.util.List;
  */
 final class RetentionStep {
     /** What the step did: the backups it deleted, and the size of the one before this of its class. */
-    record Retained(List<String> deleted, Long previousBytes) {
-    }
+    record Retained(List<String> deleted, Long previousBytes) {}
 
     private final BackupCatalog catalog;
     private final RetentionPolicy policy;

@@ -31,8 +31,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class RoleCapture {
     /** pg_dumpall's output and the roles the database references (null: over {@link RoleGlobals#MAX_REFERENCED}). */
-    record Captured(byte[] sql, List<String> referenced, List<String> owners) {
-    }
+    record Captured(byte[] sql, List<String> referenced, List<String> owners) {}
 
     /**
      * Roles recorded as owners ('o'), in grants ('a') or initial privileges ('i') of this database's objects, and
@@ -54,11 +53,10 @@ final class RoleCapture {
                 + "and r.rolname !~ '^pg_' order by 1 limit " + (RoleGlobals.MAX_REFERENCED + 1);
     }
 
-    private RoleCapture() {
-    }
+    private RoleCapture() {}
 
     static Captured take(PgTools tools, PgTools.Installation major, DbConnection db, Deadline deadline,
-                         List<String> secrets) {
+            List<String> secrets) {
         byte[] sql = dumpGlobals(tools, major, db, deadline, secrets);
         try {
             return new Captured(sql, roles(db, REFERENCED), roles(db, OWNERS));
@@ -74,9 +72,9 @@ final class RoleCapture {
      * encryption bound to {@code <filename>.globals.sql}), never over an existing object; what the manifest records.
      */
     static RoleGlobals upload(Captured roles, ArchiveStorage archives, BackupEncryption encryption, StateKeys keys,
-                              String filename, Deadline deadline) throws IOException {
+            String filename, Deadline deadline) throws IOException {
         InputStream body = encryption.wrap(new java.io.ByteArrayInputStream(roles.sql()), contextName(filename));
-        ArchiveStorage.Uploaded stored = archives.upload(keys.globals(filename), body, deadline, () -> { });
+        ArchiveStorage.Uploaded stored = archives.upload(keys.globals(filename), body, deadline, () -> {});
         return new RoleGlobals(stored.bytes(), stored.sha256(), roles.referenced(), roles.owners());
     }
 
@@ -96,7 +94,7 @@ final class RoleCapture {
     }
 
     private static byte[] dumpGlobals(PgTools tools, PgTools.Installation major, DbConnection db, Deadline deadline,
-                                      List<String> secrets) {
+            List<String> secrets) {
         if (!Files.isExecutable(major.tool("pg_dumpall"))) {
             throw Failure.server(BACKUP_FAILED, "the layer has no pg_dumpall for PostgreSQL " + major.major()
                     + " (rebuild and redeploy the postgresql-client layer); no backup was written");

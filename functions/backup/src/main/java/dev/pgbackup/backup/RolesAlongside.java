@@ -16,8 +16,7 @@ import java.util.function.Supplier;
 final class RolesAlongside {
     private final CompletableFuture<RoleCapture.Captured> capturing = new CompletableFuture<>();
 
-    private RolesAlongside() {
-    }
+    private RolesAlongside() {}
 
     /** Starts capturing; the job's "roles" step is the capture's own time (it overlaps the dump). */
     static RolesAlongside start(Timings timings, Supplier<RoleCapture.Captured> capture) {

@@ -35,7 +35,7 @@ final class SnapshotCounts implements AutoCloseable {
     private String note;
 
     private SnapshotCounts(Connection connection, String snapshot, CompletableFuture<Map<String, Long>> counting,
-                           long until, int tables, Duration budget, String note) {
+            long until, int tables, Duration budget, String note) {
         this.connection = connection;
         this.snapshot = snapshot;
         this.counting = counting;
@@ -102,7 +102,8 @@ final class SnapshotCounts implements AutoCloseable {
         CompletableFuture<Map<String, Long>> counting = new CompletableFuture<>();
         Thread counter = new Thread(() -> {
             try {
-                counting.complete(TableCounts.count(c, tables, Duration.ofNanos(Math.max(0, until - System.nanoTime()))));
+                counting.complete(
+                        TableCounts.count(c, tables, Duration.ofNanos(Math.max(0, until - System.nanoTime()))));
             } catch (SQLException | RuntimeException e) {
                 counting.completeExceptionally(e);
             }
@@ -144,8 +145,9 @@ final class SnapshotCounts implements AutoCloseable {
             return counts;
         } catch (ExecutionException e) {
             if (note == null) {
-                note = e.getCause() instanceof SQLException sql ? undoQuietly(sql) : "row counts not recorded: counting "
-                        + "failed (" + e.getCause().getClass().getSimpleName() + ")";
+                note = e.getCause() instanceof SQLException sql ? undoQuietly(sql)
+                        : "row counts not recorded: counting "
+                                + "failed (" + e.getCause().getClass().getSimpleName() + ")";
             }
             return null;
         } catch (TimeoutException | SQLException e) {

@@ -41,13 +41,15 @@ class BackupApiIT {
         TestStack.createBucket(bucket);
         TestStack stack = TestStack.create("production", bucket, DB, overrides);
         BackupWorkerHandler worker = stack.handler(BackupWorkerHandler.class);
-        stack.worker(stack.env.get("BACKUP_WORKER_FUNCTION"), (payload, context) -> worker.handleRequest(payloadMap(payload), context));
+        stack.worker(stack.env.get("BACKUP_WORKER_FUNCTION"),
+                (payload, context) -> worker.handleRequest(payloadMap(payload), context));
         return stack;
     }
 
     static Map<String, Object> payloadMap(String json) {
         try {
-            return Json.MAPPER.readValue(json, new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() { });
+            return Json.MAPPER.readValue(json,
+                    new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() {});
         } catch (java.io.IOException e) {
             throw new IllegalStateException(e);
         }
@@ -55,7 +57,8 @@ class BackupApiIT {
 
     static APIGatewayV2HTTPResponse post(TestStack stack, Map<String, String> headers, String body) {
         APIGatewayV2HTTPResponse response = stack.handler(BackupApiHandler.class).handleRequest(
-                ApiEvents.request("POST", "/api/setting/backup", headers, body), new TestContext(Duration.ofSeconds(30)));
+                ApiEvents.request("POST", "/api/setting/backup", headers, body),
+                new TestContext(Duration.ofSeconds(30)));
         if (response.getStatusCode() == 200 || response.getStatusCode() >= 500) {
             stack.awaitWorkers(); // the job has ended; its worker may still be writing its audit line
         }
@@ -80,7 +83,10 @@ class BackupApiIT {
         assertTrue(body.get("success").asBoolean());
         assertEquals("Database backup created successfully: " + filename, body.get("message").asText());
         assertEquals(3, body.size(), "exactly success, message, filename: " + body);
-        assertTrue(filename.matches("pharmatracker-production-on-\\d{4}-\\d{2}-\\d{2}-at-\\d{2}-\\d{2}-\\d{2}-(AM|PM)-IST\\.dump"), filename);
+        assertTrue(
+                filename.matches(
+                        "pharmatracker-production-on-\\d{4}-\\d{2}-\\d{2}-at-\\d{2}-\\d{2}-\\d{2}-(AM|PM)-IST\\.dump"),
+                filename);
         assertTrue(stack.s3.headObject(b -> b.bucket(stack.bucket).key(filename)).contentLength() > 0);
         String audit = stack.audit();
         assertTrue(audit.contains("\"subject\":\"alice@example.com\""), audit);
@@ -127,7 +133,8 @@ class BackupApiIT {
         release.countDown();
         JsonNode done = Waits.until(Duration.ofMinutes(2), "job to finish", () -> {
             try {
-                JsonNode j = json(status.handleRequest(jobEvent(jobId, token), new TestContext(Duration.ofSeconds(30))));
+                JsonNode j = json(
+                        status.handleRequest(jobEvent(jobId, token), new TestContext(Duration.ofSeconds(30))));
                 return "RUNNING".equals(j.get("status").asText()) ? null : j;
             } catch (Exception e) {
                 throw new IllegalStateException(e);
@@ -163,7 +170,8 @@ class BackupApiIT {
         stack.awaitWorkers();
         assertEquals(1, stack.s3.listObjectsV2(b -> b.bucket(stack.bucket).prefix("pharmatracker-")).contents().size());
         // the lock is free again
-        Waits.until(Duration.ofSeconds(30), "the lock to be released", () -> stack.wiring.backupLock().holder().isEmpty());
+        Waits.until(Duration.ofSeconds(30), "the lock to be released",
+                () -> stack.wiring.backupLock().holder().isEmpty());
     }
 
     static com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent jobEvent(String jobId, String token) {
@@ -179,7 +187,8 @@ class BackupApiIT {
         TestStack stack = TestStack.create("production", bucket, DB, Map.of(),
                 java.time.Clock.fixed(Instant.now(), java.time.ZoneOffset.UTC));
         BackupWorkerHandler worker = stack.handler(BackupWorkerHandler.class);
-        stack.worker(stack.env.get("BACKUP_WORKER_FUNCTION"), (payload, context) -> worker.handleRequest(payloadMap(payload), context));
+        stack.worker(stack.env.get("BACKUP_WORKER_FUNCTION"),
+                (payload, context) -> worker.handleRequest(payloadMap(payload), context));
         String token = stack.token("gina", "WEB_ACCESS");
 
         APIGatewayV2HTTPResponse first = post(stack, TestStack.bearer(token), null);
@@ -196,7 +205,8 @@ class BackupApiIT {
         TestStack stack = stack(Map.of());
         String token = stack.token("bob", "WEB_ACCESS");
         for (String id : new String[] {UUID.randomUUID().toString(), "..%2F..%2Fetc", "not-a-job"}) {
-            var r = stack.handler(JobStatusHandler.class).handleRequest(jobEvent(id, token), new TestContext(Duration.ofSeconds(5)));
+            var r = stack.handler(JobStatusHandler.class).handleRequest(jobEvent(id, token),
+                    new TestContext(Duration.ofSeconds(5)));
             assertEquals(404, r.getStatusCode());
             assertEquals("Job not found", json(r).get("message").asText());
         }
@@ -204,12 +214,14 @@ class BackupApiIT {
 
     @Test
     void missingBucketGivesTheKnownMessage() throws Exception {
-        TestStack stack = TestStack.create("production", "missing-" + UUID.randomUUID().toString().substring(0, 8), DB, Map.of());
+        TestStack stack = TestStack.create("production", "missing-" + UUID.randomUUID().toString().substring(0, 8), DB,
+                Map.of());
 
         APIGatewayV2HTTPResponse response = post(stack, TestStack.bearer(stack.token("erin", "WEB_ACCESS")), null);
 
         assertEquals(500, response.getStatusCode());
-        assertEquals("S3 bucket '" + stack.bucket + "' does not exist or is not accessible", json(response).get("message").asText());
+        assertEquals("S3 bucket '" + stack.bucket + "' does not exist or is not accessible",
+                json(response).get("message").asText());
     }
 
     @Test

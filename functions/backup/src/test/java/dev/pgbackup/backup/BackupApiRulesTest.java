@@ -29,7 +29,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class BackupApiRulesTest {
     static APIGatewayV2HTTPResponse post(UnitStack stack, Map<String, String> headers, String body) {
         return new BackupApiHandler(stack.wiring).handleRequest(
-                ApiEvents.request("POST", "/api/setting/backup", headers, body), new TestContext(Duration.ofSeconds(30)));
+                ApiEvents.request("POST", "/api/setting/backup", headers, body),
+                new TestContext(Duration.ofSeconds(30)));
     }
 
     @SuppressWarnings("unchecked")
@@ -54,7 +55,8 @@ class BackupApiRulesTest {
                 Arguments.of("staging's token", TestStack.bearer(stagingToken), null, 401),
                 Arguments.of("no role", TestStack.bearer(any.token("carol")), null, 403),
                 Arguments.of("a token for ever", TestStack.bearer(JWT.create().withSubject("x")
-                        .withArrayClaim("roles", new String[] {"WEB_ACCESS"}).withExpiresAt(UnitStack.T0.plusSeconds(86400 * 365))
+                        .withArrayClaim("roles", new String[] {"WEB_ACCESS"})
+                        .withExpiresAt(UnitStack.T0.plusSeconds(86400 * 365))
                         .sign(Algorithm.HMAC256(TestStack.jwtSecret("production")))), null, 401),
                 Arguments.of("array body", TestStack.bearer(valid), "[1,2]", 400),
                 Arguments.of("broken json", TestStack.bearer(valid), "{not json", 400),
@@ -118,7 +120,8 @@ class BackupApiRulesTest {
         String jobId = json(response).get("jobId").asText();
         String filename = json(response).get("filename").asText();
         Map<?, ?> payload = Json.MAPPER.readValue(stack.launches.get(0), Map.class);
-        assertEquals(Map.of("jobId", jobId, "environment", "production", "filename", filename, "how", "on-demand"), payload);
+        assertEquals(Map.of("jobId", jobId, "environment", "production", "filename", filename, "how", "on-demand"),
+                payload);
         assertEquals(jobId, stack.wiring.backupLock().holder().orElseThrow().jobId());
         assertEquals(List.of("PUT pgbackup/locks/pharmatracker-production/backup.lock",
                 "PUT pgbackup/jobs/pharmatracker-production/" + jobId + ".json"), stack.objects.writes());
@@ -191,7 +194,8 @@ class BackupApiRulesTest {
         stack.objects.withoutBucket();
         APIGatewayV2HTTPResponse response = post(stack, TestStack.bearer(stack.token("a", "WEB_ACCESS")), null);
         assertEquals(500, response.getStatusCode());
-        assertEquals("S3 bucket 'unit-bucket' does not exist or is not accessible", json(response).get("message").asText());
+        assertEquals("S3 bucket 'unit-bucket' does not exist or is not accessible",
+                json(response).get("message").asText());
     }
 
     @Test

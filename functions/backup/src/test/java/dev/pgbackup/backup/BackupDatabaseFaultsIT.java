@@ -55,8 +55,8 @@ class BackupDatabaseFaultsIT {
         Path tools = FakeTools.wrapping("pg_dump", "set -o pipefail\n\"$REAL\" \"$@\" | { head -c 9000000; "
                 + "touch \"$ROOT/paused\"; for i in $(seq 600); do [ -e \"$ROOT/go\" ] && break; sleep 0.1; done; cat; }");
         try (BackupFaultsFixture f = new BackupFaultsFixture(database, Map.of("PG_TOOLS_DIR", tools.toString()))) {
-            CompletableFuture<Map<String, Object>> worker =
-                    CompletableFuture.supplyAsync(() -> BackupWorkerFixture.runScheduled(f.stack));
+            CompletableFuture<Map<String, Object>> worker = CompletableFuture
+                    .supplyAsync(() -> BackupWorkerFixture.runScheduled(f.stack));
             // pg_dump is blocked in the middle of its COPY, on a full pipe (the SDK holds the 9 MB: it starts a
             // multipart upload only once two whole parts are buffered)
             List<String> sessions = Waits.until(Duration.ofSeconds(60), "pg_dump paused in its COPY", () -> {
@@ -65,7 +65,8 @@ class BackupDatabaseFaultsIT {
                 // the server itself blocked on the client mid-COPY: ending the session now must cut the data
                 return Files.exists(tools.resolve("paused")) && !s.isEmpty() && pg.query("postgres",
                         "select 1 from pg_stat_activity where pid = " + s.get(0)
-                                + " and state = 'active' and wait_event = 'ClientWrite'").size() == 1 ? s : null;
+                                + " and state = 'active' and wait_event = 'ClientWrite'")
+                        .size() == 1 ? s : null;
             });
             assertEquals(1, sessions.size(), sessions.toString());
             assertFalse(pgDumps().isEmpty(), "the probe for a running pg_dump sees this one");

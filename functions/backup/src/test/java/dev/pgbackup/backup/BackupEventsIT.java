@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pgbackup.common.Json;
 import dev.pgbackup.common.jobs.JobRecord;
-import dev.pgbackup.common.jobs.WorkerPayload;
 import dev.pgbackup.testsupport.BackupFiles;
 import dev.pgbackup.testsupport.EventInbox;
 import dev.pgbackup.testsupport.FaultProxy;
@@ -121,7 +120,8 @@ class BackupEventsIT {
                 + "File:     " + job.filename() + "\n"
                 + "Finished: " + job.finishedAt() + " after " + job.durationMs() + " ms\n"
                 + "Message:  " + job.message() + "\n\n"
-                + "Details: GET /api/setting/jobs/" + job.jobId() + " on the production API, and the worker's audit line "
+                + "Details: GET /api/setting/jobs/" + job.jobId()
+                + " on the production API, and the worker's audit line "
                 + "(CloudWatch Logs Insights: filter audit and jobId = \"" + job.jobId() + "\").\n",
                 messages.get(0).get("Message").asText());
         assertTrue(stack.audit().contains("\"notificationId\":\"" + messages.get(0).get("MessageId").asText() + "\""));
@@ -177,7 +177,8 @@ class BackupEventsIT {
     void aBusThatRefusesOrFailsIsTriedAtMostTwiceAndNeverChangesTheOutcome() {
         try (FaultProxy proxy = FaultProxy.start(MotoServer.get().endpoint())) {
             EventInbox inbox = EventInbox.create();
-            TestStack stack = TestStack.create("production", BackupWorkerFixture.newBucket(), BackupWorkerFixture.SOURCE_DB,
+            TestStack stack = TestStack.create("production", BackupWorkerFixture.newBucket(),
+                    BackupWorkerFixture.SOURCE_DB,
                     inbox.env(), Clock.systemUTC(), proxy.endpoint());
             FaultProxy.Rule denied = proxy.when(FaultProxy.ssm("PutEvents")).respondSsmError(400,
                     "AccessDeniedException", "User is not authorized to perform: events:PutEvents");
@@ -198,8 +199,9 @@ class BackupEventsIT {
                     && "/".equals(r.path())).dropConnection();
             TestStack failing = TestStack.create("production", stack.bucket, BackupWorkerFixture.SOURCE_DB, inbox.env(),
                     Clock.systemUTC(), proxy.endpoint());
-            failing.putParameters(TestPostgres.get().url(BackupWorkerFixture.SOURCE_DB).replace(TestPostgres.APP_PASSWORD,
-                    WRONG_PASSWORD));
+            failing.putParameters(
+                    TestPostgres.get().url(BackupWorkerFixture.SOURCE_DB).replace(TestPostgres.APP_PASSWORD,
+                            WRONG_PASSWORD));
 
             Map<String, Object> second = BackupWorkerFixture.runScheduled(failing);
 
@@ -221,7 +223,8 @@ class BackupEventsIT {
     void anEventTheBusAnswersButRefusesIsAnErrorToo() {
         try (FaultProxy proxy = FaultProxy.start(MotoServer.get().endpoint())) {
             EventInbox inbox = EventInbox.create();
-            TestStack stack = TestStack.create("production", BackupWorkerFixture.newBucket(), BackupWorkerFixture.SOURCE_DB,
+            TestStack stack = TestStack.create("production", BackupWorkerFixture.newBucket(),
+                    BackupWorkerFixture.SOURCE_DB,
                     inbox.env(), Clock.systemUTC(), proxy.endpoint());
             FaultProxy.Rule partly = proxy.when(FaultProxy.ssm("PutEvents")).respond(200, "application/x-amz-json-1.1",
                     "{\"FailedEntryCount\":1,\"Entries\":[{\"ErrorCode\":\"InternalFailure\",\"ErrorMessage\":\"injected\"}]}");

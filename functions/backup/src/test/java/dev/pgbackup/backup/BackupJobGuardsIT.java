@@ -50,8 +50,9 @@ class BackupJobGuardsIT {
         assertEquals("SUCCEEDED", worker.handleRequest(payload, context).get("status"));
         // Lambda delivers asynchronous events at least once: the same event again, even with the job RUNNING
         JobRecord done = stack.wiring.jobs.find((String) payload.get("jobId")).orElseThrow();
-        stack.wiring.jobs.save(JobRecord.started(done.jobId(), JobRecord.Type.BACKUP, "production", name, "alice", "api",
-                Instant.now()));
+        stack.wiring.jobs
+                .save(JobRecord.started(done.jobId(), JobRecord.Type.BACKUP, "production", name, "alice", "api",
+                        Instant.now()));
         stack.wiring.backupLock().acquire(done.jobId(), "alice", name);
         assertEquals("IGNORED", worker.handleRequest(payload, context).get("status"));
         assertEquals(List.of(name), backupKeys(stack.s3, bucket));
@@ -88,8 +89,10 @@ class BackupJobGuardsIT {
                 planted, "mallory", "api", Instant.now()));
         Map<String, Object> refused = worker.handleRequest(payload, context);
         assertEquals("FAILED", refused.get("status"));
-        assertTrue(String.valueOf(refused.get("message")).startsWith("Backup refused: the job record and the invoke payload "
-                + "disagree"), String.valueOf(refused.get("message")));
+        assertTrue(String.valueOf(refused.get("message"))
+                .startsWith("Backup refused: the job record and the invoke payload "
+                        + "disagree"),
+                String.valueOf(refused.get("message")));
         assertEquals(List.of(), backupKeys(stack.s3, bucket));
         stack.wiring.backupLock().release((String) payload.get("jobId"));
 
@@ -145,8 +148,9 @@ class BackupJobGuardsIT {
         byte[] data = new byte[size];
         new java.util.Random(1).nextBytes(data);
 
-        IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> stack.wiringOf(BackupWorkerHandler.class).archives.upload(
-                name, new java.io.ByteArrayInputStream(data), Deadline.in(Duration.ofSeconds(120)), () -> { }));
+        IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+                () -> stack.wiringOf(BackupWorkerHandler.class).archives.upload(
+                        name, new java.io.ByteArrayInputStream(data), Deadline.in(Duration.ofSeconds(120)), () -> {}));
 
         assertTrue(e.getMessage().contains("already exists"), e.getMessage());
         assertEquals(etag, stack.s3.headObject(h -> h.bucket(bucket).key(name)).eTag());

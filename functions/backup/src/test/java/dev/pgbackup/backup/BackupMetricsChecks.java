@@ -15,8 +15,7 @@ import java.util.Map;
 
 /** What {@link BackupWorkerIT}'s real backups must have written as metrics (docs/metrics.md). */
 final class BackupMetricsChecks {
-    private BackupMetricsChecks() {
-    }
+    private BackupMetricsChecks() {}
 
     /**
      * The size-drop metric compares a backup with the one before it of its class: the first on-demand backup has
@@ -24,7 +23,7 @@ final class BackupMetricsChecks {
      * scheduled one (the previous tool's, 12 bytes each), never with the on-demand backups made since.
      */
     static void sizeRatiosCompareLikeWithLike(TestStack stack, List<String> onDemand, List<String> scheduled,
-                                                    Map<String, Object> nightly) {
+            Map<String, Object> nightly) {
         Map<String, JsonNode> byFile = new java.util.HashMap<>();
         for (JsonNode line : MetricLines.in(stack.audit())) {
             stack.wiring.jobs.find(line.get("jobId").asText()).ifPresent(j -> byFile.put(j.filename(), line));

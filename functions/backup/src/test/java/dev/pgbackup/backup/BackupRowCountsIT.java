@@ -58,8 +58,9 @@ class BackupRowCountsIT {
 
     static Manifest backUp(TestStack stack) {
         String name = BackupName.create(stack.wiring.config, Instant.now()).filename();
-        BackupWorkerHandler.service(stack.wiringOf(BackupWorkerHandler.class)).run(new BackupService.Request(JobStore.newJobId(), name,
-                BackupClass.ON_DEMAND), Deadline.in(Duration.ofMinutes(10)));
+        BackupWorkerHandler.service(stack.wiringOf(BackupWorkerHandler.class))
+                .run(new BackupService.Request(JobStore.newJobId(), name,
+                        BackupClass.ON_DEMAND), Deadline.in(Duration.ofMinutes(10)));
         return stack.wiring.catalog.manifest(stack.wiring.catalog.find(name).orElseThrow()).orElseThrow();
     }
 
@@ -100,7 +101,8 @@ class BackupRowCountsIT {
         // the archive holds exactly the counted rows
         String restored = "counts_restored_" + UUID.randomUUID().toString().substring(0, 8);
         pg.createDatabase(restored);
-        BackupWorkerFixture.pgRestore(BackupWorkerFixture.download(stack.s3, stack.bucket, manifest.filename()), restored);
+        BackupWorkerFixture.pgRestore(BackupWorkerFixture.download(stack.s3, stack.bucket, manifest.filename()),
+                restored);
         for (var e : counts(stack, manifest).entrySet()) {
             String[] parts = e.getKey().split("\\.", 2);
             assertEquals(e.getValue().longValue(), rows(restored, "\"" + parts[0] + "\".\"" + parts[1] + "\""),
@@ -139,7 +141,8 @@ class BackupRowCountsIT {
             blocker.setAutoCommit(false);
             s.execute("lock table orders in access exclusive mode"); // count(*) of orders waits for this
 
-            try (SnapshotCounts counts = SnapshotCounts.take(pg.connection(db), dev.pgbackup.common.storage.RowCounts.MAX_TABLES,
+            try (SnapshotCounts counts = SnapshotCounts.take(pg.connection(db),
+                    dev.pgbackup.common.storage.RowCounts.MAX_TABLES,
                     Duration.ofMillis(300), List.of(TestPostgres.APP_PASSWORD))) {
                 assertNull(counts.counts());
                 assertEquals("row counts not recorded: counting 5 tables took longer than its 0.3 s",
@@ -167,8 +170,9 @@ class BackupRowCountsIT {
         TestStack stack = TestStack.create("production", BackupWorkerFixture.newBucket(), db, Map.of());
         String name = BackupName.create(stack.wiring.config, Instant.now()).filename();
 
-        BackupService.Outcome outcome = BackupWorkerHandler.service(stack.wiringOf(BackupWorkerHandler.class)).run(new BackupService.Request(
-                JobStore.newJobId(), name, BackupClass.ON_DEMAND), Deadline.in(Duration.ofMinutes(10)));
+        BackupService.Outcome outcome = BackupWorkerHandler.service(stack.wiringOf(BackupWorkerHandler.class))
+                .run(new BackupService.Request(
+                        JobStore.newJobId(), name, BackupClass.ON_DEMAND), Deadline.in(Duration.ofMinutes(10)));
 
         long count = outcome.timings().get("count");
         long total = outcome.timings().values().stream().mapToLong(Long::longValue).sum();

@@ -113,7 +113,8 @@ class BackupSsmFaultsIT {
             assertEquals("application/json", response.getHeaders().get("Content-Type"));
             JsonNode body = Json.MAPPER.readTree(response.getBody());
             assertFalse(body.get("success").asBoolean(), body.toString());
-            assertEquals("A configuration parameter could not be read from SSM; try again later", body.get("message").asText());
+            assertEquals("A configuration parameter could not be read from SSM; try again later",
+                    body.get("message").asText());
             assertEquals(2, body.size(), body.toString());
             assertTrue(throttled.injected() > 1, "the SDK retried: " + throttled.injected());
             assertFalse(response.getBody().contains(TestStack.jwtSecret("production")));

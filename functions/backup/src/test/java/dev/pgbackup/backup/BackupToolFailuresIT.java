@@ -49,8 +49,8 @@ class BackupToolFailuresIT {
         // 9 MB of real dump output (more than one 8 MiB part), then a non-zero exit as if killed
         Path tools = FakeTools.wrapping("pg_dump",
                 "echo \"$@\" > \"$ROOT/args.txt\"\n"
-                + "env | cut -d= -f1 > \"$ROOT/envnames.txt\"\n"
-                + "\"$REAL\" \"$@\" | head -c 9500000\necho 'pg_dump: error: connection lost' >&2\nexit 1");
+                        + "env | cut -d= -f1 > \"$ROOT/envnames.txt\"\n"
+                        + "\"$REAL\" \"$@\" | head -c 9500000\necho 'pg_dump: error: connection lost' >&2\nexit 1");
         TestStack stack = TestStack.create("production", bucket, bigSource(), Map.of("PG_TOOLS_DIR", tools.toString()));
         List<String> older = putFakeBackups(stack.s3, bucket, "production", 3);
 
@@ -58,8 +58,10 @@ class BackupToolFailuresIT {
 
         assertEquals("FAILED", result.get("status"));
         String message = (String) result.get("message");
-        assertTrue(message.startsWith("Backup failed: pg_dump exited with code 1: the connection to the database failed "
-                + "or was lost (no backup was written; details in job "), message);
+        assertTrue(
+                message.startsWith("Backup failed: pg_dump exited with code 1: the connection to the database failed "
+                        + "or was lost (no backup was written; details in job "),
+                message);
         assertFalse(message.contains("pg_dump: error"), "the tool's own text stays out of the answer: " + message);
         assertEquals(older, backupKeys(stack.s3, bucket));
         assertTrue(stack.s3.listMultipartUploads(b -> b.bucket(bucket)).uploads().isEmpty(), "no dangling upload");
@@ -82,13 +84,15 @@ class BackupToolFailuresIT {
     void runningOutOfTimeAbortsTheUploadBeforeLambdaWould() throws Exception {
         String bucket = newBucket();
         // more than one part of real output, then pg_dump stalls (a lock wait, a slow network...)
-        Path tools = FakeTools.wrapping("pg_dump", "\"$REAL\" \"$@\" | { head -c 9500000; sleep 60; cat > /dev/null; }");
+        Path tools = FakeTools.wrapping("pg_dump",
+                "\"$REAL\" \"$@\" | { head -c 9500000; sleep 60; cat > /dev/null; }");
         TestStack stack = TestStack.create("production", bucket, bigSource(), Map.of("PG_TOOLS_DIR", tools.toString()));
         List<String> older = putFakeBackups(stack.s3, bucket, "production", 2);
         // Lambda would kill the worker 3 s past its safety margin
         TestContext nearlyOutOfTime = new TestContext(Config.WorkerLimits.SAFETY_MARGIN.plusSeconds(3));
 
-        Map<String, Object> result = stack.handler(BackupWorkerHandler.class).handleRequest(scheduledEvent(), nearlyOutOfTime);
+        Map<String, Object> result = stack.handler(BackupWorkerHandler.class).handleRequest(scheduledEvent(),
+                nearlyOutOfTime);
 
         assertEquals("FAILED", result.get("status"));
         assertTrue(String.valueOf(result.get("message")).contains("did not finish before the worker's time limit"),
@@ -120,8 +124,9 @@ class BackupToolFailuresIT {
                 + "exit 0; fi\nexit 99");
         try (var scripts = Files.walk(tools)) {
             for (Path dump : scripts.filter(p -> p.getFileName().toString().equals("pg_dump")).toList()) {
-                Files.writeString(dump, "#!/bin/bash\nif [ \"$1\" = --version ]; then echo 'pg_dump (PostgreSQL) 12.22'; "
-                        + "exit 0; fi\nexit 99\n");
+                Files.writeString(dump,
+                        "#!/bin/bash\nif [ \"$1\" = --version ]; then echo 'pg_dump (PostgreSQL) 12.22'; "
+                                + "exit 0; fi\nexit 99\n");
             }
         } catch (IOException e) {
             throw new IllegalStateException(e);
@@ -132,13 +137,15 @@ class BackupToolFailuresIT {
 
         assertEquals("FAILED", result.get("status"));
         String message = (String) result.get("message");
-        assertTrue(message.contains("runs PostgreSQL 15") && message.contains("12.22") && message.contains("PG_MAJORS"), message);
+        assertTrue(message.contains("runs PostgreSQL 15") && message.contains("12.22") && message.contains("PG_MAJORS"),
+                message);
         assertEquals(List.of(), backupKeys(stack.s3, bucket));
     }
 
     @Test
     void missingBucketGivesTheKnownMessage() {
-        TestStack stack = TestStack.create("production", "no-such-bucket-" + UUID.randomUUID().toString().substring(0, 8),
+        TestStack stack = TestStack.create("production",
+                "no-such-bucket-" + UUID.randomUUID().toString().substring(0, 8),
                 SOURCE_DB, Map.of());
         BackupService service = service(stack.wiringOf(BackupWorkerHandler.class));
         RuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class,

@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pgbackup.testsupport.FaultProxy;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -141,8 +139,9 @@ class BackupUploadFaultsIT {
                     + "reads them ("), message);
             assertTrue(message.endsWith("; no backup was written"), message);
             assertTrue(f.proxy.requests(FaultProxy.s3(null, BACKUP_KEY, null)).stream()
-                    .anyMatch(r -> r.isWrite() && r.status() == 200), "the archive itself was written: "
-                    + f.proxy.requests());
+                    .anyMatch(r -> r.isWrite() && r.status() == 200),
+                    "the archive itself was written: "
+                            + f.proxy.requests());
             f.assertNothingLeftBehind();
         }
     }

@@ -40,8 +40,7 @@ final class BackupWorkerFixture {
     static final String SOURCE_DB = "backup_source";
     static TestPostgres pg;
 
-    private BackupWorkerFixture() {
-    }
+    private BackupWorkerFixture() {}
 
     static void seed() {
         pg = TestPostgres.get();
@@ -68,14 +67,15 @@ final class BackupWorkerFixture {
     }
 
     static Map<String, Object> runScheduled(TestStack stack) {
-        return stack.handler(BackupWorkerHandler.class).handleRequest(scheduledEvent(), new TestContext(Duration.ofMinutes(15)));
+        return stack.handler(BackupWorkerHandler.class).handleRequest(scheduledEvent(),
+                new TestContext(Duration.ofMinutes(15)));
     }
 
     /** What EventBridge Scheduler sends (events/scheduled-backup.json), with a fresh execution id. */
     static Map<String, Object> scheduledEvent() {
         try {
             Map<String, Object> event = Json.MAPPER.readValue(RepoPaths.root().resolve("events/scheduled-backup.json")
-                    .toFile(), new TypeReference<Map<String, Object>>() { });
+                    .toFile(), new TypeReference<Map<String, Object>>() {});
             event.put("id", UUID.randomUUID().toString());
             return event;
         } catch (IOException e) {
@@ -124,7 +124,8 @@ final class BackupWorkerFixture {
      * need pg_restore 16 or later (docs/restore.md, By hand).
      */
     static void pgRestore(Path dump, String database) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(RepoPaths.pgTool(Math.max(16, pg.serverMajor()), "pg_restore").toString(),
+        ProcessBuilder builder = new ProcessBuilder(
+                RepoPaths.pgTool(Math.max(16, pg.serverMajor()), "pg_restore").toString(),
                 "--no-owner", "--no-acl", "--exit-on-error", "-h", "127.0.0.1", "-p", Integer.toString(pg.port()),
                 "-U", TestPostgres.APP_USER, "-d", database, dump.toString())
                 .redirectErrorStream(true);

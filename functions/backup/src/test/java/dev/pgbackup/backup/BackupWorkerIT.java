@@ -79,7 +79,8 @@ class BackupWorkerIT {
         assertEquals(filename, last.filename());
         assertTrue(!last.startedAt().isAfter(last.completedAt()));
         // the manifest: the class for retention and the checksum a restore verifies
-        Manifest manifest = stack.wiring.catalog.manifest(stack.wiring.catalog.find(filename).orElseThrow()).orElseThrow();
+        Manifest manifest = stack.wiring.catalog.manifest(stack.wiring.catalog.find(filename).orElseThrow())
+                .orElseThrow();
         assertEquals(BackupClass.SCHEDULED, manifest.backupClass());
         assertEquals(size, manifest.bytes());
         assertEquals(dev.pgbackup.common.Hashes.hex(java.security.MessageDigest.getInstance("SHA-256")
@@ -137,7 +138,8 @@ class BackupWorkerIT {
         assertTrue(after.containsAll(onDemand.subList(3, 5)));
         assertEquals(5, after.size(), "three scheduled (two old, the new one) and two on-demand: " + after);
         // and the deleted backups' manifests, row counts and roles went with them
-        List<String> manifests = keys(stack.s3, bucket).stream().filter(k -> k.startsWith("pgbackup/manifests/")).toList();
+        List<String> manifests = keys(stack.s3, bucket).stream().filter(k -> k.startsWith("pgbackup/manifests/"))
+                .toList();
         assertEquals(3, manifests.stream().filter(k -> k.endsWith(".json")).count(), manifests.toString());
         assertEquals(3, manifests.stream().filter(k -> k.endsWith(".counts.json.gz")).count(), manifests.toString());
         assertEquals(3, manifests.stream().filter(k -> k.endsWith(".globals.sql")).count(), manifests.toString());

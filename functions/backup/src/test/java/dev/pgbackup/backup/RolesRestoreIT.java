@@ -84,8 +84,7 @@ class RolesRestoreIT {
     }
 
     /** A staging stack whose database is on a new server, and a backup of the source that it may read. */
-    private record Target(TestStack staging, String backup) {
-    }
+    private record Target(TestStack staging, String backup) {}
 
     /**
      * Staging first, then a production stack naming staging's restore roles as readers of its key, as

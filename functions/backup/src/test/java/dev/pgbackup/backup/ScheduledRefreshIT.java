@@ -79,8 +79,8 @@ class ScheduledRefreshIT {
             // without it staging's worker may not decrypt production's manifest in AWS (IamEvaluationIT judges it)
             production = TestStack.create("production", bucket, productionDb,
                     Map.of("BackupKeyReaderRoleArns", staging.restoreRoles()), clock);
-            staging.worker(staging.env.get("RESTORE_WORKER_FUNCTION"), (payload, context) ->
-                    staging.handler(RestoreWorkerHandler.class).handleRequest(map(payload), context));
+            staging.worker(staging.env.get("RESTORE_WORKER_FUNCTION"), (payload, context) -> staging
+                    .handler(RestoreWorkerHandler.class).handleRequest(map(payload), context));
             stagingBefore = pg.snapshot(stagingDb);
         }
 
@@ -125,7 +125,7 @@ class ScheduledRefreshIT {
     static Map<String, Object> schedule(Map<String, Object> detail) {
         try {
             Map<String, Object> event = Json.MAPPER.readValue(RepoPaths.root().resolve("events/scheduled-refresh.json")
-                    .toFile(), new TypeReference<Map<String, Object>>() { });
+                    .toFile(), new TypeReference<Map<String, Object>>() {});
             event.put("id", UUID.randomUUID().toString());
             event.put("detail", new HashMap<>(detail));
             return event;
@@ -136,7 +136,7 @@ class ScheduledRefreshIT {
 
     static Map<String, Object> map(String json) {
         try {
-            return Json.MAPPER.readValue(json, new TypeReference<Map<String, Object>>() { });
+            return Json.MAPPER.readValue(json, new TypeReference<Map<String, Object>>() {});
         } catch (java.io.IOException e) {
             throw new IllegalStateException(e);
         }
@@ -159,8 +159,9 @@ class ScheduledRefreshIT {
         Watcher(TestPostgres pg, String db) {
             thread = new Thread(() -> {
                 while (!stop.get()) {
-                    try (Connection c = pg.connection(db).open(); Statement s = c.createStatement();
-                         ResultSet rs = s.executeQuery("select name from customers order by id limit 1")) {
+                    try (Connection c = pg.connection(db).open();
+                            Statement s = c.createStatement();
+                            ResultSet rs = s.executeQuery("select name from customers order by id limit 1")) {
                         if (rs.next()) {
                             seen.add(rs.getString(1));
                         }
@@ -279,10 +280,12 @@ class ScheduledRefreshIT {
     }
 
     /** The same audit and events as any restore, the trigger saying who started it. */
-    private static void auditAndEventsNameTheSchedule(Environments e, EventInbox inbox, String jobId, JobRecord safety) {
+    private static void auditAndEventsNameTheSchedule(Environments e, EventInbox inbox, String jobId,
+            JobRecord safety) {
         String audit = e.staging.audit();
         assertTrue(audit.lines().anyMatch(l -> l.contains("\"action\":\"restore.refresh\"")
-                && l.contains("\"safetyBackup\":\"" + safety.filename() + "\"") && l.contains("\"result\":\"STARTED\"")),
+                && l.contains("\"safetyBackup\":\"" + safety.filename() + "\"")
+                && l.contains("\"result\":\"STARTED\"")),
                 audit);
         assertTrue(audit.lines().anyMatch(l -> l.contains("\"action\":\"restore.job\"") && l.contains("\"trigger\":"
                 + "\"schedule\"") && l.contains("\"result\":\"SUCCEEDED\"")), audit);

@@ -50,9 +50,11 @@ class TieredRetentionIT {
     static List<String> deletedByPreview(TestStack stack) throws Exception {
         APIGatewayV2HTTPResponse response = stack.handler(RetentionPreviewHandler.class).handleRequest(
                 ApiEvents.request("GET", "/api/setting/retention", TestStack.bearer(stack.token("ops", "WEB_ACCESS")),
-                        null), new TestContext(Duration.ofSeconds(30)));
+                        null),
+                new TestContext(Duration.ofSeconds(30)));
         assertEquals(200, response.getStatusCode(), response.getBody());
-        Map<String, Object> body = Json.MAPPER.readValue(response.getBody(), new TypeReference<Map<String, Object>>() { });
+        Map<String, Object> body = Json.MAPPER.readValue(response.getBody(),
+                new TypeReference<Map<String, Object>>() {});
         return ((List<Map<String, Object>>) body.get("delete")).stream().map(d -> (String) d.get("filename")).sorted()
                 .toList();
     }
@@ -102,7 +104,8 @@ class TieredRetentionIT {
         stack.s3.putObject(b -> b.bucket(stack.bucket).key(name), RequestBody.fromString("PGDMP fake"));
         BackupName parsed = BackupName.parse(TestStack.APP, name).orElseThrow();
         stack.wiring.catalog.writeManifest(new Manifest(name, parsed.environment(), backupClass,
-                UUID.randomUUID().toString(), NOW.instant(), NOW.instant(), 10, "0".repeat(64), "16.4", "15.8", "zstd:1",
+                UUID.randomUUID().toString(), NOW.instant(), NOW.instant(), 10, "0".repeat(64), "16.4", "15.8",
+                "zstd:1",
                 null));
         return name;
     }

@@ -65,8 +65,8 @@ public final class AwsClients {
      * A client of any other service with this container's endpoint settings (the SDK's defaults in AWS, the emulator
      * locally): for services only one function uses, whose SDK only that function's jar carries.
      */
-    public <B extends software.amazon.awssdk.awscore.client.builder.AwsClientBuilder<B, C>
-            & software.amazon.awssdk.core.client.builder.SdkSyncClientBuilder<B, C>, C> C build(B builder) {
+    public <B extends software.amazon.awssdk.awscore.client.builder.AwsClientBuilder<B, C> & software.amazon.awssdk.core.client.builder.SdkSyncClientBuilder<B, C>, C> C build(
+            B builder) {
         builder.httpClient(UrlConnectionHttpClient.create()).overrideConfiguration(overrides());
         endpoint.ifPresent(builder::endpointOverride);
         return builder.build();
@@ -144,14 +144,16 @@ public final class AwsClients {
     }
 
     public SsmClient ssm() {
-        var builder = SsmClient.builder().httpClient(UrlConnectionHttpClient.create()).overrideConfiguration(overrides());
+        var builder = SsmClient.builder().httpClient(UrlConnectionHttpClient.create())
+                .overrideConfiguration(overrides());
         endpoint.ifPresent(builder::endpointOverride);
         return builder.build();
     }
 
     /** KMS for the workers' client-side encryption (only the worker jars carry the KMS SDK). */
     public software.amazon.awssdk.services.kms.KmsClient kms() {
-        var builder = software.amazon.awssdk.services.kms.KmsClient.builder().httpClient(UrlConnectionHttpClient.create())
+        var builder = software.amazon.awssdk.services.kms.KmsClient.builder()
+                .httpClient(UrlConnectionHttpClient.create())
                 .overrideConfiguration(overrides());
         endpoint.ifPresent(builder::endpointOverride);
         return builder.build();
@@ -166,7 +168,8 @@ public final class AwsClients {
     }
 
     public LambdaClient lambda() {
-        var builder = LambdaClient.builder().httpClient(UrlConnectionHttpClient.create()).overrideConfiguration(overrides());
+        var builder = LambdaClient.builder().httpClient(UrlConnectionHttpClient.create())
+                .overrideConfiguration(overrides());
         endpoint.ifPresent(builder::endpointOverride);
         return builder.build();
     }
@@ -183,7 +186,8 @@ public final class AwsClients {
         return overrides(ClientOverrideConfiguration.builder()
                 .apiCallAttemptTimeout(NOTICE_ATTEMPT)
                 .apiCallTimeout(NOTICE_CALL)
-                .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder().maxAttempts(NOTICE_ATTEMPTS).build()));
+                .retryStrategy(
+                        AwsRetryStrategy.standardRetryStrategy().toBuilder().maxAttempts(NOTICE_ATTEMPTS).build()));
     }
 
     private static UrlConnectionHttpClient.Builder noticeHttp() {

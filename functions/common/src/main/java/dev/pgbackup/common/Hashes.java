@@ -7,8 +7,7 @@ import java.util.HexFormat;
 
 /** SHA-256, the one digest the product uses (archive checksums, passkey comparison, short name hashes). */
 public final class Hashes {
-    private Hashes() {
-    }
+    private Hashes() {}
 
     public static MessageDigest newSha256() {
         try {

@@ -72,24 +72,24 @@ public final class Wiring {
     public final AwsClients aws;
 
     public Wiring(Config config, Clock clock, Deadline.Ticker ticker, AuditLog audit, ObjectStore objects,
-                  ArchiveStorage archives, SecretSource secrets, Supplier<WorkerLauncher> launcher) {
+            ArchiveStorage archives, SecretSource secrets, Supplier<WorkerLauncher> launcher) {
         this(config, clock, ticker, audit, objects, archives, secrets, launcher, JobEvents.OFF);
     }
 
     public Wiring(Config config, Clock clock, Deadline.Ticker ticker, AuditLog audit, ObjectStore objects,
-                  ArchiveStorage archives, SecretSource secrets, Supplier<WorkerLauncher> launcher, JobEvents events) {
+            ArchiveStorage archives, SecretSource secrets, Supplier<WorkerLauncher> launcher, JobEvents events) {
         this(config, clock, ticker, audit, objects, archives, secrets, launcher, events, unavailable());
     }
 
     public Wiring(Config config, Clock clock, Deadline.Ticker ticker, AuditLog audit, ObjectStore objects,
-                  ArchiveStorage archives, SecretSource secrets, Supplier<WorkerLauncher> launcher, JobEvents events,
-                  Supplier<software.amazon.awssdk.services.kms.KmsClient> kms) {
+            ArchiveStorage archives, SecretSource secrets, Supplier<WorkerLauncher> launcher, JobEvents events,
+            Supplier<software.amazon.awssdk.services.kms.KmsClient> kms) {
         this(config, clock, ticker, audit, objects, archives, secrets, launcher, events, kms, null);
     }
 
     public Wiring(Config config, Clock clock, Deadline.Ticker ticker, AuditLog audit, ObjectStore objects,
-                  ArchiveStorage archives, SecretSource secrets, Supplier<WorkerLauncher> launcher, JobEvents events,
-                  Supplier<software.amazon.awssdk.services.kms.KmsClient> kms, AwsClients aws) {
+            ArchiveStorage archives, SecretSource secrets, Supplier<WorkerLauncher> launcher, JobEvents events,
+            Supplier<software.amazon.awssdk.services.kms.KmsClient> kms, AwsClients aws) {
         this.kms = kms;
         this.aws = aws;
         this.config = config;
@@ -117,17 +117,18 @@ public final class Wiring {
 
     /** The real clients of one container: S3, SSM and (on first use) Lambda, from the SDK's defaults or AWS_ENDPOINT_URL. */
     public static Wiring forAws(Config config, AwsClients clients, Clock clock, AuditLog audit,
-                                Supplier<WorkerLauncher> launcher) {
+            Supplier<WorkerLauncher> launcher) {
         return forAws(config, clients, clock, Deadline.Ticker.SYSTEM, audit, launcher);
     }
 
     public static Wiring forAws(Config config, AwsClients clients, Clock clock, Deadline.Ticker ticker, AuditLog audit,
-                                Supplier<WorkerLauncher> launcher) {
+            Supplier<WorkerLauncher> launcher) {
         var s3 = clients.s3();
         // the database secret may live in Secrets Manager: its client is built when a worker first reads it
         SecretSource secrets = new RoutedSecrets(new SsmSecrets(clients.ssm(), config.secretTtl(), clock),
                 () -> new SecretsManagerSecrets(clients.secretsManager(), config.secretTtl(), clock));
-        return new Wiring(config, clock, ticker, audit, new S3ObjectStore(s3, config.bucket(), config.encryption().kmsKeyId()),
+        return new Wiring(config, clock, ticker, audit,
+                new S3ObjectStore(s3, config.bucket(), config.encryption().kmsKeyId()),
                 new S3Archives(s3, config.bucket(), clients.archiveClients(), config.encryption()), secrets, launcher,
                 JobEvents.lazy(() -> AwsJobEvents.create(clients, config)), Once.of(new Supplier<>() {
                     @Override

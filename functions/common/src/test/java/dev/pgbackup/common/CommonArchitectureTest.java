@@ -69,7 +69,7 @@ class CommonArchitectureTest {
     @Test
     void commonKnowsNoFunctionModule() {
         noClasses().should().dependOnClassesThat().resideInAnyPackage("dev.pgbackup.backup..",
-                        "dev.pgbackup.list..", "dev.pgbackup.restore..", "dev.pgbackup.local..", "dev.pgbackup.bench..")
+                "dev.pgbackup.list..", "dev.pgbackup.restore..", "dev.pgbackup.local..", "dev.pgbackup.bench..")
                 .because("the functions are built on common, never the reverse")
                 .check(COMMON);
     }

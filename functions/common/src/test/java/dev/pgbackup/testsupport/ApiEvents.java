@@ -6,8 +6,7 @@ import java.util.Map;
 
 /** API Gateway HTTP API (payload 2.0) events as the real integration sends them. */
 public final class ApiEvents {
-    private ApiEvents() {
-    }
+    private ApiEvents() {}
 
     public static APIGatewayV2HTTPEvent request(String method, String path, Map<String, String> headers, String body) {
         Map<String, String> h = new HashMap<>(headers);

@@ -17,15 +17,15 @@ import software.amazon.awssdk.services.s3.S3Client;
  * file names made by the production naming code.
  */
 public final class BackupFiles {
-    private BackupFiles() {
-    }
+    private BackupFiles() {}
 
     /** {@code pg_dump --format=custom} of a test database, read from a pipe, by the pg_dump the product would pick. */
     public static byte[] dump(TestPostgres pg, String database) {
         try {
             ProcessBuilder builder = new ProcessBuilder(RepoPaths.pgTool(pg.serverMajor(), "pg_dump").toString(),
                     "--format=custom", "--no-password", "-h", "127.0.0.1", "-p", Integer.toString(pg.port()),
-                    "-U", TestPostgres.APP_USER, "--dbname=dbname='" + database.replace("\\", "\\\\").replace("'", "\\'") + "'");
+                    "-U", TestPostgres.APP_USER,
+                    "--dbname=dbname='" + database.replace("\\", "\\\\").replace("'", "\\'") + "'");
             builder.environment().put("PGPASSWORD", TestPostgres.APP_PASSWORD);
             builder.environment().put("LD_LIBRARY_PATH", RepoPaths.pgToolsDir().resolve("lib").toString());
             builder.redirectError(ProcessBuilder.Redirect.INHERIT);
@@ -49,7 +49,8 @@ public final class BackupFiles {
 
     /** The backup name the product gives a backup of {@code environment} taken at {@code when}. */
     public static String name(String environment, Instant when) {
-        return BackupName.create(TestStack.APP, environment, java.time.ZoneId.of("Asia/Kolkata"), "IST", when).filename();
+        return BackupName.create(TestStack.APP, environment, java.time.ZoneId.of("Asia/Kolkata"), "IST", when)
+                .filename();
     }
 
     /**
@@ -57,7 +58,8 @@ public final class BackupFiles {
      * record the backup worker writes, so that a backup named for an environment counts as its recent backup.
      */
     public static void upload(S3Client s3, String bucket, String key, byte[] body) {
-        s3.putObject(b -> b.bucket(bucket).key(key).contentType("application/octet-stream"), RequestBody.fromBytes(body));
+        s3.putObject(b -> b.bucket(bucket).key(key).contentType("application/octet-stream"),
+                RequestBody.fromBytes(body));
         BackupName.parse(TestStack.APP, key).ifPresent(name -> markCompleted(s3, bucket, key, name.environment(),
                 Instant.now()));
     }
@@ -65,6 +67,7 @@ public final class BackupFiles {
     /** The backup worker's completion record: {@code key} completed (and started) at {@code when}. */
     public static void markCompleted(S3Client s3, String bucket, String key, String environment, Instant when) {
         s3.putObject(b -> b.bucket(bucket).key(new StateKeys(TestStack.APP, environment).lastBackup()),
-                RequestBody.fromString(Json.write(new LastBackup(key, "00000000-0000-0000-0000-000000000000", when, when, null, null))));
+                RequestBody.fromString(Json
+                        .write(new LastBackup(key, "00000000-0000-0000-0000-000000000000", when, when, null, null))));
     }
 }

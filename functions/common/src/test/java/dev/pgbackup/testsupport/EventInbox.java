@@ -35,14 +35,16 @@ public final class EventInbox {
     public static EventInbox create() {
         String id = UUID.randomUUID().toString().substring(0, 8);
         AwsClients clients = new AwsClients(Optional.of(MotoServer.get().endpoint()), true);
-        try (EventBridgeClient events = clients.eventBridge(); SnsClient sns = clients.sns();
-             SqsClient sqs = sqs()) {
+        try (EventBridgeClient events = clients.eventBridge();
+                SnsClient sns = clients.sns();
+                SqsClient sqs = sqs()) {
             String eventQueue = sqs.createQueue(q -> q.queueName("events-" + id)).queueUrl();
             String messageQueue = sqs.createQueue(q -> q.queueName("messages-" + id)).queueUrl();
             String bus = "pgbackup-" + id;
             events.createEventBus(b -> b.name(bus));
             events.putRule(r -> r.name("all-jobs").eventBusName(bus).eventPattern("{\"source\":[\"pgbackup\"]}"));
-            events.putTargets(t -> t.rule("all-jobs").eventBusName(bus).targets(x -> x.id("queue").arn(arn(sqs, eventQueue))));
+            events.putTargets(
+                    t -> t.rule("all-jobs").eventBusName(bus).targets(x -> x.id("queue").arn(arn(sqs, eventQueue))));
             String topic = sns.createTopic(t -> t.name("failures-" + id)).topicArn();
             sns.subscribe(s -> s.topicArn(topic).protocol("sqs").endpoint(arn(sqs, messageQueue)));
             return new EventInbox(bus, topic, eventQueue, messageQueue);
@@ -68,7 +70,8 @@ public final class EventInbox {
         List<JsonNode> all = new ArrayList<>();
         try (SqsClient sqs = sqs()) {
             while (true) {
-                List<Message> batch = sqs.receiveMessage(r -> r.queueUrl(queue).maxNumberOfMessages(10).waitTimeSeconds(0))
+                List<Message> batch = sqs
+                        .receiveMessage(r -> r.queueUrl(queue).maxNumberOfMessages(10).waitTimeSeconds(0))
                         .messages();
                 if (batch.isEmpty()) {
                     return all;

@@ -16,8 +16,7 @@ import java.util.stream.Stream;
 public final class FakeTools {
     private static final String[] TOOLS = {"pg_dump", "pg_restore", "pg_dumpall", "psql"};
 
-    private FakeTools() {
-    }
+    private FakeTools() {}
 
     /**
      * A tools dir whose {@code tool}, in every major, runs {@code script}, with $REAL set to that major's binary

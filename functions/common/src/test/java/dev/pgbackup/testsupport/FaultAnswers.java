@@ -9,8 +9,7 @@ import java.nio.charset.StandardCharsets;
  * S3 XML error, an SSM JSON error.
  */
 final class FaultAnswers {
-    private FaultAnswers() {
-    }
+    private FaultAnswers() {}
 
     /** An S3 XML error body ({@code <Error><Code>code</Code><Message>message</Message>...}). */
     static String s3Error(String code, String message) {
@@ -24,7 +23,7 @@ final class FaultAnswers {
     }
 
     static void writeSimple(OutputStream out, int status, String contentType, byte[] body, boolean head,
-                            boolean close) throws IOException {
+            boolean close) throws IOException {
         StringBuilder h = new StringBuilder();
         h.append("HTTP/1.1 ").append(status).append(' ').append(reason(status)).append("\r\n");
         if (contentType != null) {

@@ -173,7 +173,7 @@ public final class FaultProxy extends FaultRules implements AutoCloseable {
 
     /** A request read off a client connection and recorded; {@code slot} holds its record as it is answered. */
     private record Incoming(Request request, AtomicReference<Request> slot, String target, List<String[]> headers,
-                            boolean keepAlive) {
+            boolean keepAlive) {
         void answered(int status, String description) {
             slot.set(request.answered(status, description));
         }
@@ -267,7 +267,7 @@ public final class FaultProxy extends FaultRules implements AutoCloseable {
 
     /** The respond and drop faults: the request body is read and dropped, then an answer is given, or none. */
     private static boolean answerInstead(InputStream in, OutputStream out, Incoming incoming, Fault fault,
-                                         long contentLength) throws IOException {
+            long contentLength) throws IOException {
         if (contentLength > 0) {
             skip(in, contentLength);
         }

@@ -76,8 +76,8 @@ class FaultProxyFaultsTest {
         byte[] data = bytes(20 * MB, 3);
         BlockingInputStreamAsyncRequestBody body = AsyncRequestBody.forBlockingInputStream(null);
         CompletableFuture<PutObjectResponse> upload = s3Async.putObject(b -> b.bucket(bucket).key("x/base.dump"), body);
-        CompletableFuture<Void> writer = CompletableFuture.runAsync(() ->
-                body.writeInputStream(new ByteArrayInputStream(data)));
+        CompletableFuture<Void> writer = CompletableFuture
+                .runAsync(() -> body.writeInputStream(new ByteArrayInputStream(data)));
 
         ExecutionException failed = assertThrows(ExecutionException.class, () -> upload.get(30, TimeUnit.SECONDS));
         // A part from a blocking stream cannot be sent again: the SDK's retry fails at once with "Multiple
@@ -129,7 +129,8 @@ class FaultProxyFaultsTest {
         assertEquals(2 + attempts, rule.injected());
         List<FaultProxy.Request> gets = proxy.requests(FaultProxy.s3("GET", "cut\\.dump", null));
         assertEquals(2 + attempts, gets.size(), gets.toString());
-        assertTrue(gets.stream().allMatch(r -> r.status() / 100 == 2 && ("truncateResponseAfter " + MB).equals(r.fault())),
+        assertTrue(
+                gets.stream().allMatch(r -> r.status() / 100 == 2 && ("truncateResponseAfter " + MB).equals(r.fault())),
                 gets.toString());
 
         // a reset instead of an orderly close: an IOException for every client

@@ -24,8 +24,8 @@ import software.amazon.awssdk.services.ssm.SsmClient;
  * helpers that read what the SDK's exceptions say. In a class of its own so that each test class holds one concern.
  */
 final class FaultProxyFixture {
-    static final StaticCredentialsProvider CREDENTIALS =
-            StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test"));
+    static final StaticCredentialsProvider CREDENTIALS = StaticCredentialsProvider
+            .create(AwsBasicCredentials.create("test", "test"));
     static final int MB = 1024 * 1024;
     static final AtomicInteger NAMES = new AtomicInteger();
 
@@ -35,8 +35,7 @@ final class FaultProxyFixture {
     static SsmClient ssm;
     static String bucket;
 
-    private FaultProxyFixture() {
-    }
+    private FaultProxyFixture() {}
 
     static void start() {
         proxy = FaultProxy.start(MotoServer.get().endpoint());

@@ -62,7 +62,8 @@ class FaultProxyPassThroughTest {
     @Test
     void objectCallsPassThroughUnchanged() throws IOException {
         byte[] data = bytes(300_000, 1);
-        PutObjectResponse put = s3.putObject(b -> b.bucket(bucket).key("dir/a b+c.dump").metadata(Map.of("who", "test")),
+        PutObjectResponse put = s3.putObject(
+                b -> b.bucket(bucket).key("dir/a b+c.dump").metadata(Map.of("who", "test")),
                 RequestBody.fromBytes(data));
         assertNotNull(put.eTag());
 
@@ -112,7 +113,8 @@ class FaultProxyPassThroughTest {
         }
 
         List<FaultProxy.Request> writes = proxy.writes();
-        assertTrue(writes.stream().anyMatch(r -> r.method().equals("POST") && r.hasQueryParam("uploads")), writes.toString());
+        assertTrue(writes.stream().anyMatch(r -> r.method().equals("POST") && r.hasQueryParam("uploads")),
+                writes.toString());
         List<FaultProxy.Request> parts = writes.stream().filter(r -> r.hasQueryParam("partNumber")).toList();
         assertTrue(parts.size() >= 2, writes.toString());
         assertTrue(parts.stream().allMatch(r -> key.equals(r.s3Key(bucket)) && r.status() == 200), parts.toString());
@@ -123,8 +125,8 @@ class FaultProxyPassThroughTest {
     @Test
     void conditionalPutOnAnExistingKeyIsStillRefused() {
         s3.putObject(b -> b.bucket(bucket).key("lock").ifNoneMatch("*"), RequestBody.fromString("first"));
-        S3Exception refused = assertThrows(S3Exception.class, () ->
-                s3.putObject(b -> b.bucket(bucket).key("lock").ifNoneMatch("*"), RequestBody.fromString("second")));
+        S3Exception refused = assertThrows(S3Exception.class, () -> s3
+                .putObject(b -> b.bucket(bucket).key("lock").ifNoneMatch("*"), RequestBody.fromString("second")));
         assertEquals(412, refused.statusCode());
         assertEquals("first", s3.getObjectAsBytes(b -> b.bucket(bucket).key("lock")).asUtf8String());
         List<FaultProxy.Request> puts = proxy.requests(FaultProxy.s3("PUT", "lock", null));
@@ -149,7 +151,8 @@ class FaultProxyPassThroughTest {
         ssm.getParametersByPath(b -> b.path("/fault-proxy/" + bucket));
 
         List<String> writes = proxy.writes().stream().map(r -> r.method() + " "
-                + (r.ssmTarget() != null ? r.ssmTarget() : r.s3Key(bucket) + (r.query() != null ? "?" + r.query() : "")))
+                + (r.ssmTarget() != null ? r.ssmTarget()
+                        : r.s3Key(bucket) + (r.query() != null ? "?" + r.query() : "")))
                 .toList();
         assertEquals(List.of("PUT a/1.dump", "PUT a/2.dump", "DELETE a/1.dump", "POST null?delete",
                 "POST AmazonSSM.PutParameter"), writes);

@@ -20,8 +20,7 @@ import java.util.regex.Pattern;
 public abstract class FaultRules {
     private final List<Rule> rules = new CopyOnWriteArrayList<>();
 
-    FaultRules() {
-    }
+    FaultRules() {}
 
     // ------------------------------------------------------------------------------------------------ recording
 
@@ -31,15 +30,15 @@ public abstract class FaultRules {
      * (0 while in flight, or when no answer was given) and the fault injected (null if it was forwarded untouched).
      */
     public record Request(String method, String path, String query, Map<String, String> headers, int status,
-                          String fault) {
+            String fault) {
 
         /** PUT, DELETE, POST (S3 POST ?uploads / ?uploadId= / ?delete, SSM calls other than Get/Describe/List). */
         public boolean isWrite() {
             switch (method) {
-                case "PUT":
-                case "DELETE":
+                case "PUT" :
+                case "DELETE" :
                     return true;
-                case "POST": {
+                case "POST" : {
                     String target = ssmTarget();
                     if (target == null) {
                         return true;
@@ -47,7 +46,7 @@ public abstract class FaultRules {
                     String op = target.substring(target.lastIndexOf('.') + 1);
                     return !(op.startsWith("Get") || op.startsWith("Describe") || op.startsWith("List"));
                 }
-                default:
+                default :
                     return false;
             }
         }
@@ -185,7 +184,9 @@ public abstract class FaultRules {
         };
     }
 
-    enum Action { FORWARD, RESPOND, DROP, TRUNCATE, RESET }
+    enum Action {
+        FORWARD, RESPOND, DROP, TRUNCATE, RESET
+    }
 
     /** What happens to the requests a predicate matches. Set the window first, then the fault. */
     public static final class Rule {
@@ -309,6 +310,5 @@ public abstract class FaultRules {
     }
 
     record Fault(Action action, Duration delay, int status, String contentType, byte[] body,
-                         long truncateAfter, String description) {
-    }
+            long truncateAfter, String description) {}
 }

@@ -18,8 +18,7 @@ final class HttpWire {
     static final int MAX_LINE = 64 * 1024;
     static final int BUFFER = 64 * 1024;
 
-    private HttpWire() {
-    }
+    private HttpWire() {}
 
     /** A line without its CRLF (or LF), or null at end of stream before any byte. */
     static String readLine(InputStream in) throws IOException {

@@ -19,8 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * locks, claims, job records, retention and the restore checks run in milliseconds against it.
  */
 public final class InMemoryObjectStore implements ObjectStore {
-    private record Entry(byte[] bytes, Instant lastModified, String eTag) {
-    }
+    private record Entry(byte[] bytes, Instant lastModified, String eTag) {}
 
     private final String bucket;
     private final Clock clock;
@@ -105,7 +104,8 @@ public final class InMemoryObjectStore implements ObjectStore {
         if (e != null && e.bytes().length > maxBytes) {
             throw ObjectStore.tooLarge(key, maxBytes);
         }
-        Optional<Stored> answer = Optional.ofNullable(e).map(x -> new Stored(x.bytes().clone(), x.lastModified(), x.eTag()));
+        Optional<Stored> answer = Optional.ofNullable(e)
+                .map(x -> new Stored(x.bytes().clone(), x.lastModified(), x.eTag()));
         Runnable then = afterRead.remove(key);
         if (then != null) {
             then.run();

@@ -11,8 +11,7 @@ import java.util.Map;
 
 /** The Embedded Metric Format lines in a function's log, read as CloudWatch reads them. */
 public final class MetricLines {
-    private MetricLines() {
-    }
+    private MetricLines() {}
 
     /** Every line of {@code log} that carries an EMF directive, parsed. */
     public static List<JsonNode> in(String log) {

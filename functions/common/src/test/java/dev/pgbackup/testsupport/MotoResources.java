@@ -21,8 +21,7 @@ public final class MotoResources {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private MotoResources() {
-    }
+    private MotoResources() {}
 
     /** A symmetric KMS key in moto; its ARN. */
     public static String createKey(String description) {
@@ -30,7 +29,8 @@ public final class MotoResources {
             HttpResponse<String> created = call("kms", HttpRequest.newBuilder(MotoServer.get().endpoint().resolve("/"))
                     .header("Content-Type", "application/x-amz-json-1.1")
                     .header("X-Amz-Target", "TrentService.CreateKey")
-                    .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(Map.of("Description", description)))));
+                    .POST(HttpRequest.BodyPublishers
+                            .ofString(JSON.writeValueAsString(Map.of("Description", description)))));
             JsonNode arn = JSON.readTree(created.body()).path("KeyMetadata").path("Arn");
             if (arn.isMissingNode()) {
                 throw new IllegalStateException("moto CreateKey: " + created.body());
@@ -57,11 +57,14 @@ public final class MotoResources {
     /** moto tells the services apart by the credential scope of the (unchecked) signature. */
     private static HttpResponse<String> call(String service, HttpRequest.Builder request) {
         try {
-            HttpResponse<String> response = HTTP.send(request.header("Authorization", "AWS4-HMAC-SHA256 Credential=test/"
-                    + "20260101/us-east-1/" + service + "/aws4_request, SignedHeaders=host, Signature=0").build(),
+            HttpResponse<String> response = HTTP.send(
+                    request.header("Authorization", "AWS4-HMAC-SHA256 Credential=test/"
+                            + "20260101/us-east-1/" + service + "/aws4_request, SignedHeaders=host, Signature=0")
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() != 200) {
-                throw new IllegalStateException("moto " + service + ": " + response.statusCode() + " " + response.body());
+                throw new IllegalStateException(
+                        "moto " + service + ": " + response.statusCode() + " " + response.body());
             }
             return response;
         } catch (IOException e) {

@@ -42,7 +42,8 @@ public final class MotoServer {
         }
         Path binary = RepoPaths.root().resolve(".venv/bin/moto_server");
         if (!Files.isExecutable(binary)) {
-            throw new IllegalStateException("moto_server not found at " + binary + ": run scripts/test.sh, which installs it");
+            throw new IllegalStateException(
+                    "moto_server not found at " + binary + ": run scripts/test.sh, which installs it");
         }
         try {
             int port;

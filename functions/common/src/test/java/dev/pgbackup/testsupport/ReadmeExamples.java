@@ -16,8 +16,7 @@ import java.util.stream.Stream;
  * one would the reader copy?), fails the test that asks for it.
  */
 public final class ReadmeExamples {
-    private ReadmeExamples() {
-    }
+    private ReadmeExamples() {}
 
     /** The fenced block whose first line is {@code firstLine} (the block's text, without the fences). */
     public static String block(String firstLine) {
@@ -41,7 +40,8 @@ public final class ReadmeExamples {
 
     /** The worked sanitising script of docs/refresh.md, "Sanitising". */
     public static String sanitizeScript() {
-        return block("-- sanitize.sql: runs inside every restore of another environment's backup, before anyone sees it");
+        return block(
+                "-- sanitize.sql: runs inside every restore of another environment's backup, before anyone sees it");
     }
 
     static List<Path> documents() {

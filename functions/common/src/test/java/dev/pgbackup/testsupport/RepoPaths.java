@@ -5,8 +5,7 @@ import java.nio.file.Path;
 
 /** Where the repository's shared test assets are (.venv with moto, the built layer). */
 public final class RepoPaths {
-    private RepoPaths() {
-    }
+    private RepoPaths() {}
 
     public static Path root() {
         String configured = System.getProperty("repo.root");

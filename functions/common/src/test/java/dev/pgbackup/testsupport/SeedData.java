@@ -2,8 +2,7 @@ package dev.pgbackup.testsupport;
 
 /** A database with the kinds of objects a restore must bring back: tables, indexes, a sequence, a view, a function, jsonb, bytea. */
 public final class SeedData {
-    private SeedData() {
-    }
+    private SeedData() {}
 
     /** Creates the schema and {@code rows} orders (about 1 KB each, with random bytes that do not compress). */
     public static void seed(TestPostgres pg, String database, int rows, String marker) {
@@ -31,12 +30,15 @@ public final class SeedData {
                 create function order_total(c bigint) returns numeric language sql stable
                     as $$ select coalesce(sum(amount), 0) from orders where customer_id = c $$;
                 """);
-        pg.execute(database, "set role app_owner; insert into customers(name, email) select 'customer ' || g || ' " + marker
-                + "', 'c' || g || '@example.com' from generate_series(1, 200) g");
-        pg.execute(database, "set role app_owner; insert into orders(customer_id, details, attachment, amount) select (g % 200) + 1, "
-                + "jsonb_build_object('sku', 'SKU-' || g, 'tags', jsonb_build_array('a', g), 'marker', '" + marker + "'), "
-                + "decode(md5(g::text) || md5((g * 7)::text), 'hex') || gen_random_bytes_compat(960), (g % 1000)::numeric + 0.99 "
-                + "from generate_series(1, " + rows + ") g");
+        pg.execute(database,
+                "set role app_owner; insert into customers(name, email) select 'customer ' || g || ' " + marker
+                        + "', 'c' || g || '@example.com' from generate_series(1, 200) g");
+        pg.execute(database,
+                "set role app_owner; insert into orders(customer_id, details, attachment, amount) select (g % 200) + 1, "
+                        + "jsonb_build_object('sku', 'SKU-' || g, 'tags', jsonb_build_array('a', g), 'marker', '"
+                        + marker + "'), "
+                        + "decode(md5(g::text) || md5((g * 7)::text), 'hex') || gen_random_bytes_compat(960), (g % 1000)::numeric + 0.99 "
+                        + "from generate_series(1, " + rows + ") g");
     }
 
     /**
@@ -49,7 +51,8 @@ public final class SeedData {
                 + "update customers set phone = '+91 98' || lpad(id::text, 8, '0');"
                 + "create table sessions (id bigserial primary key, customer_id bigint not null references customers(id),"
                 + " token text not null, expires_at timestamptz not null default now() + interval '1 day');"
-                + "insert into sessions(customer_id, token) select id, md5(id::text) || '-" + marker + "' from customers;"
+                + "insert into sessions(customer_id, token) select id, md5(id::text) || '-" + marker
+                + "' from customers;"
                 + "create table api_tokens (id bigserial primary key, customer_id bigint references customers(id),"
                 + " token text not null unique);"
                 + "insert into api_tokens(customer_id, token) select id, 'tok-" + marker + "-' || id from customers"

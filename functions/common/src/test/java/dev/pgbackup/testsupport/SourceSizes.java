@@ -35,8 +35,7 @@ public final class SourceSizes {
         }
     }
 
-    private SourceSizes() {
-    }
+    private SourceSizes() {}
 
     public static List<Path> javaFiles(Path root) {
         try (Stream<Path> walk = Files.walk(root)) {

@@ -105,7 +105,8 @@ public final class TestPostgres {
     }
 
     public String url(String database) {
-        return "postgresql://" + APP_USER + ":" + APP_PASSWORD + "@127.0.0.1:" + port() + "/" + database + "?sslmode=disable";
+        return "postgresql://" + APP_USER + ":" + APP_PASSWORD + "@127.0.0.1:" + port() + "/" + database
+                + "?sslmode=disable";
     }
 
     public void admin(String sql) {
@@ -138,7 +139,8 @@ public final class TestPostgres {
     }
 
     public void execute(String database, String sql) {
-        try (Connection c = server.getDatabase("postgres", database).getConnection(); Statement s = c.createStatement()) {
+        try (Connection c = server.getDatabase("postgres", database).getConnection();
+                Statement s = c.createStatement()) {
             s.execute(sql);
         } catch (SQLException e) {
             throw new IllegalStateException(e.getMessage(), e);
@@ -147,8 +149,9 @@ public final class TestPostgres {
 
     /** First column of every row, as text. */
     public List<String> query(String database, String sql) {
-        try (Connection c = server.getDatabase("postgres", database).getConnection(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery(sql)) {
+        try (Connection c = server.getDatabase("postgres", database).getConnection();
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery(sql)) {
             List<String> rows = new ArrayList<>();
             while (rs.next()) {
                 rows.add(rs.getString(1));
@@ -169,14 +172,16 @@ public final class TestPostgres {
                 + "where schemaname not in ('pg_catalog','information_schema') order by 1")) {
             snapshot.put("table " + table, query(database, "select t::text from " + table + " t order by 1"));
         }
-        for (String seq : query(database, "select format('%I.%I', schemaname, sequencename) from pg_sequences order by 1")) {
+        for (String seq : query(database,
+                "select format('%I.%I', schemaname, sequencename) from pg_sequences order by 1")) {
             snapshot.put("sequence " + seq, query(database, "select last_value::text || ',' || is_called from " + seq));
         }
         snapshot.put("views", query(database, "select viewname || ':' || definition from pg_views "
                 + "where schemaname not in ('pg_catalog','information_schema') order by 1"));
         snapshot.put("functions", query(database, "select p.proname || ':' || pg_get_functiondef(p.oid) from pg_proc p "
                 + "join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'public' order by 1"));
-        snapshot.put("indexes", query(database, "select indexdef from pg_indexes where schemaname = 'public' order by 1"));
+        snapshot.put("indexes",
+                query(database, "select indexdef from pg_indexes where schemaname = 'public' order by 1"));
         return snapshot;
     }
 }

@@ -7,8 +7,7 @@ import software.amazon.awssdk.services.secretsmanager.SecretsManagerClient;
 
 /** Database secrets in moto's Secrets Manager, in the JSON shape RDS writes, and their rotation. */
 public final class TestSecrets {
-    private TestSecrets() {
-    }
+    private TestSecrets() {}
 
     private static SecretsManagerClient client() {
         return new AwsClients(Optional.of(MotoServer.get().endpoint()), true).secretsManager();

@@ -76,7 +76,7 @@ public final class TestStack {
     public final Wiring wiring;
 
     private TestStack(String environment, String bucket, String database, Map<String, String> overrides, Clock clock,
-                      java.net.URI endpoint) {
+            java.net.URI endpoint) {
         this.environment = environment;
         this.bucket = bucket;
         this.database = database;
@@ -145,7 +145,8 @@ public final class TestStack {
     public Wiring wiringOf(Class<?> handler) {
         Stack.Function function = template.function(handler.getName());
         return functions.computeIfAbsent(function.logicalId(), id -> Wiring.forAws(Config.from(environmentOf(function)),
-                new AwsClients(Optional.of(endpoint), true, List.of(new CallRecorder(CallLog.get(), template.name, id))),
+                new AwsClients(Optional.of(endpoint), true,
+                        List.of(new CallRecorder(CallLog.get(), template.name, id))),
                 clock, ticker, wiring.audit, () -> this::launch));
     }
 
@@ -197,13 +198,13 @@ public final class TestStack {
     }
 
     public static TestStack create(String environment, String bucket, String database, Map<String, String> overrides,
-                                   Clock clock) {
+            Clock clock) {
         return create(environment, bucket, database, overrides, clock, MotoServer.get().endpoint());
     }
 
     /** A stack whose AWS calls go to {@code endpoint} (a {@link FaultProxy} in front of moto, say). */
     public static TestStack create(String environment, String bucket, String database, Map<String, String> overrides,
-                                   Clock clock, java.net.URI endpoint) {
+            Clock clock, java.net.URI endpoint) {
         TestStack stack = new TestStack(environment, bucket, database, overrides, clock, endpoint);
         stack.putParameters(TestPostgres.get().url(database));
         return stack;

@@ -108,7 +108,8 @@ public final class TlsPostgres implements AutoCloseable {
     }
 
     public void execute(String database, String sql) {
-        try (Connection c = server.getDatabase("postgres", database).getConnection(); Statement s = c.createStatement()) {
+        try (Connection c = server.getDatabase("postgres", database).getConnection();
+                Statement s = c.createStatement()) {
             s.execute(sql);
         } catch (SQLException e) {
             throw new IllegalStateException(sql, e);
@@ -117,8 +118,9 @@ public final class TlsPostgres implements AutoCloseable {
 
     /** First column of every row, as text (as the superuser, over the local socket). */
     public List<String> query(String database, String sql) {
-        try (Connection c = server.getDatabase("postgres", database).getConnection(); Statement s = c.createStatement();
-             java.sql.ResultSet rs = s.executeQuery(sql)) {
+        try (Connection c = server.getDatabase("postgres", database).getConnection();
+                Statement s = c.createStatement();
+                java.sql.ResultSet rs = s.executeQuery(sql)) {
             List<String> rows = new java.util.ArrayList<>();
             while (rs.next()) {
                 rows.add(rs.getString(1));

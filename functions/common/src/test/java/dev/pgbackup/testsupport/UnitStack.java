@@ -38,7 +38,7 @@ public final class UnitStack {
     public final Map<String, String> env;
     public final List<String> launches = new CopyOnWriteArrayList<>();
     public final ByteArrayOutputStream auditBytes = new ByteArrayOutputStream();
-    public volatile BiConsumer<String, String> onLaunch = (function, payload) -> { };
+    public volatile BiConsumer<String, String> onLaunch = (function, payload) -> {};
     public final Wiring wiring;
 
     private UnitStack(String environment, Map<String, String> overrides) {
@@ -123,7 +123,9 @@ public final class UnitStack {
     /** The completion record of this environment's backup worker. */
     public void markCompleted(String filename, Instant startedAt, Instant completedAt) {
         BackupName.parse(TestStack.APP, filename).orElseThrow();
-        objects.plant(wiring.keys.lastBackup(), Json.write(new LastBackup(filename, "11111111-1111-1111-1111-111111111111",
-                startedAt, completedAt, null, null)), completedAt);
+        objects.plant(wiring.keys.lastBackup(),
+                Json.write(new LastBackup(filename, "11111111-1111-1111-1111-111111111111",
+                        startedAt, completedAt, null, null)),
+                completedAt);
     }
 }

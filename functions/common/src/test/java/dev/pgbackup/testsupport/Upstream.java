@@ -70,8 +70,8 @@ final class Upstream {
      * upstream could not be reached. With {@code truncateAfter >= 0} the body is cut after that many bytes.
      */
     int forward(String method, String target, List<String[]> headers, InputStream clientIn,
-                long contentLength, byte[] collected, OutputStream out, boolean keepAlive,
-                long truncateAfter) throws IOException {
+            long contentLength, byte[] collected, OutputStream out, boolean keepAlive,
+            long truncateAfter) throws IOException {
         Socket up = new Socket();
         try {
             try {
@@ -97,7 +97,7 @@ final class Upstream {
     }
 
     private static void sendRequest(Socket up, String method, String target, List<String[]> headers,
-                                    InputStream clientIn, long contentLength, byte[] collected) throws IOException {
+            InputStream clientIn, long contentLength, byte[] collected) throws IOException {
         OutputStream upOut = new BufferedOutputStream(up.getOutputStream(), BUFFER);
         StringBuilder head = new StringBuilder();
         head.append(method).append(' ').append(target).append(" HTTP/1.1\r\n");
@@ -123,7 +123,7 @@ final class Upstream {
     }
 
     private static int relayResponse(InputStream upIn, String method, OutputStream out, boolean keepAlive,
-                                     long truncateAfter) throws IOException {
+            long truncateAfter) throws IOException {
         String statusLine;
         List<String[]> responseHeaders;
         int status;
@@ -165,7 +165,7 @@ final class Upstream {
     }
 
     private static void writeResponseHead(OutputStream out, String statusLine, int status,
-                                          List<String[]> responseHeaders, boolean reChunk, boolean keepAlive)
+            List<String[]> responseHeaders, boolean reChunk, boolean keepAlive)
             throws IOException {
         String[] sp = statusLine.split(" ", 3);
         StringBuilder rh = new StringBuilder();

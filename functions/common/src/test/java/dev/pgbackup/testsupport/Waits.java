@@ -6,8 +6,7 @@ import java.util.function.Supplier;
 
 /** Waiting on a condition (never a fixed sleep standing in for one). */
 public final class Waits {
-    private Waits() {
-    }
+    private Waits() {}
 
     public static <T> T until(Duration timeout, String what, Supplier<T> probe) {
         Instant until = Instant.now().plus(timeout);

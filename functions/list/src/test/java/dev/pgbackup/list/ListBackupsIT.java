@@ -36,7 +36,6 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
@@ -78,7 +77,8 @@ class ListBackupsIT {
                     RequestBody.fromBytes(new byte[bytes]))));
         }
         for (String key : others) {
-            puts.add(pool.submit(() -> stack.s3.putObject(b -> b.bucket(bucket).key(key), RequestBody.fromString("{}"))));
+            puts.add(pool
+                    .submit(() -> stack.s3.putObject(b -> b.bucket(bucket).key(key), RequestBody.fromString("{}"))));
         }
         for (Future<?> put : puts) {
             put.get();
@@ -141,7 +141,7 @@ class ListBackupsIT {
 
     static Map<String, Object> map(String json) {
         try {
-            return Json.MAPPER.readValue(json, new TypeReference<LinkedHashMap<String, Object>>() { });
+            return Json.MAPPER.readValue(json, new TypeReference<LinkedHashMap<String, Object>>() {});
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
@@ -158,7 +158,8 @@ class ListBackupsIT {
             token = page.isTruncated() ? page.nextContinuationToken() : null;
         } while (token != null);
         Set<String> keys = raw.stream().map(S3Object::key).collect(Collectors.toSet());
-        assertTrue(raw.size() >= 1500 && keys.containsAll(backups) && keys.containsAll(others), "the bucket holds what we put");
+        assertTrue(raw.size() >= 1500 && keys.containsAll(backups) && keys.containsAll(others),
+                "the bucket holds what we put");
         return raw.stream()
                 .filter(o -> backups.contains(o.key()))
                 .filter(o -> environment == null || o.key().startsWith("pharmatracker-" + environment + "-on-"))
@@ -184,7 +185,8 @@ class ListBackupsIT {
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> listed = (List<Map<String, Object>>) body.get("backups");
         assertEquals(PRODUCTION + STAGING + QA, body.get("count"));
-        assertEquals(backups, listed.stream().map(b -> (String) b.get("filename")).collect(Collectors.toCollection(TreeSet::new)),
+        assertEquals(backups,
+                listed.stream().map(b -> (String) b.get("filename")).collect(Collectors.toCollection(TreeSet::new)),
                 "exactly the backups: complete, and no job record, lock, foreign or near-miss key");
         assertEquals(expected(null), listed, "sorted by LastModified, then name, newest first, with S3's sizes");
         for (String other : others) {
@@ -240,15 +242,18 @@ class ListBackupsIT {
         String missing = "no-such-bucket-" + UUID.randomUUID().toString().substring(0, 8);
         TestStack other = TestStack.create("production", missing, "postgres", Map.of());
         APIGatewayV2HTTPResponse response = other.handler(ListBackupsHandler.class).handleRequest(
-                ApiEvents.request("GET", "/api/setting/backups", auth(), null), new TestContext(Duration.ofSeconds(30)));
+                ApiEvents.request("GET", "/api/setting/backups", auth(), null),
+                new TestContext(Duration.ofSeconds(30)));
         assertEquals(500, response.getStatusCode());
-        assertEquals("S3 bucket '" + missing + "' does not exist or is not accessible", map(response.getBody()).get("message"));
+        assertEquals("S3 bucket '" + missing + "' does not exist or is not accessible",
+                map(response.getBody()).get("message"));
     }
 
     @Test
     void aJobsStatusIsReportedAndOnlyForAJobId() {
         JobRecord job = JobRecord.started(UUID.randomUUID().toString(), JobRecord.Type.RESTORE, "production",
-                "pharmatracker-production-on-2026-01-15-at-10-00-00-AM-IST.dump", "ops@example.com", "api", Instant.now());
+                "pharmatracker-production-on-2026-01-15-at-10-00-00-AM-IST.dump", "ops@example.com", "api",
+                Instant.now());
         stack.wiring.jobs.save(job);
 
         APIGatewayV2HTTPEvent event = ApiEvents.request("GET", "/api/setting/jobs/" + job.jobId(), auth(), null);
@@ -284,7 +289,8 @@ class ListBackupsIT {
             assertEquals(404, response.getStatusCode(), id);
             assertEquals("Job not found", map(response.getBody()).get("message"));
         }
-        assertEquals(401, handle(ApiEvents.request("GET", "/api/setting/jobs/" + job.jobId(), Map.of(), null)).getStatusCode());
+        assertEquals(401,
+                handle(ApiEvents.request("GET", "/api/setting/jobs/" + job.jobId(), Map.of(), null)).getStatusCode());
     }
 
     @Test

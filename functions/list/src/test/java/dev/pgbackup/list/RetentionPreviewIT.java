@@ -44,11 +44,12 @@ class RetentionPreviewIT {
 
     static APIGatewayV2HTTPResponse preview(TestStack stack, Map<String, String> headers) {
         return stack.handler(RetentionPreviewHandler.class).handleRequest(
-                ApiEvents.request("GET", "/api/setting/retention", headers, null), new TestContext(Duration.ofSeconds(30)));
+                ApiEvents.request("GET", "/api/setting/retention", headers, null),
+                new TestContext(Duration.ofSeconds(30)));
     }
 
     static Map<String, Object> body(APIGatewayV2HTTPResponse response) throws Exception {
-        return Json.MAPPER.readValue(response.getBody(), new TypeReference<Map<String, Object>>() { });
+        return Json.MAPPER.readValue(response.getBody(), new TypeReference<Map<String, Object>>() {});
     }
 
     @SuppressWarnings("unchecked")
@@ -66,12 +67,14 @@ class RetentionPreviewIT {
                     "RETENTION_WEEKLY_WEEKS", "2", "RETENTION_MIN_COUNT", "1", "ON_DEMAND_RETENTION_COUNT", "1"),
                     NOW, proxy.endpoint());
             // two backups of the previous implementation (no manifest: scheduled), five scheduled, two on-demand
-            List<String> legacy = List.of(at("production", "2026-11-10T02:00:00"), at("production", "2026-11-15T02:00:00"));
+            List<String> legacy = List.of(at("production", "2026-11-10T02:00:00"),
+                    at("production", "2026-11-15T02:00:00"));
             List<String> nightly = new ArrayList<>();
             for (String day : List.of("20", "25", "26", "27", "28")) {
                 nightly.add(at("production", "2026-11-" + day + "T02:00:00"));
             }
-            List<String> onDemand = List.of(at("production", "2026-11-28T10:00:00"), at("production", "2026-11-28T11:00:00"));
+            List<String> onDemand = List.of(at("production", "2026-11-28T10:00:00"),
+                    at("production", "2026-11-28T11:00:00"));
             List<String> staging = List.of(at("staging", "2026-10-01T02:00:00"), at("staging", "2026-11-28T02:00:00"));
             legacy.forEach(name -> put(stack, name));
             staging.forEach(name -> put(stack, name));
@@ -96,16 +99,7 @@ class RetentionPreviewIT {
                     nightly.get(1), List.of("scheduled", gone),
                     onDemand.get(0), List.of("on-demand", "on-demand: older than the newest 1")),
                     byFilename(body.get("delete"), "reason"));
-            assertEquals(Map.of(
-                    nightly.get(4), List.of("scheduled", List.of("daily: the newest of 2026-11-28 (one per day for 3 days)",
-                            "weekly: the newest of week 2026-W48 (one per ISO week for 2 ISO weeks)",
-                            "minimum: one of the newest 1 scheduled backups")),
-                    nightly.get(3), List.of("scheduled", List.of("daily: the newest of 2026-11-27 (one per day for 3 days)")),
-                    nightly.get(2), List.of("scheduled", List.of("daily: the newest of 2026-11-26 (one per day for 3 days)")),
-                    nightly.get(0), List.of("scheduled", List.of(
-                            "weekly: the newest of week 2026-W47 (one per ISO week for 2 ISO weeks)")),
-                    onDemand.get(1), List.of("on-demand", List.of("on-demand: one of the newest 1, younger than 7 days"))),
-                    byFilename(body.get("keep"), "reasons"));
+            assertEquals(kept(nightly, onDemand), byFilename(body.get("keep"), "reasons"));
 
             assertEquals(List.of(), proxy.writes(), "a dry run writes and deletes nothing");
             // the JWT secret from SSM, then only the bucket's HEAD and listings: not one object read (IAM: ListBucket)
@@ -117,6 +111,23 @@ class RetentionPreviewIT {
         }
     }
 
+    /** What the preview must keep of those backups, and every reason it keeps each. */
+    private static Map<String, Object> kept(List<String> nightly, List<String> onDemand) {
+        return Map.of(
+                nightly.get(4),
+                List.of("scheduled", List.of("daily: the newest of 2026-11-28 (one per day for 3 days)",
+                        "weekly: the newest of week 2026-W48 (one per ISO week for 2 ISO weeks)",
+                        "minimum: one of the newest 1 scheduled backups")),
+                nightly.get(3),
+                List.of("scheduled", List.of("daily: the newest of 2026-11-27 (one per day for 3 days)")),
+                nightly.get(2),
+                List.of("scheduled", List.of("daily: the newest of 2026-11-26 (one per day for 3 days)")),
+                nightly.get(0), List.of("scheduled", List.of(
+                        "weekly: the newest of week 2026-W47 (one per ISO week for 2 ISO weeks)")),
+                onDemand.get(1),
+                List.of("on-demand", List.of("on-demand: one of the newest 1, younger than 7 days")));
+    }
+
     @Test
     void theSameAuthAsEveryRouteAndAMissingBucketIsAServerFault() throws Exception {
         String bucket = "retention-" + UUID.randomUUID().toString().substring(0, 8);
@@ -126,8 +137,9 @@ class RetentionPreviewIT {
         APIGatewayV2HTTPResponse none = preview(stack, Map.of());
         assertEquals(401, none.getStatusCode());
         assertEquals("Missing or invalid Authorization header: a Bearer token is required", body(none).get("message"));
-        APIGatewayV2HTTPResponse production = preview(stack, TestStack.bearer(TestStack.tokenFor("production", stack.clock, "ops",
-                "WEB_ACCESS")));
+        APIGatewayV2HTTPResponse production = preview(stack,
+                TestStack.bearer(TestStack.tokenFor("production", stack.clock, "ops",
+                        "WEB_ACCESS")));
         assertEquals(401, production.getStatusCode(), "another environment's token");
         APIGatewayV2HTTPResponse noRole = preview(stack, TestStack.bearer(stack.token("ops", "REPORTS")));
         assertEquals(403, noRole.getStatusCode());
@@ -143,7 +155,8 @@ class RetentionPreviewIT {
                 "postgres", Map.of(), NOW);
         APIGatewayV2HTTPResponse missing = preview(lost, TestStack.bearer(lost.token("ops", "WEB_ACCESS")));
         assertEquals(500, missing.getStatusCode());
-        assertEquals("S3 bucket '" + lost.bucket + "' does not exist or is not accessible", body(missing).get("message"));
+        assertEquals("S3 bucket '" + lost.bucket + "' does not exist or is not accessible",
+                body(missing).get("message"));
     }
 
     private static void put(TestStack stack, String name) {
@@ -154,8 +167,9 @@ class RetentionPreviewIT {
     private static void plant(TestStack stack, String name, BackupClass backupClass) {
         put(stack, name);
         BackupName parsed = BackupName.parse(TestStack.APP, name).orElseThrow();
-        stack.wiring.catalog.writeManifest(new Manifest(name, parsed.environment(), backupClass, UUID.randomUUID().toString(),
-                NOW.instant(), NOW.instant(), 10, "0".repeat(64), "16.4", "15.8", "zstd:1", null));
+        stack.wiring.catalog
+                .writeManifest(new Manifest(name, parsed.environment(), backupClass, UUID.randomUUID().toString(),
+                        NOW.instant(), NOW.instant(), 10, "0".repeat(64), "16.4", "15.8", "zstd:1", null));
     }
 
     private static List<String> keys(TestStack stack, String bucket) {

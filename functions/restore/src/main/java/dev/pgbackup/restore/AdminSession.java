@@ -26,8 +26,8 @@ public final class AdminSession implements AdminOps {
     private static final int DROP_ATTEMPTS = 20;
 
     /** A database's encoding, locale and owner, which a rebuilt database keeps. */
-    public record DatabaseFacts(String encoding, String collate, String ctype, String provider, String locale, String owner) {
-    }
+    public record DatabaseFacts(String encoding, String collate, String ctype, String provider, String locale,
+            String owner) {}
 
     private final Connection connection;
     private final int serverMajor;
@@ -54,7 +54,7 @@ public final class AdminSession implements AdminOps {
         try {
             c.setAutoCommit(true);
             try (Statement s = c.createStatement();
-                 ResultSet rs = s.executeQuery("select current_setting('server_version_num')::int, current_user")) {
+                    ResultSet rs = s.executeQuery("select current_setting('server_version_num')::int, current_user")) {
                 rs.next();
                 return new AdminSession(c, rs.getInt(1) / 10000, rs.getString(2), secrets);
             }
@@ -98,7 +98,8 @@ public final class AdminSession implements AdminOps {
     @Override
     public Set<String> databaseNames() throws SQLException {
         Set<String> names = new HashSet<>();
-        try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery("select datname from pg_database")) {
+        try (Statement s = connection.createStatement();
+                ResultSet rs = s.executeQuery("select datname from pg_database")) {
             while (rs.next()) {
                 names.add(rs.getString(1));
             }
@@ -287,7 +288,7 @@ public final class AdminSession implements AdminOps {
                 }
             }
         }
-        for (int attempt = 1; ; attempt++) {
+        for (int attempt = 1;; attempt++) {
             terminateSessions(database, null);
             try {
                 execute("DROP DATABASE IF EXISTS " + q(database));

@@ -34,7 +34,7 @@ final class ArchiveFeed {
      * exit); {@code expectedBytes} is the object's size when the tool must consume the whole object, else -1.
      */
     record Result(int exitCode, boolean timedOut, String stdoutHead, long bytesFed, long expectedBytes,
-                  String readError, String diagnostic, long millis, String sha256) {
+            String readError, String diagnostic, long millis, String sha256) {
         /** Exit 0 in time, S3 read without error and, when the size is known, every byte of it fed. */
         boolean ok() {
             return exitCode == 0 && !timedOut && readError == null && !incomplete();
@@ -46,8 +46,7 @@ final class ArchiveFeed {
         }
     }
 
-    private ArchiveFeed() {
-    }
+    private ArchiveFeed() {}
 
     /**
      * @param connection  the libpq connection for the child's environment, or null for no connection
@@ -57,8 +56,8 @@ final class ArchiveFeed {
      *                    {@code --list}, which stops after the table of contents
      */
     static Result run(PgTools tools, PgTools.Installation installation, List<String> args, DbConnection connection,
-                      Supplier<ArchiveStorage.Reading> source, Deadline deadline, int keepStdout, boolean wholeObject) {
-        return run(tools, installation, args, connection, source, deadline, keepStdout, wholeObject, n -> { }, null,
+            Supplier<ArchiveStorage.Reading> source, Deadline deadline, int keepStdout, boolean wholeObject) {
+        return run(tools, installation, args, connection, source, deadline, keepStdout, wholeObject, n -> {}, null,
                 null, false);
     }
 
@@ -71,9 +70,9 @@ final class ArchiveFeed {
      *                    rest of the object is still read, and hashed, so the checksum covers all of it
      */
     static Result run(PgTools tools, PgTools.Installation installation, List<String> args, DbConnection connection,
-                      Supplier<ArchiveStorage.Reading> source, Deadline deadline, int keepStdout, boolean wholeObject,
-                      java.util.function.LongConsumer fedSoFar, java.util.function.Consumer<String> stderrLines,
-                      java.util.function.Consumer<String> stdoutLines, boolean readToEnd) {
+            Supplier<ArchiveStorage.Reading> source, Deadline deadline, int keepStdout, boolean wholeObject,
+            java.util.function.LongConsumer fedSoFar, java.util.function.Consumer<String> stderrLines,
+            java.util.function.Consumer<String> stdoutLines, boolean readToEnd) {
         long started = System.nanoTime();
         RunningTool tool;
         try {
@@ -143,7 +142,7 @@ final class ArchiveFeed {
     }
 
     private static void feed(InputStream in, OutputStream out, AtomicLong fed, AtomicReference<String> readError,
-                             AtomicBoolean aborted, java.util.function.LongConsumer fedSoFar, boolean readToEnd) {
+            AtomicBoolean aborted, java.util.function.LongConsumer fedSoFar, boolean readToEnd) {
         byte[] buffer = new byte[BUFFER];
         boolean writing = true;
         try {
@@ -184,7 +183,7 @@ final class ArchiveFeed {
     }
 
     private static void drain(InputStream out, ByteArrayOutputStream head, int keep,
-                              java.util.function.Consumer<String> lines) {
+            java.util.function.Consumer<String> lines) {
         byte[] buffer = new byte[8192];
         ByteArrayOutputStream line = new ByteArrayOutputStream();
         try (out) {

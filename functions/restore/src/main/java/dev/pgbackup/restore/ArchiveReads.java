@@ -35,13 +35,13 @@ public final class ArchiveReads {
      * how many entries the table of contents has (0 when it did not say).
      */
     public record Checked(String dumpedFrom, String dumpedBy, long millis, String sha256, int entries,
-                   TableOfContents.Counts contents) {
+            TableOfContents.Counts contents) {
         Checked(String dumpedFrom, String dumpedBy, long millis, String sha256, int entries) {
             this(dumpedFrom, dumpedBy, millis, sha256, entries, TableOfContents.Counts.UNKNOWN);
         }
 
         /** The major of the pg_dump that wrote the archive (0 when the header does not say). */
-    public     int dumpedByMajor() {
+        public int dumpedByMajor() {
             return major(dumpedBy);
         }
 
@@ -66,12 +66,12 @@ public final class ArchiveReads {
     private boolean ownership;
 
     ArchiveReads(PgTools tools, ArchiveStorage archives, BackupObject backup, Optional<Manifest> manifest,
-                 String target, String jobId, List<String> secrets, ArchiveSource source) {
+            String target, String jobId, List<String> secrets, ArchiveSource source) {
         this(tools, archives, backup, manifest, RestoreTarget.named(target), jobId, secrets, source);
     }
 
     public ArchiveReads(PgTools tools, ArchiveStorage archives, BackupObject backup, Optional<Manifest> manifest,
-                        RestoreTarget target, String jobId, List<String> secrets, ArchiveSource source) {
+            RestoreTarget target, String jobId, List<String> secrets, ArchiveSource source) {
         this.source = source;
         this.tools = tools;
         this.archives = archives;
@@ -92,7 +92,7 @@ public final class ArchiveReads {
         // the list is counted by kind as it streams: what a parallel restore could share among its jobs
         TableOfContents toc = new TableOfContents();
         ArchiveFeed.Result r = ArchiveFeed.run(tools, pgRestore, args, null, this::open, deadline, LIST_HEAD, wholeFile,
-                n -> { }, null, wholeFile ? null : toc, false);
+                n -> {}, null, wholeFile ? null : toc, false);
         requireRead(r, pgRestore);
         if (wholeFile) {
             verifyChecksum(r);
@@ -102,8 +102,7 @@ public final class ArchiveReads {
     }
 
     /** What a drill keeps of a table of contents: the header's facts and every TABLE entry ("schema name owner"). */
-    public record Listing(Checked checked, List<String> tables) {
-    }
+    public record Listing(Checked checked, List<String> tables) {}
 
     /**
      * The check of a swap-mode restore, reading the whole table of contents as it streams (a drill compares its
@@ -113,7 +112,7 @@ public final class ArchiveReads {
         List<String> tables = new java.util.ArrayList<>();
         java.util.concurrent.atomic.AtomicInteger entries = new java.util.concurrent.atomic.AtomicInteger();
         ArchiveFeed.Result r = ArchiveFeed.run(tools, pgRestore, List.of("--list"), null, this::open, deadline,
-                LIST_HEAD, false, n -> { }, null, line -> {
+                LIST_HEAD, false, n -> {}, null, line -> {
                     if (!line.isBlank() && !line.startsWith(";")) {
                         entries.incrementAndGet();
                     }
@@ -130,10 +129,10 @@ public final class ArchiveReads {
      * --verbose prints them as "; depends on: ..." lines), every line handed to {@code lines} as it streams.
      */
     Checked listWithDependencies(PgTools.Installation pgRestore, Deadline deadline,
-                                 java.util.function.Consumer<String> lines) {
+            java.util.function.Consumer<String> lines) {
         java.util.concurrent.atomic.AtomicInteger entries = new java.util.concurrent.atomic.AtomicInteger();
         ArchiveFeed.Result r = ArchiveFeed.run(tools, pgRestore, List.of("--list", "--verbose"), null, this::open,
-                deadline, LIST_HEAD, false, n -> { }, null, line -> {
+                deadline, LIST_HEAD, false, n -> {}, null, line -> {
                     if (!line.isBlank() && !line.startsWith(";")) {
                         entries.incrementAndGet();
                     }
@@ -168,13 +167,13 @@ public final class ArchiveReads {
 
     /** Streams the archive into pg_restore connected to {@code database}; returns pg_restore's time. */
     public long restoreInto(PgTools.Installation pgRestore, DbConnection db, String database, Deadline deadline,
-                     ProgressReporter progress) {
+            ProgressReporter progress) {
         return restoreInto(pgRestore, db, database, null, deadline, progress);
     }
 
     /** As above, restoring only the entries {@code useList} names (pg_restore --use-list), when not null. */
     long restoreInto(PgTools.Installation pgRestore, DbConnection db, String database, java.nio.file.Path useList,
-                     Deadline deadline, ProgressReporter progress) {
+            Deadline deadline, ProgressReporter progress) {
         List<String> args = restoreArgs("--single-transaction", database, useList);
         progress.phase("restoring data", backup.size());
         AtomicReference<String> table = new AtomicReference<>();
@@ -194,7 +193,8 @@ public final class ArchiveReads {
         }
         if (!r.ok()) {
             // an S3 failure is the cause: pg_restore then fails on the short input it was given
-            String exit = r.readError() == null && r.exitCode() > 0 ? "pg_restore exited with code " + r.exitCode() + ": " : "";
+            String exit = r.readError() == null && r.exitCode() > 0
+                    ? "pg_restore exited with code " + r.exitCode() + ": " : "";
             throw RestoreFailure.failed(target, exit + meaning(r) + " (details in job " + jobId
                     + ")", diagnostic(r));
         }
@@ -207,16 +207,17 @@ public final class ArchiveReads {
      * {@code pg_restore --jobs} from the file into {@code database} ({@link ParallelRestore}).
      */
     long restoreFromFile(PgTools.Installation pgRestore, DbConnection db, String database, java.nio.file.Path dir,
-                         int jobs, int entries, Deadline deadline, ProgressReporter progress, Timings timings) {
+            int jobs, int entries, Deadline deadline, ProgressReporter progress, Timings timings) {
         return restoreFromFile(pgRestore, db, database, dir, null, jobs, entries, deadline, progress, timings);
     }
 
     /** As above, restoring only the entries {@code useList} names, when not null. */
     long restoreFromFile(PgTools.Installation pgRestore, DbConnection db, String database, java.nio.file.Path dir,
-                         java.nio.file.Path useList, int jobs, int entries, Deadline deadline, ProgressReporter progress,
-                         Timings timings) {
+            java.nio.file.Path useList, int jobs, int entries, Deadline deadline, ProgressReporter progress,
+            Timings timings) {
         return new ParallelRestore(tools, archives, source, backup, manifest, target, jobId, secrets).run(pgRestore,
-                db, database, restoreArgs("--jobs=" + jobs, database, useList), dir, entries, deadline, progress, timings);
+                db, database, restoreArgs("--jobs=" + jobs, database, useList), dir, entries, deadline, progress,
+                timings);
     }
 
     /** pg_restore's options for a restore into {@code database}; {@code how}: in one transaction, or with jobs. */

@@ -2,7 +2,6 @@ package dev.pgbackup.restore;
 
 import static dev.pgbackup.common.failure.Verdict.RESTORE_REFUSED;
 
-import dev.pgbackup.common.failure.Failure;
 import dev.pgbackup.common.storage.ArchiveCipher;
 import dev.pgbackup.common.storage.ArchiveStorage;
 import dev.pgbackup.common.storage.BackupObject;
@@ -38,12 +37,12 @@ public final class ArchiveSource {
     private volatile Decrypting last;
 
     ArchiveSource(ArchiveStorage archives, BackupObject backup, Optional<Manifest> manifest, String app,
-                  Supplier<ArchiveCipher> cipher, String target) {
+            Supplier<ArchiveCipher> cipher, String target) {
         this(archives, backup, manifest, app, cipher, RestoreTarget.named(target));
     }
 
     public ArchiveSource(ArchiveStorage archives, BackupObject backup, Optional<Manifest> manifest, String app,
-                         Supplier<ArchiveCipher> cipher, RestoreTarget target) {
+            Supplier<ArchiveCipher> cipher, RestoreTarget target) {
         this.archives = archives;
         this.backup = backup;
         this.manifest = manifest;
@@ -69,7 +68,8 @@ public final class ArchiveSource {
             raw = archives.open(backup.filename(), backup.eTag());
         } catch (RuntimeException e) {
             if (KmsRefusal.in(e)) {
-                throw RestoreFailure.unchanged(target, KmsRefusal.restoreMessage(backup.filename(), backup.environment()),
+                throw RestoreFailure.unchanged(target,
+                        KmsRefusal.restoreMessage(backup.filename(), backup.environment()),
                         String.valueOf(e.getMessage()));
             }
             throw e;
@@ -111,7 +111,8 @@ public final class ArchiveSource {
 
     /** Decrypts a downloaded copy of the archive into {@code plain} (a parallel restore reads a file). */
     void decryptFile(Path encryptedFile, Path plain) throws IOException {
-        try (InputStream in = decrypt(Files.newInputStream(encryptedFile)); OutputStream out = Files.newOutputStream(plain)) {
+        try (InputStream in = decrypt(Files.newInputStream(encryptedFile));
+                OutputStream out = Files.newOutputStream(plain)) {
             in.transferTo(out);
         } catch (ArchiveCipher.Refused e) {
             throw refusal(e);

@@ -66,14 +66,16 @@ public final class CopyExpiry {
         int keep = Math.max(0, settings.keep() - 1);
         List<String> dropped = new ArrayList<>();
         for (CreatedDatabases.Entry e : copies.subList(Math.min(keep, copies.size()), copies.size())) {
-            drop(admin, e, jobId, "more than RestoreCopiesToKeep (" + settings.keep() + ") copies with the new one: the "
-                    + "oldest goes first", notes).ifPresent(dropped::add);
+            drop(admin, e, jobId,
+                    "more than RestoreCopiesToKeep (" + settings.keep() + ") copies with the new one: the "
+                            + "oldest goes first",
+                    notes).ifPresent(dropped::add);
         }
         return dropped;
     }
 
     private Optional<String> drop(AdminOps admin, CreatedDatabases.Entry e, String jobId, String reason,
-                                  List<String> notes) throws SQLException {
+            List<String> notes) throws SQLException {
         Optional<CreatedDatabases.Dropping> what = created.drop(admin, e);
         if (what.isEmpty()) {
             return Optional.empty(); // gone already (dropped by hand), or another database now has the name: forgotten

@@ -31,7 +31,7 @@ final class CopyRestore implements RestoreStrategy {
 
     @Override
     public Done run(AdminOps admin, RestoreService.Plan plan, RestoreService.Archive archive, Deadline deadline,
-                    List<String> notes) throws SQLException {
+            List<String> notes) throws SQLException {
         Optional<AdminSession.DatabaseFacts> facts = admin.facts(plan.target());
         copies.makeRoom(admin, plan.jobId(), notes);
         room.require(plan, notes);

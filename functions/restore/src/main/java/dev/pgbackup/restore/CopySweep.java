@@ -22,7 +22,7 @@ final class CopySweep {
     private final Supplier<List<String>> secrets;
 
     CopySweep(CopyExpiry copies, AuditLog log, String environment, Supplier<DbConnection> database,
-              Supplier<List<String>> secrets) {
+            Supplier<List<String>> secrets) {
         this.copies = copies;
         this.log = log;
         this.environment = environment;

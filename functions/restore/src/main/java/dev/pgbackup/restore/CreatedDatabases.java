@@ -22,16 +22,16 @@ import java.util.function.UnaryOperator;
  */
 public final class CreatedDatabases {
     /** COPY: a restore's new database beside the target ({@code "into": "copy"}), bounded by {@link CopyExpiry}. */
-    public enum Kind { RESTORING, PRE_RESTORE, DRILL, COPY }
+    public enum Kind {
+        RESTORING, PRE_RESTORE, DRILL, COPY
+    }
 
     /** A database we created (or, for a pre-restore copy, renamed the target to), by name and OID. */
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Entry(String name, long oid, Kind kind, String target, String jobId, Instant createdAt) {
-    }
+    public record Entry(String name, long oid, Kind kind, String target, String jobId, Instant createdAt) {}
 
     @JsonIgnoreProperties(ignoreUnknown = true)
-    record Journal(List<Entry> databases) {
-    }
+    record Journal(List<Entry> databases) {}
 
     static final int ATTEMPTS = 10;
 
@@ -93,8 +93,7 @@ public final class CreatedDatabases {
     }
 
     /** Whether {@link #drop} dropped the database, and its note for the job (what was dropped, or why it stayed). */
-    public record Dropping(boolean dropped, String note) {
-    }
+    public record Dropping(boolean dropped, String note) {}
 
     private void change(UnaryOperator<List<Entry>> edit) {
         String key = keys.createdDatabases();

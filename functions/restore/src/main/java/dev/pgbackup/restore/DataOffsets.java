@@ -43,8 +43,7 @@ final class DataOffsets {
         }
     }
 
-    private DataOffsets() {
-    }
+    private DataOffsets() {}
 
     private static int version(int major, int minor) {
         return (major << 16) | (minor << 8);

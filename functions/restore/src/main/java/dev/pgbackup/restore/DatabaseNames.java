@@ -21,8 +21,8 @@ public final class DatabaseNames {
     static final String PRE_RESTORE_INFIX = "_pre_restore_";
     static final String DRILL_INFIX = "_drill_";
     static final String COPY_INFIX = "_copy_";
-    private static final DateTimeFormatter STAMP =
-            DateTimeFormatter.ofPattern("yyyyMMdd_HHmmss").withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd_HHmmss")
+            .withZone(ZoneOffset.UTC);
     /** Two restores in one second (or a clock that steps back) must still get distinct names. */
     static final int MAX_COUNTER = 99;
     /** Longest suffix: "_pre_restore_" + "yyyyMMdd_HHmmss" + "_99". */
@@ -99,7 +99,7 @@ public final class DatabaseNames {
     static String truncateToBytes(String text, int maxBytes) {
         StringBuilder out = new StringBuilder();
         int used = 0;
-        for (int i = 0; i < text.length(); ) {
+        for (int i = 0; i < text.length();) {
             int cp = text.codePointAt(i);
             int n = new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8).length;
             if (used + n > maxBytes) {

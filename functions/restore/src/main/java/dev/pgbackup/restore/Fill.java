@@ -35,7 +35,7 @@ final class Fill {
 
     /** Fills {@code database}, sanitises and analyses it; returns pg_restore's time. */
     long into(RestoreService.Plan plan, RestoreService.Archive archive, String database,
-              Optional<TableSelection.Chosen> selection, int jobs, Deadline deadline, List<String> notes)
+            Optional<TableSelection.Chosen> selection, int jobs, Deadline deadline, List<String> notes)
             throws SQLException {
         Path useList = selection.isEmpty() ? null : writeUseList(plan, selection.get());
         long millis;

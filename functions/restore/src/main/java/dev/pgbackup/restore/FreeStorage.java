@@ -32,7 +32,8 @@ public interface FreeStorage {
      * record it) does not fit with {@code marginPercent} to spare: empty when it fits. {@code notes} receives what was
      * or was not checked, for the job's details.
      */
-    static Optional<String> refusal(Reading reading, Long databaseBytes, int marginPercent, java.util.List<String> notes) {
+    static Optional<String> refusal(Reading reading, Long databaseBytes, int marginPercent,
+            java.util.List<String> notes) {
         if (reading.freeBytes() == null) {
             notes.add("free space not checked: " + reading.unknownBecause());
             return Optional.empty();

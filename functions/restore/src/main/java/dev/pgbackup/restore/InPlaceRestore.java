@@ -35,7 +35,7 @@ final class InPlaceRestore implements RestoreStrategy {
 
     @Override
     public Done run(AdminOps admin, RestoreService.Plan plan, RestoreService.Archive archive, Deadline deadline,
-                    List<String> notes) throws SQLException {
+            List<String> notes) throws SQLException {
         long start = System.nanoTime();
         long millis = replace(admin, plan, archive.pgRestore(), archive.checked().millis(), deadline);
         plan.timings().add("pg_restore", (System.nanoTime() - start) / 1_000_000);
@@ -45,7 +45,7 @@ final class InPlaceRestore implements RestoreStrategy {
 
     /** Returns pg_restore's time. */
     private long replace(AdminOps admin, RestoreService.Plan plan, PgTools.Installation pgRestore, long checkMillis,
-                         Deadline deadline) throws SQLException {
+            Deadline deadline) throws SQLException {
         String target = plan.target();
         // The restore streams the same bytes again and also writes them into tables and builds the indexes,
         // so it takes longer than the check's read: with less than 3 x that + 60 s left it would likely be

@@ -35,7 +35,7 @@ final class KeptCopies {
      * worker's half-made database is dropped as a leftover.
      */
     CreatedDatabases.Entry build(AdminOps admin, String name, Optional<AdminSession.DatabaseFacts> facts,
-                                 RestoreService.Plan plan) throws SQLException {
+            RestoreService.Plan plan) throws SQLException {
         admin.createDatabase(name, facts);
         return journal(name, admin.oid(name).orElseThrow(), CreatedDatabases.Kind.RESTORING, plan);
     }
@@ -56,7 +56,7 @@ final class KeptCopies {
      * nothing but the swap journal's repair ever touches it.
      */
     void forgetAfterFailure(AdminOps admin, CreatedDatabases.Entry building, CreatedDatabases.Entry copy,
-                            List<String> notes) {
+            List<String> notes) {
         Optional<String> notDropped = admin.dropQuietly(building.name());
         notDropped.ifPresent(notes::add);
         if (notDropped.isEmpty()) {

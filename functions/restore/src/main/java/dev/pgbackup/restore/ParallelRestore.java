@@ -42,7 +42,7 @@ final class ParallelRestore {
     private final List<String> secrets;
 
     ParallelRestore(PgTools tools, ArchiveStorage archives, ArchiveSource source, BackupObject backup,
-                    Optional<Manifest> manifest, RestoreTarget target, String jobId, List<String> secrets) {
+            Optional<Manifest> manifest, RestoreTarget target, String jobId, List<String> secrets) {
         this.tools = tools;
         this.archives = archives;
         this.source = source;
@@ -58,7 +58,7 @@ final class ParallelRestore {
      * from the file into {@code database}; the file is gone afterwards, whatever happened. Returns pg_restore's time.
      */
     long run(PgTools.Installation pgRestore, DbConnection db, String database, List<String> args, Path dir,
-             int entries, Deadline deadline, ProgressReporter progress, Timings timings) {
+            int entries, Deadline deadline, ProgressReporter progress, Timings timings) {
         Path file = null;
         Path plain = null;
         try {
@@ -138,7 +138,7 @@ final class ParallelRestore {
      * made -j2 slower than -j1 on many small tables. A data section run on its own did not create the tables.
      */
     private long runParallel(PgTools.Installation pgRestore, DbConnection db, String database, List<String> options,
-                             Path file, int entries, Deadline deadline, ProgressReporter progress) {
+            Path file, int entries, Deadline deadline, ProgressReporter progress) {
         AtomicInteger finished = new AtomicInteger();
         AtomicBoolean building = new AtomicBoolean();
         long started = System.nanoTime();
@@ -158,8 +158,8 @@ final class ParallelRestore {
     }
 
     private void runPhase(PgTools.Installation pgRestore, DbConnection db, String database, List<String> args,
-                          int entries, Deadline deadline, ProgressReporter progress, AtomicInteger finished,
-                          AtomicBoolean building) {
+            int entries, Deadline deadline, ProgressReporter progress, AtomicInteger finished,
+            AtomicBoolean building) {
         RunningTool tool;
         try {
             tool = tools.start(pgRestore, "pg_restore", args, db.withDatabase(database), line -> {

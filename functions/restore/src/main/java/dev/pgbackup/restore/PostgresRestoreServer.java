@@ -32,7 +32,7 @@ final class PostgresRestoreServer implements RestoreServer {
 
     @Override
     public ArchiveReads.Checked listWithDependencies(RestoreService.Plan plan, Deadline deadline,
-                                                     Consumer<String> lines) {
+            Consumer<String> lines) {
         return plan.reads().listWithDependencies(pgTools.newestPgRestore(), deadline, lines);
     }
 
@@ -49,14 +49,14 @@ final class PostgresRestoreServer implements RestoreServer {
 
     @Override
     public long stream(RestoreService.Plan plan, PgTools.Installation pgRestore, String database, Path useList,
-                       Deadline deadline) {
+            Deadline deadline) {
         return plan.login().attemptTool(db -> plan.reads().restoreInto(pgRestore, db, database, useList, deadline,
                 plan.progress()));
     }
 
     @Override
     public long parallel(RestoreService.Plan plan, RestoreService.Archive archive, String database, Path useList,
-                         int jobs, Deadline deadline) {
+            int jobs, Deadline deadline) {
         return plan.reads().restoreFromFile(archive.pgRestore(), plan.login().connection(), database, scratch, useList,
                 jobs, archive.checked().entries(), deadline, plan.progress(), plan.timings());
     }

@@ -23,7 +23,7 @@ public final class RestoreFailure extends Failure {
     private final String renamedTo;
 
     private RestoreFailure(Kind kind, Verdict verdict, String reason, String diagnostic, TargetState state,
-                           RestoreTarget target, String renamedTo) {
+            RestoreTarget target, String renamedTo) {
         super(kind, verdict, reason, describe(state, target, renamedTo), diagnostic);
         this.state = state;
         this.target = target;
@@ -31,7 +31,7 @@ public final class RestoreFailure extends Failure {
     }
 
     private RestoreFailure(Kind kind, Verdict verdict, String reason, String diagnostic, TargetState state,
-                           String target, String renamedTo) {
+            String target, String renamedTo) {
         this(kind, verdict, reason, diagnostic, state, RestoreTarget.named(target), renamedTo);
     }
 

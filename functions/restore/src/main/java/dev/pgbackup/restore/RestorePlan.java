@@ -35,8 +35,7 @@ final class RestorePlan {
         }
     }
 
-    private RestorePlan() {
-    }
+    private RestorePlan() {}
 
     /**
      * @param configuredJobs RESTORE_JOBS (0: chosen here, one per vCPU at most; 1: streamed; N: N jobs)
@@ -47,7 +46,7 @@ final class RestorePlan {
      * @param usableDisk     free bytes on the worker's disk, or -1 when unknown
      */
     static Choice choose(int configuredJobs, int vcpus, TableOfContents.Counts toc, long archiveBytes,
-                         boolean encrypted, long usableDisk) {
+            boolean encrypted, long usableDisk) {
         boolean configured = configuredJobs > 0;
         int jobs = configured ? configuredJobs : vcpus;
         if (jobs < 2) {

@@ -24,8 +24,8 @@ import java.util.function.Supplier;
  */
 final class RestorePolicy implements JobPolicy<RestoreService.Outcome> {
     /** COUNTS_REFUSALS is not asked: a refused restore ends through {@code finish}, which always writes the metric. */
-    private static final JobTraits TRAITS =
-            JobTraits.of("Restore", RENEWS_LOCK, ANNOUNCES, RECORDS_ERRORS, COUNTS_REFUSALS);
+    private static final JobTraits TRAITS = JobTraits.of("Restore", RENEWS_LOCK, ANNOUNCES, RECORDS_ERRORS,
+            COUNTS_REFUSALS);
 
     private final Records records;
     private final StateKeys keys;
@@ -36,7 +36,7 @@ final class RestorePolicy implements JobPolicy<RestoreService.Outcome> {
     private final Supplier<? extends Collection<String>> secrets;
 
     RestorePolicy(Records records, StateKeys keys, AuditLog audit, JobMetrics metrics, Clock clock, int copiesToKeep,
-                  Supplier<? extends Collection<String>> secrets) {
+            Supplier<? extends Collection<String>> secrets) {
         this.records = records;
         this.keys = keys;
         this.audit = audit;

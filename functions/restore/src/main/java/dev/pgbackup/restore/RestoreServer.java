@@ -28,11 +28,11 @@ interface RestoreServer {
 
     /** Streams the archive into {@code database} with one pg_restore; returns its time. */
     long stream(RestoreService.Plan plan, PgTools.Installation pgRestore, String database, Path useList,
-                Deadline deadline);
+            Deadline deadline);
 
     /** Restores {@code database} from a downloaded copy of the archive with {@code jobs} jobs; returns their time. */
     long parallel(RestoreService.Plan plan, RestoreService.Archive archive, String database, Path useList, int jobs,
-                  Deadline deadline);
+            Deadline deadline);
 
     /** Runs the plan's sanitising script in {@code database}. */
     void sanitize(RestoreService.Plan plan, String database, Deadline deadline, boolean tableOnly) throws SQLException;

@@ -35,11 +35,11 @@ import java.util.function.Supplier;
 public final class RestoreService {
     /** What a finished restore reports. */
     public record Outcome(String filename, long bytes, Config.RestoreMode mode, String database,
-                          String preRestoreCopy, boolean preRestoreCopyKept, String pgRestoreVersion,
-                          String dumpedFrom, long pgRestoreMillis, boolean checksumVerified, int jobs,
-                          List<String> notes, Map<String, Long> timings, String leftOut, int credentialRereads,
-                          List<String> droppedCopies, String copy, List<String> tables, String sanitized,
-                          List<String> rolesCreated) {
+            String preRestoreCopy, boolean preRestoreCopyKept, String pgRestoreVersion,
+            String dumpedFrom, long pgRestoreMillis, boolean checksumVerified, int jobs,
+            List<String> notes, Map<String, Long> timings, String leftOut, int credentialRereads,
+            List<String> droppedCopies, String copy, List<String> tables, String sanitized,
+            List<String> rolesCreated) {
         /** Whether the restore wrote a new database beside the environment's ({@code copy}) instead of replacing it. */
         public boolean beside() {
             return copy != null;
@@ -78,10 +78,11 @@ public final class RestoreService {
     }
 
     /** One restore's inputs, decided before any database is touched. */
-    record Plan(String jobId, BackupObject backup, Optional<Manifest> manifest, DatabaseLogin login, DatabaseNames names,
-                ArchiveReads reads, List<String> secrets, ProgressReporter progress, Timings timings,
-                RestoreRequest request, Optional<Sanitizer.Script> script, List<String> notes,
-                List<String> rolesCreated) {
+    record Plan(String jobId, BackupObject backup, Optional<Manifest> manifest, DatabaseLogin login,
+            DatabaseNames names,
+            ArchiveReads reads, List<String> secrets, ProgressReporter progress, Timings timings,
+            RestoreRequest request, Optional<Sanitizer.Script> script, List<String> notes,
+            List<String> rolesCreated) {
         String target() {
             return names.target();
         }
@@ -92,8 +93,7 @@ public final class RestoreService {
      * chose from it (empty: all of them).
      */
     record Archive(ArchiveReads.Checked checked, PgTools.Installation pgRestore,
-                   Optional<TableSelection.Chosen> chosen) {
-    }
+            Optional<TableSelection.Chosen> chosen) {}
 
     private final Config config;
     private final ObjectStore objects;
@@ -119,21 +119,22 @@ public final class RestoreService {
      * {@code cipher}: decrypts archives the workers encrypted (whatever this stack's own CLIENT_SIDE_ENCRYPTION).
      */
     public RestoreService(Config config, ObjectStore objects, ArchiveStorage archives, BackupCatalog catalog,
-                          StateKeys keys, PgTools pgTools, Supplier<DatabaseLogin> logins, java.nio.file.Path scratch,
-                          Clock clock, Supplier<dev.pgbackup.common.storage.ArchiveCipher> cipher,
-                          FreeStorage freeStorage, dev.pgbackup.common.auth.SecretSource secrets,
-                          dev.pgbackup.common.audit.AuditLog audit) {
-        this(config, objects, archives, catalog, keys, pgTools, logins, scratch, clock, cipher, freeStorage, secrets, audit,
+            StateKeys keys, PgTools pgTools, Supplier<DatabaseLogin> logins, java.nio.file.Path scratch,
+            Clock clock, Supplier<dev.pgbackup.common.storage.ArchiveCipher> cipher,
+            FreeStorage freeStorage, dev.pgbackup.common.auth.SecretSource secrets,
+            dev.pgbackup.common.audit.AuditLog audit) {
+        this(config, objects, archives, catalog, keys, pgTools, logins, scratch, clock, cipher, freeStorage, secrets,
+                audit,
                 new PostgresRestoreServer(pgTools, new Sanitizer(config.refresh(), secrets, objects,
                         config.environment()), scratch));
     }
 
     /** As above, with the server (and the pg_restore that writes to it) given: the seam the unit tests use. */
     RestoreService(Config config, ObjectStore objects, ArchiveStorage archives, BackupCatalog catalog,
-                   StateKeys keys, PgTools pgTools, Supplier<DatabaseLogin> logins, java.nio.file.Path scratch,
-                   Clock clock, Supplier<dev.pgbackup.common.storage.ArchiveCipher> cipher,
-                   FreeStorage freeStorage, dev.pgbackup.common.auth.SecretSource secrets,
-                   dev.pgbackup.common.audit.AuditLog audit, RestoreServer server) {
+            StateKeys keys, PgTools pgTools, Supplier<DatabaseLogin> logins, java.nio.file.Path scratch,
+            Clock clock, Supplier<dev.pgbackup.common.storage.ArchiveCipher> cipher,
+            FreeStorage freeStorage, dev.pgbackup.common.auth.SecretSource secrets,
+            dev.pgbackup.common.audit.AuditLog audit, RestoreServer server) {
         this.sanitizer = new Sanitizer(config.refresh(), secrets, objects, config.environment());
         this.copies = new CopyExpiry(objects, keys, clock, config.copies(), audit);
         this.cipher = cipher;
@@ -165,7 +166,7 @@ public final class RestoreService {
 
     /** Restores {@code filename} as {@code request} says: over the environment's database, or beside it. */
     public Outcome run(String jobId, String filename, RestoreRequest request, Deadline deadline,
-                       ProgressReporter progress) {
+            ProgressReporter progress) {
         Timings timings = new Timings();
         Plan plan = timings.time("plan", () -> plan(jobId, filename, request, progress, timings));
         boolean inPlace = !request.copy() && config.restoreMode() == Config.RestoreMode.IN_PLACE;
@@ -226,7 +227,7 @@ public final class RestoreService {
     }
 
     private Plan plan(String jobId, String filename, RestoreRequest request, ProgressReporter progress,
-                      Timings timings) {
+            Timings timings) {
         objects.checkBucket();
         BackupObject backup = catalog.find(filename)
                 .orElseThrow(() -> Failure.notFound("Backup file not found: " + filename));

@@ -12,9 +12,8 @@ import java.util.List;
 interface RestoreStrategy {
     /** What a strategy did, for the job's outcome. */
     record Done(long pgRestoreMillis, int jobs, String preRestoreCopy, boolean preRestoreCopyKept,
-                List<String> droppedCopies, String copy, List<String> tables) {
-    }
+            List<String> droppedCopies, String copy, List<String> tables) {}
 
     Done run(AdminOps admin, RestoreService.Plan plan, RestoreService.Archive archive, Deadline deadline,
-             List<String> notes) throws SQLException;
+            List<String> notes) throws SQLException;
 }

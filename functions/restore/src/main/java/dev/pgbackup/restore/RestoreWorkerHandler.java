@@ -58,8 +58,8 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
     }
 
     RestoreWorkerHandler(Config config, Clock clock, Deadline.Ticker ticker, AuditLog auditLog, JobStore jobs,
-                         RestoreService restores, CopySweep sweep, JobShell shell, RestorePolicy policy,
-                         PayloadCheck check) {
+            RestoreService restores, CopySweep sweep, JobShell shell, RestorePolicy policy,
+            PayloadCheck check) {
         this.config = config;
         this.clock = clock;
         this.ticker = ticker;
@@ -95,7 +95,8 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
                 job -> RestoreRequest.of(job).matches(p, config.restoreMode()));
         if (verdict.found() == PayloadCheck.Found.OTHER_ENVIRONMENT) {
             auditLog.entry("restore.job").with("jobId", p.jobId())
-                    .with("reason", "the job is for environment '" + p.environment() + "', not this one").write("REFUSED");
+                    .with("reason", "the job is for environment '" + p.environment() + "', not this one")
+                    .write("REFUSED");
             return Map.of("status", "REFUSED");
         }
         if (verdict.found() == PayloadCheck.Found.NOT_RUNNING) {
@@ -108,7 +109,8 @@ public class RestoreWorkerHandler implements RequestHandler<Map<String, Object>,
         }
         RestoreRequest request = RestoreRequest.of(job);
         AuditLog.Entry audit = auditLog.entry("restore.job").with("jobId", job.jobId())
-                .with("subject", job.requestedBy()).with("trigger", job.trigger()).with("environment", job.environment())
+                .with("subject", job.requestedBy()).with("trigger", job.trigger())
+                .with("environment", job.environment())
                 .with("filename", job.filename())
                 .with("mode", request.copy() ? RestoreRequest.COPY_HOW : config.restoreMode().name())
                 .with("tables", request.tables()).with("roles", request.roles().encoded());

@@ -18,22 +18,20 @@ import java.util.regex.Pattern;
 final class RolePlan {
     /** The target server's roles and what the restoring user may give. */
     record Target(Set<String> roles, Set<String> memberships, boolean superuser, boolean createRole,
-                  boolean createDb, int major) {
+            boolean createDb, int major) {
         static String membership(String role, String member) {
             return role + "\u0000" + member;
         }
     }
 
     /** The statements to run in order, the roles they create, and what was left out, for the job's details. */
-    record Steps(List<String> statements, List<String> created, List<String> leftOut, List<String> missing) {
-    }
+    record Steps(List<String> statements, List<String> created, List<String> leftOut, List<String> missing) {}
 
     /** Roles the platform manages (PostgreSQL's own, and Amazon RDS's rdsadmin, rds_superuser, ...): never created. */
     static final Pattern MANAGED = Pattern.compile("pg_.*|rds.*");
     private static final List<String> SUPERUSER_ONLY = List.of("SUPERUSER", "REPLICATION", "BYPASSRLS");
 
-    private RolePlan() {
-    }
+    private RolePlan() {}
 
     /**
      * @param needed the roles the database's owners and grants name (the manifest's), or null when not recorded:

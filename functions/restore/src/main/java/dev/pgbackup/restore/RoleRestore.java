@@ -94,8 +94,9 @@ public final class RoleRestore {
             return;
         }
         List<String> cannot = new ArrayList<>();
-        try (Connection c = admin.open(); java.sql.PreparedStatement s = c.prepareStatement("select r from unnest(?) r "
-                + "where not pg_has_role(current_user, r, ?) order by 1")) {
+        try (Connection c = admin.open();
+                java.sql.PreparedStatement s = c.prepareStatement("select r from unnest(?) r "
+                        + "where not pg_has_role(current_user, r, ?) order by 1")) {
             s.setArray(1, c.createArrayOf("text", owners.toArray()));
             s.setString(2, major >= 16 ? "SET" : "MEMBER");
             try (ResultSet rs = s.executeQuery()) {
@@ -106,7 +107,8 @@ public final class RoleRestore {
         } catch (SQLException e) {
             throw RestoreFailure.failed(plan.target(), "the restoring user's memberships could not "
                     + "be read (" + dev.pgbackup.common.audit.Redactor.scrub(String.valueOf(e.getMessage()),
-                    plan.secrets()) + ")");
+                            plan.secrets())
+                    + ")");
         }
         if (!cannot.isEmpty()) {
             String user = admin.user();
@@ -158,7 +160,8 @@ public final class RoleRestore {
             }
             throw RestoreFailure.failed(target, "the roles of backup " + plan.backup().filename()
                     + " could not be read (" + (e instanceof dev.pgbackup.common.failure.Failure ? e.getMessage()
-                    : e.getClass().getSimpleName()) + "); nothing was changed");
+                            : e.getClass().getSimpleName())
+                    + "); nothing was changed");
         }
     }
 
@@ -166,7 +169,7 @@ public final class RoleRestore {
         Set<String> roles = new HashSet<>();
         Set<String> memberships = new HashSet<>();
         try (Connection c = db.withDatabase(AdminSession.MAINTENANCE_DATABASE).open();
-             Statement s = c.createStatement()) {
+                Statement s = c.createStatement()) {
             try (ResultSet rs = s.executeQuery("select rolname from pg_roles")) {
                 while (rs.next()) {
                     roles.add(rs.getString(1));

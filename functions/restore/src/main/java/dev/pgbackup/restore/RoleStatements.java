@@ -16,8 +16,7 @@ import java.util.regex.Pattern;
  */
 final class RoleStatements {
     /** A role as the backup's server had it; {@code attributes}: the ALTER ROLE ... WITH clause, parsed. */
-    record Role(String name, Attributes attributes) {
-    }
+    record Role(String name, Attributes attributes) {}
 
     /**
      * SUPERUSER & co. as booleans (null: not stated), and the connection limit and expiry when stated
@@ -32,12 +31,10 @@ final class RoleStatements {
     }
 
     /** {@code GRANT role TO member}; {@code inherit} / {@code set}: null when the line does not say (before PG 16). */
-    record Membership(String role, String member, boolean admin, Boolean inherit, Boolean set) {
-    }
+    record Membership(String role, String member, boolean admin, Boolean inherit, Boolean set) {}
 
     /** Everything recognised: the roles in file order, their memberships, and what is not restored, by kind. */
-    record Parsed(List<Role> roles, List<Membership> memberships, Map<String, Integer> skipped) {
-    }
+    record Parsed(List<Role> roles, List<Membership> memberships, Map<String, Integer> skipped) {}
 
     /** A line that is not one pg_dumpall writes: the file is refused. */
     static final class Unrecognised extends Exception {
@@ -76,8 +73,7 @@ final class RoleStatements {
     /** Session settings and psql's meta-commands (\restrict since 17.6/16.10/15.14): not statements about roles. */
     private static final Pattern PREAMBLE = Pattern.compile("SET [a-z_]+ = [^;]*;|\\\\(?:un)?restrict [A-Za-z0-9]+");
 
-    private RoleStatements() {
-    }
+    private RoleStatements() {}
 
     static Parsed parse(String text) throws Unrecognised {
         Map<String, Role> roles = new LinkedHashMap<>();
@@ -103,7 +99,7 @@ final class RoleStatements {
     }
 
     private static boolean read(String line, Map<String, Role> roles, List<Membership> memberships,
-                                Map<String, Integer> skipped) throws Unrecognised {
+            Map<String, Integer> skipped) throws Unrecognised {
         Matcher m = CREATE.matcher(line);
         if (m.matches()) {
             roles.putIfAbsent(ident(m.group(1)), new Role(ident(m.group(1)), Attributes.NONE));

@@ -34,8 +34,10 @@ final class Sanitizer {
     static final Duration RESERVED = SwapProtocol.MIN_TIME;
     private static final Map<String, String> CONDITIONS = Map.of(
             "42601", "a syntax error", "42P01", "a table that does not exist", "42703", "a column that does not exist",
-            "42883", "a function that does not exist", "23505", "a duplicate key", "23502", "a null in a NOT NULL column",
-            "23503", "a foreign key violation", "42501", "a missing privilege", "57014", "a statement cancelled (time)");
+            "42883", "a function that does not exist", "23505", "a duplicate key", "23502",
+            "a null in a NOT NULL column",
+            "23503", "a foreign key violation", "42501", "a missing privilege", "57014",
+            "a statement cancelled (time)");
 
     /** The script as read: where from, its checksum, and its text (which {@link #toString} leaves out). */
     record Script(String source, String sha256, String sql) {
@@ -97,8 +99,10 @@ final class Sanitizer {
     }
 
     private static RestoreFailure unreadable(String target, String source, String why, String diagnostic) {
-        return RestoreFailure.unchanged(target, RESTORE_REFUSED, "the sanitising script " + source + " could not be read ("
-                + why + "); a backup of another environment is never restored without it", diagnostic);
+        return RestoreFailure.unchanged(target, RESTORE_REFUSED,
+                "the sanitising script " + source + " could not be read ("
+                        + why + "); a backup of another environment is never restored without it",
+                diagnostic);
     }
 
     /**
@@ -141,8 +145,9 @@ final class Sanitizer {
                 ? p.getServerErrorMessage().getMessage() : e.getClass().getSimpleName();
         return RestoreFailure.failed(target, "the sanitising script " + script.describe()
                 + " failed with SQLSTATE " + state + (condition == null ? "" : " (" + condition + ")")
-                + " (the restored database is dropped)", "sanitising script: ERROR " + state
-                + ": " + primary);
+                + " (the restored database is dropped)",
+                "sanitising script: ERROR " + state
+                        + ": " + primary);
     }
 
     private static void rollbackQuietly(Connection c) {

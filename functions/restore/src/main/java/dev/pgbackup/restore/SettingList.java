@@ -5,8 +5,7 @@ import java.util.List;
 
 /** A list setting (search_path and the like) as pg_db_role_setting stores it, read back element by element. */
 final class SettingList {
-    private SettingList() {
-    }
+    private SettingList() {}
 
     /** A list setting's elements: comma-separated, each possibly a double-quoted identifier ("" inside quotes). */
     static List<String> split(String value) {

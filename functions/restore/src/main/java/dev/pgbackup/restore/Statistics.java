@@ -26,8 +26,7 @@ final class Statistics {
     private static final String TABLES = "select c.oid::regclass::text, pg_relation_size(c.oid) from pg_class c "
             + "where c.relkind in ('r', 'm', 'p') and c.relpersistence <> 't' order by 2 desc, 1";
 
-    private Statistics() {
-    }
+    private Statistics() {}
 
     /**
      * ANALYZE of {@code database} on up to {@code connections} connections; what did not happen goes into
@@ -96,8 +95,9 @@ final class Statistics {
         for (int i = 0; i < n; i++) {
             shares.add(new ArrayList<>());
         }
-        try (Connection c = database.open(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery(TABLES)) {
+        try (Connection c = database.open();
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery(TABLES)) {
             while (rs.next()) {
                 int least = 0;
                 for (int i = 1; i < n; i++) {

@@ -28,8 +28,7 @@ final class SwapProtocol {
 
     /** The names of a swap in progress. */
     @JsonIgnoreProperties(ignoreUnknown = true)
-    record Journal(String jobId, String target, String fresh, String old, Instant startedAt) {
-    }
+    record Journal(String jobId, String target, String fresh, String old, Instant startedAt) {}
 
     private final AdminOps admin;
     private final Records records;
@@ -67,7 +66,7 @@ final class SwapProtocol {
 
     /** Renames {@code fresh} to {@code target}, moving an existing target to {@code old} first. */
     void swap(String jobId, String fresh, String target, String old, boolean targetExists, Deadline deadline,
-              List<String> notes) throws SQLException {
+            List<String> notes) throws SQLException {
         if (!targetExists) {
             admin.rename(fresh, target);
             return;
@@ -136,7 +135,7 @@ final class SwapProtocol {
     private void renameAway(String target, String old, Deadline deadline) throws SQLException {
         String lastError = null;
         int left = 0;
-        for (int attempt = 1; ; attempt++) {
+        for (int attempt = 1;; attempt++) {
             if (deadline.passed()) {
                 throw RestoreFailure.failed(target, "the database '" + target + "' could not be "
                         + "taken out of use before the worker's time limit" + why(left, lastError));

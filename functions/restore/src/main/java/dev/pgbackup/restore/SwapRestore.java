@@ -32,7 +32,7 @@ final class SwapRestore implements RestoreStrategy {
 
     @Override
     public Done run(AdminOps admin, RestoreService.Plan plan, RestoreService.Archive archive, Deadline deadline,
-                    List<String> notes) throws SQLException {
+            List<String> notes) throws SQLException {
         String target = plan.target();
         Optional<AdminSession.DatabaseFacts> facts = admin.facts(target);
         room.require(plan, notes);

@@ -52,8 +52,7 @@ final class TableSelection {
     private static final Set<String> SETTINGS = Set.of("ENCODING", "STDSTRINGS", "SEARCHPATH");
 
     /** One entry: its id, kind, what follows the kind ("namespace tag owner") and the entries it depends on. */
-    record Entry(int id, String kind, String rest, String line, List<Integer> dependsOn) {
-    }
+    record Entry(int id, String kind, String rest, String line, List<Integer> dependsOn) {}
 
     /** The entries to restore, as lines of a --use-list file in the archive's order, and the tables they include. */
     record Chosen(List<String> lines, List<String> tables) {
@@ -95,7 +94,8 @@ final class TableSelection {
             if (m.matches()) {
                 String kindAndRest = m.group(4);
                 String kind = KINDS.stream().filter(k -> kindAndRest.startsWith(k + " ")).findFirst()
-                        .orElse(kindAndRest.contains(" ") ? kindAndRest.substring(0, kindAndRest.indexOf(' ')) : kindAndRest);
+                        .orElse(kindAndRest.contains(" ") ? kindAndRest.substring(0, kindAndRest.indexOf(' '))
+                                : kindAndRest);
                 String rest = kindAndRest.length() > kind.length() ? kindAndRest.substring(kind.length() + 1) : "";
                 last = new Entry(Integer.parseInt(m.group(1)), kind, rest, line, new ArrayList<>());
                 entries.put(last.id(), last);
@@ -234,7 +234,7 @@ final class TableSelection {
             // pg_restore prints names unquoted; requested names hold no spaces, so "schema table owner" is exact
             boolean match = table.equals("*") ? e.rest().startsWith(schema + " ")
                     : e.rest().equals(schema + " " + table) || e.rest().matches(Pattern.quote(schema + " " + table)
-                    + " \\S*");
+                            + " \\S*");
             if (match) {
                 found.add(e);
             }

@@ -26,7 +26,8 @@ class ArchivedBackupsIT {
     static void transition(RestoreIT.Fixture f, String key, String storageClass) {
         f.stack.s3.copyObject(c -> c.sourceBucket(f.stack.bucket).sourceKey(key).destinationBucket(f.stack.bucket)
                 .destinationKey(key).storageClass(storageClass).metadataDirective(MetadataDirective.COPY));
-        assertEquals(storageClass, f.stack.s3.headObject(h -> h.bucket(f.stack.bucket).key(key)).storageClassAsString());
+        assertEquals(storageClass,
+                f.stack.s3.headObject(h -> h.bucket(f.stack.bucket).key(key)).storageClassAsString());
     }
 
     @ParameterizedTest(name = "{0}")
@@ -38,7 +39,8 @@ class ArchivedBackupsIT {
         BackupObject listed = f.stack.wiring.catalog.listAll().stream()
                 .filter(b -> b.filename().equals(f.productionBackup)).findFirst().orElseThrow();
         assertEquals(RestoreIT.productionDump.length, listed.size());
-        assertEquals(RestoreIT.productionDump.length, f.stack.wiring.catalog.find(f.productionBackup).orElseThrow().size());
+        assertEquals(RestoreIT.productionDump.length,
+                f.stack.wiring.catalog.find(f.productionBackup).orElseThrow().size());
         APIGatewayV2HTTPResponse response = f.restore(f.productionBackup);
 
         assertEquals(200, response.getStatusCode(), response.getBody());

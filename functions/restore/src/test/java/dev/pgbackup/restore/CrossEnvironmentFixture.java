@@ -70,8 +70,8 @@ final class CrossEnvironmentFixture {
         stagingSnapshot = pg.snapshot(target);
         productionBackup = BackupFiles.name("production", clock.instant().minus(Duration.ofHours(3)));
         BackupFiles.upload(stack.s3, bucket, productionBackup, productionDump());
-        stack.worker(stack.env.get("RESTORE_WORKER_FUNCTION"), (payload, context) ->
-                stack.handler(RestoreWorkerHandler.class).handleRequest(RestoreIT.map(payload), context));
+        stack.worker(stack.env.get("RESTORE_WORKER_FUNCTION"), (payload, context) -> stack
+                .handler(RestoreWorkerHandler.class).handleRequest(RestoreIT.map(payload), context));
     }
 
     /** A backup of staging as it is now, completed now on the stack's clock: the safety backup. */
@@ -81,9 +81,11 @@ final class CrossEnvironmentFixture {
         BackupFiles.upload(stack.s3, stack.bucket, name, dump);
         BackupFiles.markCompleted(stack.s3, stack.bucket, name, "staging", clock.instant());
         new dev.pgbackup.common.storage.Records(stack.wiring.objects).write(stack.wiring.keys.manifest(name,
-                dev.pgbackup.common.storage.BackupClass.ON_DEMAND), new dev.pgbackup.common.storage.Manifest(name,
-                "staging", dev.pgbackup.common.storage.BackupClass.ON_DEMAND, UUID.randomUUID().toString(),
-                clock.instant(), clock.instant(), dump.length, RestoreIT.sha256(dump), "15", "15", "gzip", null));
+                dev.pgbackup.common.storage.BackupClass.ON_DEMAND),
+                new dev.pgbackup.common.storage.Manifest(name,
+                        "staging", dev.pgbackup.common.storage.BackupClass.ON_DEMAND, UUID.randomUUID().toString(),
+                        clock.instant(), clock.instant(), dump.length, RestoreIT.sha256(dump), "15", "15", "gzip",
+                        null));
         return name;
     }
 
@@ -102,7 +104,8 @@ final class CrossEnvironmentFixture {
     APIGatewayV2HTTPResponse restore(Map<String, Object> body) {
         APIGatewayV2HTTPResponse response = stack.handler(RestoreApiHandler.class).handleRequest(
                 ApiEvents.request("POST", "/api/setting/restore", TestStack.bearer(stack.token("ops@example.com",
-                        "WEB_ACCESS")), Json.write(body)), new TestContext(Duration.ofSeconds(30)));
+                        "WEB_ACCESS")), Json.write(body)),
+                new TestContext(Duration.ofSeconds(30)));
         responses.add(response.getBody());
         stack.awaitWorkers();
         return response;

@@ -74,7 +74,8 @@ class DataOffsetsIT {
         List<Integer> fields = changedFields(dump, patched);
         assertEquals(result.entries(), fields.size(), "one changed field per entry");
         for (int at : fields) {
-            long offset = java.nio.ByteBuffer.wrap(patched, at + 1, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+            long offset = java.nio.ByteBuffer.wrap(patched, at + 1, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                    .getLong();
             int blockType = patched[(int) offset];
             assertTrue(blockType == 1 || blockType == 3, "offset " + offset + " is a data block's start");
         }

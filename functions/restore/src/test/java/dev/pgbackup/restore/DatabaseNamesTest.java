@@ -56,7 +56,7 @@ class DatabaseNamesTest {
 
     @Test
     void longNamesAreCutOnACharacterBoundaryAndKeptApartByAHash() {
-        String a = "ä".repeat(30) + "a";   // 61 bytes of two-byte characters
+        String a = "ä".repeat(30) + "a"; // 61 bytes of two-byte characters
         String b = "ä".repeat(30) + "b";
         String na = new DatabaseNames(a).preRestore(WHEN, NONE);
         String nb = new DatabaseNames(b).preRestore(WHEN, NONE);

@@ -86,7 +86,7 @@ final class InMemoryRestoreServer implements RestoreServer {
 
     @Override
     public ArchiveReads.Checked listWithDependencies(RestoreService.Plan plan, Deadline deadline,
-                                                     Consumer<String> lines) {
+            Consumer<String> lines) {
         tool("check list with dependencies", plan);
         return new ArchiveReads.Checked("16.4", "16.4", 5, null, 10);
     }
@@ -104,13 +104,13 @@ final class InMemoryRestoreServer implements RestoreServer {
 
     @Override
     public long stream(RestoreService.Plan plan, PgTools.Installation pgRestore, String database, Path useList,
-                       Deadline deadline) {
+            Deadline deadline) {
         return fill("stream into " + database, plan, database);
     }
 
     @Override
     public long parallel(RestoreService.Plan plan, RestoreService.Archive archive, String database, Path useList,
-                         int jobs, Deadline deadline) {
+            int jobs, Deadline deadline) {
         return fill("parallel into " + database, plan, database);
     }
 

@@ -16,7 +16,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -59,7 +58,8 @@ class ParallelRestoreIT extends RestoreFixtures {
         assertEquals(productionSnapshot, pg.snapshot(f.target));
         JobRecord job = f.jobs().get(0);
         assertTrue(job.details().contains("with 2 jobs from a downloaded copy"), job.details());
-        assertTrue(job.details().contains("restore mode: 2 jobs as RESTORE_JOBS=2 asks (2 TABLE DATA, "), job.details());
+        assertTrue(job.details().contains("restore mode: 2 jobs as RESTORE_JOBS=2 asks (2 TABLE DATA, "),
+                job.details());
         assertTrue(job.details().contains("checksum verified"), job.details());
         for (String step : List.of("plan", "check", "connect", "download", "pg_restore", "swap")) {
             assertTrue(job.timings().containsKey(step), step + " in " + job.timings());
@@ -83,8 +83,9 @@ class ParallelRestoreIT extends RestoreFixtures {
         assertEquals(productionSnapshot, pg.snapshot(f.target));
         JobRecord job = f.jobs().get(0);
         assertTrue(job.details().contains("streamed from S3"), job.details());
-        assertTrue(job.details().contains("restore mode: streamed, 2 TABLE DATA, 2 INDEX, 3 CONSTRAINT, 1 FK CONSTRAINT "
-                + "entries are too little independent work for ")
+        assertTrue(job.details()
+                .contains("restore mode: streamed, 2 TABLE DATA, 2 INDEX, 3 CONSTRAINT, 1 FK CONSTRAINT "
+                        + "entries are too little independent work for ")
                 || job.details().contains("restore mode: streamed, the worker has one vCPU"), job.details());
         assertFalse(job.timings().containsKey("download"), job.timings().toString());
         f.assertNoLeftovers();
@@ -92,7 +93,7 @@ class ParallelRestoreIT extends RestoreFixtures {
 
     /** A 500 whose message starts as given and says the target was not changed, which it was not; nothing left. */
     static void assertFailedWithTargetUnchanged(Fixture f, APIGatewayV2HTTPResponse response, String start,
-                                                List<Path> downloadsBefore) throws Exception {
+            List<Path> downloadsBefore) throws Exception {
         assertEquals(500, response.getStatusCode(), response.getBody());
         String message = (String) bodyOf(response).get("message");
         assertTrue(message.startsWith(start), message);
@@ -139,7 +140,8 @@ class ParallelRestoreIT extends RestoreFixtures {
         try (FaultProxy proxy = FaultProxy.start(dev.pgbackup.testsupport.MotoServer.get().endpoint())) {
             Fixture f = new Fixture(PARALLEL, Clock.systemUTC(), true, null, proxy.endpoint());
             // the --list check reads it once; every read of the download fails
-            FaultProxy.Rule cut = proxy.when(FaultProxy.s3("GET", java.util.regex.Pattern.quote(f.productionBackup), null))
+            FaultProxy.Rule cut = proxy
+                    .when(FaultProxy.s3("GET", java.util.regex.Pattern.quote(f.productionBackup), null))
                     .afterPasses(1).respondS3Error(500, "InternalError", "simulated");
 
             APIGatewayV2HTTPResponse response = f.restore(f.productionBackup);

@@ -33,8 +33,9 @@ class RestoreBesideIT {
         all.put("columns", pg.query(db, "select table_schema || '.' || table_name || '.' || column_name || ' ' "
                 + "|| data_type || ' ' || is_nullable || ' ' || coalesce(column_default, '') from information_schema.columns "
                 + "where table_schema not in ('pg_catalog', 'information_schema') order by 1"));
-        all.put("constraints", pg.query(db, "select conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid) "
-                + "from pg_constraint where connamespace = 'public'::regnamespace order by 1"));
+        all.put("constraints",
+                pg.query(db, "select conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid) "
+                        + "from pg_constraint where connamespace = 'public'::regnamespace order by 1"));
         all.put("database", pg.query("postgres", "select oid || ' ' || pg_get_userbyid(datdba) || ' ' || datallowconn "
                 + "from pg_database where datname = '" + db + "'"));
         return all;
@@ -94,16 +95,20 @@ class RestoreBesideIT {
         f.clock.advance(Duration.ofMinutes(1));
         String fourth = copyOf(f.restore(beside));
 
-        assertEquals(List.of(third, fourth), f.beside().stream().sorted().toList(), "at most two: the oldest went first");
-        assertEquals(1, dropLines(f, second, "more than RestoreCopiesToKeep (2) copies with the new one: the oldest goes "
-                + "first"), f.stack.audit());
+        assertEquals(List.of(third, fourth), f.beside().stream().sorted().toList(),
+                "at most two: the oldest went first");
+        assertEquals(1,
+                dropLines(f, second, "more than RestoreCopiesToKeep (2) copies with the new one: the oldest goes "
+                        + "first"),
+                f.stack.audit());
         assertTrue(f.jobs().get(3).details().contains("dropped the copy '" + second + "'"), f.jobs().get(3).details());
 
         // no restore for a day: the restore worker's hourly sweep drops them
         f.clock.advance(Duration.ofHours(24));
-        Map<String, Object> swept = f.stack.handler(RestoreWorkerHandler.class).handleRequest(Map.of("source", "aws.events",
-                "detail-type", "Scheduled Event", "id", "sweep-1", "detail", Map.of("task", "copy-sweep")),
-                new TestContext(Duration.ofMinutes(5)));
+        Map<String, Object> swept = f.stack.handler(RestoreWorkerHandler.class)
+                .handleRequest(Map.of("source", "aws.events",
+                        "detail-type", "Scheduled Event", "id", "sweep-1", "detail", Map.of("task", "copy-sweep")),
+                        new TestContext(Duration.ofMinutes(5)));
 
         assertEquals("SWEPT", swept.get("status"), swept.toString());
         assertEquals(List.of(), f.beside());
@@ -131,12 +136,14 @@ class RestoreBesideIT {
     void aTableRestoredBesideIsTheBackupsRowForRowAndTheRecipePutsDeletedRowsBack(String jobs) throws Exception {
         CrossEnvironmentFixture f = new CrossEnvironmentFixture(Map.of("RESTORE_JOBS", jobs));
         List<String> ordersAtBackup = rows(f.pg, f.target, "public.orders");
-        List<String> sequencesAtBackup = f.pg.query(f.target, "select sequencename || ' ' || last_value from pg_sequences "
-                + "where sequencename in ('orders_id_seq', 'invoice_numbers') order by 1");
+        List<String> sequencesAtBackup = f.pg.query(f.target,
+                "select sequencename || ' ' || last_value from pg_sequences "
+                        + "where sequencename in ('orders_id_seq', 'invoice_numbers') order by 1");
         String backup = f.safetyBackup();
         // after the backup: new writes, then the mistake
-        f.pg.execute(f.target, "set role app_owner; insert into customers(name, email) values ('late', 'late@example.com');"
-                + "insert into orders(customer_id, details, amount) values (1, '{\"late\":true}', 1.50);");
+        f.pg.execute(f.target,
+                "set role app_owner; insert into customers(name, email) values ('late', 'late@example.com');"
+                        + "insert into orders(customer_id, details, amount) values (1, '{\"late\":true}', 1.50);");
         f.pg.execute(f.target, "set role app_owner; delete from orders where customer_id between 2 and 11");
         Map<String, List<String>> afterMistake = everything(f.pg, f.target);
         assertEquals(ordersAtBackup.size() + 1 - 10, rows(f.pg, f.target, "public.orders").size());
@@ -213,8 +220,10 @@ class RestoreBesideIT {
 
         assertEquals(404, response.getStatusCode(), response.getBody());
         assertEquals("Restore refused: the backup has no table public.ordrs, sales.* (names are as the database stores "
-                + "them: schema.table, lower-case unless created quoted) (backup " + f.productionBackup + "); nothing was "
-                + "created. The database '" + f.target + "' was not changed", RestoreIT.bodyOf(response).get("message"));
+                + "them: schema.table, lower-case unless created quoted) (backup " + f.productionBackup
+                + "); nothing was "
+                + "created. The database '" + f.target + "' was not changed",
+                RestoreIT.bodyOf(response).get("message"));
         assertEquals(List.of(), f.beside());
         assertEquals(List.of(), f.journal());
         assertNotEquals(null, f.jobs().get(0).failure());

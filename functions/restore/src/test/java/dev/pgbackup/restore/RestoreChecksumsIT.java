@@ -9,7 +9,6 @@ import dev.pgbackup.testsupport.BackupFiles;
 import dev.pgbackup.testsupport.TestContext;
 import dev.pgbackup.testsupport.TestPostgres;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -58,7 +57,7 @@ class RestoreChecksumsIT extends RestoreFixtures {
         dev.pgbackup.common.storage.ArchiveStorage real = w.archives;
         dev.pgbackup.common.storage.ArchiveStorage replacing = replacingAfterItsCheck(real, mode, f);
         dev.pgbackup.common.Wiring wiring = new dev.pgbackup.common.Wiring(w.config, w.clock, w.ticker, w.audit,
-                w.objects, replacing, w.secrets, () -> (fn, payload) -> { });
+                w.objects, replacing, w.secrets, () -> (fn, payload) -> {});
         Map<String, Object> result = new RestoreWorkerHandler(wiring).handleRequest(startJob(f, f.productionBackup),
                 new TestContext(Duration.ofMinutes(15)));
 
@@ -76,13 +75,13 @@ class RestoreChecksumsIT extends RestoreFixtures {
         return new dev.pgbackup.common.storage.ArchiveStorage() {
             @Override
             public Uploaded upload(String key, java.io.InputStream body, dev.pgbackup.common.time.Deadline deadline,
-                                   Runnable onFailure) throws IOException {
+                    Runnable onFailure) throws IOException {
                 return real.upload(key, body, deadline, onFailure);
             }
 
             @Override
             public Uploaded download(String key, String eTag, java.nio.file.Path file,
-                                     dev.pgbackup.common.time.Deadline deadline) throws IOException {
+                    dev.pgbackup.common.time.Deadline deadline) throws IOException {
                 replace(key); // between the check and the download: the pinned ETag no longer matches
                 return real.download(key, eTag, file, deadline);
             }
@@ -136,11 +135,13 @@ class RestoreChecksumsIT extends RestoreFixtures {
         // what a worker killed between the two renames leaves: the target renamed away, the restored copy built
         String old = DatabaseNames.base(f.target) + "_pre_restore_20260101_000000";
         String fresh = DatabaseNames.base(f.target) + "_restore_20260101_000000";
-        pg.admin("alter database " + DatabaseNames.quoteIdent(f.target) + " rename to " + DatabaseNames.quoteIdent(old));
+        pg.admin(
+                "alter database " + DatabaseNames.quoteIdent(f.target) + " rename to " + DatabaseNames.quoteIdent(old));
         pg.admin("create database " + DatabaseNames.quoteIdent(fresh) + " owner " + TestPostgres.APP_USER);
         // which the killed worker had journalled when it created it
         new CreatedDatabases(f.stack.wiring.objects, f.stack.wiring.keys, Clock.systemUTC()).add(fresh,
-                pg.databaseOid(fresh), CreatedDatabases.Kind.RESTORING, f.target, "33333333-3333-3333-3333-333333333333");
+                pg.databaseOid(fresh), CreatedDatabases.Kind.RESTORING, f.target,
+                "33333333-3333-3333-3333-333333333333");
         new dev.pgbackup.common.storage.Records(f.stack.wiring.objects).write(f.stack.wiring.keys.swapJournal(),
                 Map.of("jobId", "33333333-3333-3333-3333-333333333333", "target", f.target, "fresh", fresh, "old", old,
                         "startedAt", Instant.now().toString()));

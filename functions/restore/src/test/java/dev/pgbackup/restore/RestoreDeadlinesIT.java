@@ -31,7 +31,8 @@ class RestoreDeadlinesIT extends RestoreFixtures {
 
         assertEquals("FAILED", result.get("status"));
         String message = (String) result.get("message");
-        assertTrue(message.startsWith("Restore refused: reading backup file " + f.productionBackup + " took "), message);
+        assertTrue(message.startsWith("Restore refused: reading backup file " + f.productionBackup + " took "),
+                message);
         assertTrue(message.contains("s are left before the worker's time limit"), message);
         assertTrue(message.endsWith("The database '" + f.target + "' was not changed"), message);
         assertEquals(f.stagingSnapshot, pg.snapshot(f.target));
@@ -51,7 +52,8 @@ class RestoreDeadlinesIT extends RestoreFixtures {
 
         assertEquals("FAILED", result.get("status"));
         assertEquals("Restore failed: less than 90 s were left before the worker's time limit to swap the databases "
-                + "(the restored copy is dropped). The database '" + f.target + "' was not changed", result.get("message"));
+                + "(the restored copy is dropped). The database '" + f.target + "' was not changed",
+                result.get("message"));
         assertEquals(f.stagingSnapshot, pg.snapshot(f.target));
         assertTrue(allowsConnections(f.target));
         assertEquals(List.of(), pg.databases(f.target + "_"), "neither a restored copy nor a pre-restore copy");
@@ -65,8 +67,8 @@ class RestoreDeadlinesIT extends RestoreFixtures {
         Connection superuser = java.sql.DriverManager.getConnection(
                 "jdbc:postgresql://127.0.0.1:" + pg.port() + "/" + f.target, "postgres", "");
 
-        CompletableFuture<Map<String, Object>> worker =
-                CompletableFuture.supplyAsync(() -> runWorker(f, Duration.ofMinutes(15)));
+        CompletableFuture<Map<String, Object>> worker = CompletableFuture
+                .supplyAsync(() -> runWorker(f, Duration.ofMinutes(15)));
         Waits.until(Duration.ofMinutes(2), "the swap to block new connections to the target",
                 () -> worker.isDone() || !allowsConnections(f.target));
         assertFalse(worker.isDone(), () -> "the worker ended before the swap: " + worker.join());

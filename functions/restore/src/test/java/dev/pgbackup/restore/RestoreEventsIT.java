@@ -73,7 +73,8 @@ class RestoreEventsIT {
         EventInbox inbox = EventInbox.create();
         RestoreIT.Fixture f = new RestoreIT.Fixture(inbox.env());
         String corrupt = BackupFiles.name("production", Instant.now().minus(Duration.ofHours(1)));
-        BackupFiles.upload(f.stack.s3, f.stack.bucket, corrupt, "PGDMP but not really a dump".getBytes(StandardCharsets.UTF_8));
+        BackupFiles.upload(f.stack.s3, f.stack.bucket, corrupt,
+                "PGDMP but not really a dump".getBytes(StandardCharsets.UTF_8));
         f.takeSafetyBackup();
 
         APIGatewayV2HTTPResponse response = f.restore(corrupt);

@@ -114,8 +114,10 @@ class RestoreFailuresIT extends RestoreFixtures {
         assertEquals(500, response.getStatusCode(), response.getBody());
         String message = (String) bodyOf(response).get("message");
         assertTrue(message.startsWith("Restore failed: pg_restore exited with code 1"), message);
-        assertTrue(message.endsWith("In-place mode: the database '" + f.target + "' had already been dropped and is now "
-                + "empty or missing; restore another backup to recover"), message);
+        assertTrue(
+                message.endsWith("In-place mode: the database '" + f.target + "' had already been dropped and is now "
+                        + "empty or missing; restore another backup to recover"),
+                message);
         assertFalse(message.contains("was not changed"), message);
         // the documented risk of this mode: an empty database (the reason swap is the default)
         assertEquals(List.of(), pg.query(f.target, "select tablename from pg_tables where schemaname = 'public'"));
@@ -125,9 +127,11 @@ class RestoreFailuresIT extends RestoreFixtures {
     @Test
     void inPlaceModeSaysTheDatabaseWasDroppedWhenS3FailsWhileTheRestoreReads() {
         try (FaultProxy proxy = FaultProxy.start(dev.pgbackup.testsupport.MotoServer.get().endpoint())) {
-            Fixture f = new Fixture(Map.of("RESTORE_MODE", "in-place"), Clock.systemUTC(), true, null, proxy.endpoint());
+            Fixture f = new Fixture(Map.of("RESTORE_MODE", "in-place"), Clock.systemUTC(), true, null,
+                    proxy.endpoint());
             // the whole-file check reads it once; the restore's read, after the drop, is cut off mid-stream
-            FaultProxy.Rule cut = proxy.when(FaultProxy.s3("GET", java.util.regex.Pattern.quote(f.productionBackup), null))
+            FaultProxy.Rule cut = proxy
+                    .when(FaultProxy.s3("GET", java.util.regex.Pattern.quote(f.productionBackup), null))
                     .afterPasses(1).resetResponseAfter(200_000);
 
             APIGatewayV2HTTPResponse response = f.restore(f.productionBackup);
@@ -136,8 +140,10 @@ class RestoreFailuresIT extends RestoreFixtures {
             assertEquals(1, cut.injected());
             String message = (String) bodyOf(response).get("message");
             assertTrue(message.startsWith("Restore failed: reading the backup from S3 failed"), message);
-            assertTrue(message.endsWith("In-place mode: the database '" + f.target + "' had already been dropped and is "
-                    + "now empty or missing; restore another backup to recover"), message);
+            assertTrue(
+                    message.endsWith("In-place mode: the database '" + f.target + "' had already been dropped and is "
+                            + "now empty or missing; restore another backup to recover"),
+                    message);
             assertEquals(List.of(), pg.query(f.target, "select tablename from pg_tables where schemaname = 'public'"));
             f.assertNoLeftovers();
         }
@@ -147,7 +153,8 @@ class RestoreFailuresIT extends RestoreFixtures {
     void inSwapModeS3FailingWhileTheRestoreReadsLeavesTheTargetAsItWas() {
         try (FaultProxy proxy = FaultProxy.start(dev.pgbackup.testsupport.MotoServer.get().endpoint())) {
             Fixture f = new Fixture(Map.of(), Clock.systemUTC(), true, null, proxy.endpoint());
-            FaultProxy.Rule cut = proxy.when(FaultProxy.s3("GET", java.util.regex.Pattern.quote(f.productionBackup), null))
+            FaultProxy.Rule cut = proxy
+                    .when(FaultProxy.s3("GET", java.util.regex.Pattern.quote(f.productionBackup), null))
                     .afterPasses(1).resetResponseAfter(200_000);
 
             APIGatewayV2HTTPResponse response = f.restore(f.productionBackup);

@@ -15,7 +15,6 @@ import dev.pgbackup.testsupport.MotoServer;
 import dev.pgbackup.testsupport.MutableClock;
 import dev.pgbackup.testsupport.TestContext;
 import dev.pgbackup.testsupport.TestPostgres;
-import dev.pgbackup.testsupport.TestStack;
 import dev.pgbackup.testsupport.Waits;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,7 +53,8 @@ class RestoreFaultsIT {
     }
 
     static Map<String, Object> runWorker(RestoreIT.Fixture f, Map<String, Object> payload) {
-        return f.stack.handler(RestoreWorkerHandler.class).handleRequest(payload, new TestContext(Duration.ofMinutes(15)));
+        return f.stack.handler(RestoreWorkerHandler.class).handleRequest(payload,
+                new TestContext(Duration.ofMinutes(15)));
     }
 
     static String jobId(Map<String, Object> payload) {
@@ -81,7 +81,8 @@ class RestoreFaultsIT {
 
             assertEquals(503, response.getStatusCode(), response.getBody());
             assertEquals("application/json", response.getHeaders().get("Content-Type"));
-            assertEquals(RestoreIT.error("A configuration parameter could not be read from SSM; try again later"), RestoreIT.bodyOf(response));
+            assertEquals(RestoreIT.error("A configuration parameter could not be read from SSM; try again later"),
+                    RestoreIT.bodyOf(response));
             assertTrue(unavailable.injected() > 1, "the SDK retried: " + unavailable.injected());
             List<FaultProxy.Request> reads = proxy.requests(FaultProxy.ssm("GetParameter"));
             assertEquals(200, reads.get(0).status(), reads.toString());
@@ -186,16 +187,18 @@ class RestoreFaultsIT {
         Path tools = pausingPgRestore();
         try (FaultProxy proxy = proxy()) {
             RestoreIT.Fixture f = fixture(proxy, Map.of("PG_TOOLS_DIR", tools.toString()), Clock.systemUTC());
-            CompletableFuture<Map<String, Object>> worker =
-                    CompletableFuture.supplyAsync(() -> RestoreIT.runWorker(f, Duration.ofMinutes(15)));
+            CompletableFuture<Map<String, Object>> worker = CompletableFuture
+                    .supplyAsync(() -> RestoreIT.runWorker(f, Duration.ofMinutes(15)));
 
             terminatePgRestoreSession(tools, DatabaseNames.base(f.target) + "_restore_%", worker);
             Map<String, Object> result = worker.get(2, TimeUnit.MINUTES);
 
             assertEquals("FAILED", result.get("status"), result.toString());
             String message = (String) result.get("message");
-            assertTrue(message.startsWith("Restore failed: pg_restore exited with code 1: the connection to the database "
-                    + "failed or was lost (details in job " + result.get("jobId") + ")"), message);
+            assertTrue(
+                    message.startsWith("Restore failed: pg_restore exited with code 1: the connection to the database "
+                            + "failed or was lost (details in job " + result.get("jobId") + ")"),
+                    message);
             assertTrue(message.endsWith("The database '" + f.target + "' was not changed"), message);
             JobRecord job = f.stack.wiring.jobs.find((String) result.get("jobId")).orElseThrow();
             assertEquals(JobRecord.Status.FAILED, job.status());
@@ -212,18 +215,22 @@ class RestoreFaultsIT {
         try (FaultProxy proxy = proxy()) {
             RestoreIT.Fixture f = fixture(proxy, Map.of("PG_TOOLS_DIR", tools.toString(), "RESTORE_MODE", "in-place"),
                     Clock.systemUTC());
-            CompletableFuture<Map<String, Object>> worker =
-                    CompletableFuture.supplyAsync(() -> RestoreIT.runWorker(f, Duration.ofMinutes(15)));
+            CompletableFuture<Map<String, Object>> worker = CompletableFuture
+                    .supplyAsync(() -> RestoreIT.runWorker(f, Duration.ofMinutes(15)));
 
             terminatePgRestoreSession(tools, f.target, worker);
             Map<String, Object> result = worker.get(2, TimeUnit.MINUTES);
 
             assertEquals("FAILED", result.get("status"), result.toString());
             String message = (String) result.get("message");
-            assertTrue(message.startsWith("Restore failed: pg_restore exited with code 1: the connection to the database "
-                    + "failed or was lost"), message);
-            assertTrue(message.endsWith("In-place mode: the database '" + f.target + "' had already been dropped and is "
-                    + "now empty or missing; restore another backup to recover"), message);
+            assertTrue(
+                    message.startsWith("Restore failed: pg_restore exited with code 1: the connection to the database "
+                            + "failed or was lost"),
+                    message);
+            assertTrue(
+                    message.endsWith("In-place mode: the database '" + f.target + "' had already been dropped and is "
+                            + "now empty or missing; restore another backup to recover"),
+                    message);
             assertEquals(JobRecord.Status.FAILED,
                     f.stack.wiring.jobs.find((String) result.get("jobId")).orElseThrow().status());
             // the documented risk of this mode: the single transaction was rolled back, the database is empty

@@ -67,7 +67,8 @@ abstract class RestoreFixtures {
         volatile CountDownLatch workerGate;
 
         Fixture(Map<String, String> overrides, Clock clock, boolean recentStagingBackup, String targetName) {
-            this(overrides, clock, recentStagingBackup, targetName, dev.pgbackup.testsupport.MotoServer.get().endpoint());
+            this(overrides, clock, recentStagingBackup, targetName,
+                    dev.pgbackup.testsupport.MotoServer.get().endpoint());
         }
 
         Fixture(Map<String, String> overrides, Clock clock, boolean recentStagingBackup, String targetName,
@@ -88,7 +89,8 @@ abstract class RestoreFixtures {
             this.productionBackup = BackupFiles.name("production", Instant.now().minus(Duration.ofHours(3)));
             BackupFiles.upload(stack.s3, bucket, productionBackup, productionDump);
             if (recentStagingBackup) {
-                BackupFiles.upload(stack.s3, bucket, BackupFiles.name("staging", Instant.now()), BackupFiles.dump(pg, target));
+                BackupFiles.upload(stack.s3, bucket, BackupFiles.name("staging", Instant.now()),
+                        BackupFiles.dump(pg, target));
             }
             stack.worker(stack.env.get("RESTORE_WORKER_FUNCTION"), (payload, context) -> {
                 CountDownLatch gate = workerGate;
@@ -213,7 +215,7 @@ abstract class RestoreFixtures {
 
     static Map<String, Object> map(String json) {
         try {
-            return Json.MAPPER.readValue(json, new TypeReference<Map<String, Object>>() { });
+            return Json.MAPPER.readValue(json, new TypeReference<Map<String, Object>>() {});
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
@@ -249,7 +251,8 @@ abstract class RestoreFixtures {
     static byte[] corrupted(String how) {
         byte[] dump = productionDump.clone();
         return switch (how) {
-            case "not an archive" -> "this is not a pg_dump archive, just text\n".repeat(100).getBytes(StandardCharsets.UTF_8);
+            case "not an archive" ->
+                "this is not a pg_dump archive, just text\n".repeat(100).getBytes(StandardCharsets.UTF_8);
             case "truncated in the header" -> Arrays.copyOf(dump, 3);
             case "truncated in the table of contents" -> Arrays.copyOf(dump, 1500);
             case "truncated in the data" -> Arrays.copyOf(dump, dump.length / 2);

@@ -137,8 +137,8 @@ class RestoreIT extends RestoreFixtures {
     void pgRestoreGetsTheConnectionOnlyThroughItsEnvironment() throws Exception {
         Path tools = FakeTools.wrapping("pg_restore",
                 "echo \"$@\" >> \"$ROOT/args.txt\"\n"
-                + "env | cut -d= -f1 >> \"$ROOT/envnames.txt\"\n"
-                + "exec \"$REAL\" \"$@\"");
+                        + "env | cut -d= -f1 >> \"$ROOT/envnames.txt\"\n"
+                        + "exec \"$REAL\" \"$@\"");
         Fixture f = new Fixture(Map.of("PG_TOOLS_DIR", tools.toString()));
 
         APIGatewayV2HTTPResponse response = f.restore(f.productionBackup);
@@ -158,8 +158,9 @@ class RestoreIT extends RestoreFixtures {
     @Test
     void theJobReportsItsPhaseAndProgressWhileItRuns() throws Exception {
         // a pg_restore that is slow to start reading, so the job is seen mid-way
-        Path tools = FakeTools.wrapping("pg_restore", "for a in \"$@\"; do case \"$a\" in --dbname=*) sleep 4;; esac; done\n"
-                + "exec \"$REAL\" \"$@\"");
+        Path tools = FakeTools.wrapping("pg_restore",
+                "for a in \"$@\"; do case \"$a\" in --dbname=*) sleep 4;; esac; done\n"
+                        + "exec \"$REAL\" \"$@\"");
         Fixture f = new Fixture(Map.of("PG_TOOLS_DIR", tools.toString(), "WAIT_BUDGET_SECONDS", "0"));
 
         APIGatewayV2HTTPResponse started = f.restore(f.productionBackup);

@@ -37,8 +37,8 @@ class RestoreJobsIT extends RestoreFixtures {
         f.workerGate = new CountDownLatch(1);
 
         ExecutorService threads = Executors.newFixedThreadPool(2);
-        CompletableFuture<APIGatewayV2HTTPResponse> first =
-                CompletableFuture.supplyAsync(() -> f.restore(f.productionBackup), threads);
+        CompletableFuture<APIGatewayV2HTTPResponse> first = CompletableFuture
+                .supplyAsync(() -> f.restore(f.productionBackup), threads);
         String lockKey = f.stack.wiring.keys.restoreLock();
         Waits.until(Duration.ofSeconds(30), "the first restore to take the lock",
                 () -> f.keys("pgbackup/locks/").contains(lockKey) && !f.jobKeys().isEmpty());
@@ -62,7 +62,8 @@ class RestoreJobsIT extends RestoreFixtures {
         f.workerGate = null;
         APIGatewayV2HTTPResponse early = f.restore(f.productionBackup);
         assertEquals(409, early.getStatusCode(), early.getBody());
-        assertTrue(((String) bodyOf(early).get("message")).contains("started before its last restore"), early.getBody());
+        assertTrue(((String) bodyOf(early).get("message")).contains("started before its last restore"),
+                early.getBody());
         f.takeSafetyBackup();
         APIGatewayV2HTTPResponse third = f.restore(f.productionBackup);
         assertEquals(200, third.getStatusCode(), third.getBody());
@@ -85,7 +86,8 @@ class RestoreJobsIT extends RestoreFixtures {
         assertEquals(2, copies.size(), copies.toString());
         assertTrue(copies.get(1).equals(copies.get(0) + "_2"), copies.toString());
         assertEquals(productionSnapshot, pg.snapshot(f.target));
-        assertEquals(productionSnapshot, pg.snapshot(copies.get(1)), "the second copy holds the first restore's result");
+        assertEquals(productionSnapshot, pg.snapshot(copies.get(1)),
+                "the second copy holds the first restore's result");
         assertEquals(f.stagingSnapshot, pg.snapshot(copies.get(0)), "the first copy holds the original staging data");
         f.assertNoLeftovers();
     }
@@ -104,8 +106,9 @@ class RestoreJobsIT extends RestoreFixtures {
         String mode = f.stack.wiring.config.restoreMode().name();
 
         // a second delivery of a finished job, an unknown job, no job at all, the old payload shape
-        assertEquals("IGNORED", worker.handleRequest(new WorkerPayload(done.jobId(), "staging", f.productionBackup, mode)
-                .toMap(), context).get("status"));
+        assertEquals("IGNORED",
+                worker.handleRequest(new WorkerPayload(done.jobId(), "staging", f.productionBackup, mode)
+                        .toMap(), context).get("status"));
         assertEquals("IGNORED", worker.handleRequest(new WorkerPayload(UUID.randomUUID().toString(), "staging",
                 f.productionBackup, mode).toMap(), context).get("status"));
         assertEquals("IGNORED", worker.handleRequest(Map.of("jobId", done.jobId()), context).get("status"));
@@ -133,11 +136,20 @@ class RestoreJobsIT extends RestoreFixtures {
         swapped.put("filename", planted);
         Map<String, Object> refused = worker.handleRequest(swapped, context);
         assertEquals("FAILED", refused.get("status"));
-        assertTrue(((String) refused.get("message")).startsWith("Restore refused: the job record and the invoke payload "
-                + "disagree"), (String) refused.get("message"));
+        assertTrue(
+                ((String) refused.get("message")).startsWith("Restore refused: the job record and the invoke payload "
+                        + "disagree"),
+                (String) refused.get("message"));
         assertTrue(f.stack.wiring.restoreLock().holder().isEmpty(), "its own lock is released");
 
-        // a running job without the lock (another restore holds it): refused, and that lock stays
+        aJobWithoutTheLockIsRefused(f, worker, context, mode);
+        assertEquals(databases, pg.databases(f.target));
+        assertEquals(productionSnapshot, pg.snapshot(f.target));
+    }
+
+    /** A running job without the lock (another restore holds it): refused, and that lock stays. */
+    private static void aJobWithoutTheLockIsRefused(Fixture f, RestoreWorkerHandler worker, TestContext context,
+            String mode) {
         assertTrue(f.stack.wiring.restoreLock().acquire("99999999-8888-7777-6666-555555555555", "someone",
                 f.productionBackup).acquired());
         String unlocked = UUID.randomUUID().toString();
@@ -146,10 +158,9 @@ class RestoreJobsIT extends RestoreFixtures {
         Map<String, Object> result = worker.handleRequest(new WorkerPayload(unlocked, "staging", f.productionBackup,
                 mode).toMap(), context);
         assertEquals("FAILED", result.get("status"));
-        assertTrue(((String) result.get("message")).contains("does not hold the restore lock"), (String) result.get("message"));
+        assertTrue(((String) result.get("message")).contains("does not hold the restore lock"),
+                (String) result.get("message"));
         assertEquals("99999999-8888-7777-6666-555555555555",
                 f.stack.wiring.restoreLock().holder().orElseThrow().jobId());
-        assertEquals(databases, pg.databases(f.target));
-        assertEquals(productionSnapshot, pg.snapshot(f.target));
     }
 }

@@ -29,7 +29,8 @@ class RestoreMetricsTest {
         RestoreApiFixture.Stack s = new RestoreApiFixture.Stack();
         s.unit.onLaunch = (fn, payload) -> {
             s.unit.clock.set(UnitStack.T0.plusSeconds(7));
-            new RestoreWorkerHandler(s.unit.wiring).handleRequest((Map<String, Object>) RestoreApiFixture.parse(payload),
+            new RestoreWorkerHandler(s.unit.wiring).handleRequest(
+                    (Map<String, Object>) RestoreApiFixture.parse(payload),
                     new TestContext(Duration.ofMinutes(15)));
         };
 

@@ -154,7 +154,8 @@ class RestoreServiceTest {
         assertEquals(RestoreFailure.TargetState.RENAMED_AWAY, f.state());
         assertEquals(Map.of(PRE, "original"), server.contents());
         assertTrue(s.swapJournalExists());
-        assertEquals(List.of(), s.journal(), "the original under the copy's name is in no journal of created databases");
+        assertEquals(List.of(), s.journal(),
+                "the original under the copy's name is in no journal of created databases");
 
         s.run("job-2", RestoreRequest.REPLACE);
 

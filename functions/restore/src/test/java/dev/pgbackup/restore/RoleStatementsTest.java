@@ -246,16 +246,16 @@ class RoleStatementsTest {
 
     @ParameterizedTest
     @ValueSource(strings = {
-        "DROP ROLE app_owner;",
-        "CREATE ROLE app_owner; DROP ROLE postgres;",
-        "ALTER ROLE app_owner WITH SUPERUSER PASSWORD 'md5abc';",
-        "ALTER ROLE app_owner WITH LOGIN; DROP TABLE x;",
-        "CREATE ROLE App_Owner;",
-        "GRANT app_owner TO x; SELECT 1;",
-        "GRANT ALL ON DATABASE x TO app_owner;",
-        "SELECT pg_terminate_backend(1);",
-        "\\! rm -rf /",
-        "ALTER ROLE app_owner WITH LOGIN"
+            "DROP ROLE app_owner;",
+            "CREATE ROLE app_owner; DROP ROLE postgres;",
+            "ALTER ROLE app_owner WITH SUPERUSER PASSWORD 'md5abc';",
+            "ALTER ROLE app_owner WITH LOGIN; DROP TABLE x;",
+            "CREATE ROLE App_Owner;",
+            "GRANT app_owner TO x; SELECT 1;",
+            "GRANT ALL ON DATABASE x TO app_owner;",
+            "SELECT pg_terminate_backend(1);",
+            "\\! rm -rf /",
+            "ALTER ROLE app_owner WITH LOGIN"
     })
     void anyOtherLineRefusesTheFileNamingTheLine(String line) {
         RoleStatements.Unrecognised e = assertThrows(RoleStatements.Unrecognised.class,

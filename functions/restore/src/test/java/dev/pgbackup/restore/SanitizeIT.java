@@ -69,8 +69,9 @@ class SanitizeIT {
         assertTrue(job.timings().containsKey("sanitize") && job.timings().containsKey("analyze"), job.timings()
                 .toString());
         List<String> timed = List.copyOf(job.timings().keySet());
-        assertTrue(timed.indexOf("pg_restore") < timed.indexOf("sanitize") && timed.indexOf("sanitize")
-                < timed.indexOf("analyze") && timed.indexOf("analyze") < timed.indexOf("swap"), timed.toString());
+        assertTrue(timed.indexOf("pg_restore") < timed.indexOf("sanitize")
+                && timed.indexOf("sanitize") < timed.indexOf("analyze")
+                && timed.indexOf("analyze") < timed.indexOf("swap"), timed.toString());
         String audit = f.stack.audit();
         assertTrue(audit.contains("\"sanitized\":\"ssm:" + parameter + " (sha256 " + sha256(script) + ")\""), audit);
         String everything = audit + f.raw("pgbackup/") + String.join("\n", f.responses);
@@ -100,7 +101,9 @@ class SanitizeIT {
         assertEquals(List.of(), f.keys("pgbackup/locks/"));
         JobRecord job = f.jobs().get(0);
         assertEquals("sanitising script: ERROR 42P01: relation \"audit_log\" does not exist", job.diagnostic());
-        assertFalse((f.stack.audit() + f.raw("pgbackup/jobs/") + f.raw("pgbackup/state/")).contains("masked@example.invalid"),
+        assertFalse(
+                (f.stack.audit() + f.raw("pgbackup/jobs/") + f.raw("pgbackup/state/"))
+                        .contains("masked@example.invalid"),
                 "the script's text is never logged or recorded");
     }
 
@@ -116,9 +119,11 @@ class SanitizeIT {
         APIGatewayV2HTTPResponse unguarded = f.restore(customersOnly);
 
         assertEquals(500, unguarded.getStatusCode(), unguarded.getBody());
-        assertTrue(((String) RestoreIT.bodyOf(unguarded).get("message")).contains("SQLSTATE 42P01 (a table that does not "
-                + "exist: this restore has only some tables, and the script names one it does not have; guard such "
-                + "statements with to_regclass(...)"), unguarded.getBody());
+        assertTrue(
+                ((String) RestoreIT.bodyOf(unguarded).get("message")).contains("SQLSTATE 42P01 (a table that does not "
+                        + "exist: this restore has only some tables, and the script names one it does not have; guard such "
+                        + "statements with to_regclass(...)"),
+                unguarded.getBody());
         assertEquals(List.of(), f.beside(), "the failed copy is dropped");
         assertEquals(f.stagingSnapshot, f.pg.snapshot(f.target));
 
@@ -166,11 +171,14 @@ class SanitizeIT {
 
         assertEquals(500, response.getStatusCode(), response.getBody());
         String message = (String) RestoreIT.bodyOf(response).get("message");
-        assertTrue(message.startsWith("Restore refused: the sanitising script ssm:/pharmatracker/staging/no-such-script-"),
+        assertTrue(
+                message.startsWith("Restore refused: the sanitising script ssm:/pharmatracker/staging/no-such-script-"),
                 message);
-        assertTrue(message.endsWith("could not be read (A configuration parameter is missing from SSM (its name is in the "
-                + "function's log)); a backup of another environment is never restored without it. The database '"
-                + f.target + "' was not changed"), message);
+        assertTrue(
+                message.endsWith("could not be read (A configuration parameter is missing from SSM (its name is in the "
+                        + "function's log)); a backup of another environment is never restored without it. The database '"
+                        + f.target + "' was not changed"),
+                message);
         assertEquals(f.stagingSnapshot, f.pg.snapshot(f.target));
         assertEquals(List.of(), f.beside());
     }

@@ -96,9 +96,11 @@ class ServerSpaceIT {
     static void manifest(RestoreIT.Fixture f, long databaseBytes) {
         Instant when = Instant.now().minus(Duration.ofHours(3));
         new Records(f.stack.wiring.objects).write(f.stack.wiring.keys.of("production").manifest(f.productionBackup,
-                BackupClass.SCHEDULED), new Manifest(f.productionBackup, "production", BackupClass.SCHEDULED, "job",
-                when, when, RestoreIT.productionDump.length, RestoreIT.sha256(RestoreIT.productionDump), "15", "15",
-                "gzip", null).withDatabaseBytes(databaseBytes));
+                BackupClass.SCHEDULED),
+                new Manifest(f.productionBackup, "production", BackupClass.SCHEDULED, "job",
+                        when, when, RestoreIT.productionDump.length, RestoreIT.sha256(RestoreIT.productionDump), "15",
+                        "15",
+                        "gzip", null).withDatabaseBytes(databaseBytes));
     }
 
     @Test
@@ -135,7 +137,8 @@ class ServerSpaceIT {
     @Test
     void aCopyBesideIsCheckedForRoomToo() throws Exception {
         String instance = "staging-db-" + UUID.randomUUID().toString().substring(0, 6);
-        RestoreIT.Fixture f = new RestoreIT.Fixture(Map.of("DB_INSTANCE_IDENTIFIER", instance), Clock.systemUTC(), false,
+        RestoreIT.Fixture f = new RestoreIT.Fixture(Map.of("DB_INSTANCE_IDENTIFIER", instance), Clock.systemUTC(),
+                false,
                 null);
         manifest(f, 10_000_000_000L);
         freeStorage(f, instance, 11_000_000_000d, Instant.now().minus(Duration.ofMinutes(3)));
@@ -159,7 +162,8 @@ class ServerSpaceIT {
 
         String details = f.jobs().get(0).details();
         assertTrue(details.contains("free space not checked: DB_INSTANCE_IDENTIFIER is not set (set "
-                + "DbInstanceIdentifier for an RDS instance; Aurora grows its own storage and is not checked)"), details);
+                + "DbInstanceIdentifier for an RDS instance; Aurora grows its own storage and is not checked)"),
+                details);
         assertFalse(details.contains("free space checked:"), details);
     }
 }

@@ -154,8 +154,10 @@ class TableSelectionTest {
                 () -> TableSelection.parse(LISTING).choose(List.of("public.orders", "public.ordrs", "nope.*",
                         "public.big_orders")));
 
-        assertEquals("the backup has no table public.ordrs, nope.*, public.big_orders (names are as the database stores "
-                + "them: schema.table, lower-case unless created quoted)", refused.getMessage());
+        assertEquals(
+                "the backup has no table public.ordrs, nope.*, public.big_orders (names are as the database stores "
+                        + "them: schema.table, lower-case unless created quoted)",
+                refused.getMessage());
     }
 
     @Test

@@ -4,11 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pgbackup.local.iam.IamRequests.Request;
 import dev.pgbackup.local.iam.IamSimulator.Result;
-import dev.pgbackup.template.SamTemplate;
 import dev.pgbackup.template.Stack;
-import dev.pgbackup.testsupport.RepoPaths;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,72 +18,7 @@ import org.junit.jupiter.api.Test;
  * anything over plain HTTP. Beside them, the few allowed requests that the key-policy decisions (docs/encryption.md)
  * rest on.
  */
-class IamBoundariesIT {
-    static final SamTemplate TEMPLATE = SamTemplate.load(RepoPaths.root());
-    static final String BUCKET = "pharmatracker-backups";
-    static final String BUCKET_KEY = "arn:aws:kms:us-east-1:123456789012:key/bucket-default-key";
-    static final String SSM_KEY = "arn:aws:kms:us-east-1:123456789012:key/securestrings-key";
-    static final String FILE = "-on-2026-11-28-at-02-00-00-AM-IST.dump";
-    static final List<String> API = List.of("BackupApiFunction", "ListBackupsFunction", "JobStatusFunction",
-            "RetentionPreviewFunction", "RestoreApiFunction");
-    static final List<String> WORKERS = List.of("BackupWorkerFunction", "RestoreWorkerFunction", "RestoreDrillFunction");
-
-    static Stack deploy(String environment, Map<String, String> more) {
-        Map<String, String> p = new HashMap<>(Map.of("EnvironmentName", environment, "BucketName", BUCKET,
-                "DbUrlParameterName", "/pharmatracker/" + environment + "/db-url",
-                "JwtSecretParameterName", "/pharmatracker/" + environment + "/jwt-secret",
-                "RestorePasskeyParameterName", "/pharmatracker/" + environment + "/restore-passkey",
-                "BucketKmsKeyArn", BUCKET_KEY, "SsmKmsKeyArn", SSM_KEY));
-        p.putAll(more);
-        return TEMPLATE.deploy("pharmatracker-" + environment, p, Map.of());
-    }
-
-    // staging accepts any environment's backups (the seed restores production's); production only its own and lists
-    // staging's restore roles as readers of its key, as docs/deploy.md orders a two-environment deploy
-    static final Stack STAGING = deploy("staging", Map.of("DbInstanceIdentifier", "shared-db", "DrillEnabled", "true"));
-    static final Stack PRODUCTION = deploy("production", Map.of("RestoreSourceEnvironments", "production",
-            "ClientSideEncryption", "true", "DbSecretArn", "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod-db-AbCdEf",
-            "DbUrlParameterName", "", "DbIamAuth", "true", "DbResourceId", "db-ABCDEFGHIJKL", "DbUser", "backup_user",
-            "BackupKeyReaderRoleArns", STAGING.output("RestoreWorkerRoleArn").orElseThrow() + ","
-                    + STAGING.output("RestoreApiRoleArn").orElseThrow()));
-    /** Production as deployed before it named any reader. */
-    static final Stack PRODUCTION_ALONE = deploy("production", Map.of("RestoreSourceEnvironments", "production"));
-
-    final KeyPolicies keys = new KeyPolicies(List.of(STAGING, PRODUCTION));
-    final IamRequests requests = new IamRequests(TEMPLATE, keys);
-
-    static String key(Stack stack) {
-        return stack.attribute("BackupKey", "Arn");
-    }
-
-    Request s3(Stack stack, String function, String action, String key, String what) {
-        boolean bucket = key == null;
-        return IamRequests.request(stack, function, action, "arn:aws:s3:::" + BUCKET + (bucket ? "" : "/" + key),
-                Map.of(), requests.bucketPolicyOf(stack), "the bucket policy", what);
-    }
-
-    Request kms(Stack stack, String function, String action, String keyArn, Map<String, Object> context,
-                Map<String, Object> keyPolicy, String what) {
-        Map<String, Object> c = new LinkedHashMap<>(context);
-        c.put("kms:CallerAccount", Stack.ACCOUNT);
-        return IamRequests.request(stack, function, action, keyArn, c, keyPolicy, "key policy", what);
-    }
-
-    static Map<String, Object> viaS3() {
-        return Map.of("kms:ViaService", "s3.us-east-1.amazonaws.com",
-                "kms:EncryptionContext:aws:s3:arn", "arn:aws:s3:::" + BUCKET, "kms:EncryptionContextKeys", List.of("aws:s3:arn"));
-    }
-
-    static Map<String, Object> clientSide(String environment) {
-        return Map.of("kms:EncryptionContext:app", "pharmatracker", "kms:EncryptionContext:environment", environment,
-                "kms:EncryptionContext:filename", "pharmatracker-" + environment + FILE,
-                "kms:EncryptionContextKeys", List.of("app", "aws-crypto-public-key", "environment", "filename"));
-    }
-
-    static List<String> functions(Stack stack) {
-        return stack.functions().stream().map(Stack.Function::logicalId).toList();
-    }
-
+class IamBoundariesIT extends IamBoundaryFixture {
     /**
      * The sanitising script is the operator's: it is read by the restore, never written or deleted by any function of
      * either stack (its own or the other's), and no function reads the other environment's script parameter.
@@ -101,8 +33,10 @@ class IamBoundariesIT {
                     denied.add(s3(stack, function, "s3:DeleteObject", script, function + " deletes " + script));
                 }
                 String other = stack == STAGING ? "production" : "staging";
-                denied.add(IamRequests.request(stack, function, "ssm:GetParameter", "arn:aws:ssm:us-east-1:123456789012:"
-                        + "parameter/pharmatracker/" + other + "/sanitize-script", Map.of(), null, null,
+                denied.add(IamRequests.request(stack, function, "ssm:GetParameter",
+                        "arn:aws:ssm:us-east-1:123456789012:"
+                                + "parameter/pharmatracker/" + other + "/sanitize-script",
+                        Map.of(), null, null,
                         function + " reads " + other + "'s sanitising script"));
             }
         }
@@ -141,8 +75,10 @@ class IamBoundariesIT {
             for (String function : functions(from)) {
                 for (String key : written) {
                     denied.add(s3(from, function, "s3:PutObject", key, from.name + " writes " + other + "'s " + key));
-                    denied.add(s3(from, function, "s3:DeleteObject", key, from.name + " deletes " + other + "'s " + key));
-                    denied.add(s3(from, function, "s3:AbortMultipartUpload", key, from.name + " aborts an upload to " + key));
+                    denied.add(
+                            s3(from, function, "s3:DeleteObject", key, from.name + " deletes " + other + "'s " + key));
+                    denied.add(s3(from, function, "s3:AbortMultipartUpload", key,
+                            from.name + " aborts an upload to " + key));
                 }
                 for (String key : keysOfOther) {
                     denied.add(s3(from, function, "s3:GetObject", key, from.name + " reads " + other + "'s " + key));
@@ -151,9 +87,12 @@ class IamBoundariesIT {
         }
         // production accepts only its own backups: it reads neither staging's archives nor their manifests
         for (String function : functions(PRODUCTION)) {
-            denied.add(s3(PRODUCTION, function, "s3:GetObject", "pharmatracker-staging" + FILE, "production reads a staging backup"));
-            denied.add(s3(PRODUCTION, function, "s3:GetObject", "pgbackup/manifests/pharmatracker-staging/pharmatracker-staging"
-                    + FILE + ".scheduled.json", "production reads a staging manifest"));
+            denied.add(s3(PRODUCTION, function, "s3:GetObject", "pharmatracker-staging" + FILE,
+                    "production reads a staging backup"));
+            denied.add(s3(PRODUCTION, function, "s3:GetObject",
+                    "pgbackup/manifests/pharmatracker-staging/pharmatracker-staging"
+                            + FILE + ".scheduled.json",
+                    "production reads a staging manifest"));
         }
     }
 
@@ -165,38 +104,51 @@ class IamBoundariesIT {
             for (String function : API) {
                 denied.add(s3(stack, function, "s3:PutObject", own + FILE, function + " writes a backup"));
                 denied.add(s3(stack, function, "s3:DeleteObject", own + FILE, function + " deletes a backup"));
-                denied.add(s3(stack, function, "s3:PutObject", "pgbackup/manifests/" + own + "/" + own + FILE + ".scheduled.json",
+                denied.add(s3(stack, function, "s3:PutObject",
+                        "pgbackup/manifests/" + own + "/" + own + FILE + ".scheduled.json",
                         function + " writes a manifest"));
-                denied.add(s3(stack, function, "s3:PutObject", "pgbackup/claims/" + own + "/0b3f", function + " claims a job"));
+                denied.add(s3(stack, function, "s3:PutObject", "pgbackup/claims/" + own + "/0b3f",
+                        function + " claims a job"));
                 denied.add(s3(stack, function, "s3:PutObject", "pgbackup/state/" + own + "/databases.json",
                         function + " writes the journal of databases"));
                 denied.add(s3(stack, function, "s3:ListBucketMultipartUploads", null, function + " lists uploads"));
-                denied.add(IamRequests.request(stack, function, "ssm:GetParameter", "arn:aws:ssm:us-east-1:123456789012:parameter/"
-                        + "pharmatracker/" + env + "/db-url", Map.of(), null, null, function + " reads the database URL"));
+                denied.add(IamRequests.request(stack, function, "ssm:GetParameter",
+                        "arn:aws:ssm:us-east-1:123456789012:parameter/"
+                                + "pharmatracker/" + env + "/db-url",
+                        Map.of(), null, null, function + " reads the database URL"));
                 denied.add(kms(stack, function, "kms:GenerateDataKey", key(stack), viaS3(), keys.of(key(stack)),
                         function + " encrypts with the backup key"));
                 denied.add(kms(stack, function, "kms:Decrypt", key(stack), clientSide(env), keys.of(key(stack)),
                         function + " decrypts a client-side data key"));
-                denied.add(IamRequests.request(stack, function, "cloudwatch:GetMetricStatistics", "*", Map.of(), null, null,
+                denied.add(IamRequests.request(stack, function, "cloudwatch:GetMetricStatistics", "*", Map.of(), null,
+                        null,
                         function + " reads the database server's metrics"));
                 denied.add(IamRequests.request(stack, function, "events:PutEvents",
-                        "arn:aws:events:us-east-1:123456789012:event-bus/default", Map.of(), null, null, function + " announces a job"));
+                        "arn:aws:events:us-east-1:123456789012:event-bus/default", Map.of(), null, null,
+                        function + " announces a job"));
             }
             readOnlyFunctionsWriteNothing(denied, stack, own);
-            denied.add(IamRequests.request(stack, "BackupApiFunction", "lambda:InvokeFunction", "arn:aws:lambda:us-east-1:"
-                    + "123456789012:function:" + stack.ref("RestoreWorkerFunction"), Map.of(), null, null,
+            denied.add(IamRequests.request(stack, "BackupApiFunction", "lambda:InvokeFunction",
+                    "arn:aws:lambda:us-east-1:"
+                            + "123456789012:function:" + stack.ref("RestoreWorkerFunction"),
+                    Map.of(), null, null,
                     "the backup API starts a restore"));
-            denied.add(IamRequests.request(stack, "RestoreApiFunction", "lambda:InvokeFunction", "arn:aws:lambda:us-east-1:"
-                    + "123456789012:function:" + stack.ref("BackupWorkerFunction"), Map.of(), null, null,
+            denied.add(IamRequests.request(stack, "RestoreApiFunction", "lambda:InvokeFunction",
+                    "arn:aws:lambda:us-east-1:"
+                            + "123456789012:function:" + stack.ref("BackupWorkerFunction"),
+                    Map.of(), null, null,
                     "the restore API starts a backup"));
             denied.add(kms(stack, "JobStatusFunction", "kms:GenerateDataKey", BUCKET_KEY, viaS3(), KeyPolicies.DEFAULT,
                     "the job status writes under the bucket's key"));
         }
         for (String function : API) {
             denied.add(IamRequests.request(PRODUCTION, function, "secretsmanager:GetSecretValue",
-                    PRODUCTION.parameters().get("DbSecretArn"), Map.of(), null, null, function + " reads the database secret"));
-            denied.add(IamRequests.request(PRODUCTION, function, "rds-db:connect", "arn:aws:rds-db:us-east-1:123456789012:"
-                    + "dbuser:db-ABCDEFGHIJKL/backup_user", Map.of(), null, null, function + " connects to the database"));
+                    PRODUCTION.parameters().get("DbSecretArn"), Map.of(), null, null,
+                    function + " reads the database secret"));
+            denied.add(IamRequests.request(PRODUCTION, function, "rds-db:connect",
+                    "arn:aws:rds-db:us-east-1:123456789012:"
+                            + "dbuser:db-ABCDEFGHIJKL/backup_user",
+                    Map.of(), null, null, function + " connects to the database"));
         }
     }
 
@@ -210,8 +162,10 @@ class IamBoundariesIT {
             }
             denied.add(s3(stack, function, "s3:GetObject", own + FILE, function + " reads a backup"));
             for (String worker : List.of("BackupWorkerFunction", "RestoreWorkerFunction")) {
-                denied.add(IamRequests.request(stack, function, "lambda:InvokeFunction", "arn:aws:lambda:us-east-1:123456789012:"
-                        + "function:" + stack.ref(worker), Map.of(), null, null, function + " starts the " + worker));
+                denied.add(IamRequests.request(stack, function, "lambda:InvokeFunction",
+                        "arn:aws:lambda:us-east-1:123456789012:"
+                                + "function:" + stack.ref(worker),
+                        Map.of(), null, null, function + " starts the " + worker));
             }
             if (!function.equals("JobStatusFunction")) {
                 denied.add(kms(stack, function, "kms:Decrypt", BUCKET_KEY, viaS3(), KeyPolicies.DEFAULT,
@@ -225,10 +179,12 @@ class IamBoundariesIT {
         String production = key(PRODUCTION);
         Map<String, Object> productionPolicy = keys.of(production);
         for (String function : functions(STAGING)) {
-            denied.add(kms(STAGING, function, "kms:Decrypt", key(PRODUCTION_ALONE), viaS3(), KeyPolicies.keyPolicy(PRODUCTION_ALONE),
+            denied.add(kms(STAGING, function, "kms:Decrypt", key(PRODUCTION_ALONE), viaS3(),
+                    KeyPolicies.keyPolicy(PRODUCTION_ALONE),
                     "staging reads production's archive before production names it a reader"));
             denied.add(kms(STAGING, function, "kms:Decrypt", key(PRODUCTION_ALONE), clientSide("production"),
-                    KeyPolicies.keyPolicy(PRODUCTION_ALONE), "staging decrypts production's data key before it is a reader"));
+                    KeyPolicies.keyPolicy(PRODUCTION_ALONE),
+                    "staging decrypts production's data key before it is a reader"));
             denied.add(kms(STAGING, function, "kms:Decrypt", production, clientSide("staging"), productionPolicy,
                     "staging decrypts with production's key a data key of another context"));
             denied.add(kms(STAGING, function, "kms:GenerateDataKey", production, viaS3(), productionPolicy,
@@ -238,7 +194,8 @@ class IamBoundariesIT {
                         "a staging function that is not a reader decrypts production's archive"));
             }
         }
-        denied.add(kms(STAGING, "RestoreApiFunction", "kms:Decrypt", production, clientSide("production"), productionPolicy,
+        denied.add(kms(STAGING, "RestoreApiFunction", "kms:Decrypt", production, clientSide("production"),
+                productionPolicy,
                 "staging's internet-facing restore API decrypts production's data key itself"));
         Map<String, Object> anyDecrypt = Map.of("Version", "2012-10-17", "Statement", List.of(Map.of("Effect", "Allow",
                 "Action", "kms:Decrypt", "Resource", "*")));
@@ -250,7 +207,7 @@ class IamBoundariesIT {
             c.put("kms:CallerAccount", Stack.ACCOUNT);
             denied.add(new Request(developer, "kms:Decrypt", production, c, List.of(new Stack.Policy("DecryptAnything",
                     anyDecrypt)), productionPolicy, "key policy", "a role of the account with kms:Decrypt on * reads "
-                    + "production's backups"));
+                            + "production's backups"));
         }
         // the bucket's and the SecureStrings' keys are used only through their services
         for (Stack stack : List.of(STAGING, PRODUCTION)) {
@@ -270,13 +227,15 @@ class IamBoundariesIT {
         for (String function : functions(STAGING)) {
             allowed.add(s3(STAGING, function, "s3:ListBucket", null, function + " lists the bucket"));
         }
-        allowed.add(s3(STAGING, "BackupWorkerFunction", "s3:PutObject", own + FILE, "the backup worker writes a backup"));
+        allowed.add(
+                s3(STAGING, "BackupWorkerFunction", "s3:PutObject", own + FILE, "the backup worker writes a backup"));
         allowed.add(s3(STAGING, "BackupWorkerFunction", "s3:DeleteObject", own + FILE, "retention deletes a backup"));
         // an archive written before production's key (SSE-S3) needs no key at all: what RestoreSourceEnvironments
         // allows, IAM allows (docs/encryption.md, decision 4)
         allowed.add(s3(STAGING, "RestoreWorkerFunction", "s3:GetObject", "pharmatracker-production" + FILE,
                 "staging's restore worker reads a production backup"));
-        allowed.add(s3(STAGING, "JobStatusFunction", "s3:GetObject", "pgbackup/jobs/" + own + "/0b3f.json", "a job's status"));
+        allowed.add(s3(STAGING, "JobStatusFunction", "s3:GetObject", "pgbackup/jobs/" + own + "/0b3f.json",
+                "a job's status"));
         allowed.add(s3(STAGING, "RestoreDrillFunction", "s3:PutObject", "pgbackup/state/" + own + "/databases.json",
                 "the drill's journal of databases"));
         return allowed;
@@ -289,7 +248,8 @@ class IamBoundariesIT {
         Map<String, Object> policy = keys.of(production);
         allowed.add(kms(PRODUCTION, "BackupWorkerFunction", "kms:GenerateDataKey", production, viaS3(), policy,
                 "production's backup worker writes an SSE-KMS archive"));
-        allowed.add(kms(PRODUCTION, "BackupWorkerFunction", "kms:GenerateDataKey", production, clientSide("production"), policy,
+        allowed.add(kms(PRODUCTION, "BackupWorkerFunction", "kms:GenerateDataKey", production, clientSide("production"),
+                policy,
                 "production's backup worker encrypts an archive itself"));
         allowed.add(kms(PRODUCTION, "RestoreApiFunction", "kms:Decrypt", production, viaS3(), policy,
                 "production's restore API reads its backup's first byte"));
@@ -306,7 +266,8 @@ class IamBoundariesIT {
         allowed.add(kms(STAGING, "BackupApiFunction", "kms:GenerateDataKey", BUCKET_KEY, viaS3(), KeyPolicies.DEFAULT,
                 "the backup API writes a job record under the bucket's key"));
         Map<String, Object> viaSsm = Map.of("kms:ViaService", "ssm.us-east-1.amazonaws.com",
-                "kms:EncryptionContext:PARAMETER_ARN", "arn:aws:ssm:us-east-1:123456789012:parameter/pharmatracker/staging/jwt-secret");
+                "kms:EncryptionContext:PARAMETER_ARN",
+                "arn:aws:ssm:us-east-1:123456789012:parameter/pharmatracker/staging/jwt-secret");
         for (String function : functions(STAGING)) {
             allowed.add(kms(STAGING, function, "kms:Decrypt", SSM_KEY, viaSsm, KeyPolicies.DEFAULT, function
                     + " reads a SecureString under the parameters' key"));
@@ -325,12 +286,13 @@ class IamBoundariesIT {
             if (!result.denied() || !result.ignoredContextKeys().isEmpty()) {
                 allowed.add(r.what() + ": " + r.action() + " on " + r.resource() + " -> " + result.result() + " by "
                         + result.allowedBy() + (result.ignoredContextKeys().isEmpty() ? "" : ", ignored "
-                        + result.ignoredContextKeys()));
+                                + result.ignoredContextKeys()));
             }
         }
         System.out.println("IamBoundariesIT: " + table.size() + " requests that must be denied (" + results.size()
                 + " distinct), " + allowed.size() + " not denied");
-        assertTrue(allowed.isEmpty(), allowed.size() + " requests the template must not allow:\n" + String.join("\n", allowed));
+        assertTrue(allowed.isEmpty(),
+                allowed.size() + " requests the template must not allow:\n" + String.join("\n", allowed));
     }
 
     @Test

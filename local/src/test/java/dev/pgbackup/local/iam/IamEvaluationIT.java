@@ -27,7 +27,8 @@ import org.junit.jupiter.api.Test;
  */
 class IamEvaluationIT {
     /** The modules whose integration tests make calls. */
-    static final List<String> RECORDING_MODULES = List.of("functions/backup", "functions/list", "functions/restore", "local");
+    static final List<String> RECORDING_MODULES = List.of("functions/backup", "functions/list", "functions/restore",
+            "local");
 
     @Test
     void everyRecordedCallIsAllowedAndNothingIsIgnored() throws IOException {
@@ -52,7 +53,8 @@ class IamEvaluationIT {
         batch.addAll(overHttp);
         Map<Request, Result> results = IamSimulator.evaluate(batch);
         long evaluated = System.nanoTime();
-        System.out.printf("mapped in %.1f s, evaluated in %.1f s%n", (mapped - start) / 1e9, (evaluated - mapped) / 1e9);
+        System.out.printf("mapped in %.1f s, evaluated in %.1f s%n", (mapped - start) / 1e9,
+                (evaluated - mapped) / 1e9);
 
         Map<String, List<String>> problems = new TreeMap<>();
         Map<String, Map<String, Integer>> byFunction = new TreeMap<>();
@@ -79,8 +81,10 @@ class IamEvaluationIT {
         judgeOverHttp(overHttp, results, problems);
 
         String report = report(recorded, all.size(), results.size(), byFunction, bySet, stacksBySet, problems.size())
-                + String.format("%n%d kinds of S3 request (each function's first of each action, per stack) replayed over "
-                + "plain HTTP: all denied by the bucket policy (DenyInsecureTransport) unless listed above%n", overHttp.size());
+                + String.format(
+                        "%n%d kinds of S3 request (each function's first of each action, per stack) replayed over "
+                                + "plain HTTP: all denied by the bucket policy (DenyInsecureTransport) unless listed above%n",
+                        overHttp.size());
         Files.writeString(Files.createDirectories(root.resolve("local/target/iam")).resolve("evaluation.txt"), report);
         System.out.println(report);
         assertNoProblems(problems);
@@ -101,7 +105,7 @@ class IamEvaluationIT {
 
     /** The bucket policy must refuse each over plain HTTP, whatever the key. */
     private static void judgeOverHttp(List<Request> overHttp, Map<Request, Result> results,
-                                      Map<String, List<String>> problems) {
+            Map<String, List<String>> problems) {
         for (Request r : overHttp) {
             Result result = results.get(r);
             if (!result.denied() || !result.ignoredContextKeys().isEmpty()) {
@@ -115,24 +119,28 @@ class IamEvaluationIT {
     private static void assertNoProblems(Map<String, List<String>> problems) {
         assertTrue(problems.isEmpty(), () -> problems.size() + " distinct requests that template.yaml does not allow "
                 + "(or that the evaluator could not judge):\n\n" + String.join("\n\n", problems.values().stream()
-                .map(l -> l.get(0) + (l.size() > 1 ? "\n  (and " + (l.size() - 1) + " more calls like it)" : ""))
-                .toList()));
+                        .map(l -> l.get(0)
+                                + (l.size() > 1 ? "\n  (and " + (l.size() - 1) + " more calls like it)" : ""))
+                        .toList()));
     }
 
     /** The whole suite (no -Dit.test: Maven leaves the expression as it is) must exercise every function. */
     private static void everyFunctionWasExercised(SamTemplate template, Recordings recorded,
-                                                  Map<String, Map<String, Integer>> byFunction) {
+            Map<String, Map<String, Integer>> byFunction) {
         String picked = System.getProperty("iam.picked.tests", "");
         if ((picked.isEmpty() || picked.startsWith("${")) && recorded.modules.containsAll(RECORDING_MODULES)) {
             // every function of both computes (the workers on Managed Instances are functions of their own)
             TreeSet<String> unexercised = new TreeSet<>();
             for (String compute : List.of("lambda", "managed-instances")) {
-                template.deploy("coverage", Map.of("BucketName", "b", "DbUrlParameterName", "/d", "JwtSecretParameterName",
-                        "/j", "RestorePasskeyParameterName", "/p", "WorkerCompute", compute, "SubnetIds", "subnet-1"),
+                template.deploy("coverage",
+                        Map.of("BucketName", "b", "DbUrlParameterName", "/d", "JwtSecretParameterName",
+                                "/j", "RestorePasskeyParameterName", "/p", "WorkerCompute", compute, "SubnetIds",
+                                "subnet-1"),
                         Map.of()).functions().forEach(f -> unexercised.add(f.logicalId()));
             }
             unexercised.removeAll(byFunction.keySet());
-            assertTrue(unexercised.isEmpty(), "functions of template.yaml no integration test made a call for: " + unexercised);
+            assertTrue(unexercised.isEmpty(),
+                    "functions of template.yaml no integration test made a call for: " + unexercised);
         }
     }
 
@@ -157,9 +165,11 @@ class IamEvaluationIT {
         }
         if (result.denied()) {
             boolean keyPolicy = r.action().startsWith("kms:");
-            s.append("\n  missing: an Allow of ").append(r.action()).append(" on ").append(r.resource()).append(" in the ")
+            s.append("\n  missing: an Allow of ").append(r.action()).append(" on ").append(r.resource())
+                    .append(" in the ")
                     .append(call.function()).append(" role's policies").append(keyPolicy
-                            ? " and a key policy (" + r.resourcePolicyName() + ") that lets IAM grant it or names the role"
+                            ? " and a key policy (" + r.resourcePolicyName()
+                                    + ") that lets IAM grant it or names the role"
                             : "");
             if (!result.nearMisses().isEmpty()) {
                 s.append("\n  closest statements: ").append(result.nearMisses());
@@ -171,12 +181,14 @@ class IamEvaluationIT {
         return s.toString();
     }
 
-    private static String report(Recordings recorded, int requests, int distinct, Map<String, Map<String, Integer>> byFunction,
-                                 Map<String, Map<String, Integer>> bySet, Map<String, TreeSet<String>> stacks, int problems) {
+    private static String report(Recordings recorded, int requests, int distinct,
+            Map<String, Map<String, Integer>> byFunction,
+            Map<String, Map<String, Integer>> bySet, Map<String, TreeSet<String>> stacks, int problems) {
         StringBuilder s = new StringBuilder("IAM evaluation of the integration tests' calls (tools/iam, "
                 + "@cloud-copilot/iam-simulate) against template.yaml\n");
         s.append(String.format("%d calls from %d stacks (modules %s) -> %d IAM requests (%d distinct); %d denied or "
-                + "not judged%n%n", recorded.calls.size(), recorded.stacks.size(), recorded.modules, requests, distinct, problems));
+                + "not judged%n%n", recorded.calls.size(), recorded.stacks.size(), recorded.modules, requests, distinct,
+                problems));
         s.append(String.format("%-30s %8s %9s%n", "function", "calls", "requests"));
         byFunction.forEach((f, c) -> s.append(String.format("%-30s %8d %9d%n", f, c.get("calls"), c.get("requests"))));
         s.append(String.format("%n%-75s %7s %8s %9s%n", "parameter set", "stacks", "calls", "requests"));

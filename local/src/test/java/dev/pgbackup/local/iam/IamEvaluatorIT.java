@@ -46,9 +46,11 @@ class IamEvaluatorIT {
     private static Request dataKey(Stack stack, String key, Map<String, Object> keyPolicy, String environment) {
         return IamRequests.request(stack, "BackupWorkerFunction", "kms:GenerateDataKey", key, Map.of(
                 "kms:EncryptionContext:app", "pharmatracker", "kms:EncryptionContext:environment", environment,
-                "kms:EncryptionContext:filename", "pharmatracker-" + environment + "-on-2026-11-28-at-02-00-00-AM-IST.dump",
+                "kms:EncryptionContext:filename",
+                "pharmatracker-" + environment + "-on-2026-11-28-at-02-00-00-AM-IST.dump",
                 "kms:EncryptionContextKeys", List.of("app", "aws-crypto-public-key", "environment", "filename"),
-                "kms:CallerAccount", Stack.ACCOUNT), keyPolicy, "key policy", "staging's worker, " + environment
-                + "'s context");
+                "kms:CallerAccount", Stack.ACCOUNT), keyPolicy, "key policy",
+                "staging's worker, " + environment
+                        + "'s context");
     }
 }

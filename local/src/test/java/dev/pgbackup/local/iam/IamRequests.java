@@ -30,9 +30,8 @@ final class IamRequests {
 
     /** One request to evaluate; {@code what} says, for a reader, which call it comes from and why. */
     record Request(String principal, String action, String resource, Map<String, Object> context,
-                   List<Stack.Policy> identity, Map<String, Object> resourcePolicy, String resourcePolicyName,
-                   String what) {
-    }
+            List<Stack.Policy> identity, Map<String, Object> resourcePolicy, String resourcePolicyName,
+            String what) {}
 
     private final SamTemplate template;
     private final KeyPolicies keys;
@@ -44,20 +43,13 @@ final class IamRequests {
         this.keys = keys;
     }
 
-    /** The role a function of a stack runs with. */
-    static Stack.Function function(Stack stack, String logicalId) {
-        return stack.functions().stream().filter(f -> f.logicalId().equals(logicalId)).findFirst()
-                .orElseThrow(() -> new IllegalStateException(stack.name + " has no function " + logicalId));
-    }
-
     /**
      * A request of a function of {@code stack} built by hand (the boundary table): the function's role and policies,
      * the global condition keys its calls carry, and {@code context} on top.
      */
     static Request request(Stack stack, String function, String action, String resource, Map<String, Object> context,
-                           Map<String, Object> resourcePolicy, String resourcePolicyName, String what) {
-        Stack.Function fn = function(stack, function);
-        Caller caller = new Caller(stack, fn, stack.rolePolicies(fn.roleLogicalId()), stack.parameters());
+            Map<String, Object> resourcePolicy, String resourcePolicyName, String what) {
+        Caller caller = Caller.of(stack, function);
         return new Request(caller.role(), action, resource, caller.context(context), caller.policies(), resourcePolicy,
                 resourcePolicyName, what);
     }
@@ -79,10 +71,8 @@ final class IamRequests {
     private final Map<Stack, Map<String, Caller>> callers = new java.util.IdentityHashMap<>();
 
     private Caller caller(Stack stack, String function) {
-        return callers.computeIfAbsent(stack, s -> new HashMap<>()).computeIfAbsent(function, f -> {
-            Stack.Function fn = function(stack, f);
-            return new Caller(stack, fn, stack.rolePolicies(fn.roleLogicalId()), stack.parameters());
-        });
+        return callers.computeIfAbsent(stack, s -> new HashMap<>()).computeIfAbsent(function,
+                f -> Caller.of(stack, f));
     }
 
     List<Request> of(Call call) {
@@ -103,13 +93,15 @@ final class IamRequests {
         boolean ok = call.failure() == null;
         switch (call.service() + "." + call.operation()) {
             case "S3.GetObject" -> {
-                out.add(s3(caller, q.containsKey("VersionId") ? "s3:GetObjectVersion" : "s3:GetObject", object(q), Map.of(), call));
+                out.add(s3(caller, q.containsKey("VersionId") ? "s3:GetObjectVersion" : "s3:GetObject", object(q),
+                        Map.of(), call));
                 if (ok) {
                     readKey(caller, q, r, call, out);
                 }
             }
-            case "S3.HeadObject" -> out.add(s3(caller, q.containsKey("VersionId") ? "s3:GetObjectVersion" : "s3:GetObject",
-                    object(q), Map.of(), call));
+            case "S3.HeadObject" ->
+                out.add(s3(caller, q.containsKey("VersionId") ? "s3:GetObjectVersion" : "s3:GetObject",
+                        object(q), Map.of(), call));
             case "S3.PutObject" -> {
                 out.add(s3(caller, "s3:PutObject", object(q), encryptionHeaders(q), call));
                 writeKey(caller, q, call, out);
@@ -152,7 +144,8 @@ final class IamRequests {
     private boolean bucketCalls(Caller caller, Call call, List<Request> out) {
         Map<String, Object> q = call.request();
         switch (call.service() + "." + call.operation()) {
-            case "S3.ListMultipartUploads" -> out.add(s3(caller, "s3:ListBucketMultipartUploads", bucket(q), Map.of(), call));
+            case "S3.ListMultipartUploads" ->
+                out.add(s3(caller, "s3:ListBucketMultipartUploads", bucket(q), Map.of(), call));
             case "S3.DeleteObjects" -> {
                 // S3 checks s3:DeleteObject (or DeleteObjectVersion) for each object of the batch
                 Object delete = q.getOrDefault("Delete", Map.of());
@@ -190,7 +183,7 @@ final class IamRequests {
                         + (String.valueOf(q.get("Name")).startsWith("/") ? "" : "/") + q.get("Name");
                 out.add(plain(caller, "ssm:GetParameter", arn, call));
                 if (ok && Boolean.TRUE.equals(q.get("WithDecryption"))) {
-                    String key = nonEmpty(caller.parameters().get("SsmKmsKeyArn"), KeyPolicies.AWS_SSM_KEY);
+                    String key = caller.parameter("SsmKmsKeyArn", KeyPolicies.AWS_SSM_KEY);
                     out.add(viaService(caller, "kms:Decrypt", "ssm", key, Map.of("PARAMETER_ARN", arn), call,
                             "SSM decrypts the SecureString with its key"));
                 }
@@ -200,7 +193,7 @@ final class IamRequests {
                 String arn = String.valueOf(q.get("SecretId"));
                 out.add(plain(caller, "secretsmanager:GetSecretValue", arn, call));
                 if (ok) {
-                    String key = nonEmpty(caller.parameters().get("DbSecretKmsKeyArn"), KeyPolicies.AWS_SECRETSMANAGER_KEY);
+                    String key = caller.parameter("DbSecretKmsKeyArn", KeyPolicies.AWS_SECRETSMANAGER_KEY);
                     out.add(viaService(caller, "kms:Decrypt", "secretsmanager", key, Map.of("SecretARN", arn), call,
                             "Secrets Manager decrypts the secret with its key"));
                 }
@@ -218,7 +211,8 @@ final class IamRequests {
         Map<String, Object> q = call.request();
         Map<String, Object> r = call.response();
         switch (call.service() + "." + call.operation()) {
-            case "Kms.GenerateDataKey", "Kms.Decrypt", "Kms.Encrypt", "Kms.DescribeKey", "Kms.GenerateDataKeyWithoutPlaintext" -> {
+            case "Kms.GenerateDataKey", "Kms.Decrypt", "Kms.Encrypt", "Kms.DescribeKey",
+                    "Kms.GenerateDataKeyWithoutPlaintext" -> {
                 String key = String.valueOf(q.getOrDefault("KeyId", r.get("KeyId")));
                 if (!key.startsWith("arn:")) {
                     key = kmsKeyOf(r) != null ? kmsKeyOf(r) : key;
@@ -229,7 +223,8 @@ final class IamRequests {
             }
             case "Lambda.Invoke" -> {
                 String name = String.valueOf(q.get("FunctionName"));
-                String arn = name.startsWith("arn:") ? name : "arn:aws:lambda:" + REGION + ":" + ACCOUNT + ":function:" + name;
+                String arn = name.startsWith("arn:") ? name
+                        : "arn:aws:lambda:" + REGION + ":" + ACCOUNT + ":function:" + name;
                 if (q.get("Qualifier") != null) {
                     arn += ":" + q.get("Qualifier");
                 }
@@ -248,7 +243,7 @@ final class IamRequests {
             }
             case "Sns.Publish" -> out.add(plain(caller, "sns:Publish", String.valueOf(q.get("TopicArn")), call));
             case "CloudWatch.GetMetricStatistics", "CloudWatch.GetMetricData" ->
-                    out.add(plain(caller, "cloudwatch:" + call.operation(), "*", call));
+                out.add(plain(caller, "cloudwatch:" + call.operation(), "*", call));
             default -> {
                 return false;
             }
@@ -317,11 +312,12 @@ final class IamRequests {
 
     /** A KMS call S3 makes with the function's credentials; with the S3 Bucket Key its context is the bucket. */
     private Request viaS3(Caller caller, String action, String key, Map<String, Object> q, Call call, String why) {
-        return viaService(caller, action, "s3", key, Map.of("aws:s3:arn", "arn:aws:s3:::" + q.get("Bucket")), call, why);
+        return viaService(caller, action, "s3", key, Map.of("aws:s3:arn", "arn:aws:s3:::" + q.get("Bucket")), call,
+                why);
     }
 
     private Request viaService(Caller caller, String action, String service, String key,
-                               Map<String, String> encryptionContext, Call call, String why) {
+            Map<String, String> encryptionContext, Call call, String why) {
         Map<String, Object> context = encryptionContext(encryptionContext);
         context.put("kms:ViaService", service + "." + REGION + ".amazonaws.com");
         return new Request(caller.role(), action, key, caller.context(context), caller.policies(), keys.of(key),
@@ -338,13 +334,11 @@ final class IamRequests {
         boolean ownDatabase = source.equals(p.get("DbSecretArn")) || source.equals(p.get("DbUrlParameterName"));
         if ("true".equals(p.get("DbIamAuth")) && ownDatabase) {
             out.add(plain(caller, "rds-db:connect", "arn:aws:rds-db:" + REGION + ":" + ACCOUNT + ":dbuser:"
-                    + p.get("DbResourceId") + "/" + p.get("DbUser"), new Call(call.stack(), call.stackId(), call.function(), "rds-db",
-                    "connect", Map.of("FunctionName", "as " + p.get("DbUser") + " with an IAM token, after "
-                    + call.describe()), Map.of(), null, call.module())));
+                    + p.get("DbResourceId") + "/" + p.get("DbUser"),
+                    new Call(call.stack(), call.stackId(), call.function(), "rds-db",
+                            "connect", Map.of("FunctionName", "as " + p.get("DbUser") + " with an IAM token, after "
+                                    + call.describe()),
+                            Map.of(), null, call.module())));
         }
-    }
-
-    private static String nonEmpty(String value, String fallback) {
-        return value == null || value.isEmpty() ? fallback : value;
     }
 }

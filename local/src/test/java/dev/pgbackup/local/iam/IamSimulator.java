@@ -26,7 +26,7 @@ final class IamSimulator {
 
     /** The decision on one request, and what made it. */
     record Result(String result, List<String> ignoredContextKeys, List<String> allowedBy, List<String> deniedBy,
-                  List<Map<String, Object>> nearMisses, Object errors) {
+            List<Map<String, Object>> nearMisses, Object errors) {
         boolean allowed() {
             return "Allowed".equals(result);
         }
@@ -81,10 +81,11 @@ final class IamSimulator {
                 Path[] f = files.get(p);
                 if (!node.waitFor(10, TimeUnit.MINUTES) || node.exitValue() != 0) {
                     running.forEach(Process::destroyForcibly);
-                    throw new IllegalStateException("evaluate.mjs failed: " + Files.readString(f[2], StandardCharsets.UTF_8));
+                    throw new IllegalStateException(
+                            "evaluate.mjs failed: " + Files.readString(f[2], StandardCharsets.UTF_8));
                 }
                 for (String line : Files.readAllLines(f[1], StandardCharsets.UTF_8)) {
-                    Map<String, Object> out = JSON.readValue(line, new TypeReference<Map<String, Object>>() { });
+                    Map<String, Object> out = JSON.readValue(line, new TypeReference<Map<String, Object>>() {});
                     results.put(distinct.get(Integer.parseInt((String) out.get("id"))), result(out));
                 }
                 for (Path file : f) {
@@ -102,7 +103,7 @@ final class IamSimulator {
 
     /** A request as evaluate.mjs reads it: its policies by id, each written once into {@code policies}. */
     private static Map<String, Object> request(int i, Request r, Map<String, Object> policies,
-                                               Map<Object, String> policyIds) {
+            Map<Object, String> policyIds) {
         List<String> identity = new ArrayList<>();
         for (Stack.Policy p : r.identity()) {
             identity.add(id(policies, policyIds, p.name(), p.document()));
@@ -123,12 +124,14 @@ final class IamSimulator {
     @SuppressWarnings("unchecked")
     private static Result result(Map<String, Object> out) {
         return new Result((String) out.get("result"), (List<String>) out.getOrDefault("ignoredContextKeys", List.of()),
-                (List<String>) out.getOrDefault("allowedBy", List.of()), (List<String>) out.getOrDefault("deniedBy", List.of()),
+                (List<String>) out.getOrDefault("allowedBy", List.of()),
+                (List<String>) out.getOrDefault("deniedBy", List.of()),
                 (List<Map<String, Object>>) out.getOrDefault("nearMisses", List.of()), out.get("errors"));
     }
 
     /** A policy's id in the batch: its name, made unique when two documents share one. */
-    private static String id(Map<String, Object> policies, Map<Object, String> ids, String name, Map<String, Object> document) {
+    private static String id(Map<String, Object> policies, Map<Object, String> ids, String name,
+            Map<String, Object> document) {
         Map<String, Object> versioned = new LinkedHashMap<>(document);
         versioned.putIfAbsent("Version", "2012-10-17");
         return ids.computeIfAbsent(versioned, d -> {

@@ -58,7 +58,8 @@ final class KeyPolicies {
     /** The policy AWS gives its managed key of a service (as the KMS console shows it). */
     private static Map<String, Object> awsManaged(String service) {
         return Map.of("Version", "2012-10-17", "Statement", List.of(
-                Map.of("Sid", "Allow access through " + service + " for all principals in the account that are authorized",
+                Map.of("Sid",
+                        "Allow access through " + service + " for all principals in the account that are authorized",
                         "Effect", "Allow", "Principal", Map.of("AWS", "*"),
                         "Action", List.of("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
                                 "kms:CreateGrant", "kms:DescribeKey"),

@@ -10,8 +10,7 @@ import java.util.Map;
  * compute, the notices, the accepted sources). Every other parameter (names, counts, modes) is left out.
  */
 final class ParameterSets {
-    private ParameterSets() {
-    }
+    private ParameterSets() {}
 
     static String label(Map<String, String> given) {
         List<String> features = new ArrayList<>();

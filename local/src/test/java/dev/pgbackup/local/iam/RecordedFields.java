@@ -6,8 +6,7 @@ import java.util.TreeMap;
 
 /** What a recorded request or answer names, in the form IAM evaluates it: ARNs, condition keys, the KMS key. */
 final class RecordedFields {
-    private RecordedFields() {
-    }
+    private RecordedFields() {}
 
     static String object(Map<String, Object> q) {
         return "arn:aws:s3:::" + q.get("Bucket") + "/" + q.get("Key");

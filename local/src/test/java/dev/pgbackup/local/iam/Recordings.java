@@ -23,14 +23,14 @@ final class Recordings {
 
     /** One request a function made: as recorded, and where (its stack, the module whose tests made it). */
     record Call(Stack stack, String stackId, String function, String service, String operation,
-                Map<String, Object> request, Map<String, Object> response, String failure, String module) {
+            Map<String, Object> request, Map<String, Object> response, String failure, String module) {
         String describe() {
             Object key = request.get("Key");
             Object name = request.getOrDefault("Name", request.getOrDefault("SecretId",
                     request.getOrDefault("FunctionName", request.getOrDefault("TopicArn", request.get("KeyId")))));
             return service + " " + operation + (key != null ? " " + request.get("Bucket") + "/" + key
                     : request.get("Bucket") != null ? " " + request.get("Bucket") + (request.get("Prefix") != null
-                    ? " prefix " + request.get("Prefix") : "") : name != null ? " " + name : "")
+                            ? " prefix " + request.get("Prefix") : "") : name != null ? " " + name : "")
                     + (failure != null ? " (answered " + failure + ")" : "");
         }
     }
@@ -45,7 +45,8 @@ final class Recordings {
     static Recordings read(Path root, SamTemplate template) {
         Recordings r = new Recordings();
         List<Path> files = new ArrayList<>();
-        for (String module : List.of("functions/common", "functions/backup", "functions/list", "functions/restore", "local")) {
+        for (String module : List.of("functions/common", "functions/backup", "functions/list", "functions/restore",
+                "local")) {
             Path dir = root.resolve(module).resolve("target/iam-calls");
             if (!Files.isDirectory(dir)) {
                 continue;
@@ -79,7 +80,8 @@ final class Recordings {
             if (stack == null) {
                 throw new IllegalStateException("a call of an unknown stack: " + line);
             }
-            r.calls.add(new Call(stack, (String) line.get("stack"), (String) line.get("function"), (String) line.get("service"),
+            r.calls.add(new Call(stack, (String) line.get("stack"), (String) line.get("function"),
+                    (String) line.get("service"),
                     (String) line.get("operation"), map(line.get("request")), map(line.get("response")),
                     (String) line.get("failure"), (String) line.get("module")));
         }
@@ -106,7 +108,7 @@ final class Recordings {
             for (String line : Files.readAllLines(file)) {
                 try {
                     if (!line.isBlank()) {
-                        lines.add(JSON.readValue(line, new TypeReference<Map<String, Object>>() { }));
+                        lines.add(JSON.readValue(line, new TypeReference<Map<String, Object>>() {}));
                     }
                 } catch (com.fasterxml.jackson.core.JsonProcessingException cut) {
                     // the last line of a JVM that was killed while writing it: nothing to evaluate

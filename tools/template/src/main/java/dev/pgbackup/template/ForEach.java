@@ -16,12 +16,12 @@ import java.util.function.Function;
 final class ForEach {
     static final String PREFIX = "Fn::ForEach::";
 
-    private ForEach() {
-    }
+    private ForEach() {}
 
     /** The resources the loops make; {@code collection} resolves a loop's collection for the stack. */
     @SuppressWarnings("unchecked")
-    static Map<String, Map<String, Object>> expand(Map<String, List<Object>> loops, Function<Object, Object> collection) {
+    static Map<String, Map<String, Object>> expand(Map<String, List<Object>> loops,
+            Function<Object, Object> collection) {
         Map<String, Map<String, Object>> made = new LinkedHashMap<>();
         loops.forEach((loop, definition) -> {
             if (definition.size() != 3 || !(definition.get(0) instanceof String identifier)
@@ -36,7 +36,8 @@ final class ForEach {
                 ((Map<String, Object>) outputs).forEach((String key, Object output) -> {
                     String id = (String) substitute(key, identifier, value);
                     if (!id.matches("[A-Za-z0-9]+")) {
-                        throw new IllegalStateException(loop + " makes the logical id " + id + " (letters and digits only)");
+                        throw new IllegalStateException(
+                                loop + " makes the logical id " + id + " (letters and digits only)");
                     }
                     if (made.put(id, (Map<String, Object>) substitute(output, identifier, value)) != null) {
                         // CloudFormation refuses the template: two items made one logical id ("a_b" and "ab")
@@ -58,7 +59,8 @@ final class ForEach {
                 return value;
             }
             Map<String, Object> copy = new LinkedHashMap<>();
-            map.forEach((k, v) -> copy.put((String) substitute(k, identifier, value), substitute(v, identifier, value)));
+            map.forEach(
+                    (k, v) -> copy.put((String) substitute(k, identifier, value), substitute(v, identifier, value)));
             return copy;
         }
         if (node instanceof List<?> list) {

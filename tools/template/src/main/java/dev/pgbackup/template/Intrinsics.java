@@ -71,27 +71,27 @@ final class Intrinsics {
     @SuppressWarnings("unchecked")
     private Object function(String name, Object argument) {
         switch (name) {
-            case "Ref":
+            case "Ref" :
                 return ref(String.valueOf(argument), true);
-            case "Condition":
+            case "Condition" :
                 return stack.condition(String.valueOf(argument));
-            case "Fn::If", "Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or", "Fn::EachMemberEquals", "Fn::Contains":
+            case "Fn::If", "Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or", "Fn::EachMemberEquals", "Fn::Contains" :
                 return logical(name, argument);
-            case "Fn::Join", "Fn::Select", "Fn::Split", "Fn::FindInMap":
+            case "Fn::Join", "Fn::Select", "Fn::Split", "Fn::FindInMap" :
                 return listFunction(name, argument);
-            case "Fn::Sub":
+            case "Fn::Sub" :
                 return sub(argument);
-            case "Fn::GetAtt": {
+            case "Fn::GetAtt" : {
                 List<Object> a = argument instanceof String s ? List.of(s.substring(0, s.indexOf('.')),
                         s.substring(s.indexOf('.') + 1)) : (List<Object>) argument;
                 return ids.getAtt(text(resolveValue(a.get(0))), text(resolveValue(a.get(1))));
             }
-            case "Fn::Base64":
+            case "Fn::Base64" :
                 return java.util.Base64.getEncoder().encodeToString(text(resolveValue(argument))
                         .getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            case "Fn::GetAZs":
+            case "Fn::GetAZs" :
                 return List.of(Stack.REGION + "a", Stack.REGION + "b", Stack.REGION + "c");
-            default:
+            default :
                 throw new IllegalStateException("the resolver does not know " + name + " (add it to Intrinsics)");
         }
     }
@@ -100,31 +100,31 @@ final class Intrinsics {
     @SuppressWarnings("unchecked")
     private Object logical(String name, Object argument) {
         switch (name) {
-            case "Fn::If": {
+            case "Fn::If" : {
                 List<Object> a = (List<Object>) argument;
                 return resolveValue(stack.condition(String.valueOf(a.get(0))) ? a.get(1) : a.get(2));
             }
-            case "Fn::Equals": {
+            case "Fn::Equals" : {
                 List<Object> a = (List<Object>) argument;
                 return text(resolveValue(a.get(0))).equals(text(resolveValue(a.get(1))));
             }
-            case "Fn::Not":
+            case "Fn::Not" :
                 return !(Boolean) resolveValue(((List<Object>) argument).get(0));
-            case "Fn::And":
+            case "Fn::And" :
                 return ((List<Object>) argument).stream().allMatch(c -> (Boolean) resolveValue(c));
-            case "Fn::Or":
+            case "Fn::Or" :
                 return ((List<Object>) argument).stream().anyMatch(c -> (Boolean) resolveValue(c));
-            case "Fn::EachMemberEquals": {
+            case "Fn::EachMemberEquals" : {
                 List<Object> a = (List<Object>) argument;
                 String expected = text(resolveValue(a.get(1)));
                 return list(resolveValue(a.get(0))).stream().allMatch(v -> text(v).equals(expected));
             }
-            case "Fn::Contains": {
+            case "Fn::Contains" : {
                 List<Object> a = (List<Object>) argument;
                 String wanted = text(resolveValue(a.get(1)));
                 return list(resolveValue(a.get(0))).stream().anyMatch(v -> text(v).equals(wanted));
             }
-            default:
+            default :
                 throw new IllegalStateException("not a condition function: " + name);
         }
     }
@@ -133,7 +133,7 @@ final class Intrinsics {
     @SuppressWarnings("unchecked")
     private Object listFunction(String name, Object argument) {
         switch (name) {
-            case "Fn::Join": {
+            case "Fn::Join" : {
                 List<Object> a = (List<Object>) argument;
                 if (!(a.get(0) instanceof String d)) {
                     // CloudFormation refuses a delimiter that is not a literal string (a Fn::Sub, say)
@@ -145,7 +145,7 @@ final class Intrinsics {
                 }
                 return String.join(d, parts);
             }
-            case "Fn::Select": {
+            case "Fn::Select" : {
                 List<Object> a = (List<Object>) argument;
                 int index = Integer.parseInt(text(resolveValue(a.get(0))));
                 List<Object> items = list(resolveValue(a.get(1)));
@@ -154,7 +154,7 @@ final class Intrinsics {
                 }
                 return items.get(index);
             }
-            case "Fn::Split": {
+            case "Fn::Split" : {
                 List<Object> a = (List<Object>) argument;
                 String delimiter = text(resolveValue(a.get(0)));
                 List<Object> parts = new ArrayList<>();
@@ -163,18 +163,20 @@ final class Intrinsics {
                 }
                 return parts;
             }
-            case "Fn::FindInMap": {
+            case "Fn::FindInMap" : {
                 List<Object> a = (List<Object>) argument;
-                Map<String, Object> mappings = (Map<String, Object>) template.cloudFormation.getOrDefault("Mappings", Map.of());
+                Map<String, Object> mappings = (Map<String, Object>) template.cloudFormation.getOrDefault("Mappings",
+                        Map.of());
                 Map<String, Object> map = (Map<String, Object>) mappings.get(text(resolveValue(a.get(0))));
-                Map<String, Object> top = map == null ? null : (Map<String, Object>) map.get(text(resolveValue(a.get(1))));
+                Map<String, Object> top = map == null ? null
+                        : (Map<String, Object>) map.get(text(resolveValue(a.get(1))));
                 Object value = top == null ? null : top.get(text(resolveValue(a.get(2))));
                 if (value == null) {
                     throw new IllegalStateException("Fn::FindInMap found nothing: " + argument);
                 }
                 return resolveValue(value);
             }
-            default:
+            default :
                 throw new IllegalStateException("not a list function: " + name);
         }
     }
@@ -235,21 +237,22 @@ final class Intrinsics {
 
     private Object ref(String target, boolean listAllowed) {
         switch (target) {
-            case "AWS::Region":
+            case "AWS::Region" :
                 return Stack.REGION;
-            case "AWS::AccountId":
+            case "AWS::AccountId" :
                 return Stack.ACCOUNT;
-            case "AWS::Partition":
+            case "AWS::Partition" :
                 return Stack.PARTITION;
-            case "AWS::URLSuffix":
+            case "AWS::URLSuffix" :
                 return "amazonaws.com";
-            case "AWS::StackName":
+            case "AWS::StackName" :
                 return stack.name;
-            case "AWS::StackId":
-                return "arn:aws:cloudformation:" + Stack.REGION + ":" + Stack.ACCOUNT + ":stack/" + stack.name + "/00000000";
-            case "AWS::NoValue":
+            case "AWS::StackId" :
+                return "arn:aws:cloudformation:" + Stack.REGION + ":" + Stack.ACCOUNT + ":stack/" + stack.name
+                        + "/00000000";
+            case "AWS::NoValue" :
                 return NO_VALUE;
-            default:
+            default :
                 break;
         }
         if (parameters.containsKey(target)) {

@@ -11,8 +11,7 @@ import java.util.regex.Pattern;
  * declared, each one has a value, a Number parses, AllowedValues and AllowedPattern hold (for each item of a list).
  */
 final class ParameterValues {
-    private ParameterValues() {
-    }
+    private ParameterValues() {}
 
     /** Every parameter's value (a String, or a List for list types); what CloudFormation would refuse in problems. */
     static Map<String, Object> of(SamTemplate template, Map<String, String> given, List<String> problems) {

@@ -25,17 +25,18 @@ final class PhysicalIds {
         String given = physicalIds.get(logicalId);
         String generated = given != null ? given : named(logicalId, type);
         switch (type) {
-            case "AWS::KMS::Key":
+            case "AWS::KMS::Key" :
                 // Ref is the key id; a key made elsewhere (moto) is known by its ARN
                 return generated.substring(generated.lastIndexOf('/') + 1);
-            case "AWS::SNS::Topic":
+            case "AWS::SNS::Topic" :
                 return given != null ? given : "arn:aws:sns:" + REGION + ":" + ACCOUNT + ":" + generated;
-            case "AWS::IAM::ManagedPolicy":
+            case "AWS::IAM::ManagedPolicy" :
                 return "arn:aws:iam::" + ACCOUNT + ":policy/" + generated;
-            case "AWS::Lambda::Alias":
+            case "AWS::Lambda::Alias" :
                 return "arn:aws:lambda:" + REGION + ":" + ACCOUNT + ":function:"
-                        + stack.properties(logicalId).get("FunctionName") + ":" + stack.properties(logicalId).get("Name");
-            default:
+                        + stack.properties(logicalId).get("FunctionName") + ":"
+                        + stack.properties(logicalId).get("Name");
+            default :
                 return generated;
         }
     }
@@ -53,7 +54,8 @@ final class PhysicalIds {
         };
         Object value = property == null ? null : stack.properties(logicalId).get(property);
         String fallback = stack.name + "-" + logicalId;
-        return value != null ? String.valueOf(value) : type.equals("AWS::S3::Bucket") ? fallback.toLowerCase() : fallback;
+        return value != null ? String.valueOf(value)
+                : type.equals("AWS::S3::Bucket") ? fallback.toLowerCase() : fallback;
     }
 
     /** Fn::GetAtt of a resource: the attributes the template uses, as CloudFormation documents them. */
@@ -61,25 +63,25 @@ final class PhysicalIds {
         String type = stack.type(logicalId);
         String key = type + "." + attribute;
         switch (key) {
-            case "AWS::IAM::Role.Arn": {
+            case "AWS::IAM::Role.Arn" : {
                 Object path = stack.properties(logicalId).getOrDefault("Path", "/");
                 return "arn:aws:iam::" + ACCOUNT + ":role" + path + of(logicalId);
             }
-            case "AWS::KMS::Key.Arn": {
+            case "AWS::KMS::Key.Arn" : {
                 String given = physicalIds.get(logicalId);
                 return given != null ? given : "arn:aws:kms:" + REGION + ":" + ACCOUNT + ":key/" + of(logicalId);
             }
-            case "AWS::Lambda::Function.Arn":
+            case "AWS::Lambda::Function.Arn" :
                 return "arn:aws:lambda:" + REGION + ":" + ACCOUNT + ":function:" + of(logicalId);
-            case "AWS::S3::Bucket.Arn":
+            case "AWS::S3::Bucket.Arn" :
                 return "arn:aws:s3:::" + of(logicalId);
-            case "AWS::SNS::Topic.TopicName": {
+            case "AWS::SNS::Topic.TopicName" : {
                 String arn = of(logicalId);
                 return arn.substring(arn.lastIndexOf(':') + 1);
             }
-            case "AWS::Logs::LogGroup.Arn":
+            case "AWS::Logs::LogGroup.Arn" :
                 return "arn:aws:logs:" + REGION + ":" + ACCOUNT + ":log-group:" + of(logicalId) + ":*";
-            default:
+            default :
                 // an attribute only AWS knows (an API id, a generated endpoint): a stand-in naming it
                 return logicalId + "." + attribute;
         }

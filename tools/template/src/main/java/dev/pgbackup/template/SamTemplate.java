@@ -182,7 +182,8 @@ public final class SamTemplate {
                 refs.add(name);
             }
             Object sub = map.get("Fn::Sub");
-            String text = sub instanceof String s ? s : sub instanceof List<?> l && l.get(0) instanceof String s0 ? s0 : null;
+            String text = sub instanceof String s ? s
+                    : sub instanceof List<?> l && l.get(0) instanceof String s0 ? s0 : null;
             if (text != null) {
                 var m = SUB_VARIABLE.matcher(text);
                 while (m.find()) {

@@ -45,7 +45,8 @@ public final class Stack {
         }
         this.resources = all;
         if (!problems.isEmpty()) {
-            throw new IllegalArgumentException("CloudFormation would refuse stack " + name + ": " + String.join("; ", problems));
+            throw new IllegalArgumentException(
+                    "CloudFormation would refuse stack " + name + ": " + String.join("; ", problems));
         }
     }
 
@@ -57,7 +58,8 @@ public final class Stack {
             if (when != null && !truth(when)) {
                 return;
             }
-            for (Map<String, Object> assertion : (List<Map<String, Object>>) body.getOrDefault("Assertions", List.of())) {
+            for (Map<String, Object> assertion : (List<Map<String, Object>>) body.getOrDefault("Assertions",
+                    List.of())) {
                 if (!truth(assertion.get("Assert"))) {
                     broken.add("rule " + rule + ": " + assertion.get("AssertDescription"));
                 }
@@ -78,8 +80,9 @@ public final class Stack {
     /** Every parameter's value in this stack (the given ones and the defaults), lists joined with commas. */
     public Map<String, String> parameters() {
         Map<String, String> values = new LinkedHashMap<>();
-        parameters.forEach((k, v) -> values.put(k, v instanceof List<?> l ? String.join(",", l.stream().map(String::valueOf).toList())
-                : String.valueOf(v)));
+        parameters.forEach((k, v) -> values.put(k,
+                v instanceof List<?> l ? String.join(",", l.stream().map(String::valueOf).toList())
+                        : String.valueOf(v)));
         return values;
     }
 
@@ -89,7 +92,8 @@ public final class Stack {
         if (known != null) {
             return known;
         }
-        Object definition = ((Map<String, Object>) template.cloudFormation.getOrDefault("Conditions", Map.of())).get(name);
+        Object definition = ((Map<String, Object>) template.cloudFormation.getOrDefault("Conditions", Map.of()))
+                .get(name);
         if (definition == null) {
             throw new IllegalArgumentException("template.yaml has no condition " + name);
         }
@@ -164,7 +168,7 @@ public final class Stack {
 
     /** A Lambda function of this stack: its handler, its environment (Globals and its own), its role and limits. */
     public record Function(String logicalId, String name, String handler, Map<String, String> environment,
-                           String roleLogicalId, String roleArn, int timeoutSeconds, int memoryMb) {
+            String roleLogicalId, String roleArn, int timeoutSeconds, int memoryMb) {
         /** The handler's class, without the method. */
         public String handlerClass() {
             int separator = handler.indexOf("::");
@@ -173,8 +177,7 @@ public final class Stack {
     }
 
     /** A policy document attached to a role: inline (its name) or a managed policy of this stack (its logical id). */
-    public record Policy(String name, Map<String, Object> document) {
-    }
+    public record Policy(String name, Map<String, Object> document) {}
 
     /** The stack's Lambda functions (those whose condition holds), in template order. */
     @SuppressWarnings("unchecked")
@@ -184,7 +187,8 @@ public final class Stack {
             Map<String, Object> p = properties(id);
             Map<String, String> environment = new LinkedHashMap<>();
             Map<String, Object> env = (Map<String, Object>) p.getOrDefault("Environment", Map.of());
-            ((Map<String, Object>) env.getOrDefault("Variables", Map.of())).forEach((k, v) -> environment.put(k, text(v)));
+            ((Map<String, Object>) env.getOrDefault("Variables", Map.of()))
+                    .forEach((k, v) -> environment.put(k, text(v)));
             Map<String, Object> role = (Map<String, Object>) resources.get(id).get("Properties");
             Object getAtt = ((Map<String, Object>) role.get("Role")).get("Fn::GetAtt");
             String roleId = String.valueOf(((List<Object>) getAtt).get(0));
@@ -211,7 +215,8 @@ public final class Stack {
         Map<String, Object> role = properties(roleLogicalId);
         List<Policy> policies = new ArrayList<>();
         for (Map<String, Object> inline : (List<Map<String, Object>>) role.getOrDefault("Policies", List.of())) {
-            policies.add(new Policy(text(inline.get("PolicyName")), (Map<String, Object>) inline.get("PolicyDocument")));
+            policies.add(
+                    new Policy(text(inline.get("PolicyName")), (Map<String, Object>) inline.get("PolicyDocument")));
         }
         for (Object arn : (List<Object>) role.getOrDefault("ManagedPolicyArns", List.of())) {
             for (String id : resourcesOfType("AWS::IAM::ManagedPolicy")) {
@@ -224,7 +229,8 @@ public final class Stack {
         for (String id : resourcesOfType("AWS::IAM::Policy")) {
             Map<String, Object> policy = properties(id);
             if (((List<Object>) policy.getOrDefault("Roles", List.of())).contains(ids.of(roleLogicalId))) {
-                policies.add(new Policy(text(policy.get("PolicyName")), (Map<String, Object>) policy.get("PolicyDocument")));
+                policies.add(
+                        new Policy(text(policy.get("PolicyName")), (Map<String, Object>) policy.get("PolicyDocument")));
             }
         }
         return policies;

@@ -30,7 +30,8 @@ class ForEachTest {
         Stack stack = StackTest.template(TEMPLATE).deploy("s", Map.of("Sources", "production,qa_eu"), Map.of());
         assertEquals(List.of("Readproduction", "Readqaeu"), stack.resourcesOfType("AWS::IAM::Policy"));
         List<Stack.Policy> policies = stack.rolePolicies("FnRole");
-        assertEquals(List.of("own", "read-production", "read-qa_eu"), policies.stream().map(Stack.Policy::name).toList());
+        assertEquals(List.of("own", "read-production", "read-qa_eu"),
+                policies.stream().map(Stack.Policy::name).toList());
         assertEquals("{Statement=[{Effect=Allow, Action=s3:GetObject, Resource=arn:aws:s3:::b/qa_eu-on-*, Sid=qa_eu}]}",
                 policies.get(2).document().toString());
         assertEquals(List.of(), stack.rolePolicies("OtherRole"));

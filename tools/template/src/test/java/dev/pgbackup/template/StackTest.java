@@ -61,7 +61,8 @@ class StackTest {
         Stack.Function fn = stack.functions().get(0);
         assertEquals("s1-Fn", fn.name());
         assertEquals("a.B", fn.handlerClass());
-        assertEquals(Map.of("ENVIRONMENT", "prod", "COUNT", "30", "KEY", "arn:aws:kms:us-east-1:123456789012:key/s1-BackupKey",
+        assertEquals(Map.of("ENVIRONMENT", "prod", "COUNT", "30", "KEY",
+                "arn:aws:kms:us-east-1:123456789012:key/s1-BackupKey",
                 "TOOLS", "/opt", "SELF", "s1-${Literal}"), fn.environment());
         assertEquals("arn:aws:iam::123456789012:role/app-prod/s1-FnRole", fn.roleArn());
         assertEquals(29, fn.timeoutSeconds());
@@ -83,7 +84,8 @@ class StackTest {
         assertTrue(given.exists("Vpc"));
         assertFalse(given.condition("Both"));
         assertEquals("arn:aws:kms:us-east-1:123456789012:key/abc", given.functions().get(0).environment().get("KEY"));
-        assertEquals(1, ((List<?>) ((Map<?, ?>) given.rolePolicies("FnRole").get(0).document()).get("Statement")).size());
+        assertEquals(1,
+                ((List<?>) ((Map<?, ?>) given.rolePolicies("FnRole").get(0).document()).get("Statement")).size());
         assertTrue(given.output("KeyArn").isEmpty());
         assertEquals(List.of("subnet-a", "subnet-b"), given.parameter("Subnets"));
     }
@@ -99,19 +101,24 @@ class StackTest {
     @Test
     void refusesWhatCloudFormationRefuses() throws Exception {
         SamTemplate t = template(TEMPLATE);
-        String pattern = assertThrows(IllegalArgumentException.class, () -> t.deploy("x", Map.of("Env", "Prod-1"), Map.of()))
+        String pattern = assertThrows(IllegalArgumentException.class,
+                () -> t.deploy("x", Map.of("Env", "Prod-1"), Map.of()))
                 .getMessage();
         assertTrue(pattern.contains("Env must match [a-z]+: Prod-1"), pattern);
-        String allowed = assertThrows(IllegalArgumentException.class, () -> t.deploy("x", Map.of("Mode", "fast"), Map.of()))
+        String allowed = assertThrows(IllegalArgumentException.class,
+                () -> t.deploy("x", Map.of("Mode", "fast"), Map.of()))
                 .getMessage();
         assertTrue(allowed.contains("Mode must be one of [swap, in-place]: fast"), allowed);
-        String number = assertThrows(IllegalArgumentException.class, () -> t.deploy("x", Map.of("Count", "many"), Map.of()))
+        String number = assertThrows(IllegalArgumentException.class,
+                () -> t.deploy("x", Map.of("Count", "many"), Map.of()))
                 .getMessage();
         assertTrue(number.contains("Count must be a number"), number);
-        String unknown = assertThrows(IllegalArgumentException.class, () -> t.deploy("x", Map.of("Nope", "1"), Map.of()))
+        String unknown = assertThrows(IllegalArgumentException.class,
+                () -> t.deploy("x", Map.of("Nope", "1"), Map.of()))
                 .getMessage();
         assertTrue(unknown.contains("no parameter Nope"), unknown);
-        String rule = assertThrows(IllegalArgumentException.class, () -> t.deploy("x", Map.of("Mode", "in-place"), Map.of()))
+        String rule = assertThrows(IllegalArgumentException.class,
+                () -> t.deploy("x", Map.of("Mode", "in-place"), Map.of()))
                 .getMessage();
         assertTrue(rule.contains("rule SwapNeedsVpc: in-place needs subnets"), rule);
     }
@@ -133,7 +140,8 @@ class StackTest {
                  'Resources': {'R': {'Type': 'AWS::SNS::Topic', 'Properties': {'DisplayName':
                    {'Fn::Join': [{'Fn::Sub': '${A}'}, ['a', 'b']]}}}}}
                 """);
-        String message = assertThrows(IllegalStateException.class, () -> t.deploy("j", Map.of(), Map.of()).properties("R"))
+        String message = assertThrows(IllegalStateException.class,
+                () -> t.deploy("j", Map.of(), Map.of()).properties("R"))
                 .getMessage();
         assertTrue(message.contains("Fn::Join delimiter must be a string"), message);
     }

@@ -11,12 +11,11 @@ public final class Redactor {
     private static final String MASK = "****";
     private static final Pattern URL_CREDENTIALS = Pattern.compile("(?i)(postgres(?:ql)?://)[^\\s/@]*@");
     /** Not after an account id: an ARN's resource type ({@code ...:123456789012:secret:name}) names a secret. */
-    private static final Pattern KEY_VALUE =
-            Pattern.compile("(?i)\\b(?<!\\d{12}:)(\\w*(?:password|passkey|passwd|pwd|secret|token|signature))\\s*[=:]\\s*\\S+");
+    private static final Pattern KEY_VALUE = Pattern.compile(
+            "(?i)\\b(?<!\\d{12}:)(\\w*(?:password|passkey|passwd|pwd|secret|token|signature))\\s*[=:]\\s*\\S+");
     private static final Pattern BEARER = Pattern.compile("(?i)bearer\\s+[A-Za-z0-9._~+/=-]+");
 
-    private Redactor() {
-    }
+    private Redactor() {}
 
     public static String scrub(String text, Collection<String> secrets) {
         if (text == null) {

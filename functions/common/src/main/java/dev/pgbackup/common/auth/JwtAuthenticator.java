@@ -113,9 +113,10 @@ public final class JwtAuthenticator {
             // read on first use (never during init, so no SnapStart snapshot holds it): refused here, every time,
             // with the parameter's name only in the log
             throw Failure.server("The stack's JWT secret is shorter than " + MIN_SECRET_BYTES + " bytes: no token "
-                    + "is accepted until a longer one is set (see the function's log)", "JWT secret parameter "
-                    + secretParameter + " holds fewer than " + MIN_SECRET_BYTES + " bytes; set a longer one "
-                    + "(for example: openssl rand -base64 48)");
+                    + "is accepted until a longer one is set (see the function's log)",
+                    "JWT secret parameter "
+                            + secretParameter + " holds fewer than " + MIN_SECRET_BYTES + " bytes; set a longer one "
+                            + "(for example: openssl rand -base64 48)");
         }
         if (verifier == null || !current.equals(verifierSecret)) {
             Verification v = JWT.require(Algorithm.HMAC256(current))

@@ -11,6 +11,5 @@ public interface SecretSource {
     }
 
     /** Forgets a cached value, so that the next {@link #get} reads it again (after a rotation). */
-    default void invalidate(String name) {
-    }
+    default void invalidate(String name) {}
 }

@@ -17,8 +17,7 @@ import software.amazon.awssdk.services.secretsmanager.model.SecretsManagerExcept
  * SecureStrings and read lazily, never during init. Failures name the secret only in their diagnostic.
  */
 public final class SecretsManagerSecrets implements SecretSource {
-    private record Cached(String value, Instant expires) {
-    }
+    private record Cached(String value, Instant expires) {}
 
     private final SecretsManagerClient client;
     private final Duration ttl;

@@ -15,8 +15,7 @@ import software.amazon.awssdk.services.ssm.model.ParameterNotFoundException;
  * SnapStart snapshot holds no secret and a rotated passkey takes effect within the TTL.
  */
 public final class SsmSecrets implements SecretSource {
-    private record Cached(String value, Instant expires) {
-    }
+    private record Cached(String value, Instant expires) {}
 
     private final SsmClient ssm;
     private final Duration ttl;

@@ -29,9 +29,9 @@ public record BackupWindow(Duration window, double megabytesPerSecond, Config.Wo
         }
         String advice = compute == Config.WorkerCompute.LAMBDA
                 ? "Run the workers on Lambda Managed Instances (stack parameter WorkerCompute=managed-instances, "
-                + "WorkerTimeoutSeconds up to 5400), or set BackupRateMBps to a rate measured on this database"
+                        + "WorkerTimeoutSeconds up to 5400), or set BackupRateMBps to a rate measured on this database"
                 : "Set BackupRateMBps to a rate measured on this database if it is faster; beyond 90 minutes a backup "
-                + "needs a container task (see docs/limits.md, 'Beyond 90 minutes')";
+                        + "needs a container task (see docs/limits.md, 'Beyond 90 minutes')";
         throw new Failure(Failure.Kind.UNPROCESSABLE, Verdict.BACKUP_REFUSED, "the database of '" + environment
                 + "' is " + gigabytes(databaseBytes) + " (" + source + "); at " + rate() + " a backup takes about "
                 + minutes(estimate(databaseBytes)) + ", longer than the " + minutes(window) + " a backup may run on "

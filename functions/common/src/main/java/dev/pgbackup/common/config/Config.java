@@ -46,7 +46,9 @@ public record Config(
         RefreshSettings refresh,
         CopySettings copies) {
 
-    public enum RestoreMode { SWAP, IN_PLACE }
+    public enum RestoreMode {
+        SWAP, IN_PLACE
+    }
 
     /**
      * Where the workers run: standard Lambda (an invocation ends at its timeout, at most 900 s) or Lambda
@@ -54,8 +56,7 @@ public record Config(
      * so the worker's own deadline is what stops it; several invocations share one JVM).
      */
     public enum WorkerCompute {
-        LAMBDA("lambda", Duration.ofSeconds(900)),
-        MANAGED_INSTANCES("managed-instances", Duration.ofSeconds(5400));
+        LAMBDA("lambda", Duration.ofSeconds(900)), MANAGED_INSTANCES("managed-instances", Duration.ofSeconds(5400));
 
         public final String label;
         public final Duration maxTimeout;
@@ -73,8 +74,7 @@ public record Config(
      * {@code marginPercent} checked in CloudWatch before one is created (null: not checked, e.g. Aurora, whose
      * cluster volume grows by itself).
      */
-    public record ServerSpace(int preRestoreCopiesToKeep, String dbInstanceIdentifier, int marginPercent) {
-    }
+    public record ServerSpace(int preRestoreCopiesToKeep, String dbInstanceIdentifier, int marginPercent) {}
 
     /** How many pre-restore copies of a target a successful swap restore leaves on the server. */
     public int preRestoreCopiesToKeep() {
@@ -83,8 +83,7 @@ public record Config(
 
     /** What a token must carry: the role in the roles claim, a bounded lifetime, and audience/issuer if set. */
     public record JwtPolicy(String requiredRole, String rolesClaim, Duration maxLifetime, String audience,
-                            String issuer) {
-    }
+            String issuer) {}
 
     /**
      * Scheduled backups are the history: the newest {@code scheduledKeep} are kept, or, when any tier is on
@@ -94,7 +93,7 @@ public record Config(
      * {@code onDemandMaxAge}, so no number of requests can push a scheduled backup out.
      */
     public record RetentionSettings(int scheduledKeep, int onDemandKeep, Duration onDemandMaxAge, int dailyDays,
-                                    int weeklyWeeks, int monthlyMonths, int minCount) {
+            int weeklyWeeks, int monthlyMonths, int minCount) {
         /** Count-only retention, as before the tiers existed. */
         public RetentionSettings(int scheduledKeep, int onDemandKeep, Duration onDemandMaxAge) {
             this(scheduledKeep, onDemandKeep, onDemandMaxAge, 0, 0, 0, 0);

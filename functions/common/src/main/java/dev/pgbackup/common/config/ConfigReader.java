@@ -246,7 +246,8 @@ final class ConfigReader {
             timeoutReported = true;
             problems.add("Environment variable WORKER_TIMEOUT_SECONDS must be at most " + compute.maxTimeout.toSeconds()
                     + " with WORKER_COMPUTE=" + compute.label + (compute == Config.WorkerCompute.LAMBDA
-                    ? " (up to 5400 with WORKER_COMPUTE=managed-instances)" : "") + ": " + timeout);
+                            ? " (up to 5400 with WORKER_COMPUTE=managed-instances)" : "")
+                    + ": " + timeout);
         }
         return new Config.WorkerLimits(Duration.ofSeconds(timeout),
                 Duration.ofSeconds(integer(maxEventAge, 60)));

@@ -7,5 +7,4 @@ import java.time.Duration;
  * this stack once it is {@code expiry} old, and at most {@code keep} exist at once (the oldest is dropped first), so
  * copies nobody cleans up never fill the server's disk.
  */
-public record CopySettings(Duration expiry, int keep) {
-}
+public record CopySettings(Duration expiry, int keep) {}

@@ -15,15 +15,15 @@ import java.util.regex.Pattern;
  * {@code DB_USER} whenever a connection or a tool starts.
  */
 public record DatabaseSource(String urlParameter, String secretArn, String host, Integer port, String name,
-                             String sslMode, String sslRootCert, boolean iamAuth, String iamUser) {
+        String sslMode, String sslRootCert, boolean iamAuth, String iamUser) {
     static final String DEFAULT_OPTIONS = "sslmode=verify-full&sslrootcert=rds-ca.pem";
     static final List<String> SSL_MODES = List.of("disable", "allow", "prefer", "require", "verify-ca",
             "verify-full");
     /** The modes that refuse a connection without TLS: RDS accepts IAM tokens only over TLS. */
     public static final Set<String> TLS_MODES = Set.of("require", "verify-ca", "verify-full");
 
-    private static final Pattern SECRET_ARN =
-            Pattern.compile("arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\\d{12}:secret:[A-Za-z0-9/_+=.@!-]+");
+    private static final Pattern SECRET_ARN = Pattern
+            .compile("arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\\d{12}:secret:[A-Za-z0-9/_+=.@!-]+");
     private static final Pattern HOST = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]{0,252})");
     private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_$-]{0,62}");
     private static final Pattern CERT_FILE = Pattern.compile("[A-Za-z0-9_./-]{1,200}");
@@ -58,20 +58,22 @@ public record DatabaseSource(String urlParameter, String secretArn, String host,
                     + "(arn:aws:secretsmanager:<region>:<account>:secret:<name>): " + arn);
         }
         String host = matching(env, Variable.DB_HOST, HOST, "a host name", problems);
-        String name = matching(env, Variable.DB_NAME, IDENTIFIER, "a database name (letters, digits, '_', '$', '-')", problems);
+        String name = matching(env, Variable.DB_NAME, IDENTIFIER, "a database name (letters, digits, '_', '$', '-')",
+                problems);
         Integer port = port(env, problems);
         String[] options = options(env, problems);
         boolean iam = iamAuth(env, problems);
         String user = iam ? iamUser(env, problems) : null;
         if (iam && arn != null && !TLS_MODES.contains(options[0])) {
-            problems.add("Environment variable DB_IAM_AUTH=true needs TLS: DB_CONNECTION_OPTIONS must set sslmode=require, "
-                    + "verify-ca or verify-full (RDS accepts IAM tokens only over TLS): sslmode=" + options[0]);
+            problems.add(
+                    "Environment variable DB_IAM_AUTH=true needs TLS: DB_CONNECTION_OPTIONS must set sslmode=require, "
+                            + "verify-ca or verify-full (RDS accepts IAM tokens only over TLS): sslmode=" + options[0]);
         }
         return new DatabaseSource(arn == null ? url : null, arn, host, port, name, options[0], options[1], iam, user);
     }
 
     private static String matching(Map<String, String> env, Variable key, Pattern pattern, String what,
-                                   List<String> problems) {
+            List<String> problems) {
         String v = key.in(env);
         if (v != null && !pattern.matcher(v).matches()) {
             problems.add("Environment variable " + key + " must be " + what + ": " + v);
@@ -111,7 +113,8 @@ public record DatabaseSource(String urlParameter, String secretArn, String host,
             } else if (key.equals("sslrootcert") && CERT_FILE.matcher(val).matches()) {
                 result[1] = val;
             } else {
-                problems.add("Environment variable DB_CONNECTION_OPTIONS must be sslmode=<" + String.join("|", SSL_MODES)
+                problems.add("Environment variable DB_CONNECTION_OPTIONS must be sslmode=<"
+                        + String.join("|", SSL_MODES)
                         + ">[&sslrootcert=<file>] (a file name in the layer's certs/ or an absolute path): " + v);
                 return new String[] {"verify-full", null};
             }
@@ -138,6 +141,7 @@ public record DatabaseSource(String urlParameter, String secretArn, String host,
                     + "with DB_IAM_AUTH=true)");
             return null;
         }
-        return matching(env, Variable.DB_USER, IDENTIFIER, "a database user name (letters, digits, '_', '$', '-')", problems);
+        return matching(env, Variable.DB_USER, IDENTIFIER, "a database user name (letters, digits, '_', '$', '-')",
+                problems);
     }
 }

@@ -12,7 +12,7 @@ import java.util.Optional;
  *                                 own server (a scratch database beside the environment's, never the same one)
  */
 public record DrillSettings(String verificationUrlParameter, boolean recordRowCounts, Duration alarmAfter,
-                            Config.WorkerLimits worker) {
+        Config.WorkerLimits worker) {
     /** The drill function's Lambda timeout can never exceed standard Lambda's. */
     static final Duration MAX_TIMEOUT = Duration.ofSeconds(900);
     /** The drill function's EventInvokeConfig in template.yaml (part of a drill's staleness). */

@@ -110,8 +110,10 @@ public record DumpScope(List<String> includeSchemas, List<String> excludeSchemas
 
     /** Reads and checks the three variables; every problem goes to {@code problems}, naming its variable. */
     static DumpScope read(Map<String, String> env, List<String> problems) {
-        List<String> include = entries(env, Variable.BACKUP_INCLUDE_SCHEMAS, SCHEMA, "a schema name or pattern", problems);
-        List<String> exclude = entries(env, Variable.BACKUP_EXCLUDE_SCHEMAS, SCHEMA, "a schema name or pattern", problems);
+        List<String> include = entries(env, Variable.BACKUP_INCLUDE_SCHEMAS, SCHEMA, "a schema name or pattern",
+                problems);
+        List<String> exclude = entries(env, Variable.BACKUP_EXCLUDE_SCHEMAS, SCHEMA, "a schema name or pattern",
+                problems);
         List<String> tables = entries(env, Variable.BACKUP_EXCLUDE_TABLE_DATA, TABLE,
                 "a table name or pattern, optionally schema-qualified (public.events)", problems);
         Set<String> both = new LinkedHashSet<>(include);
@@ -124,7 +126,7 @@ public record DumpScope(List<String> includeSchemas, List<String> excludeSchemas
     }
 
     private static List<String> entries(Map<String, String> env, Variable key, Pattern entry, String what,
-                                        List<String> problems) {
+            List<String> problems) {
         String value = key.in(env);
         if (value == null) {
             return List.of();
@@ -135,8 +137,10 @@ public record DumpScope(List<String> includeSchemas, List<String> excludeSchemas
             if (!entry.matcher(e).matches()) {
                 boolean upper = !e.equals(e.toLowerCase(java.util.Locale.ROOT));
                 problems.add("Environment variable " + key + " must be comma-separated entries, each " + what + " of "
-                        + "lower-case letters, digits, '_', '$', '*' or '?'" + (upper ? " (pg_dump folds unquoted names "
-                        + "to lower case; mixed-case names cannot be given here)" : "") + ": '" + e + "' in " + value);
+                        + "lower-case letters, digits, '_', '$', '*' or '?'"
+                        + (upper ? " (pg_dump folds unquoted names "
+                                + "to lower case; mixed-case names cannot be given here)" : "")
+                        + ": '" + e + "' in " + value);
                 return List.of();
             }
             if (!entries.contains(e)) {
@@ -144,7 +148,8 @@ public record DumpScope(List<String> includeSchemas, List<String> excludeSchemas
             }
         }
         if (entries.size() > MAX_ENTRIES) {
-            problems.add("Environment variable " + key + " names at most " + MAX_ENTRIES + " entries: " + entries.size());
+            problems.add(
+                    "Environment variable " + key + " names at most " + MAX_ENTRIES + " entries: " + entries.size());
             return List.of();
         }
         return entries;

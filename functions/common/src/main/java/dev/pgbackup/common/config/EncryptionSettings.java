@@ -46,7 +46,8 @@ public record EncryptionSettings(String kmsKeyId, boolean clientSide) {
             switch (side.toLowerCase(Locale.ROOT)) {
                 case "true" -> clientSide = true;
                 case "false" -> clientSide = false;
-                default -> problems.add("Environment variable CLIENT_SIDE_ENCRYPTION must be 'true' or 'false': " + side);
+                default ->
+                    problems.add("Environment variable CLIENT_SIDE_ENCRYPTION must be 'true' or 'false': " + side);
             }
         }
         if (clientSide && (key == null || !KEY_ARN.matcher(key).matches())) {

@@ -11,7 +11,8 @@ import java.util.regex.Pattern;
 public record Notifications(String eventBus, String topicArn) {
     private static final Pattern BUS = Pattern.compile("[A-Za-z0-9._-]{1,256}");
     /** A standard topic of any partition; FIFO topics would need a message group, so they are refused. */
-    private static final Pattern TOPIC = Pattern.compile("arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}");
+    private static final Pattern TOPIC = Pattern
+            .compile("arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}");
 
     static final Notifications OFF = new Notifications(null, null);
 

@@ -36,7 +36,7 @@ public record RefreshSettings(String sourceEnvironment, String sanitizeParameter
     }
 
     static RefreshSettings read(Map<String, String> env, List<String> problems, String app, String environment,
-                                Set<String> restoreSources, Config.RestoreMode mode) {
+            Set<String> restoreSources, Config.RestoreMode mode) {
         String source = Variable.REFRESH_SOURCE_ENVIRONMENT.in(env);
         if (source != null) {
             if (!ConfigReader.NAME.matcher(source).matches()) {
@@ -55,8 +55,9 @@ public record RefreshSettings(String sourceEnvironment, String sanitizeParameter
         }
         String parameter = Variable.SANITIZE_SCRIPT_PARAMETER.in(env);
         if (parameter != null && !ConfigReader.PARAMETER_NAME.matcher(parameter).matches()) {
-            problems.add("Environment variable SANITIZE_SCRIPT_PARAMETER must be an SSM parameter name starting with '/' "
-                    + "(or empty): " + parameter);
+            problems.add(
+                    "Environment variable SANITIZE_SCRIPT_PARAMETER must be an SSM parameter name starting with '/' "
+                            + "(or empty): " + parameter);
             parameter = null;
         }
         String key = Variable.SANITIZE_SCRIPT_S3_KEY.in(env);

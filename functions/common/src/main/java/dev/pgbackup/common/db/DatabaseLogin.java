@@ -18,8 +18,8 @@ import java.util.regex.Pattern;
 public final class DatabaseLogin {
     /** JDBC's invalid password and invalid authorization (pg_hba refusals, a refused IAM token). */
     private static final Set<String> REFUSED_STATES = Set.of("28P01", "28000");
-    private static final Pattern REFUSED_TOOL =
-            Pattern.compile("(password|PAM) authentication failed", Pattern.CASE_INSENSITIVE);
+    private static final Pattern REFUSED_TOOL = Pattern.compile("(password|PAM) authentication failed",
+            Pattern.CASE_INSENSITIVE);
 
     /** The database refused the credentials again after they were read again. */
     public static final class Refused extends Failure {
@@ -104,7 +104,8 @@ public final class DatabaseLogin {
     /** Whether a failure is the database refusing the credentials. */
     static boolean refused(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof SQLException sql && sql.getSQLState() != null && REFUSED_STATES.contains(sql.getSQLState())) {
+            if (t instanceof SQLException sql && sql.getSQLState() != null
+                    && REFUSED_STATES.contains(sql.getSQLState())) {
                 return true;
             }
             if (t instanceof Failure f && f.diagnostic() != null && REFUSED_TOOL.matcher(f.diagnostic()).find()) {
@@ -115,7 +116,8 @@ public final class DatabaseLogin {
     }
 
     private Refused refusal(Throwable e) {
-        String detail = e instanceof Failure f && f.diagnostic() != null ? f.diagnostic() : String.valueOf(e.getMessage());
+        String detail = e instanceof Failure f && f.diagnostic() != null ? f.diagnostic()
+                : String.valueOf(e.getMessage());
         return new Refused("the database refused the credentials from " + logins.describe()
                 + " (re-read once after a possible rotation)", Redactor.scrub(detail, secrets));
     }

@@ -26,7 +26,7 @@ public final class DbConnection {
     }
 
     public DbConnection(String host, int port, String database, String user, String password, String sslMode,
-                        String sslRootCert) {
+            String sslRootCert) {
         this.host = host;
         this.port = port;
         this.database = database;
@@ -43,13 +43,15 @@ public final class DbConnection {
         }
         if (!text.startsWith("postgresql://") && !text.startsWith("postgres://")) {
             // the value is a secret: describe the expected shape, never echo it
-            throw new IllegalArgumentException("Database URL must look like postgresql://user:password@host:5432/dbname");
+            throw new IllegalArgumentException(
+                    "Database URL must look like postgresql://user:password@host:5432/dbname");
         }
         URI uri;
         try {
             uri = URI.create(text);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("Database URL is not a valid URL (postgresql://user:password@host:5432/dbname)");
+            throw new IllegalArgumentException(
+                    "Database URL is not a valid URL (postgresql://user:password@host:5432/dbname)");
         }
         String userInfo = uri.getRawUserInfo();
         String user = null;
@@ -72,7 +74,8 @@ public final class DbConnection {
         password = query.getOrDefault("password", password);
         String path = uri.getPath() == null ? "" : uri.getPath().replaceFirst("^/", "");
         if (uri.getHost() == null || path.isEmpty() || user == null) {
-            throw new IllegalArgumentException("Database URL needs a host, a database name and a user (postgresql://user:password@host:5432/dbname)");
+            throw new IllegalArgumentException(
+                    "Database URL needs a host, a database name and a user (postgresql://user:password@host:5432/dbname)");
         }
         String sslMode = query.getOrDefault("sslmode", "prefer");
         if (!SSL_MODES.contains(sslMode)) {
@@ -82,8 +85,8 @@ public final class DbConnection {
                 sslMode, query.get("sslrootcert"));
     }
 
-    private static final java.util.List<String> SSL_MODES =
-            java.util.List.of("disable", "allow", "prefer", "require", "verify-ca", "verify-full");
+    private static final java.util.List<String> SSL_MODES = java.util.List.of("disable", "allow", "prefer", "require",
+            "verify-ca", "verify-full");
 
     /**
      * With the root certificate resolved: a relative {@code sslrootcert} (as in {@code sslrootcert=rds-ca.pem})

@@ -25,10 +25,8 @@ import java.util.stream.Stream;
  * with the connection in the environment, never in the argument list.
  */
 public class PgTools {
-    public static final String PG_DUMP_MISSING =
-            "pg_dump command not found. Ensure PostgreSQL client tools are installed on the server.";
-    public static final String PG_RESTORE_MISSING =
-            "pg_restore command not found. Ensure PostgreSQL client tools are installed on the server.";
+    public static final String PG_DUMP_MISSING = "pg_dump command not found. Ensure PostgreSQL client tools are installed on the server.";
+    public static final String PG_RESTORE_MISSING = "pg_restore command not found. Ensure PostgreSQL client tools are installed on the server.";
     private static final Pattern VERSION = Pattern.compile("\\(PostgreSQL\\)\\s+(\\d+)(?:\\.(\\d+))?");
 
     /** One bundled major: its bin folder and the version string its pg_dump reports. */
@@ -170,8 +168,8 @@ public class PgTools {
     }
 
     /** What a child inherits from us (the runtime's): not the function's AWS credentials, nor any stray PG* variable. */
-    private static final List<dev.pgbackup.common.config.Variable> INHERITED =
-            dev.pgbackup.common.config.Variable.from(dev.pgbackup.common.config.Variable.Source.RUNTIME);
+    private static final List<dev.pgbackup.common.config.Variable> INHERITED = dev.pgbackup.common.config.Variable
+            .from(dev.pgbackup.common.config.Variable.Source.RUNTIME);
 
     /**
      * The child's environment: the few variables it needs (Lambda puts /opt/lib on LD_LIBRARY_PATH), the
@@ -204,7 +202,7 @@ public class PgTools {
 
     /** Starts a tool whose stderr lines (its --verbose progress) also go to {@code stderrLines}. */
     public RunningTool start(Installation installation, String tool, List<String> args, DbConnection connection,
-                             java.util.function.Consumer<String> stderrLines) throws IOException {
+            java.util.function.Consumer<String> stderrLines) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(installation.tool(tool).toString());
         command.addAll(args);

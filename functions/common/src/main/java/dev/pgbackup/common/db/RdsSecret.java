@@ -19,8 +19,7 @@ import java.util.Locale;
 final class RdsSecret {
     static final int DEFAULT_PORT = 5432;
 
-    private RdsSecret() {
-    }
+    private RdsSecret() {}
 
     static DbConnection parse(String text, DatabaseSource source) {
         JsonNode secret;

@@ -37,8 +37,7 @@ public final class TableCounts {
                               and d.deptype = 'e')
             order by 1, 2""";
 
-    private TableCounts() {
-    }
+    private TableCounts() {}
 
     public static List<Table> dataTables(Connection c) throws SQLException {
         List<Table> tables = new ArrayList<>();

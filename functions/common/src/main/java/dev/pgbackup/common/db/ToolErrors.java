@@ -12,8 +12,7 @@ import java.util.regex.Pattern;
 public final class ToolErrors {
     private static final String PRIVILEGE = "the database user lacks a privilege the tool needs";
 
-    private record Rule(Pattern pattern, String meaning) {
-    }
+    private record Rule(Pattern pattern, String meaning) {}
 
     private static final List<Rule> RULES = List.of(
             rule("unsupported version \\([0-9.]+\\) in file header",
@@ -22,13 +21,14 @@ public final class ToolErrors {
                     "the database server is newer than the pg_dump that ran"),
             rule("password authentication failed|no pg_hba\\.conf entry|authentication failed",
                     "the database refused the credentials"),
-            rule("certificate|ssl|tls|hostname", "the TLS connection to the database failed (certificate, host name or sslmode)"),
+            rule("certificate|ssl|tls|hostname",
+                    "the TLS connection to the database failed (certificate, host name or sslmode)"),
             rule("could not connect|connection to server .* failed|connection refused|could not translate host"
                     + "|timeout expired|server closed the connection|connection lost|terminating connection"
                     + "|no connection to the server|could not receive data",
                     "the connection to the database failed or was lost"),
             rule("lock timeout|could not obtain lock|canceling statement due to lock"
-                            + "|canceling statement due to statement timeout \\(while locking tables\\)",
+                    + "|canceling statement due to statement timeout \\(while locking tables\\)",
                     "a table could not be locked in time (a long transaction or a schema change holds it)"),
             rule("would be affected by row-level security policy",
                     "a table's row-level security policy would hide rows from the backup (pg_dump reads with "
@@ -44,12 +44,12 @@ public final class ToolErrors {
             rule("extension .* is not available|could not open extension control file",
                     "the target server lacks an extension the archive needs (install it there first; on RDS, check "
                             + "that its engine version offers it)"),
-            rule("does not exist", "an object the archive needs does not exist on the target (an extension, role or schema)"),
+            rule("does not exist",
+                    "an object the archive needs does not exist on the target (an extension, role or schema)"),
             rule("duplicate key|violates .*constraint", "the data violates a constraint of the restored schema"),
             rule("could not execute query", "the server rejected a statement of the archive"));
 
-    private ToolErrors() {
-    }
+    private ToolErrors() {}
 
     private static Rule rule(String regex, String meaning) {
         return new Rule(Pattern.compile(regex, Pattern.CASE_INSENSITIVE), meaning);
@@ -59,7 +59,8 @@ public final class ToolErrors {
     private static final Pattern PROBLEM = Pattern.compile("error|fatal|could not|detail:|hint:|warning",
             Pattern.CASE_INSENSITIVE);
     /** The tool's or the server's own error lines: what failed, in its words (not the statement it quotes). */
-    private static final Pattern ERROR_LINE = Pattern.compile("error:|fatal:|^error |could not", Pattern.CASE_INSENSITIVE);
+    private static final Pattern ERROR_LINE = Pattern.compile("error:|fatal:|^error |could not",
+            Pattern.CASE_INSENSITIVE);
     /** Lines that quote SQL or objects ({@code DETAIL: Query was: LOCK TABLE ...}): their names could match any rule. */
     private static final Pattern QUOTING = Pattern.compile("detail:|query was:|statement:|hint:|context:",
             Pattern.CASE_INSENSITIVE);

@@ -59,7 +59,8 @@ public final class AwsJobEvents implements JobEvents {
             // PutEvents answers 200 when it refuses an entry: the entry says why
             Integer failed = response.failedEntryCount();
             if (entry == null || entry.errorCode() != null || (failed != null && failed > 0)) {
-                return new Sent(null, entry == null || entry.errorCode() == null ? "PutEventsFailed" : entry.errorCode());
+                return new Sent(null,
+                        entry == null || entry.errorCode() == null ? "PutEventsFailed" : entry.errorCode());
             }
             return new Sent(entry.eventId(), null);
         } catch (RuntimeException e) {
@@ -84,13 +85,15 @@ public final class AwsJobEvents implements JobEvents {
                 + "File:     " + o.filename() + "\n"
                 + "Finished: " + o.finishedAt() + " after " + o.durationMs() + " ms\n"
                 + "Message:  " + o.message() + "\n\n"
-                + "Details: GET /api/setting/jobs/" + o.jobId() + " on the " + o.environment() + " API, and the worker's "
+                + "Details: GET /api/setting/jobs/" + o.jobId() + " on the " + o.environment()
+                + " API, and the worker's "
                 + "audit line (CloudWatch Logs Insights: filter audit and jobId = \"" + o.jobId() + "\").\n";
     }
 
     /** AWS's error code when the service answered (AccessDeniedException, ResourceNotFoundException, ...), else the class. */
     private static String code(RuntimeException e) {
-        if (e instanceof AwsServiceException s && s.awsErrorDetails() != null && s.awsErrorDetails().errorCode() != null) {
+        if (e instanceof AwsServiceException s && s.awsErrorDetails() != null
+                && s.awsErrorDetails().errorCode() != null) {
             return s.awsErrorDetails().errorCode();
         }
         return e.getClass().getSimpleName();

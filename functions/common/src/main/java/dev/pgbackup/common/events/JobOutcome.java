@@ -8,12 +8,13 @@ import dev.pgbackup.common.jobs.JobRecord;
  * and host names), never a secret.
  */
 record JobOutcome(String app, String environment, String jobId, String filename, String trigger, String status,
-                         String message, Long bytes, Long durationMs, String finishedAt) {
+        String message, Long bytes, Long durationMs, String finishedAt) {
     static final String SOURCE = "pgbackup";
 
     static JobOutcome of(String app, JobRecord job) {
         return new JobOutcome(app, job.environment(), job.jobId(), job.filename(), job.trigger(), job.status().name(),
-                job.message(), job.bytes(), job.durationMs(), job.finishedAt() == null ? null : job.finishedAt().toString());
+                job.message(), job.bytes(), job.durationMs(),
+                job.finishedAt() == null ? null : job.finishedAt().toString());
     }
 
     /** "Backup Succeeded", "Backup Failed", "Restore Succeeded" or "Restore Failed". */

@@ -7,8 +7,8 @@ package dev.pgbackup.common.failure;
  */
 public class Failure extends RuntimeException {
     public enum Kind {
-        BAD_REQUEST(400), UNAUTHENTICATED(401), FORBIDDEN(403), NOT_FOUND(404), CONFLICT(409), TOO_LARGE(413), UNPROCESSABLE(422),
-        SERVER(500), UNAVAILABLE(503);
+        BAD_REQUEST(400), UNAUTHENTICATED(401), FORBIDDEN(403), NOT_FOUND(404), CONFLICT(409), TOO_LARGE(
+                413), UNPROCESSABLE(422), SERVER(500), UNAVAILABLE(503);
 
         public final int status;
 

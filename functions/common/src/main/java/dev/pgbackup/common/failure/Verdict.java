@@ -6,16 +6,11 @@ package dev.pgbackup.common.failure;
  * verdict keeps its reason apart ({@link Failure#reason()}).
  */
 public enum Verdict {
-    BACKUP_FAILED("Backup failed: "),
-    BACKUP_REFUSED("Backup refused: "),
-    RESTORE_FAILED("Restore failed: "),
-    RESTORE_REFUSED("Restore refused: "),
-    DRILL_FAILED("Restore drill failed: "),
-    DRILL_REFUSED("Restore drill refused: "),
-    REFRESH_FAILED("Refresh failed: "),
-    REFRESH_REFUSED("Refresh refused: "),
-    SAFETY_CHECK_FAILED("Safety check failed: "),
-    ACCESS_DENIED("Access denied: ");
+    BACKUP_FAILED("Backup failed: "), BACKUP_REFUSED("Backup refused: "), RESTORE_FAILED(
+            "Restore failed: "), RESTORE_REFUSED("Restore refused: "), DRILL_FAILED(
+                    "Restore drill failed: "), DRILL_REFUSED("Restore drill refused: "), REFRESH_FAILED(
+                            "Refresh failed: "), REFRESH_REFUSED("Refresh refused: "), SAFETY_CHECK_FAILED(
+                                    "Safety check failed: "), ACCESS_DENIED("Access denied: ");
 
     private final String words;
 

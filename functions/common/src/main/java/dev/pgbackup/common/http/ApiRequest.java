@@ -20,8 +20,7 @@ public final class ApiRequest {
     private static final ObjectReader READER = Json.MAPPER.reader()
             .with(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
-    private ApiRequest() {
-    }
+    private ApiRequest() {}
 
     /** The body as bytes; 413 past {@code maxBytes}. An absent body is empty. */
     static byte[] body(APIGatewayV2HTTPEvent event, int maxBytes) {
@@ -67,7 +66,7 @@ public final class ApiRequest {
      * map when {@code emptyAllowed}. Unknown fields are refused: a typo must not silently change meaning.
      */
     public static Map<String, String> fields(APIGatewayV2HTTPEvent event, int maxBytes, Set<String> allowed,
-                                             boolean emptyAllowed) {
+            boolean emptyAllowed) {
         Map<String, String> fields = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> field : object(event, maxBytes, allowed, emptyAllowed).entrySet()) {
             if (!field.getValue().isTextual()) {
@@ -83,7 +82,7 @@ public final class ApiRequest {
      * whose fields are not all strings; the caller checks each value's type.
      */
     public static Map<String, JsonNode> object(APIGatewayV2HTTPEvent event, int maxBytes, Set<String> allowed,
-                                               boolean emptyAllowed) {
+            boolean emptyAllowed) {
         byte[] bytes = body(event, maxBytes);
         if (new String(bytes, StandardCharsets.UTF_8).isBlank()) {
             if (emptyAllowed) {
@@ -102,7 +101,7 @@ public final class ApiRequest {
         }
         Map<String, JsonNode> fields = new LinkedHashMap<>();
         List<String> unknown = new ArrayList<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext();) {
             Map.Entry<String, JsonNode> field = it.next();
             if (!allowed.contains(field.getKey())) {
                 unknown.add(printable(field.getKey()));
@@ -112,7 +111,8 @@ public final class ApiRequest {
         }
         if (!unknown.isEmpty()) {
             throw Failure.badRequest("Unknown field(s): " + String.join(", ", unknown)
-                    + (allowed.isEmpty() ? " (this endpoint takes no fields)" : " (allowed: " + String.join(", ", allowed) + ")"));
+                    + (allowed.isEmpty() ? " (this endpoint takes no fields)"
+                            : " (allowed: " + String.join(", ", allowed) + ")"));
         }
         return fields;
     }

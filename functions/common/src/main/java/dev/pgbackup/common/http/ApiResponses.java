@@ -11,8 +11,7 @@ public final class ApiResponses {
             "Content-Type", "application/json",
             "Cache-Control", "no-store");
 
-    private ApiResponses() {
-    }
+    private ApiResponses() {}
 
     public static APIGatewayV2HTTPResponse json(int status, Map<String, ?> body) {
         return APIGatewayV2HTTPResponse.builder()

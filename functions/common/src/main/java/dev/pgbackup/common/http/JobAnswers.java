@@ -18,8 +18,7 @@ public final class JobAnswers {
     /** Time kept for answering after the wait, so the function never runs into its own timeout. */
     private static final Duration ANSWER_MARGIN = Duration.ofSeconds(4);
 
-    private JobAnswers() {
-    }
+    private JobAnswers() {}
 
     /** The wait budget, cut short by the API function's own remaining time. */
     public static Deadline waitUntil(Deadline.Ticker ticker, Duration waitBudget, Context context) {
@@ -32,7 +31,7 @@ public final class JobAnswers {
      * @param onSuccess the fields of the 200 body, from the finished job
      */
     public static APIGatewayV2HTTPResponse answer(JobStart started, String kind, Duration window, AuditLog.Entry audit,
-                                                  Function<JobRecord, Map<String, ?>> onSuccess) {
+            Function<JobRecord, Map<String, ?>> onSuccess) {
         JobRecord job = started.job();
         audit.with("jobId", job.jobId()).with("filename", job.filename());
         APIGatewayV2HTTPResponse response;

@@ -7,8 +7,7 @@ import java.util.Collection;
 
 /** The one mapping from whatever stopped a job to its FAILED record: a caller-safe message, scrubbed detail apart. */
 public final class JobFailures {
-    private JobFailures() {
-    }
+    private JobFailures() {}
 
     /**
      * @param what    "Backup" or "Restore", for unexpected faults

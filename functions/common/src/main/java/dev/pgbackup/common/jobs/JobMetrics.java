@@ -25,20 +25,15 @@ public final class JobMetrics {
 
     /** Every metric the code writes, with its CloudWatch unit; {@code perTrigger} ones also carry the Trigger set. */
     public enum Metric {
-        BACKUP_SUCCEEDED("BackupSucceeded", "Count"),
-        BACKUP_FAILED("BackupFailed", "Count"),
-        BACKUP_BYTES("BackupBytes", "Bytes"),
-        BACKUP_DURATION("BackupDurationSeconds", "Seconds"),
-        DATABASE_SIZE("DatabaseSizeBytes", "Bytes"),
-        ROWS_COUNTED("RowsCounted", "Count"),
-        BACKUP_SIZE_RATIO("BackupSizeRatio", "None"),
-        RESTORE_SUCCEEDED("RestoreSucceeded", "Count"),
-        RESTORE_FAILED("RestoreFailed", "Count"),
-        RESTORE_BYTES("RestoreBytes", "Bytes"),
-        RESTORE_DURATION("RestoreDurationSeconds", "Seconds"),
-        DRILL_SUCCEEDED("DrillSucceeded", "Count"),
-        DRILL_FAILED("DrillFailed", "Count"),
-        DRILL_DURATION("DrillDurationSeconds", "Seconds"),
+        BACKUP_SUCCEEDED("BackupSucceeded", "Count"), BACKUP_FAILED("BackupFailed", "Count"), BACKUP_BYTES(
+                "BackupBytes",
+                "Bytes"), BACKUP_DURATION("BackupDurationSeconds", "Seconds"), DATABASE_SIZE("DatabaseSizeBytes",
+                        "Bytes"), ROWS_COUNTED("RowsCounted", "Count"), BACKUP_SIZE_RATIO("BackupSizeRatio",
+                                "None"), RESTORE_SUCCEEDED("RestoreSucceeded", "Count"), RESTORE_FAILED("RestoreFailed",
+                                        "Count"), RESTORE_BYTES("RestoreBytes", "Bytes"), RESTORE_DURATION(
+                                                "RestoreDurationSeconds", "Seconds"), DRILL_SUCCEEDED("DrillSucceeded",
+                                                        "Count"), DRILL_FAILED("DrillFailed", "Count"), DRILL_DURATION(
+                                                                "DrillDurationSeconds", "Seconds"),
         /** The drill watch's signal, not a job's: [App, Environment] only. */
         DRILL_UP_TO_DATE("DrillUpToDate", "Count", false);
 

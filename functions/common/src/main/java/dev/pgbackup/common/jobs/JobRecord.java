@@ -38,16 +38,19 @@ public record JobRecord(
     @JsonInclude(JsonInclude.Include.NON_NULL)
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Progress(String phase, Long bytesDone, Long bytesTotal, Integer percent, String current,
-                           Instant updatedAt) {
-    }
+            Instant updatedAt) {}
 
     /** DRILL: a restore drill, the newest backup restored into a scratch database and checked (never the target). */
-    public enum Type { BACKUP, RESTORE, DRILL }
+    public enum Type {
+        BACKUP, RESTORE, DRILL
+    }
 
-    public enum Status { RUNNING, SUCCEEDED, FAILED }
+    public enum Status {
+        RUNNING, SUCCEEDED, FAILED
+    }
 
     public static JobRecord started(String jobId, Type type, String environment, String filename, String requestedBy,
-                                    String trigger, Instant now) {
+            String trigger, Instant now) {
         return new JobRecord(jobId, type, Status.RUNNING, environment, filename, requestedBy, trigger, now,
                 null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
@@ -90,7 +93,7 @@ public record JobRecord(
     }
 
     private JobRecord finish(Status status, Instant now, Long bytes, String message, String details, String diagnostic,
-                             String kind) {
+            String kind) {
         return new JobRecord(jobId, type, status, environment, filename, requestedBy, trigger, createdAt, now,
                 now.toEpochMilli() - createdAt.toEpochMilli(), bytes, message, details, diagnostic, timings, null, kind,
                 into, tables, database, roles);

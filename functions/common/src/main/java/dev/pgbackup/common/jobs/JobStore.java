@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
  * write nor plant one). No extra service to deploy; readable by the API functions and the workers.
  */
 public final class JobStore {
-    private static final Pattern JOB_ID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+    private static final Pattern JOB_ID = Pattern
+            .compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
 
     private final Records records;
     private final StateKeys keys;

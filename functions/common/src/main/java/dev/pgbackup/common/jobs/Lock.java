@@ -24,12 +24,10 @@ public final class Lock {
      * is null until a worker runs the job.
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Holder(String jobId, String subject, String filename, Instant acquiredAt, Instant renewedAt) {
-    }
+    public record Holder(String jobId, String subject, String filename, Instant acquiredAt, Instant renewedAt) {}
 
     /** What {@link #acquire} did: got the lock (perhaps replacing a stale one), or found who holds it. */
-    public record Outcome(boolean acquired, Holder holder, Holder replacedStale) {
-    }
+    public record Outcome(boolean acquired, Holder holder, Holder replacedStale) {}
 
     private final Records records;
     private final String key;

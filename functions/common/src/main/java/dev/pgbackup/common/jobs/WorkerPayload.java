@@ -14,12 +14,12 @@ import java.util.Optional;
  * have written decides what it does. {@code roles}: what a restore does with the backup's roles (null: nothing).
  */
 public record WorkerPayload(String jobId, String environment, String filename, String how, List<String> tables,
-                            String roles) {
+        String roles) {
     /** The most table names a payload carries (the API accepts no more). */
     public static final int MAX_TABLES = 100;
     private static final java.util.Set<String> REQUIRED = java.util.Set.of("jobId", "environment", "filename", "how");
-    private static final java.util.Set<String> KNOWN =
-            java.util.Set.of("jobId", "environment", "filename", "how", "tables", "roles");
+    private static final java.util.Set<String> KNOWN = java.util.Set.of("jobId", "environment", "filename", "how",
+            "tables", "roles");
 
     public WorkerPayload(String jobId, String environment, String filename, String how) {
         this(jobId, environment, filename, how, null, null);

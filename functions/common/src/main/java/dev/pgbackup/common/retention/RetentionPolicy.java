@@ -33,8 +33,7 @@ public final class RetentionPolicy {
     }
 
     /** The whole decision, each list in the listing's order (newest first). */
-    public record Plan(List<Kept> kept, List<Deletion> deleted) {
-    }
+    public record Plan(List<Kept> kept, List<Deletion> deleted) {}
 
     static final String JUST_MADE = "the backup this run made";
     static final String LAGGING = "retention skipped: the listing does not show the backup just made yet";
@@ -91,7 +90,7 @@ public final class RetentionPolicy {
 
     /** Keeps the first {@code n} of {@code entries} (newest first); the rest are doomed unless something keeps them. */
     private static void newest(List<BackupCatalog.Entry> entries, int n, String keep, String delete,
-                               Map<BackupCatalog.Entry, List<String>> reasons, Map<BackupCatalog.Entry, String> doomed) {
+            Map<BackupCatalog.Entry, List<String>> reasons, Map<BackupCatalog.Entry, String> doomed) {
         for (int i = 0; i < entries.size(); i++) {
             if (i < n) {
                 reasons.get(entries.get(i)).add(keep);
@@ -101,8 +100,9 @@ public final class RetentionPolicy {
         }
     }
 
-    private void onDemand(List<BackupCatalog.Entry> entries, Instant now, Map<BackupCatalog.Entry, List<String>> reasons,
-                          Map<BackupCatalog.Entry, String> doomed) {
+    private void onDemand(List<BackupCatalog.Entry> entries, Instant now,
+            Map<BackupCatalog.Entry, List<String>> reasons,
+            Map<BackupCatalog.Entry, String> doomed) {
         long days = settings.onDemandMaxAge().toDays();
         for (int i = 0; i < entries.size(); i++) {
             BackupCatalog.Entry e = entries.get(i);
@@ -126,7 +126,8 @@ public final class RetentionPolicy {
     }
 
     /** A backup that any rule keeps stays (the one just made always does); the rest go, with their reason. */
-    private static Plan collect(Map<BackupCatalog.Entry, List<String>> reasons, Map<BackupCatalog.Entry, String> doomed) {
+    private static Plan collect(Map<BackupCatalog.Entry, List<String>> reasons,
+            Map<BackupCatalog.Entry, String> doomed) {
         List<Kept> kept = new ArrayList<>();
         List<Deletion> deleted = new ArrayList<>();
         reasons.forEach((e, r) -> {

@@ -28,8 +28,7 @@ import java.util.function.UnaryOperator;
 final class RetentionTiers {
     /** One tier: how a date maps to its slot (the slot's first day), the window, and how a slot is named. */
     private record Tier(String name, int count, UnaryOperator<LocalDate> slotOf, UnaryOperator<LocalDate> back,
-                        Function<LocalDate, String> label, String unit) {
-    }
+            Function<LocalDate, String> label, String unit) {}
 
     private final Config.RetentionSettings settings;
     private final ZoneId zone;
@@ -49,7 +48,8 @@ final class RetentionTiers {
             tiers.add(new Tier("weekly", settings.weeklyWeeks(),
                     d -> d.with(TemporalAdjusters.previousOrSame(DayOfWeek.MONDAY)),
                     d -> d.minusWeeks(settings.weeklyWeeks() - 1L),
-                    d -> String.format("week %d-W%02d", d.get(IsoFields.WEEK_BASED_YEAR), d.get(IsoFields.WEEK_OF_WEEK_BASED_YEAR)),
+                    d -> String.format("week %d-W%02d", d.get(IsoFields.WEEK_BASED_YEAR),
+                            d.get(IsoFields.WEEK_OF_WEEK_BASED_YEAR)),
                     settings.weeklyWeeks() == 1 ? "ISO week" : "ISO weeks"));
         }
         if (settings.monthlyMonths() > 0) {
@@ -66,7 +66,7 @@ final class RetentionTiers {
      * @param scheduled this environment's scheduled backups (any order)
      */
     void decide(List<BackupCatalog.Entry> scheduled, Instant now, Map<BackupCatalog.Entry, List<String>> reasons,
-                Map<BackupCatalog.Entry, String> doomed) {
+            Map<BackupCatalog.Entry, String> doomed) {
         List<BackupCatalog.Entry> newestFirst = new ArrayList<>(scheduled);
         newestFirst.sort(Comparator.comparing((BackupCatalog.Entry e) -> taken(e))
                 .thenComparing(e -> e.backup().lastModified()).reversed());

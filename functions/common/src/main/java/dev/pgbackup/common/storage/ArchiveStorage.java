@@ -7,8 +7,7 @@ import java.io.InputStream;
 /** Archives (backups) as streams: written whole or not at all, read at exactly the version that was checked. */
 public interface ArchiveStorage {
     /** An archive that now exists whole, with its size and the SHA-256 of its bytes. */
-    record Uploaded(long bytes, String sha256) {
-    }
+    record Uploaded(long bytes, String sha256) {}
 
     /** An open read of an archive; {@link #abort()} drops the connection without reading the rest. */
     interface Reading extends AutoCloseable {

@@ -13,8 +13,7 @@ import java.util.Optional;
  */
 public final class BackupCatalog {
     /** A backup of this environment with its class (scheduled when no manifest says otherwise). */
-    public record Entry(BackupObject backup, BackupClass backupClass, boolean hasManifest) {
-    }
+    public record Entry(BackupObject backup, BackupClass backupClass, boolean hasManifest) {}
 
     private final ObjectStore store;
     private final Records records;
@@ -133,9 +132,10 @@ public final class BackupCatalog {
             return Optional.empty();
         }
         String key = keys.of(backup.environment()).rowCounts(backup.filename());
-        ObjectStore.Stored stored = store.get(key, RowCounts.MAX_BYTES).orElseThrow(() -> dev.pgbackup.common.failure
-                .Failure.server("The row counts " + key + " that the manifest of " + backup.filename()
-                        + " names are missing"));
+        ObjectStore.Stored stored = store.get(key, RowCounts.MAX_BYTES)
+                .orElseThrow(() -> dev.pgbackup.common.failure.Failure
+                        .server("The row counts " + key + " that the manifest of " + backup.filename()
+                                + " names are missing"));
         return Optional.of(RowCounts.decode(key, stored.bytes(), manifest.countedTables(), manifest.rowCountsSha256()));
     }
 

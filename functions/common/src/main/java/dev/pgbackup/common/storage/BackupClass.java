@@ -7,8 +7,7 @@ import java.util.Optional;
  * ones (API requests, safety backups before a restore) are kept apart so they can never push history out.
  */
 public enum BackupClass {
-    SCHEDULED("scheduled"),
-    ON_DEMAND("on-demand");
+    SCHEDULED("scheduled"), ON_DEMAND("on-demand");
 
     public final String key;
 

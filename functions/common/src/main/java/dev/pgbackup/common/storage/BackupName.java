@@ -20,9 +20,8 @@ public record BackupName(String filename, String app, String environment, LocalD
         return "A backup named " + filename + " already exists; it was not overwritten";
     }
 
-
-    private static final DateTimeFormatter STAMP =
-            DateTimeFormatter.ofPattern("yyyy-MM-dd-'at'-hh-mm-ss-a", Locale.ENGLISH);
+    private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyy-MM-dd-'at'-hh-mm-ss-a",
+            Locale.ENGLISH);
     private static final Pattern SUFFIX = Pattern.compile(
             "-on-(\\d{4})-(\\d{2})-(\\d{2})-at-(\\d{2})-(\\d{2})-(\\d{2})-(AM|PM)-([A-Z]{1,6})\\.dump");
     /**

@@ -13,8 +13,7 @@ import java.util.function.Predicate;
  * answers among the suppressed exceptions, and the async clients wrap them in completion exceptions.
  */
 final class Causes {
-    private Causes() {
-    }
+    private Causes() {}
 
     /** The first throwable in the chain (causes and suppressed, each seen once) that {@code wanted} accepts. */
     static Optional<Throwable> find(Throwable t, Predicate<Throwable> wanted) {

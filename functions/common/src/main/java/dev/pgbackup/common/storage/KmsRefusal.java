@@ -10,8 +10,7 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
  * caller), and KMS's own refusals. Such a failure is the key policy speaking, and the caller is told so.
  */
 public final class KmsRefusal {
-    private KmsRefusal() {
-    }
+    private KmsRefusal() {}
 
     /** Whether anything in the chain (causes and suppressed) is a refusal because of a KMS key. */
     public static boolean in(Throwable t) {
@@ -21,12 +20,14 @@ public final class KmsRefusal {
     private static boolean is(Throwable x) {
         if (x instanceof S3Exception s3e) {
             String code = s3e.awsErrorDetails() == null ? null : s3e.awsErrorDetails().errorCode();
-            String message = String.valueOf(s3e.awsErrorDetails() == null ? null : s3e.awsErrorDetails().errorMessage());
+            String message = String
+                    .valueOf(s3e.awsErrorDetails() == null ? null : s3e.awsErrorDetails().errorMessage());
             return (code != null && code.startsWith("KMS."))
                     || (s3e.statusCode() == 403 && message.toLowerCase(Locale.ROOT).contains("kms"));
         }
         // KMS's own answers (the SDK's KMS client, when the workers encrypt or decrypt a data key themselves)
-        return x instanceof AwsServiceException && x.getClass().getName().startsWith("software.amazon.awssdk.services.kms.");
+        return x instanceof AwsServiceException
+                && x.getClass().getName().startsWith("software.amazon.awssdk.services.kms.");
     }
 
     /** What a stack that may not use a backup's key is told: the backup's environment and what would fix it. */

@@ -12,5 +12,4 @@ import java.time.Instant;
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record LastBackup(String filename, String jobId, Instant startedAt, Instant completedAt, Long bytes,
-                         Long databaseBytes) {
-}
+        Long databaseBytes) {}

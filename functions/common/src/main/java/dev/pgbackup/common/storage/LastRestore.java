@@ -5,5 +5,4 @@ import java.time.Instant;
 
 /** When a restore last changed this environment's database (the swap, or an in-place drop). */
 @JsonIgnoreProperties(ignoreUnknown = true)
-public record LastRestore(String jobId, String filename, Instant changedAt) {
-}
+public record LastRestore(String jobId, String filename, Instant changedAt) {}

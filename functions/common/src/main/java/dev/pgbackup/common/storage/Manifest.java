@@ -48,17 +48,17 @@ public record Manifest(
 
     /** Without row counts in their own object (every manifest before 2026-12). */
     public Manifest(String filename, String environment, BackupClass backupClass, String jobId, Instant startedAt,
-                    Instant completedAt, long bytes, String sha256, String pgDumpVersion, String serverVersion,
-                    String compression, Map<String, Object> extra, Map<String, Long> rowCounts, DumpScope scope,
-                    String encryption, String kmsKeyId) {
+            Instant completedAt, long bytes, String sha256, String pgDumpVersion, String serverVersion,
+            String compression, Map<String, Object> extra, Map<String, Long> rowCounts, DumpScope scope,
+            String encryption, String kmsKeyId) {
         this(filename, environment, backupClass, jobId, startedAt, completedAt, bytes, sha256, pgDumpVersion,
                 serverVersion, compression, extra, rowCounts, scope, encryption, kmsKeyId, null, null, null, null);
     }
 
     /** A manifest of a whole-database dump (no {@code scope}: nothing left out), without row counts or encryption. */
     public Manifest(String filename, String environment, BackupClass backupClass, String jobId, Instant startedAt,
-                    Instant completedAt, long bytes, String sha256, String pgDumpVersion, String serverVersion,
-                    String compression, Map<String, Object> extra) {
+            Instant completedAt, long bytes, String sha256, String pgDumpVersion, String serverVersion,
+            String compression, Map<String, Object> extra) {
         this(filename, environment, backupClass, jobId, startedAt, completedAt, bytes, sha256, pgDumpVersion,
                 serverVersion, compression, extra, null, null, null, null, null, null, null, null);
     }

@@ -239,8 +239,8 @@ final class MultipartStream {
         private void send(Part part) {
             hashed = hashed.thenRunAsync(() -> sha256.update(part.buffer(), 0, part.length()), hasher);
             CompletableFuture<UploadPartResponse> request = s3.uploadPart(b -> b.bucket(bucket).key(key)
-                            .uploadId(uploadId).partNumber(part.number()).contentLength((long) part.length())
-                            .checksumAlgorithm(ChecksumAlgorithm.CRC32),
+                    .uploadId(uploadId).partNumber(part.number()).contentLength((long) part.length())
+                    .checksumAlgorithm(ChecksumAlgorithm.CRC32),
                     AsyncRequestBody.fromRemainingByteBufferUnsafe(part.bytes()));
             requests.add(request);
             CompletableFuture<CompletedPart> response = request.thenApply(r -> CompletedPart.builder()
@@ -302,7 +302,8 @@ final class MultipartStream {
             fail(e instanceof Failed f ? f.getCause() : e);
             if (uploadId != null) {
                 try {
-                    s3.abortMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId)).get(10, TimeUnit.SECONDS);
+                    s3.abortMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId)).get(10,
+                            TimeUnit.SECONDS);
                 } catch (Exception ignored) {
                     // the caller looks for leftovers too, and the bucket's lifecycle rule aborts what both missed
                 }

@@ -10,12 +10,10 @@ import java.util.Optional;
  */
 public interface ObjectStore {
     /** An object's listing entry. */
-    record Info(String key, Instant lastModified, long size, String eTag) {
-    }
+    record Info(String key, Instant lastModified, long size, String eTag) {}
 
     /** A small object's bytes with the version they were read at, for a later conditional write. */
-    record Stored(byte[] bytes, Instant lastModified, String eTag) {
-    }
+    record Stored(byte[] bytes, Instant lastModified, String eTag) {}
 
     /** Objects read into memory (records, locks) are refused past this size: a planted giant cannot exhaust a worker. */
     int MAX_SMALL_OBJECT = 64 * 1024;
@@ -31,8 +29,7 @@ public interface ObjectStore {
      * For an SSE-KMS object, reads its first byte as a restore would read it: S3 decrypts it for the caller, so a key
      * whose policy does not grant the caller fails here (a HEAD does not need the key). Other objects: nothing to do.
      */
-    default void checkKeyAccess(String key) {
-    }
+    default void checkKeyAccess(String key) {}
 
     /** A small object, or empty; larger than {@link #MAX_SMALL_OBJECT} is an error. */
     default Optional<Stored> get(String key) {

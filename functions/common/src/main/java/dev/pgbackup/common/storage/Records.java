@@ -12,8 +12,7 @@ import java.util.Optional;
  */
 public final class Records {
     /** A record with the version it was read at. */
-    public record Versioned<T>(T value, ObjectStore.Stored stored) {
-    }
+    public record Versioned<T>(T value, ObjectStore.Stored stored) {}
 
     private final ObjectStore store;
     private final int maxBytes;

@@ -28,11 +28,9 @@ public final class RowCounts {
     static final int MAX_BYTES = 32 * 1024 * 1024;
 
     /** The object as written: its bytes, how many tables it holds, and their SHA-256 (recorded in the manifest). */
-    record Encoded(byte[] bytes, int tables, String sha256) {
-    }
+    record Encoded(byte[] bytes, int tables, String sha256) {}
 
-    private RowCounts() {
-    }
+    private RowCounts() {}
 
     static Encoded encode(Map<String, Long> counts) {
         if (counts.size() > MAX_TABLES) {
@@ -62,7 +60,8 @@ public final class RowCounts {
             throw Failure.server("The row counts " + key + " do not match the checksum their manifest recorded");
         }
         Map<String, Long> counts = new TreeMap<>();
-        try (JsonParser p = Json.MAPPER.getFactory().createParser(new GZIPInputStream(new ByteArrayInputStream(bytes)))) {
+        try (JsonParser p = Json.MAPPER.getFactory()
+                .createParser(new GZIPInputStream(new ByteArrayInputStream(bytes)))) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw unreadable(key);
             }

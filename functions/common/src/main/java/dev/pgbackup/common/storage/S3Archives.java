@@ -38,12 +38,12 @@ public final class S3Archives implements ArchiveStorage {
 
     /** With {@code encryption.kmsKeyId()}, every archive is written with SSE-KMS under that key and the S3 Bucket Key. */
     public S3Archives(S3Client s3, String bucket, AwsClients.ArchiveClients clients,
-                      dev.pgbackup.common.config.EncryptionSettings encryption) {
+            dev.pgbackup.common.config.EncryptionSettings encryption) {
         this(s3, bucket, clients, encryption, PartPlan.DEFAULT);
     }
 
     S3Archives(S3Client s3, String bucket, AwsClients.ArchiveClients clients,
-               dev.pgbackup.common.config.EncryptionSettings encryption, PartPlan parts) {
+            dev.pgbackup.common.config.EncryptionSettings encryption, PartPlan parts) {
         this.s3 = s3;
         this.bucket = bucket;
         this.clients = clients;
@@ -139,7 +139,7 @@ public final class S3Archives implements ArchiveStorage {
         Throwable c = t;
         while ((c instanceof ExecutionException || c instanceof CompletionException
                 || (c.getCause() != null && c.getClass().getName().startsWith("software.amazon.awssdk.core.exception")
-                    && !(c instanceof S3Exception)))
+                        && !(c instanceof S3Exception)))
                 && c.getCause() != null) {
             c = c.getCause();
         }

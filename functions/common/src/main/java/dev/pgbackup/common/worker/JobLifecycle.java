@@ -25,7 +25,7 @@ public final class JobLifecycle {
      * connection without verified TLS); {@code events} is {@link JobEvents#OFF} for jobs that announce nothing.
      */
     JobLifecycle(JobStore jobs, Lock lock, JobEvents events, Consumer<JobRecord> metric,
-                        Consumer<AuditLog.Entry> warnings) {
+            Consumer<AuditLog.Entry> warnings) {
         this.jobs = jobs;
         this.lock = lock;
         this.events = events;

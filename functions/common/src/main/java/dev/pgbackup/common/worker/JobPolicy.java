@@ -30,6 +30,5 @@ public interface JobPolicy<O> {
     JobRecord succeeded(JobRecord job, O outcome, AuditLog.Entry audit);
 
     /** What a failure leaves behind besides its record (a restore that changed its target says so). */
-    default void failed(JobRecord job, Throwable e) {
-    }
+    default void failed(JobRecord job, Throwable e) {}
 }

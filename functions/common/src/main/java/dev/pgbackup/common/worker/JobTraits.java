@@ -20,9 +20,11 @@ import java.util.Set;
  * @param countsRefusals whether a job refused before it ran ({@link JobShell#refuse}) writes the type's metric
  */
 public record JobTraits(String what, boolean renewsLock, boolean announces, boolean recordsErrors,
-                        boolean countsRefusals) {
+        boolean countsRefusals) {
     /** The shell's optional steps, named for {@link #of}. */
-    public enum Trait { RENEWS_LOCK, ANNOUNCES, RECORDS_ERRORS, COUNTS_REFUSALS }
+    public enum Trait {
+        RENEWS_LOCK, ANNOUNCES, RECORDS_ERRORS, COUNTS_REFUSALS
+    }
 
     /** A job type named {@code what} that takes the steps listed, and none other. */
     public static JobTraits of(String what, Trait... traits) {

@@ -28,8 +28,7 @@ public final class PayloadCheck {
     }
 
     /** {@code job}: the job record, when there is one running here (null for the first two). */
-    public record Verdict(Found found, JobRecord job) {
-    }
+    public record Verdict(Found found, JobRecord job) {}
 
     private final String environment;
     private final JobStore jobs;

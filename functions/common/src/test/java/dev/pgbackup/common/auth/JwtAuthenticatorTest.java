@@ -28,7 +28,8 @@ class JwtAuthenticatorTest {
     static final String SECRET = "unit-test-secret-unit-test-secret-0123";
     static final Instant NOW = Instant.parse("2026-11-28T12:00:00Z");
     static final Clock CLOCK = Clock.fixed(NOW, ZoneOffset.UTC);
-    static final Config.JwtPolicy POLICY = new Config.JwtPolicy("WEB_ACCESS", "roles", Duration.ofHours(12), null, null);
+    static final Config.JwtPolicy POLICY = new Config.JwtPolicy("WEB_ACCESS", "roles", Duration.ofHours(12), null,
+            null);
 
     static JwtAuthenticator auth(Config.JwtPolicy policy, String secret) {
         return new JwtAuthenticator(name -> secret, "/app/jwt", policy, CLOCK);
@@ -70,17 +71,26 @@ class JwtAuthenticatorTest {
                 Arguments.of("empty bearer", Map.of("authorization", "Bearer "), 401),
                 Arguments.of("garbage", bearer("not.a.jwt"), 401),
                 Arguments.of("huge", bearer("a".repeat(20_000)), 401),
-                Arguments.of("alg none", bearer(unsigned("{\"sub\":\"m\",\"roles\":[\"WEB_ACCESS\"],\"exp\":" + later + "}")), 401),
-                Arguments.of("wrong key", bearer(JWT.create().withSubject("x").withArrayClaim("roles", new String[] {"WEB_ACCESS"})
-                        .withExpiresAt(NOW.plusSeconds(60)).sign(Algorithm.HMAC256("another-secret-another-secret-123456"))), 401),
+                Arguments.of("alg none",
+                        bearer(unsigned("{\"sub\":\"m\",\"roles\":[\"WEB_ACCESS\"],\"exp\":" + later + "}")), 401),
+                Arguments.of("wrong key",
+                        bearer(JWT.create().withSubject("x").withArrayClaim("roles", new String[] {"WEB_ACCESS"})
+                                .withExpiresAt(NOW.plusSeconds(60))
+                                .sign(Algorithm.HMAC256("another-secret-another-secret-123456"))),
+                        401),
                 Arguments.of("expired", bearer(token(b -> b.withExpiresAt(NOW.minusSeconds(3600)))), 401),
-                Arguments.of("no exp", bearer(JWT.create().withSubject("x").withArrayClaim("roles", new String[] {"WEB_ACCESS"})
-                        .sign(Algorithm.HMAC256(SECRET))), 401),
+                Arguments.of("no exp",
+                        bearer(JWT.create().withSubject("x").withArrayClaim("roles", new String[] {"WEB_ACCESS"})
+                                .sign(Algorithm.HMAC256(SECRET))),
+                        401),
                 Arguments.of("exp null", bearer(token(b -> b.withNullClaim("exp"))), 401),
                 Arguments.of("exp a string", bearer(token(b -> b.withClaim("exp", "" + later))), 401),
-                Arguments.of("exp a year ahead", bearer(token(b -> b.withExpiresAt(NOW.plus(Duration.ofDays(365))))), 401),
-                Arguments.of("exp 13 h ahead", bearer(token(b -> b.withExpiresAt(NOW.plus(Duration.ofHours(13))))), 401),
-                Arguments.of("exp 12 h ahead", bearer(token(b -> b.withExpiresAt(NOW.plus(Duration.ofHours(12))))), 200),
+                Arguments.of("exp a year ahead", bearer(token(b -> b.withExpiresAt(NOW.plus(Duration.ofDays(365))))),
+                        401),
+                Arguments.of("exp 13 h ahead", bearer(token(b -> b.withExpiresAt(NOW.plus(Duration.ofHours(13))))),
+                        401),
+                Arguments.of("exp 12 h ahead", bearer(token(b -> b.withExpiresAt(NOW.plus(Duration.ofHours(12))))),
+                        200),
                 Arguments.of("no sub", bearer(token(b -> b.withSubject(null))), 401),
                 Arguments.of("blank sub", bearer(token(b -> b.withSubject(" "))), 401),
                 Arguments.of("no role", bearer(token(b -> b.withArrayClaim("roles", new String[] {}))), 403),
@@ -96,7 +106,8 @@ class JwtAuthenticatorTest {
 
     @Test
     void audienceAndIssuerAreCheckedWhenTheStackSetsThem() {
-        Config.JwtPolicy strict = new Config.JwtPolicy("WEB_ACCESS", "roles", Duration.ofHours(12), "pharma-api", "https://idp");
+        Config.JwtPolicy strict = new Config.JwtPolicy("WEB_ACCESS", "roles", Duration.ofHours(12), "pharma-api",
+                "https://idp");
         JwtAuthenticator auth = auth(strict, SECRET);
         assertEquals(200, status(auth, bearer(token(b -> b.withAudience("pharma-api").withIssuer("https://idp")))));
         assertEquals(401, status(auth, bearer(token(b -> b.withAudience("other").withIssuer("https://idp")))));
@@ -132,7 +143,9 @@ class JwtAuthenticatorTest {
         assertEquals("alice", auth.authenticate(bearer(old)).subject());
         secret.set("rotated-secret-rotated-secret-12345");
         assertEquals(401, status(auth, bearer(old)));
-        assertEquals(200, status(auth, bearer(JWT.create().withSubject("a").withArrayClaim("roles", new String[] {"WEB_ACCESS"})
-                .withExpiresAt(NOW.plusSeconds(60)).sign(Algorithm.HMAC256("rotated-secret-rotated-secret-12345")))));
+        assertEquals(200,
+                status(auth, bearer(JWT.create().withSubject("a").withArrayClaim("roles", new String[] {"WEB_ACCESS"})
+                        .withExpiresAt(NOW.plusSeconds(60))
+                        .sign(Algorithm.HMAC256("rotated-secret-rotated-secret-12345")))));
     }
 }

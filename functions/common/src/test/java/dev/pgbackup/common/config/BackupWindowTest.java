@@ -10,9 +10,10 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 class BackupWindowTest {
-    private static final BackupWindow LAMBDA = new BackupWindow(Duration.ofSeconds(855), 50, Config.WorkerCompute.LAMBDA);
-    private static final BackupWindow MANAGED =
-            new BackupWindow(Duration.ofSeconds(5355), 50, Config.WorkerCompute.MANAGED_INSTANCES);
+    private static final BackupWindow LAMBDA = new BackupWindow(Duration.ofSeconds(855), 50,
+            Config.WorkerCompute.LAMBDA);
+    private static final BackupWindow MANAGED = new BackupWindow(Duration.ofSeconds(5355), 50,
+            Config.WorkerCompute.MANAGED_INSTANCES);
 
     @Test
     void theEstimateIsSizeOverRate() {
@@ -41,7 +42,9 @@ class BackupWindowTest {
                 f.getMessage());
         Failure beyond = assertThrows(Failure.class, () -> MANAGED.check("production", 300_000_000_000L, "x"));
         assertTrue(beyond.getMessage().contains("takes about 100 min, longer than the 89 min"), beyond.getMessage());
-        assertTrue(beyond.getMessage().endsWith("beyond 90 minutes a backup needs a container task (see docs/limits.md, "
-                + "'Beyond 90 minutes')"), beyond.getMessage());
+        assertTrue(
+                beyond.getMessage().endsWith("beyond 90 minutes a backup needs a container task (see docs/limits.md, "
+                        + "'Beyond 90 minutes')"),
+                beyond.getMessage());
     }
 }

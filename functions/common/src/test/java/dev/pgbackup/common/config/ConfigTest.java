@@ -11,8 +11,10 @@ import org.junit.jupiter.api.Test;
 
 class ConfigTest {
     static Map<String, String> minimal() {
-        return new HashMap<>(Map.of("APP_NAME", "pharmatracker", "ENVIRONMENT", "staging", "BUCKET_NAME", "shared-bucket",
-                "DB_URL_PARAMETER", "/pt/staging/db", "JWT_SECRET_PARAMETER", "/pt/jwt", "RESTORE_PASSKEY_PARAMETER", "/pt/passkey"));
+        return new HashMap<>(
+                Map.of("APP_NAME", "pharmatracker", "ENVIRONMENT", "staging", "BUCKET_NAME", "shared-bucket",
+                        "DB_URL_PARAMETER", "/pt/staging/db", "JWT_SECRET_PARAMETER", "/pt/jwt",
+                        "RESTORE_PASSKEY_PARAMETER", "/pt/passkey"));
     }
 
     @Test
@@ -38,7 +40,8 @@ class ConfigTest {
     @Test
     void everyMissingVariableIsNamedAtOnce() {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> Config.from(Map.of("APP_NAME", "x")));
-        for (String name : new String[] {"ENVIRONMENT", "BUCKET_NAME", "DB_URL_PARAMETER", "JWT_SECRET_PARAMETER", "RESTORE_PASSKEY_PARAMETER"}) {
+        for (String name : new String[] {"ENVIRONMENT", "BUCKET_NAME", "DB_URL_PARAMETER", "JWT_SECRET_PARAMETER",
+                "RESTORE_PASSKEY_PARAMETER"}) {
             assertTrue(e.getMessage().contains("Missing required environment variable: " + name), e.getMessage());
         }
     }
@@ -54,7 +57,8 @@ class ConfigTest {
         env.put("BACKUP_COMPRESSION", "zstd:42");
         env.put("WAIT_BUDGET_SECONDS", "soon");
         String message = assertThrows(IllegalStateException.class, () -> Config.from(env)).getMessage();
-        for (String name : new String[] {"RETENTION_COUNT", "RESTORE_MODE", "BACKUP_TIME_ZONE", "ENVIRONMENT", "WAIT_BUDGET_SECONDS",
+        for (String name : new String[] {"RETENTION_COUNT", "RESTORE_MODE", "BACKUP_TIME_ZONE", "ENVIRONMENT",
+                "WAIT_BUDGET_SECONDS",
                 "JWT_MAX_LIFETIME_HOURS", "BACKUP_COMPRESSION"}) {
             assertTrue(message.contains(name), message);
         }
@@ -72,7 +76,8 @@ class ConfigTest {
         // "prod" and "prod-eu" would share IAM prefixes and backup-name prefixes
         Map<String, String> env = minimal();
         env.put("ENVIRONMENT", "prod-eu");
-        assertTrue(assertThrows(IllegalStateException.class, () -> Config.from(env)).getMessage().contains("ENVIRONMENT"));
+        assertTrue(
+                assertThrows(IllegalStateException.class, () -> Config.from(env)).getMessage().contains("ENVIRONMENT"));
     }
 
     @Test

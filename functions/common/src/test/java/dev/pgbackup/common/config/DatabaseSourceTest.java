@@ -120,8 +120,10 @@ class DatabaseSourceTest {
         env.put("DB_IAM_AUTH", "true");
         env.put("DB_USER", "backup_user");
         env.put("DB_CONNECTION_OPTIONS", "sslmode=disable");
-        assertTrue(problems(env).contains("Environment variable DB_IAM_AUTH=true needs TLS: DB_CONNECTION_OPTIONS must set "
-                + "sslmode=require, verify-ca or verify-full"), problems(env));
+        assertTrue(problems(env)
+                .contains("Environment variable DB_IAM_AUTH=true needs TLS: DB_CONNECTION_OPTIONS must set "
+                        + "sslmode=require, verify-ca or verify-full"),
+                problems(env));
         env.put("DB_CONNECTION_OPTIONS", "sslmode=prefer");
         assertTrue(problems(env).contains("DB_IAM_AUTH=true needs TLS"), problems(env));
         env.put("DB_CONNECTION_OPTIONS", "sslmode=require");

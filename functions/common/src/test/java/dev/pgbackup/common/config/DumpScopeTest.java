@@ -50,7 +50,8 @@ class DumpScopeTest {
     @Test
     void theLeftOutSentenceOfTheIssue() {
         DumpScope scope = new DumpScope(List.of(), List.of("audit"), List.of("public.events"));
-        assertEquals(Optional.of("this backup left out: schemas audit; the data of tables public.events"), scope.leftOut());
+        assertEquals(Optional.of("this backup left out: schemas audit; the data of tables public.events"),
+                scope.leftOut());
     }
 
     @Test
@@ -67,7 +68,8 @@ class DumpScopeTest {
             Map<String, String> env = ConfigTest.minimal();
             env.put("BACKUP_EXCLUDE_TABLE_DATA", bad);
             String message = problems(env);
-            assertTrue(message.contains("Environment variable BACKUP_EXCLUDE_TABLE_DATA must be comma-separated entries"),
+            assertTrue(
+                    message.contains("Environment variable BACKUP_EXCLUDE_TABLE_DATA must be comma-separated entries"),
                     bad + ": " + message);
         }
         Map<String, String> env = ConfigTest.minimal();
@@ -89,8 +91,10 @@ class DumpScopeTest {
         Map<String, String> env = ConfigTest.minimal();
         env.put("BACKUP_INCLUDE_SCHEMAS", "public,audit");
         env.put("BACKUP_EXCLUDE_SCHEMAS", "audit");
-        assertTrue(problems(env).contains("Environment variables BACKUP_INCLUDE_SCHEMAS and BACKUP_EXCLUDE_SCHEMAS both "
-                + "name audit"), problems(env));
+        assertTrue(
+                problems(env).contains("Environment variables BACKUP_INCLUDE_SCHEMAS and BACKUP_EXCLUDE_SCHEMAS both "
+                        + "name audit"),
+                problems(env));
         // a pattern and a narrower exclusion are pg_dump's documented combination
         env.put("BACKUP_INCLUDE_SCHEMAS", "app_*");
         env.put("BACKUP_EXCLUDE_SCHEMAS", "app_audit");
@@ -114,14 +118,17 @@ class DumpScopeTest {
         assertEquals("{\"excludeSchemas\":[\"audit\"],\"excludeTableData\":[\"public.events\"]}", json);
         assertEquals(scope, Json.MAPPER.readValue(json, DumpScope.class));
         dev.pgbackup.common.storage.Manifest manifest = new dev.pgbackup.common.storage.Manifest("f.dump", "staging",
-                dev.pgbackup.common.storage.BackupClass.SCHEDULED, "job", java.time.Instant.EPOCH, java.time.Instant.EPOCH,
+                dev.pgbackup.common.storage.BackupClass.SCHEDULED, "job", java.time.Instant.EPOCH,
+                java.time.Instant.EPOCH,
                 10, "abc", "16.4", "15.19", "zstd:1", null).withScope(scope);
         dev.pgbackup.common.storage.Manifest read = Json.MAPPER.readValue(Json.MAPPER.writeValueAsString(manifest),
                 dev.pgbackup.common.storage.Manifest.class);
         assertEquals(manifest, read);
-        assertEquals(Optional.of("this backup left out: schemas audit; the data of tables public.events"), read.leftOut());
+        assertEquals(Optional.of("this backup left out: schemas audit; the data of tables public.events"),
+                read.leftOut());
         String older = Json.MAPPER.writeValueAsString(manifest).replaceAll(",\"scope\":\\{[^}]*}", "");
         assertFalse(older.contains("scope"), older);
-        assertEquals(Optional.empty(), Json.MAPPER.readValue(older, dev.pgbackup.common.storage.Manifest.class).leftOut());
+        assertEquals(Optional.empty(),
+                Json.MAPPER.readValue(older, dev.pgbackup.common.storage.Manifest.class).leftOut());
     }
 }

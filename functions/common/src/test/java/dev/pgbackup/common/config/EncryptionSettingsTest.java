@@ -30,7 +30,8 @@ class EncryptionSettingsTest {
         assertNull(e.kmsKeyId());
         assertFalse(e.serverSideKms());
         assertFalse(e.clientSide());
-        assertEquals(EncryptionSettings.NONE, with("BACKUP_KMS_KEY_ID", " ", "CLIENT_SIDE_ENCRYPTION", "").encryption());
+        assertEquals(EncryptionSettings.NONE,
+                with("BACKUP_KMS_KEY_ID", " ", "CLIENT_SIDE_ENCRYPTION", "").encryption());
     }
 
     @Test

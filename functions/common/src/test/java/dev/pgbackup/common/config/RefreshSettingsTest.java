@@ -36,7 +36,8 @@ class RefreshSettingsTest {
     @Test
     void aRefreshNamesAnotherEnvironmentThatThisStackAccepts() {
         String env = Config.from(env()).environment();
-        assertEquals(Optional.of("prod_x"), Config.from(env("REFRESH_SOURCE_ENVIRONMENT", "prod_x")).refresh().source());
+        assertEquals(Optional.of("prod_x"),
+                Config.from(env("REFRESH_SOURCE_ENVIRONMENT", "prod_x")).refresh().source());
         assertTrue(problem("REFRESH_SOURCE_ENVIRONMENT", env).contains("names this environment itself"));
         assertTrue(problem("REFRESH_SOURCE_ENVIRONMENT", "Prod-1").contains("must be an environment name"));
         assertTrue(problem("REFRESH_SOURCE_ENVIRONMENT", "production", "RESTORE_SOURCE_ENVIRONMENTS", "qa")

@@ -52,7 +52,8 @@ class RetentionAndNotificationsConfigTest {
                 "EVENT_BUS_NAME", "my bus", "NOTIFICATION_TOPIC_ARN", "arn:aws:sns:us-east-1:123:alarms.fifo"));
         String message = assertThrows(IllegalStateException.class, () -> Config.from(env)).getMessage();
         assertTrue(message.contains("Environment variable RETENTION_DAILY_DAYS must be at least 0: -1"), message);
-        assertTrue(message.contains("Environment variable RETENTION_WEEKLY_WEEKS must be a whole number: four"), message);
+        assertTrue(message.contains("Environment variable RETENTION_WEEKLY_WEEKS must be a whole number: four"),
+                message);
         assertTrue(message.contains("Environment variable RETENTION_MIN_COUNT must be at least 0: -3"), message);
         assertTrue(message.contains("Environment variable EVENT_BUS_NAME must be an event bus name (1-256 letters, "
                 + "digits, '.', '_' or '-'), or empty for no events: my bus"), message);

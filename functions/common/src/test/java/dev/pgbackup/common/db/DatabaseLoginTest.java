@@ -102,7 +102,8 @@ class DatabaseLoginTest {
         store.remote.put(ARN, secret("wrong-pass-1"));
         DatabaseLogin login = new DatabaseLogins(source(Map.of()), store, CERTS, null).login();
         DatabaseLogin.Refused refused = assertThrows(DatabaseLogin.Refused.class, () -> login.attempt(db -> {
-            throw new SQLException("FATAL: password authentication failed for user \"app\" (tried " + db.password() + ")",
+            throw new SQLException(
+                    "FATAL: password authentication failed for user \"app\" (tried " + db.password() + ")",
                     "28P01");
         }));
         assertEquals("The database refused the credentials from the Secrets Manager secret in DB_SECRET_ARN (re-read "

@@ -10,7 +10,8 @@ import org.junit.jupiter.api.Test;
 class DbConnectionTest {
     @Test
     void parsesAnRdsStyleUrlWithAnEncodedPassword() {
-        DbConnection c = DbConnection.parse("postgresql://app_user:p%40ss%3Aw%2Ford@db.example.eu-west-1.rds.amazonaws.com:6432/pharma?sslmode=require");
+        DbConnection c = DbConnection.parse(
+                "postgresql://app_user:p%40ss%3Aw%2Ford@db.example.eu-west-1.rds.amazonaws.com:6432/pharma?sslmode=require");
         assertEquals("db.example.eu-west-1.rds.amazonaws.com", c.host());
         assertEquals(6432, c.port());
         assertEquals("pharma", c.database());
@@ -43,7 +44,8 @@ class DbConnectionTest {
         DbConnection c = DbConnection.parse("postgresql://u:" + secret + "@h:5432/db");
         assertFalse(c.toString().contains(secret));
         assertFalse(c.toString().contains("postgresql://"));
-        for (String bad : new String[] {"mysql://u:" + secret + "@h/db", "postgresql://u:" + secret + "@h:5432/", "postgresql://:" + secret + "@/db", "not a url " + secret}) {
+        for (String bad : new String[] {"mysql://u:" + secret + "@h/db", "postgresql://u:" + secret + "@h:5432/",
+                "postgresql://:" + secret + "@/db", "not a url " + secret}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DbConnection.parse(bad));
             assertFalse(e.getMessage().contains(secret), e.getMessage());
         }
@@ -51,7 +53,8 @@ class DbConnectionTest {
 
     @Test
     void theRootCertificateReachesBothJdbcAndTheTools() {
-        DbConnection c = DbConnection.parse("postgresql://u:p@db.example.com/app?sslmode=verify-full&sslrootcert=rds-ca.pem")
+        DbConnection c = DbConnection
+                .parse("postgresql://u:p@db.example.com/app?sslmode=verify-full&sslrootcert=rds-ca.pem")
                 .withCertificatesIn(java.nio.file.Path.of("/opt/certs"));
         assertEquals("/opt/certs/rds-ca.pem", c.sslRootCert());
         assertEquals("/opt/certs/rds-ca.pem", c.libpqEnvironment().get("PGSSLROOTCERT"));
@@ -62,8 +65,10 @@ class DbConnectionTest {
                 .withCertificatesIn(java.nio.file.Path.of("/opt/certs"));
         assertEquals("/etc/ca.pem", absolute.sslRootCert());
         assertEquals("/etc/ca.pem", absolute.withDatabase("postgres").sslRootCert());
-        org.junit.jupiter.api.Assertions.assertTrue(DbConnection.parse("postgresql://u:p@h/app?sslmode=require").unverifiedTls());
-        org.junit.jupiter.api.Assertions.assertNull(DbConnection.parse("postgresql://u:p@h/app").libpqEnvironment().get("PGSSLROOTCERT"));
+        org.junit.jupiter.api.Assertions
+                .assertTrue(DbConnection.parse("postgresql://u:p@h/app?sslmode=require").unverifiedTls());
+        org.junit.jupiter.api.Assertions
+                .assertNull(DbConnection.parse("postgresql://u:p@h/app").libpqEnvironment().get("PGSSLROOTCERT"));
     }
 
     @Test

@@ -18,8 +18,8 @@ import software.amazon.awssdk.services.rds.RdsUtilities;
 
 /** The tokens are what the SDK's RdsUtilities signs (same parameters, same signature) and have the shape RDS expects. */
 class IamAuthTokensTest {
-    static final StaticCredentialsProvider CREDENTIALS =
-            StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"));
+    static final StaticCredentialsProvider CREDENTIALS = StaticCredentialsProvider
+            .create(AwsBasicCredentials.create("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"));
     static final String HOST = "prod.abc123xyz.eu-west-1.rds.amazonaws.com";
 
     @Test
@@ -50,7 +50,8 @@ class IamAuthTokensTest {
         assertTrue(token.contains("Action=connect"), token);
         assertTrue(token.contains("DBUser=backup_user"), token);
         assertTrue(token.contains("X-Amz-Algorithm=AWS4-HMAC-SHA256"), token);
-        assertTrue(token.contains("X-Amz-Credential=AKIDEXAMPLE%2F20261128%2Feu-west-1%2Frds-db%2Faws4_request"), token);
+        assertTrue(token.contains("X-Amz-Credential=AKIDEXAMPLE%2F20261128%2Feu-west-1%2Frds-db%2Faws4_request"),
+                token);
         assertTrue(token.contains("X-Amz-Date=20261128T100000Z"), token);
         assertTrue(token.contains("X-Amz-Expires=900"), token);
         assertTrue(token.matches(".*X-Amz-Signature=[0-9a-f]{64}$"), token);
@@ -61,11 +62,13 @@ class IamAuthTokensTest {
         Instant at = Instant.parse("2026-11-28T10:00:00Z");
         String first = new IamAuthTokens(CREDENTIALS, Region.EU_WEST_1, Clock.fixed(at, ZoneOffset.UTC))
                 .token(HOST, 5432, "backup_user");
-        String later = new IamAuthTokens(CREDENTIALS, Region.EU_WEST_1, Clock.fixed(at.plusSeconds(600), ZoneOffset.UTC))
+        String later = new IamAuthTokens(CREDENTIALS, Region.EU_WEST_1,
+                Clock.fixed(at.plusSeconds(600), ZoneOffset.UTC))
                 .token(HOST, 5432, "backup_user");
         String otherUser = new IamAuthTokens(CREDENTIALS, Region.EU_WEST_1, Clock.fixed(at, ZoneOffset.UTC))
                 .token(HOST, 5432, "other_user");
         assertNotEquals(first, later);
-        assertNotEquals(first.substring(first.indexOf("X-Amz-Signature")), otherUser.substring(otherUser.indexOf("X-Amz-Signature")));
+        assertNotEquals(first.substring(first.indexOf("X-Amz-Signature")),
+                otherUser.substring(otherUser.indexOf("X-Amz-Signature")));
     }
 }

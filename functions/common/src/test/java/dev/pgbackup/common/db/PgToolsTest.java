@@ -39,8 +39,10 @@ class PgToolsTest {
         assertEquals(18, tools.pgDumpFor(17, zstd).major());
         assertEquals(18, tools.pgDumpFor(18, gzip).major());
         Failure newer = assertThrows(Failure.class, () -> tools.pgDumpFor(19, gzip));
-        assertTrue(newer.getMessage().startsWith("The database server runs PostgreSQL 19 but the newest bundled pg_dump "
-                + "is 18.3"), newer.getMessage());
+        assertTrue(
+                newer.getMessage().startsWith("The database server runs PostgreSQL 19 but the newest bundled pg_dump "
+                        + "is 18.3"),
+                newer.getMessage());
         Failure noZstd = assertThrows(Failure.class, () -> new PgTools(layer(15)).pgDumpFor(15, zstd));
         assertTrue(noZstd.getMessage().startsWith("BACKUP_COMPRESSION zstd:1 needs pg_dump 16 or later"));
     }
@@ -56,7 +58,8 @@ class PgToolsTest {
         Failure old = assertThrows(Failure.class, () -> tools.pgRestoreFor(18, "18.1", 16));
         assertEquals("The backup was written by pg_dump 18.1; only pg_restore 18 or later reads it, and that sets "
                 + "transaction_timeout, which this database server (PostgreSQL 16) does not know. Restore a backup "
-                + "written by pg_dump 16 or earlier, or upgrade the target to PostgreSQL 17 or later", old.getMessage());
+                + "written by pg_dump 16 or earlier, or upgrade the target to PostgreSQL 17 or later",
+                old.getMessage());
         Failure unreadable = assertThrows(Failure.class, () -> tools.pgRestoreFor(19, "19.0", 19));
         assertTrue(unreadable.getMessage().startsWith("The backup was written by pg_dump 19.0 but the newest bundled "
                 + "pg_restore is 18.3"), unreadable.getMessage());

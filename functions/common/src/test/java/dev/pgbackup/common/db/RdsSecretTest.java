@@ -15,9 +15,11 @@ class RdsSecretTest {
 
     @Test
     void theConsolesShapeGivesEverything() {
-        DbConnection c = RdsSecret.parse("{\"engine\":\"postgres\",\"host\":\"prod.abc.rds.amazonaws.com\",\"port\":6432,"
-                + "\"username\":\"app\",\"password\":\"" + PASSWORD + "\",\"dbname\":\"pharma\",\"dbInstanceIdentifier\":"
-                + "\"prod\"}", DatabaseLoginTest.source(Map.of()));
+        DbConnection c = RdsSecret
+                .parse("{\"engine\":\"postgres\",\"host\":\"prod.abc.rds.amazonaws.com\",\"port\":6432,"
+                        + "\"username\":\"app\",\"password\":\"" + PASSWORD
+                        + "\",\"dbname\":\"pharma\",\"dbInstanceIdentifier\":"
+                        + "\"prod\"}", DatabaseLoginTest.source(Map.of()));
         assertEquals("prod.abc.rds.amazonaws.com", c.host());
         assertEquals(6432, c.port());
         assertEquals("pharma", c.database());
@@ -39,9 +41,11 @@ class RdsSecretTest {
 
     @Test
     void theStacksValuesWinOverTheSecrets() {
-        DbConnection c = RdsSecret.parse("{\"host\":\"writer\",\"port\":\"5432\",\"username\":\"app\",\"password\":\"p\","
-                + "\"dbname\":\"postgres\"}", DatabaseLoginTest.source(Map.of("DB_HOST", "proxy.internal", "DB_PORT", "6432",
-                "DB_NAME", "pharma")));
+        DbConnection c = RdsSecret.parse(
+                "{\"host\":\"writer\",\"port\":\"5432\",\"username\":\"app\",\"password\":\"p\","
+                        + "\"dbname\":\"postgres\"}",
+                DatabaseLoginTest.source(Map.of("DB_HOST", "proxy.internal", "DB_PORT", "6432",
+                        "DB_NAME", "pharma")));
         assertEquals("proxy.internal", c.host());
         assertEquals(6432, c.port());
         assertEquals("pharma", c.database());
@@ -56,7 +60,8 @@ class RdsSecretTest {
                 f.getMessage());
         assertNull(f.diagnostic());
         for (String bad : new String[] {"not json " + PASSWORD, "[\"" + PASSWORD + "\"]",
-                "{\"host\":\"h\",\"port\":\"x" + PASSWORD + "\",\"username\":\"u\",\"password\":\"p\",\"dbname\":\"d\"}",
+                "{\"host\":\"h\",\"port\":\"x" + PASSWORD
+                        + "\",\"username\":\"u\",\"password\":\"p\",\"dbname\":\"d\"}",
                 "{\"host\":\"h\",\"username\":\"u\",\"dbname\":\"d\"}"}) {
             Failure e = assertThrows(Failure.class, () -> RdsSecret.parse(bad, DatabaseLoginTest.source(Map.of())));
             assertFalse(e.getMessage().contains(PASSWORD), e.getMessage());
@@ -65,8 +70,9 @@ class RdsSecretTest {
 
     @Test
     void aSecretOfAnotherEngineIsRefused() {
-        Failure f = assertThrows(Failure.class, () -> RdsSecret.parse("{\"engine\":\"mysql\",\"host\":\"h\",\"username\":"
-                + "\"u\",\"password\":\"p\",\"dbname\":\"d\"}", DatabaseLoginTest.source(Map.of())));
+        Failure f = assertThrows(Failure.class,
+                () -> RdsSecret.parse("{\"engine\":\"mysql\",\"host\":\"h\",\"username\":"
+                        + "\"u\",\"password\":\"p\",\"dbname\":\"d\"}", DatabaseLoginTest.source(Map.of())));
         assertEquals("The database secret in DB_SECRET_ARN is for the engine 'mysql', not PostgreSQL (expected the RDS "
                 + "shape: {\"host\",\"port\",\"username\",\"password\",\"dbname\"})", f.getMessage());
     }

@@ -59,7 +59,8 @@ class ToolOutputTest {
         String diagnostic = fed(many.toString(), 8192).diagnostic("pg_restore");
         List<String> kept = diagnostic.lines().toList();
         assertEquals("pg_restore: error: could not execute query 0", kept.get(0));
-        assertTrue(kept.contains("[" + (10_000 - ToolOutput.MAX_PROBLEM_LINES) + " more problem lines not kept]"), diagnostic);
+        assertTrue(kept.contains("[" + (10_000 - ToolOutput.MAX_PROBLEM_LINES) + " more problem lines not kept]"),
+                diagnostic);
         assertEquals("pg_restore: error: could not execute query 9999", kept.get(kept.size() - 1), "the last one too");
         assertTrue(kept.size() <= ToolOutput.MAX_PROBLEM_LINES + 1 + ToolOutput.RECENT_LINES);
     }

@@ -59,6 +59,7 @@ class JobEventsTest {
         assertEquals("Restore Succeeded", JobOutcome.detailType(restore.succeeded(T0, 10L, "ok", null)));
         assertEquals("Restore Failed", JobOutcome.detailType(restore.failed(T0, "no", null)));
         assertEquals(new JobOutcome("pharmatracker", "staging", restore.jobId(), BACKUP.filename(), "api", "FAILED",
-                "no", null, 0L, T0.toString()), JobOutcome.of("pharmatracker", restore.failed(T0, "no", "a diagnostic")));
+                "no", null, 0L, T0.toString()),
+                JobOutcome.of("pharmatracker", restore.failed(T0, "no", "a diagnostic")));
     }
 }

@@ -65,8 +65,7 @@ class VerdictTest {
 
     @Test
     void aTailFollowsTheReasonInTheMessageButIsNeitherReasonNorStatement() {
-        Failure f = new Failure(Failure.Kind.SERVER, Verdict.RESTORE_FAILED, "disk full", ". Nothing changed", null) {
-        };
+        Failure f = new Failure(Failure.Kind.SERVER, Verdict.RESTORE_FAILED, "disk full", ". Nothing changed", null) {};
 
         assertEquals("Restore failed: disk full. Nothing changed", f.getMessage());
         assertEquals("disk full", f.reason());

@@ -37,8 +37,10 @@ class JobStoreTest {
     @Test
     void aRunningJobPastItsOwnWorkersStalenessIsReportedFailed() {
         InMemoryObjectStore objects = new InMemoryObjectStore();
-        JobRecord backup = JobRecord.started(JobStore.newJobId(), JobRecord.Type.BACKUP, "staging", "f", "a", "api", T0);
-        JobRecord restore = JobRecord.started(JobStore.newJobId(), JobRecord.Type.RESTORE, "staging", "f", "a", "api", T0);
+        JobRecord backup = JobRecord.started(JobStore.newJobId(), JobRecord.Type.BACKUP, "staging", "f", "a", "api",
+                T0);
+        JobRecord restore = JobRecord.started(JobStore.newJobId(), JobRecord.Type.RESTORE, "staging", "f", "a", "api",
+                T0);
         store(objects, T0).save(backup);
         store(objects, T0).save(restore);
         Instant at25 = T0.plus(Duration.ofMinutes(25));

@@ -93,7 +93,8 @@ class LockTest {
 
         // the worker dies: nothing renews the lock any more, and it goes stale a staleness after the last renewal
         Instant lastRenewal = now;
-        assertFalse(lock(store, lastRenewal.plus(STALE).minusSeconds(1)).acquire("job-3", "carol", "c.dump").acquired());
+        assertFalse(
+                lock(store, lastRenewal.plus(STALE).minusSeconds(1)).acquire("job-3", "carol", "c.dump").acquired());
         Lock.Outcome takeover = lock(store, lastRenewal.plus(STALE).plusSeconds(1)).acquire("job-4", "dave", "d.dump");
         assertTrue(takeover.acquired());
         assertEquals("long-job", takeover.replacedStale().jobId());

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 
 class RetentionPolicyTest {
     static final Instant NOW = Instant.parse("2026-11-28T12:00:00Z");
-    static final RetentionPolicy POLICY = new RetentionPolicy(new Config.RetentionSettings(30, 10, Duration.ofDays(7)), java.time.ZoneOffset.UTC);
+    static final RetentionPolicy POLICY = new RetentionPolicy(new Config.RetentionSettings(30, 10, Duration.ofDays(7)),
+            java.time.ZoneOffset.UTC);
 
     static BackupCatalog.Entry entry(int i, BackupClass c, Instant when) {
         String name = "app-production-on-x-" + c.key + "-" + i + ".dump";
@@ -66,7 +67,8 @@ class RetentionPolicyTest {
         List<RetentionPolicy.Deletion> doomed = POLICY.choose(mine, mine.get(0).backup().filename(), NOW);
 
         assertEquals(List.of("app-production-on-x-on-demand-2.dump", "app-production-on-x-scheduled-30.dump",
-                "app-production-on-x-scheduled-31.dump"), doomed.stream().map(RetentionPolicy.Deletion::filename).sorted().toList());
+                "app-production-on-x-scheduled-31.dump"),
+                doomed.stream().map(RetentionPolicy.Deletion::filename).sorted().toList());
         assertEquals("on-demand: older than 7 days", doomed.stream()
                 .filter(d -> d.filename().contains("on-demand")).findFirst().orElseThrow().reason());
     }
@@ -78,11 +80,15 @@ class RetentionPolicyTest {
     @Test
     void anOnDemandBackupsAgeIsItsNamesNotItsLastModified() {
         BackupCatalog.Entry copiedYesterday = new BackupCatalog.Entry(new BackupObject(new BackupName("app-production-"
-                + "on-old.dump", "app", "production", LocalDateTime.ofInstant(NOW.minus(Duration.ofDays(8)),
-                java.time.ZoneOffset.UTC)), NOW.minus(Duration.ofDays(1)), 100, "\"e\""), BackupClass.ON_DEMAND, true);
+                + "on-old.dump", "app", "production",
+                LocalDateTime.ofInstant(NOW.minus(Duration.ofDays(8)),
+                        java.time.ZoneOffset.UTC)),
+                NOW.minus(Duration.ofDays(1)), 100, "\"e\""), BackupClass.ON_DEMAND, true);
         BackupCatalog.Entry fresh = entry(1, BackupClass.ON_DEMAND, NOW.minus(Duration.ofHours(1)));
-        BackupCatalog.Entry skewed = new BackupCatalog.Entry(new BackupObject(new BackupName("app-production-on-new.dump",
-                "app", "production", LocalDateTime.ofInstant(NOW.minus(Duration.ofDays(2)), java.time.ZoneOffset.UTC)),
+        BackupCatalog.Entry skewed = new BackupCatalog.Entry(new BackupObject(
+                new BackupName("app-production-on-new.dump",
+                        "app", "production",
+                        LocalDateTime.ofInstant(NOW.minus(Duration.ofDays(2)), java.time.ZoneOffset.UTC)),
                 NOW.minus(Duration.ofDays(400)), 100, "\"e\""), BackupClass.ON_DEMAND, true);
 
         List<RetentionPolicy.Deletion> doomed = POLICY.choose(List.of(fresh, copiedYesterday, skewed),

@@ -54,7 +54,7 @@ class RetentionTiersTest {
     }
 
     static RetentionPolicy.Plan plan(Config.RetentionSettings settings, ZoneId zone, List<BackupCatalog.Entry> all,
-                                     Instant now) {
+            Instant now) {
         List<BackupCatalog.Entry> mine = newestFirst(all);
         return new RetentionPolicy(settings, zone).plan(mine, mine.get(0).backup().filename(), now);
     }
@@ -93,11 +93,11 @@ class RetentionTiersTest {
     @Test
     void weeklySlotsAreIsoWeeksFromMondayEvenAcrossTheYearBoundary() {
         List<BackupCatalog.Entry> all = List.of(
-                scheduled("2026-12-13T23:00:00"),  // Sunday of W50: outside three weeks
-                scheduled("2026-12-19T02:00:00"),  // Saturday, W51
-                scheduled("2026-12-20T23:59:00"),  // Sunday, W51: its newest
-                scheduled("2026-12-21T00:01:00"),  // Monday, W52: its only one
-                scheduled("2026-12-28T02:00:00"),  // Monday, W53 of 2026
+                scheduled("2026-12-13T23:00:00"), // Sunday of W50: outside three weeks
+                scheduled("2026-12-19T02:00:00"), // Saturday, W51
+                scheduled("2026-12-20T23:59:00"), // Sunday, W51: its newest
+                scheduled("2026-12-21T00:01:00"), // Monday, W52: its only one
+                scheduled("2026-12-28T02:00:00"), // Monday, W53 of 2026
                 scheduled("2027-01-03T02:00:00")); // Sunday, still 2026-W53: its newest
         Instant now = LocalDateTime.parse("2027-01-03T12:00:00").atZone(IST).toInstant();
 
@@ -150,26 +150,31 @@ class RetentionTiersTest {
     @Test
     void grandfatherFatherSonOverAYearOfNightlyBackups() {
         List<BackupCatalog.Entry> all = new ArrayList<>();
-        for (LocalDate d = LocalDate.parse("2025-11-01"); !d.isAfter(LocalDate.parse("2026-11-28")); d = d.plusDays(1)) {
+        for (LocalDate d = LocalDate.parse("2025-11-01"); !d.isAfter(LocalDate.parse("2026-11-28")); d = d
+                .plusDays(1)) {
             all.add(scheduled(d + "T02:00:00"));
         }
 
         RetentionPolicy.Plan plan = plan(tiers(7, 4, 12, 3), IST, all, NOW);
 
-        List<String> days = plan.kept().stream().map(k -> k.entry().backup().name().localTime().toLocalDate().toString())
+        List<String> days = plan.kept().stream()
+                .map(k -> k.entry().backup().name().localTime().toLocalDate().toString())
                 .toList();
         assertEquals(List.of("2026-11-28", "2026-11-27", "2026-11-26", "2026-11-25", "2026-11-24", "2026-11-23",
                 "2026-11-22", "2026-11-15", "2026-11-08", "2026-10-31", "2026-09-30", "2026-08-31", "2026-07-31",
-                "2026-06-30", "2026-05-31", "2026-04-30", "2026-03-31", "2026-02-28", "2026-01-31", "2025-12-31"), days);
+                "2026-06-30", "2026-05-31", "2026-04-30", "2026-03-31", "2026-02-28", "2026-01-31", "2025-12-31"),
+                days);
         assertEquals(all.size() - 20, plan.deleted().size());
         assertTrue(plan.deleted().stream().allMatch(d -> d.reason().equals("scheduled: not the newest backup of any of "
-                + "the last 7 days, 4 ISO weeks or 12 months, nor one of the newest 3")), plan.deleted().get(0).reason());
+                + "the last 7 days, 4 ISO weeks or 12 months, nor one of the newest 3")),
+                plan.deleted().get(0).reason());
         assertEquals(List.of(RetentionPolicy.JUST_MADE, "daily: the newest of 2026-11-28 (one per day for 7 days)",
                 "weekly: the newest of week 2026-W48 (one per ISO week for 4 ISO weeks)",
                 "monthly: the newest of 2026-11 (one per month for 12 months)",
                 "minimum: one of the newest 3 scheduled backups"), plan.kept().get(0).reasons());
         assertEquals(List.of("daily: the newest of 2026-11-22 (one per day for 7 days)",
-                "weekly: the newest of week 2026-W47 (one per ISO week for 4 ISO weeks)"), plan.kept().get(6).reasons());
+                "weekly: the newest of week 2026-W47 (one per ISO week for 4 ISO weeks)"),
+                plan.kept().get(6).reasons());
     }
 
     @Test

@@ -73,7 +73,7 @@ abstract class ArchiveStorageContract {
     @Test
     void anExistingArchiveIsNeverOverwritten() throws Exception {
         String key = prefix + "taken.dump";
-        archives().upload(key, new ByteArrayInputStream(bytes("first")), minutes(), () -> { });
+        archives().upload(key, new ByteArrayInputStream(bytes("first")), minutes(), () -> {});
         AtomicInteger failures = new AtomicInteger();
 
         IOException refused = assertThrows(IOException.class, () -> archives().upload(key,
@@ -114,7 +114,7 @@ abstract class ArchiveStorageContract {
     @Test
     void anArchiveReplacedSinceItWasCheckedIsNotRead() throws Exception {
         String key = prefix + "checked.dump";
-        archives().upload(key, new ByteArrayInputStream(bytes("checked")), minutes(), () -> { });
+        archives().upload(key, new ByteArrayInputStream(bytes("checked")), minutes(), () -> {});
         String checked = objects().head(key).orElseThrow().eTag();
         objects().put(key, bytes("replaced behind our back"));
 

@@ -15,8 +15,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class BackupNameTest {
     static Config config(String env, Map<String, String> extra) {
-        Map<String, String> m = new HashMap<>(Map.of("APP_NAME", "pharmatracker", "ENVIRONMENT", env, "BUCKET_NAME", "b",
-                "DB_URL_PARAMETER", "/d", "JWT_SECRET_PARAMETER", "/j", "RESTORE_PASSKEY_PARAMETER", "/p"));
+        Map<String, String> m = new HashMap<>(
+                Map.of("APP_NAME", "pharmatracker", "ENVIRONMENT", env, "BUCKET_NAME", "b",
+                        "DB_URL_PARAMETER", "/d", "JWT_SECRET_PARAMETER", "/j", "RESTORE_PASSKEY_PARAMETER", "/p"));
         m.putAll(extra);
         return Config.from(m);
     }
@@ -44,10 +45,12 @@ class BackupNameTest {
 
     @Test
     void parsesNamesOfAnyEnvironmentBackToTheirLocalTime() {
-        BackupName n = BackupName.parse("pharmatracker", "pharmatracker-production-on-2026-03-06-at-12-00-01-AM-IST.dump").orElseThrow();
+        BackupName n = BackupName
+                .parse("pharmatracker", "pharmatracker-production-on-2026-03-06-at-12-00-01-AM-IST.dump").orElseThrow();
         assertEquals("production", n.environment());
         assertEquals(LocalDateTime.of(2026, 3, 6, 0, 0, 1), n.localTime());
-        BackupName pm = BackupName.parse("pharmatracker", "pharmatracker-pre-prod-on-2025-12-31-at-11-59-59-PM-IST.dump").orElseThrow();
+        BackupName pm = BackupName
+                .parse("pharmatracker", "pharmatracker-pre-prod-on-2025-12-31-at-11-59-59-PM-IST.dump").orElseThrow();
         assertEquals("pre-prod", pm.environment());
         assertEquals(LocalDateTime.of(2025, 12, 31, 23, 59, 59), pm.localTime());
     }
@@ -61,22 +64,22 @@ class BackupNameTest {
 
     @ParameterizedTest
     @ValueSource(strings = {
-        "",
-        "pharmatracker-production-on-2026-03-06-at-12-00-01-AM-IST.dump.tmp",
-        "../pharmatracker-production-on-2026-03-06-at-12-00-01-AM-IST.dump",
-        "jobs/pharmatracker-production-on-2026-03-06-at-12-00-01-AM-IST.dump",
-        "pharmatracker-production-on-2026-03-06-at-12-00-01-AM-IST.dump/../x",
-        "otherapp-production-on-2026-03-06-at-12-00-01-AM-IST.dump",
-        "pharmatracker-on-2026-03-06-at-12-00-01-AM-IST.dump",
-        "pharmatracker-Production-on-2026-03-06-at-12-00-01-AM-IST.dump",
-        "pharmatracker-prod%2F..-on-2026-03-06-at-12-00-01-AM-IST.dump",
-        "pharmatracker-production-on-2026-13-06-at-12-00-01-AM-IST.dump",
-        "pharmatracker-production-on-2026-03-06-at-13-00-01-PM-IST.dump",
-        "pharmatracker-production-on-2026-03-06-at-00-00-01-AM-IST.dump",
-        "pharmatracker-production-on-2026-02-30-at-12-00-01-AM-IST.dump",
-        "pharmatracker-production-on-2026-03-06-at-12-00-01-XM-IST.dump",
-        "pharmatracker-prod uction-on-2026-03-06-at-12-00-01-AM-IST.dump",
-        "pharmatracker-production-on-2026-03-06-at-12-00-01-AM-IST.dump\n",
+            "",
+            "pharmatracker-production-on-2026-03-06-at-12-00-01-AM-IST.dump.tmp",
+            "../pharmatracker-production-on-2026-03-06-at-12-00-01-AM-IST.dump",
+            "jobs/pharmatracker-production-on-2026-03-06-at-12-00-01-AM-IST.dump",
+            "pharmatracker-production-on-2026-03-06-at-12-00-01-AM-IST.dump/../x",
+            "otherapp-production-on-2026-03-06-at-12-00-01-AM-IST.dump",
+            "pharmatracker-on-2026-03-06-at-12-00-01-AM-IST.dump",
+            "pharmatracker-Production-on-2026-03-06-at-12-00-01-AM-IST.dump",
+            "pharmatracker-prod%2F..-on-2026-03-06-at-12-00-01-AM-IST.dump",
+            "pharmatracker-production-on-2026-13-06-at-12-00-01-AM-IST.dump",
+            "pharmatracker-production-on-2026-03-06-at-13-00-01-PM-IST.dump",
+            "pharmatracker-production-on-2026-03-06-at-00-00-01-AM-IST.dump",
+            "pharmatracker-production-on-2026-02-30-at-12-00-01-AM-IST.dump",
+            "pharmatracker-production-on-2026-03-06-at-12-00-01-XM-IST.dump",
+            "pharmatracker-prod uction-on-2026-03-06-at-12-00-01-AM-IST.dump",
+            "pharmatracker-production-on-2026-03-06-at-12-00-01-AM-IST.dump\n",
     })
     void rejectsAnythingThatIsNotABackupOfThisApp(String name) {
         assertTrue(BackupName.parse("pharmatracker", name).isEmpty(), name);
@@ -85,19 +88,20 @@ class BackupNameTest {
     @Test
     void rejectsOverlongNames() {
         String env = "e".repeat(300);
-        assertTrue(BackupName.parse("pharmatracker", "pharmatracker-" + env + "-on-2026-03-06-at-12-00-01-AM-IST.dump").isEmpty());
+        assertTrue(BackupName.parse("pharmatracker", "pharmatracker-" + env + "-on-2026-03-06-at-12-00-01-AM-IST.dump")
+                .isEmpty());
     }
 
     @ParameterizedTest
     @ValueSource(strings = {
-        "pharmatracker-production-on-2026-03-06-at-12-00-01-AM-IST.dump",
-        "pharmatracker-qa-east_1-on-2026-03-06-at-12-00-01-AM-IST.dump",
-        "otherapp-production-on-2026-03-06-at-12-00-01-AM-IST.dump",
-        "pharmatracker-production-on-2026-02-30-at-12-00-01-AM-IST.dump",
-        "pharmatracker-production-on-2026-03-06-at-13-00-01-PM-IST.dump",
-        "pharmatracker-production-on-0000-00-00-at-00-00-00-AM-A.dump",
-        "pharmatracker-production-on-9999-99-99-at-99-99-99-PM-ZZZZZZ.dump",
-        "0-0-on-0000-00-00-at-00-00-00-AM-A.dump",
+            "pharmatracker-production-on-2026-03-06-at-12-00-01-AM-IST.dump",
+            "pharmatracker-qa-east_1-on-2026-03-06-at-12-00-01-AM-IST.dump",
+            "otherapp-production-on-2026-03-06-at-12-00-01-AM-IST.dump",
+            "pharmatracker-production-on-2026-02-30-at-12-00-01-AM-IST.dump",
+            "pharmatracker-production-on-2026-03-06-at-13-00-01-PM-IST.dump",
+            "pharmatracker-production-on-0000-00-00-at-00-00-00-AM-A.dump",
+            "pharmatracker-production-on-9999-99-99-at-99-99-99-PM-ZZZZZZ.dump",
+            "0-0-on-0000-00-00-at-00-00-00-AM-A.dump",
     })
     void wellFormedNamesNeedNotBeBackupsOfThisApp(String name) {
         assertTrue(BackupName.isWellFormed(name), name);
@@ -105,21 +109,21 @@ class BackupNameTest {
 
     @ParameterizedTest
     @ValueSource(strings = {
-        "",
-        "0-on-0000-00-00-at-00-00-00-AM-A.dump",
-        "pharmatracker-on-2026-03-06-at-12-00-01-AM-IST.dump",
-        "pharmatracker-_production-on-2026-03-06-at-12-00-01-AM-IST.dump",
-        "pharmatracker-production-on-2026-03-06-at-12-00-01-AM-IST.dump.tmp",
-        "../pharmatracker-production-on-2026-03-06-at-12-00-01-AM-IST.dump",
-        "jobs/pharmatracker-production-on-2026-03-06-at-12-00-01-AM-IST.dump",
-        "pharmatracker-Production-on-2026-03-06-at-12-00-01-AM-IST.dump",
-        "pharmatracker-prod%2F..-on-2026-03-06-at-12-00-01-AM-IST.dump",
-        "pharmatracker-production-on-2026-03-06-at-2-00-01-AM-IST.dump",
-        "pharmatracker-production-on-2026-03-06-at-12-00-01-XM-IST.dump",
-        "pharmatracker-production-on-2026-03-06-at-12-00-01-AM-ISTABCD.dump",
-        "pharmatracker-production-on-2026-03-06-at-12-00-01-AM-IST.DUMP",
-        "pharmatracker-production-on-2026-03-06-at-12-00-01-AM-IST.dump\n",
-        "pharmatracker-production-on-\u0662\u0660\u0662\u0666-03-06-at-12-00-01-AM-IST.dump",
+            "",
+            "0-on-0000-00-00-at-00-00-00-AM-A.dump",
+            "pharmatracker-on-2026-03-06-at-12-00-01-AM-IST.dump",
+            "pharmatracker-_production-on-2026-03-06-at-12-00-01-AM-IST.dump",
+            "pharmatracker-production-on-2026-03-06-at-12-00-01-AM-IST.dump.tmp",
+            "../pharmatracker-production-on-2026-03-06-at-12-00-01-AM-IST.dump",
+            "jobs/pharmatracker-production-on-2026-03-06-at-12-00-01-AM-IST.dump",
+            "pharmatracker-Production-on-2026-03-06-at-12-00-01-AM-IST.dump",
+            "pharmatracker-prod%2F..-on-2026-03-06-at-12-00-01-AM-IST.dump",
+            "pharmatracker-production-on-2026-03-06-at-2-00-01-AM-IST.dump",
+            "pharmatracker-production-on-2026-03-06-at-12-00-01-XM-IST.dump",
+            "pharmatracker-production-on-2026-03-06-at-12-00-01-AM-ISTABCD.dump",
+            "pharmatracker-production-on-2026-03-06-at-12-00-01-AM-IST.DUMP",
+            "pharmatracker-production-on-2026-03-06-at-12-00-01-AM-IST.dump\n",
+            "pharmatracker-production-on-\u0662\u0660\u0662\u0666-03-06-at-12-00-01-AM-IST.dump",
     })
     void anythingElseIsNotWellFormed(String name) {
         assertFalse(BackupName.isWellFormed(name), name);

@@ -77,8 +77,8 @@ class BackupRecordsTest {
         BackupCatalog catalog = new BackupCatalog(store, KEYS);
         Manifest legacy = manifest(10).withRowCounts(counts(2000));
         catalog.writeManifest(legacy);
-        assertTrue(store.text(KEYS.manifest(FILE, BackupClass.ON_DEMAND)).orElseThrow().length()
-                > ObjectStore.MAX_SMALL_OBJECT);
+        assertTrue(store.text(KEYS.manifest(FILE, BackupClass.ON_DEMAND)).orElseThrow()
+                .length() > ObjectStore.MAX_SMALL_OBJECT);
 
         BackupObject backup = catalog.find(FILE).orElseThrow();
         Manifest read = catalog.manifest(backup).orElseThrow();

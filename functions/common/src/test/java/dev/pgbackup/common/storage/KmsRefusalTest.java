@@ -19,7 +19,8 @@ class KmsRefusalTest {
     void s3sKmsCodesAndItsKmsAccessDeniedAreTheKeysRefusal() {
         assertTrue(KmsRefusal.in(s3(400, "KMS.DisabledException", "key is disabled")));
         assertTrue(KmsRefusal.in(s3(400, "KMS.NotFoundException", "Invalid keyId")));
-        assertTrue(KmsRefusal.in(s3(403, "AccessDenied", "User: x is not authorized to perform: kms:Decrypt on resource: y")));
+        assertTrue(KmsRefusal
+                .in(s3(403, "AccessDenied", "User: x is not authorized to perform: kms:Decrypt on resource: y")));
         // wrapped the way the async client reports it, with a null cause at the end of the chain
         assertTrue(KmsRefusal.in(new CompletionException(new RuntimeException("attempt failed",
                 s3(400, "KMS.KMSInvalidStateException", "pending deletion")))));
@@ -36,6 +37,7 @@ class KmsRefusalTest {
     @Test
     void theMessagesNameTheEnvironmentAndTheFix() {
         assertEquals("Backup file f.dump is encrypted with production's KMS key, which this stack may not use (the key "
-                + "policy must grant this stack's restore role kms:Decrypt)", KmsRefusal.restoreMessage("f.dump", "production"));
+                + "policy must grant this stack's restore role kms:Decrypt)",
+                KmsRefusal.restoreMessage("f.dump", "production"));
     }
 }

@@ -32,7 +32,7 @@ class JobShellTest {
         steps.add("event " + finished.status() + " record " + stack.wiring.jobs.find(ID).map(JobRecord::status)
                 .orElse(null));
         return new JobEvents.Delivery("event-1", null, null, null);
-    }, audit -> { }, stack.clock);
+    }, audit -> {}, stack.clock);
 
     /** A job type for the tests; each flag as a real type may set it. */
     class Policy implements JobPolicy<Long> {

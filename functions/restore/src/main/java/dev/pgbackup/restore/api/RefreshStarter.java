@@ -57,12 +57,10 @@ public final class RefreshStarter {
     }
 
     /** Where the refresh finds the source's newest complete backup. */
-    record Sources(ObjectStore objects, BackupCatalog catalog, StateKeys keys) {
-    }
+    record Sources(ObjectStore objects, BackupCatalog catalog, StateKeys keys) {}
 
     /** Where a refresh that ends here tells of it; {@code secrets} are scrubbed from its message. */
-    record Outcomes(AuditLog audit, JobMetrics metrics, JobEvents events, Supplier<List<String>> secrets) {
-    }
+    record Outcomes(AuditLog audit, JobMetrics metrics, JobEvents events, Supplier<List<String>> secrets) {}
 
     private final Config config;
     private final RestoreChecks checks;
@@ -74,7 +72,7 @@ public final class RefreshStarter {
     private final Clock clock;
 
     RefreshStarter(Config config, RestoreChecks checks, Lock lock, JobStore jobs, JobRunner runner, Sources sources,
-                   Outcomes outcomes, Clock clock) {
+            Outcomes outcomes, Clock clock) {
         this.config = config;
         this.checks = checks;
         this.lock = lock;

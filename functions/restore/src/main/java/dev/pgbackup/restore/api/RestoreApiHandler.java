@@ -37,7 +37,7 @@ public class RestoreApiHandler implements RequestHandler<APIGatewayV2HTTPEvent, 
     }
 
     RestoreApiHandler(ApiEdge edge, Config config, Deadline.Ticker ticker, RestoreChecks checks,
-                      RestoreStarter starter) {
+            RestoreStarter starter) {
         this.edge = edge;
         this.config = config;
         this.ticker = ticker;

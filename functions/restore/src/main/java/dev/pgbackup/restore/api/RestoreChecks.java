@@ -39,7 +39,7 @@ public final class RestoreChecks {
     private final Clock clock;
 
     public RestoreChecks(Config config, Passkey passkey, ObjectStore objects, BackupCatalog catalog, StateKeys keys,
-                         Clock clock) {
+            Clock clock) {
         this.config = config;
         this.passkey = passkey;
         this.objects = objects;

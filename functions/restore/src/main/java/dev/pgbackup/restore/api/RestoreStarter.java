@@ -19,8 +19,7 @@ import java.time.Clock;
  */
 public final class RestoreStarter {
     /** How the start went, and the job of a stale lock this one replaced (for the audit line). */
-    public record Started(JobStart start, Lock.Holder replacedStale) {
-    }
+    public record Started(JobStart start, Lock.Holder replacedStale) {}
 
     private final Config config;
     private final Lock lock;

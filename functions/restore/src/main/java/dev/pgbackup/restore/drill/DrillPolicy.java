@@ -32,7 +32,7 @@ final class DrillPolicy implements JobPolicy<DrillService.Outcome> {
     private BackupObject backup;
 
     DrillPolicy(JobStore jobs, BackupCatalog catalog, Records records, StateKeys keys, JobMetrics metrics, Clock clock,
-                Supplier<? extends Collection<String>> secrets) {
+            Supplier<? extends Collection<String>> secrets) {
         this.jobs = jobs;
         this.catalog = catalog;
         this.records = records;

@@ -16,8 +16,7 @@ final class DrillRules {
     /** How many mismatches a message names before it says "and n more". */
     static final int NAMED = 5;
 
-    private DrillRules() {
-    }
+    private DrillRules() {}
 
     /**
      * The backup a drill restores: this environment's newest, by when it was written (S3's time has a second's

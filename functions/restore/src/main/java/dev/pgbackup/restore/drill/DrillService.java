@@ -41,17 +41,17 @@ import java.util.function.Supplier;
  */
 public final class DrillService {
     /** Where the scratch database is made, and how a message names that server. */
-    public record Server(DbConnection db, String label) {
-    }
+    public record Server(DbConnection db, String label) {}
 
     /** A drill that passed. */
     public record Outcome(String filename, long bytes, String server, String scratch, int tables, Integer counted,
-                          String pgRestoreVersion, boolean checksumVerified, long millis, List<String> notes,
-                          Map<String, Long> timings) {
+            String pgRestoreVersion, boolean checksumVerified, long millis, List<String> notes,
+            Map<String, Long> timings) {
         public String message() {
             return "Restore drill passed: restored " + filename + " into a scratch database on " + server + ": "
                     + tables + " tables, " + (counted == null ? "row counts not recorded by this backup"
-                    : "row counts equal") + ", " + DrillRules.seconds(millis) + "; dropped";
+                            : "row counts equal")
+                    + ", " + DrillRules.seconds(millis) + "; dropped";
         }
 
         public String details() {
@@ -68,8 +68,7 @@ public final class DrillService {
 
     /** What is known once the archive has been read, before any database is touched. */
     private record Plan(BackupObject backup, Optional<Manifest> manifest, Map<String, Long> rowCounts, Server server,
-                        ArchiveReads reads, ArchiveReads.Listing listing, List<String> secrets) {
-    }
+            ArchiveReads reads, ArchiveReads.Listing listing, List<String> secrets) {}
 
     /** The label of the environment's own server (the other is a verification server the operator names). */
     static final String ENVIRONMENT_SERVER = "the environment's server";
@@ -95,9 +94,9 @@ public final class DrillService {
      * @param copies      the restores made beside the environment's database: expired ones are dropped first
      */
     DrillService(ObjectStore objects, ArchiveStorage archives, BackupCatalog catalog, PgTools pgTools,
-                 Supplier<Server> servers, Duration staleAfter, Clock clock, String app,
-                 Supplier<ArchiveCipher> cipher, dev.pgbackup.common.storage.StateKeys keys,
-                 FreeStorage freeStorage, int marginPercent, CopyExpiry copies) {
+            Supplier<Server> servers, Duration staleAfter, Clock clock, String app,
+            Supplier<ArchiveCipher> cipher, dev.pgbackup.common.storage.StateKeys keys,
+            FreeStorage freeStorage, int marginPercent, CopyExpiry copies) {
         this.copies = copies;
         this.created = new CreatedDatabases(objects, keys, clock);
         this.freeStorage = freeStorage;
@@ -144,7 +143,7 @@ public final class DrillService {
 
     /** The manifest, the server and the archive's table of contents: a failure here touches no database. */
     private Plan plan(String jobId, BackupObject backup, Deadline deadline, ProgressReporter progress,
-                      Timings timings) {
+            Timings timings) {
         try {
             objects.checkBucket();
             Optional<Manifest> manifest = timings.time("manifest", () -> manifest(backup));
@@ -242,8 +241,8 @@ public final class DrillService {
 
     /** Restores into the scratch database and checks it; drops it in every case, then passes or fails. */
     private ScratchChecks.Verified restoreCheckAndDrop(AdminSession admin, Plan plan, PgTools.Installation pgRestore,
-                                                      CreatedDatabases.Entry entry, Deadline deadline,
-                                                      ProgressReporter progress, Timings timings) {
+            CreatedDatabases.Entry entry, Deadline deadline,
+            ProgressReporter progress, Timings timings) {
         String scratch = entry.name();
         ScratchChecks.Result result = null;
         String notDropped = null;
@@ -273,7 +272,7 @@ public final class DrillService {
     }
 
     private ScratchChecks.Result restoreAndCheck(Plan plan, PgTools.Installation pgRestore, String scratch,
-                                                 Deadline deadline, ProgressReporter progress, Timings timings) {
+            Deadline deadline, ProgressReporter progress, Timings timings) {
         try {
             timings.time("pg_restore", () -> plan.reads().restoreInto(pgRestore, plan.server().db(), scratch, deadline,
                     progress));

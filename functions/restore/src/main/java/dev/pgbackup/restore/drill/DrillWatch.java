@@ -38,7 +38,8 @@ final class DrillWatch {
 
     /** Whether a drill younger than the limit succeeded; a drill that never ran is overdue. */
     static boolean upToDate(Optional<LastDrill> last, Instant now, Duration limit) {
-        return last.isPresent() && last.get().succeededAt() != null && last.get().succeededAt().plus(limit).isAfter(now);
+        return last.isPresent() && last.get().succeededAt() != null
+                && last.get().succeededAt().plus(limit).isAfter(now);
     }
 
     Map<String, Object> check() {

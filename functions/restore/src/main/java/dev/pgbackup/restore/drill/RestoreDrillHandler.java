@@ -54,8 +54,9 @@ public class RestoreDrillHandler implements RequestHandler<Map<String, Object>, 
 
     public RestoreDrillHandler(Wiring wiring) {
         this(wiring, new Lock(wiring.records, wiring.keys.drillLock(), wiring.config.drill().worker().staleAfter(),
-                wiring.clock), () -> secrets(wiring.databaseSecrets(),
-                wiring.config.drill().verificationServer().flatMap(wiring.secrets::peek)));
+                wiring.clock),
+                () -> secrets(wiring.databaseSecrets(),
+                        wiring.config.drill().verificationServer().flatMap(wiring.secrets::peek)));
     }
 
     private RestoreDrillHandler(Wiring w, Lock lock, Supplier<List<String>> secrets) {
@@ -66,8 +67,8 @@ public class RestoreDrillHandler implements RequestHandler<Map<String, Object>, 
     }
 
     RestoreDrillHandler(Config config, Clock clock, Deadline.Ticker ticker, AuditLog auditLog, JobStore jobs,
-                        DrillService drills, Lock lock, DrillWatch watch, JobShell shell,
-                        Supplier<DrillPolicy> policies) {
+            DrillService drills, Lock lock, DrillWatch watch, JobShell shell,
+            Supplier<DrillPolicy> policies) {
         this.config = config;
         this.clock = clock;
         this.ticker = ticker;

@@ -26,11 +26,9 @@ final class ScratchChecks {
               and n.nspname !~ '^pg_(toast|temp_)'""";
 
     /** What the checks found: the tables listed, and the tables whose rows were compared (null: not recorded). */
-    record Verified(int tables, Integer counted) {
-    }
+    record Verified(int tables, Integer counted) {}
 
-    private ScratchChecks() {
-    }
+    private ScratchChecks() {}
 
     /**
      * @param recorded the backup's row counts, or null when it did not record them
@@ -53,7 +51,7 @@ final class ScratchChecks {
             if (!missing.isEmpty()) {
                 return Result.failed("the restored database lacks " + missing.size() + " of the archive's "
                         + tocTables.size() + " tables: " + DrillRules.named(missing.stream().map(t -> "TABLE " + t)
-                        .toList()));
+                                .toList()));
             }
             if (recorded == null) {
                 return Result.ok(new Verified(tocTables.size(), null));

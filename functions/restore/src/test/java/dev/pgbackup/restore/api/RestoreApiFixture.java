@@ -114,6 +114,5 @@ public final class RestoreApiFixture {
         }
     }
 
-    private RestoreApiFixture() {
-    }
+    private RestoreApiFixture() {}
 }

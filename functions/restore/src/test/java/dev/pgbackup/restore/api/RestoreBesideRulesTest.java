@@ -1,7 +1,6 @@
 package dev.pgbackup.restore.api;
 
 import static dev.pgbackup.restore.api.RestoreApiFixture.assertRefused;
-import static dev.pgbackup.restore.api.RestoreApiFixture.body;
 import static dev.pgbackup.restore.api.RestoreApiFixture.fields;
 import static dev.pgbackup.restore.api.RestoreApiFixture.map;
 import static dev.pgbackup.restore.api.RestoreApiFixture.post;
@@ -46,7 +45,8 @@ class RestoreBesideRulesTest {
         cases.add(Arguments.of("a pattern", fields("tables", List.of("public.*")), "Field 'tables'"));
         cases.add(Arguments.of("injection", fields("tables", List.of("public.orders;drop table x")), "Field 'tables'"));
         cases.add(Arguments.of("space", fields("tables", List.of("public.order s")), "Field 'tables'"));
-        cases.add(Arguments.of("64 characters", fields("tables", List.of("public." + "o".repeat(64))), "Field 'tables'"));
+        cases.add(
+                Arguments.of("64 characters", fields("tables", List.of("public." + "o".repeat(64))), "Field 'tables'"));
         cases.add(Arguments.of("number", fields("tables", List.of(1)), "Field 'tables'"));
         cases.add(Arguments.of("101 tables", fields("tables", IntStream.range(0, 101).mapToObj(i -> "public.t" + i)
                 .toList()), "Field 'tables'"));
@@ -101,7 +101,7 @@ class RestoreBesideRulesTest {
         assertEquals(202, started.getStatusCode(), started.getBody());
         assertEquals(List.of(Map.of("jobId", RestoreApiFixture.json(started).get("jobId"), "environment", "staging",
                 "filename", s.productionBackup, "how", "COPY")), s.unit.launches.stream().map(RestoreApiFixture::map)
-                .toList());
+                        .toList());
         JobRecord job = s.unit.wiring.jobs.find((String) RestoreApiFixture.json(started).get("jobId")).orElseThrow();
         assertEquals("copy", job.into());
         assertEquals(null, job.tables());

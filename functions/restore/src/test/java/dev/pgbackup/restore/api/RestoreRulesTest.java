@@ -5,7 +5,6 @@ import static dev.pgbackup.restore.api.RestoreApiFixture.T0;
 import static dev.pgbackup.restore.api.RestoreApiFixture.assertRefused;
 import static dev.pgbackup.restore.api.RestoreApiFixture.body;
 import static dev.pgbackup.restore.api.RestoreApiFixture.json;
-import static dev.pgbackup.restore.api.RestoreApiFixture.parse;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -90,9 +89,10 @@ class RestoreRulesTest {
     @Test
     void theSafetyMessageIsTheSeedsWordForWord() {
         assertEquals("Safety check failed: No recent backup found from 'production' environment within last 5 minutes. "
-                        + "Please create a backup first (POST /api/setting/backup) and then retry restore.",
+                + "Please create a backup first (POST /api/setting/backup) and then retry restore.",
                 RestoreChecks.noRecentBackupMessage("production", Duration.ofMinutes(5)));
-        assertTrue(RestoreChecks.noRecentBackupMessage("staging", Duration.ofMinutes(1)).contains("within last 1 minute."));
+        assertTrue(RestoreChecks.noRecentBackupMessage("staging", Duration.ofMinutes(1))
+                .contains("within last 1 minute."));
     }
 
     // ---------------------------------------------------------------- hostile input, tokens
@@ -115,7 +115,8 @@ class RestoreRulesTest {
         cases.add(Arguments.of("empty filename", body("", pass), 400));
         cases.add(Arguments.of("empty passkey", body(good, ""), 400));
         cases.add(Arguments.of("10 KB name", body("pharmatracker-" + "a".repeat(10_240) + ".dump", pass), 413));
-        cases.add(Arguments.of("huge body", "{\"filename\":\"" + good + "\",\"passkey\":\"" + "p".repeat(100_000) + "\"}", 413));
+        cases.add(Arguments.of("huge body",
+                "{\"filename\":\"" + good + "\",\"passkey\":\"" + "p".repeat(100_000) + "\"}", 413));
         cases.add(Arguments.of("not JSON", "filename=" + good + "&passkey=" + pass, 400));
         cases.add(Arguments.of("broken JSON", "{\"filename\":\"" + good + "\",", 400));
         cases.add(Arguments.of("JSON array", "[\"" + good + "\",\"" + pass + "\"]", 400));
@@ -128,11 +129,15 @@ class RestoreRulesTest {
         cases.add(Arguments.of("extra field", "{\"filename\":\"" + good + "\",\"passkey\":\"" + pass
                 + "\",\"database\":\"restore_production\"}", 400));
         cases.add(Arguments.of("number filename", "{\"filename\":123,\"passkey\":\"" + pass + "\"}", 400));
-        cases.add(Arguments.of("array filename", "{\"filename\":[\"" + good + "\"],\"passkey\":\"" + pass + "\"}", 400));
-        cases.add(Arguments.of("object passkey", "{\"filename\":\"" + good + "\",\"passkey\":{\"value\":\"" + pass + "\"}}", 400));
+        cases.add(
+                Arguments.of("array filename", "{\"filename\":[\"" + good + "\"],\"passkey\":\"" + pass + "\"}", 400));
+        cases.add(Arguments.of("object passkey",
+                "{\"filename\":\"" + good + "\",\"passkey\":{\"value\":\"" + pass + "\"}}", 400));
         cases.add(Arguments.of("null passkey", "{\"filename\":\"" + good + "\",\"passkey\":null}", 400));
-        cases.add(Arguments.of("duplicate filename", "{\"filename\":\"x\",\"filename\":\"" + good + "\",\"passkey\":\"" + pass + "\"}", 400));
-        cases.add(Arguments.of("duplicate passkey", "{\"filename\":\"" + good + "\",\"passkey\":\"x\",\"passkey\":\"" + pass + "\"}", 400));
+        cases.add(Arguments.of("duplicate filename",
+                "{\"filename\":\"x\",\"filename\":\"" + good + "\",\"passkey\":\"" + pass + "\"}", 400));
+        cases.add(Arguments.of("duplicate passkey",
+                "{\"filename\":\"" + good + "\",\"passkey\":\"x\",\"passkey\":\"" + pass + "\"}", 400));
         cases.add(Arguments.of("trailing content", body(good, pass) + "{}", 400));
         return cases.stream();
     }
@@ -161,7 +166,8 @@ class RestoreRulesTest {
     void aBase64BodyIsDecodedAndAnInvalidOneRefused() {
         Stack s = new Stack();
         String token = s.unit.token("ops", "WEB_ACCESS");
-        APIGatewayV2HTTPEvent junk = ApiEvents.request("POST", "/api/setting/restore", TestStack.bearer(token), "!!!not base64!!!");
+        APIGatewayV2HTTPEvent junk = ApiEvents.request("POST", "/api/setting/restore", TestStack.bearer(token),
+                "!!!not base64!!!");
         junk.setIsBase64Encoded(true);
         assertEquals(400, s.handle(junk).getStatusCode());
         APIGatewayV2HTTPEvent wrongPasskey = ApiEvents.request("POST", "/api/setting/restore", TestStack.bearer(token),
@@ -179,7 +185,9 @@ class RestoreRulesTest {
         assertEquals(401, s.post(Map.of("authorization", "Basic dXNlcjpwYXNz"), body).getStatusCode());
         assertEquals(401, s.post(TestStack.bearer("not.a.jwt"), body).getStatusCode());
         // production's token does not open staging's API (each environment has its own secret)
-        assertEquals(401, s.post(TestStack.bearer(TestStack.tokenFor("production", s.unit.clock, "ops", "WEB_ACCESS")), body).getStatusCode());
+        assertEquals(401,
+                s.post(TestStack.bearer(TestStack.tokenFor("production", s.unit.clock, "ops", "WEB_ACCESS")), body)
+                        .getStatusCode());
         APIGatewayV2HTTPResponse noRole = s.post(TestStack.bearer(s.unit.token("viewer", "REPORTS")), body);
         assertEquals(403, noRole.getStatusCode());
         s.assertNothingStarted();

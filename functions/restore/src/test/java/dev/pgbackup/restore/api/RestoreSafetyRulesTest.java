@@ -3,7 +3,6 @@ package dev.pgbackup.restore.api;
 import static dev.pgbackup.restore.api.RestoreApiFixture.T0;
 import static dev.pgbackup.restore.api.RestoreApiFixture.assertRefused;
 import static dev.pgbackup.restore.api.RestoreApiFixture.json;
-import static dev.pgbackup.restore.api.RestoreApiFixture.parse;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -71,7 +70,8 @@ class RestoreSafetyRulesTest {
 
         Stack ten = new Stack(Map.of("RECENT_BACKUP_MINUTES", "10"), true);
         ten.unit.clock.advance(Duration.ofMinutes(11));
-        assertRefused(ten.restore(ten.productionBackup, TestStack.PASSKEY), 409, message.replace("5 minutes", "10 minutes"));
+        assertRefused(ten.restore(ten.productionBackup, TestStack.PASSKEY), 409,
+                message.replace("5 minutes", "10 minutes"));
 
         // a completion record whose backup is gone does not count
         Stack gone = new Stack();

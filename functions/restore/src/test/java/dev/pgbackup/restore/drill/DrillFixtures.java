@@ -139,7 +139,7 @@ abstract class DrillFixtures {
     static Map<String, Object> scheduledEvent() {
         try {
             Map<String, Object> event = Json.MAPPER.readValue(RepoPaths.root().resolve("events/restore-drill.json")
-                    .toFile(), new TypeReference<Map<String, Object>>() { });
+                    .toFile(), new TypeReference<Map<String, Object>>() {});
             event.put("id", UUID.randomUUID().toString());
             return event;
         } catch (IOException e) {

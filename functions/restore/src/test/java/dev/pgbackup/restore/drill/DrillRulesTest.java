@@ -91,7 +91,8 @@ class DrillRulesTest {
         Map<String, Long> recorded = new LinkedHashMap<>(Map.of("public.orders", 300L, "public.customers", 200L));
 
         assertEquals(List.of(), DrillRules.countDifferences(recorded, Map.of("public.orders", 300L,
-                "public.customers", 200L, "public.not_counted", 9L)), "a table the backup did not count is not compared");
+                "public.customers", 200L, "public.not_counted", 9L)),
+                "a table the backup did not count is not compared");
         assertEquals(List.of("public.customers is missing (the backup recorded 200 rows)",
                 "public.orders has 0 rows, the backup recorded 300"),
                 DrillRules.countDifferences(recorded, Map.of("public.orders", 0L)));

@@ -23,8 +23,10 @@ class DrillWatchTest {
     }
 
     static void lastDrill(UnitStack unit, Instant at) {
-        unit.objects.plant(unit.wiring.keys.lastDrill(), Json.write(new LastDrill("11111111-1111-1111-1111-111111111111",
-                "pharmatracker-staging-on-2026-11-22-at-08-30-00-AM-IST.dump", at, 12, 12)), at);
+        unit.objects.plant(unit.wiring.keys.lastDrill(),
+                Json.write(new LastDrill("11111111-1111-1111-1111-111111111111",
+                        "pharmatracker-staging-on-2026-11-22-at-08-30-00-AM-IST.dump", at, 12, 12)),
+                at);
     }
 
     @Test

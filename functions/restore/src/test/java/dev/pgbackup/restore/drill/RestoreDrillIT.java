@@ -10,8 +10,6 @@ import dev.pgbackup.common.storage.Records;
 import dev.pgbackup.common.storage.StateKeys;
 import dev.pgbackup.restore.CreatedDatabases;
 import dev.pgbackup.testsupport.BackupFiles;
-import dev.pgbackup.testsupport.FakeTools;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
@@ -120,7 +118,8 @@ class RestoreDrillIT extends DrillFixtures {
             pg.createDatabase(db);
         }
         String where = DrillService.ENVIRONMENT_SERVER + "/" + f.db;
-        journal(f, Instant.parse("2020-01-01T00:00:00Z")).add(dead, oid(dead), CreatedDatabases.Kind.DRILL, where, "j1");
+        journal(f, Instant.parse("2020-01-01T00:00:00Z")).add(dead, oid(dead), CreatedDatabases.Kind.DRILL, where,
+                "j1");
         journal(f, Instant.now().minusSeconds(60)).add(young, oid(young), CreatedDatabases.Kind.DRILL, where, "j2");
         journal(f, Instant.parse("2020-01-01T00:00:02Z")).add(recreated, oid(recreated) + 1,
                 CreatedDatabases.Kind.DRILL, where, "j3");
@@ -131,7 +130,8 @@ class RestoreDrillIT extends DrillFixtures {
         assertTrue(f.job(result).details().contains("; dropped '" + dead + "' left by an earlier drill that did not "
                 + "finish"), f.job(result).details());
         assertEquals(List.of(lookalike, recreated, young), pg.databases(f.db + "_"));
-        assertEquals(List.of(young), journal(f, Instant.now()).all().stream().map(CreatedDatabases.Entry::name).toList(),
+        assertEquals(List.of(young),
+                journal(f, Instant.now()).all().stream().map(CreatedDatabases.Entry::name).toList(),
                 "the dropped one and the one under another OID are forgotten");
         List.of(lookalike, recreated, young).forEach(pg::dropDatabase);
         f.assertCleanAndUntouched();
