@@ -129,9 +129,9 @@ public class BackupService {
         if (exists) {
             throw Failure.conflict(BackupName.alreadyExists(request.filename()));
         }
-        // the roles in memory, beside the dump (pg_dumpall's start and queries would otherwise add to the backup's
-        // time); pg_dumpall failing still fails the backup, its archive removed
-        RolesAlongside capturing = RolesAlongside.start(timings, () -> captureRoles(login, pgDump, deadline, secrets));
+        // the roles first, in memory: pg_dumpall failing fails the backup before anything is written (captured beside
+        // the dump instead, a failure would be known only once the archive is complete in the bucket)
+        RoleCapture.Captured roles = timings.time("roles", () -> captureRoles(login, pgDump, deadline, secrets));
         Long expected = timings.time("previous", this::previousSize);
         Instant started = clock.instant();
         List<String> notes = new ArrayList<>();
@@ -152,8 +152,6 @@ public class BackupService {
             }
             notes.addAll(0, counted);
         }
-        RoleCapture.Captured roles = capturing.await(() -> catalog.discard(request.filename(), request.backupClass()),
-                request.filename());
         // the archive is whole; it is a backup once what a restore and a drill read about it reads back as written
         Instant completed = clock.instant();
         Manifest manifest = manifest(request, started, completed, uploaded, pgDump, server);

@@ -22,15 +22,22 @@ import java.util.concurrent.Future;
  * ANALYZE of one database runs on one server core otherwise.
  */
 final class Statistics {
-    /** Every table ANALYZE without a list would analyse, largest first. */
-    private static final String TABLES = "select c.oid::regclass::text, pg_relation_size(c.oid) from pg_class c "
-            + "where c.relkind in ('r', 'm', 'p') and c.relpersistence <> 't' order by 2 desc, 1";
+    /**
+     * What ANALYZE without a list would analyse, largest first, each once: a partitioned table's ANALYZE also analyses
+     * its partitions, so the partitions are not listed on their own and the parent weighs what they hold; shared
+     * catalogs are the server's, not this database's (their owner alone may analyse them).
+     */
+    private static final String TABLES = "select c.oid::regclass::text, case when c.relkind = 'p' then (select "
+            + "coalesce(sum(pg_relation_size(t.relid)), 0) from pg_partition_tree(c.oid) t) else pg_relation_size(c.oid) "
+            + "end from pg_class c where c.relkind in ('r', 'm', 'p') and c.relpersistence <> 't' "
+            + "and not c.relispartition and not c.relisshared order by 2 desc, 1";
 
     private Statistics() {}
 
     /**
      * ANALYZE of {@code database} on up to {@code connections} connections; what did not happen goes into
-     * {@code notes}. A connection failure throws.
+     * {@code notes}. Only a refused login throws (the caller reads the password again); a listing that cannot be read
+     * throws like any other failure to reach the new database.
      */
     static void analyze(DbConnection database, Deadline deadline, List<String> notes, int connections)
             throws SQLException {
@@ -46,10 +53,19 @@ final class Statistics {
             for (List<String> tables : shares) {
                 runs.add(pool.submit(() -> run(database, tables, seconds)));
             }
+            // every run waited for, whatever the others did: none may keep a connection past the step
             SQLException failed = null;
+            SQLException refused = null;
             for (Future<SQLException> run : runs) {
                 SQLException e = outcome(run);
-                failed = failed == null ? e : failed;
+                if (e instanceof Refusal r) {
+                    refused = refused == null ? r.refused : refused;
+                } else if (failed == null) {
+                    failed = e;
+                }
+            }
+            if (refused != null) {
+                throw refused; // the password was refused: the caller reads it again and retries once
             }
             if (failed != null) {
                 notes.add("statistics not gathered: ANALYZE " + ("57014".equals(failed.getSQLState())
@@ -61,26 +77,41 @@ final class Statistics {
         }
     }
 
-    /** ANALYZE of {@code tables} (all, when empty); its failure returned, a failure to connect thrown. */
-    private static SQLException run(DbConnection database, List<String> tables, long seconds) throws SQLException {
-        try (Connection c = database.open(); Statement s = c.createStatement()) {
+    /**
+     * ANALYZE of {@code tables} (all, when empty); any failure returned. A refused login comes back as a
+     * {@link Refusal} (the caller may retry with a password read again); any other failure to connect — the server's
+     * connection limit on a small instance, say — only costs the statistics, like a failed ANALYZE.
+     */
+    private static SQLException run(DbConnection database, List<String> tables, long seconds) {
+        Connection c;
+        try {
+            c = database.open();
+        } catch (SQLException e) {
+            return e.getSQLState() != null && e.getSQLState().startsWith("28") ? new Refusal(e) : e;
+        }
+        try (c; Statement s = c.createStatement()) {
             s.setQueryTimeout((int) Math.min(Integer.MAX_VALUE, seconds));
-            try {
-                s.execute(tables.isEmpty() ? "ANALYZE" : "ANALYZE " + String.join(", ", tables));
-                return null;
-            } catch (SQLException e) {
-                return e;
-            }
+            s.execute(tables.isEmpty() ? "ANALYZE" : "ANALYZE " + String.join(", ", tables));
+            return null;
+        } catch (SQLException e) {
+            return e;
         }
     }
 
-    private static SQLException outcome(Future<SQLException> run) throws SQLException {
+    /** A login the server refused (SQLSTATE class 28), carrying the server's exception. */
+    private static final class Refusal extends SQLException {
+        private final SQLException refused;
+
+        Refusal(SQLException refused) {
+            super(refused.getMessage(), refused.getSQLState(), refused);
+            this.refused = refused;
+        }
+    }
+
+    private static SQLException outcome(Future<SQLException> run) {
         try {
             return run.get();
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof SQLException sql) {
-                throw sql;
-            }
             throw new IllegalStateException(e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
