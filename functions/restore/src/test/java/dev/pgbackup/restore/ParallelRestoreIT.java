@@ -32,23 +32,23 @@ class ParallelRestoreIT extends RestoreFixtures {
     static final Map<String, String> PARALLEL = Map.of("RESTORE_JOBS", "2");
 
     /**
-     * Downloads that appeared since {@code before} and are still there. Only new ones count: /tmp is shared
-     * with whatever else runs on the machine (another build, a benchmark), whose files may come and go.
+     * The downloads of this fixture's jobs still on disk. Only theirs count: /tmp is shared with whatever else runs on
+     * the machine (another build, a benchmark, another CI run's parallel restores), whose files come and go at any
+     * time, and a download's name starts with its job's id.
      */
-    static List<Path> newDownloadsSince(List<Path> before) throws IOException {
-        return leftoverDownloads().stream().filter(p -> !before.contains(p)).toList();
-    }
-
-    static List<Path> leftoverDownloads() throws IOException {
+    static List<Path> downloadsOf(Fixture f) throws IOException {
+        List<String> prefixes = f.jobs().stream().map(j -> "restore-" + j.jobId() + "-").toList();
+        if (prefixes.isEmpty()) {
+            throw new IllegalStateException("no job whose downloads to look for");
+        }
         try (Stream<Path> files = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
-            return files.filter(p -> p.getFileName().toString().startsWith("restore-")
+            return files.filter(p -> prefixes.stream().anyMatch(p.getFileName().toString()::startsWith)
                     && p.getFileName().toString().endsWith(".dump")).toList();
         }
     }
 
     @Test
     void aParallelRestoreDownloadsVerifiesAndRestoresWithJobsRowForRow() throws Exception {
-        List<Path> before = leftoverDownloads();
         Fixture f = new Fixture(PARALLEL);
         writeProductionManifest(f, f.productionBackup, sha256(productionDump), productionDump.length);
 
@@ -64,7 +64,7 @@ class ParallelRestoreIT extends RestoreFixtures {
         for (String step : List.of("plan", "check", "connect", "download", "pg_restore", "swap")) {
             assertTrue(job.timings().containsKey(step), step + " in " + job.timings());
         }
-        assertEquals(List.of(), newDownloadsSince(before), "the downloaded copy is gone");
+        assertEquals(List.of(), downloadsOf(f), "the downloaded copy is gone");
         f.assertNoLeftovers();
     }
 
@@ -92,28 +92,27 @@ class ParallelRestoreIT extends RestoreFixtures {
     }
 
     /** A 500 whose message starts as given and says the target was not changed, which it was not; nothing left. */
-    static void assertFailedWithTargetUnchanged(Fixture f, APIGatewayV2HTTPResponse response, String start,
-            List<Path> downloadsBefore) throws Exception {
+    static void assertFailedWithTargetUnchanged(Fixture f, APIGatewayV2HTTPResponse response, String start)
+            throws Exception {
         assertEquals(500, response.getStatusCode(), response.getBody());
         String message = (String) bodyOf(response).get("message");
         assertTrue(message.startsWith(start), message);
         assertTrue(message.endsWith("The database '" + f.target + "' was not changed"), message);
         assertEquals(f.stagingSnapshot, pg.snapshot(f.target));
-        assertEquals(List.of(), newDownloadsSince(downloadsBefore));
+        assertEquals(List.of(), downloadsOf(f));
         f.assertNoLeftovers();
     }
 
     @ParameterizedTest(name = "{0}")
     @org.junit.jupiter.params.provider.ValueSource(strings = {"truncated in the data", "corrupt data block"})
     void aBrokenArchiveRestoredInParallelLeavesTheTargetAsItWas(String how) throws Exception {
-        List<Path> before = leftoverDownloads();
         Fixture f = new Fixture(PARALLEL);
         String broken = BackupFiles.name("production", Instant.now().minus(Duration.ofHours(1)));
         BackupFiles.upload(f.stack.s3, f.stack.bucket, broken, corrupted(how));
 
         APIGatewayV2HTTPResponse response = f.restore(broken);
 
-        assertFailedWithTargetUnchanged(f, response, "Restore failed: pg_restore exited with code 1: ", before);
+        assertFailedWithTargetUnchanged(f, response, "Restore failed: pg_restore exited with code 1: ");
     }
 
     @Test
@@ -136,7 +135,6 @@ class ParallelRestoreIT extends RestoreFixtures {
 
     @Test
     void s3FailingDuringTheDownloadLeavesTheTargetAndNoFile() throws Exception {
-        List<Path> before = leftoverDownloads();
         try (FaultProxy proxy = FaultProxy.start(dev.pgbackup.testsupport.MotoServer.get().endpoint())) {
             Fixture f = new Fixture(PARALLEL, Clock.systemUTC(), true, null, proxy.endpoint());
             // the --list check reads it once; every read of the download fails
@@ -147,7 +145,7 @@ class ParallelRestoreIT extends RestoreFixtures {
             APIGatewayV2HTTPResponse response = f.restore(f.productionBackup);
 
             assertTrue(cut.injected() >= 1);
-            assertFailedWithTargetUnchanged(f, response, "Restore failed: reading the backup from S3 failed", before);
+            assertFailedWithTargetUnchanged(f, response, "Restore failed: reading the backup from S3 failed");
         }
     }
 }
