@@ -33,10 +33,7 @@ import dev.pgbackup.common.storage.Records;
 import dev.pgbackup.common.storage.RowCounts;
 import dev.pgbackup.common.storage.StateKeys;
 import java.io.IOException;
-import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -66,9 +63,6 @@ public class BackupService {
 
     /** Counting rows may take at most this fraction (1/n) of the time left when it starts. */
     static final int COUNT_SHARE = 10;
-
-    /** The server and the database as the job's first connection found them; {@code schemas}: the user schemas. */
-    private record ServerFacts(int major, String version, long databaseBytes, List<String> schemas) {}
 
     private final ObjectStore objects;
     private final ArchiveStorage archives;
@@ -129,15 +123,14 @@ public class BackupService {
         if (exists) {
             throw Failure.conflict(BackupName.alreadyExists(request.filename()));
         }
-        // the roles first, in memory: pg_dumpall failing fails the backup before anything is written (captured beside
-        // the dump instead, a failure would be known only once the archive is complete in the bucket)
-        RoleCapture.Captured roles = timings.time("roles", () -> captureRoles(login, pgDump, deadline, secrets));
-        Long expected = timings.time("previous", this::previousSize);
+        Prepared ready = prepare(login, pgDump, deadline, secrets, timings);
+        RoleCapture.Captured roles = ready.roles();
+        Long expected = ready.expected();
         Instant started = clock.instant();
         List<String> notes = new ArrayList<>();
         ArchiveStorage.Uploaded uploaded;
         Map<String, Long> rowCounts;
-        try (SnapshotCounts counts = timings.time("count", () -> countRows(login.connection(), deadline, secrets))) {
+        try (SnapshotCounts counts = ready.counts()) {
             List<String> dumpArgs = new ArrayList<>(scopeArgs);
             dumpArgs.addAll(counts.pgDumpArguments());
             progress.phase("dumping and uploading", expected);
@@ -166,6 +159,44 @@ public class BackupService {
         return new Outcome(request.filename(), uploaded.bytes(), uploaded.sha256(), pgDump.version(),
                 compression.toString(), retained.deleted(), notes, timings.ordered(), scope, login.rereads(),
                 encryption.describe(), server.databaseBytes(), total(rowCounts), retained.previousBytes());
+    }
+
+    /** What the dump needs decided first: the roles, the counting snapshot and the last backup's size. */
+    private record Prepared(RoleCapture.Captured roles, SnapshotCounts counts, Long expected) {}
+
+    /**
+     * The roles in memory, captured while the counting snapshot is taken but awaited before the dump starts:
+     * pg_dumpall failing fails the backup before anything is written (were they captured beside the dump, a failure
+     * would be known only once the archive is complete in the bucket). "roles" times the wait beyond the others.
+     */
+    private Prepared prepare(DatabaseLogin login, PgTools.Installation pgDump, Deadline deadline, List<String> secrets,
+            Timings timings) {
+        int rereads = login.rereads();
+        Beside<RoleCapture.Captured> capturing = Beside.start("role-capture",
+                () -> captureRoles(login, pgDump, deadline, secrets));
+        Long expected;
+        SnapshotCounts first;
+        try {
+            expected = timings.time("previous", this::previousSize);
+            first = timings.time("count", () -> countRows(login.connection(), deadline, secrets));
+        } finally {
+            timings.time("roles", capturing::settle);
+        }
+        RoleCapture.Captured roles;
+        try {
+            roles = capturing.result(() -> Failure.server("Backup interrupted while the roles were captured; no "
+                    + "backup was written"));
+        } catch (RuntimeException e) {
+            first.close();
+            throw e;
+        }
+        if (login.rereads() > rereads && first.lost()) {
+            // the capture read a rotated password while the snapshot was taken with the one before it: take it again
+            first.close();
+            return new Prepared(roles, timings.time("count", () -> countRows(login.connection(), deadline, secrets)),
+                    expected);
+        }
+        return new Prepared(roles, first, expected);
     }
 
     private Manifest manifest(Request request, Instant started, Instant completed, ArchiveStorage.Uploaded uploaded,
@@ -295,30 +326,13 @@ public class BackupService {
     /** The server's version and the database's size; the first connection of the job, re-read once if refused. */
     private ServerFacts inspect(DatabaseLogin login, List<String> secrets) {
         try {
-            return login.attempt(BackupService::serverFacts);
+            return login.attempt(ServerFacts::read);
         } catch (DatabaseLogin.Refused refused) {
             throw failure(refused);
         } catch (SQLException e) {
             String detail = Redactor.scrub(String.valueOf(e.getMessage()), secrets);
             throw Failure.server("Cannot connect to the database: " + ToolErrors.meaning("the database", detail),
                     detail);
-        }
-    }
-
-    private static ServerFacts serverFacts(DbConnection db) throws SQLException {
-        try (Connection c = db.open(); Statement s = c.createStatement()) {
-            List<String> schemas = new ArrayList<>();
-            try (ResultSet rs = s.executeQuery("select nspname from pg_namespace where nspname !~ '^pg_' "
-                    + "and nspname <> 'information_schema'")) {
-                while (rs.next()) {
-                    schemas.add(rs.getString(1));
-                }
-            }
-            try (ResultSet rs = s.executeQuery("select current_setting('server_version_num')::int, "
-                    + "current_setting('server_version'), pg_database_size(current_database())")) {
-                rs.next();
-                return new ServerFacts(rs.getInt(1) / 10000, rs.getString(2), rs.getLong(3), schemas);
-            }
         }
     }
 

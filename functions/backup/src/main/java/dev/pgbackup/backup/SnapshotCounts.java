@@ -123,6 +123,11 @@ final class SnapshotCounts implements AutoCloseable {
         return "row counts not recorded: " + why;
     }
 
+    /** Counting was on but its snapshot could not be taken (the note says why). */
+    synchronized boolean lost() {
+        return connection == null && note != null;
+    }
+
     /** pg_dump's arguments to dump this snapshot (none when there is none). */
     List<String> pgDumpArguments() {
         return snapshot == null ? List.of() : List.of("--snapshot=" + snapshot);

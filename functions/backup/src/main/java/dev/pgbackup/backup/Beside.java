@@ -1,0 +1,59 @@
+package dev.pgbackup.backup;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.function.Supplier;
+
+/**
+ * A step run on a thread of its own while the caller goes on with others. The caller always settles it before it
+ * goes past the point where the step's outcome matters, so what it returned or threw is known there and it never
+ * outlives the job.
+ */
+final class Beside<T> {
+    private final CompletableFuture<T> outcome = new CompletableFuture<>();
+
+    private Beside() {}
+
+    static <T> Beside<T> start(String threadName, Supplier<T> step) {
+        Beside<T> beside = new Beside<>();
+        Thread thread = new Thread(() -> {
+            try {
+                beside.outcome.complete(step.get());
+            } catch (RuntimeException | Error e) {
+                beside.outcome.completeExceptionally(e);
+            }
+        }, threadName);
+        thread.setDaemon(true);
+        thread.start();
+        return beside;
+    }
+
+    /** Waits until the step has ended, whatever its outcome. */
+    void settle() {
+        try {
+            outcome.handle((value, failure) -> null).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("unreachable: the outcome is handled", e);
+        }
+    }
+
+    /** What the step returned; what it threw, unchanged; {@code interrupted} if it has not ended. */
+    T result(Supplier<RuntimeException> interrupted) {
+        if (!outcome.isDone()) {
+            throw interrupted.get();
+        }
+        try {
+            return outcome.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw (Error) e.getCause();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw interrupted.get();
+        }
+    }
+}
