@@ -37,7 +37,9 @@ final class SwapRestore implements RestoreStrategy {
         Optional<AdminSession.DatabaseFacts> facts = admin.facts(target);
         room.require(plan, notes);
         String fresh = plan.names().restoring(clock.instant(), admin.databaseNames()::contains);
+        long createStart = System.nanoTime();
         CreatedDatabases.Entry building = kept.build(admin, fresh, facts, plan);
+        plan.timings().add("create", (System.nanoTime() - createStart) / 1_000_000);
         CreatedDatabases.Entry copy = null;
         boolean swapped = false;
         long millis;
@@ -71,8 +73,11 @@ final class SwapRestore implements RestoreStrategy {
                 kept.forgetAfterFailure(admin, building, copy, notes);
             }
         }
-        kept.built(building, notes);
-        List<String> dropped = copy == null ? List.of() : kept.bound(admin, target, copy.name(), notes);
+        String keptName = copy == null ? null : copy.name();
+        List<String> dropped = plan.timings().time("kept", () -> {
+            kept.built(building, notes);
+            return keptName == null ? List.<String>of() : kept.bound(admin, target, keptName, notes);
+        });
         boolean keptCopy = copy != null && !dropped.contains(copy.name());
         return new Done(millis, jobs, copy == null ? null : copy.name(), keptCopy, dropped, null, null);
     }
