@@ -115,6 +115,8 @@ final class BackupWorkerFixture {
     static Path download(S3Client s3, String bucket, String key) throws IOException {
         Path file = Files.createTempFile("backup-", ".dump");
         Files.delete(file);
+        // the callers restore it and go on; left behind, every run of the suite added its archives to /tmp
+        file.toFile().deleteOnExit();
         s3.getObject(b -> b.bucket(bucket).key(key), ResponseTransformer.toFile(file));
         return file;
     }
