@@ -13,6 +13,8 @@
 #   BENCH_TABLE_SCHEMAS=40, BENCH_TABLES_PER_SCHEMA=50, BENCH_TABLE_ROWS=3: the "tables" database (many small tables)
 #   BENCH_COMPRESSIONS=...  the BACKUP_COMPRESSION settings compared (default zstd:1,zstd:3,zstd:6,lz4:1,gzip:1,gzip:6,none)
 #   BENCH_FIXED_MB=5        data of the fixed-cost database; BENCH_LIST_BACKUPS=2000; BENCH_WORKER_MEMORY_MB=2048
+#   BENCH_PG_DATA=dir       the PostgreSQL server's data directory (default: a new one under /dev/shm, tmpfs; empty:
+#                           the embedded server's own, under /tmp)
 #   BENCH_ASSETS_ROOT=dir   take moto (.venv) and the layer from another checkout (e.g. when running from a clone);
 #                           default: this checkout, installed/built as the test suite does
 #
@@ -40,6 +42,17 @@ if ! mvn -o "${build[@]}" >"$log" 2>&1 && ! mvn "${build[@]}" >"$log" 2>&1; then
   cat "$log" >&2; rm -f "$log"; exit 1
 fi
 rm -f "$log"
-exec java -Drepo.root="$ASSETS" -Dbench.pipe="$ROOT/benchmarks/pipe.py" \
+# the server's data directory on tmpfs: on this project's VM (ext4 on /), creating a file within minutes of deleting
+# many spends kernel time in ext4's recently_deleted() (perf), so a restore of 2,000 tables after dropped databases
+# took 2-3x the server CPU of the same restore on a fresh filesystem, whichever mode it was (docs/benchmarks.md)
+if [ -z "${BENCH_PG_DATA+set}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
+  BENCH_PG_DATA="/dev/shm/pgbackup-bench-pgdata-$$"
+fi
+export BENCH_PG_DATA="${BENCH_PG_DATA:-}"
+status=0
+java -Drepo.root="$ASSETS" -Dbench.pipe="$ROOT/benchmarks/pipe.py" \
   -Daws.region=us-east-1 -Daws.accessKeyId=test -Daws.secretAccessKey=test \
-  -cp "$ROOT/benchmarks/target/classes:$(cat "$ROOT/benchmarks/target/classpath.txt")" dev.pgbackup.bench.Benchmark
+  -cp "$ROOT/benchmarks/target/classes:$(cat "$ROOT/benchmarks/target/classpath.txt")" dev.pgbackup.bench.Benchmark \
+  || status=$?
+case "$BENCH_PG_DATA" in /dev/shm/pgbackup-bench-pgdata-*) rm -rf "$BENCH_PG_DATA" ;; esac
+exit "$status"

@@ -94,7 +94,8 @@ public final class Benchmark {
                 throw new IllegalArgumentException("BENCH_ONLY: unknown part '" + part + "' (parts: " + PARTS + ")");
             }
         }
-        pg = TestPostgres.get();
+        String data = env("BENCH_PG_DATA", "");
+        pg = data.isEmpty() ? TestPostgres.get() : TestPostgres.getIn(Path.of(data));
         MotoServer.get();
         tools = new PgTools(RepoPaths.pgToolsDir());
         serverMajor = pg.serverMajor();
@@ -115,8 +116,9 @@ public final class Benchmark {
                 Runtime.getRuntime().availableProcessors(), loadAverage(), System.getProperty("java.version"));
         Benchmark b = new Benchmark();
         CompressionChoice compression = new CompressionChoice(b);
-        System.out.printf("server: embedded PostgreSQL %s; tools: the layer's pg_dump/pg_restore %s; S3/SSM: moto %s%n",
-                b.pg.query("postgres", "show server_version").get(0),
+        System.out.printf("server: embedded PostgreSQL %s, data directory %s; tools: the layer's pg_dump/pg_restore %s;"
+                + " S3/SSM: moto %s%n", b.pg.query("postgres", "show server_version").get(0),
+                b.pg.query("postgres", "show data_directory").get(0),
                 b.tools.installations("pg_dump").stream().map(PgTools.Installation::version).toList(),
                 MotoServer.get().endpoint());
         try {

@@ -119,7 +119,7 @@ final class PipeComparison {
         for (int run = 0; run < RUNS; run++) {
             add(rms, alone1, bench.baselines.pgRestore(restoreTool, file, 1));
             add(rms, alone2, bench.baselines.pgRestore(restoreTool, file, 2));
-            add(rms, pipeR, bench.baselines.pipeRestore(restoreTool, kept));
+            add(rms, pipeR, bench.baselines.pipeRestore(restoreTool, kept).restoreMs());
             for (TestStack s : List.of(streaming, parallel)) {
                 String label = s == streaming ? stream : par;
                 long t = System.nanoTime();

