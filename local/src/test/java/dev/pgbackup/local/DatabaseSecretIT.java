@@ -80,6 +80,22 @@ class DatabaseSecretIT {
         return TestStack.create("production", bucket, "postgres", env, Clock.systemUTC(), aws);
     }
 
+    /**
+     * Tools whose {@code tool} stops its first run at a gate (the file "go" in the returned directory) once it has
+     * started ("started"), each run noted in "runs": a test rotates the password meanwhile, and the run then connects
+     * with the password it was given, which the server no longer accepts.
+     */
+    static Path gatedFirstRun(String tool) {
+        return FakeTools.wrapping(tool, """
+                echo run >> "$ROOT/runs"
+                if [ ! -e "$ROOT/started" ]; then
+                  touch "$ROOT/started"
+                  while [ ! -e "$ROOT/go" ]; do sleep 0.05; done
+                fi
+                exec "$REAL" "$@"
+                """);
+    }
+
     static Map<String, Object> backup(TestStack stack) {
         return stack.handler(BackupWorkerHandler.class).handleRequest(Map.of("source", "aws.events", "detail-type",
                 "Scheduled Event", "id", UUID.randomUUID().toString()), new TestContext(Duration.ofMinutes(5)));
@@ -168,16 +184,7 @@ class DatabaseSecretIT {
     void aPasswordRotatedBetweenTheFirstConnectionAndPgDumpIsReadAgainForPgDump() throws Exception {
         Db db = newDatabase();
         String arn = TestSecrets.create(db.secret());
-        // pg_dump's first run stops at a gate the test opens after rotating the password: it then connects with
-        // the password it was given, which the server no longer accepts
-        Path tools = FakeTools.wrapping("pg_dump", """
-                echo run >> "$ROOT/runs"
-                if [ ! -e "$ROOT/started" ]; then
-                  touch "$ROOT/started"
-                  while [ ! -e "$ROOT/go" ]; do sleep 0.05; done
-                fi
-                exec "$REAL" "$@"
-                """);
+        Path tools = gatedFirstRun("pg_dump");
         try (FaultProxy proxy = FaultProxy.start(MotoServer.get().endpoint())) {
             TestStack stack = stack(arn, proxy.endpoint(), Map.of("PG_TOOLS_DIR", tools.toString()));
             Map<String, List<String>> original = pg.snapshot(db.database());

@@ -7,7 +7,6 @@ import dev.pgbackup.common.storage.BackupCatalog;
 import dev.pgbackup.common.storage.BackupObject;
 import dev.pgbackup.common.storage.Manifest;
 import dev.pgbackup.local.DatabaseSecretIT.Db;
-import dev.pgbackup.testsupport.FakeTools;
 import dev.pgbackup.testsupport.FaultProxy;
 import dev.pgbackup.testsupport.MotoServer;
 import dev.pgbackup.testsupport.TestSecrets;
@@ -33,16 +32,7 @@ class RolesCaptureRotationIT {
     void aPasswordRotatedWhileTheRolesAreCapturedIsReadAgainOnceAndTheRowsAreStillCounted() throws Exception {
         Db db = DatabaseSecretIT.newDatabase();
         String arn = TestSecrets.create(db.secret());
-        // pg_dumpall's first run stops at a gate the test opens after rotating the password: it then connects with
-        // the password it was given, which the server no longer accepts
-        Path tools = FakeTools.wrapping("pg_dumpall", """
-                echo run >> "$ROOT/runs"
-                if [ ! -e "$ROOT/started" ]; then
-                  touch "$ROOT/started"
-                  while [ ! -e "$ROOT/go" ]; do sleep 0.05; done
-                fi
-                exec "$REAL" "$@"
-                """);
+        Path tools = DatabaseSecretIT.gatedFirstRun("pg_dumpall");
         try (FaultProxy proxy = FaultProxy.start(MotoServer.get().endpoint())) {
             TestStack stack = DatabaseSecretIT.stack(arn, proxy.endpoint(), Map.of("PG_TOOLS_DIR", tools.toString()));
             CompletableFuture<Map<String, Object>> job = CompletableFuture
