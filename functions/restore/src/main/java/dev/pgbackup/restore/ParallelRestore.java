@@ -134,8 +134,10 @@ final class ParallelRestore {
     /**
      * pg_restore section by section: the schema by one job, then the data and then the indexes and constraints with
      * --jobs. Run as one, pg_restore --jobs truncates every table it created before loading it (to skip WAL when
-     * wal_level is minimal, which RDS never is): a new file for the table and each of its indexes, per table, which
-     * made -j2 slower than -j1 on many small tables. A data section run on its own did not create the tables.
+     * wal_level is minimal, which RDS never is): new files for each table, created and the old ones deleted, for
+     * nothing. A data section run on its own did not create the tables. (On tmpfs the two take the same time; on the
+     * development VM's ext4, file creation after many deletions made the truncating run 2.3x slower; see
+     * docs/benchmarks.md, third round.)
      */
     private long runParallel(PgTools.Installation pgRestore, DbConnection db, String database, List<String> options,
             Path file, int entries, Deadline deadline, ProgressReporter progress) {

@@ -21,8 +21,8 @@ final class RestorePlan {
     /**
      * The archive bytes a TABLE DATA entry must average for parallel jobs to pay: pg_restore --jobs commits every
      * entry on its own, where a streamed restore is one transaction. Measured on 2,000 tables of 3 rows (7.6 MB of
-     * archive): -j2 from a local file 1.19x -j1, the product's parallel restore 2.2x its streamed one, while four
-     * tables of 38 MB restored 0.9x faster in parallel (benchmarks, BENCH_ONLY=shapes).
+     * archive, docs/benchmarks.md third round): -j2 from a local file 1.25x -j1 and the product's two-job restore 1.23x
+     * its streamed one, while four tables of 38 MB restored in 0.84x the time with two jobs (pg_restore step).
      */
     static final long MIN_BYTES_PER_TABLE = 1024L * 1024;
     /** Room kept free on the worker's disk beside a downloaded archive. */
