@@ -55,7 +55,8 @@ import java.util.function.Predicate;
  *
  * <p>Rules are consulted in the order they were made: a rule whose predicate matches counts the request, and the first
  * one whose window (after its passes, within its times) covers it decides what happens to it (the rules after it do
- * not see that request). A rule with only a {@link Rule#delay} forwards after the delay. The fault is recorded on the
+ * not see that request). A rule with only a {@link Rule#delay} forwards after the delay, one
+ * with only a {@link Rule#holdUntil} once its gate opens. The fault is recorded on the
  * request as soon as it is decided, its status once the answer is complete (0 if none was given).
  *
  * <p>What the clients make of the faults (AWS SDK 2.57, see FaultProxyFaultsTest): the url-connection client takes a body
@@ -206,6 +207,9 @@ public final class FaultProxy extends FaultRules implements AutoCloseable {
         if (fault != null && !fault.delay().isZero()) {
             sleep(fault.delay());
         }
+        if (fault != null && fault.gate() != null) {
+            await(fault.gate());
+        }
         if (action == Action.RESPOND || action == Action.DROP) {
             return answerInstead(in, out, incoming, fault, contentLength);
         }
@@ -279,6 +283,14 @@ public final class FaultProxy extends FaultRules implements AutoCloseable {
                 incoming.request().method().equals("HEAD"), !incoming.keepAlive());
         incoming.answered(fault.status(), fault.description());
         return incoming.keepAlive();
+    }
+
+    private static void await(java.util.concurrent.CountDownLatch gate) {
+        try {
+            gate.await(5, java.util.concurrent.TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static void sleep(Duration d) {

@@ -194,6 +194,7 @@ public abstract class FaultRules {
         private int passes;
         private int times = Integer.MAX_VALUE;
         private Duration delay = Duration.ZERO;
+        private java.util.concurrent.CountDownLatch gate;
         private Action action = Action.FORWARD;
         private int status;
         private String contentType;
@@ -222,6 +223,15 @@ public abstract class FaultRules {
         /** Waits this long before forwarding (or before the fault), for the requests in the rule's window. */
         public synchronized Rule delay(Duration d) {
             this.delay = d;
+            return this;
+        }
+
+        /**
+         * Holds the requests in the rule's window until {@code gate} opens (five minutes at most), then forwards them
+         * (or injects the fault): a test acts while the job waits on a request it can see in {@link #matched()}.
+         */
+        public synchronized Rule holdUntil(java.util.concurrent.CountDownLatch gate) {
+            this.gate = gate;
             return this;
         }
 
@@ -299,16 +309,16 @@ public abstract class FaultRules {
                 return null;
             }
             matched++;
-            if (matched <= passes || fired >= times || (action == Action.FORWARD && delay.isZero())) {
+            if (matched <= passes || fired >= times || (action == Action.FORWARD && delay.isZero() && gate == null)) {
                 return null;
             }
             fired++;
-            String description = action == Action.FORWARD ? "delay " + delay
+            String description = action == Action.FORWARD ? (gate != null ? "held" : "delay " + delay)
                     : delay.isZero() ? what : what + " after a delay of " + delay;
-            return new Fault(action, delay, status, contentType, body, truncateAfter, description);
+            return new Fault(action, delay, gate, status, contentType, body, truncateAfter, description);
         }
     }
 
-    record Fault(Action action, Duration delay, int status, String contentType, byte[] body,
-            long truncateAfter, String description) {}
+    record Fault(Action action, Duration delay, java.util.concurrent.CountDownLatch gate, int status,
+            String contentType, byte[] body, long truncateAfter, String description) {}
 }
