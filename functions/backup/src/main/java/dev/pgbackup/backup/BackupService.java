@@ -165,38 +165,32 @@ public class BackupService {
     private record Prepared(RoleCapture.Captured roles, SnapshotCounts counts, Long expected) {}
 
     /**
-     * The roles in memory, captured while the counting snapshot is taken but awaited before the dump starts:
-     * pg_dumpall failing fails the backup before anything is written (were they captured beside the dump, a failure
-     * would be known only once the archive is complete in the bucket). "roles" times the wait beyond the others.
+     * The roles in memory, captured while the tables are listed and locked for counting, but awaited before the
+     * dump starts: pg_dumpall failing fails the backup before anything is written (were they captured beside the
+     * dump, a failure would be known only once the archive is complete in the bucket). The counting transaction is
+     * opened first, alone: a password rotated since the job's first connection is read again there, before anything
+     * runs beside it. "roles" times the wait beyond the counting's start.
      */
     private Prepared prepare(DatabaseLogin login, PgTools.Installation pgDump, Deadline deadline, List<String> secrets,
             Timings timings) {
-        int rereads = login.rereads();
+        Long expected = timings.time("previous", this::previousSize);
+        SnapshotCounts.Opening opening = recordRowCounts ? timings.time("count", () -> SnapshotCounts.open(login,
+                secrets)) : null;
         Beside<RoleCapture.Captured> capturing = Beside.start("role-capture",
                 () -> captureRoles(login, pgDump, deadline, secrets));
-        Long expected;
-        SnapshotCounts first;
+        SnapshotCounts counts;
         try {
-            expected = timings.time("previous", this::previousSize);
-            first = timings.time("count", () -> countRows(login.connection(), deadline, secrets));
+            counts = timings.time("count", () -> countRows(opening, deadline, secrets));
         } finally {
             timings.time("roles", capturing::settle);
         }
-        RoleCapture.Captured roles;
         try {
-            roles = capturing.result(() -> Failure.server("Backup interrupted while the roles were captured; no "
-                    + "backup was written"));
+            return new Prepared(capturing.result(() -> Failure.server("Backup interrupted while the roles were "
+                    + "captured; no backup was written")), counts, expected);
         } catch (RuntimeException e) {
-            first.close();
+            counts.close();
             throw e;
         }
-        if (login.rereads() > rereads && first.lost()) {
-            // the capture read a rotated password while the snapshot was taken with the one before it: take it again
-            first.close();
-            return new Prepared(roles, timings.time("count", () -> countRows(login.connection(), deadline, secrets)),
-                    expected);
-        }
-        return new Prepared(roles, first, expected);
     }
 
     private Manifest manifest(Request request, Instant started, Instant completed, ArchiveStorage.Uploaded uploaded,
@@ -278,14 +272,15 @@ public class BackupService {
     }
 
     /**
-     * The rows of every dumped table, in the snapshot pg_dump will dump (when counting is on), counted while it
-     * dumps: within a tenth of the time left, so counting can never cost the backup its window.
+     * The rows of every dumped table, in the snapshot pg_dump will dump ({@code opening}; null when counting is off),
+     * counted while it dumps: within a tenth of the time left, so counting can never cost the backup its window.
      */
-    private SnapshotCounts countRows(DbConnection db, Deadline deadline, List<String> secrets) {
-        if (!recordRowCounts) {
+    private static SnapshotCounts countRows(SnapshotCounts.Opening opening, Deadline deadline, List<String> secrets) {
+        if (opening == null) {
             return SnapshotCounts.off();
         }
-        return SnapshotCounts.take(db, RowCounts.MAX_TABLES, deadline.remaining().dividedBy(COUNT_SHARE), secrets);
+        return SnapshotCounts.start(opening, RowCounts.MAX_TABLES, deadline.remaining().dividedBy(COUNT_SHARE),
+                secrets);
     }
 
     private ArchiveStorage.Uploaded dumpAndUpload(Request request, DbConnection db, PgTools.Installation pgDump,

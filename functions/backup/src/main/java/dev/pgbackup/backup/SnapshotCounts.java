@@ -1,6 +1,7 @@
 package dev.pgbackup.backup;
 
 import dev.pgbackup.common.audit.Redactor;
+import dev.pgbackup.common.db.DatabaseLogin;
 import dev.pgbackup.common.db.DbConnection;
 import dev.pgbackup.common.db.TableCounts;
 import java.sql.Connection;
@@ -54,15 +55,30 @@ final class SnapshotCounts implements AutoCloseable {
         return without(null, null, null);
     }
 
+    /** The counting transaction, open with its snapshot exported; or why there is none ({@code note}). */
+    record Opening(Connection connection, String snapshot, String note) {}
+
     /**
-     * Exports a snapshot, locks the tables and starts counting them in it, within {@code budget}. A failure to do
-     * either leaves pg_dump to take its own snapshot (the dump itself then reports a database that is really
-     * unreachable).
+     * Opens the counting transaction through {@code login} (a refused password is read again once, like any of the
+     * job's connections) and exports its snapshot. A failure leaves pg_dump to take its own snapshot (the dump itself
+     * then reports a database that is really unreachable).
      */
-    static SnapshotCounts take(DbConnection db, int maxTables, Duration budget, List<String> secrets) {
-        Connection c = null;
+    static Opening open(DatabaseLogin login, List<String> secrets) {
         try {
-            c = db.open();
+            return login.attempt(SnapshotCounts::open);
+        } catch (SQLException | RuntimeException e) {
+            return failed(e, secrets);
+        }
+    }
+
+    private static Opening failed(Exception e, List<String> secrets) {
+        return new Opening(null, null, "row counts not recorded: the counting snapshot could not be taken ("
+                + Redactor.scrub(String.valueOf(e.getMessage()), secrets).replaceAll("\\s+", " ") + ")");
+    }
+
+    private static Opening open(DbConnection db) throws SQLException {
+        Connection c = db.open();
+        try {
             c.setAutoCommit(false);
             c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
             c.setReadOnly(true);
@@ -71,13 +87,38 @@ final class SnapshotCounts implements AutoCloseable {
             execute(c, "set local row_security = off");
             // the transaction idles while pg_dump runs; a server-side idle limit must not end it before pg_dump imports
             execute(c, "set local idle_in_transaction_session_timeout = 0");
-            return counting(c, snapshot, maxTables, budget);
+            return new Opening(c, snapshot, null);
         } catch (SQLException e) {
             close(c);
-            String why = Redactor.scrub(String.valueOf(e.getMessage()), secrets).replaceAll("\\s+", " ");
-            return without(null, null, "row counts not recorded: the counting snapshot could not be taken (" + why
-                    + ")");
+            throw e;
         }
+    }
+
+    /**
+     * Locks the tables in {@code opening}'s transaction and starts counting them in it, within {@code budget}; a
+     * failure leaves pg_dump to take its own snapshot.
+     */
+    static SnapshotCounts start(Opening opening, int maxTables, Duration budget, List<String> secrets) {
+        if (opening.connection() == null) {
+            return without(null, null, opening.note());
+        }
+        try {
+            return counting(opening.connection(), opening.snapshot(), maxTables, budget);
+        } catch (SQLException e) {
+            close(opening.connection());
+            return without(null, null, failed(e, secrets).note());
+        }
+    }
+
+    /** {@link #open} and {@link #start} on a connection of its own, in one step (tests). */
+    static SnapshotCounts take(DbConnection db, int maxTables, Duration budget, List<String> secrets) {
+        Opening opening;
+        try {
+            opening = open(db);
+        } catch (SQLException e) {
+            opening = failed(e, secrets);
+        }
+        return start(opening, maxTables, budget, secrets);
     }
 
     private static SnapshotCounts counting(Connection c, String snapshot, int maxTables, Duration budget)
@@ -121,11 +162,6 @@ final class SnapshotCounts implements AutoCloseable {
                         + String.format(java.util.Locale.ROOT, "%.1f s", budget.toMillis() / 1000.0)
                 : "counting failed (SQLSTATE " + e.getSQLState() + ")";
         return "row counts not recorded: " + why;
-    }
-
-    /** Counting was on but its snapshot could not be taken (the note says why). */
-    synchronized boolean lost() {
-        return connection == null && note != null;
     }
 
     /** pg_dump's arguments to dump this snapshot (none when there is none). */
