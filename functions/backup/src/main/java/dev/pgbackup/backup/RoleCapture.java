@@ -132,26 +132,10 @@ final class RoleCapture {
         }
         if (exit != 0) {
             String why = Redactor.scrub(tool.diagnostic(), secrets);
-            Failure failed = Failure.server(BACKUP_FAILED, "pg_dumpall --globals-only (the roles) "
+            throw Failure.server(BACKUP_FAILED, "pg_dumpall --globals-only (the roles) "
                     + (exit < 0 ? "did not finish in time" : "exited with code " + exit) + ": "
                     + ToolErrors.meaning("pg_dumpall", why) + " (no backup was written)", why);
-            if (exit > 0 && why.contains("could not connect to database")) {
-                // pg_dumpall drops the server's reason when the database -l names refuses it: a connection of our
-                // own tells a refused password (the caller reads it again, rotated meanwhile) from the rest
-                refusal(db).ifPresent(failed::initCause);
-            }
-            throw failed;
         }
         return out;
-    }
-
-    /** The database's refusal of these credentials, if that is what connecting with them meets now. */
-    private static java.util.Optional<SQLException> refusal(DbConnection db) {
-        try (Connection ignored = db.open()) {
-            return java.util.Optional.empty();
-        } catch (SQLException e) {
-            return e.getSQLState() != null && e.getSQLState().startsWith("28") ? java.util.Optional.of(e)
-                    : java.util.Optional.empty();
-        }
     }
 }

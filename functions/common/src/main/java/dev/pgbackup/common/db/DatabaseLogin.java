@@ -18,6 +18,7 @@ import java.util.regex.Pattern;
 public final class DatabaseLogin {
     /** JDBC's invalid password and invalid authorization (pg_hba refusals, a refused IAM token). */
     private static final Set<String> REFUSED_STATES = Set.of("28P01", "28000");
+    private static final Pattern UNEXPLAINED_TOOL = Pattern.compile("could not connect to database");
     private static final Pattern REFUSED_TOOL = Pattern.compile("(password|PAM) authentication failed",
             Pattern.CASE_INSENSITIVE);
 
@@ -82,10 +83,19 @@ public final class DatabaseLogin {
         }
     }
 
-    /** {@link #attempt} for a step that throws no SQLException: a tool run, whose refusal is in its stderr. */
+    /**
+     * {@link #attempt} for a step that throws no SQLException: a tool run, whose refusal is in its stderr (or, where
+     * the tool does not say why it could not connect, found by connecting once with the same credentials).
+     */
     public <T> T attemptTool(java.util.function.Function<DbConnection, T> step) {
         try {
-            return attempt(step::apply);
+            return attempt(db -> {
+                try {
+                    return step.apply(db);
+                } catch (Failure f) {
+                    throw explained(f, db);
+                }
+            });
         } catch (SQLException e) {
             throw new IllegalStateException("a tool step threw " + e.getClass().getSimpleName(), e);
         }
@@ -101,8 +111,28 @@ public final class DatabaseLogin {
         return Collections.unmodifiableList(secrets);
     }
 
+    /**
+     * {@code failed} with the server's refusal of {@code db}'s credentials as its cause, when the tool said only that
+     * it could not connect (pg_dumpall makes the connection to the database its -l names with errors off, so the
+     * server's reason is not printed) and connecting now is refused.
+     */
+    private static Failure explained(Failure failed, DbConnection db) {
+        if (failed.getCause() != null || refused(failed) || failed.diagnostic() == null
+                || !UNEXPLAINED_TOOL.matcher(failed.diagnostic()).find()) {
+            return failed;
+        }
+        try (java.sql.Connection ignored = db.open()) {
+            return failed;
+        } catch (SQLException e) {
+            if (refused(e)) {
+                failed.initCause(e);
+            }
+            return failed;
+        }
+    }
+
     /** Whether a failure is the database refusing the credentials. */
-    static boolean refused(Throwable e) {
+    public static boolean refused(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof SQLException sql && sql.getSQLState() != null
                     && REFUSED_STATES.contains(sql.getSQLState())) {
