@@ -1,5 +1,6 @@
 package dev.pgbackup.restore;
 
+import dev.pgbackup.common.db.DatabaseLogin;
 import dev.pgbackup.common.db.DbConnection;
 import dev.pgbackup.common.time.Deadline;
 import java.sql.Connection;
@@ -58,8 +59,8 @@ final class Statistics {
             SQLException refused = null;
             for (Future<SQLException> run : runs) {
                 SQLException e = outcome(run);
-                if (e instanceof Refusal r) {
-                    refused = refused == null ? r.refused : refused;
+                if (e != null && DatabaseLogin.refused(e)) {
+                    refused = refused == null ? e : refused;
                 } else if (failed == null) {
                     failed = e;
                 }
@@ -78,33 +79,17 @@ final class Statistics {
     }
 
     /**
-     * ANALYZE of {@code tables} (all, when empty); any failure returned. A refused login comes back as a
-     * {@link Refusal} (the caller may retry with a password read again); any other failure to connect — the server's
-     * connection limit on a small instance, say — only costs the statistics, like a failed ANALYZE.
+     * ANALYZE of {@code tables} (all, when empty); any failure returned. A refused login (the caller may retry with
+     * a password read again) is told apart by its SQLSTATE; any other failure to connect — the server's connection
+     * limit on a small instance, say — only costs the statistics, like a failed ANALYZE.
      */
     private static SQLException run(DbConnection database, List<String> tables, long seconds) {
-        Connection c;
-        try {
-            c = database.open();
-        } catch (SQLException e) {
-            return e.getSQLState() != null && e.getSQLState().startsWith("28") ? new Refusal(e) : e;
-        }
-        try (c; Statement s = c.createStatement()) {
+        try (Connection c = database.open(); Statement s = c.createStatement()) {
             s.setQueryTimeout((int) Math.min(Integer.MAX_VALUE, seconds));
             s.execute(tables.isEmpty() ? "ANALYZE" : "ANALYZE " + String.join(", ", tables));
             return null;
         } catch (SQLException e) {
             return e;
-        }
-    }
-
-    /** A login the server refused (SQLSTATE class 28), carrying the server's exception. */
-    private static final class Refusal extends SQLException {
-        private final SQLException refused;
-
-        Refusal(SQLException refused) {
-            super(refused.getMessage(), refused.getSQLState(), refused);
-            this.refused = refused;
         }
     }
 
