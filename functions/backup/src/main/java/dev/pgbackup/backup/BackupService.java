@@ -185,8 +185,7 @@ public class BackupService {
             timings.time("roles", capturing::settle);
         }
         try {
-            return new Prepared(capturing.result(() -> Failure.server("Backup interrupted while the roles were "
-                    + "captured; no backup was written")), counts, expected);
+            return new Prepared(capturing.result(), counts, expected);
         } catch (RuntimeException e) {
             counts.close();
             throw e;

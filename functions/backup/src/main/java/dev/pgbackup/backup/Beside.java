@@ -1,7 +1,7 @@
 package dev.pgbackup.backup;
 
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
 
 /**
@@ -28,32 +28,20 @@ final class Beside<T> {
         return beside;
     }
 
-    /** Waits until the step has ended, whatever its outcome. */
+    /** Waits until the step has ended, whatever its outcome (the step itself is bounded by the job's deadline). */
     void settle() {
-        try {
-            outcome.handle((value, failure) -> null).get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("unreachable: the outcome is handled", e);
-        }
+        outcome.handle((value, failure) -> null).join();
     }
 
-    /** What the step returned; what it threw, unchanged; {@code interrupted} if it has not ended. */
-    T result(Supplier<RuntimeException> interrupted) {
-        if (!outcome.isDone()) {
-            throw interrupted.get();
-        }
+    /** What the step returned, or what it threw, unchanged; waits for it if it has not ended. */
+    T result() {
         try {
-            return outcome.get();
-        } catch (ExecutionException e) {
+            return outcome.join();
+        } catch (CompletionException e) {
             if (e.getCause() instanceof RuntimeException r) {
                 throw r;
             }
             throw (Error) e.getCause();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw interrupted.get();
         }
     }
 }

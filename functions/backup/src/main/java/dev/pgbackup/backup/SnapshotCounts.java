@@ -72,8 +72,12 @@ final class SnapshotCounts implements AutoCloseable {
     }
 
     private static Opening failed(Exception e, List<String> secrets) {
-        return new Opening(null, null, "row counts not recorded: the counting snapshot could not be taken ("
-                + Redactor.scrub(String.valueOf(e.getMessage()), secrets).replaceAll("\\s+", " ") + ")");
+        return new Opening(null, null, notTaken(e, secrets));
+    }
+
+    private static String notTaken(Exception e, List<String> secrets) {
+        return "row counts not recorded: the counting snapshot could not be taken ("
+                + Redactor.scrub(String.valueOf(e.getMessage()), secrets).replaceAll("\\s+", " ") + ")";
     }
 
     private static Opening open(DbConnection db) throws SQLException {
@@ -106,7 +110,7 @@ final class SnapshotCounts implements AutoCloseable {
             return counting(opening.connection(), opening.snapshot(), maxTables, budget);
         } catch (SQLException e) {
             close(opening.connection());
-            return without(null, null, failed(e, secrets).note());
+            return without(null, null, notTaken(e, secrets));
         }
     }
 
