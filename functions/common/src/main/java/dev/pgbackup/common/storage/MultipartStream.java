@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Deque;
 import java.util.List;
 import java.util.Queue;
@@ -20,6 +21,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.zip.CRC32;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
@@ -33,7 +35,9 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  * A stream of unknown length into one new S3 object, the way a user's pipe into boto3 does it, and no dearer: the
  * caller's thread only reads, straight into part buffers, so pg_dump waits on a full pipe only when every buffer is
  * taken; each filled part is hashed (SHA-256, in order, on a thread of its own) while it is sent (CRC32-checked by S3,
- * as boto3 does), and its buffer is reused once both are done. {@link PartPlan} bounds the memory. A stream that
+ * as boto3 does), and its buffer is reused once both are done. The part's CRC32 is computed here and sent as a header:
+ * left to the SDK, it is sent as a trailer, and the SDK's aws-chunked encoding copies every byte of the archive into
+ * new buffers (the garbage of a 5 GB backup grew the worker's heap, and its peak RSS, by a third). {@link PartPlan} bounds the memory. A stream that
  * fits in one part is a single PutObject. Both ways the object is written only if none of that key exists.
  */
 final class MultipartStream {
@@ -123,9 +127,31 @@ final class MultipartStream {
     private static final long UNDO_WAIT_SECONDS = 5;
 
     private record Part(int number, byte[] buffer, int length, long cost, boolean last) {
-        ByteBuffer bytes() {
-            return ByteBuffer.wrap(buffer, 0, length);
+        /**
+         * The part as views of {@link #SLICE} bytes, not copies: Netty copies what it writes into direct memory, a
+         * whole 8 MiB part at a time for each part in flight when given one buffer, a slice at a time when given these.
+         */
+        ByteBuffer[] slices() {
+            ByteBuffer[] slices = new ByteBuffer[Math.max(1, (length + SLICE - 1) / SLICE)];
+            for (int i = 0; i < slices.length; i++) {
+                int from = i * SLICE;
+                slices[i] = ByteBuffer.wrap(buffer, from, Math.min(SLICE, length - from));
+            }
+            return slices;
         }
+
+        String crc32() {
+            return MultipartStream.crc32(buffer, length);
+        }
+    }
+
+    static final int SLICE = 128 * 1024;
+
+    /** The CRC32 of the first {@code length} bytes as S3's x-amz-checksum-crc32 carries it: big-endian, base64. */
+    static String crc32(byte[] bytes, int length) {
+        CRC32 crc = new CRC32();
+        crc.update(bytes, 0, length);
+        return Base64.getEncoder().encodeToString(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
     }
 
     /** One upload's state: read on one thread; S3's answers and the hashing come on others. */
@@ -206,8 +232,9 @@ final class MultipartStream {
         private ArchiveStorage.Uploaded single(Part part) throws Exception {
             sha256.update(part.buffer(), 0, part.length());
             await(s3.putObject(b -> options(b.bucket(bucket).key(key).ifNoneMatch("*")
-                    .contentLength((long) part.length()).checksumAlgorithm(ChecksumAlgorithm.CRC32)),
-                    AsyncRequestBody.fromRemainingByteBufferUnsafe(part.bytes())));
+                    .contentLength((long) part.length()).checksumAlgorithm(ChecksumAlgorithm.CRC32)
+                    .checksumCRC32(part.crc32())),
+                    AsyncRequestBody.fromRemainingByteBuffersUnsafe(part.slices())));
             return done();
         }
 
@@ -240,8 +267,8 @@ final class MultipartStream {
             hashed = hashed.thenRunAsync(() -> sha256.update(part.buffer(), 0, part.length()), hasher);
             CompletableFuture<UploadPartResponse> request = s3.uploadPart(b -> b.bucket(bucket).key(key)
                     .uploadId(uploadId).partNumber(part.number()).contentLength((long) part.length())
-                    .checksumAlgorithm(ChecksumAlgorithm.CRC32),
-                    AsyncRequestBody.fromRemainingByteBufferUnsafe(part.bytes()));
+                    .checksumAlgorithm(ChecksumAlgorithm.CRC32).checksumCRC32(part.crc32()),
+                    AsyncRequestBody.fromRemainingByteBuffersUnsafe(part.slices()));
             requests.add(request);
             CompletableFuture<CompletedPart> response = request.thenApply(r -> CompletedPart.builder()
                     .partNumber(part.number()).eTag(r.eTag()).checksumCRC32(r.checksumCRC32()).build());
