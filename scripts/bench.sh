@@ -4,6 +4,8 @@
 # data of realistic entropy. Prints Markdown tables of medians and ratios, then which requirements are met.
 #
 #   BENCH_SIZES=250,1000    database sizes, MB of pg_database_size (seeded with generate_series)
+#   BENCH_DATA=realistic    their content: realistic (compresses about 4:1) or random (incompressible bytea: the
+#                           archive about as large as the database, for peak memory at multi-GB archives)
 #   BENCH_RUNS=3            repetitions; medians are reported
 #   BENCH_ONLY=...          some of: fixed,compression,pipe,rss,list,download,tables,shapes (default: all, in that order)
 #   BENCH_SHAPES=big,tables,mix,wide  the "shapes" part's databases: one big indexed table (BENCH_BIG_ROWS=2000000),
@@ -49,6 +51,8 @@ if [ -z "${BENCH_PG_DATA+set}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
   BENCH_PG_DATA="/dev/shm/pgbackup-bench-pgdata-$$"
 fi
 export BENCH_PG_DATA="${BENCH_PG_DATA:-}"
+# moto reads a whole object to answer a part-numbered GET; the benchmark's reads only the part, as S3 does
+export MOTO_SERVER_SCRIPT="$ROOT/benchmarks/moto_server_parts.py"
 status=0
 java -Drepo.root="$ASSETS" -Dbench.pipe="$ROOT/benchmarks/pipe.py" \
   -Daws.region=us-east-1 -Daws.accessKeyId=test -Daws.secretAccessKey=test \

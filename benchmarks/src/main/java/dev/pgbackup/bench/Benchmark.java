@@ -64,6 +64,11 @@ public final class Benchmark {
     static final int RUNS = Integer.parseInt(env("BENCH_RUNS", "3"));
     static final List<Long> SIZES = Arrays.stream(env("BENCH_SIZES", "250,1000").split(","))
             .map(String::trim).filter(s -> !s.isEmpty()).map(Long::parseLong).toList();
+    static final boolean RANDOM_DATA = switch (env("BENCH_DATA", "realistic")) {
+        case "realistic" -> false;
+        case "random" -> true;
+        default -> throw new IllegalArgumentException("BENCH_DATA: realistic or random");
+    };
     static final Set<String> ONLY = new LinkedHashSet<>(Arrays.stream(env("BENCH_ONLY", String.join(",", PARTS))
             .split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList());
     static final List<String> COMPRESSIONS = Arrays.stream(
@@ -227,9 +232,10 @@ public final class Benchmark {
     String database(long mb) throws Exception {
         String db = databases.get(mb);
         if (db == null) {
-            db = "bench_" + mb + "mb";
+            db = "bench_" + mb + "mb" + (RANDOM_DATA ? "_random" : "");
             System.out.printf("seeding %s (about %d MB)...%n", db, mb);
-            sizes.put(db, Seeder.seed(pg, db, mb * 1_000_000L));
+            sizes.put(db,
+                    RANDOM_DATA ? RandomSeed.seed(pg, db, mb * 1_000_000L) : Seeder.seed(pg, db, mb * 1_000_000L));
             System.out.println("  " + Seeder.describe(pg, db));
             databases.put(mb, db);
         }

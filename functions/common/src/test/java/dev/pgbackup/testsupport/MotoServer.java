@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A real S3 + SSM API over HTTP: moto in server mode from the project's virtualenv, one per test JVM.
@@ -51,7 +53,14 @@ public final class MotoServer {
                 port = socket.getLocalPort();
             }
             Path log = Files.createTempFile("moto-", ".log");
-            Process process = new ProcessBuilder(binary.toString(), "-H", "127.0.0.1", "-p", Integer.toString(port))
+            // MOTO_SERVER_SCRIPT: a moto_server launcher of the benchmarks' own (benchmarks/moto_server_parts.py)
+            String script = System.getenv("MOTO_SERVER_SCRIPT");
+            List<String> command = script == null || script.isBlank()
+                    ? List.of(binary.toString())
+                    : List.of(binary.resolveSibling("python").toString(), script);
+            List<String> arguments = new ArrayList<>(command);
+            arguments.addAll(List.of("-H", "127.0.0.1", "-p", Integer.toString(port)));
+            Process process = new ProcessBuilder(arguments)
                     .redirectErrorStream(true)
                     .redirectOutput(log.toFile())
                     .start();
