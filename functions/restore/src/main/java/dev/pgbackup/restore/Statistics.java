@@ -86,6 +86,11 @@ final class Statistics {
     private static SQLException run(DbConnection database, List<String> tables, long seconds) {
         try (Connection c = database.open(); Statement s = c.createStatement()) {
             s.setQueryTimeout((int) Math.min(Integer.MAX_VALUE, seconds));
+            // ANALYZE commits each table on its own: on a server's own disk, waiting for every commit's WAL flush cost
+            // 40% of the step over 2,000 small tables here (0.76 s against 0.46 s), more where a flush is dearer. These
+            // commits write statistics alone, and a crash can lose only the last of them: the restore's own commits,
+            // and the swap's after them, still wait for their flush, which takes these along.
+            s.execute("set synchronous_commit = off");
             s.execute(tables.isEmpty() ? "ANALYZE" : "ANALYZE " + String.join(", ", tables));
             return null;
         } catch (SQLException e) {
