@@ -55,13 +55,14 @@ final class WorkerMemory {
             bench.dropPreRestoreCopies(parallel);
             bench.purge(streaming.s3, Set.of());
         }
-        Report.Table t = new Report.Table("job", "time ms", "JVM peak RSS MB (VmHWM)", "JVM + tools peak MB (sampled)",
-                "tools peak MB", "max heap MB");
+        Report.Table t = new Report.Table("job", "archive MB", "time ms", "JVM peak RSS MB (VmHWM)",
+                "JVM + tools peak MB (sampled)", "tools peak MB", "max heap MB");
         for (Map.Entry<String, Map<String, List<Long>>> e : m.entrySet()) {
             Map<String, Long> med = new LinkedHashMap<>();
             e.getValue().forEach((k, v) -> med.put(k, Report.median(v)));
             rss.computeIfAbsent(e.getKey(), k -> new LinkedHashMap<>()).put(mb, med);
-            t.row(e.getKey(), Report.ms(med.get("ms")), kbToMb(med.get("vmHwmKb")), kbToMb(med.get("peakTreeKb")),
+            t.row(e.getKey(), Report.mb(med.get("bytes")), Report.ms(med.get("ms")), kbToMb(med.get("vmHwmKb")),
+                    kbToMb(med.get("peakTreeKb")),
                     kbToMb(med.get("peakToolsKb")), med.get("heapMaxMb"));
         }
         t.print();
@@ -69,7 +70,7 @@ final class WorkerMemory {
     }
 
     static void record(Map<String, Map<String, List<Long>>> m, String job, Map<String, Object> result) {
-        for (String k : List.of("ms", "vmHwmKb", "peakTreeKb", "peakToolsKb", "heapMaxMb")) {
+        for (String k : List.of("bytes", "ms", "vmHwmKb", "peakTreeKb", "peakToolsKb", "heapMaxMb")) {
             m.computeIfAbsent(job, x -> new LinkedHashMap<>()).computeIfAbsent(k, x -> new ArrayList<>())
                     .add(((Number) result.get(k)).longValue());
         }
