@@ -36,7 +36,8 @@ final class RandomSeed {
             for (long from = 1; from <= rows; from += ROWS_PER_BATCH) {
                 long to = Math.min(rows, from + ROWS_PER_BATCH - 1);
                 // "0 * g" makes the sub-select correlated, so every row gets its own bytes
-                String sql = "set role app_owner; set synchronous_commit = off; insert into blobs select g, (select string_agg(gen_random_bytes(1024), ''::bytea) "
+                String sql = "set role app_owner; set synchronous_commit = off; "
+                        + "insert into blobs select g, (select string_agg(gen_random_bytes(1024), ''::bytea) "
                         + "from generate_series(1 + 0 * g, " + ROW_KIB + ")) from generate_series(" + from + ", " + to
                         + ") g";
                 batches.add(pool.submit(() -> pg.execute(database, sql)));

@@ -37,8 +37,9 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  * taken; each filled part is hashed (SHA-256, in order, on a thread of its own) while it is sent (CRC32-checked by S3,
  * as boto3 does), and its buffer is reused once both are done. The part's CRC32 is computed here and sent as a header:
  * left to the SDK, it is sent as a trailer, and the SDK's aws-chunked encoding copies every byte of the archive into
- * new buffers (the garbage of a 5 GB backup grew the worker's heap, and its peak RSS, by a third). {@link PartPlan} bounds the memory. A stream that
- * fits in one part is a single PutObject. Both ways the object is written only if none of that key exists.
+ * new buffers (the garbage of a 5 GB backup grew the worker's heap, and its peak RSS, by a third). {@link PartPlan}
+ * bounds the memory. A stream that fits in one part is a single PutObject. Both ways the object is written only if
+ * none of that key exists.
  */
 final class MultipartStream {
     /** Why the upload stopped: the first failure (the source, S3, or the deadline), after everything was undone. */
@@ -145,7 +146,7 @@ final class MultipartStream {
         }
     }
 
-    static final int SLICE = 128 * 1024;
+    private static final int SLICE = 128 * 1024;
 
     /** The CRC32 of the first {@code length} bytes as S3's x-amz-checksum-crc32 carries it: big-endian, base64. */
     static String crc32(byte[] bytes, int length) {
