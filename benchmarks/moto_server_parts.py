@@ -15,8 +15,8 @@ from moto.server import main
 _whole_object_part = S3Response._set_multipart_part_headers
 
 
-class _Slices:
-    """What key.value[start:end + 1] reads, read from the key's buffer alone."""
+class _Value:
+    """A key's value as the handlers use it: its length, and slices read from the key's buffer alone."""
 
     def __init__(self, key):
         self._key = key
@@ -25,10 +25,6 @@ class _Slices:
         with self._key.lock:
             self._key._value_buffer.seek(part.start)
             return self._key._value_buffer.read(part.stop - part.start)
-
-
-class _Lazy(_Slices):
-    """A whole object's value for the range handler: its length, and slices read alone."""
 
     def __len__(self):
         return self._key.size
@@ -46,7 +42,7 @@ class _PartReading:
 
     @property
     def value(self):
-        return _Lazy(self._key)
+        return _Value(self._key)
 
     def __getattr__(self, name):
         return getattr(self._key, name)

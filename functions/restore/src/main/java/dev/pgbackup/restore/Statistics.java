@@ -59,7 +59,7 @@ final class Statistics {
             SQLException refused = null;
             for (Future<SQLException> run : runs) {
                 SQLException e = outcome(run);
-                if (e != null && DatabaseLogin.refused(e)) {
+                if (DatabaseLogin.refused(e)) {
                     refused = refused == null ? e : refused;
                 } else if (failed == null) {
                     failed = e;
