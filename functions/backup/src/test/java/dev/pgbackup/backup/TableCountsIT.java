@@ -1,9 +1,10 @@
-package dev.pgbackup.common.db;
+package dev.pgbackup.backup;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pgbackup.common.db.TableCounts;
 import dev.pgbackup.testsupport.TestPostgres;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -18,8 +19,8 @@ import org.junit.jupiter.api.Test;
 
 /** Counting many tables against a real PostgreSQL: every batch in one snapshot, and in one backend. */
 class TableCountsIT {
-    /** More than two batches, the last one short. */
-    static final int TABLES = 2 * TableCounts.BATCH + 37;
+    /** More than two of counting's statements (100 tables each), the last one short. */
+    static final int TABLES = 237;
 
     static TestPostgres pg;
     static String db;
@@ -65,7 +66,12 @@ class TableCountsIT {
         try (Connection c = pg.connection(db).open(); Statement s = c.createStatement()) {
             c.setAutoCommit(false);
             List<TableCounts.Table> tables = TableCounts.dataTables(c);
-            String batch = TableCounts.countStatement(tables, 0);
+            // a statement like counting's: a hundred tables' count(*) in one UNION ALL
+            StringBuilder batch = new StringBuilder();
+            for (int i = 0; i < 100; i++) {
+                batch.append(i == 0 ? "" : " union all ").append("select ").append(i)
+                        .append(", count(*) from public.small_").append(i);
+            }
             assertTrue(plan(s, batch).contains("Gather"), "the database invites parallel plans: " + plan(s, batch));
 
             TableCounts.count(c, tables, Duration.ofMinutes(1));
@@ -77,7 +83,7 @@ class TableCountsIT {
         }
     }
 
-    private static String plan(Statement s, String sql) throws Exception {
+    private static String plan(Statement s, CharSequence sql) throws Exception {
         StringBuilder plan = new StringBuilder();
         try (ResultSet rs = s.executeQuery("explain (costs off) " + sql)) {
             while (rs.next()) {

@@ -91,7 +91,7 @@ public final class TableCounts {
     }
 
     /** The statement counting the batch of {@code tables} that starts at {@code from}, each row its index and count. */
-    static String countStatement(List<Table> tables, int from) {
+    private static String countStatement(List<Table> tables, int from) {
         List<Table> batch = tables.subList(from, Math.min(tables.size(), from + BATCH));
         StringBuilder sql = new StringBuilder();
         for (int i = 0; i < batch.size(); i++) {
