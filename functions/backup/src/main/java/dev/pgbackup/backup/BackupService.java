@@ -2,6 +2,7 @@ package dev.pgbackup.backup;
 
 import static dev.pgbackup.common.failure.Verdict.BACKUP_FAILED;
 
+import dev.pgbackup.common.Beside;
 import dev.pgbackup.common.audit.Redactor;
 import dev.pgbackup.common.config.BackupWindow;
 import dev.pgbackup.common.config.Compression;
@@ -71,6 +72,7 @@ public class BackupService {
     private final StateKeys keys;
     private final PgTools pgTools;
     private final Supplier<DatabaseLogin> logins;
+    private final RecordStep recording;
     private final RetentionStep retention;
     private final Compression compression;
     private final DumpScope scope;
@@ -93,6 +95,7 @@ public class BackupService {
         this.keys = keys;
         this.pgTools = pgTools;
         this.logins = logins;
+        this.recording = new RecordStep(catalog, archives, encryption, keys);
         this.retention = new RetentionStep(catalog, retention, clock);
         this.compression = compression;
         this.scope = scope;
@@ -149,7 +152,7 @@ public class BackupService {
         Instant completed = clock.instant();
         Manifest manifest = manifest(request, started, completed, uploaded, pgDump, server);
         progress.phase("recording and retention", null);
-        timings.time("record", () -> recordOrDiscard(request, manifest, rowCounts, roles, deadline, secrets));
+        timings.time("record", () -> recording.run(request, manifest, rowCounts, roles, deadline, secrets));
         // from here on the backup is restorable: what follows must not turn it into a failure
         timings.time("state", () -> attempt(notes, "completion record not written: a restore will ask for a new "
                 + "backup",
@@ -200,33 +203,6 @@ public class BackupService {
                 .withScope(scope.everything() ? null : scope)
                 .withEncryption(encryption.manifestEncryption(), encryption.kmsKeyId())
                 .withDatabaseBytes(server.databaseBytes());
-    }
-
-    /**
-     * Writes the manifest and row counts, then reads the backup back through the code a restore and a drill use. A
-     * backup whose records cannot be written or read back is no backup: its archive and records are removed and the
-     * job fails, saying why.
-     */
-    private void recordOrDiscard(Request request, Manifest manifest, Map<String, Long> rowCounts,
-            RoleCapture.Captured roles, Deadline deadline, List<String> secrets) {
-        try {
-            Manifest withRoles = manifest.withGlobals(RoleCapture.upload(roles, archives, encryption, keys,
-                    request.filename(), deadline));
-            catalog.verifyReadable(catalog.writeRecords(withRoles, rowCounts));
-        } catch (RuntimeException | IOException e) {
-            String why = Redactor.scrub(e instanceof Failure ? e.getMessage() : e.getClass().getSimpleName() + ": "
-                    + e.getMessage(), secrets);
-            String removed;
-            try {
-                catalog.discard(request.filename(), request.backupClass());
-                removed = "no backup was written";
-            } catch (RuntimeException d) {
-                removed = "the archive " + request.filename() + " could not be removed (" + d.getClass().getSimpleName()
-                        + "): do not restore it";
-            }
-            throw Failure.server(BACKUP_FAILED, "its records could not be written and read back as a restore reads "
-                    + "them (" + why + "); " + removed, why);
-        }
     }
 
     private RoleCapture.Captured captureRoles(DatabaseLogin login, PgTools.Installation pgDump, Deadline deadline,

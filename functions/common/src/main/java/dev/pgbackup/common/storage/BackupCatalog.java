@@ -1,11 +1,13 @@
 package dev.pgbackup.common.storage;
 
+import dev.pgbackup.common.Beside;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The backups in the bucket: whole objects named by {@link BackupName} at the bucket root (where the
@@ -110,14 +112,36 @@ public final class BackupCatalog {
      * then its manifest naming them. Returns the manifest written.
      */
     public Manifest writeRecords(Manifest manifest, Map<String, Long> rowCounts) {
-        Manifest written = manifest;
-        if (rowCounts != null) {
-            RowCounts.Encoded counts = RowCounts.encode(rowCounts);
-            store.putSealed(keys.rowCounts(manifest.filename()), counts.bytes());
-            written = manifest.withRowCountsObject(counts.tables(), counts.sha256());
-        }
+        Manifest written = putRowCounts(manifest, rowCounts);
         writeManifest(written);
         return written;
+    }
+
+    /**
+     * {@link #writeRecords(Manifest, Map)} for a backup with roles: {@code roles} writes their object and says what it
+     * wrote, on a thread of its own while the row counts are written (neither needs the other; each is a round trip
+     * to S3), and the manifest names both. Whatever either throws, both have ended when this returns or throws.
+     */
+    public Manifest writeRecords(Manifest manifest, Map<String, Long> rowCounts, Supplier<RoleGlobals> roles) {
+        Beside<RoleGlobals> writingRoles = Beside.start("roles-object", roles);
+        Manifest counted;
+        try {
+            counted = putRowCounts(manifest, rowCounts);
+        } finally {
+            writingRoles.settle();
+        }
+        Manifest written = counted.withGlobals(writingRoles.result());
+        writeManifest(written);
+        return written;
+    }
+
+    private Manifest putRowCounts(Manifest manifest, Map<String, Long> rowCounts) {
+        if (rowCounts == null) {
+            return manifest;
+        }
+        RowCounts.Encoded counts = RowCounts.encode(rowCounts);
+        store.putSealed(keys.rowCounts(manifest.filename()), counts.bytes());
+        return manifest.withRowCountsObject(counts.tables(), counts.sha256());
     }
 
     /**
@@ -171,14 +195,27 @@ public final class BackupCatalog {
             throw dev.pgbackup.common.failure.Failure.server("the archive has " + backup.size() + " bytes, not the "
                     + written.bytes() + " uploaded");
         }
-        Manifest read = manifest(backup).orElseThrow(() -> dev.pgbackup.common.failure.Failure.server(
-                "its manifest is not in the bucket"));
-        if (!read.equals(written)) {
+        // The objects the manifest names are read beside it, as named in what was written: the manifest must read
+        // back equal to that, so they are what a restore reading the manifest first would read. Three round trips
+        // to S3 at once instead of one after another.
+        Beside<Optional<Map<String, Long>>> counts = Beside.start("read-back-counts", () -> rowCounts(backup, written));
+        Beside<Optional<byte[]>> roles = Beside.start("read-back-roles", () -> globals(backup, written));
+        Optional<Manifest> read;
+        try {
+            read = manifest(backup);
+        } finally {
+            counts.settle();
+            roles.settle();
+        }
+        if (read.isEmpty()) {
+            throw dev.pgbackup.common.failure.Failure.server("its manifest is not in the bucket");
+        }
+        if (!read.get().equals(written)) {
             throw dev.pgbackup.common.failure.Failure.server("its manifest reads back differently from what was "
                     + "written");
         }
-        rowCounts(backup, read);
-        globals(backup, read);
+        counts.result();
+        roles.result();
     }
 
     /** Removes a backup that is not one (its records could not be read back): the archive and what was written. */

@@ -146,4 +146,75 @@ class BackupRecordsTest {
         Failure over = assertThrows(Failure.class, () -> RowCounts.encode(counts(RowCounts.MAX_TABLES + 1)));
         assertTrue(over.getMessage().contains("more than the 100000 a backup records"), over.getMessage());
     }
+
+    /**
+     * The roles object and the row counts are written at once, then the manifest, and read back the same way: each
+     * side waits at its S3 call until the other has reached its own, so done one after the other, the first waits
+     * in vain (10 s) and the test fails.
+     */
+    @Test
+    void rolesAndRowCountsAreWrittenAndReadBackAtOnce() throws Exception {
+        InMemoryObjectStore real = bucketWithArchive(10);
+        Meeting writes = new Meeting();
+        Meeting reads = new Meeting();
+        String countsKey = KEYS.rowCounts(FILE);
+        String rolesKey = KEYS.globals(FILE);
+        ObjectStore store = (ObjectStore) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {ObjectStore.class}, (proxy, method, args) -> {
+                    if (method.getName().startsWith("put") && countsKey.equals(args[0])) {
+                        writes.first();
+                    } else if (method.getName().equals("get") && countsKey.equals(args[0])) {
+                        reads.first();
+                    } else if (method.getName().equals("get") && rolesKey.equals(args[0])) {
+                        reads.second();
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        BackupCatalog catalog = new BackupCatalog(store, KEYS);
+        byte[] roles = "CREATE ROLE app_owner;".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+
+        Manifest written = catalog.writeRecords(manifest(10), counts(3), () -> {
+            writes.second();
+            real.put(rolesKey, roles);
+            return new RoleGlobals(roles.length, dev.pgbackup.common.Hashes.hex(dev.pgbackup.common.Hashes.sha256(
+                    roles)), List.of("app_owner"), List.of());
+        });
+        catalog.verifyReadable(written);
+
+        assertTrue(writes.met(), "the roles object and the row counts were written one after the other");
+        assertTrue(reads.met(), "the roles object and the row counts were read back one after the other");
+        assertEquals(roles.length, written.globals().bytes());
+        assertEquals(3, written.countedTables());
+        assertEquals(written, catalog.manifest(catalog.find(FILE).orElseThrow()).orElseThrow());
+    }
+
+    /** Two threads that each arrive and wait (up to 10 s) for the other. */
+    static final class Meeting {
+        private final java.util.concurrent.CountDownLatch one = new java.util.concurrent.CountDownLatch(1);
+        private final java.util.concurrent.CountDownLatch two = new java.util.concurrent.CountDownLatch(1);
+        private volatile boolean missed;
+
+        void first() throws InterruptedException {
+            one.countDown();
+            missed |= !two.await(10, java.util.concurrent.TimeUnit.SECONDS);
+        }
+
+        void second() {
+            two.countDown();
+            try {
+                missed |= !one.await(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                missed = true;
+            }
+        }
+
+        boolean met() {
+            return one.getCount() == 0 && two.getCount() == 0 && !missed;
+        }
+    }
 }

@@ -1,4 +1,4 @@
-package dev.pgbackup.backup;
+package dev.pgbackup.common;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -9,12 +9,12 @@ import java.util.function.Supplier;
  * goes past the point where the step's outcome matters, so what it returned or threw is known there and it never
  * outlives the job.
  */
-final class Beside<T> {
+public final class Beside<T> {
     private final CompletableFuture<T> outcome = new CompletableFuture<>();
 
     private Beside() {}
 
-    static <T> Beside<T> start(String threadName, Supplier<T> step) {
+    public static <T> Beside<T> start(String threadName, Supplier<T> step) {
         Beside<T> beside = new Beside<>();
         Thread thread = new Thread(() -> {
             try {
@@ -29,12 +29,12 @@ final class Beside<T> {
     }
 
     /** Waits until the step has ended, whatever its outcome (the step itself is bounded by the job's deadline). */
-    void settle() {
+    public void settle() {
         outcome.handle((value, failure) -> null).join();
     }
 
     /** What the step returned, or what it threw, unchanged; waits for it if it has not ended. */
-    T result() {
+    public T result() {
         try {
             return outcome.join();
         } catch (CompletionException e) {
