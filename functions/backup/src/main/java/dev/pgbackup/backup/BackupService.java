@@ -114,7 +114,14 @@ public class BackupService {
         DatabaseLogin login = logins.get();
         timings.time("secrets", login::connection);
         List<String> secrets = login.secrets();
-        ServerFacts server = timings.time("inspect", () -> inspect(login, secrets));
+        // the last backup's size (for progress) is read from the bucket while the server is inspected
+        Beside<Long> lastSize = Beside.start("last-size", this::previousSize);
+        ServerFacts server;
+        try {
+            server = timings.time("inspect", () -> inspect(login, secrets));
+        } finally {
+            timings.time("previous", lastSize::settle);
+        }
         window.check(keys.environment(), server.databaseBytes(), "pg_database_size");
         if (!scope.includesAnyOf(server.schemas())) {
             throw Failure.server(BACKUP_FAILED, "no schema of the database matches BACKUP_INCLUDE_SCHEMAS ("
@@ -128,7 +135,7 @@ public class BackupService {
         }
         Prepared ready = prepare(login, pgDump, deadline, secrets, timings);
         RoleCapture.Captured roles = ready.roles();
-        Long expected = ready.expected();
+        Long expected = lastSize.result();
         Instant started = clock.instant();
         List<String> notes = new ArrayList<>();
         ArchiveStorage.Uploaded uploaded;
@@ -141,12 +148,7 @@ public class BackupService {
                     expected, notes));
             // the counting ran beside the dump; what it takes beyond it is the backup's counting time
             rowCounts = timings.time("count", counts::counts);
-            List<String> counted = new ArrayList<>();
-            counts.note().ifPresent(counted::add);
-            if (rowCounts != null) {
-                counted.add("rows of " + rowCounts.size() + " tables counted in the dump's snapshot");
-            }
-            notes.addAll(0, counted);
+            notes.addAll(0, countingNotes(counts, rowCounts));
         }
         // the archive is whole; it is a backup once what a restore and a drill read about it reads back as written
         Instant completed = clock.instant();
@@ -164,8 +166,18 @@ public class BackupService {
                 encryption.describe(), server.databaseBytes(), total(rowCounts), retained.previousBytes());
     }
 
-    /** What the dump needs decided first: the roles, the counting snapshot and the last backup's size. */
-    private record Prepared(RoleCapture.Captured roles, SnapshotCounts counts, Long expected) {}
+    /** Why there are no row counts, or how many tables were counted (known once {@code counts} has ended). */
+    private static List<String> countingNotes(SnapshotCounts counts, Map<String, Long> rowCounts) {
+        List<String> counted = new ArrayList<>();
+        counts.note().ifPresent(counted::add);
+        if (rowCounts != null) {
+            counted.add("rows of " + rowCounts.size() + " tables counted in the dump's snapshot");
+        }
+        return counted;
+    }
+
+    /** What the dump needs decided first: the roles and the counting snapshot. */
+    private record Prepared(RoleCapture.Captured roles, SnapshotCounts counts) {}
 
     /**
      * The roles in memory, captured while the tables are listed and locked for counting, but awaited before the
@@ -176,7 +188,6 @@ public class BackupService {
      */
     private Prepared prepare(DatabaseLogin login, PgTools.Installation pgDump, Deadline deadline, List<String> secrets,
             Timings timings) {
-        Long expected = timings.time("previous", this::previousSize);
         SnapshotCounts.Opening opening = recordRowCounts ? timings.time("count", () -> SnapshotCounts.open(login,
                 secrets)) : null;
         Beside<RoleCapture.Captured> capturing = Beside.start("role-capture",
@@ -188,7 +199,7 @@ public class BackupService {
             timings.time("roles", capturing::settle);
         }
         try {
-            return new Prepared(capturing.result(), counts, expected);
+            return new Prepared(capturing.result(), counts);
         } catch (RuntimeException e) {
             counts.close();
             throw e;
