@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -40,6 +41,11 @@ class TableCountsIT {
         pg.admin("alter database " + db + " set parallel_setup_cost = 0");
         pg.admin("alter database " + db + " set parallel_tuple_cost = 0");
         pg.admin("alter database " + db + " set min_parallel_table_scan_size = 0");
+    }
+
+    @AfterAll
+    static void dropDatabase() {
+        pg.dropDatabase(db);
     }
 
     @Test

@@ -127,6 +127,13 @@ public final class BackupCatalog {
         Manifest counted;
         try {
             counted = putRowCounts(manifest, rowCounts);
+        } catch (RuntimeException e) {
+            try {
+                writingRoles.result(); // waits for it
+            } catch (RuntimeException rolesToo) {
+                e.addSuppressed(rolesToo);
+            }
+            throw e;
         } finally {
             writingRoles.settle();
         }
