@@ -108,19 +108,10 @@ public final class BackupCatalog {
     }
 
     /**
-     * Writes what a restore and a drill read about a new backup: its row counts (when counted) in their own object,
-     * then its manifest naming them. Returns the manifest written.
-     */
-    public Manifest writeRecords(Manifest manifest, Map<String, Long> rowCounts) {
-        Manifest written = putRowCounts(manifest, rowCounts);
-        writeManifest(written);
-        return written;
-    }
-
-    /**
-     * {@link #writeRecords(Manifest, Map)} for a backup with roles: {@code roles} writes their object and says what it
-     * wrote, on a thread of its own while the row counts are written (neither needs the other; each is a round trip
-     * to S3), and the manifest names both. Whatever either throws, both have ended when this returns or throws.
+     * Writes what a restore and a drill read about a new backup: its row counts (when counted) and its roles in
+     * objects of their own, then its manifest naming them; returns the manifest written. {@code roles} writes the roles'
+     * object and says what it wrote (null: none), on a thread of its own while the row counts are written (neither
+     * needs the other; each is a round trip to S3). Whatever either throws, both have ended when this returns or throws.
      */
     public Manifest writeRecords(Manifest manifest, Map<String, Long> rowCounts, Supplier<RoleGlobals> roles) {
         Beside<RoleGlobals> writingRoles = Beside.start("roles-object", roles);

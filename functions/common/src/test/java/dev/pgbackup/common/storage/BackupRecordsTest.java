@@ -49,7 +49,7 @@ class BackupRecordsTest {
         BackupCatalog catalog = new BackupCatalog(store, KEYS);
         Map<String, Long> counts = counts(20_000);
 
-        Manifest written = catalog.writeRecords(manifest(10), counts);
+        Manifest written = catalog.writeRecords(manifest(10), counts, () -> null);
         catalog.verifyReadable(written);
 
         assertEquals(20_000, written.countedTables());
@@ -64,7 +64,7 @@ class BackupRecordsTest {
     @Test
     void aBackupWithoutCountsHasNone() {
         BackupCatalog catalog = new BackupCatalog(bucketWithArchive(10), KEYS);
-        Manifest written = catalog.writeRecords(manifest(10), null);
+        Manifest written = catalog.writeRecords(manifest(10), null, () -> null);
         catalog.verifyReadable(written);
         assertFalse(written.hasRowCounts());
         assertEquals(java.util.Optional.empty(), catalog.rowCounts(catalog.find(FILE).orElseThrow(), written));
@@ -90,7 +90,7 @@ class BackupRecordsTest {
     void missingOrDamagedCountsAreAFailureNotAnAbsence() {
         InMemoryObjectStore store = bucketWithArchive(10);
         BackupCatalog catalog = new BackupCatalog(store, KEYS);
-        Manifest written = catalog.writeRecords(manifest(10), counts(3));
+        Manifest written = catalog.writeRecords(manifest(10), counts(3), () -> null);
         BackupObject backup = catalog.find(FILE).orElseThrow();
 
         store.plant(KEYS.rowCounts(FILE), "not gzip", Instant.EPOCH);
@@ -105,7 +105,7 @@ class BackupRecordsTest {
     @Test
     void anArchiveOfAnotherSizeOrAManifestThatReadsDifferentlyIsNotABackup() {
         BackupCatalog catalog = new BackupCatalog(bucketWithArchive(10), KEYS);
-        Manifest written = catalog.writeRecords(manifest(10), null);
+        Manifest written = catalog.writeRecords(manifest(10), null, () -> null);
 
         Failure size = assertThrows(Failure.class, () -> catalog.verifyReadable(manifest(11)));
         assertEquals("the archive has 10 bytes, not the 11 uploaded", size.getMessage());
@@ -118,7 +118,7 @@ class BackupRecordsTest {
     void aDiscardedBackupLeavesNothing() {
         InMemoryObjectStore store = bucketWithArchive(10);
         BackupCatalog catalog = new BackupCatalog(store, KEYS);
-        catalog.writeRecords(manifest(10), counts(3));
+        catalog.writeRecords(manifest(10), counts(3), () -> null);
 
         catalog.discard(FILE, BackupClass.ON_DEMAND);
 
