@@ -17,6 +17,9 @@
 #   BENCH_FIXED_MB=5        data of the fixed-cost database; BENCH_LIST_BACKUPS=2000; BENCH_WORKER_MEMORY_MB=2048
 #   BENCH_PG_DATA=dir       the PostgreSQL server's data directory (default: a new one under /dev/shm, tmpfs; empty:
 #                           the embedded server's own, under /tmp)
+#   BENCH_PG_RTT_US=0       microseconds added to every round trip between the clients (product, tools, pipe) and
+#                           the server, by a proxy in the benchmark's JVM: Lambda and RDS are a network apart, loopback
+#                           is not (0: loopback)
 #   BENCH_ASSETS_ROOT=dir   take moto (.venv) and the layer from another checkout (e.g. when running from a clone);
 #                           default: this checkout, installed/built as the test suite does
 #

@@ -56,7 +56,8 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * {@code BENCH_ONLY} (comma-separated parts), {@code BENCH_COMPRESSIONS}, {@code BENCH_FIXED_MB} (5),
  * {@code BENCH_LIST_BACKUPS} (2000), {@code BENCH_WORKER_MEMORY_MB} (2048: the worker JVM's memory, see
  * {@link WorkerJvm#flags()}), {@code BENCH_WORKER_JVM_OPTS} (more flags for the worker JVM, e.g. -Xlog:gc; its
- * output is then shown).
+ * output is then shown), {@code BENCH_PG_RTT_US} (0: clients reach the server over loopback; N: through
+ * {@link LatencyProxy}, N microseconds added to every round trip).
  */
 public final class Benchmark {
     static final List<String> PARTS = List.of("fixed", "compression", "pipe", "rss", "list", "download", "tables",
@@ -77,6 +78,7 @@ public final class Benchmark {
     static final long FIXED_MB = Long.parseLong(env("BENCH_FIXED_MB", "5"));
     static final int LIST_BACKUPS = Integer.parseInt(env("BENCH_LIST_BACKUPS", "2000"));
     static final String WORKER_MEMORY_MB = env("BENCH_WORKER_MEMORY_MB", "2048");
+    static final long RTT_MICROS = Long.parseLong(env("BENCH_PG_RTT_US", "0"));
     static final Duration LONG = Duration.ofMinutes(60);
 
     final TestPostgres pg;
@@ -101,6 +103,9 @@ public final class Benchmark {
         }
         String data = env("BENCH_PG_DATA", "");
         pg = data.isEmpty() ? TestPostgres.get() : TestPostgres.getIn(Path.of(data));
+        if (RTT_MICROS > 0) {
+            pg.routeClientsThrough(LatencyProxy.start(pg.port(), RTT_MICROS).port());
+        }
         MotoServer.get();
         tools = new PgTools(RepoPaths.pgToolsDir());
         serverMajor = pg.serverMajor();
@@ -126,6 +131,8 @@ public final class Benchmark {
                 b.pg.query("postgres", "show data_directory").get(0),
                 b.tools.installations("pg_dump").stream().map(PgTools.Installation::version).toList(),
                 MotoServer.get().endpoint());
+        System.out.printf("network to PostgreSQL: %s (measured: median of 200 'select 1' round trips)%n",
+                LatencyProxy.describe(b.pg, RTT_MICROS));
         try {
             if (ONLY.contains("fixed")) {
                 new FixedCost(b).measure();

@@ -24,6 +24,8 @@ public final class TestPostgres {
     private static TestPostgres instance;
 
     private final EmbeddedPostgres server;
+    /** Where the application's connections go when not straight to the server (0): the benchmark's network. */
+    private volatile int clientPort;
 
     private TestPostgres(EmbeddedPostgres server) {
         this.server = server;
@@ -106,6 +108,18 @@ public final class TestPostgres {
         return server.getPort();
     }
 
+    /**
+     * Sends the application's view ({@link #connection}, {@link #url}) to {@code port} from now on, a proxy in front
+     * of the server; what this class does itself (creating, seeding, reading databases) stays direct.
+     */
+    public void routeClientsThrough(int port) {
+        this.clientPort = port;
+    }
+
+    private int clientPort() {
+        return clientPort == 0 ? port() : clientPort;
+    }
+
     /** The server's major version (what the tests' embedded binaries are). */
     public int serverMajor() {
         return Integer.parseInt(query("postgres", "show server_version_num").get(0)) / 10000;
@@ -113,11 +127,11 @@ public final class TestPostgres {
 
     /** The application's view of a database: the role with a password, over TCP. */
     public DbConnection connection(String database) {
-        return new DbConnection("127.0.0.1", port(), database, APP_USER, APP_PASSWORD, "disable");
+        return new DbConnection("127.0.0.1", clientPort(), database, APP_USER, APP_PASSWORD, "disable");
     }
 
     public String url(String database) {
-        return "postgresql://" + APP_USER + ":" + APP_PASSWORD + "@127.0.0.1:" + port() + "/" + database
+        return "postgresql://" + APP_USER + ":" + APP_PASSWORD + "@127.0.0.1:" + clientPort() + "/" + database
                 + "?sslmode=disable";
     }
 
