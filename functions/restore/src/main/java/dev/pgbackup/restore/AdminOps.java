@@ -35,6 +35,15 @@ public interface AdminOps extends AutoCloseable {
     /** Gives {@code database} to {@code owner} when that is not us; a refusal is the note returned (it stays ours). */
     Optional<String> giveTo(String database, String owner);
 
+    /**
+     * Lets the commits of new sessions in {@code database} return before their WAL flush (the database's own
+     * synchronous_commit, which a role's own setting would override); false when refused.
+     */
+    boolean skipCommitFlushes(String database);
+
+    /** Takes {@link #skipCommitFlushes} back; this commit waits for its flush, and with it all before it. */
+    void resumeCommitFlushes(String database) throws SQLException;
+
     /** Carries what was set on {@code from} itself to {@code to}; returns a note for each setting it could not. */
     List<String> carrySettings(String from, String to) throws SQLException;
 

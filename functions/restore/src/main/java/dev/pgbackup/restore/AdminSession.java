@@ -225,6 +225,16 @@ public final class AdminSession implements AdminOps {
         return tryExecute("ALTER DATABASE " + q(database) + " ALLOW_CONNECTIONS " + allow);
     }
 
+    @Override
+    public boolean skipCommitFlushes(String database) {
+        return tryExecute("ALTER DATABASE " + q(database) + " SET synchronous_commit = off");
+    }
+
+    @Override
+    public void resumeCommitFlushes(String database) throws SQLException {
+        execute("ALTER DATABASE " + q(database) + " RESET synchronous_commit");
+    }
+
     /** Gives {@code database} to {@code owner} when that is not us; a refusal is the note returned (it stays ours). */
     @Override
     public Optional<String> giveTo(String database, String owner) {

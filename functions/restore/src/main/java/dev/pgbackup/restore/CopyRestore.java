@@ -41,7 +41,7 @@ final class CopyRestore implements RestoreStrategy {
         long millis;
         int jobs = fill.jobs(plan, archive.checked(), notes);
         try {
-            millis = fill.into(plan, archive, name, archive.chosen(), jobs, deadline, notes);
+            millis = fill.intoNew(admin, plan, archive, name, archive.chosen(), jobs, deadline, notes);
             facts.flatMap(f -> admin.giveTo(name, f.owner())).ifPresent(notes::add);
             kept.journal(name, building.oid(), CreatedDatabases.Kind.COPY, plan);
             done = true;

@@ -33,8 +33,32 @@ final class Fill {
         return choice.jobs();
     }
 
+    /**
+     * {@link #into} for a database made for this restore, which nobody uses until it is done: meanwhile its commits
+     * do not wait for their WAL flush. pg_restore with parallel jobs commits every entry on its own, and where a flush
+     * is a disk's or a standby's round trip, thousands of small tables wait on thousands of them. The setting is taken
+     * back before this returns, on the admin session that was open before the fill: that commit waits for its flush,
+     * and the WAL is one sequence, so every commit of the fill is on disk once it returns. A server that crashed
+     * meanwhile (losing the fill's last commits) ended that session, and with it the restore: a database missing
+     * them is never swapped in or kept.
+     */
+    long intoNew(AdminOps admin, RestoreService.Plan plan, RestoreService.Archive archive, String database,
+            Optional<TableSelection.Chosen> selection, int jobs, Deadline deadline, List<String> notes)
+            throws SQLException {
+        boolean skipped = admin.skipCommitFlushes(database);
+        if (!skipped) {
+            notes.add("the restore's commits waited for their WAL flush (synchronous_commit could not be set on the "
+                    + "new database)");
+        }
+        long millis = into(plan, archive, database, selection, jobs, deadline, notes);
+        if (skipped) {
+            admin.resumeCommitFlushes(database);
+        }
+        return millis;
+    }
+
     /** Fills {@code database}, sanitises and analyses it; returns pg_restore's time. */
-    long into(RestoreService.Plan plan, RestoreService.Archive archive, String database,
+    private long into(RestoreService.Plan plan, RestoreService.Archive archive, String database,
             Optional<TableSelection.Chosen> selection, int jobs, Deadline deadline, List<String> notes)
             throws SQLException {
         Path useList = selection.isEmpty() ? null : writeUseList(plan, selection.get());

@@ -10,21 +10,16 @@ import java.nio.file.Path;
  * and runs {@code pg_restore --jobs}, which pays only when the table of contents holds enough independent work for
  * every job (several tables' data, their indexes and constraints): one big table is loaded by one job however many
  * there are. So by default (RESTORE_JOBS=0, one job per vCPU) parallel needs two or more vCPUs, at least
- * {@link #TABLES_PER_JOB} TABLE DATA entries and {@link #WORK_PER_JOB} independent entries per job, an archive
- * averaging {@link #MIN_BYTES_PER_TABLE} per TABLE DATA entry (many tiny tables restore faster in one transaction),
- * and room on the worker's disk. RESTORE_JOBS=1 always streams; RESTORE_JOBS=N (2 or more) is the operator's choice of N jobs
+ * {@link #TABLES_PER_JOB} TABLE DATA entries and {@link #WORK_PER_JOB} independent entries per job, and room on the
+ * worker's disk. However small the tables: pg_restore --jobs commits every entry on its own, but into a new database
+ * whose commits do not wait for their flush ({@link Fill#intoNew}), and each job's round trips to the server overlap
+ * the other's. On 2,000 tables of 3 rows two jobs took as long as one transaction over loopback and 0.81x its time
+ * at 0.83 ms a round trip (docs/benchmarks.md, "Shapes at a network's distance"). RESTORE_JOBS=1 always streams; RESTORE_JOBS=N (2 or more) is the operator's choice of N jobs
  * whatever the table of contents holds, if the archive fits the disk.
  */
 final class RestorePlan {
     static final int TABLES_PER_JOB = 2;
     static final int WORK_PER_JOB = 4;
-    /**
-     * The archive bytes a TABLE DATA entry must average for parallel jobs to pay: pg_restore --jobs commits every
-     * entry on its own, where a streamed restore is one transaction. Measured on 2,000 tables of 3 rows (7.6 MB of
-     * archive, docs/benchmarks.md third round): -j2 from a local file 1.25x -j1 and the product's two-job restore 1.23x
-     * its streamed one, while four tables of 38 MB restored in 0.84x the time with two jobs (pg_restore step).
-     */
-    static final long MIN_BYTES_PER_TABLE = 1024L * 1024;
     /** Room kept free on the worker's disk beside a downloaded archive. */
     static final long DISK_MARGIN = 256L * 1024 * 1024;
 
@@ -58,11 +53,6 @@ final class RestorePlan {
             }
             if (toc.tableData() < TABLES_PER_JOB * jobs || toc.independent() < WORK_PER_JOB * jobs) {
                 return streamed(toc + " are too little independent work for " + jobs + " jobs");
-            }
-            if (archiveBytes < MIN_BYTES_PER_TABLE * toc.tableData()) {
-                return streamed(String.format(java.util.Locale.ROOT, "%,d KB of archive over %,d TABLE DATA entries "
-                        + "(%,d KB each) is too little data per table for %d jobs to gain over one transaction",
-                        archiveBytes >> 10, toc.tableData(), (archiveBytes / toc.tableData()) >> 10, jobs));
             }
         }
         long needed = archiveBytes * (encrypted ? 2 : 1) + DISK_MARGIN;

@@ -46,7 +46,7 @@ final class SwapRestore implements RestoreStrategy {
         int jobs = fill.jobs(plan, archive.checked(), notes);
         try {
             // the whole archive: a table-only restore is always a copy
-            millis = fill.into(plan, archive, fresh, Optional.empty(), jobs, deadline, notes);
+            millis = fill.intoNew(admin, plan, archive, fresh, Optional.empty(), jobs, deadline, notes);
             // the swap's retries stop at the deadline; starting it with less left could end them before the
             // sessions are gone, for nothing (the restored copy is dropped either way)
             if (deadline.remaining().compareTo(SwapProtocol.MIN_TIME) < 0) {

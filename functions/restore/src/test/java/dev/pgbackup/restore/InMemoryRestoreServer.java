@@ -29,6 +29,8 @@ final class InMemoryRestoreServer implements RestoreServer {
         String contents;
         String owner = OWNER;
         boolean allowConnections = true;
+        /** Whether its sessions' commits return before their flush (synchronous_commit off on the database). */
+        boolean commitFlushesSkipped;
 
         Database(long oid, String contents) {
             this.oid = oid;
@@ -232,6 +234,21 @@ final class InMemoryRestoreServer implements RestoreServer {
             operations.add("give " + database + " to " + owner);
             database(database).ifPresent(d -> d.owner = owner);
             return Optional.empty();
+        }
+
+        @Override
+        public boolean skipCommitFlushes(String database) {
+            if (record("skip commit flushes " + database)) {
+                return false; // refused, as for a role that may not set it
+            }
+            database(database).ifPresent(d -> d.commitFlushesSkipped = true);
+            return true;
+        }
+
+        @Override
+        public void resumeCommitFlushes(String database) throws SQLException {
+            sql("resume commit flushes " + database);
+            require(database).commitFlushesSkipped = false;
         }
 
         @Override

@@ -83,7 +83,8 @@ class RestoreServiceTest {
         assertEquals(PRE, outcome.preRestoreCopy());
         assertTrue(outcome.preRestoreCopyKept());
         assertFalse(outcome.beside());
-        assertEquals(List.of("check list", "open", "create " + FRESH, "stream into " + FRESH, "analyze " + FRESH,
+        assertEquals(List.of("check list", "open", "create " + FRESH, "skip commit flushes " + FRESH,
+                "stream into " + FRESH, "analyze " + FRESH, "resume commit flushes " + FRESH,
                 "carry settings " + TARGET + " to " + FRESH, "allow connections " + TARGET + " false",
                 "terminate sessions " + TARGET, "rename " + TARGET + " to " + PRE, "rename " + FRESH + " to " + TARGET,
                 "allow connections " + PRE + " true", "close"), server.operations());
@@ -93,6 +94,7 @@ class RestoreServiceTest {
         assertFalse(s.swapJournalExists());
         assertFalse(server.lockWaitLimited());
         assertTrue(server.database(TARGET).orElseThrow().allowConnections);
+        assertFalse(server.database(TARGET).orElseThrow().commitFlushesSkipped);
     }
 
     @Test
@@ -104,7 +106,8 @@ class RestoreServiceTest {
 
         assertEquals(Map.of(TARGET, InMemoryRestoreServer.restoredFrom(s.backup)), empty.contents());
         assertNull(outcome.preRestoreCopy());
-        assertEquals(List.of("check list", "open", "create " + FRESH, "stream into " + FRESH, "analyze " + FRESH,
+        assertEquals(List.of("check list", "open", "create " + FRESH, "skip commit flushes " + FRESH,
+                "stream into " + FRESH, "analyze " + FRESH, "resume commit flushes " + FRESH,
                 "rename " + FRESH + " to " + TARGET, "close"), empty.operations());
         assertEquals(List.of(), s.journal());
     }
@@ -119,10 +122,37 @@ class RestoreServiceTest {
         assertEquals(RestoreFailure.TargetState.UNCHANGED, f.state());
         assertTrue(f.getMessage().contains("pg_restore failed at 'stream into " + FRESH + "'"), f.getMessage());
         assertEquals(Map.of(TARGET, "original"), server.contents());
-        assertEquals(List.of("check list", "open", "create " + FRESH, "stream into " + FRESH, "drop " + FRESH, "close"),
-                server.operations());
+        assertEquals(List.of("check list", "open", "create " + FRESH, "skip commit flushes " + FRESH,
+                "stream into " + FRESH, "drop " + FRESH, "close"), server.operations());
         assertEquals(List.of(), s.journal());
         assertFalse(s.swapJournalExists());
+    }
+
+    @Test
+    void whenItsCommitsCannotBeMadeToWaitAgainTheNewDatabaseIsDroppedNotSwappedIn() {
+        Stack s = stack();
+        server.failAt("resume commit flushes");
+
+        RestoreFailure f = assertThrows(RestoreFailure.class, () -> s.run("job-1", RestoreRequest.REPLACE));
+
+        assertEquals(RestoreFailure.TargetState.UNCHANGED, f.state());
+        assertEquals(Map.of(TARGET, "original"), server.contents());
+        assertEquals(List.of("resume commit flushes " + FRESH, "drop " + FRESH, "close"),
+                after("analyze " + FRESH, server.operations()));
+        assertEquals(List.of(), s.journal());
+    }
+
+    @Test
+    void whenItsCommitsMustWaitTheRestoreGoesOnAndSaysSo() {
+        Stack s = stack();
+        server.failAt("skip commit flushes");
+
+        RestoreService.Outcome outcome = s.run("job-1", RestoreRequest.REPLACE);
+
+        assertEquals(InMemoryRestoreServer.restoredFrom(s.backup), server.contents().get(TARGET));
+        assertFalse(server.operations().contains("resume commit flushes " + FRESH), server.operations().toString());
+        assertTrue(outcome.notes().contains("the restore's commits waited for their WAL flush (synchronous_commit "
+                + "could not be set on the new database)"), outcome.notes().toString());
     }
 
     @Test
@@ -177,8 +207,10 @@ class RestoreServiceTest {
         assertTrue(outcome.beside());
         assertEquals(Map.of(TARGET, "original", copy, InMemoryRestoreServer.restoredFrom(s.backup)),
                 server.contents());
-        assertEquals(List.of("check list", "open", "create " + copy, "stream into " + copy, "analyze " + copy, "close"),
+        assertEquals(List.of("check list", "open", "create " + copy, "skip commit flushes " + copy,
+                "stream into " + copy, "analyze " + copy, "resume commit flushes " + copy, "close"),
                 server.operations());
+        assertFalse(server.database(copy).orElseThrow().commitFlushesSkipped);
         assertEquals(List.of(copy + " COPY"), s.journal().stream().map(e -> e.name() + " " + e.kind()).toList());
     }
 

@@ -13,7 +13,7 @@ import java.util.function.Consumer;
  * before anyone hears of it and no notice can change it; last the job's audit line. Each step runs even when one
  * before it failed.
  */
-public final class JobLifecycle {
+final class JobLifecycle {
     private final JobStore jobs;
     private final Lock lock;
     private final JobEvents events;
@@ -34,7 +34,7 @@ public final class JobLifecycle {
     }
 
     /** Ends the job with {@code finished}, its final record; returns it. */
-    public JobRecord finish(JobRecord finished, AuditLog.Entry audit) {
+    JobRecord finish(JobRecord finished, AuditLog.Entry audit) {
         warnings.accept(audit);
         try {
             lock.release(finished.jobId()); // only if this job holds it: another job's lock is never touched
