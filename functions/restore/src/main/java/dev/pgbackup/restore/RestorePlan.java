@@ -14,8 +14,9 @@ import java.nio.file.Path;
  * worker's disk. However small the tables: pg_restore --jobs commits every entry on its own, but into a new database
  * whose commits do not wait for their flush ({@link Fill#intoNew}), and each job's round trips to the server overlap
  * the other's. On 2,000 tables of 3 rows two jobs took as long as one transaction over loopback and 0.81x its time
- * at 0.83 ms a round trip (docs/benchmarks.md, "Shapes at a network's distance"). RESTORE_JOBS=1 always streams; RESTORE_JOBS=N (2 or more) is the operator's choice of N jobs
- * whatever the table of contents holds, if the archive fits the disk.
+ * at 0.83-0.89 ms a round trip (docs/benchmarks.md, "Shapes at a network's distance"). RESTORE_JOBS=1 always
+ * streams; RESTORE_JOBS=N (2 or more) is the operator's choice of N jobs whatever the table of contents holds, if the
+ * archive fits the disk.
  */
 final class RestorePlan {
     static final int TABLES_PER_JOB = 2;
