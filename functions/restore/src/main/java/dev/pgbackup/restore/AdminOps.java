@@ -41,7 +41,10 @@ public interface AdminOps extends AutoCloseable {
      */
     boolean skipCommitFlushes(String database);
 
-    /** Takes {@link #skipCommitFlushes} back; this commit waits for its flush, and with it all before it. */
+    /**
+     * Takes {@link #skipCommitFlushes} back, failing unless this is still the server session that set it; this commit
+     * waits for its flush, and with it all before it ({@link CommitFlushes}).
+     */
     void resumeCommitFlushes(String database) throws SQLException;
 
     /** Carries what was set on {@code from} itself to {@code to}; returns a note for each setting it could not. */

@@ -16,8 +16,8 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * A connection to the server's maintenance database, with what the server is (its major decides which
- * statements exist) and who we are, read once when it opens: no step can run before these are known.
+ * A connection to the server's maintenance database, with what the server is (its major decides which statements
+ * exist) and who we are, read once when it opens: no step can run before these are known.
  */
 public final class AdminSession implements AdminOps {
     static final String MAINTENANCE_DATABASE = "postgres";
@@ -33,6 +33,7 @@ public final class AdminSession implements AdminOps {
     private final int serverMajor;
     private final String currentUser;
     private final List<String> secrets;
+    private final CommitFlushes flushes = new CommitFlushes();
 
     private AdminSession(Connection connection, int serverMajor, String currentUser, List<String> secrets) {
         this.connection = connection;
@@ -227,12 +228,12 @@ public final class AdminSession implements AdminOps {
 
     @Override
     public boolean skipCommitFlushes(String database) {
-        return tryExecute("ALTER DATABASE " + q(database) + " SET synchronous_commit = off");
+        return flushes.skip(connection, database);
     }
 
     @Override
     public void resumeCommitFlushes(String database) throws SQLException {
-        execute("ALTER DATABASE " + q(database) + " RESET synchronous_commit");
+        flushes.resume(connection, database);
     }
 
     /** Gives {@code database} to {@code owner} when that is not us; a refusal is the note returned (it stays ours). */
@@ -246,10 +247,7 @@ public final class AdminSession implements AdminOps {
                 + owner + "')");
     }
 
-    /**
-     * Ends every other session on {@code database}, waiting for each at most 5 s and never past
-     * {@code until} (when not null): the sessions not reached by then count as not ended.
-     */
+    /** Ends every other session on {@code database}, each waited for 5 s at most, never past {@code until} if set. */
     @Override
     public int terminateSessions(String database, Deadline until) throws SQLException {
         List<Integer> pids = new ArrayList<>();

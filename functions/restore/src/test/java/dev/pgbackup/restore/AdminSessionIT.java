@@ -2,19 +2,24 @@ package dev.pgbackup.restore;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pgbackup.testsupport.TestPostgres;
 import dev.pgbackup.testsupport.Waits;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** Dropping a database as the application's role (no superuser, no pg_signal_backend), as restores do. */
+/**
+ * The admin session against a real server, as the application's role (no superuser, no pg_signal_backend): dropping
+ * a database as restores do, and taking a fill's commit setting back only on the server session that set it.
+ */
 class AdminSessionIT {
     private static final TestPostgres pg = TestPostgres.get();
 
@@ -49,5 +54,41 @@ class AdminSessionIT {
         assertFalse(pg.databaseExists(db));
         assertEquals(List.of(), pg.databases(db));
         assertTrue(other.isClosed());
+    }
+
+    @Test
+    void aFillsCommitSettingIsTakenBackOnlyOnTheServerSessionThatSetIt() throws Exception {
+        String db = "admin_flushes_" + Long.toHexString(System.nanoTime());
+        pg.createDatabase(db);
+        try {
+            try (AdminSession admin = AdminSession.open(pg.connection("postgres"), List.of())) {
+                assertTrue(admin.skipCommitFlushes(db));
+                assertEquals(List.of("synchronous_commit=off"), ownSettings(db));
+                // what a new server session behind a proxy that kept the connection would be: unmarked
+                admin.execute("RESET " + CommitFlushes.MARK);
+                SQLException moved = assertThrows(SQLException.class, () -> admin.resumeCommitFlushes(db));
+                assertTrue(moved.getMessage().contains("no longer the server session that began the restore"),
+                        moved.getMessage());
+                assertEquals(List.of("synchronous_commit=off"), ownSettings(db), "not reset: the caller drops it");
+                assertEquals(1, admin.databaseNames().stream().filter(db::equals).count(), "the session still works");
+            }
+            try (AdminSession admin = AdminSession.open(pg.connection("postgres"), List.of())) {
+                assertTrue(admin.skipCommitFlushes(db));
+                admin.resumeCommitFlushes(db);
+                assertEquals(List.of(), ownSettings(db));
+                // nothing left to reset (a script's ALTER DATABASE ... RESET ALL): it still commits, and succeeds
+                assertTrue(admin.skipCommitFlushes(db));
+                pg.admin("alter database " + db + " reset all");
+                admin.resumeCommitFlushes(db);
+                assertEquals(List.of(), ownSettings(db));
+            }
+        } finally {
+            pg.dropDatabase(db);
+        }
+    }
+
+    private static List<String> ownSettings(String database) {
+        return pg.query("postgres", "select array_to_string(s.setconfig, ',') from pg_db_role_setting s "
+                + "join pg_database d on d.oid = s.setdatabase where d.datname = '" + database + "' and s.setrole = 0");
     }
 }

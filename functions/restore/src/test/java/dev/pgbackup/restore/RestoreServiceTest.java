@@ -143,6 +143,32 @@ class RestoreServiceTest {
     }
 
     @Test
+    void theCommitSettingIsTakenBackWhileTheNewDatabaseIsStillOurs() {
+        Stack s = stack();
+        server.database(TARGET).orElseThrow().owner = "someone";
+
+        s.run("job-1", RestoreRequest.REPLACE);
+
+        assertEquals(List.of("resume commit flushes " + FRESH, "give " + FRESH + " to someone",
+                "carry settings " + TARGET + " to " + FRESH),
+                between("analyze " + FRESH, "allow connections " + TARGET + " false", server.operations()));
+    }
+
+    @Test
+    void aCopyWhoseCommitsCannotBeMadeToWaitAgainIsDroppedNotKept() {
+        Stack s = stack();
+        server.failAt("resume commit flushes");
+
+        assertThrows(RestoreFailure.class, () -> s.run("job-1", RestoreRequest.COPY));
+
+        String copy = NAMES.copy(T0, n -> false);
+        assertEquals(Map.of(TARGET, "original"), server.contents());
+        assertEquals(List.of("resume commit flushes " + copy, "drop " + copy, "close"),
+                after("analyze " + copy, server.operations()));
+        assertEquals(List.of(), s.journal());
+    }
+
+    @Test
     void whenItsCommitsMustWaitTheRestoreGoesOnAndSaysSo() {
         Stack s = stack();
         server.failAt("skip commit flushes");
