@@ -79,7 +79,13 @@ final class LatencyProxy {
         while (!listener.isClosed()) {
             try {
                 Socket client = listener.accept();
-                Socket server = new Socket(InetAddress.getLoopbackAddress(), targetPort);
+                Socket server;
+                try {
+                    server = new Socket(InetAddress.getLoopbackAddress(), targetPort);
+                } catch (IOException e) {
+                    closeQuietly(client);
+                    throw e;
+                }
                 client.setTcpNoDelay(true);
                 server.setTcpNoDelay(true);
                 AtomicInteger open = new AtomicInteger(2);
@@ -101,7 +107,7 @@ final class LatencyProxy {
 
     /** Bytes read from {@code from} are written to {@code to} half a round trip after they arrived. */
     private void forward(Socket from, Socket to, Runnable ended) {
-        // bounded, like a socket's buffers: a client sending faster than the server takes (COPY) waits, as it would
+        // bounded (64 reads of at most 64 KiB): a client sending faster than the server takes (COPY) waits
         BlockingQueue<Held> held = new LinkedBlockingQueue<>(64);
         daemon("latency-proxy-read", () -> {
             byte[] buffer = new byte[64 * 1024];
@@ -141,8 +147,19 @@ final class LatencyProxy {
             } catch (IOException | InterruptedException ignored) {
                 closeQuietly(from);
                 closeQuietly(to);
+                drain(held); // the reader may be waiting for room: it reads its closed socket next, and ends
             }
         });
+    }
+
+    private static void drain(BlockingQueue<Held> held) {
+        try {
+            while (held.take().bytes != END) {
+                // dropped: the other side is gone
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static void daemon(String name, Runnable body) {
