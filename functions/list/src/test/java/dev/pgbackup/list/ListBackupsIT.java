@@ -163,7 +163,11 @@ class ListBackupsIT {
         return raw.stream()
                 .filter(o -> backups.contains(o.key()))
                 .filter(o -> environment == null || o.key().startsWith("pharmatracker-" + environment + "-on-"))
-                .sorted(Comparator.comparing(S3Object::lastModified).thenComparing(S3Object::key).reversed())
+                // within one second of LastModified the name's time decides, not its text (12-59 PM before 01-00 PM)
+                .sorted(Comparator.comparing(S3Object::lastModified)
+                        .thenComparing((S3Object o) -> BackupName.parse("pharmatracker", o.key()).orElseThrow()
+                                .localTime())
+                        .thenComparing(S3Object::key).reversed())
                 .map(o -> {
                     Map<String, Object> e = new LinkedHashMap<>();
                     e.put("filename", o.key());
@@ -188,7 +192,8 @@ class ListBackupsIT {
         assertEquals(backups,
                 listed.stream().map(b -> (String) b.get("filename")).collect(Collectors.toCollection(TreeSet::new)),
                 "exactly the backups: complete, and no job record, lock, foreign or near-miss key");
-        assertEquals(expected(null), listed, "sorted by LastModified, then name, newest first, with S3's sizes");
+        assertEquals(expected(null), listed,
+                "sorted by LastModified, then the name's time, newest first, with S3's sizes");
         for (String other : others) {
             assertFalse(response.getBody().contains("\"" + other + "\""), other);
         }

@@ -17,6 +17,13 @@ public final class BackupCatalog {
     /** A backup of this environment with its class (scheduled when no manifest says otherwise). */
     public record Entry(BackupObject backup, BackupClass backupClass, boolean hasManifest) {}
 
+    /**
+     * By LastModified, which S3 lists to the second; within one second by the name's time, not its text: the names'
+     * 12-hour clock sorts "12-59-31-PM" after "01-00-02-PM" (backups a second apart did, in a test).
+     */
+    private static final Comparator<BackupObject> NEWEST_FIRST = Comparator.comparing(BackupObject::lastModified)
+            .thenComparing((BackupObject b) -> b.name().localTime()).thenComparing(BackupObject::filename).reversed();
+
     private final ObjectStore store;
     private final Records records;
     private final StateKeys keys;
@@ -38,7 +45,7 @@ public final class BackupCatalog {
             BackupName.parse(keys.app(), o.key())
                     .ifPresent(name -> backups.add(new BackupObject(name, o.lastModified(), o.size(), o.eTag())));
         }
-        backups.sort(Comparator.comparing(BackupObject::lastModified).thenComparing(BackupObject::filename).reversed());
+        backups.sort(NEWEST_FIRST);
         return backups;
     }
 
