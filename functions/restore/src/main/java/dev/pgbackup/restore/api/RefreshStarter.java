@@ -25,7 +25,6 @@ import dev.pgbackup.restore.RestoreRequest;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -191,10 +190,9 @@ public final class RefreshStarter {
                 }
             }
         }
+        // the catalog lists newest first (LastModified, then the name's time)
         return sources.catalog().listAll().stream().filter(b -> b.environment().equals(source))
-                .filter(b -> recorded.contains(b.filename()))
-                .max(Comparator.comparing(BackupObject::lastModified)
-                        .thenComparing(b -> b.name().localTime()).thenComparing(BackupObject::filename));
+                .filter(b -> recorded.contains(b.filename())).findFirst();
     }
 
     private Map<String, Object> finishFailed(JobRecord job, RuntimeException e, AuditLog.Entry audit, boolean locked) {
