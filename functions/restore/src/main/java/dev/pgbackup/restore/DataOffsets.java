@@ -30,10 +30,17 @@ final class DataOffsets {
     private static final int V1_15 = version(1, 15);
     private static final int V1_16 = version(1, 16);
 
-    /** What was done: {@code entries} offsets written, or why none ({@code skipped}, entries 0). */
-    record Result(int entries, String skipped) {
+    /** pg_dump's sections (teSection in pg_backup.h): what a restore's --section=data and post-data runs. */
+    private static final int SECTION_DATA = 3;
+    private static final int SECTION_POST_DATA = 4;
+
+    /**
+     * What was done: {@code entries} offsets written, or why none ({@code skipped}, entries 0); {@code afterSchema} the
+     * table of contents' data and post-data entries, 0 when it could not be read whole.
+     */
+    record Result(int entries, String skipped, int afterSchema) {
         static Result skipped(String why) {
-            return new Result(0, why);
+            return new Result(0, why, 0);
         }
 
         @Override
@@ -54,17 +61,19 @@ final class DataOffsets {
         try (FileChannel channel = FileChannel.open(archive, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             Reader in = new Reader(channel);
             Map<Integer, Long> fields = new HashMap<>();
-            String why = readToc(in, fields);
+            int[] afterSchema = new int[1];
+            String why = readToc(in, fields, afterSchema);
             if (why != null) {
-                return Result.skipped(why);
+                return new Result(0, why, afterSchema[0]);
             }
             Map<Integer, Long> blocks = new HashMap<>();
             why = readBlocks(in, fields, blocks);
             if (why != null) {
-                return Result.skipped(why);
+                return new Result(0, why, afterSchema[0]);
             }
             if (!blocks.keySet().equals(fields.keySet())) {
-                return Result.skipped((fields.size() - blocks.size()) + " entries with data have no block");
+                return new Result(0, (fields.size() - blocks.size()) + " entries with data have no block",
+                        afterSchema[0]);
             }
             ByteBuffer field = ByteBuffer.allocate(1 + in.offSize).order(ByteOrder.LITTLE_ENDIAN);
             for (Map.Entry<Integer, Long> e : fields.entrySet()) {
@@ -76,14 +85,17 @@ final class DataOffsets {
                 field.flip();
                 channel.write(field, e.getValue());
             }
-            return new Result(fields.size(), null);
+            return new Result(fields.size(), null, afterSchema[0]);
         } catch (EOFException e) {
             return Result.skipped("the archive ends early");
         }
     }
 
-    /** The header and TOC; {@code fields}: dump id to the position of its unset offset field. Null, or why not. */
-    private static String readToc(Reader in, Map<Integer, Long> fields) throws IOException {
+    /**
+     * The header and TOC; {@code fields}: dump id to the position of its unset offset field, {@code afterSchema[0]} the
+     * data and post-data entries once all were read. Null, or why no offsets are to be written.
+     */
+    private static String readToc(Reader in, Map<Integer, Long> fields, int[] afterSchema) throws IOException {
         byte[] magic = in.bytes(5);
         if (!"PGDMP".equals(new String(magic, StandardCharsets.US_ASCII))) {
             return "not a custom-format archive";
@@ -110,30 +122,32 @@ final class DataOffsets {
             in.skipString(); // database, server version, pg_dump version
         }
         int count = in.readInt();
+        boolean set = false;
+        int later = 0;
         for (int i = 0; i < count; i++) {
-            int dumpId = readEntry(in, v);
+            int[] entry = readEntry(in, v);
+            later += entry[1] == SECTION_DATA || entry[1] == SECTION_POST_DATA ? 1 : 0;
             long at = in.position();
             int flag = in.readByte();
             in.skip(in.offSize);
-            if (flag == POS_SET) {
-                return "the archive already has its offsets";
-            }
+            set |= flag == POS_SET;
             if (flag == POS_NOT_SET) {
-                fields.put(dumpId, at);
+                fields.put(entry[0], at);
             }
         }
-        return null;
+        afterSchema[0] = later;
+        return set ? "the archive already has its offsets" : null;
     }
 
-    /** One TOC entry up to its offset field (ReadToc in pg_backup_archiver.c); its dump id. */
-    private static int readEntry(Reader in, int v) throws IOException {
+    /** One TOC entry up to its offset field (ReadToc in pg_backup_archiver.c); its dump id and section. */
+    private static int[] readEntry(Reader in, int v) throws IOException {
         int dumpId = in.readInt();
         in.readInt(); // had a data dumper
         in.skipString(); // table oid
         in.skipString(); // oid
         in.skipString(); // tag
         in.skipString(); // desc
-        in.readInt(); // section
+        int section = in.readInt();
         for (int i = 0; i < 6; i++) {
             in.skipString(); // defn, drop, copy, namespace, tablespace, table access method
         }
@@ -145,7 +159,7 @@ final class DataOffsets {
         while (in.skipString() >= 0) {
             // the dependencies, a null string ends them
         }
-        return dumpId;
+        return new int[] {dumpId, section};
     }
 
     /** The data blocks after the TOC; {@code blocks}: dump id to the block's position. Null, or why not. */

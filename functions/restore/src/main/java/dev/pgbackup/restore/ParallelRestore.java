@@ -75,9 +75,10 @@ final class ParallelRestore {
             }
             Path archive = plain != null ? plain : local;
             // after the checksum: the patched file is no longer the object, and need not be
-            timings.time("offsets", () -> writeOffsets(archive));
-            progress.phase("restoring data", null);
-            return timings.time("pg_restore", () -> runParallel(pgRestore, db, database, args, archive, entries,
+            DataOffsets.Result offsets = timings.time("offsets", () -> writeOffsets(archive));
+            // the items the data and post-data run reports finished; the schema's run reports none
+            int reported = offsets.afterSchema() > 0 ? offsets.afterSchema() : entries;
+            return timings.time("pg_restore", () -> runParallel(pgRestore, db, database, args, archive, reported,
                     deadline, progress));
         } catch (IOException e) {
             throw RestoreFailure.failed(target, "the backup could not be written to the worker's "
@@ -145,10 +146,12 @@ final class ParallelRestore {
         AtomicBoolean building = new AtomicBoolean();
         long started = System.nanoTime();
         List<String> oneJob = options.stream().filter(o -> !o.startsWith("--jobs=")).toList();
-        for (List<String> phase : List.of(with(oneJob, List.of("--section=pre-data"), file), with(options,
-                List.of("--section=data", "--section=post-data"), file))) {
-            runPhase(pgRestore, db, database, phase, entries, deadline, progress, finished, building);
-        }
+        progress.phase("restoring the schema", null);
+        runPhase(pgRestore, db, database, with(oneJob, List.of("--section=pre-data"), file), entries, deadline,
+                progress, finished, building);
+        progress.phase("restoring data", null);
+        runPhase(pgRestore, db, database, with(options, List.of("--section=data", "--section=post-data"), file),
+                entries, deadline, progress, finished, building);
         return (System.nanoTime() - started) / 1_000_000;
     }
 
