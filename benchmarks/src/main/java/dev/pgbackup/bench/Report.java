@@ -9,6 +9,18 @@ import java.util.List;
 final class Report {
     private Report() {}
 
+    /** The median of each run's time less its step, or -1 when the two were not measured run for run. */
+    static long medianLess(List<Long> times, List<Long> steps) {
+        if (times.isEmpty() || times.size() != steps.size()) {
+            return -1;
+        }
+        List<Long> less = new ArrayList<>();
+        for (int i = 0; i < times.size(); i++) {
+            less.add(times.get(i) - steps.get(i));
+        }
+        return median(less);
+    }
+
     static long median(Collection<Long> values) {
         if (values.isEmpty()) {
             return -1;

@@ -105,4 +105,22 @@ final class ShapeSeeds {
             pool.shutdownNow();
         }
     }
+
+    static void seed(TestPostgres pg, String shape, String db) throws Exception {
+        switch (shape) {
+            case "big" -> big(pg, db);
+            case "tables" -> ManyTables.seed(pg, db);
+            case "mix" -> Seeder.seed(pg, db, Shapes.MIX_MB * 1_000_000L);
+            case "wide" -> wide(pg, db);
+            default -> throw new IllegalArgumentException(shape);
+        }
+    }
+
+    /** The number of tables and the three largest, with their rows and sizes. */
+    static String describe(TestPostgres pg, String db) {
+        String tables = pg.query(db, "select count(*) from pg_stat_user_tables").get(0);
+        return tables + " tables; largest: " + String.join(", ", pg.query(db, "select relname || ' ' || n_live_tup "
+                + "|| ' rows/' || pg_size_pretty(pg_total_relation_size(relid)) from pg_stat_user_tables "
+                + "order by pg_total_relation_size(relid) desc limit 3"));
+    }
 }

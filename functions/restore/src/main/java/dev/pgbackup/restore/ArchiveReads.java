@@ -26,7 +26,7 @@ public final class ArchiveReads {
     private static final Pattern DUMPED_FROM = Pattern.compile("(?m)^;\\s+Dumped from database version: (\\S+)");
     private static final Pattern DUMPED_BY = Pattern.compile("(?m)^;\\s+Dumped by pg_dump version: (\\S+)");
     /** pg_restore --verbose: the data is in, the indexes and constraints are being built. */
-    static final Pattern BUILDING = Pattern.compile("creating (INDEX|CONSTRAINT|FK CONSTRAINT|TRIGGER)");
+    private static final Pattern BUILDING = Pattern.compile("creating (INDEX|CONSTRAINT|FK CONSTRAINT|TRIGGER)");
     private static final Pattern PROCESSING = Pattern.compile("processing data for table \"?([^\"]+)\"?");
     private static final int LIST_HEAD = 256 * 1024;
 

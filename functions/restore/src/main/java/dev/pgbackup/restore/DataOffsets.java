@@ -30,17 +30,27 @@ final class DataOffsets {
     private static final int V1_15 = version(1, 15);
     private static final int V1_16 = version(1, 16);
 
-    /** pg_dump's sections (teSection in pg_backup.h): what a restore's --section=data and post-data runs. */
+    /** pg_dump's sections (teSection in pg_backup.h). */
+    private static final int SECTION_NONE = 1;
+    private static final int SECTION_PRE_DATA = 2;
     private static final int SECTION_DATA = 3;
     private static final int SECTION_POST_DATA = 4;
 
     /**
-     * What was done: {@code entries} offsets written, or why none ({@code skipped}, entries 0); {@code afterSchema} the
-     * table of contents' data and post-data entries, 0 when it could not be read whole.
+     * What a restore's --section=data --section=post-data run will report finished: {@code afterSchema} entries,
+     * {@code tableData} of them TABLE DATA; both 0 when the table of contents could not be read whole.
      */
-    record Result(int entries, String skipped, int afterSchema) {
+    record Sections(int afterSchema, int tableData) {
+        static final Sections UNKNOWN = new Sections(0, 0);
+    }
+
+    /**
+     * What was done: {@code entries} offsets written, or why none ({@code skipped}, entries 0); what the table of
+     * contents holds after the schema.
+     */
+    record Result(int entries, String skipped, Sections sections) {
         static Result skipped(String why) {
-            return new Result(0, why, 0);
+            return new Result(0, why, Sections.UNKNOWN);
         }
 
         @Override
@@ -61,19 +71,19 @@ final class DataOffsets {
         try (FileChannel channel = FileChannel.open(archive, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             Reader in = new Reader(channel);
             Map<Integer, Long> fields = new HashMap<>();
-            int[] afterSchema = new int[1];
-            String why = readToc(in, fields, afterSchema);
+            Sections[] sections = {Sections.UNKNOWN};
+            String why = readToc(in, fields, sections);
             if (why != null) {
-                return new Result(0, why, afterSchema[0]);
+                return new Result(0, why, sections[0]);
             }
             Map<Integer, Long> blocks = new HashMap<>();
             why = readBlocks(in, fields, blocks);
             if (why != null) {
-                return new Result(0, why, afterSchema[0]);
+                return new Result(0, why, sections[0]);
             }
             if (!blocks.keySet().equals(fields.keySet())) {
                 return new Result(0, (fields.size() - blocks.size()) + " entries with data have no block",
-                        afterSchema[0]);
+                        sections[0]);
             }
             ByteBuffer field = ByteBuffer.allocate(1 + in.offSize).order(ByteOrder.LITTLE_ENDIAN);
             for (Map.Entry<Integer, Long> e : fields.entrySet()) {
@@ -85,17 +95,17 @@ final class DataOffsets {
                 field.flip();
                 channel.write(field, e.getValue());
             }
-            return new Result(fields.size(), null, afterSchema[0]);
+            return new Result(fields.size(), null, sections[0]);
         } catch (EOFException e) {
             return Result.skipped("the archive ends early");
         }
     }
 
     /**
-     * The header and TOC; {@code fields}: dump id to the position of its unset offset field, {@code afterSchema[0]} the
-     * data and post-data entries once all were read. Null, or why no offsets are to be written.
+     * The header and TOC; {@code fields}: dump id to the position of its unset offset field, {@code sections[0]} what
+     * follows the schema, once every entry was read. Null, or why no offsets are to be written.
      */
-    private static String readToc(Reader in, Map<Integer, Long> fields, int[] afterSchema) throws IOException {
+    private static String readToc(Reader in, Map<Integer, Long> fields, Sections[] sections) throws IOException {
         byte[] magic = in.bytes(5);
         if (!"PGDMP".equals(new String(magic, StandardCharsets.US_ASCII))) {
             return "not a custom-format archive";
@@ -124,29 +134,40 @@ final class DataOffsets {
         int count = in.readInt();
         boolean set = false;
         int later = 0;
+        int tableData = 0;
+        // as pg_restore decides: an entry of no section of its own (a comment) is in the section of the one before it;
+        // ACLs are restored in a pass of their own, or not at all (--no-acl), and are left out
+        int current = SECTION_PRE_DATA;
         for (int i = 0; i < count; i++) {
-            int[] entry = readEntry(in, v);
-            later += entry[1] == SECTION_DATA || entry[1] == SECTION_POST_DATA ? 1 : 0;
+            Entry entry = readEntry(in, v);
+            current = entry.section() == SECTION_NONE ? current : entry.section();
+            if ((current == SECTION_DATA || current == SECTION_POST_DATA) && !entry.desc().contains("ACL")) {
+                later++;
+                tableData += "TABLE DATA".equals(entry.desc()) ? 1 : 0;
+            }
             long at = in.position();
             int flag = in.readByte();
             in.skip(in.offSize);
             set |= flag == POS_SET;
             if (flag == POS_NOT_SET) {
-                fields.put(entry[0], at);
+                fields.put(entry.dumpId(), at);
             }
         }
-        afterSchema[0] = later;
+        sections[0] = new Sections(later, tableData);
         return set ? "the archive already has its offsets" : null;
     }
 
-    /** One TOC entry up to its offset field (ReadToc in pg_backup_archiver.c); its dump id and section. */
-    private static int[] readEntry(Reader in, int v) throws IOException {
+    /** What a restore's order needs of a TOC entry. */
+    private record Entry(int dumpId, String desc, int section) {}
+
+    /** One TOC entry up to its offset field (ReadToc in pg_backup_archiver.c). */
+    private static Entry readEntry(Reader in, int v) throws IOException {
         int dumpId = in.readInt();
         in.readInt(); // had a data dumper
         in.skipString(); // table oid
         in.skipString(); // oid
         in.skipString(); // tag
-        in.skipString(); // desc
+        String desc = in.readString();
         int section = in.readInt();
         for (int i = 0; i < 6; i++) {
             in.skipString(); // defn, drop, copy, namespace, tablespace, table access method
@@ -159,7 +180,7 @@ final class DataOffsets {
         while (in.skipString() >= 0) {
             // the dependencies, a null string ends them
         }
-        return new int[] {dumpId, section};
+        return new Entry(dumpId, desc == null ? "" : desc, section);
     }
 
     /** The data blocks after the TOC; {@code blocks}: dump id to the block's position. Null, or why not. */
@@ -198,6 +219,7 @@ final class DataOffsets {
 
     /** Reads the archive's integers and strings as pg_dump wrote them, buffered, skipping by seeking. */
     private static final class Reader {
+        private static final int MAX_NAME_BYTES = 64 * 1024;
         private final FileChannel channel;
         private final ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
         private long bufferStart;
@@ -245,6 +267,16 @@ final class DataOffsets {
                 skip(length);
             }
             return length;
+        }
+
+        /** WriteStr's string as UTF-8, null for -1; a string too long for a name is skipped, read as "". */
+        String readString() throws IOException {
+            int length = readInt();
+            if (length > MAX_NAME_BYTES) {
+                skip(length);
+                return "";
+            }
+            return length < 0 ? null : new String(bytes(length), StandardCharsets.UTF_8);
         }
 
         byte[] bytes(int n) throws IOException {

@@ -18,8 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -76,10 +74,8 @@ final class ParallelRestore {
             Path archive = plain != null ? plain : local;
             // after the checksum: the patched file is no longer the object, and need not be
             DataOffsets.Result offsets = timings.time("offsets", () -> writeOffsets(archive));
-            // the items the data and post-data run reports finished; the schema's run reports none
-            int reported = offsets.afterSchema() > 0 ? offsets.afterSchema() : entries;
-            return timings.time("pg_restore", () -> runParallel(pgRestore, db, database, args, archive, reported,
-                    deadline, progress));
+            return timings.time("pg_restore", () -> runParallel(pgRestore, db, database, args, archive,
+                    new ItemProgress(progress, offsets.sections(), entries), deadline));
         } catch (IOException e) {
             throw RestoreFailure.failed(target, "the backup could not be written to the worker's "
                     + "disk (" + e.getClass().getSimpleName() + ")");
@@ -141,18 +137,46 @@ final class ParallelRestore {
      * over loopback: 2,000 small tables in 1.54-1.63 s against 1.75-1.76 s as two runs; nothing was truncated).
      */
     private long runParallel(PgTools.Installation pgRestore, DbConnection db, String database, List<String> options,
-            Path file, int entries, Deadline deadline, ProgressReporter progress) {
-        AtomicInteger finished = new AtomicInteger();
-        AtomicBoolean building = new AtomicBoolean();
+            Path file, ItemProgress items, Deadline deadline) {
         long started = System.nanoTime();
         List<String> oneJob = options.stream().filter(o -> !o.startsWith("--jobs=")).toList();
-        progress.phase("restoring the schema", null);
-        runPhase(pgRestore, db, database, with(oneJob, List.of("--section=pre-data"), file), entries, deadline,
-                progress, finished, building);
-        progress.phase("restoring data", null);
+        items.progress.phase("restoring the schema", null);
+        runPhase(pgRestore, db, database, with(oneJob, List.of("--section=pre-data"), file), line -> {}, deadline);
+        items.progress.phase("restoring data", null);
         runPhase(pgRestore, db, database, with(options, List.of("--section=data", "--section=post-data"), file),
-                entries, deadline, progress, finished, building);
+                items, deadline);
         return (System.nanoTime() - started) / 1_000_000;
+    }
+
+    /**
+     * The data and post-data run's "finished item" lines as the job's progress: a percentage of the entries it runs
+     * (every entry when the table of contents could not be read; a table-only restore runs fewer, and shows less), and
+     * "building indexes" once the last TABLE DATA entry finished (indexes of the tables loaded first are built while
+     * others load: before that, the phase is still "restoring data").
+     */
+    private static final class ItemProgress implements java.util.function.Consumer<String> {
+        private final ProgressReporter progress;
+        private final int total;
+        private final int tableData;
+        private int finished;
+        private int loaded;
+
+        ItemProgress(ProgressReporter progress, DataOffsets.Sections sections, int entries) {
+            this.progress = progress;
+            this.total = sections.afterSchema() > 0 ? sections.afterSchema() : entries;
+            this.tableData = sections.tableData();
+        }
+
+        @Override
+        public synchronized void accept(String line) {
+            Matcher m = FINISHED_ITEM.matcher(line);
+            if (m.find()) {
+                progress.items(++finished, total, m.group(1));
+                if (m.group(1).startsWith("TABLE DATA ") && ++loaded == tableData) {
+                    progress.phase("building indexes", null);
+                }
+            }
+        }
     }
 
     private static List<String> with(List<String> options, List<String> sections, Path file) {
@@ -163,19 +187,10 @@ final class ParallelRestore {
     }
 
     private void runPhase(PgTools.Installation pgRestore, DbConnection db, String database, List<String> args,
-            int entries, Deadline deadline, ProgressReporter progress, AtomicInteger finished,
-            AtomicBoolean building) {
+            java.util.function.Consumer<String> lines, Deadline deadline) {
         RunningTool tool;
         try {
-            tool = tools.start(pgRestore, "pg_restore", args, db.withDatabase(database), line -> {
-                Matcher m = FINISHED_ITEM.matcher(line);
-                if (m.find()) {
-                    progress.items(finished.incrementAndGet(), entries, m.group(1));
-                }
-                if (ArchiveReads.BUILDING.matcher(line).find() && building.compareAndSet(false, true)) {
-                    progress.phase("building indexes", null);
-                }
-            });
+            tool = tools.start(pgRestore, "pg_restore", args, db.withDatabase(database), lines);
         } catch (IOException e) {
             throw dev.pgbackup.common.failure.Failure.server(PgTools.PG_RESTORE_MISSING);
         }

@@ -46,6 +46,8 @@ class DataOffsetsIT {
                 create table small (id int primary key, big_id int references big);
                 insert into small select g, g * 3 from generate_series(1, 50) g;
                 create table empty (id int);
+                comment on table small is 'a comment of the schema';
+                comment on index big_pkey is 'a comment restored with the index, after the schema';
                 create schema other;
                 create table other.words (w text);
                 insert into other.words values ('a'), ('b'), (null);
@@ -69,9 +71,12 @@ class DataOffsetsIT {
 
         assertNull(result.skipped(), result.toString());
         assertEquals(5, result.entries(), "4 TABLE DATA and 1 BLOBS entries: " + result);
-        // what a parallel restore's data and post-data run reports finished, its progress's whole
-        assertEquals(pgRestore("--list", "--section=data", "--section=post-data", dump(dump)).lines()
-                .filter(l -> !l.isBlank() && !l.startsWith(";")).count(), result.afterSchema());
+        // what a parallel restore's data and post-data run reports finished, its progress's whole (the comment on the
+        // index has no section of its own: it is in the one before it, as pg_restore decides)
+        List<String> later = pgRestore("--list", "--section=data", "--section=post-data", dump(dump)).lines()
+                .filter(l -> !l.isBlank() && !l.startsWith(";")).toList();
+        assertTrue(later.stream().anyMatch(l -> l.contains("COMMENT public INDEX big_pkey")), later.toString());
+        assertEquals(new DataOffsets.Sections(later.size(), 4), result.sections());
         byte[] patched = Files.readAllBytes(file);
         assertEquals(dump.length, patched.length);
         List<Integer> fields = changedFields(dump, patched);
@@ -98,10 +103,12 @@ class DataOffsetsIT {
     void anArchiveThatIsNotOneItReadsIsLeftAsItWas() throws Exception {
         Path again = dir.resolve("again.dump");
         Files.write(again, dump);
-        DataOffsets.write(again);
+        DataOffsets.Result first = DataOffsets.write(again);
         byte[] once = Files.readAllBytes(again);
 
-        assertEquals("the archive already has its offsets", DataOffsets.write(again).skipped());
+        DataOffsets.Result twice = DataOffsets.write(again);
+        assertEquals("the archive already has its offsets", twice.skipped());
+        assertEquals(first.sections(), twice.sections(), "the table of contents is read whole all the same");
         assertArrayEquals(once, Files.readAllBytes(again));
 
         Path truncated = dir.resolve("truncated.dump");

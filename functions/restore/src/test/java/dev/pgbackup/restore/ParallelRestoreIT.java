@@ -67,6 +67,8 @@ class ParallelRestoreIT extends RestoreFixtures {
         assertEquals(List.of(), downloadsOf(f), "the downloaded copy is gone");
         // a table keeps the file it was created with unless truncated: pg_restore --jobs truncates the tables it
         // created itself before loading them, new files for nothing, so the schema is restored by a run of its own
+        assertEquals(List.of("2"), pg.query(f.target, "select count(*) from pg_class where relkind = 'r' and "
+                + "relnamespace = 'public'::regnamespace"));
         assertEquals(List.of(), pg.query(f.target, "select relname from pg_class where relkind = 'r' and relnamespace"
                 + " = 'public'::regnamespace and relfilenode <> oid"), "tables given new files during the restore");
         f.assertNoLeftovers();
