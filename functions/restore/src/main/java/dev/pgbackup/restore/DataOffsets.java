@@ -53,6 +53,10 @@ final class DataOffsets {
             return new Result(0, why, Sections.UNKNOWN);
         }
 
+        private static Result skipped(String why, Sections sections) {
+            return new Result(0, why, sections);
+        }
+
         @Override
         public String toString() {
             return skipped == null ? "data offsets of " + entries + " entries written" : "data offsets not written: "
@@ -71,19 +75,18 @@ final class DataOffsets {
         try (FileChannel channel = FileChannel.open(archive, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             Reader in = new Reader(channel);
             Map<Integer, Long> fields = new HashMap<>();
-            Sections[] sections = {Sections.UNKNOWN};
-            String why = readToc(in, fields, sections);
-            if (why != null) {
-                return new Result(0, why, sections[0]);
+            Toc toc = readToc(in, fields);
+            if (toc.skipped() != null) {
+                return Result.skipped(toc.skipped(), toc.sections());
             }
             Map<Integer, Long> blocks = new HashMap<>();
-            why = readBlocks(in, fields, blocks);
+            String why = readBlocks(in, fields, blocks);
             if (why != null) {
-                return new Result(0, why, sections[0]);
+                return Result.skipped(why, toc.sections());
             }
             if (!blocks.keySet().equals(fields.keySet())) {
-                return new Result(0, (fields.size() - blocks.size()) + " entries with data have no block",
-                        sections[0]);
+                return Result.skipped((fields.size() - blocks.size()) + " entries with data have no block",
+                        toc.sections());
             }
             ByteBuffer field = ByteBuffer.allocate(1 + in.offSize).order(ByteOrder.LITTLE_ENDIAN);
             for (Map.Entry<Integer, Long> e : fields.entrySet()) {
@@ -95,30 +98,34 @@ final class DataOffsets {
                 field.flip();
                 channel.write(field, e.getValue());
             }
-            return new Result(fields.size(), null, sections[0]);
+            return new Result(fields.size(), null, toc.sections());
         } catch (EOFException e) {
             return Result.skipped("the archive ends early");
         }
     }
 
-    /**
-     * The header and TOC; {@code fields}: dump id to the position of its unset offset field, {@code sections[0]} what
-     * follows the schema, once every entry was read. Null, or why no offsets are to be written.
-     */
-    private static String readToc(Reader in, Map<Integer, Long> fields, Sections[] sections) throws IOException {
+    /** What reading the TOC found: why no offsets are to be written (null when they are), and what follows the schema. */
+    private record Toc(String skipped, Sections sections) {
+        static Toc skipped(String why) {
+            return new Toc(why, Sections.UNKNOWN);
+        }
+    }
+
+    /** The header and TOC; {@code fields}: dump id to the position of its unset offset field. */
+    private static Toc readToc(Reader in, Map<Integer, Long> fields) throws IOException {
         byte[] magic = in.bytes(5);
         if (!"PGDMP".equals(new String(magic, StandardCharsets.US_ASCII))) {
-            return "not a custom-format archive";
+            return Toc.skipped("not a custom-format archive");
         }
         int v = (in.readByte() << 16) | (in.readByte() << 8);
         in.readByte();
         in.intSize = in.readByte();
         in.offSize = in.readByte();
         if (v < V1_14 || v > V1_16 || in.intSize < 1 || in.intSize > 4 || in.offSize < 8 || in.offSize > 16) {
-            return "archive version or layout not known";
+            return Toc.skipped("archive version or layout not known");
         }
         if (in.readByte() != ARCHIVE_CUSTOM) {
-            return "not a custom-format archive";
+            return Toc.skipped("not a custom-format archive");
         }
         if (v >= V1_15) {
             in.readByte(); // the compression algorithm
@@ -153,8 +160,7 @@ final class DataOffsets {
                 fields.put(entry.dumpId(), at);
             }
         }
-        sections[0] = new Sections(later, tableData);
-        return set ? "the archive already has its offsets" : null;
+        return new Toc(set ? "the archive already has its offsets" : null, new Sections(later, tableData));
     }
 
     /** What a restore's order needs of a TOC entry. */
