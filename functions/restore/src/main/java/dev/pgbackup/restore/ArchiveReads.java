@@ -216,8 +216,8 @@ public final class ArchiveReads {
             java.nio.file.Path useList, int jobs, int entries, Deadline deadline, ProgressReporter progress,
             Timings timings) {
         return new ParallelRestore(tools, archives, source, backup, manifest, target, jobId, secrets).run(pgRestore,
-                db, database, restoreArgs("--jobs=" + jobs, database, useList), dir, entries, deadline, progress,
-                timings);
+                db, database, restoreArgs("--jobs=" + jobs, database, useList), dir, useList, entries, deadline,
+                progress, timings);
     }
 
     /** pg_restore's options for a restore into {@code database}; {@code how}: in one transaction, or with jobs. */

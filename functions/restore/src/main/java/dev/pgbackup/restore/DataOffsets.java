@@ -37,11 +37,30 @@ final class DataOffsets {
     private static final int SECTION_POST_DATA = 4;
 
     /**
-     * What a restore's --section=data --section=post-data run will report finished: {@code afterSchema} entries,
-     * {@code tableData} of them TABLE DATA; both 0 when the table of contents could not be read whole.
+     * What a restore's --section=data --section=post-data run will report finished: each entry's dump id, and whether
+     * it is TABLE DATA; none when the table of contents could not be read whole.
      */
-    record Sections(int afterSchema, int tableData) {
-        static final Sections UNKNOWN = new Sections(0, 0);
+    record Sections(Map<Integer, Boolean> entries) {
+        static final Sections UNKNOWN = new Sections(Map.of());
+
+        Sections {
+            entries = Map.copyOf(entries);
+        }
+
+        int afterSchema() {
+            return entries.size();
+        }
+
+        int tableData() {
+            return (int) entries.values().stream().filter(Boolean::booleanValue).count();
+        }
+
+        /** What a run restoring only the entries {@code dumpIds} (a use-list's) reports finished. */
+        Sections within(java.util.Set<Integer> dumpIds) {
+            Map<Integer, Boolean> chosen = new HashMap<>(entries);
+            chosen.keySet().retainAll(dumpIds);
+            return new Sections(chosen);
+        }
     }
 
     /**
@@ -140,8 +159,7 @@ final class DataOffsets {
         }
         int count = in.readInt();
         boolean set = false;
-        int later = 0;
-        int tableData = 0;
+        Map<Integer, Boolean> later = new HashMap<>();
         // as pg_restore decides: an entry of no section of its own (a comment) is in the section of the one before it;
         // ACLs are restored in a pass of their own, or not at all (--no-acl), and are left out
         int current = SECTION_PRE_DATA;
@@ -149,8 +167,7 @@ final class DataOffsets {
             Entry entry = readEntry(in, v);
             current = entry.section() == SECTION_NONE ? current : entry.section();
             if ((current == SECTION_DATA || current == SECTION_POST_DATA) && !entry.desc().contains("ACL")) {
-                later++;
-                tableData += "TABLE DATA".equals(entry.desc()) ? 1 : 0;
+                later.put(entry.dumpId(), "TABLE DATA".equals(entry.desc()));
             }
             long at = in.position();
             int flag = in.readByte();
@@ -160,7 +177,7 @@ final class DataOffsets {
                 fields.put(entry.dumpId(), at);
             }
         }
-        return new Toc(set ? "the archive already has its offsets" : null, new Sections(later, tableData));
+        return new Toc(set ? "the archive already has its offsets" : null, new Sections(later));
     }
 
     /** What a restore's order needs of a TOC entry. */

@@ -52,11 +52,12 @@ final class ParallelRestore {
     }
 
     /**
-     * Downloads the archive into {@code dir}, checks it, and runs pg_restore with {@code args} (--jobs among them)
-     * from the file into {@code database}; the file is gone afterwards, whatever happened. Returns pg_restore's time.
+     * Downloads the archive into {@code dir}, checks it, and runs pg_restore with {@code args} (--jobs among them, and
+     * {@code useList} when not null) from the file into {@code database}; the file is gone afterwards, whatever
+     * happened. Returns pg_restore's time.
      */
     long run(PgTools.Installation pgRestore, DbConnection db, String database, List<String> args, Path dir,
-            int entries, Deadline deadline, ProgressReporter progress, Timings timings) {
+            Path useList, int entries, Deadline deadline, ProgressReporter progress, Timings timings) {
         Path file = null;
         Path plain = null;
         try {
@@ -74,8 +75,10 @@ final class ParallelRestore {
             Path archive = plain != null ? plain : local;
             // after the checksum: the patched file is no longer the object, and need not be
             DataOffsets.Result offsets = timings.time("offsets", () -> writeOffsets(archive));
-            return timings.time("pg_restore", () -> runParallel(pgRestore, db, database, args, archive,
-                    new ItemProgress(progress, offsets.sections(), entries), deadline));
+            ItemProgress items = useList == null ? new ItemProgress(progress, offsets.sections(), entries)
+                    : chosen(progress, offsets.sections(), useList);
+            return timings.time("pg_restore", () -> runParallel(pgRestore, db, database, args, archive, items,
+                    deadline));
         } catch (IOException e) {
             throw RestoreFailure.failed(target, "the backup could not be written to the worker's "
                     + "disk (" + e.getClass().getSimpleName() + ")");
@@ -83,6 +86,13 @@ final class ParallelRestore {
             deleteQuietly(file);
             deleteQuietly(plain);
         }
+    }
+
+    /** The progress of a table-only restore: of the entries its use-list names (it is this worker's own file). */
+    private static ItemProgress chosen(ProgressReporter progress, DataOffsets.Sections sections, Path useList)
+            throws IOException {
+        java.util.Set<Integer> ids = TableSelection.dumpIds(Files.readAllLines(useList));
+        return new ItemProgress(progress, sections.within(ids), ids.size());
     }
 
     /**
@@ -150,9 +160,9 @@ final class ParallelRestore {
 
     /**
      * The data and post-data run's "finished item" lines as the job's progress: a percentage of the entries it runs
-     * (every entry when the table of contents could not be read; a table-only restore runs fewer, and shows less), and
-     * "building indexes" once the last TABLE DATA entry finished (indexes of the tables loaded first are built while
-     * others load: before that, the phase is still "restoring data").
+     * (when the table of contents could not be read, of every entry, or every entry a table-only restore's use-list
+     * names), and "building indexes" once the last TABLE DATA entry it runs finished (indexes of the tables loaded
+     * first are built while others load: before that, the phase is still "restoring data").
      */
     private static final class ItemProgress implements java.util.function.Consumer<String> {
         private final ProgressReporter progress;

@@ -61,6 +61,18 @@ final class TableSelection {
         }
     }
 
+    /** The dump ids a use-list's {@code lines} name (as pg_restore reads them: the number before ";"). */
+    static Set<Integer> dumpIds(List<String> lines) {
+        Set<Integer> ids = new java.util.HashSet<>();
+        for (String line : lines) {
+            int semicolon = line.indexOf(';');
+            if (semicolon > 0) {
+                ids.add(Integer.parseInt(line.substring(0, semicolon).trim()));
+            }
+        }
+        return ids;
+    }
+
     /** Names asked for that the backup lacks, or tables that cannot be restored alone: the request is refused. */
     static final class Refused extends RuntimeException {
         Refused(String message) {

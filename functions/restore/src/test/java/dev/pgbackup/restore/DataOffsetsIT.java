@@ -76,7 +76,16 @@ class DataOffsetsIT {
         List<String> later = pgRestore("--list", "--section=data", "--section=post-data", dump(dump)).lines()
                 .filter(l -> !l.isBlank() && !l.startsWith(";")).toList();
         assertTrue(later.stream().anyMatch(l -> l.contains("COMMENT public INDEX big_pkey")), later.toString());
-        assertEquals(new DataOffsets.Sections(later.size(), 4), result.sections());
+        assertEquals(later.size(), result.sections().afterSchema(), later.toString());
+        assertEquals(4, result.sections().tableData());
+        // a table-only restore's run: of the entries after the schema, those its use-list names
+        java.util.Set<Integer> bigOnly = ids(pgRestore("--list", dump(dump)).lines()
+                .filter(l -> l.contains(" public big ")).toList());
+        java.util.Set<Integer> chosenLater = ids(later);
+        chosenLater.retainAll(bigOnly);
+        DataOffsets.Sections chosen = result.sections().within(bigOnly);
+        assertEquals(chosenLater, chosen.entries().keySet(), bigOnly.toString());
+        assertEquals(1, chosen.tableData(), "the big table's data alone");
         byte[] patched = Files.readAllBytes(file);
         assertEquals(dump.length, patched.length);
         List<Integer> fields = changedFields(dump, patched);
@@ -148,6 +157,13 @@ class DataOffsetsIT {
         Path file = dir.resolve("original.dump");
         Files.write(file, bytes);
         return file.toString();
+    }
+
+    /** The dump ids of pg_restore --list lines. */
+    private static java.util.Set<Integer> ids(List<String> lines) {
+        java.util.Set<Integer> ids = new java.util.HashSet<>();
+        lines.forEach(l -> ids.add(Integer.parseInt(l.substring(0, l.indexOf(';')).trim())));
+        return ids;
     }
 
     private static String pgRestore(String... args) throws Exception {

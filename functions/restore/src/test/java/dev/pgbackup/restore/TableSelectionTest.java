@@ -128,6 +128,9 @@ class TableSelectionTest {
         assertEquals(List.of("3313", "3314", "3315", "217", "219", "218", "3318", "3142", "3307", "3321", "3322",
                 "3153", "3150", "3151"), ids(chosen));
         assertEquals(List.of("public.orders"), chosen.tables());
+        // what a parallel restore's progress counts: the ids its use-list names
+        assertEquals(ids(chosen).stream().map(Integer::valueOf).collect(java.util.stream.Collectors.toSet()),
+                TableSelection.dumpIds(chosen.useList().lines().toList()));
     }
 
     @Test
