@@ -35,6 +35,7 @@ final class Shapes {
     private static final String ALONE = "alone";
     private static final String PIPE = "pipe";
     private static final String PRODUCT = "product";
+    private static final String UNCOUNTED = "product, RECORD_ROW_COUNTS=false";
     private static final String PIPE_RESTORE = "pipe restore";
     private static final String PIPE_ANALYZED = "pipe restore, then ANALYZE";
     private static final String J1 = "pg_restore -j1";
@@ -46,7 +47,7 @@ final class Shapes {
     private final Benchmark b;
     private final TestPostgres pg;
     private final Report.Table backups = new Report.Table("shape", "DB MB", "archive MB", "pg_dump alone ms", "pipe ms",
-            "product ms", "product / pipe", "product / alone", "pipe / alone");
+            "product ms", "product / pipe", "product / alone", "pipe / alone", "uncounted ms", "uncounted / pipe");
     private final Report.Table restores = new Report.Table("shape", "pg_restore -j1 ms", "-j2 ms", "pipe ms",
             "pipe, then ANALYZE ms", "product ms (mode)", "product / pipe", "product / (pipe, then ANALYZE)",
             "product / -j1", "streamed ms", "streamed / pipe", "2 jobs ms", "2 jobs / -j1");
@@ -116,7 +117,8 @@ final class Shapes {
                         + "; medians of " + Benchmark.RUNS + ")");
         System.out.println("Backups (alone: pg_dump -Fc --compress=" + Compression.DEFAULT
                 + " --no-sync --file=/dev/null; pipe: the"
-                + " same | boto3 upload_fileobj; product: the backup worker's service, row counts on):");
+                + " same | boto3 upload_fileobj; product: the backup worker's service, row counts on; uncounted: the same with "
+                + "RECORD_ROW_COUNTS=false):");
         backups.print();
         System.out.println();
         System.out.println("Restores of the product's archive into a new database (pg_restore -jN: from a local file; "
@@ -145,6 +147,8 @@ final class Shapes {
         pg.dropDatabase(target);
         pg.createDatabase(target);
         TestStack source = b.warm(TestStack.create("production", b.bucket, db, Map.of()));
+        TestStack uncounted = b.warm(TestStack.create("production", b.bucket, db,
+                Map.of("RECORD_ROW_COUNTS", "false")));
         TestStack chosen = b.warm(TestStack.create("staging", b.bucket, target, Map.of()));
         TestStack streamed = b.warm(TestStack.create("staging", b.bucket, target, Map.of("RESTORE_JOBS", "1")));
         TestStack parallel = b.warm(TestStack.create("staging", b.bucket, target, Map.of("RESTORE_JOBS", "2")));
@@ -156,7 +160,7 @@ final class Shapes {
         Path file = b.work.resolve("shape.dump");
         cpu.clear();
         for (int run = 0; run < Benchmark.RUNS; run++) {
-            BackupService.Outcome o = backupsInTurn(run, ms, db, source);
+            BackupService.Outcome o = backupsInTurn(run, ms, db, source, uncounted);
             Benchmark.collect(backupSteps, o.timings());
             archive = o.bytes();
             b.download(source.s3, o.filename(), file);
@@ -222,8 +226,12 @@ final class Shapes {
         return chosen[0];
     }
 
-    /** The tool alone, the pipe and the product, one backup each; returns the product's. */
-    private BackupService.Outcome backupsInTurn(int run, Map<String, List<Long>> ms, String db, TestStack source) {
+    /**
+     * The tool alone, the pipe, the product and the product without row counts ({@code uncounted}), one backup each;
+     * returns the product's (counted, as configured by default).
+     */
+    private BackupService.Outcome backupsInTurn(int run, Map<String, List<Long>> ms, String db, TestStack source,
+            TestStack uncounted) {
         Compression def = Compression.parse(Compression.DEFAULT);
         PgTools.Installation dumpTool = b.tools.pgDumpFor(b.serverMajor, def);
         String compress = def.pgDumpArgument(dumpTool.major());
@@ -234,7 +242,8 @@ final class Shapes {
                 () -> timed(ms, PIPE,
                         () -> b.baselines.pipeBackup(dumpTool, db, "user-pipe/" + UUID.randomUUID() + ".dump",
                                 compress)),
-                () -> made[0] = timed(ms, PRODUCT, () -> b.backup(source))));
+                () -> made[0] = timed(ms, PRODUCT, () -> b.backup(source)),
+                () -> timed(ms, UNCOUNTED, () -> b.backup(uncounted))));
         // each goes first in turn, so that none always runs on the warmest cache
         for (int i = 0; i < order.size(); i++) {
             order.get((i + run) % order.size()).run();
@@ -252,8 +261,10 @@ final class Shapes {
         long alone = median(ms, ALONE);
         long pipe = median(ms, PIPE);
         long product = median(ms, PRODUCT);
+        long uncounted = median(ms, UNCOUNTED);
         backups.row(shape, Report.mb(size), Report.mb(archive), Report.ms(alone), Report.ms(pipe), Report.ms(product),
-                Report.ratio(product, pipe), Report.ratio(product, alone), Report.ratio(pipe, alone));
+                Report.ratio(product, pipe), Report.ratio(product, alone), Report.ratio(pipe, alone),
+                Report.ms(uncounted), Report.ratio(uncounted, pipe));
         long j1 = median(ms, J1);
         long pipeRestore = median(ms, PIPE_RESTORE);
         long chosenMs = median(ms, CHOSEN_MODE);
@@ -267,6 +278,9 @@ final class Shapes {
                 Report.ratio(parallelMs, j1));
         b.requirement("backup <= 1.05x the same-compression pipe (" + shape + ")", Report.ratio(product, pipe),
                 product <= 1.05 * pipe);
+        // the product also counts every table's rows in the dump's snapshot, for drills; the pipe counts nothing
+        b.requirement("  row counts on neither: backup with RECORD_ROW_COUNTS=false <= 1.05x the pipe (" + shape + ")",
+                Report.ratio(uncounted, pipe), uncounted <= 1.05 * pipe);
         b.requirement("chosen restore <= 1.0x the pipe (" + shape + ", " + mode + ")",
                 Report.ratio(chosenMs, pipeRestore), chosenMs <= pipeRestore);
         // the product also runs ANALYZE, which pg_restore's documentation asks for and the bare pipe leaves out
