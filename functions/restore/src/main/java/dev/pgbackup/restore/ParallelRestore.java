@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -76,7 +77,7 @@ final class ParallelRestore {
             // after the checksum: the patched file is no longer the object, and need not be
             DataOffsets.Result offsets = timings.time("offsets", () -> writeOffsets(archive));
             ItemProgress items = useList == null ? new ItemProgress(progress, offsets.sections(), entries)
-                    : chosen(progress, offsets.sections(), useList);
+                    : chosen(progress, offsets.sections(), useList, entries);
             return timings.time("pg_restore", () -> runParallel(pgRestore, db, database, args, archive, items,
                     deadline));
         } catch (IOException e) {
@@ -88,11 +89,18 @@ final class ParallelRestore {
         }
     }
 
-    /** The progress of a table-only restore: of the entries its use-list names (it is this worker's own file). */
-    private static ItemProgress chosen(ProgressReporter progress, DataOffsets.Sections sections, Path useList)
-            throws IOException {
-        java.util.Set<Integer> ids = TableSelection.dumpIds(Files.readAllLines(useList));
-        return new ItemProgress(progress, sections.within(ids), ids.size());
+    /**
+     * The progress of a table-only restore: of the entries its use-list names (the worker's own file, written from
+     * the table selection moments before). Progress is a courtesy: a list that cannot be read back costs only the
+     * percentage's precision, never the restore.
+     */
+    static ItemProgress chosen(ProgressReporter progress, DataOffsets.Sections sections, Path useList, int entries) {
+        try {
+            Set<Integer> ids = TableSelection.dumpIds(Files.readAllLines(useList));
+            return new ItemProgress(progress, sections.within(ids), ids.size());
+        } catch (IOException | RuntimeException e) {
+            return new ItemProgress(progress, DataOffsets.Sections.UNKNOWN, entries);
+        }
     }
 
     /**
@@ -164,9 +172,10 @@ final class ParallelRestore {
      * names), and "building indexes" once the last TABLE DATA entry it runs finished (indexes of the tables loaded
      * first are built while others load: before that, the phase is still "restoring data").
      */
-    private static final class ItemProgress implements java.util.function.Consumer<String> {
+    static final class ItemProgress implements java.util.function.Consumer<String> {
         private final ProgressReporter progress;
-        private final int total;
+        /** Entries the run reports finished, as far as known (package-private: a test checks it). */
+        final int total;
         private final int tableData;
         private int finished;
         private int loaded;

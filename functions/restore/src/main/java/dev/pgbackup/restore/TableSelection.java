@@ -61,17 +61,25 @@ final class TableSelection {
         }
     }
 
-    /** The dump ids a use-list's {@code lines} name (as pg_restore reads them: the number before ";"). */
+    /**
+     * The dump ids a use-list's {@code lines} name, read as pg_restore reads them (SortTocFromFile): what follows a
+     * ";" is a comment, a blank line is skipped, the line's leading number is the id, and a line without one is
+     * ignored.
+     */
     static Set<Integer> dumpIds(List<String> lines) {
-        Set<Integer> ids = new java.util.HashSet<>();
+        Set<Integer> ids = new HashSet<>();
         for (String line : lines) {
             int semicolon = line.indexOf(';');
-            if (semicolon > 0) {
-                ids.add(Integer.parseInt(line.substring(0, semicolon).trim()));
+            Matcher m = LEADING_ID.matcher(semicolon < 0 ? line : line.substring(0, semicolon));
+            if (m.lookingAt()) {
+                ids.add(Integer.parseInt(m.group(1)));
             }
         }
         return ids;
     }
+
+    /** An id pg_restore could hold (one of more than 9 digits is past any archive's last and ignored, as there). */
+    private static final Pattern LEADING_ID = Pattern.compile("\\s*0*([1-9]\\d{0,8})(?!\\d)");
 
     /** Names asked for that the backup lacks, or tables that cannot be restored alone: the request is refused. */
     static final class Refused extends RuntimeException {

@@ -134,6 +134,13 @@ class TableSelectionTest {
     }
 
     @Test
+    void aUseListsIdsAreReadAsPgRestoreReadsThem() {
+        assertEquals(java.util.Set.of(3313, 12, 7, 219), TableSelection.dumpIds(List.of("3313; 0 0 ENCODING - ENCODING",
+                ";\tdepends on: 219", "", "   ", "12", "  7 ; indented", "0; not an id", "x; not an id",
+                "1234567890; past any archive", "219; 1259 16416 TABLE public orders app_owner")));
+    }
+
+    @Test
     void aForeignKeyComesWhenTheTableItReferencesIsRestoredToo() {
         List<String> ids = ids(TableSelection.parse(LISTING).choose(List.of("public.orders", "public.customers")));
 

@@ -49,7 +49,7 @@ public final class ProgressReporter implements AutoCloseable {
         write(new JobRecord.Progress(phase, done, total, percent, current, clock.instant()), false);
     }
 
-    /** Items done of a known number (tables restored), as a percentage. */
+    /** Items done of a known number (a restore's table-of-contents entries), as a percentage. */
     public void items(long done, long total, String current) {
         Integer percent = total <= 0 ? null : (int) Math.min(99, done * 100 / total);
         write(new JobRecord.Progress(phase, null, null, percent, current, clock.instant()), false);
