@@ -55,8 +55,7 @@ final class Shapes {
             "backup: JVM + tools MB", "restore (its choice): JVM peak RSS MB", "restore: JVM + tools MB",
             "restore mode");
     private final List<String> reasons = new ArrayList<>();
-    /** Waits for autovacuum before this shape's operations (ms), each over 100 ms. */
-    private final List<Long> autovacuumWaits = new ArrayList<>();
+    private final AutovacuumWaits autovacuum;
     private final CpuMeter meter;
     /** CPU ms by operation, then by party (medians over the runs). */
     private final Map<String, Map<String, List<Long>>> cpu = new LinkedHashMap<>();
@@ -64,6 +63,7 @@ final class Shapes {
     Shapes(Benchmark b) {
         this.b = b;
         this.pg = b.pg;
+        this.autovacuum = new AutovacuumWaits(pg);
         this.meter = new CpuMeter(CpuMeter.postmasterOf(pg.query("postgres", "show data_directory").get(0)));
     }
 
@@ -72,7 +72,7 @@ final class Shapes {
      * worker is busy with what an earlier operation left (each starts on a quiet server).
      */
     private <T> T timed(Map<String, List<Long>> ms, String key, Benchmark.Step<T> op) {
-        waitForAutovacuum();
+        autovacuum.waitOut();
         Map<String, Long> before = meter.snapshot();
         long t = System.nanoTime();
         T result = Benchmark.unchecked(op);
@@ -81,26 +81,6 @@ final class Shapes {
                 .forEach((party, v) -> cpu.computeIfAbsent(key, k -> new LinkedHashMap<>())
                         .computeIfAbsent(party, k -> new ArrayList<>()).add(v));
         return result;
-    }
-
-    /** Autovacuum workers at work, waited out for up to a minute; what the wait took is added up for the report. */
-    private void waitForAutovacuum() {
-        long t = System.nanoTime();
-        for (int i = 0; i < 600 && busyAutovacuum() > 0; i++) {
-            Benchmark.unchecked(() -> {
-                Thread.sleep(100);
-                return null;
-            });
-        }
-        long waited = Benchmark.millisSince(t);
-        if (waited >= 100) {
-            autovacuumWaits.add(waited);
-        }
-    }
-
-    private int busyAutovacuum() {
-        return Integer.parseInt(pg.query("postgres", "select count(*) from pg_stat_activity "
-                + "where backend_type = 'autovacuum worker'").get(0));
     }
 
     void run() throws Exception {
@@ -117,8 +97,8 @@ final class Shapes {
                         + "; medians of " + Benchmark.RUNS + ")");
         System.out.println("Backups (alone: pg_dump -Fc --compress=" + Compression.DEFAULT
                 + " --no-sync --file=/dev/null; pipe: the"
-                + " same | boto3 upload_fileobj; product: the backup worker's service, row counts on; uncounted: the same with "
-                + "RECORD_ROW_COUNTS=false):");
+                + " same | boto3 upload_fileobj; product: the backup worker's service, row counts on; uncounted: the"
+                + " same with RECORD_ROW_COUNTS=false):");
         backups.print();
         System.out.println();
         System.out.println("Restores of the product's archive into a new database (pg_restore -jN: from a local file; "
@@ -179,9 +159,7 @@ final class Shapes {
                     Benchmark.loadAverage());
         }
         peakMemory(shape, db, target, source, chosen);
-        System.out.printf("waited for autovacuum before %d operations, %,d ms in all%n", autovacuumWaits.size(),
-                autovacuumWaits.stream().mapToLong(Long::longValue).sum());
-        autovacuumWaits.clear();
+        autovacuum.report();
         cpuTable();
         steps("backup", backupSteps);
         restoreSteps.forEach((label, steps) -> steps("restore, " + label, steps));
@@ -244,9 +222,10 @@ final class Shapes {
                                 compress)),
                 () -> made[0] = timed(ms, PRODUCT, () -> b.backup(source)),
                 () -> timed(ms, UNCOUNTED, () -> b.backup(uncounted))));
-        // each goes first in turn, so that none always runs on the warmest cache
+        // each goes first in turn, so that none always runs on the warmest cache; every other run backwards, so that
+        // the uncounted backup does not always follow the counted one, on the cache that one just warmed
         for (int i = 0; i < order.size(); i++) {
-            order.get((i + run) % order.size()).run();
+            order.get(Math.floorMod(run % 2 == 0 ? run + i : run - i, order.size())).run();
         }
         return made[0];
     }
