@@ -7,7 +7,7 @@ import java.util.List;
 /**
  * Autovacuum workers at work when an operation is about to be timed, waited out for up to a minute: what an earlier
  * operation left (a restored database's tables) must not be vacuumed on the cores the next one is timed on. The waits
- * over 100 ms are added up for the report.
+ * of 100 ms or more are added up for the report.
  */
 final class AutovacuumWaits {
     private final TestPostgres pg;

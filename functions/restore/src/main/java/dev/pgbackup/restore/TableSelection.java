@@ -24,6 +24,8 @@ final class TableSelection {
     /** "id; catalog oid DESC namespace tag owner": one entry of the list. */
     private static final Pattern ENTRY = Pattern.compile("^(\\d+); (\\d+) (\\d+) (.*)$");
     private static final Pattern DEPENDS = Pattern.compile("^;\\s+depends on:((?: \\d+)*)\\s*$");
+    /** An id pg_restore could hold (one of more than 9 digits is past any archive's last and ignored, as there). */
+    private static final Pattern LEADING_ID = Pattern.compile("\\s*0*([1-9]\\d{0,8})(?!\\d)");
     /** Entry kinds of more than one word: a kind is matched before the namespace and tag that follow it. */
     private static final List<String> KINDS = List.of("MATERIALIZED VIEW DATA", "PUBLICATION TABLES IN SCHEMA",
             "TEXT SEARCH CONFIGURATION", "TEXT SEARCH DICTIONARY", "FOREIGN DATA WRAPPER", "PROCEDURAL LANGUAGE",
@@ -62,9 +64,9 @@ final class TableSelection {
     }
 
     /**
-     * The dump ids a use-list's {@code lines} name, read as pg_restore reads them (SortTocFromFile): what follows a
-     * ";" is a comment, a blank line is skipped, the line's leading number is the id, and a line without one is
-     * ignored.
+     * The dump ids a use-list's {@code lines} name, read as pg_restore reads the lists this worker writes
+     * (SortTocFromFile): what follows a ";" is a comment, a blank line is skipped, the line's leading number is the
+     * id, and a line without one is ignored.
      */
     static Set<Integer> dumpIds(List<String> lines) {
         Set<Integer> ids = new HashSet<>();
@@ -77,9 +79,6 @@ final class TableSelection {
         }
         return ids;
     }
-
-    /** An id pg_restore could hold (one of more than 9 digits is past any archive's last and ignored, as there). */
-    private static final Pattern LEADING_ID = Pattern.compile("\\s*0*([1-9]\\d{0,8})(?!\\d)");
 
     /** Names asked for that the backup lacks, or tables that cannot be restored alone: the request is refused. */
     static final class Refused extends RuntimeException {

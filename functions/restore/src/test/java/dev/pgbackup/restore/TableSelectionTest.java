@@ -135,8 +135,9 @@ class TableSelectionTest {
 
     @Test
     void aUseListsIdsAreReadAsPgRestoreReadsThem() {
-        assertEquals(java.util.Set.of(3313, 12, 7, 219), TableSelection.dumpIds(List.of("3313; 0 0 ENCODING - ENCODING",
-                ";\tdepends on: 219", "", "   ", "12", "  7 ; indented", "0; not an id", "x; not an id",
+        assertEquals(java.util.Set.of(3313, 12, 7, 42, 219), TableSelection.dumpIds(List.of(
+                "3313; 0 0 ENCODING - ENCODING", ";\tdepends on: 99", "", "   ", "12", "  7 ; indented",
+                "0042x; leading zeros and what follows the number", "0; not an id", "x; not an id",
                 "1234567890; past any archive", "219; 1259 16416 TABLE public orders app_owner")));
     }
 
