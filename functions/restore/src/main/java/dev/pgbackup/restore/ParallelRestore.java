@@ -78,8 +78,8 @@ final class ParallelRestore {
             DataOffsets.Result offsets = timings.time("offsets", () -> writeOffsets(archive));
             ItemProgress items = useList == null ? new ItemProgress(progress, offsets.sections(), entries)
                     : chosen(progress, offsets.sections(), useList, entries);
-            return timings.time("pg_restore", () -> runParallel(pgRestore, db, database, args, archive, items,
-                    deadline));
+            return timings.time("pg_restore", () -> runParallel(pgRestore, db, database, args, archive, progress,
+                    items, deadline));
         } catch (IOException e) {
             throw RestoreFailure.failed(target, "the backup could not be written to the worker's "
                     + "disk (" + e.getClass().getSimpleName() + ")");
@@ -155,12 +155,12 @@ final class ParallelRestore {
      * over loopback: 2,000 small tables in 1.54-1.63 s against 1.75-1.76 s as two runs; nothing was truncated).
      */
     private long runParallel(PgTools.Installation pgRestore, DbConnection db, String database, List<String> options,
-            Path file, ItemProgress items, Deadline deadline) {
+            Path file, ProgressReporter progress, ItemProgress items, Deadline deadline) {
         long started = System.nanoTime();
         List<String> oneJob = options.stream().filter(o -> !o.startsWith("--jobs=")).toList();
-        items.progress.phase("restoring the schema", null);
+        progress.phase("restoring the schema", null);
         runPhase(pgRestore, db, database, with(oneJob, List.of("--section=pre-data"), file), line -> {}, deadline);
-        items.progress.phase("restoring data", null);
+        progress.phase("restoring data", null);
         runPhase(pgRestore, db, database, with(options, List.of("--section=data", "--section=post-data"), file),
                 items, deadline);
         return (System.nanoTime() - started) / 1_000_000;
